@@ -1,0 +1,4 @@
+//! The data the library speaks in: vocabularies, messages and parts, artifacts, tools, usage, finish
+//! reasons, outputs and chunks.
+
+pub mod enums;

@@ -306,7 +306,7 @@ pub enum Error {
     #[error("could not decode {what}: {message}; payload: {payload}")]
     Decode {
         /// What was being decoded (`openresponses response`, `chat completions stream event`, ...).
-        what: String,
+        what: &'static str,
         /// The decoder's message.
         message: String,
         /// The offending payload, truncated.
@@ -361,9 +361,9 @@ impl Error {
         }))
     }
 
-    pub(crate) fn decode(what: impl Into<String>, err: impl fmt::Display, payload: &[u8]) -> Self {
+    pub(crate) fn decode(what: &'static str, err: impl fmt::Display, payload: &[u8]) -> Self {
         Error::Decode {
-            what: what.into(),
+            what,
             message: err.to_string(),
             payload: truncate_lossy(payload, 512),
         }

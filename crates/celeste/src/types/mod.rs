@@ -1,4 +1,20 @@
 //! The data the library speaks in: vocabularies, messages and parts, artifacts, tools, usage, finish
 //! reasons, outputs and chunks.
 
+pub mod artifact;
 pub mod enums;
+pub mod message;
+pub mod mime;
+pub mod output;
+pub mod tool;
+pub mod usage;
+
+pub use artifact::Artifact;
+pub use message::{Item, Message, Part, ToolResult};
+pub use mime::MimeType;
+pub use output::{Chunk, Citation, Grounding, GroundingSource, Metadata, Output};
+pub use tool::{
+    FunctionTool, Tool, ToolActivity, ToolActivityStatus, ToolCall, ToolCallDelta, ToolChoice,
+    WebSearch,
+};
+pub use usage::{FinishKind, FinishReason, Usage};

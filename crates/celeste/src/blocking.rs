@@ -1,0 +1,166 @@
+//! The blocking API: the same calls for code without an async runtime.
+//!
+//! Calls run on a small runtime the library owns (one worker thread, started on first use). Blocking
+//! streams drive the very same [`crate::Stream`] as the async API, one `next()` at a time.
+//!
+//! Inside an async runtime these functions still work, without panicking: the call runs on a helper
+//! thread while the calling thread blocks. That stalls the calling worker for the duration of the call,
+//! so prefer the async API there.
+//!
+//! ```no_run
+//! let out = celeste::blocking::text::generate("Explain quantum computing", "gpt-5-mini")
+//!     .max_tokens(200)
+//!     .send()?;
+//! println!("{}", out.content);
+//!
+//! let mut stream = celeste::blocking::text::stream("Explain quantum computing", "gpt-5-mini").send()?;
+//! for chunk in &mut stream {
+//!     print!("{}", chunk?.content);
+//! }
+//! println!("\n{:?}", stream.output()?.usage);
+//! # Ok::<(), celeste::Error>(())
+//! ```
+
+use std::fmt;
+use std::future::Future;
+use std::sync::OnceLock;
+
+use futures::StreamExt;
+use tokio::runtime::Runtime;
+
+use crate::error::{Error, Result};
+use crate::types::output::{Chunk, Output};
+
+/// The library's runtime for blocking calls.
+fn runtime() -> Result<&'static Runtime> {
+    static RT: OnceLock<std::result::Result<Runtime, String>> = OnceLock::new();
+    RT.get_or_init(|| {
+        tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(1)
+            .thread_name("celeste-blocking")
+            .enable_all()
+            .build()
+            .map_err(|e| e.to_string())
+    })
+    .as_ref()
+    .map_err(|e| Error::invalid_input(format!("could not start the blocking runtime: {e}")))
+}
+
+/// Run `fut` to completion, blocking the current thread.
+pub(crate) fn block_on<F>(fut: F) -> Result<F::Output>
+where
+    F: Future + Send,
+    F::Output: Send,
+{
+    let rt = runtime()?;
+    if tokio::runtime::Handle::try_current().is_err() {
+        return Ok(rt.block_on(fut));
+    }
+    // `block_on` inside a runtime panics; a helper thread outside any runtime context does not.
+    std::thread::scope(|s| match s.spawn(|| rt.block_on(fut)).join() {
+        Ok(v) => Ok(v),
+        Err(panic) => std::panic::resume_unwind(panic),
+    })
+}
+
+/// A blocking stream: an iterator over the chunks of the same [`crate::Stream`] the async API returns.
+pub struct Stream<D, C = D> {
+    inner: crate::Stream<D, C>,
+}
+
+impl<D: Send, C: Send> Stream<D, C> {
+    pub(crate) fn new(inner: crate::Stream<D, C>) -> Self {
+        Stream { inner }
+    }
+
+    /// The aggregated output, once the iterator has been exhausted.
+    pub fn output(&self) -> Result<&Output<C>> {
+        self.inner.output()
+    }
+
+    /// Take the aggregated output.
+    pub fn into_output(self) -> Result<Output<C>> {
+        self.inner.into_output()
+    }
+
+    /// The async stream underneath.
+    pub fn into_async(self) -> crate::Stream<D, C> {
+        self.inner
+    }
+}
+
+impl<D: Send, C: Send> Iterator for Stream<D, C> {
+    type Item = Result<Chunk<D>>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        if self.inner.is_finished() && self.inner.chunk_count() > 0 && self.inner.output().is_err()
+        {
+            return None;
+        }
+        match block_on(self.inner.next()) {
+            Ok(item) => item,
+            Err(e) => Some(Err(e)),
+        }
+    }
+}
+
+impl<D, C> fmt::Debug for Stream<D, C> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_tuple("blocking::Stream")
+            .field(&self.inner)
+            .finish()
+    }
+}
+
+/// Blocking text operations.
+pub mod text {
+    use super::{Stream, block_on};
+    use crate::error::Result;
+    use crate::text::{Generate, Streaming, Unary};
+    use crate::types::output::Output;
+
+    /// Marker: a blocking call returning an [`Output`].
+    #[derive(Debug, Clone, Copy)]
+    pub struct BlockingUnary;
+
+    /// Marker: a blocking call returning a blocking [`Stream`].
+    #[derive(Debug, Clone, Copy)]
+    pub struct BlockingStreaming;
+
+    /// Generate text, blocking (see [`crate::text::generate`]).
+    pub fn generate(
+        prompt: impl Into<String>,
+        model: impl Into<String>,
+    ) -> Generate<BlockingUnary> {
+        crate::text::generate(prompt, model).with_mode()
+    }
+
+    /// Stream text, blocking (see [`crate::text::stream`]).
+    pub fn stream(
+        prompt: impl Into<String>,
+        model: impl Into<String>,
+    ) -> Generate<BlockingStreaming> {
+        crate::text::generate(prompt, model).with_mode()
+    }
+
+    impl Generate<BlockingUnary> {
+        /// Stream the reply instead.
+        pub fn stream(self) -> Generate<BlockingStreaming> {
+            self.with_mode()
+        }
+
+        /// Send the call and wait for the whole reply.
+        pub fn send(self) -> Result<Output<String>> {
+            let call: Generate<Unary> = self.with_mode();
+            block_on(call.send())?
+        }
+    }
+
+    impl Generate<BlockingStreaming> {
+        /// Open the stream (blocks until the response headers arrive).
+        pub fn send(self) -> Result<Stream<String, String>> {
+            let call: Generate<Streaming> = self.with_mode();
+            Ok(Stream::new(block_on(call.send())??))
+        }
+    }
+}

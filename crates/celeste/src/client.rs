@@ -1,0 +1,365 @@
+//! The configured client: HTTP pool, timeouts, retries, credentials and stream limits. Cheap to clone;
+//! every clone shares one connection pool.
+
+use std::sync::{Arc, OnceLock};
+
+use reqwest::header::{HeaderMap, HeaderName, HeaderValue};
+use serde_json::Value;
+
+use crate::auth::{Auth, Credentials, SecretString};
+use crate::catalog;
+use crate::error::{Error, Origin, Result};
+use crate::providers::{
+    PROTOCOL_DEFAULT_BASE_URL, Route, join_url, profile, protocol_route, route_for,
+};
+use crate::text::{Generate, Unary};
+use crate::transport::http::{Timeouts, Transport};
+use crate::transport::retry::RetryPolicy;
+use crate::transport::sse::SseDecoder;
+use crate::types::enums::{Modality, Operation, Protocol, Provider};
+
+/// A configured client. Build one with [`Client::builder`], or use the facade functions
+/// ([`crate::text::generate`], ...), which share a default client configured from the environment.
+///
+/// ```
+/// use std::time::Duration;
+/// use celeste::{Client, Timeouts, RetryPolicy};
+///
+/// let client = Client::builder()
+///     .timeouts(Timeouts::default().with_idle(Duration::from_secs(30)))
+///     .retry(RetryPolicy::default().with_max_retries(4))
+///     .build()
+///     .unwrap();
+/// let call = client.text().generate("Hello", "gpt-5-mini").max_tokens(100);
+/// # drop(call);
+/// ```
+#[derive(Clone, Debug)]
+pub struct Client {
+    inner: Arc<Inner>,
+}
+
+#[derive(Debug)]
+struct Inner {
+    transport: Transport,
+    credentials: Credentials,
+    max_event_size: usize,
+}
+
+/// Builds a [`Client`].
+#[derive(Debug, Clone)]
+#[must_use]
+pub struct ClientBuilder {
+    timeouts: Timeouts,
+    retry: RetryPolicy,
+    credentials: Option<Credentials>,
+    max_event_size: usize,
+}
+
+impl Default for ClientBuilder {
+    fn default() -> Self {
+        ClientBuilder {
+            timeouts: Timeouts::default(),
+            retry: RetryPolicy::default(),
+            credentials: None,
+            max_event_size: SseDecoder::DEFAULT_MAX_EVENT_SIZE,
+        }
+    }
+}
+
+impl ClientBuilder {
+    /// Per-phase timeouts.
+    pub fn timeouts(mut self, t: Timeouts) -> Self {
+        self.timeouts = t;
+        self
+    }
+
+    /// The retry policy.
+    pub fn retry(mut self, r: RetryPolicy) -> Self {
+        self.retry = r;
+        self
+    }
+
+    /// Where keys come from (default: the environment and the nearest `.env`).
+    pub fn credentials(mut self, c: Credentials) -> Self {
+        self.credentials = Some(c);
+        self
+    }
+
+    /// Set one provider's key.
+    pub fn api_key(mut self, provider: Provider, key: impl Into<SecretString>) -> Self {
+        let c = self
+            .credentials
+            .take()
+            .unwrap_or_else(Credentials::from_env);
+        self.credentials = Some(c.with_key(provider, key));
+        self
+    }
+
+    /// The largest single stream event accepted (default 64 MiB; image deltas are megabytes).
+    pub fn max_event_size(mut self, bytes: usize) -> Self {
+        self.max_event_size = bytes;
+        self
+    }
+
+    /// Build the client.
+    pub fn build(self) -> Result<Client> {
+        Ok(Client {
+            inner: Arc::new(Inner {
+                transport: Transport::new(self.timeouts, self.retry)?,
+                credentials: self.credentials.unwrap_or_else(Credentials::from_env),
+                max_event_size: self.max_event_size,
+            }),
+        })
+    }
+}
+
+/// Where a call goes, as the caller asked for it.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct Target {
+    pub provider: Option<Provider>,
+    pub protocol: Option<Protocol>,
+    pub base_url: Option<String>,
+    pub api_key: Option<SecretString>,
+    pub auth: Option<Auth>,
+}
+
+/// Where a call goes, resolved.
+#[derive(Debug, Clone)]
+pub(crate) struct Resolved {
+    pub origin: Origin,
+    pub route: Route,
+    pub url: String,
+    pub auth: Auth,
+}
+
+impl Client {
+    /// A builder.
+    pub fn builder() -> ClientBuilder {
+        ClientBuilder::default()
+    }
+
+    /// A client with the default configuration.
+    pub fn new() -> Result<Client> {
+        Client::builder().build()
+    }
+
+    /// The shared default client used by the facade functions.
+    pub(crate) fn shared() -> Result<Client> {
+        static SHARED: OnceLock<std::result::Result<Client, String>> = OnceLock::new();
+        SHARED
+            .get_or_init(|| Client::new().map_err(|e| e.to_string()))
+            .clone()
+            .map_err(Error::InvalidInput)
+    }
+
+    /// Text operations with this client.
+    pub fn text(&self) -> TextOps<'_> {
+        TextOps { client: self }
+    }
+
+    pub(crate) fn transport(&self) -> &Transport {
+        &self.inner.transport
+    }
+
+    pub(crate) fn max_event_size(&self) -> usize {
+        self.inner.max_event_size
+    }
+
+    /// Resolve the provider or protocol, route, URL and auth of a call.
+    ///
+    /// Rules (from the reference): an explicit protocol wins; a `base_url` with neither provider nor
+    /// protocol means the OpenResponses protocol; otherwise the provider is the explicit one or the
+    /// catalog's for the model id. `base_url` is honoured for every provider.
+    pub(crate) fn resolve(
+        &self,
+        model: &str,
+        target: &Target,
+        modality: Modality,
+        operation: Operation,
+    ) -> Result<Resolved> {
+        let protocol = target.protocol.or_else(|| {
+            (target.base_url.is_some() && target.provider.is_none())
+                .then_some(Protocol::OpenResponses)
+        });
+        if let Some(protocol) = protocol {
+            let route = protocol_route(protocol);
+            let base = target
+                .base_url
+                .as_deref()
+                .unwrap_or(PROTOCOL_DEFAULT_BASE_URL);
+            let auth = match (&target.auth, &target.api_key) {
+                (Some(a), _) => a.clone(),
+                (None, Some(k)) => Auth::bearer(k.clone())?,
+                (None, None) => Auth::None,
+            };
+            return Ok(Resolved {
+                origin: Origin::Protocol(protocol),
+                route,
+                url: join_url(base, route.path),
+                auth,
+            });
+        }
+        let provider = match target.provider {
+            Some(p) => p,
+            None => catalog::provider_of(model).ok_or_else(|| Error::ModelNotFound {
+                model: model.to_string(),
+                provider: None,
+            })?,
+        };
+        let origin = Origin::Provider(provider);
+        let Some(prof) = profile(provider) else {
+            return Err(Error::unsupported(
+                Some(origin),
+                Some(modality),
+                Some(operation),
+                format!("the {provider} provider is not implemented"),
+            ));
+        };
+        let route = route_for(provider, modality).ok_or_else(|| {
+            Error::unsupported(
+                Some(origin),
+                Some(modality),
+                Some(operation),
+                format!("{modality} on {provider}"),
+            )
+        })?;
+        if !route.wire.is_implemented() {
+            return Err(Error::unsupported(
+                Some(origin),
+                Some(modality),
+                Some(operation),
+                format!("the {:?} wire API is not implemented yet", route.wire),
+            ));
+        }
+        let auth = match &target.auth {
+            Some(a) => a.clone(),
+            None => self
+                .inner
+                .credentials
+                .auth_for(provider, target.api_key.as_ref())?,
+        };
+        let base = target.base_url.as_deref().unwrap_or(prof.base_url);
+        Ok(Resolved {
+            origin,
+            route,
+            url: join_url(base, route.path),
+            auth,
+        })
+    }
+}
+
+/// Text operations bound to a [`Client`].
+#[derive(Debug, Clone, Copy)]
+pub struct TextOps<'a> {
+    client: &'a Client,
+}
+
+impl TextOps<'_> {
+    /// Generate text from a prompt (see [`crate::text::generate`]).
+    pub fn generate(&self, prompt: impl Into<String>, model: impl Into<String>) -> Generate<Unary> {
+        Generate::new(Some(prompt.into()), model.into()).client(self.client.clone())
+    }
+}
+
+/// Merge `extra` into `base` recursively: objects merge key by key, anything else replaces.
+pub(crate) fn deep_merge(base: &mut Value, extra: &Value) {
+    match (base, extra) {
+        (Value::Object(b), Value::Object(e)) => {
+            for (k, v) in e {
+                match b.get_mut(k) {
+                    Some(existing) => deep_merge(existing, v),
+                    None => {
+                        b.insert(k.clone(), v.clone());
+                    }
+                }
+            }
+        }
+        (b, e) => *b = e.clone(),
+    }
+}
+
+/// Add the caller's extra headers; theirs win over ours.
+pub(crate) fn merge_headers(headers: &mut HeaderMap, extra: &[(HeaderName, HeaderValue)]) {
+    for (k, v) in extra {
+        headers.insert(k.clone(), v.clone());
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn deep_merge_merges_objects_and_replaces_the_rest() {
+        let mut a = json!({"a": 1, "o": {"x": 1, "y": {"z": 1}}, "l": [1]});
+        deep_merge(&mut a, &json!({"o": {"y": {"w": 2}}, "l": [2], "n": null}));
+        assert_eq!(
+            a,
+            json!({"a": 1, "o": {"x": 1, "y": {"z": 1, "w": 2}}, "l": [2], "n": null})
+        );
+    }
+
+    fn client() -> Client {
+        Client::builder()
+            .credentials(Credentials::empty().with_key(Provider::OpenAi, "sk-test"))
+            .build()
+            .unwrap()
+    }
+
+    #[test]
+    fn resolution_rules() {
+        let c = client();
+        let r = c
+            .resolve(
+                "gpt-5-mini",
+                &Target::default(),
+                Modality::Text,
+                Operation::Generate,
+            )
+            .unwrap();
+        assert_eq!(r.origin, Origin::Provider(Provider::OpenAi));
+        assert_eq!(r.url, "https://api.openai.com/v1/responses");
+
+        let t = Target {
+            base_url: Some("http://127.0.0.1:9/v1".into()),
+            ..Target::default()
+        };
+        let r = c
+            .resolve("anything", &t, Modality::Text, Operation::Generate)
+            .unwrap();
+        assert_eq!(r.origin, Origin::Protocol(Protocol::OpenResponses));
+        assert_eq!(r.url, "http://127.0.0.1:9/v1/responses");
+        assert!(matches!(r.auth, Auth::None));
+
+        let t = Target {
+            provider: Some(Provider::OpenAi),
+            base_url: Some("http://127.0.0.1:9".into()),
+            ..Target::default()
+        };
+        let r = c
+            .resolve("my-finetune", &t, Modality::Text, Operation::Generate)
+            .unwrap();
+        assert_eq!(r.url, "http://127.0.0.1:9/v1/responses");
+        assert!(matches!(r.auth, Auth::Header { .. }));
+
+        let err = c
+            .resolve(
+                "no-such-model",
+                &Target::default(),
+                Modality::Text,
+                Operation::Generate,
+            )
+            .unwrap_err();
+        assert!(matches!(err, Error::ModelNotFound { .. }), "{err}");
+
+        let t = Target {
+            provider: Some(Provider::Luma),
+            ..Target::default()
+        };
+        let err = c
+            .resolve("x", &t, Modality::Text, Operation::Generate)
+            .unwrap_err();
+        assert!(matches!(err, Error::Unsupported(_)), "{err}");
+    }
+}

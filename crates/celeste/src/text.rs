@@ -1,0 +1,442 @@
+//! Text generation: `celeste::text::generate(prompt, model)` and `celeste::text::stream(prompt, model)`.
+//!
+//! Both return a [`Generate`] builder: set parameters, then `.await` it (or call
+//! [`send`](Generate::send)). Switching provider is changing the model id.
+//!
+//! ```no_run
+//! # async fn demo() -> celeste::Result<()> {
+//! use futures::StreamExt;
+//!
+//! let out = celeste::text::generate("Explain quantum computing", "gpt-5-mini")
+//!     .max_tokens(200)
+//!     .await?;
+//! println!("{} ({:?} output tokens)", out.content, out.usage.output_tokens);
+//!
+//! let mut stream = celeste::text::stream("Explain quantum computing", "gpt-5-mini").await?;
+//! while let Some(chunk) = stream.next().await {
+//!     print!("{}", chunk?.content);
+//! }
+//! println!("\n{:?}", stream.output()?.usage);
+//! # Ok(())
+//! # }
+//! ```
+
+use std::future::IntoFuture;
+use std::marker::PhantomData;
+use std::time::Duration;
+
+use bytes::Bytes;
+use futures::future::BoxFuture;
+use reqwest::Method;
+use reqwest::header::{HeaderMap, HeaderName, HeaderValue};
+use serde_json::Value;
+
+use crate::auth::{Auth, SecretString};
+use crate::client::{Client, Target, deep_merge, merge_headers};
+use crate::error::{Error, Result};
+use crate::providers::WireApi;
+use crate::stream::{Framing, Stream, StreamParts};
+use crate::transport::http::{HttpRequest, RequestBody};
+use crate::transport::sse::SseDecoder;
+use crate::types::enums::{Modality, Operation, Protocol, Provider};
+use crate::types::message::{Item, Part, request_items};
+use crate::types::output::Output;
+use crate::types::tool::{Tool, ToolChoice};
+use crate::wire::{WireContext, openresponses};
+
+/// A text stream: chunks of `String`, output content `String`.
+pub type TextStream = Stream<String, String>;
+
+/// Text generation parameters. `None` means "not sent": the provider's default applies.
+#[derive(Debug, Clone, Default, PartialEq)]
+#[non_exhaustive]
+pub struct TextParams {
+    /// Sampling temperature.
+    pub temperature: Option<f64>,
+    /// The output token limit.
+    pub max_tokens: Option<u64>,
+    /// Nucleus sampling.
+    pub top_p: Option<f64>,
+    /// Top-k sampling.
+    pub top_k: Option<u64>,
+    /// Sampling seed.
+    pub seed: Option<i64>,
+    /// Stop sequences.
+    pub stop: Vec<String>,
+    /// Frequency penalty.
+    pub frequency_penalty: Option<f64>,
+    /// Presence penalty.
+    pub presence_penalty: Option<f64>,
+    /// Reasoning effort (`minimal`, `low`, `medium`, `high`, ...).
+    pub reasoning_effort: Option<String>,
+    /// Response verbosity (`low`, `medium`, `high`).
+    pub verbosity: Option<String>,
+}
+
+/// Everything a wire API needs to build a text request.
+#[derive(Debug, Clone)]
+pub(crate) struct TextRequest {
+    pub model: String,
+    pub items: Vec<Item>,
+    pub params: TextParams,
+    pub tools: Vec<Tool>,
+    pub tool_choice: Option<ToolChoice>,
+}
+
+/// Marker: the call returns an [`Output`].
+#[derive(Debug, Clone, Copy)]
+pub struct Unary;
+
+/// Marker: the call returns a [`TextStream`].
+#[derive(Debug, Clone, Copy)]
+pub struct Streaming;
+
+/// A text generation call being configured. `.await` it to send it.
+#[derive(Debug, Clone)]
+#[must_use = "a call does nothing until it is awaited or sent"]
+pub struct Generate<M = Unary> {
+    client: Option<Client>,
+    target: Target,
+    model: String,
+    prompt: Option<String>,
+    messages: Vec<Item>,
+    media: Vec<Part>,
+    params: TextParams,
+    tools: Vec<Tool>,
+    tool_choice: Option<ToolChoice>,
+    extra_body: Option<Value>,
+    extra_headers: Vec<(HeaderName, HeaderValue)>,
+    timeout: Option<Duration>,
+    operation: Operation,
+    invalid: Option<String>,
+    mode: PhantomData<M>,
+}
+
+/// Generate text from a prompt with the default client.
+pub fn generate(prompt: impl Into<String>, model: impl Into<String>) -> Generate<Unary> {
+    Generate::new(Some(prompt.into()), model.into())
+}
+
+/// Stream generated text from a prompt with the default client.
+pub fn stream(prompt: impl Into<String>, model: impl Into<String>) -> Generate<Streaming> {
+    generate(prompt, model).stream()
+}
+
+impl Generate<Unary> {
+    pub(crate) fn new(prompt: Option<String>, model: String) -> Self {
+        Generate {
+            client: None,
+            target: Target::default(),
+            model,
+            prompt,
+            messages: Vec::new(),
+            media: Vec::new(),
+            params: TextParams::default(),
+            tools: Vec::new(),
+            tool_choice: None,
+            extra_body: None,
+            extra_headers: Vec::new(),
+            timeout: None,
+            operation: Operation::Generate,
+            invalid: None,
+            mode: PhantomData,
+        }
+    }
+
+    /// Stream the reply instead of waiting for all of it.
+    pub fn stream(self) -> Generate<Streaming> {
+        self.with_mode()
+    }
+
+    /// Send the call and wait for the whole reply.
+    pub async fn send(self) -> Result<Output<String>> {
+        let prepared = self.prepare(false).await?;
+        let t = prepared.client.transport();
+        let deadline = prepared.deadline();
+        let resp = t
+            .send(prepared.ctx.origin, &prepared.request, deadline)
+            .await?;
+        let body = t.read_body(prepared.ctx.origin, resp, deadline).await?;
+        match prepared.wire {
+            WireApi::OpenResponses => openresponses::parse_response(body, &prepared.ctx),
+            other => Err(prepared.ctx.unsupported(format!("the {other:?} wire API"))),
+        }
+    }
+}
+
+impl Generate<Streaming> {
+    /// Open the stream: the request is sent (with retries) and the stream is returned once the response
+    /// headers have arrived. HTTP errors surface here; errors inside the stream surface as items.
+    pub async fn send(self) -> Result<TextStream> {
+        let prepared = self.prepare(true).await?;
+        let t = prepared.client.transport();
+        let deadline = prepared.deadline();
+        let resp = t
+            .send(prepared.ctx.origin, &prepared.request, deadline)
+            .await?;
+        let decoder: Box<dyn crate::stream::Decoder<String, String>> = match prepared.wire {
+            WireApi::OpenResponses => {
+                Box::new(openresponses::ResponsesDecoder::new(prepared.ctx.clone()))
+            }
+            other => {
+                return Err(prepared
+                    .ctx
+                    .unsupported(format!("streaming over the {other:?} wire API")));
+            }
+        };
+        Ok(Stream::new(
+            resp,
+            StreamParts {
+                origin: prepared.ctx.origin,
+                framing: Framing::Sse(SseDecoder::new(prepared.client.max_event_size())),
+                decoder,
+                idle: t.timeouts.idle,
+                deadline,
+                connect_limit: t.timeouts.connect,
+                observer: None,
+            },
+        ))
+    }
+}
+
+impl IntoFuture for Generate<Unary> {
+    type Output = Result<Output<String>>;
+    type IntoFuture = BoxFuture<'static, Self::Output>;
+
+    fn into_future(self) -> Self::IntoFuture {
+        Box::pin(self.send())
+    }
+}
+
+impl IntoFuture for Generate<Streaming> {
+    type Output = Result<TextStream>;
+    type IntoFuture = BoxFuture<'static, Self::Output>;
+
+    fn into_future(self) -> Self::IntoFuture {
+        Box::pin(self.send())
+    }
+}
+
+/// A call ready to send.
+pub(crate) struct Prepared {
+    pub client: Client,
+    pub ctx: WireContext,
+    pub wire: WireApi,
+    pub request: HttpRequest,
+    pub timeout: Option<Duration>,
+}
+
+impl Prepared {
+    fn deadline(&self) -> Option<tokio::time::Instant> {
+        match self.timeout {
+            Some(t) => Some(tokio::time::Instant::now() + t),
+            None => self.client.transport().deadline(),
+        }
+    }
+}
+
+impl<M> Generate<M> {
+    pub(crate) fn with_mode<N>(self) -> Generate<N> {
+        Generate {
+            client: self.client,
+            target: self.target,
+            model: self.model,
+            prompt: self.prompt,
+            messages: self.messages,
+            media: self.media,
+            params: self.params,
+            tools: self.tools,
+            tool_choice: self.tool_choice,
+            extra_body: self.extra_body,
+            extra_headers: self.extra_headers,
+            timeout: self.timeout,
+            operation: self.operation,
+            invalid: self.invalid,
+            mode: PhantomData,
+        }
+    }
+
+    /// Use this client instead of the default one.
+    pub fn client(mut self, client: Client) -> Self {
+        self.client = Some(client);
+        self
+    }
+
+    /// Use this provider (for model ids the catalog does not know, or that several providers serve).
+    pub fn provider(mut self, provider: Provider) -> Self {
+        self.target.provider = Some(provider);
+        self
+    }
+
+    /// Speak this protocol to `base_url` (bring your own endpoint).
+    pub fn protocol(mut self, protocol: Protocol) -> Self {
+        self.target.protocol = Some(protocol);
+        self
+    }
+
+    /// Send to this base URL instead of the provider's (honoured for every provider). Without a
+    /// provider or protocol, the OpenResponses protocol is used.
+    pub fn base_url(mut self, url: impl Into<String>) -> Self {
+        self.target.base_url = Some(url.into());
+        self
+    }
+
+    /// Use this API key instead of the configured one.
+    pub fn api_key(mut self, key: impl Into<SecretString>) -> Self {
+        self.target.api_key = Some(key.into());
+        self
+    }
+
+    /// Use this authentication scheme.
+    pub fn auth(mut self, auth: Auth) -> Self {
+        self.target.auth = Some(auth);
+        self
+    }
+
+    /// The conversation so far (the prompt, if any, is appended as the last user turn).
+    pub fn messages<I: IntoIterator<Item = T>, T: Into<Item>>(mut self, items: I) -> Self {
+        self.messages = items.into_iter().map(Into::into).collect();
+        self
+    }
+
+    /// Attach a media part to the prompt's user turn.
+    pub fn part(mut self, part: Part) -> Self {
+        self.media.push(part);
+        self
+    }
+
+    /// Sampling temperature.
+    pub fn temperature(mut self, t: f64) -> Self {
+        self.params.temperature = Some(t);
+        self
+    }
+
+    /// Output token limit.
+    pub fn max_tokens(mut self, n: u64) -> Self {
+        self.params.max_tokens = Some(n);
+        self
+    }
+
+    /// Nucleus sampling.
+    pub fn top_p(mut self, p: f64) -> Self {
+        self.params.top_p = Some(p);
+        self
+    }
+
+    /// Sampling seed.
+    pub fn seed(mut self, seed: i64) -> Self {
+        self.params.seed = Some(seed);
+        self
+    }
+
+    /// Reasoning effort (`minimal`, `low`, `medium`, `high`).
+    pub fn reasoning_effort(mut self, effort: impl Into<String>) -> Self {
+        self.params.reasoning_effort = Some(effort.into());
+        self
+    }
+
+    /// Response verbosity (`low`, `medium`, `high`).
+    pub fn verbosity(mut self, v: impl Into<String>) -> Self {
+        self.params.verbosity = Some(v.into());
+        self
+    }
+
+    /// Replace all parameters at once.
+    pub fn params(mut self, params: TextParams) -> Self {
+        self.params = params;
+        self
+    }
+
+    /// Offer a tool.
+    pub fn tool(mut self, tool: impl Into<Tool>) -> Self {
+        self.tools.push(tool.into());
+        self
+    }
+
+    /// How the model may use tools.
+    pub fn tool_choice(mut self, choice: ToolChoice) -> Self {
+        self.tool_choice = Some(choice);
+        self
+    }
+
+    /// JSON deep-merged into the request body last (provider options this library does not model).
+    pub fn extra_body(mut self, extra: Value) -> Self {
+        self.extra_body = Some(extra);
+        self
+    }
+
+    /// An extra request header (overrides the library's own headers of the same name). An invalid
+    /// name or value makes the call fail with [`Error::InvalidInput`].
+    pub fn header(mut self, name: &str, value: &str) -> Self {
+        match (
+            HeaderName::from_bytes(name.as_bytes()),
+            HeaderValue::from_str(value),
+        ) {
+            (Ok(n), Ok(v)) => self.extra_headers.push((n, v)),
+            _ => self.invalid = Some(format!("invalid extra header `{name}`")),
+        }
+        self
+    }
+
+    /// A total time limit for this call (overrides the client's).
+    pub fn timeout(mut self, d: Duration) -> Self {
+        self.timeout = Some(d);
+        self
+    }
+
+    /// Resolve, validate and build the HTTP request.
+    pub(crate) async fn prepare(self, stream: bool) -> Result<Prepared> {
+        if let Some(msg) = self.invalid {
+            return Err(Error::InvalidInput(msg));
+        }
+        let client = match self.client {
+            Some(c) => c,
+            None => Client::shared()?,
+        };
+        let resolved = client.resolve(&self.model, &self.target, Modality::Text, self.operation)?;
+        let ctx = WireContext {
+            origin: resolved.origin,
+            model: self.model.clone(),
+            operation: self.operation,
+        };
+        let req = TextRequest {
+            model: self.model,
+            items: request_items(self.prompt.as_deref(), &self.messages, &self.media)?,
+            params: self.params,
+            tools: self.tools,
+            tool_choice: self.tool_choice,
+        };
+        let mut body = match resolved.route.wire {
+            WireApi::OpenResponses => openresponses::build_request(&req, &ctx, stream)?,
+            other => return Err(ctx.unsupported(format!("the {other:?} wire API"))),
+        };
+        if let Some(extra) = &self.extra_body {
+            deep_merge(&mut body, extra);
+        }
+        let body = Bytes::from(
+            serde_json::to_vec(&body)
+                .map_err(|e| Error::invalid_input(format!("request body: {e}")))?,
+        );
+        let mut headers = HeaderMap::new();
+        resolved.auth.apply(&mut headers).await?;
+        if stream {
+            headers.insert(
+                reqwest::header::ACCEPT,
+                HeaderValue::from_static("text/event-stream"),
+            );
+        }
+        merge_headers(&mut headers, &self.extra_headers);
+        Ok(Prepared {
+            client,
+            ctx,
+            wire: resolved.route.wire,
+            request: HttpRequest {
+                method: Method::POST,
+                url: resolved.url,
+                headers,
+                body: RequestBody::Json(body),
+            },
+            timeout: self.timeout,
+        })
+    }
+}

@@ -1,0 +1,312 @@
+//! The HTTP client: one pooled reqwest client per configuration, per-phase timeouts, and retries.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use bytes::{Bytes, BytesMut};
+use futures::StreamExt;
+use reqwest::header::{CONTENT_TYPE, HeaderMap, HeaderValue};
+use reqwest::{Method, StatusCode};
+use tokio::time::Instant;
+
+use crate::error::{Error, Origin, Result, TimeoutPhase};
+use crate::transport::error_body::http_error;
+use crate::transport::retry::RetryPolicy;
+
+/// Time limits for each phase of a request.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct Timeouts {
+    /// Establishing the connection (default 10 s).
+    pub connect: Duration,
+    /// From sending the request to receiving the status and headers (default 300 s: a unary call's
+    /// headers arrive only when generation has finished).
+    pub headers: Duration,
+    /// The longest gap between two chunks of a body (default 120 s).
+    pub idle: Duration,
+    /// The whole operation, retries and body included (default 600 s; `None` for no limit).
+    pub total: Option<Duration>,
+}
+
+impl Default for Timeouts {
+    fn default() -> Self {
+        Timeouts {
+            connect: Duration::from_secs(10),
+            headers: Duration::from_secs(300),
+            idle: Duration::from_secs(120),
+            total: Some(Duration::from_secs(600)),
+        }
+    }
+}
+
+impl Timeouts {
+    /// Set the connect limit.
+    pub fn with_connect(mut self, d: Duration) -> Self {
+        self.connect = d;
+        self
+    }
+
+    /// Set the response-headers limit.
+    pub fn with_headers(mut self, d: Duration) -> Self {
+        self.headers = d;
+        self
+    }
+
+    /// Set the idle-gap limit.
+    pub fn with_idle(mut self, d: Duration) -> Self {
+        self.idle = d;
+        self
+    }
+
+    /// Set (or remove) the total limit.
+    pub fn with_total(mut self, d: Option<Duration>) -> Self {
+        self.total = d;
+        self
+    }
+}
+
+/// A request body that can be sent again on retry.
+#[derive(Clone)]
+pub(crate) enum RequestBody {
+    /// No body (GET).
+    Empty,
+    /// A JSON document, already serialised.
+    Json(Bytes),
+    /// A multipart form, rebuilt for each attempt because reqwest consumes forms.
+    Multipart(Arc<dyn Fn() -> reqwest::multipart::Form + Send + Sync>),
+}
+
+/// One logical request, replayable for retries.
+#[derive(Clone)]
+pub(crate) struct HttpRequest {
+    pub method: Method,
+    pub url: String,
+    pub headers: HeaderMap,
+    pub body: RequestBody,
+}
+
+/// The shared HTTP machinery of a client.
+#[derive(Debug, Clone)]
+pub(crate) struct Transport {
+    client: reqwest::Client,
+    pub timeouts: Timeouts,
+    pub retry: RetryPolicy,
+}
+
+impl Transport {
+    pub fn new(timeouts: Timeouts, retry: RetryPolicy) -> Result<Self> {
+        let client = reqwest::Client::builder()
+            .connect_timeout(timeouts.connect)
+            .tcp_nodelay(true)
+            .pool_idle_timeout(Duration::from_secs(90))
+            .user_agent(concat!("celeste-rs/", env!("CARGO_PKG_VERSION")))
+            .build()
+            .map_err(|e| Error::invalid_input(format!("could not build the HTTP client: {e}")))?;
+        Ok(Transport {
+            client,
+            timeouts,
+            retry,
+        })
+    }
+
+    /// The deadline for an operation starting now.
+    pub fn deadline(&self) -> Option<Instant> {
+        self.timeouts.total.map(|t| Instant::now() + t)
+    }
+
+    /// Send `req`, retrying per the policy, until a success status arrives. A non-success status is
+    /// read (bounded) and returned as [`Error::Http`].
+    pub async fn send(
+        &self,
+        origin: Origin,
+        req: &HttpRequest,
+        deadline: Option<Instant>,
+    ) -> Result<reqwest::Response> {
+        let mut retry = 0;
+        loop {
+            let err = match self.attempt(origin, req, deadline).await {
+                Ok(resp) => return Ok(resp),
+                Err(e) => e,
+            };
+            if !err.is_retryable() {
+                return Err(err);
+            }
+            let server_asked = match &err {
+                Error::Http(h) => h.retry_after,
+                _ => None,
+            };
+            let Some(wait) = self.retry.wait(retry, server_asked) else {
+                return Err(err);
+            };
+            if deadline.is_some_and(|d| Instant::now() + wait >= d) {
+                return Err(err);
+            }
+            tracing::debug!(%origin, retry = retry + 1, wait_ms = wait.as_millis() as u64, error = %err, "retrying");
+            tokio::time::sleep(wait).await;
+            retry += 1;
+        }
+    }
+
+    /// One attempt: send and wait for headers within the header limit (and the total deadline).
+    async fn attempt(
+        &self,
+        origin: Origin,
+        req: &HttpRequest,
+        deadline: Option<Instant>,
+    ) -> Result<reqwest::Response> {
+        let mut builder = self
+            .client
+            .request(req.method.clone(), &req.url)
+            .headers(req.headers.clone());
+        builder = match &req.body {
+            RequestBody::Empty => builder,
+            RequestBody::Json(b) => builder
+                .header(CONTENT_TYPE, HeaderValue::from_static("application/json"))
+                .body(b.clone()),
+            RequestBody::Multipart(form) => builder.multipart(form()),
+        };
+        let (limit, phase) = phase_limit(self.timeouts.headers, TimeoutPhase::Headers, deadline);
+        let resp = match tokio::time::timeout(limit, builder.send()).await {
+            Err(_) => {
+                return Err(Error::Timeout {
+                    origin,
+                    phase,
+                    after: limit,
+                });
+            }
+            Ok(Err(e)) => return Err(transport_error(origin, e, self.timeouts.connect)),
+            Ok(Ok(r)) => r,
+        };
+        let status = resp.status();
+        if status.is_success() {
+            return Ok(resp);
+        }
+        Err(self.error_response(origin, status, resp, deadline).await)
+    }
+
+    /// Read an error response's body (at most 1 MiB, within the idle limit) into [`Error::Http`].
+    async fn error_response(
+        &self,
+        origin: Origin,
+        status: StatusCode,
+        resp: reqwest::Response,
+        deadline: Option<Instant>,
+    ) -> Error {
+        let headers = resp.headers().clone();
+        // An unreadable error body must not hide the status: keep whatever arrived.
+        let body = self
+            .read_body_limited(origin, resp, 1 << 20, deadline)
+            .await
+            .unwrap_or_default();
+        Error::Http(Box::new(http_error(
+            origin,
+            status.as_u16(),
+            &headers,
+            &body,
+        )))
+    }
+
+    /// Read a whole body with the idle limit between chunks and the total deadline.
+    pub async fn read_body(
+        &self,
+        origin: Origin,
+        resp: reqwest::Response,
+        deadline: Option<Instant>,
+    ) -> Result<Bytes> {
+        self.read_body_limited(origin, resp, usize::MAX, deadline)
+            .await
+    }
+
+    async fn read_body_limited(
+        &self,
+        origin: Origin,
+        resp: reqwest::Response,
+        max: usize,
+        deadline: Option<Instant>,
+    ) -> Result<Bytes> {
+        let hint = resp.content_length().unwrap_or(0).min(max as u64) as usize;
+        let mut stream = resp.bytes_stream();
+        let mut first: Option<Bytes> = None;
+        let mut buf = BytesMut::new();
+        loop {
+            let (limit, phase) = phase_limit(self.timeouts.idle, TimeoutPhase::Idle, deadline);
+            let next = match tokio::time::timeout(limit, stream.next()).await {
+                Err(_) => {
+                    return Err(Error::Timeout {
+                        origin,
+                        phase,
+                        after: limit,
+                    });
+                }
+                Ok(n) => n,
+            };
+            match next {
+                None => break,
+                Some(Err(e)) => return Err(transport_error(origin, e, self.timeouts.connect)),
+                Some(Ok(chunk)) => {
+                    // The common single-chunk body is handed on without a copy.
+                    if first.is_none() && buf.is_empty() {
+                        first = Some(chunk);
+                    } else {
+                        if let Some(f) = first.take() {
+                            buf.reserve(hint.max(f.len() + chunk.len()));
+                            buf.extend_from_slice(&f);
+                        }
+                        buf.extend_from_slice(&chunk);
+                    }
+                    if first.as_ref().map_or(buf.len(), Bytes::len) >= max {
+                        break;
+                    }
+                }
+            }
+        }
+        Ok(first.unwrap_or_else(|| buf.freeze()))
+    }
+}
+
+/// The limit for a phase: its own limit, or less if the total deadline comes first (then the phase
+/// reported is `Total`).
+pub(crate) fn phase_limit(
+    limit: Duration,
+    phase: TimeoutPhase,
+    deadline: Option<Instant>,
+) -> (Duration, TimeoutPhase) {
+    match deadline {
+        Some(d) => {
+            let left = d.saturating_duration_since(Instant::now());
+            if left < limit {
+                (left, TimeoutPhase::Total)
+            } else {
+                (limit, phase)
+            }
+        }
+        None => (limit, phase),
+    }
+}
+
+/// A reqwest error as our error, with the URL removed (it can carry key-bearing query parameters).
+pub(crate) fn transport_error(origin: Origin, e: reqwest::Error, connect_limit: Duration) -> Error {
+    let e = e.without_url();
+    if e.is_timeout() && e.is_connect() {
+        return Error::Timeout {
+            origin,
+            phase: TimeoutPhase::Connect,
+            after: connect_limit,
+        };
+    }
+    let connect = e.is_connect();
+    let mut message = e.to_string();
+    // reqwest's top-level message is generic; the cause says what happened (refused, reset, ...).
+    let mut source = std::error::Error::source(&e);
+    while let Some(s) = source {
+        message.push_str(": ");
+        message.push_str(&s.to_string());
+        source = s.source();
+    }
+    Error::Transport {
+        origin,
+        message,
+        connect,
+        source: Some(Box::new(e)),
+    }
+}

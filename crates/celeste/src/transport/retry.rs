@@ -1,0 +1,201 @@
+//! When and how long to wait before trying a request again.
+
+use std::time::{Duration, SystemTime};
+
+use reqwest::header::HeaderMap;
+
+/// The retry policy for unary requests and for opening streams (never after a stream has produced a
+/// chunk: a half-consumed stream is not replayed).
+///
+/// Retried: statuses 408, 409, 429, 500, 502, 503, 504 and 529, connection failures and header
+/// timeouts, unless the server says `x-should-retry: false` (and a `x-should-retry: true` makes any
+/// status retryable). The wait is exponential with full jitter, or what the server asked for with
+/// `Retry-After` (seconds or an HTTP date) or `retry-after-ms`. A server that asks for more than
+/// [`max_wait`](Self::max_wait) is not retried: the error (with its `retry_after`) goes to the caller
+/// at once instead of blocking it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct RetryPolicy {
+    /// Retries after the first attempt (default 2, so at most 3 attempts).
+    pub max_retries: u32,
+    /// The first backoff (default 500 ms); doubles each retry.
+    pub initial_backoff: Duration,
+    /// The cap on computed backoff (default 8 s).
+    pub max_backoff: Duration,
+    /// The longest server-requested wait honoured (default 60 s).
+    pub max_wait: Duration,
+}
+
+impl Default for RetryPolicy {
+    fn default() -> Self {
+        RetryPolicy {
+            max_retries: 2,
+            initial_backoff: Duration::from_millis(500),
+            max_backoff: Duration::from_secs(8),
+            max_wait: Duration::from_secs(60),
+        }
+    }
+}
+
+impl RetryPolicy {
+    /// No retries at all.
+    pub fn none() -> Self {
+        RetryPolicy {
+            max_retries: 0,
+            ..Self::default()
+        }
+    }
+
+    /// Set the number of retries.
+    pub fn with_max_retries(mut self, n: u32) -> Self {
+        self.max_retries = n;
+        self
+    }
+
+    /// Set the first backoff.
+    pub fn with_initial_backoff(mut self, d: Duration) -> Self {
+        self.initial_backoff = d;
+        self
+    }
+
+    /// Set the cap on computed backoff.
+    pub fn with_max_backoff(mut self, d: Duration) -> Self {
+        self.max_backoff = d;
+        self
+    }
+
+    /// Set the longest server-requested wait honoured.
+    pub fn with_max_wait(mut self, d: Duration) -> Self {
+        self.max_wait = d;
+        self
+    }
+
+    /// The wait before retry number `retry` (0-based), or `None` to stop retrying.
+    pub(crate) fn wait(&self, retry: u32, server_asked: Option<Duration>) -> Option<Duration> {
+        if retry >= self.max_retries {
+            return None;
+        }
+        if let Some(d) = server_asked {
+            return (d <= self.max_wait).then_some(d);
+        }
+        let exp = self
+            .initial_backoff
+            .saturating_mul(2u32.saturating_pow(retry));
+        let cap = exp.min(self.max_backoff);
+        // Full jitter spreads retries of many clients hit by the same outage.
+        let jittered = cap.mul_f64(0.5 + fastrand::f64() * 0.5);
+        Some(jittered)
+    }
+}
+
+/// The wait the server asked for: `retry-after-ms`, then `Retry-After` as seconds or an HTTP date.
+pub(crate) fn retry_after(headers: &HeaderMap) -> Option<Duration> {
+    if let Some(ms) = headers
+        .get("retry-after-ms")
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.trim().parse::<f64>().ok())
+    {
+        if ms.is_finite() && ms >= 0.0 {
+            return Some(Duration::from_secs_f64(ms / 1000.0));
+        }
+    }
+    let v = headers.get("retry-after")?.to_str().ok()?.trim();
+    if let Ok(secs) = v.parse::<f64>() {
+        return (secs.is_finite() && secs >= 0.0).then(|| Duration::from_secs_f64(secs));
+    }
+    let when = httpdate::parse_http_date(v).ok()?;
+    Some(
+        when.duration_since(SystemTime::now())
+            .unwrap_or(Duration::ZERO),
+    )
+}
+
+/// The server's `x-should-retry` verdict.
+pub(crate) fn should_retry(headers: &HeaderMap) -> Option<bool> {
+    match headers.get("x-should-retry")?.to_str().ok()?.trim() {
+        "true" => Some(true),
+        "false" => Some(false),
+        _ => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use reqwest::header::HeaderValue;
+
+    fn headers(pairs: &[(&'static str, &str)]) -> HeaderMap {
+        let mut h = HeaderMap::new();
+        for (k, v) in pairs {
+            h.insert(*k, HeaderValue::from_str(v).unwrap());
+        }
+        h
+    }
+
+    #[test]
+    fn retry_after_seconds_ms_and_dates() {
+        assert_eq!(
+            retry_after(&headers(&[("retry-after", "2")])),
+            Some(Duration::from_secs(2))
+        );
+        assert_eq!(
+            retry_after(&headers(&[("retry-after", "0.5")])),
+            Some(Duration::from_millis(500))
+        );
+        assert_eq!(
+            retry_after(&headers(&[("retry-after-ms", "150"), ("retry-after", "9")])),
+            Some(Duration::from_millis(150))
+        );
+        let future = httpdate::fmt_http_date(SystemTime::now() + Duration::from_secs(30));
+        let d = retry_after(&headers(&[("retry-after", &future)])).unwrap();
+        assert!(
+            d > Duration::from_secs(25) && d <= Duration::from_secs(30),
+            "{d:?}"
+        );
+        let past = httpdate::fmt_http_date(SystemTime::now() - Duration::from_secs(30));
+        assert_eq!(
+            retry_after(&headers(&[("retry-after", &past)])),
+            Some(Duration::ZERO)
+        );
+        assert_eq!(retry_after(&headers(&[("retry-after", "soon")])), None);
+        assert_eq!(retry_after(&headers(&[("retry-after", "-1")])), None);
+        assert_eq!(retry_after(&HeaderMap::new()), None);
+    }
+
+    #[test]
+    fn backoff_is_exponential_jittered_and_capped() {
+        let p = RetryPolicy::default().with_max_retries(10);
+        for retry in 0..10 {
+            let d = p.wait(retry, None).unwrap();
+            let full = Duration::from_millis(500)
+                .saturating_mul(1 << retry)
+                .min(Duration::from_secs(8));
+            assert!(d >= full / 2 && d <= full, "{retry}: {d:?}");
+        }
+        assert_eq!(p.wait(10, None), None);
+    }
+
+    #[test]
+    fn server_wait_is_honoured_up_to_the_cap() {
+        let p = RetryPolicy::default();
+        assert_eq!(
+            p.wait(0, Some(Duration::from_secs(3))),
+            Some(Duration::from_secs(3))
+        );
+        assert_eq!(p.wait(0, Some(Duration::from_secs(3600))), None);
+        assert_eq!(RetryPolicy::none().wait(0, Some(Duration::ZERO)), None);
+    }
+
+    #[test]
+    fn should_retry_header() {
+        assert_eq!(
+            should_retry(&headers(&[("x-should-retry", "false")])),
+            Some(false)
+        );
+        assert_eq!(
+            should_retry(&headers(&[("x-should-retry", "true")])),
+            Some(true)
+        );
+        assert_eq!(should_retry(&headers(&[("x-should-retry", "maybe")])), None);
+    }
+}

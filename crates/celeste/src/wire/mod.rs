@@ -1,0 +1,40 @@
+//! Wire APIs: one module per API shape, each building requests and decoding responses and stream events.
+//! Providers choose a wire API through their profile ([`crate::providers`]); nothing here knows which
+//! vendor it is talking to beyond the [`WireContext`].
+
+pub(crate) mod openresponses;
+
+use crate::error::{Error, Origin};
+use crate::types::enums::{Modality, Operation};
+use crate::types::message::Part;
+
+/// What a wire module needs to know about the call it serves.
+#[derive(Debug, Clone)]
+pub(crate) struct WireContext {
+    /// Who is being called.
+    pub origin: Origin,
+    /// The requested model id.
+    pub model: String,
+    /// The operation (`generate`, `analyze`, ...).
+    pub operation: Operation,
+}
+
+impl WireContext {
+    /// The error for something this wire API cannot express.
+    pub(crate) fn unsupported(&self, what: impl Into<String>) -> Error {
+        Error::unsupported(
+            Some(self.origin),
+            Some(Modality::Text),
+            Some(self.operation),
+            what,
+        )
+    }
+
+    /// The error for a message part this wire API does not accept.
+    pub(crate) fn unsupported_part(&self, part: &Part) -> Error {
+        self.unsupported(format!(
+            "{} content parts in text messages",
+            part.input_type()
+        ))
+    }
+}

@@ -1,0 +1,718 @@
+//! The OpenAI Responses wire API (`POST /v1/responses`), served by OpenAI, xAI, OpenRouter, Ollama and
+//! any compatible endpoint: request building, response decoding and stream-event decoding.
+
+use std::borrow::Cow;
+use std::collections::VecDeque;
+
+use bytes::Bytes;
+use serde::Deserialize;
+use serde_json::value::RawValue;
+use serde_json::{Map, Value, json};
+
+use crate::error::{Error, Result, StreamEventError, truncate_lossy};
+use crate::stream::{Decoder, Frame};
+use crate::text::TextRequest;
+use crate::types::enums::{Modality, Role};
+use crate::types::message::{Item, Part};
+use crate::types::output::{Chunk, Grounding, GroundingSource, Metadata, Output};
+use crate::types::tool::{
+    ToolActivity, ToolActivityStatus, ToolCall, ToolCallDelta, ToolChoice, parse_arguments,
+};
+use crate::types::usage::{FinishKind, FinishReason, Usage};
+use crate::types::{Citation, Tool};
+use crate::wire::WireContext;
+
+// ---------------------------------------------------------------------------------------------------
+// Requests
+
+/// The request body for `req`.
+pub(crate) fn build_request(req: &TextRequest, ctx: &WireContext, stream: bool) -> Result<Value> {
+    let mut body = Map::new();
+    body.insert("model".into(), Value::String(req.model.clone()));
+    body.insert("input".into(), Value::Array(input_items(&req.items, ctx)?));
+    let p = &req.params;
+    if let Some(v) = p.max_tokens {
+        body.insert("max_output_tokens".into(), v.into());
+    }
+    if let Some(v) = p.temperature {
+        body.insert("temperature".into(), v.into());
+    }
+    if let Some(v) = p.top_p {
+        body.insert("top_p".into(), v.into());
+    }
+    if let Some(effort) = &p.reasoning_effort {
+        body.insert(
+            "reasoning".into(),
+            json!({"effort": effort, "summary": "auto"}),
+        );
+    }
+    if let Some(v) = &p.verbosity {
+        body.insert("text".into(), json!({"verbosity": v}));
+    }
+    if !req.tools.is_empty() {
+        let tools = req
+            .tools
+            .iter()
+            .map(|t| tool(t, ctx))
+            .collect::<Result<Vec<_>>>()?;
+        body.insert("tools".into(), Value::Array(tools));
+    }
+    if let Some(choice) = &req.tool_choice {
+        body.insert("tool_choice".into(), tool_choice(choice));
+    }
+    if stream {
+        body.insert("stream".into(), Value::Bool(true));
+    }
+    Ok(Value::Object(body))
+}
+
+fn input_items(items: &[Item], ctx: &WireContext) -> Result<Vec<Value>> {
+    let mut out = Vec::with_capacity(items.len());
+    for item in items {
+        match item {
+            Item::Message(m) => {
+                // Reasoning items come back verbatim, before the assistant content they led to.
+                out.extend(m.signature.iter().cloned());
+                let assistant = m.role == Role::Assistant;
+                let content = m
+                    .content
+                    .iter()
+                    .map(|p| part(p, assistant, ctx))
+                    .collect::<Result<Vec<_>>>()?;
+                if !content.is_empty() {
+                    let mut msg = Map::new();
+                    msg.insert("type".into(), "message".into());
+                    msg.insert("role".into(), m.role.as_str().into());
+                    msg.insert("content".into(), Value::Array(content));
+                    out.push(Value::Object(msg));
+                }
+                for call in &m.tool_calls {
+                    out.push(json!({
+                        "type": "function_call",
+                        "call_id": call.id,
+                        "name": call.name,
+                        "arguments": call.arguments.to_string(),
+                    }));
+                }
+            }
+            Item::ToolResult(r) => {
+                out.push(json!({"type": "function_call_output", "call_id": r.tool_call_id, "output": r.content_text()}));
+            }
+        }
+    }
+    Ok(out)
+}
+
+fn part(p: &Part, assistant: bool, ctx: &WireContext) -> Result<Value> {
+    Ok(match p {
+        Part::Text { text } if assistant => json!({"type": "output_text", "text": text}),
+        Part::Text { text } => json!({"type": "input_text", "text": text}),
+        Part::Image { image } => json!({"type": "input_image", "image_url": image.data_url()?}),
+        Part::Document { document } => match &document.url {
+            Some(url) if document.data.is_none() => json!({"type": "input_file", "file_url": url}),
+            _ => {
+                let name = document
+                    .path
+                    .as_ref()
+                    .and_then(|p| p.file_name())
+                    .map(|n| n.to_string_lossy().into_owned());
+                json!({"type": "input_file", "filename": name.unwrap_or_else(|| "document".into()), "file_data": document.data_url()?})
+            }
+        },
+        other => return Err(ctx.unsupported_part(other)),
+    })
+}
+
+fn tool(t: &Tool, ctx: &WireContext) -> Result<Value> {
+    Ok(match t {
+        Tool::Function(f) => {
+            let mut v = json!({"type": "function", "name": f.name, "parameters": f.parameters});
+            if let Some(d) = &f.description {
+                v["description"] = d.clone().into();
+            }
+            if f.strict {
+                v["strict"] = true.into();
+            }
+            v
+        }
+        Tool::WebSearch(w) => {
+            if !w.blocked_domains.is_empty() || w.max_uses.is_some() {
+                tracing::warn!(origin = %ctx.origin, "web search: blocked_domains and max_uses are not supported by the Responses API and were dropped");
+            }
+            let mut v = json!({"type": "web_search"});
+            if !w.allowed_domains.is_empty() {
+                v["filters"] = json!({"allowed_domains": w.allowed_domains});
+            }
+            v
+        }
+        Tool::XSearch => json!({"type": "x_search"}),
+        Tool::CodeExecution => json!({"type": "code_execution"}),
+        Tool::Raw { value } => value.clone(),
+        other => return Err(ctx.unsupported(format!("the {} tool", other.name()))),
+    })
+}
+
+fn tool_choice(c: &ToolChoice) -> Value {
+    match c {
+        ToolChoice::Auto => "auto".into(),
+        ToolChoice::Required => "required".into(),
+        ToolChoice::None => "none".into(),
+        ToolChoice::Tool(name) => json!({"type": "function", "name": name}),
+    }
+}
+
+// ---------------------------------------------------------------------------------------------------
+// Responses
+
+#[derive(Deserialize)]
+struct Response<'a> {
+    #[serde(default, borrow)]
+    id: Option<Cow<'a, str>>,
+    #[serde(default, borrow)]
+    model: Option<Cow<'a, str>>,
+    #[serde(default, borrow)]
+    status: Option<Cow<'a, str>>,
+    #[serde(default, borrow)]
+    output: Option<Vec<&'a RawValue>>,
+    #[serde(default)]
+    usage: Option<WireUsage>,
+    #[serde(default)]
+    incomplete_details: Option<IncompleteDetails>,
+    #[serde(default)]
+    error: Option<Value>,
+}
+
+#[derive(Deserialize)]
+struct IncompleteDetails {
+    #[serde(default)]
+    reason: Option<String>,
+}
+
+#[derive(Deserialize, Default)]
+struct WireUsage {
+    #[serde(default)]
+    input_tokens: Option<u64>,
+    #[serde(default)]
+    output_tokens: Option<u64>,
+    #[serde(default)]
+    total_tokens: Option<u64>,
+    #[serde(default)]
+    input_tokens_details: Option<TokenDetails>,
+    #[serde(default)]
+    output_tokens_details: Option<TokenDetails>,
+}
+
+#[derive(Deserialize, Default)]
+struct TokenDetails {
+    #[serde(default)]
+    cached_tokens: Option<u64>,
+    #[serde(default)]
+    reasoning_tokens: Option<u64>,
+}
+
+impl WireUsage {
+    fn into_usage(self, raw: Option<Value>) -> Usage {
+        Usage {
+            input_tokens: self.input_tokens,
+            output_tokens: self.output_tokens,
+            total_tokens: self.total_tokens,
+            cache_read_tokens: self
+                .input_tokens_details
+                .as_ref()
+                .and_then(|d| d.cached_tokens),
+            reasoning_tokens: self
+                .output_tokens_details
+                .as_ref()
+                .and_then(|d| d.reasoning_tokens),
+            raw,
+            ..Usage::default()
+        }
+    }
+}
+
+/// An output item; only the fields this library reads.
+#[derive(Deserialize)]
+struct OutputItem<'a> {
+    #[serde(rename = "type", borrow)]
+    kind: Cow<'a, str>,
+    #[serde(default)]
+    content: Vec<ContentPart>,
+    #[serde(default)]
+    summary: Vec<TextPiece>,
+    #[serde(default, borrow)]
+    call_id: Option<Cow<'a, str>>,
+    #[serde(default, borrow)]
+    id: Option<Cow<'a, str>>,
+    #[serde(default, borrow)]
+    name: Option<Cow<'a, str>>,
+    #[serde(default, borrow)]
+    arguments: Option<Cow<'a, str>>,
+}
+
+#[derive(Deserialize)]
+struct ContentPart {
+    #[serde(rename = "type")]
+    kind: String,
+    #[serde(default)]
+    text: Option<String>,
+    #[serde(default)]
+    annotations: Vec<Annotation>,
+}
+
+#[derive(Deserialize)]
+struct TextPiece {
+    #[serde(default)]
+    text: String,
+}
+
+#[derive(Deserialize)]
+struct Annotation {
+    #[serde(rename = "type")]
+    kind: String,
+    #[serde(default)]
+    url: Option<String>,
+    #[serde(default)]
+    title: Option<String>,
+    #[serde(default)]
+    start_index: Option<usize>,
+    #[serde(default)]
+    end_index: Option<usize>,
+}
+
+/// Everything a response (unary or streamed) accumulates into.
+#[derive(Default)]
+struct Accumulated {
+    text: String,
+    reasoning: String,
+    signature: Vec<Value>,
+    tool_calls: Vec<ToolCall>,
+    grounding: Option<Grounding>,
+}
+
+impl Accumulated {
+    /// Fold a finished output item in. `with_text` is false for streams, whose text arrived as deltas.
+    fn add_item(&mut self, raw: &RawValue, with_text: bool) -> Result<()> {
+        let item: OutputItem = serde_json::from_str(raw.get())
+            .map_err(|e| Error::decode("openresponses output item", e, raw.get().as_bytes()))?;
+        match item.kind.as_ref() {
+            "message" => {
+                for part in item.content {
+                    if part.kind != "output_text" {
+                        continue;
+                    }
+                    let offset = self.text.chars().count();
+                    if with_text {
+                        self.text.push_str(part.text.as_deref().unwrap_or_default());
+                    }
+                    self.add_annotations(&part.annotations, if with_text { offset } else { 0 });
+                }
+            }
+            "reasoning" => {
+                let summary: Vec<&str> = item.summary.iter().map(|s| s.text.as_str()).collect();
+                let text = item
+                    .content
+                    .iter()
+                    .filter_map(|c| c.text.as_deref())
+                    .collect::<Vec<_>>();
+                if with_text {
+                    let joined = if summary.is_empty() {
+                        text.join("\n")
+                    } else {
+                        summary.join("\n")
+                    };
+                    if !joined.is_empty() {
+                        if !self.reasoning.is_empty() {
+                            self.reasoning.push('\n');
+                        }
+                        self.reasoning.push_str(&joined);
+                    }
+                }
+                self.signature
+                    .push(serde_json::from_str(raw.get()).unwrap_or(Value::Null));
+            }
+            "function_call" => {
+                let id = item.call_id.or(item.id).unwrap_or_default().into_owned();
+                let args = parse_arguments(item.arguments.as_deref().unwrap_or(""));
+                self.tool_calls.push(ToolCall::new(
+                    id,
+                    item.name.unwrap_or_default().into_owned(),
+                    args,
+                ));
+            }
+            _ => {}
+        }
+        Ok(())
+    }
+
+    fn add_annotations(&mut self, annotations: &[Annotation], offset: usize) {
+        for a in annotations.iter().filter(|a| a.kind == "url_citation") {
+            let Some(url) = a.url.clone() else { continue };
+            let g = self.grounding.get_or_insert_with(Grounding::default);
+            let domain = url
+                .split("://")
+                .nth(1)
+                .and_then(|r| r.split('/').next())
+                .map(str::to_string);
+            let idx = g.add_source(GroundingSource {
+                url,
+                title: a.title.clone(),
+                domain,
+            });
+            if let (Some(s), Some(e)) = (a.start_index, a.end_index) {
+                g.citations.push(Citation {
+                    start: offset + s,
+                    end: offset + e,
+                    source_indices: vec![idx],
+                    cited_text: None,
+                });
+            }
+        }
+    }
+}
+
+/// The finish reason of a response from its status.
+fn finish_reason(
+    status: Option<&str>,
+    incomplete: Option<&IncompleteDetails>,
+    has_calls: bool,
+) -> Option<FinishReason> {
+    let status = status?;
+    Some(match status {
+        "completed" if has_calls => FinishReason::new(FinishKind::ToolCall, status),
+        "incomplete" => match incomplete.and_then(|d| d.reason.as_deref()) {
+            Some(r) => FinishReason::from_raw(r),
+            None => FinishReason::new(FinishKind::Length, status),
+        },
+        _ => FinishReason::from_raw(status),
+    })
+}
+
+/// Decode a unary response body.
+pub(crate) fn parse_response(body: Bytes, ctx: &WireContext) -> Result<Output<String>> {
+    let resp: Response = serde_json::from_slice(&body)
+        .map_err(|e| Error::decode("openresponses response", e, &body))?;
+    if let Some(err) = resp.error.as_ref().filter(|e| !e.is_null()) {
+        return Err(ctx.stream_error_from(err, &body));
+    }
+    let mut acc = Accumulated::default();
+    for item in resp.output.iter().flatten() {
+        acc.add_item(item, true)?;
+    }
+    let finish = finish_reason(
+        resp.status.as_deref(),
+        resp.incomplete_details.as_ref(),
+        !acc.tool_calls.is_empty(),
+    );
+    let usage = resp
+        .usage
+        .map(|u| u.into_usage(raw_usage(&body)))
+        .unwrap_or_default();
+    let mut meta = ctx.metadata();
+    meta.response_id = resp.id.map(Cow::into_owned);
+    meta.response_model = resp.model.map(Cow::into_owned);
+    meta.raw_response = Some(body.clone());
+    Ok(acc.into_output(meta, usage, finish))
+}
+
+impl Accumulated {
+    fn into_output(
+        self,
+        meta: Metadata,
+        usage: Usage,
+        finish: Option<FinishReason>,
+    ) -> Output<String> {
+        let mut out = Output::new(self.text, meta);
+        out.usage = usage;
+        out.finish_reason = finish;
+        out.tool_calls = self.tool_calls;
+        out.reasoning = (!self.reasoning.is_empty()).then_some(self.reasoning);
+        out.signature = self.signature;
+        out.grounding = self.grounding;
+        out
+    }
+}
+
+/// The provider's usage object, verbatim (decoded only to keep it; cheap next to the network).
+fn raw_usage(body: &[u8]) -> Option<Value> {
+    #[derive(Deserialize)]
+    struct U {
+        usage: Option<Value>,
+    }
+    serde_json::from_slice::<U>(body).ok().and_then(|u| u.usage)
+}
+
+// ---------------------------------------------------------------------------------------------------
+// Streams
+
+/// One stream event; only the fields this library reads, borrowed from the event's bytes.
+#[derive(Deserialize)]
+struct Event<'a> {
+    #[serde(rename = "type", borrow)]
+    kind: Cow<'a, str>,
+    #[serde(default, borrow)]
+    delta: Option<Cow<'a, str>>,
+    #[serde(default)]
+    output_index: Option<usize>,
+    #[serde(default, borrow)]
+    item: Option<&'a RawValue>,
+    #[serde(default, borrow)]
+    response: Option<&'a RawValue>,
+    #[serde(default, borrow)]
+    annotation: Option<&'a RawValue>,
+    #[serde(default, borrow)]
+    message: Option<Cow<'a, str>>,
+    #[serde(default, borrow)]
+    code: Option<Cow<'a, str>>,
+    #[serde(default)]
+    error: Option<Value>,
+}
+
+/// The stream state of one Responses stream.
+pub(crate) struct ResponsesDecoder {
+    ctx: WireContext,
+    acc: Accumulated,
+    /// Output index → tool-call index, for argument deltas.
+    call_index: Vec<(usize, usize)>,
+    calls_started: usize,
+    usage: Option<Usage>,
+    finish: Option<FinishReason>,
+    response_id: Option<String>,
+    response_model: Option<String>,
+    final_response: Option<Bytes>,
+    terminal: bool,
+}
+
+impl ResponsesDecoder {
+    pub(crate) fn new(ctx: WireContext) -> Self {
+        ResponsesDecoder {
+            ctx,
+            acc: Accumulated::default(),
+            call_index: Vec::new(),
+            calls_started: 0,
+            usage: None,
+            finish: None,
+            response_id: None,
+            response_model: None,
+            final_response: None,
+            terminal: false,
+        }
+    }
+
+    fn on_response(
+        &mut self,
+        raw: &RawValue,
+        terminal: bool,
+        out: &mut VecDeque<Chunk<String>>,
+    ) -> Result<()> {
+        let resp: Response = serde_json::from_str(raw.get())
+            .map_err(|e| Error::decode("openresponses response", e, raw.get().as_bytes()))?;
+        self.response_id = resp.id.map(Cow::into_owned).or(self.response_id.take());
+        self.response_model = resp
+            .model
+            .map(Cow::into_owned)
+            .or(self.response_model.take());
+        if !terminal {
+            return Ok(());
+        }
+        if let Some(err) = resp.error.as_ref().filter(|e| !e.is_null()) {
+            return Err(self.ctx.stream_error_from(err, raw.get().as_bytes()));
+        }
+        // Servers that send no per-item `done` events still list the items here.
+        if self.acc.tool_calls.is_empty() && self.acc.signature.is_empty() {
+            for item in resp.output.iter().flatten() {
+                self.acc.add_item(item, false)?;
+            }
+        }
+        let usage = resp
+            .usage
+            .map(|u| u.into_usage(raw_usage(raw.get().as_bytes())));
+        self.finish = finish_reason(
+            resp.status.as_deref(),
+            resp.incomplete_details.as_ref(),
+            !self.acc.tool_calls.is_empty(),
+        );
+        self.usage = usage.clone();
+        self.final_response = Some(Bytes::copy_from_slice(raw.get().as_bytes()));
+        self.terminal = true;
+        let mut chunk = Chunk::empty();
+        chunk.usage = usage;
+        chunk.finish_reason = self.finish.clone();
+        out.push_back(chunk);
+        Ok(())
+    }
+}
+
+impl Decoder<String, String> for ResponsesDecoder {
+    fn on_frame(&mut self, frame: Frame, out: &mut VecDeque<Chunk<String>>) -> Result<()> {
+        let Frame::Sse(ev) = frame else { return Ok(()) };
+        if ev.is_done() {
+            return Ok(());
+        }
+        let e: Event = match serde_json::from_slice(&ev.data) {
+            Ok(e) => e,
+            Err(err) => return Err(Error::decode("openresponses stream event", err, &ev.data)),
+        };
+        match e.kind.as_ref() {
+            "response.output_text.delta" => {
+                let d = e.delta.unwrap_or_default();
+                self.acc.text.push_str(&d);
+                out.push_back(Chunk::content(d.into_owned()));
+            }
+            "response.reasoning_summary_text.delta" | "response.reasoning_text.delta" => {
+                let d = e.delta.unwrap_or_default().into_owned();
+                self.acc.reasoning.push_str(&d);
+                let mut c = Chunk::empty();
+                c.reasoning = Some(d);
+                out.push_back(c);
+            }
+            "response.reasoning_summary_part.done" if !self.acc.reasoning.is_empty() => {
+                // Summary parts are joined with a newline, as in unary responses.
+                self.acc.reasoning.push('\n');
+            }
+            "response.output_item.added" => {
+                let Some(raw) = e.item else { return Ok(()) };
+                let item: OutputItem = serde_json::from_str(raw.get()).map_err(|er| {
+                    Error::decode("openresponses output item", er, raw.get().as_bytes())
+                })?;
+                match item.kind.as_ref() {
+                    "function_call" => {
+                        let index = self.calls_started;
+                        self.calls_started += 1;
+                        self.call_index
+                            .push((e.output_index.unwrap_or(usize::MAX), index));
+                        let mut c = Chunk::empty();
+                        c.tool_call = Some(ToolCallDelta {
+                            index,
+                            id: item.call_id.or(item.id).map(Cow::into_owned),
+                            name: item.name.map(Cow::into_owned),
+                            arguments: item.arguments.map(Cow::into_owned).unwrap_or_default(),
+                        });
+                        out.push_back(c);
+                    }
+                    kind if kind.ends_with("_call") => {
+                        out.push_back(activity(kind, ToolActivityStatus::Started))
+                    }
+                    _ => {}
+                }
+            }
+            "response.function_call_arguments.delta" => {
+                let oi = e.output_index.unwrap_or(usize::MAX);
+                let index = self
+                    .call_index
+                    .iter()
+                    .find(|(o, _)| *o == oi)
+                    .map(|(_, i)| *i)
+                    .unwrap_or(0);
+                let mut c = Chunk::empty();
+                c.tool_call = Some(ToolCallDelta {
+                    index,
+                    id: None,
+                    name: None,
+                    arguments: e.delta.unwrap_or_default().into_owned(),
+                });
+                out.push_back(c);
+            }
+            "response.output_item.done" => {
+                if let Some(raw) = e.item {
+                    let kind = serde_json::from_str::<OutputItem>(raw.get())
+                        .map(|i| i.kind.into_owned())
+                        .unwrap_or_default();
+                    self.acc.add_item(raw, false)?;
+                    if kind.ends_with("_call") && kind != "function_call" {
+                        out.push_back(activity(&kind, ToolActivityStatus::Completed));
+                    }
+                }
+            }
+            "response.output_text.annotation.added" => {
+                if let Some(raw) = e.annotation {
+                    if let Ok(a) = serde_json::from_str::<Annotation>(raw.get()) {
+                        self.acc.add_annotations(std::slice::from_ref(&a), 0);
+                    }
+                }
+            }
+            "response.created" | "response.in_progress" => {
+                if let Some(raw) = e.response {
+                    self.on_response(raw, false, out)?;
+                }
+            }
+            "response.completed" | "response.incomplete" | "response.failed" => {
+                if let Some(raw) = e.response {
+                    self.on_response(raw, true, out)?;
+                } else {
+                    self.terminal = true;
+                }
+            }
+            "error" => {
+                let mut err = e.error.unwrap_or(Value::Null);
+                if err.is_null() {
+                    err = json!({"message": e.message, "code": e.code});
+                }
+                return Err(self.ctx.stream_error_from(&err, &ev.data));
+            }
+            _ => {}
+        }
+        Ok(())
+    }
+
+    fn is_terminal(&self) -> bool {
+        self.terminal
+    }
+
+    fn finish(&mut self) -> Result<Output<String>> {
+        if !self.terminal {
+            return Err(Error::StreamTruncated {
+                origin: self.ctx.origin,
+                reason: "no response.completed event".into(),
+            });
+        }
+        let mut meta = self.ctx.metadata();
+        meta.response_id = self.response_id.take();
+        meta.response_model = self.response_model.take();
+        meta.raw_response = self.final_response.take();
+        let acc = std::mem::take(&mut self.acc);
+        Ok(acc.into_output(
+            meta,
+            self.usage.take().unwrap_or_default(),
+            self.finish.take(),
+        ))
+    }
+}
+
+fn activity(kind: &str, status: ToolActivityStatus) -> Chunk<String> {
+    let mut c = Chunk::empty();
+    c.tool_activity = Some(ToolActivity {
+        tool_name: kind.trim_end_matches("_call").to_string(),
+        status,
+    });
+    c
+}
+
+impl WireContext {
+    /// A stream error event (or a response's `error` object) as a typed error.
+    pub(crate) fn stream_error_from(&self, err: &Value, raw: &[u8]) -> Error {
+        let (message, error_type) = match err {
+            Value::Object(o) => (
+                o.get("message").and_then(Value::as_str).map(str::to_string),
+                o.get("code")
+                    .or_else(|| o.get("type"))
+                    .and_then(Value::as_str)
+                    .map(str::to_string),
+            ),
+            Value::String(s) => (Some(s.clone()), None),
+            _ => (None, None),
+        };
+        Error::StreamEvent(Box::new(StreamEventError {
+            origin: self.origin,
+            message: message.unwrap_or_else(|| "Unknown error".into()),
+            error_type,
+            event: truncate_lossy(raw, 1024),
+        }))
+    }
+
+    pub(crate) fn metadata(&self) -> Metadata {
+        Metadata::new(self.model.clone(), Some(self.origin), Modality::Text)
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -104,15 +104,11 @@ impl Auth {
     /// error.
     pub fn header(header: &str, prefix: &str, key: impl Into<SecretString>) -> Result<Self> {
         let key = key.into();
-        let invalid = |what: &str| CredentialsError::Other {
-            provider: None,
-            message: what.to_string(),
-        };
+        let invalid = |what: &str| CredentialsError::Other { provider: None, message: what.to_string() };
         if key.is_blank() {
             return Err(invalid("the API key is blank").into());
         }
-        let name = HeaderName::from_bytes(header.as_bytes())
-            .map_err(|_| invalid("invalid auth header name"))?;
+        let name = HeaderName::from_bytes(header.as_bytes()).map_err(|_| invalid("invalid auth header name"))?;
         let mut value = HeaderValue::from_str(&format!("{prefix}{}", key.expose().trim()))
             // The message must not echo the key.
             .map_err(|_| invalid("the API key contains characters not allowed in a header"))?;
@@ -168,16 +164,9 @@ impl fmt::Debug for Credentials {
 impl Credentials {
     /// Credentials from the process environment and the nearest `.env` file.
     pub fn from_env() -> Self {
-        let dotenv = std::env::current_dir()
-            .ok()
-            .and_then(|d| find_dotenv(&d))
-            .map(|p| read_dotenv(&p))
-            .unwrap_or_default();
-        Credentials {
-            overrides: HashMap::new(),
-            dotenv,
-            read_env: true,
-        }
+        let dotenv =
+            std::env::current_dir().ok().and_then(|d| find_dotenv(&d)).map(|p| read_dotenv(&p)).unwrap_or_default();
+        Credentials { overrides: HashMap::new(), dotenv, read_env: true }
     }
 
     /// Credentials with nothing from the environment: only what is set explicitly.
@@ -221,19 +210,13 @@ impl Credentials {
     pub fn has_credential(&self, provider: Provider) -> bool {
         match profile(provider).and_then(|p| p.credential) {
             None => profile(provider).is_some(),
-            Some(spec) => self
-                .lookup(provider, spec.env_var)
-                .is_some_and(|(k, _)| !k.is_blank()),
+            Some(spec) => self.lookup(provider, spec.env_var).is_some_and(|(k, _)| !k.is_blank()),
         }
     }
 
     /// The providers that can be used with the configured credentials.
     pub fn available_providers(&self) -> Vec<Provider> {
-        Provider::ALL
-            .iter()
-            .copied()
-            .filter(|p| self.has_credential(*p))
-            .collect()
+        Provider::ALL.iter().copied().filter(|p| self.has_credential(*p)).collect()
     }
 
     /// The auth for a provider. An explicit `api_key` wins over everything and never falls back to the
@@ -252,10 +235,7 @@ impl Credentials {
             Some(k) => (k.clone(), "api_key".to_string()),
             None => self
                 .lookup(provider, spec.env_var)
-                .ok_or(CredentialsError::Missing {
-                    provider,
-                    env_var: spec.env_var,
-                })?,
+                .ok_or(CredentialsError::Missing { provider, env_var: spec.env_var })?,
         };
         if key.is_blank() {
             return Err(CredentialsError::Blank { provider, source }.into());
@@ -266,9 +246,7 @@ impl Credentials {
 
 /// The nearest `.env` file from `dir` upwards.
 fn find_dotenv(dir: &Path) -> Option<PathBuf> {
-    dir.ancestors()
-        .map(|d| d.join(".env"))
-        .find(|p| p.is_file())
+    dir.ancestors().map(|d| d.join(".env")).find(|p| p.is_file())
 }
 
 /// The variables of a `.env` file; an unreadable or malformed file contributes nothing (as a missing
@@ -326,56 +304,30 @@ mod tests {
 
     #[test]
     fn ollama_needs_no_key() {
-        assert!(matches!(
-            Credentials::empty()
-                .auth_for(Provider::Ollama, None)
-                .unwrap(),
-            Auth::None
-        ));
+        assert!(matches!(Credentials::empty().auth_for(Provider::Ollama, None).unwrap(), Auth::None));
     }
 
     #[test]
     fn missing_key_names_the_env_var() {
-        let err = Credentials::empty()
-            .auth_for(Provider::Mistral, None)
-            .unwrap_err();
+        let err = Credentials::empty().auth_for(Provider::Mistral, None).unwrap_err();
         assert!(err.to_string().contains("MISTRAL_API_KEY"), "{err}");
     }
 
     #[test]
     fn blank_explicit_key_is_an_error_and_does_not_fall_back() {
         let c = Credentials::empty().with_key(Provider::OpenAi, "sk-real");
-        let err = c
-            .auth_for(Provider::OpenAi, Some(&SecretString::new("   ")))
-            .unwrap_err();
-        assert!(
-            matches!(
-                err,
-                crate::Error::Credentials(CredentialsError::Blank { .. })
-            ),
-            "{err}"
-        );
-        let err = Credentials::empty()
-            .with_key(Provider::OpenAi, "")
-            .auth_for(Provider::OpenAi, None)
-            .unwrap_err();
-        assert!(matches!(
-            err,
-            crate::Error::Credentials(CredentialsError::Blank { .. })
-        ));
+        let err = c.auth_for(Provider::OpenAi, Some(&SecretString::new("   "))).unwrap_err();
+        assert!(matches!(err, crate::Error::Credentials(CredentialsError::Blank { .. })), "{err}");
+        let err = Credentials::empty().with_key(Provider::OpenAi, "").auth_for(Provider::OpenAi, None).unwrap_err();
+        assert!(matches!(err, crate::Error::Credentials(CredentialsError::Blank { .. })));
     }
 
     #[test]
     fn explicit_key_overrides_configured_key() {
         let c = Credentials::empty().with_key(Provider::XAi, "from-config");
-        let a = c
-            .auth_for(Provider::XAi, Some(&SecretString::new("explicit")))
-            .unwrap();
+        let a = c.auth_for(Provider::XAi, Some(&SecretString::new("explicit"))).unwrap();
         assert_eq!(header_value(&a).1, "Bearer explicit");
-        assert_eq!(
-            header_value(&c.auth_for(Provider::XAi, None).unwrap()).1,
-            "Bearer from-config"
-        );
+        assert_eq!(header_value(&c.auth_for(Provider::XAi, None).unwrap()).1, "Bearer from-config");
     }
 
     #[test]
@@ -387,31 +339,16 @@ mod tests {
         let mut c = Credentials::empty().with_dotenv_file(&path);
         c.read_env = false;
         assert!(c.has_credential(Provider::Groq));
-        assert_eq!(
-            header_value(&c.auth_for(Provider::Groq, None).unwrap()).1,
-            "Bearer gsk-from-file"
-        );
-        assert_eq!(
-            find_dotenv(&dir.join("sub/deeper")).as_deref(),
-            Some(path.as_path())
-        );
+        assert_eq!(header_value(&c.auth_for(Provider::Groq, None).unwrap()).1, "Bearer gsk-from-file");
+        assert_eq!(find_dotenv(&dir.join("sub/deeper")).as_deref(), Some(path.as_path()));
         std::fs::remove_dir_all(&dir).ok();
     }
 
     #[test]
     fn unimplemented_provider_without_key_is_unsupported() {
-        let err = Credentials::empty()
-            .auth_for(Provider::Luma, None)
-            .unwrap_err();
-        assert!(matches!(
-            err,
-            crate::Error::Credentials(CredentialsError::UnsupportedProvider { .. })
-        ));
+        let err = Credentials::empty().auth_for(Provider::Luma, None).unwrap_err();
+        assert!(matches!(err, crate::Error::Credentials(CredentialsError::UnsupportedProvider { .. })));
         // With an explicit key the reference falls back to a bearer header.
-        assert!(
-            Credentials::empty()
-                .auth_for(Provider::Luma, Some(&"k".into()))
-                .is_ok()
-        );
+        assert!(Credentials::empty().auth_for(Provider::Luma, Some(&"k".into())).is_ok());
     }
 }

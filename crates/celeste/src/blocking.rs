@@ -93,8 +93,7 @@ impl<D: Send, C: Send> Iterator for Stream<D, C> {
     type Item = Result<Chunk<D>>;
 
     fn next(&mut self) -> Option<Self::Item> {
-        if self.inner.is_finished() && self.inner.chunk_count() > 0 && self.inner.output().is_err()
-        {
+        if self.inner.is_finished() && self.inner.chunk_count() > 0 && self.inner.output().is_err() {
             return None;
         }
         match block_on(self.inner.next()) {
@@ -106,9 +105,7 @@ impl<D: Send, C: Send> Iterator for Stream<D, C> {
 
 impl<D, C> fmt::Debug for Stream<D, C> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_tuple("blocking::Stream")
-            .field(&self.inner)
-            .finish()
+        f.debug_tuple("blocking::Stream").field(&self.inner).finish()
     }
 }
 
@@ -128,18 +125,12 @@ pub mod text {
     pub struct BlockingStreaming;
 
     /// Generate text, blocking (see [`crate::text::generate`]).
-    pub fn generate(
-        prompt: impl Into<String>,
-        model: impl Into<String>,
-    ) -> Generate<BlockingUnary> {
+    pub fn generate(prompt: impl Into<String>, model: impl Into<String>) -> Generate<BlockingUnary> {
         crate::text::generate(prompt, model).with_mode()
     }
 
     /// Stream text, blocking (see [`crate::text::stream`]).
-    pub fn stream(
-        prompt: impl Into<String>,
-        model: impl Into<String>,
-    ) -> Generate<BlockingStreaming> {
+    pub fn stream(prompt: impl Into<String>, model: impl Into<String>) -> Generate<BlockingStreaming> {
         crate::text::generate(prompt, model).with_mode()
     }
 

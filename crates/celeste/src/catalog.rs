@@ -22,8 +22,5 @@ const TEXT_MODELS: &[(&str, Provider)] = &[
 
 /// The provider of a known model id.
 pub fn provider_of(model: &str) -> Option<Provider> {
-    TEXT_MODELS
-        .iter()
-        .find(|(id, _)| *id == model)
-        .map(|(_, p)| *p)
+    TEXT_MODELS.iter().find(|(id, _)| *id == model).map(|(_, p)| *p)
 }

@@ -9,9 +9,8 @@ use serde_json::Value;
 use crate::auth::{Auth, Credentials, SecretString};
 use crate::catalog;
 use crate::error::{Error, Origin, Result};
-use crate::providers::{
-    PROTOCOL_DEFAULT_BASE_URL, Route, join_url, profile, protocol_route, route_for,
-};
+use crate::providers::{PROTOCOL_DEFAULT_BASE_URL, Route, join_url, profile, protocol_route, route_for};
+use crate::telemetry::TelemetryConfig;
 use crate::text::{Generate, Unary};
 use crate::transport::http::{Timeouts, Transport};
 use crate::transport::retry::RetryPolicy;
@@ -43,6 +42,7 @@ struct Inner {
     transport: Transport,
     credentials: Credentials,
     max_event_size: usize,
+    telemetry: TelemetryConfig,
 }
 
 /// Builds a [`Client`].
@@ -53,6 +53,7 @@ pub struct ClientBuilder {
     retry: RetryPolicy,
     credentials: Option<Credentials>,
     max_event_size: usize,
+    telemetry: TelemetryConfig,
 }
 
 impl Default for ClientBuilder {
@@ -62,6 +63,7 @@ impl Default for ClientBuilder {
             retry: RetryPolicy::default(),
             credentials: None,
             max_event_size: SseDecoder::DEFAULT_MAX_EVENT_SIZE,
+            telemetry: TelemetryConfig::default(),
         }
     }
 }
@@ -87,10 +89,7 @@ impl ClientBuilder {
 
     /// Set one provider's key.
     pub fn api_key(mut self, provider: Provider, key: impl Into<SecretString>) -> Self {
-        let c = self
-            .credentials
-            .take()
-            .unwrap_or_else(Credentials::from_env);
+        let c = self.credentials.take().unwrap_or_else(Credentials::from_env);
         self.credentials = Some(c.with_key(provider, key));
         self
     }
@@ -101,6 +100,12 @@ impl ClientBuilder {
         self
     }
 
+    /// OpenTelemetry settings (providers, content capture, conventions version).
+    pub fn telemetry(mut self, t: TelemetryConfig) -> Self {
+        self.telemetry = t;
+        self
+    }
+
     /// Build the client.
     pub fn build(self) -> Result<Client> {
         Ok(Client {
@@ -108,6 +113,7 @@ impl ClientBuilder {
                 transport: Transport::new(self.timeouts, self.retry)?,
                 credentials: self.credentials.unwrap_or_else(Credentials::from_env),
                 max_event_size: self.max_event_size,
+                telemetry: self.telemetry.resolve(),
             }),
         })
     }
@@ -146,10 +152,7 @@ impl Client {
     /// The shared default client used by the facade functions.
     pub(crate) fn shared() -> Result<Client> {
         static SHARED: OnceLock<std::result::Result<Client, String>> = OnceLock::new();
-        SHARED
-            .get_or_init(|| Client::new().map_err(|e| e.to_string()))
-            .clone()
-            .map_err(Error::InvalidInput)
+        SHARED.get_or_init(|| Client::new().map_err(|e| e.to_string())).clone().map_err(Error::InvalidInput)
     }
 
     /// Text operations with this client.
@@ -159,6 +162,10 @@ impl Client {
 
     pub(crate) fn transport(&self) -> &Transport {
         &self.inner.transport
+    }
+
+    pub(crate) fn telemetry(&self) -> &TelemetryConfig {
+        &self.inner.telemetry
     }
 
     pub(crate) fn max_event_size(&self) -> usize {
@@ -177,34 +184,23 @@ impl Client {
         modality: Modality,
         operation: Operation,
     ) -> Result<Resolved> {
-        let protocol = target.protocol.or_else(|| {
-            (target.base_url.is_some() && target.provider.is_none())
-                .then_some(Protocol::OpenResponses)
-        });
+        let protocol = target
+            .protocol
+            .or_else(|| (target.base_url.is_some() && target.provider.is_none()).then_some(Protocol::OpenResponses));
         if let Some(protocol) = protocol {
             let route = protocol_route(protocol);
-            let base = target
-                .base_url
-                .as_deref()
-                .unwrap_or(PROTOCOL_DEFAULT_BASE_URL);
+            let base = target.base_url.as_deref().unwrap_or(PROTOCOL_DEFAULT_BASE_URL);
             let auth = match (&target.auth, &target.api_key) {
                 (Some(a), _) => a.clone(),
                 (None, Some(k)) => Auth::bearer(k.clone())?,
                 (None, None) => Auth::None,
             };
-            return Ok(Resolved {
-                origin: Origin::Protocol(protocol),
-                route,
-                url: join_url(base, route.path),
-                auth,
-            });
+            return Ok(Resolved { origin: Origin::Protocol(protocol), route, url: join_url(base, route.path), auth });
         }
         let provider = match target.provider {
             Some(p) => p,
-            None => catalog::provider_of(model).ok_or_else(|| Error::ModelNotFound {
-                model: model.to_string(),
-                provider: None,
-            })?,
+            None => catalog::provider_of(model)
+                .ok_or_else(|| Error::ModelNotFound { model: model.to_string(), provider: None })?,
         };
         let origin = Origin::Provider(provider);
         let Some(prof) = profile(provider) else {
@@ -216,12 +212,7 @@ impl Client {
             ));
         };
         let route = route_for(provider, modality).ok_or_else(|| {
-            Error::unsupported(
-                Some(origin),
-                Some(modality),
-                Some(operation),
-                format!("{modality} on {provider}"),
-            )
+            Error::unsupported(Some(origin), Some(modality), Some(operation), format!("{modality} on {provider}"))
         })?;
         if !route.wire.is_implemented() {
             return Err(Error::unsupported(
@@ -233,18 +224,10 @@ impl Client {
         }
         let auth = match &target.auth {
             Some(a) => a.clone(),
-            None => self
-                .inner
-                .credentials
-                .auth_for(provider, target.api_key.as_ref())?,
+            None => self.inner.credentials.auth_for(provider, target.api_key.as_ref())?,
         };
         let base = target.base_url.as_deref().unwrap_or(prof.base_url);
-        Ok(Resolved {
-            origin,
-            route,
-            url: join_url(base, route.path),
-            auth,
-        })
+        Ok(Resolved { origin, route, url: join_url(base, route.path), auth })
     }
 }
 
@@ -294,40 +277,22 @@ mod tests {
     fn deep_merge_merges_objects_and_replaces_the_rest() {
         let mut a = json!({"a": 1, "o": {"x": 1, "y": {"z": 1}}, "l": [1]});
         deep_merge(&mut a, &json!({"o": {"y": {"w": 2}}, "l": [2], "n": null}));
-        assert_eq!(
-            a,
-            json!({"a": 1, "o": {"x": 1, "y": {"z": 1, "w": 2}}, "l": [2], "n": null})
-        );
+        assert_eq!(a, json!({"a": 1, "o": {"x": 1, "y": {"z": 1, "w": 2}}, "l": [2], "n": null}));
     }
 
     fn client() -> Client {
-        Client::builder()
-            .credentials(Credentials::empty().with_key(Provider::OpenAi, "sk-test"))
-            .build()
-            .unwrap()
+        Client::builder().credentials(Credentials::empty().with_key(Provider::OpenAi, "sk-test")).build().unwrap()
     }
 
     #[test]
     fn resolution_rules() {
         let c = client();
-        let r = c
-            .resolve(
-                "gpt-5-mini",
-                &Target::default(),
-                Modality::Text,
-                Operation::Generate,
-            )
-            .unwrap();
+        let r = c.resolve("gpt-5-mini", &Target::default(), Modality::Text, Operation::Generate).unwrap();
         assert_eq!(r.origin, Origin::Provider(Provider::OpenAi));
         assert_eq!(r.url, "https://api.openai.com/v1/responses");
 
-        let t = Target {
-            base_url: Some("http://127.0.0.1:9/v1".into()),
-            ..Target::default()
-        };
-        let r = c
-            .resolve("anything", &t, Modality::Text, Operation::Generate)
-            .unwrap();
+        let t = Target { base_url: Some("http://127.0.0.1:9/v1".into()), ..Target::default() };
+        let r = c.resolve("anything", &t, Modality::Text, Operation::Generate).unwrap();
         assert_eq!(r.origin, Origin::Protocol(Protocol::OpenResponses));
         assert_eq!(r.url, "http://127.0.0.1:9/v1/responses");
         assert!(matches!(r.auth, Auth::None));
@@ -337,29 +302,15 @@ mod tests {
             base_url: Some("http://127.0.0.1:9".into()),
             ..Target::default()
         };
-        let r = c
-            .resolve("my-finetune", &t, Modality::Text, Operation::Generate)
-            .unwrap();
+        let r = c.resolve("my-finetune", &t, Modality::Text, Operation::Generate).unwrap();
         assert_eq!(r.url, "http://127.0.0.1:9/v1/responses");
         assert!(matches!(r.auth, Auth::Header { .. }));
 
-        let err = c
-            .resolve(
-                "no-such-model",
-                &Target::default(),
-                Modality::Text,
-                Operation::Generate,
-            )
-            .unwrap_err();
+        let err = c.resolve("no-such-model", &Target::default(), Modality::Text, Operation::Generate).unwrap_err();
         assert!(matches!(err, Error::ModelNotFound { .. }), "{err}");
 
-        let t = Target {
-            provider: Some(Provider::Luma),
-            ..Target::default()
-        };
-        let err = c
-            .resolve("x", &t, Modality::Text, Operation::Generate)
-            .unwrap_err();
+        let t = Target { provider: Some(Provider::Luma), ..Target::default() };
+        let err = c.resolve("x", &t, Modality::Text, Operation::Generate).unwrap_err();
         assert!(matches!(err, Error::Unsupported(_)), "{err}");
     }
 }

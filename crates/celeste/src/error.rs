@@ -229,28 +229,16 @@ impl fmt::Display for CredentialsError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             CredentialsError::Missing { provider, env_var } => {
-                write!(
-                    f,
-                    "no API key for {provider}: set {env_var} (environment or .env) or pass an api_key"
-                )
+                write!(f, "no API key for {provider}: set {env_var} (environment or .env) or pass an api_key")
             }
             CredentialsError::Blank { provider, source } => {
                 write!(f, "the API key for {provider} from {source} is blank")
             }
             CredentialsError::UnsupportedProvider { provider } => {
-                write!(
-                    f,
-                    "{provider} has no credential scheme yet; pass an explicit auth"
-                )
+                write!(f, "{provider} has no credential scheme yet; pass an explicit auth")
             }
-            CredentialsError::Other {
-                provider: Some(p),
-                message,
-            } => write!(f, "{p} credentials: {message}"),
-            CredentialsError::Other {
-                provider: None,
-                message,
-            } => write!(f, "credentials: {message}"),
+            CredentialsError::Other { provider: Some(p), message } => write!(f, "{p} credentials: {message}"),
+            CredentialsError::Other { provider: None, message } => write!(f, "credentials: {message}"),
         }
     }
 }
@@ -330,9 +318,7 @@ pub enum Error {
         provider: Option<Provider>,
     },
     /// `Stream::output` was called before the stream was exhausted.
-    #[error(
-        "the stream has not been consumed to the end yet; output() is available after exhaustion"
-    )]
+    #[error("the stream has not been consumed to the end yet; output() is available after exhaustion")]
     StreamNotExhausted,
     /// The operation was cancelled.
     #[error("cancelled")]
@@ -353,20 +339,11 @@ impl Error {
         operation: Option<Operation>,
         what: impl Into<String>,
     ) -> Self {
-        Error::Unsupported(Box::new(UnsupportedError {
-            origin,
-            modality,
-            operation,
-            what: what.into(),
-        }))
+        Error::Unsupported(Box::new(UnsupportedError { origin, modality, operation, what: what.into() }))
     }
 
     pub(crate) fn decode(what: &'static str, err: impl fmt::Display, payload: &[u8]) -> Self {
-        Error::Decode {
-            what,
-            message: err.to_string(),
-            payload: truncate_lossy(payload, 512),
-        }
+        Error::Decode { what, message: err.to_string(), payload: truncate_lossy(payload, 512) }
     }
 
     /// Whether retrying the same request could succeed: 408, 409, 429, 500, 502, 503, 504 and 529
@@ -403,9 +380,9 @@ impl Error {
     pub fn origin(&self) -> Option<Origin> {
         match self {
             Error::Http(h) => Some(h.origin),
-            Error::Transport { origin, .. }
-            | Error::Timeout { origin, .. }
-            | Error::StreamTruncated { origin, .. } => Some(*origin),
+            Error::Transport { origin, .. } | Error::Timeout { origin, .. } | Error::StreamTruncated { origin, .. } => {
+                Some(*origin)
+            }
             Error::StreamEvent(e) => Some(e.origin),
             Error::Unsupported(u) => u.origin,
             Error::Credentials(
@@ -413,9 +390,7 @@ impl Error {
                 | CredentialsError::Blank { provider, .. }
                 | CredentialsError::UnsupportedProvider { provider },
             ) => Some(Origin::Provider(*provider)),
-            Error::Credentials(CredentialsError::Other { provider, .. }) => {
-                provider.map(Origin::Provider)
-            }
+            Error::Credentials(CredentialsError::Other { provider, .. }) => provider.map(Origin::Provider),
             Error::ModelNotFound { provider, .. } => provider.map(Origin::Provider),
             _ => None,
         }
@@ -522,10 +497,7 @@ mod tests {
     #[test]
     fn http_display_names_provider_status_type_and_request_id() {
         let e = http(429, None);
-        assert_eq!(
-            e.to_string(),
-            "openai API error (HTTP 429) [t]: m (request id req_1)"
-        );
+        assert_eq!(e.to_string(), "openai API error (HTTP 429) [t]: m (request id req_1)");
         assert_eq!(e.status(), Some(429));
         assert_eq!(e.provider(), Some(Provider::OpenAi));
         assert_eq!(e.kind(), "429");
@@ -533,11 +505,7 @@ mod tests {
 
     #[test]
     fn missing_credentials_name_the_env_var() {
-        let e: Error = CredentialsError::Missing {
-            provider: Provider::Anthropic,
-            env_var: "ANTHROPIC_API_KEY",
-        }
-        .into();
+        let e: Error = CredentialsError::Missing { provider: Provider::Anthropic, env_var: "ANTHROPIC_API_KEY" }.into();
         assert!(e.to_string().contains("ANTHROPIC_API_KEY"));
         assert_eq!(e.provider(), Some(Provider::Anthropic));
     }
@@ -554,10 +522,6 @@ mod tests {
     fn error_is_small_and_send_sync() {
         fn assert_send_sync<T: Send + Sync>() {}
         assert_send_sync::<Error>();
-        assert!(
-            std::mem::size_of::<Error>() <= 64,
-            "{}",
-            std::mem::size_of::<Error>()
-        );
+        assert!(std::mem::size_of::<Error>() <= 64, "{}", std::mem::size_of::<Error>());
     }
 }

@@ -22,6 +22,7 @@ pub mod client;
 pub mod error;
 pub mod providers;
 pub mod stream;
+pub mod telemetry;
 #[cfg(test)]
 mod testing;
 pub mod text;
@@ -33,10 +34,11 @@ pub use auth::{Auth, AuthProvider, Credentials, SecretString};
 pub use client::{Client, ClientBuilder};
 pub use error::{Error, Origin, Result};
 pub use stream::Stream;
+pub use telemetry::{CaptureContent, TelemetryConfig};
 pub use transport::http::Timeouts;
 pub use transport::retry::RetryPolicy;
 pub use types::enums::{Domain, InputType, Modality, Operation, Protocol, Provider, Role};
 pub use types::{
-    Artifact, Chunk, FinishKind, FinishReason, FunctionTool, Item, Message, Output, Part, Tool,
-    ToolCall, ToolChoice, ToolResult, Usage,
+    Artifact, Chunk, FinishKind, FinishReason, FunctionTool, Item, Message, Output, Part, Tool, ToolCall, ToolChoice,
+    ToolResult, Usage,
 };

@@ -67,16 +67,8 @@ pub struct ProviderProfile {
     pub telemetry_name: &'static str,
 }
 
-const fn key(
-    env_var: &'static str,
-    header: &'static str,
-    prefix: &'static str,
-) -> Option<CredentialSpec> {
-    Some(CredentialSpec {
-        env_var,
-        header,
-        prefix,
-    })
+const fn key(env_var: &'static str, header: &'static str, prefix: &'static str) -> Option<CredentialSpec> {
+    Some(CredentialSpec { env_var, header, prefix })
 }
 
 const fn bearer(env_var: &'static str) -> Option<CredentialSpec> {
@@ -131,14 +123,8 @@ pub const PROTOCOL_DEFAULT_BASE_URL: &str = "http://localhost:8000";
 /// The route a protocol uses.
 pub fn protocol_route(protocol: Protocol) -> Route {
     match protocol {
-        Protocol::OpenResponses => Route {
-            wire: WireApi::OpenResponses,
-            path: "/v1/responses",
-        },
-        Protocol::ChatCompletions => Route {
-            wire: WireApi::ChatCompletions,
-            path: "/v1/chat/completions",
-        },
+        Protocol::OpenResponses => Route { wire: WireApi::OpenResponses, path: "/v1/responses" },
+        Protocol::ChatCompletions => Route { wire: WireApi::ChatCompletions, path: "/v1/chat/completions" },
     }
 }
 
@@ -169,56 +155,23 @@ mod tests {
 
     #[test]
     fn every_implemented_provider_has_a_profile() {
-        let missing: Vec<Provider> = Provider::ALL
-            .iter()
-            .copied()
-            .filter(|p| profile(*p).is_none())
-            .collect();
-        assert_eq!(
-            missing,
-            [
-                Provider::Replicate,
-                Provider::StabilityAi,
-                Provider::Luma,
-                Provider::Perplexity
-            ]
-        );
+        let missing: Vec<Provider> = Provider::ALL.iter().copied().filter(|p| profile(*p).is_none()).collect();
+        assert_eq!(missing, [Provider::Replicate, Provider::StabilityAi, Provider::Luma, Provider::Perplexity]);
     }
 
     #[test]
     fn telemetry_names_follow_the_semantic_conventions() {
-        assert_eq!(
-            profile(Provider::Google).unwrap().telemetry_name,
-            "gcp.gemini"
-        );
-        assert_eq!(
-            profile(Provider::Mistral).unwrap().telemetry_name,
-            "mistral_ai"
-        );
+        assert_eq!(profile(Provider::Google).unwrap().telemetry_name, "gcp.gemini");
+        assert_eq!(profile(Provider::Mistral).unwrap().telemetry_name, "mistral_ai");
         assert_eq!(profile(Provider::XAi).unwrap().telemetry_name, "x_ai");
-        assert_eq!(
-            profile(Provider::Moonshot).unwrap().telemetry_name,
-            "moonshot_ai"
-        );
+        assert_eq!(profile(Provider::Moonshot).unwrap().telemetry_name, "moonshot_ai");
     }
 
     #[test]
     fn join_url_avoids_double_v1() {
-        assert_eq!(
-            join_url("http://h:1", "/v1/responses"),
-            "http://h:1/v1/responses"
-        );
-        assert_eq!(
-            join_url("http://h:1/", "/v1/responses"),
-            "http://h:1/v1/responses"
-        );
-        assert_eq!(
-            join_url("http://h:1/v1", "/v1/chat/completions"),
-            "http://h:1/v1/chat/completions"
-        );
-        assert_eq!(
-            join_url("https://openrouter.ai/api", "/v1/responses"),
-            "https://openrouter.ai/api/v1/responses"
-        );
+        assert_eq!(join_url("http://h:1", "/v1/responses"), "http://h:1/v1/responses");
+        assert_eq!(join_url("http://h:1/", "/v1/responses"), "http://h:1/v1/responses");
+        assert_eq!(join_url("http://h:1/v1", "/v1/chat/completions"), "http://h:1/v1/chat/completions");
+        assert_eq!(join_url("https://openrouter.ai/api", "/v1/responses"), "https://openrouter.ai/api/v1/responses");
     }
 }

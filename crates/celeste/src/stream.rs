@@ -224,25 +224,12 @@ impl<D, C> Stream<D, C> {
     }
 
     fn timeout_error(&self) -> Error {
-        let total_first = self
-            .deadline
-            .is_some_and(|d| d <= Instant::now() + self.idle);
+        let total_first = self.deadline.is_some_and(|d| d <= Instant::now() + self.idle);
         if total_first {
-            let after = self
-                .deadline
-                .map(|d| d.saturating_duration_since(Instant::now()))
-                .unwrap_or_default();
-            Error::Timeout {
-                origin: self.origin,
-                phase: TimeoutPhase::Total,
-                after,
-            }
+            let after = self.deadline.map(|d| d.saturating_duration_since(Instant::now())).unwrap_or_default();
+            Error::Timeout { origin: self.origin, phase: TimeoutPhase::Total, after }
         } else {
-            Error::Timeout {
-                origin: self.origin,
-                phase: TimeoutPhase::Idle,
-                after: self.idle,
-            }
+            Error::Timeout { origin: self.origin, phase: TimeoutPhase::Idle, after: self.idle }
         }
     }
 }
@@ -327,6 +314,11 @@ impl<D, C> FuturesStream for Stream<D, C> {
 
 impl<D, C> Drop for Stream<D, C> {
     fn drop(&mut self) {
+        // A stream whose terminal event has arrived is complete even if the consumer stops reading
+        // before the final `None`: its output (and usage) are real.
+        if self.state == State::Streaming && self.decoder.is_terminal() {
+            let _ = self.complete();
+        }
         if let Some(mut o) = self.observer.take() {
             o.on_end(End::Dropped);
         }

@@ -33,9 +33,10 @@ use serde_json::Value;
 
 use crate::auth::{Auth, SecretString};
 use crate::client::{Client, Target, deep_merge, merge_headers};
-use crate::error::{Error, Result};
+use crate::error::{Error, Origin, Result};
 use crate::providers::WireApi;
 use crate::stream::{Framing, Stream, StreamParts};
+use crate::telemetry::{CallInfo, CallSpan, CaptureContent, content};
 use crate::transport::http::{HttpRequest, RequestBody};
 use crate::transport::sse::SseDecoder;
 use crate::types::enums::{Modality, Operation, Protocol, Provider};
@@ -151,16 +152,13 @@ impl Generate<Unary> {
     /// Send the call and wait for the whole reply.
     pub async fn send(self) -> Result<Output<String>> {
         let prepared = self.prepare(false).await?;
-        let t = prepared.client.transport();
-        let deadline = prepared.deadline();
-        let resp = t
-            .send(prepared.ctx.origin, &prepared.request, deadline)
-            .await?;
-        let body = t.read_body(prepared.ctx.origin, resp, deadline).await?;
-        match prepared.wire {
-            WireApi::OpenResponses => openresponses::parse_response(body, &prepared.ctx),
-            other => Err(prepared.ctx.unsupported(format!("the {other:?} wire API"))),
+        let mut span = prepared.start_span();
+        let result = prepared.unary(&span).await;
+        match &result {
+            Ok(out) => span.end_ok(out),
+            Err(e) => span.end_err(e),
         }
+        result
     }
 }
 
@@ -169,19 +167,22 @@ impl Generate<Streaming> {
     /// headers have arrived. HTTP errors surface here; errors inside the stream surface as items.
     pub async fn send(self) -> Result<TextStream> {
         let prepared = self.prepare(true).await?;
+        let mut span = prepared.start_span();
         let t = prepared.client.transport();
         let deadline = prepared.deadline();
-        let resp = t
-            .send(prepared.ctx.origin, &prepared.request, deadline)
-            .await?;
-        let decoder: Box<dyn crate::stream::Decoder<String, String>> = match prepared.wire {
-            WireApi::OpenResponses => {
-                Box::new(openresponses::ResponsesDecoder::new(prepared.ctx.clone()))
+        let resp = match t.send(prepared.ctx.origin, &prepared.request, deadline, &span).await {
+            Ok(r) => r,
+            Err(e) => {
+                span.end_err(&e);
+                return Err(e);
             }
+        };
+        let decoder: Box<dyn crate::stream::Decoder<String, String>> = match prepared.wire {
+            WireApi::OpenResponses => Box::new(openresponses::ResponsesDecoder::new(prepared.ctx.clone())),
             other => {
-                return Err(prepared
-                    .ctx
-                    .unsupported(format!("streaming over the {other:?} wire API")));
+                let e = prepared.ctx.unsupported(format!("streaming over the {other:?} wire API"));
+                span.end_err(&e);
+                return Err(e);
             }
         };
         Ok(Stream::new(
@@ -193,7 +194,7 @@ impl Generate<Streaming> {
                 idle: t.timeouts.idle,
                 deadline,
                 connect_limit: t.timeouts.connect,
-                observer: None,
+                observer: Some(Box::new(span)),
             },
         ))
     }
@@ -224,9 +225,26 @@ pub(crate) struct Prepared {
     pub wire: WireApi,
     pub request: HttpRequest,
     pub timeout: Option<Duration>,
+    pub telemetry: CallInfo,
 }
 
 impl Prepared {
+    fn start_span(&self) -> CallSpan {
+        CallSpan::start(self.client.telemetry(), self.telemetry.clone())
+    }
+
+    /// Send, read and decode a unary call.
+    async fn unary(&self, span: &CallSpan) -> Result<Output<String>> {
+        let t = self.client.transport();
+        let deadline = self.deadline();
+        let resp = t.send(self.ctx.origin, &self.request, deadline, span).await?;
+        let body = t.read_body(self.ctx.origin, resp, deadline).await?;
+        match self.wire {
+            WireApi::OpenResponses => openresponses::parse_response(body, &self.ctx),
+            other => Err(self.ctx.unsupported(format!("the {other:?} wire API"))),
+        }
+    }
+
     fn deadline(&self) -> Option<tokio::time::Instant> {
         match self.timeout {
             Some(t) => Some(tokio::time::Instant::now() + t),
@@ -368,10 +386,7 @@ impl<M> Generate<M> {
     /// An extra request header (overrides the library's own headers of the same name). An invalid
     /// name or value makes the call fail with [`Error::InvalidInput`].
     pub fn header(mut self, name: &str, value: &str) -> Self {
-        match (
-            HeaderName::from_bytes(name.as_bytes()),
-            HeaderValue::from_str(value),
-        ) {
+        match (HeaderName::from_bytes(name.as_bytes()), HeaderValue::from_str(value)) {
             (Ok(n), Ok(v)) => self.extra_headers.push((n, v)),
             _ => self.invalid = Some(format!("invalid extra header `{name}`")),
         }
@@ -394,11 +409,7 @@ impl<M> Generate<M> {
             None => Client::shared()?,
         };
         let resolved = client.resolve(&self.model, &self.target, Modality::Text, self.operation)?;
-        let ctx = WireContext {
-            origin: resolved.origin,
-            model: self.model.clone(),
-            operation: self.operation,
-        };
+        let ctx = WireContext { origin: resolved.origin, model: self.model.clone(), operation: self.operation };
         let req = TextRequest {
             model: self.model,
             items: request_items(self.prompt.as_deref(), &self.messages, &self.media)?,
@@ -413,30 +424,42 @@ impl<M> Generate<M> {
         if let Some(extra) = &self.extra_body {
             deep_merge(&mut body, extra);
         }
-        let body = Bytes::from(
-            serde_json::to_vec(&body)
-                .map_err(|e| Error::invalid_input(format!("request body: {e}")))?,
-        );
+        let body =
+            Bytes::from(serde_json::to_vec(&body).map_err(|e| Error::invalid_input(format!("request body: {e}")))?);
         let mut headers = HeaderMap::new();
         resolved.auth.apply(&mut headers).await?;
         if stream {
-            headers.insert(
-                reqwest::header::ACCEPT,
-                HeaderValue::from_static("text/event-stream"),
-            );
+            headers.insert(reqwest::header::ACCEPT, HeaderValue::from_static("text/event-stream"));
         }
         merge_headers(&mut headers, &self.extra_headers);
+        let capture = client.telemetry().capture.unwrap_or_default();
+        let telemetry = CallInfo {
+            modality: Modality::Text,
+            operation: self.operation,
+            provider_name: telemetry_name(resolved.origin),
+            model: req.model.clone(),
+            url: resolved.url.clone(),
+            stream,
+            output_type: None,
+            params: req.params.clone(),
+            content: (capture != CaptureContent::Off)
+                .then(|| content::input_messages(&req.items, &req.tools, client.telemetry().max_content_chars)),
+        };
         Ok(Prepared {
             client,
             ctx,
             wire: resolved.route.wire,
-            request: HttpRequest {
-                method: Method::POST,
-                url: resolved.url,
-                headers,
-                body: RequestBody::Json(body),
-            },
+            request: HttpRequest { method: Method::POST, url: resolved.url, headers, body: RequestBody::Json(body) },
             timeout: self.timeout,
+            telemetry,
         })
+    }
+}
+
+/// The `gen_ai.provider.name` of a provider or protocol.
+fn telemetry_name(origin: Origin) -> &'static str {
+    match origin {
+        Origin::Provider(p) => crate::providers::profile(p).map(|p| p.telemetry_name).unwrap_or(p.as_str()),
+        Origin::Protocol(p) => p.as_str(),
     }
 }

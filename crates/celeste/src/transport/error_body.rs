@@ -12,12 +12,7 @@ use crate::transport::retry;
 const KEPT_BODY: usize = 4096;
 
 /// Build the error for a response with status `status`, headers and body.
-pub(crate) fn http_error(
-    origin: Origin,
-    status: u16,
-    headers: &HeaderMap,
-    body: &[u8],
-) -> HttpError {
+pub(crate) fn http_error(origin: Origin, status: u16, headers: &HeaderMap, body: &[u8]) -> HttpError {
     let (message, error_type, code) =
         decode(body).unwrap_or_else(|| (fallback_message(status, headers, body), None, None));
     HttpError {
@@ -52,24 +47,14 @@ fn decode(body: &[u8]) -> Option<(String, Option<String>, Option<String>)> {
     };
     match obj.get("error") {
         Some(Value::Object(e)) => {
-            let message = e
-                .get("message")
-                .and_then(as_text)
-                .unwrap_or_else(|| Value::Object(e.clone()).to_string());
+            let message = e.get("message").and_then(as_text).unwrap_or_else(|| Value::Object(e.clone()).to_string());
             let error_type = e.get("type").or_else(|| e.get("status")).and_then(as_text);
             let code = e.get("code").and_then(as_text);
             Some((message, error_type, code))
         }
-        Some(Value::String(s)) => Some((
-            s.clone(),
-            obj.get("type").and_then(as_text).filter(|t| t != "error"),
-            None,
-        )),
+        Some(Value::String(s)) => Some((s.clone(), obj.get("type").and_then(as_text).filter(|t| t != "error"), None)),
         _ => {
-            let message = obj
-                .get("message")
-                .or_else(|| obj.get("detail"))
-                .and_then(as_text)?;
+            let message = obj.get("message").or_else(|| obj.get("detail")).and_then(as_text)?;
             let code = obj.get("code").and_then(as_text);
             Some((message, obj.get("type").and_then(as_text), code))
         }
@@ -78,18 +63,13 @@ fn decode(body: &[u8]) -> Option<(String, Option<String>, Option<String>)> {
 
 /// The message when the body is not a JSON error: short text bodies verbatim, otherwise a description.
 fn fallback_message(status: u16, headers: &HeaderMap, body: &[u8]) -> String {
-    let content_type = headers
-        .get("content-type")
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or("");
+    let content_type = headers.get("content-type").and_then(|v| v.to_str().ok()).unwrap_or("");
     let text = std::str::from_utf8(body).ok().map(str::trim);
     match text {
         _ if body.is_empty() => format!("HTTP {status} with an empty body"),
         Some(t) if content_type.contains("html") || t.starts_with('<') => {
             let title = html_title(t).map(|t| format!(": {t}")).unwrap_or_default();
-            format!(
-                "HTTP {status} with an HTML page{title} (a proxy or gateway answered, not the API)"
-            )
+            format!("HTTP {status} with an HTML page{title} (a proxy or gateway answered, not the API)")
         }
         Some(t) if t.len() <= 300 => t.to_string(),
         Some(t) => truncate_lossy(t.as_bytes(), 300),
@@ -110,12 +90,7 @@ fn html_title(html: &str) -> Option<&str> {
 fn request_id(headers: &HeaderMap) -> Option<String> {
     ["x-request-id", "request-id", "x-goog-request-id", "cf-ray"]
         .iter()
-        .find_map(|h| {
-            headers
-                .get(*h)
-                .and_then(|v| v.to_str().ok())
-                .map(str::to_string)
-        })
+        .find_map(|h| headers.get(*h).and_then(|v| v.to_str().ok()).map(str::to_string))
 }
 
 #[cfg(test)]
@@ -142,24 +117,15 @@ mod tests {
 
     #[test]
     fn anthropic_google_and_flat_shapes() {
-        let a = err(
-            br#"{"type":"error","error":{"type":"overloaded_error","message":"Overloaded"}}"#,
-            "application/json",
-        );
-        assert_eq!(
-            (a.message.as_str(), a.error_type.as_deref()),
-            ("Overloaded", Some("overloaded_error"))
-        );
+        let a =
+            err(br#"{"type":"error","error":{"type":"overloaded_error","message":"Overloaded"}}"#, "application/json");
+        assert_eq!((a.message.as_str(), a.error_type.as_deref()), ("Overloaded", Some("overloaded_error")));
         let g = err(
             br#"{"error":{"code":400,"message":"API key not valid","status":"INVALID_ARGUMENT"}}"#,
             "application/json",
         );
         assert_eq!(
-            (
-                g.message.as_str(),
-                g.error_type.as_deref(),
-                g.code.as_deref()
-            ),
+            (g.message.as_str(), g.error_type.as_deref(), g.code.as_deref()),
             ("API key not valid", Some("INVALID_ARGUMENT"), Some("400"))
         );
         let f = err(br#"{"message":"invalid api token"}"#, "application/json");
@@ -172,15 +138,8 @@ mod tests {
 
     #[test]
     fn html_empty_and_binary_bodies_are_tolerated() {
-        let h = err(
-            b"<html><head><title>502 Bad Gateway</title></head><body>nginx</body></html>",
-            "text/html",
-        );
-        assert!(
-            h.message.contains("HTML page: 502 Bad Gateway"),
-            "{}",
-            h.message
-        );
+        let h = err(b"<html><head><title>502 Bad Gateway</title></head><body>nginx</body></html>", "text/html");
+        assert!(h.message.contains("HTML page: 502 Bad Gateway"), "{}", h.message);
         assert!(err(b"", "text/plain").message.contains("empty body"));
         let b = err(&[0xff, 0x00, 0xfe, 0x01], "application/octet-stream");
         assert!(b.message.contains("binary body"), "{}", b.message);

@@ -10,6 +10,7 @@ use reqwest::{Method, StatusCode};
 use tokio::time::Instant;
 
 use crate::error::{Error, Origin, Result, TimeoutPhase};
+use crate::telemetry::CallSpan;
 use crate::transport::error_body::http_error;
 use crate::transport::retry::RetryPolicy;
 
@@ -102,11 +103,7 @@ impl Transport {
             .user_agent(concat!("celeste-rs/", env!("CARGO_PKG_VERSION")))
             .build()
             .map_err(|e| Error::invalid_input(format!("could not build the HTTP client: {e}")))?;
-        Ok(Transport {
-            client,
-            timeouts,
-            retry,
-        })
+        Ok(Transport { client, timeouts, retry })
     }
 
     /// The deadline for an operation starting now.
@@ -121,10 +118,11 @@ impl Transport {
         origin: Origin,
         req: &HttpRequest,
         deadline: Option<Instant>,
+        span: &CallSpan,
     ) -> Result<reqwest::Response> {
         let mut retry = 0;
         loop {
-            let err = match self.attempt(origin, req, deadline).await {
+            let err = match self.attempt(origin, req, deadline, span, retry).await {
                 Ok(resp) => return Ok(resp),
                 Err(e) => e,
             };
@@ -153,31 +151,29 @@ impl Transport {
         origin: Origin,
         req: &HttpRequest,
         deadline: Option<Instant>,
+        span: &CallSpan,
+        resend: u32,
     ) -> Result<reqwest::Response> {
-        let mut builder = self
-            .client
-            .request(req.method.clone(), &req.url)
-            .headers(req.headers.clone());
+        let mut http_span = span.http_attempt(req.method.as_str(), &req.url, resend);
+        let mut headers = req.headers.clone();
+        http_span.inject(&mut headers);
+        let mut builder = self.client.request(req.method.clone(), &req.url).headers(headers);
         builder = match &req.body {
             RequestBody::Empty => builder,
-            RequestBody::Json(b) => builder
-                .header(CONTENT_TYPE, HeaderValue::from_static("application/json"))
-                .body(b.clone()),
+            RequestBody::Json(b) => {
+                builder.header(CONTENT_TYPE, HeaderValue::from_static("application/json")).body(b.clone())
+            }
             RequestBody::Multipart(form) => builder.multipart(form()),
         };
         let (limit, phase) = phase_limit(self.timeouts.headers, TimeoutPhase::Headers, deadline);
         let resp = match tokio::time::timeout(limit, builder.send()).await {
-            Err(_) => {
-                return Err(Error::Timeout {
-                    origin,
-                    phase,
-                    after: limit,
-                });
-            }
-            Ok(Err(e)) => return Err(transport_error(origin, e, self.timeouts.connect)),
-            Ok(Ok(r)) => r,
+            Err(_) => Err(Error::Timeout { origin, phase, after: limit }),
+            Ok(Err(e)) => Err(transport_error(origin, e, self.timeouts.connect)),
+            Ok(Ok(r)) => Ok(r),
         };
+        let resp = resp.inspect_err(|e| http_span.error(e))?;
         let status = resp.status();
+        http_span.status(status.as_u16());
         if status.is_success() {
             return Ok(resp);
         }
@@ -194,27 +190,13 @@ impl Transport {
     ) -> Error {
         let headers = resp.headers().clone();
         // An unreadable error body must not hide the status: keep whatever arrived.
-        let body = self
-            .read_body_limited(origin, resp, 1 << 20, deadline)
-            .await
-            .unwrap_or_default();
-        Error::Http(Box::new(http_error(
-            origin,
-            status.as_u16(),
-            &headers,
-            &body,
-        )))
+        let body = self.read_body_limited(origin, resp, 1 << 20, deadline).await.unwrap_or_default();
+        Error::Http(Box::new(http_error(origin, status.as_u16(), &headers, &body)))
     }
 
     /// Read a whole body with the idle limit between chunks and the total deadline.
-    pub async fn read_body(
-        &self,
-        origin: Origin,
-        resp: reqwest::Response,
-        deadline: Option<Instant>,
-    ) -> Result<Bytes> {
-        self.read_body_limited(origin, resp, usize::MAX, deadline)
-            .await
+    pub async fn read_body(&self, origin: Origin, resp: reqwest::Response, deadline: Option<Instant>) -> Result<Bytes> {
+        self.read_body_limited(origin, resp, usize::MAX, deadline).await
     }
 
     async fn read_body_limited(
@@ -232,11 +214,7 @@ impl Transport {
             let (limit, phase) = phase_limit(self.timeouts.idle, TimeoutPhase::Idle, deadline);
             let next = match tokio::time::timeout(limit, stream.next()).await {
                 Err(_) => {
-                    return Err(Error::Timeout {
-                        origin,
-                        phase,
-                        after: limit,
-                    });
+                    return Err(Error::Timeout { origin, phase, after: limit });
                 }
                 Ok(n) => n,
             };
@@ -266,19 +244,11 @@ impl Transport {
 
 /// The limit for a phase: its own limit, or less if the total deadline comes first (then the phase
 /// reported is `Total`).
-pub(crate) fn phase_limit(
-    limit: Duration,
-    phase: TimeoutPhase,
-    deadline: Option<Instant>,
-) -> (Duration, TimeoutPhase) {
+pub(crate) fn phase_limit(limit: Duration, phase: TimeoutPhase, deadline: Option<Instant>) -> (Duration, TimeoutPhase) {
     match deadline {
         Some(d) => {
             let left = d.saturating_duration_since(Instant::now());
-            if left < limit {
-                (left, TimeoutPhase::Total)
-            } else {
-                (limit, phase)
-            }
+            if left < limit { (left, TimeoutPhase::Total) } else { (limit, phase) }
         }
         None => (limit, phase),
     }
@@ -288,11 +258,7 @@ pub(crate) fn phase_limit(
 pub(crate) fn transport_error(origin: Origin, e: reqwest::Error, connect_limit: Duration) -> Error {
     let e = e.without_url();
     if e.is_timeout() && e.is_connect() {
-        return Error::Timeout {
-            origin,
-            phase: TimeoutPhase::Connect,
-            after: connect_limit,
-        };
+        return Error::Timeout { origin, phase: TimeoutPhase::Connect, after: connect_limit };
     }
     let connect = e.is_connect();
     let mut message = e.to_string();
@@ -303,10 +269,5 @@ pub(crate) fn transport_error(origin: Origin, e: reqwest::Error, connect_limit: 
         message.push_str(&s.to_string());
         source = s.source();
     }
-    Error::Transport {
-        origin,
-        message,
-        connect,
-        source: Some(Box::new(e)),
-    }
+    Error::Transport { origin, message, connect, source: Some(Box::new(e)) }
 }

@@ -7,9 +7,7 @@ pub struct NdjsonDecoder {
 }
 impl NdjsonDecoder {
     pub fn new(_max: usize) -> Self {
-        NdjsonDecoder {
-            buf: BytesMut::new(),
-        }
+        NdjsonDecoder { buf: BytesMut::new() }
     }
     pub fn feed(&mut self, b: Bytes) {
         self.buf.extend_from_slice(&b)

@@ -40,10 +40,7 @@ impl Default for RetryPolicy {
 impl RetryPolicy {
     /// No retries at all.
     pub fn none() -> Self {
-        RetryPolicy {
-            max_retries: 0,
-            ..Self::default()
-        }
+        RetryPolicy { max_retries: 0, ..Self::default() }
     }
 
     /// Set the number of retries.
@@ -78,9 +75,7 @@ impl RetryPolicy {
         if let Some(d) = server_asked {
             return (d <= self.max_wait).then_some(d);
         }
-        let exp = self
-            .initial_backoff
-            .saturating_mul(2u32.saturating_pow(retry));
+        let exp = self.initial_backoff.saturating_mul(2u32.saturating_pow(retry));
         let cap = exp.min(self.max_backoff);
         // Full jitter spreads retries of many clients hit by the same outage.
         let jittered = cap.mul_f64(0.5 + fastrand::f64() * 0.5);
@@ -90,10 +85,8 @@ impl RetryPolicy {
 
 /// The wait the server asked for: `retry-after-ms`, then `Retry-After` as seconds or an HTTP date.
 pub(crate) fn retry_after(headers: &HeaderMap) -> Option<Duration> {
-    if let Some(ms) = headers
-        .get("retry-after-ms")
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.trim().parse::<f64>().ok())
+    if let Some(ms) =
+        headers.get("retry-after-ms").and_then(|v| v.to_str().ok()).and_then(|v| v.trim().parse::<f64>().ok())
     {
         if ms.is_finite() && ms >= 0.0 {
             return Some(Duration::from_secs_f64(ms / 1000.0));
@@ -104,10 +97,7 @@ pub(crate) fn retry_after(headers: &HeaderMap) -> Option<Duration> {
         return (secs.is_finite() && secs >= 0.0).then(|| Duration::from_secs_f64(secs));
     }
     let when = httpdate::parse_http_date(v).ok()?;
-    Some(
-        when.duration_since(SystemTime::now())
-            .unwrap_or(Duration::ZERO),
-    )
+    Some(when.duration_since(SystemTime::now()).unwrap_or(Duration::ZERO))
 }
 
 /// The server's `x-should-retry` verdict.
@@ -134,29 +124,17 @@ mod tests {
 
     #[test]
     fn retry_after_seconds_ms_and_dates() {
-        assert_eq!(
-            retry_after(&headers(&[("retry-after", "2")])),
-            Some(Duration::from_secs(2))
-        );
-        assert_eq!(
-            retry_after(&headers(&[("retry-after", "0.5")])),
-            Some(Duration::from_millis(500))
-        );
+        assert_eq!(retry_after(&headers(&[("retry-after", "2")])), Some(Duration::from_secs(2)));
+        assert_eq!(retry_after(&headers(&[("retry-after", "0.5")])), Some(Duration::from_millis(500)));
         assert_eq!(
             retry_after(&headers(&[("retry-after-ms", "150"), ("retry-after", "9")])),
             Some(Duration::from_millis(150))
         );
         let future = httpdate::fmt_http_date(SystemTime::now() + Duration::from_secs(30));
         let d = retry_after(&headers(&[("retry-after", &future)])).unwrap();
-        assert!(
-            d > Duration::from_secs(25) && d <= Duration::from_secs(30),
-            "{d:?}"
-        );
+        assert!(d > Duration::from_secs(25) && d <= Duration::from_secs(30), "{d:?}");
         let past = httpdate::fmt_http_date(SystemTime::now() - Duration::from_secs(30));
-        assert_eq!(
-            retry_after(&headers(&[("retry-after", &past)])),
-            Some(Duration::ZERO)
-        );
+        assert_eq!(retry_after(&headers(&[("retry-after", &past)])), Some(Duration::ZERO));
         assert_eq!(retry_after(&headers(&[("retry-after", "soon")])), None);
         assert_eq!(retry_after(&headers(&[("retry-after", "-1")])), None);
         assert_eq!(retry_after(&HeaderMap::new()), None);
@@ -167,9 +145,7 @@ mod tests {
         let p = RetryPolicy::default().with_max_retries(10);
         for retry in 0..10 {
             let d = p.wait(retry, None).unwrap();
-            let full = Duration::from_millis(500)
-                .saturating_mul(1 << retry)
-                .min(Duration::from_secs(8));
+            let full = Duration::from_millis(500).saturating_mul(1 << retry).min(Duration::from_secs(8));
             assert!(d >= full / 2 && d <= full, "{retry}: {d:?}");
         }
         assert_eq!(p.wait(10, None), None);
@@ -178,24 +154,15 @@ mod tests {
     #[test]
     fn server_wait_is_honoured_up_to_the_cap() {
         let p = RetryPolicy::default();
-        assert_eq!(
-            p.wait(0, Some(Duration::from_secs(3))),
-            Some(Duration::from_secs(3))
-        );
+        assert_eq!(p.wait(0, Some(Duration::from_secs(3))), Some(Duration::from_secs(3)));
         assert_eq!(p.wait(0, Some(Duration::from_secs(3600))), None);
         assert_eq!(RetryPolicy::none().wait(0, Some(Duration::ZERO)), None);
     }
 
     #[test]
     fn should_retry_header() {
-        assert_eq!(
-            should_retry(&headers(&[("x-should-retry", "false")])),
-            Some(false)
-        );
-        assert_eq!(
-            should_retry(&headers(&[("x-should-retry", "true")])),
-            Some(true)
-        );
+        assert_eq!(should_retry(&headers(&[("x-should-retry", "false")])), Some(false));
+        assert_eq!(should_retry(&headers(&[("x-should-retry", "true")])), Some(true));
         assert_eq!(should_retry(&headers(&[("x-should-retry", "maybe")])), None);
     }
 }

@@ -23,10 +23,7 @@ pub struct SseDecoder {
 impl SseDecoder {
     pub const DEFAULT_MAX_EVENT_SIZE: usize = 64 * 1024 * 1024;
     pub fn new(max: usize) -> Self {
-        SseDecoder {
-            buf: BytesMut::new(),
-            max,
-        }
+        SseDecoder { buf: BytesMut::new(), max }
     }
     pub fn feed(&mut self, b: Bytes) {
         self.buf.extend_from_slice(&b)
@@ -40,12 +37,7 @@ impl SseDecoder {
                 return Ok(None);
             };
             let block = self.buf.split_to(pos + 2);
-            let mut ev = SseEvent {
-                event: None,
-                data: Bytes::new(),
-                id: None,
-                retry: None,
-            };
+            let mut ev = SseEvent { event: None, data: Bytes::new(), id: None, retry: None };
             let mut data = Vec::new();
             let mut has = false;
             for line in block[..].split(|b: &u8| *b == b'\n') {

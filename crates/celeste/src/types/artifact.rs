@@ -20,16 +20,10 @@ pub struct Artifact {
 
 impl Artifact {
     pub fn from_url(url: impl Into<String>) -> Self {
-        Artifact {
-            url: Some(url.into()),
-            ..Default::default()
-        }
+        Artifact { url: Some(url.into()), ..Default::default() }
     }
     pub fn from_bytes(b: impl Into<Bytes>) -> Self {
-        Artifact {
-            data: Some(b.into()),
-            ..Default::default()
-        }
+        Artifact { data: Some(b.into()), ..Default::default() }
     }
     pub fn with_mime_type(mut self, m: MimeType) -> Self {
         self.mime_type = Some(m);

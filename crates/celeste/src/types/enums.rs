@@ -229,11 +229,8 @@ pub const fn modality_for(domain: Domain, operation: Operation) -> Option<Modali
 
 /// Like [`modality_for`], but an unknown pair is an [`Error::InvalidInput`] naming it.
 pub fn infer_modality(domain: Domain, operation: Operation) -> Result<Modality, Error> {
-    modality_for(domain, operation).ok_or_else(|| {
-        Error::invalid_input(format!(
-            "the {domain} domain has no `{operation}` operation"
-        ))
-    })
+    modality_for(domain, operation)
+        .ok_or_else(|| Error::invalid_input(format!("the {domain} domain has no `{operation}` operation")))
 }
 
 #[cfg(test)]
@@ -267,14 +264,8 @@ mod tests {
             }
         }
         assert_eq!(n, 17);
-        assert_eq!(
-            modality_for(Domain::Documents, Operation::Analyze),
-            Some(Modality::Text)
-        );
-        assert_eq!(
-            modality_for(Domain::Images, Operation::Segment),
-            Some(Modality::Segmentation)
-        );
+        assert_eq!(modality_for(Domain::Documents, Operation::Analyze), Some(Modality::Text));
+        assert_eq!(modality_for(Domain::Images, Operation::Segment), Some(Modality::Segmentation));
         assert!(infer_modality(Domain::Documents, Operation::Generate).is_err());
         assert!(infer_modality(Domain::Text, Operation::Edit).is_err());
     }

@@ -191,20 +191,12 @@ pub struct ToolResult {
 impl ToolResult {
     /// A successful result.
     pub fn new(tool_call_id: impl Into<String>, content: impl Into<Value>) -> Self {
-        ToolResult {
-            tool_call_id: tool_call_id.into(),
-            name: None,
-            content: content.into(),
-            is_error: false,
-        }
+        ToolResult { tool_call_id: tool_call_id.into(), name: None, content: content.into(), is_error: false }
     }
 
     /// A failed result.
     pub fn error(tool_call_id: impl Into<String>, content: impl Into<Value>) -> Self {
-        ToolResult {
-            is_error: true,
-            ..ToolResult::new(tool_call_id, content)
-        }
+        ToolResult { is_error: true, ..ToolResult::new(tool_call_id, content) }
     }
 
     /// Name the tool.
@@ -250,12 +242,7 @@ impl From<ToolResult> for Item {
 pub fn request_items(prompt: Option<&str>, items: &[Item], media: &[Part]) -> Result<Vec<Item>> {
     let mut out = items.to_vec();
     let mut parts: Vec<Part> = Vec::with_capacity(media.len() + 1);
-    for kind in [
-        InputType::Image,
-        InputType::Video,
-        InputType::Audio,
-        InputType::Document,
-    ] {
+    for kind in [InputType::Image, InputType::Video, InputType::Audio, InputType::Document] {
         parts.extend(media.iter().filter(|p| p.input_type() == kind).cloned());
     }
     if let Some(p) = prompt {
@@ -265,9 +252,7 @@ pub fn request_items(prompt: Option<&str>, items: &[Item], media: &[Part]) -> Re
         out.push(Item::Message(Message::new(Role::User, parts)));
     }
     if out.is_empty() {
-        return Err(Error::invalid_input(
-            "a text request needs a prompt, messages or media input",
-        ));
+        return Err(Error::invalid_input("a text request needs a prompt, messages or media input"));
     }
     Ok(out)
 }
@@ -284,35 +269,20 @@ mod tests {
             Part::audio(Artifact::from_url("a")),
         ];
         let items = request_items(Some("hi"), &[], &media).unwrap();
-        let Item::Message(m) = &items[0] else {
-            panic!()
-        };
+        let Item::Message(m) = &items[0] else { panic!() };
         let kinds: Vec<InputType> = m.content.iter().map(Part::input_type).collect();
-        assert_eq!(
-            kinds,
-            [
-                InputType::Image,
-                InputType::Audio,
-                InputType::Document,
-                InputType::Text
-            ]
-        );
+        assert_eq!(kinds, [InputType::Image, InputType::Audio, InputType::Document, InputType::Text]);
     }
 
     #[test]
     fn empty_request_is_an_error() {
-        assert!(matches!(
-            request_items(None, &[], &[]),
-            Err(Error::InvalidInput(_))
-        ));
+        assert!(matches!(request_items(None, &[], &[]), Err(Error::InvalidInput(_))));
     }
 
     #[test]
     fn tool_results_stay_structured_in_json() {
-        let items: Vec<Item> = vec![
-            Message::user("q").into(),
-            ToolResult::new("call_1", serde_json::json!({"t": 21})).into(),
-        ];
+        let items: Vec<Item> =
+            vec![Message::user("q").into(), ToolResult::new("call_1", serde_json::json!({"t": 21})).into()];
         let json = serde_json::to_string(&items).unwrap();
         let back: Vec<Item> = serde_json::from_str(&json).unwrap();
         assert_eq!(back, items);
@@ -321,9 +291,7 @@ mod tests {
 
     #[test]
     fn message_text_joins_text_parts() {
-        let m = Message::user("a")
-            .with_part(Part::image(Artifact::from_url("u")))
-            .with_part(Part::text("b"));
+        let m = Message::user("a").with_part(Part::image(Artifact::from_url("u"))).with_part(Part::text("b"));
         assert_eq!(m.text(), "ab");
     }
 }

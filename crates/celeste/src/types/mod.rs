@@ -13,8 +13,5 @@ pub use artifact::Artifact;
 pub use message::{Item, Message, Part, ToolResult};
 pub use mime::MimeType;
 pub use output::{Chunk, Citation, Grounding, GroundingSource, Metadata, Output};
-pub use tool::{
-    FunctionTool, Tool, ToolActivity, ToolActivityStatus, ToolCall, ToolCallDelta, ToolChoice,
-    WebSearch,
-};
+pub use tool::{FunctionTool, Tool, ToolActivity, ToolActivityStatus, ToolCall, ToolCallDelta, ToolChoice, WebSearch};
 pub use usage::{FinishKind, FinishReason, Usage};

@@ -36,21 +36,12 @@ pub struct Metadata {
 impl Metadata {
     /// Metadata for a call to `model`.
     pub fn new(model: impl Into<String>, origin: Option<Origin>, modality: Modality) -> Self {
-        Metadata {
-            model: model.into(),
-            origin,
-            modality,
-            response_id: None,
-            response_model: None,
-            raw_response: None,
-        }
+        Metadata { model: model.into(), origin, modality, response_id: None, response_model: None, raw_response: None }
     }
 
     /// The raw response decoded as JSON, when there is one and it is JSON.
     pub fn raw_json(&self) -> Option<Value> {
-        self.raw_response
-            .as_ref()
-            .and_then(|b| serde_json::from_slice(b).ok())
+        self.raw_response.as_ref().and_then(|b| serde_json::from_slice(b).ok())
     }
 }
 
@@ -181,11 +172,7 @@ impl<C: Serialize> Output<C> {
             Ok(Value::Null) | Err(_) => String::new(),
             Ok(other) => other.to_string(),
         };
-        let content = if text.is_empty() {
-            Vec::new()
-        } else {
-            vec![Part::text(text)]
-        };
+        let content = if text.is_empty() { Vec::new() } else { vec![Part::text(text)] };
         let mut m = Message::new(Role::Assistant, content);
         m.tool_calls = self.tool_calls.clone();
         m.reasoning = self.reasoning.clone();
@@ -221,10 +208,7 @@ pub struct Chunk<D> {
 impl<D: Default> Chunk<D> {
     /// A chunk carrying only content.
     pub fn content(content: D) -> Self {
-        Chunk {
-            content,
-            ..Chunk::empty()
-        }
+        Chunk { content, ..Chunk::empty() }
     }
 
     /// A chunk with nothing in it yet.
@@ -283,12 +267,8 @@ mod tests {
 
     #[test]
     fn message_replays_content_tool_calls_and_reasoning() {
-        let mut out = Output::new(
-            "hello".to_string(),
-            Metadata::new("m", None, Modality::Text),
-        );
-        out.tool_calls
-            .push(ToolCall::new("c1", "f", serde_json::json!({})));
+        let mut out = Output::new("hello".to_string(), Metadata::new("m", None, Modality::Text));
+        out.tool_calls.push(ToolCall::new("c1", "f", serde_json::json!({})));
         out.reasoning = Some("because".into());
         let m = out.message();
         assert_eq!(m.role, Role::Assistant);
@@ -299,21 +279,14 @@ mod tests {
 
     #[test]
     fn lenient_json_accepts_raw_newlines_in_strings() {
-        assert_eq!(
-            parse_json_lenient("{\"a\": \"x\ny\"}").unwrap(),
-            serde_json::json!({"a": "x\ny"})
-        );
+        assert_eq!(parse_json_lenient("{\"a\": \"x\ny\"}").unwrap(), serde_json::json!({"a": "x\ny"}));
         assert!(parse_json_lenient("{").is_err());
     }
 
     #[test]
     fn grounding_deduplicates_sources() {
         let mut g = Grounding::default();
-        let s = GroundingSource {
-            url: "u".into(),
-            title: None,
-            domain: None,
-        };
+        let s = GroundingSource { url: "u".into(), title: None, domain: None };
         assert_eq!(g.add_source(s.clone()), 0);
         assert_eq!(g.add_source(s), 0);
         assert_eq!(g.sources.len(), 1);

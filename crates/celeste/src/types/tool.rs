@@ -100,11 +100,9 @@ pub fn strict_schema(schema: &mut Value) {
         Value::Object(map) => {
             // schemars emits metadata that strict validators reject.
             map.remove("$schema");
-            let is_object = map.get("type").and_then(Value::as_str) == Some("object")
-                || map.contains_key("properties");
+            let is_object = map.get("type").and_then(Value::as_str) == Some("object") || map.contains_key("properties");
             if is_object {
-                map.entry("additionalProperties")
-                    .or_insert(Value::Bool(false));
+                map.entry("additionalProperties").or_insert(Value::Bool(false));
                 if let Some(Value::Object(props)) = map.get("properties") {
                     let required: Vec<Value> = props.keys().cloned().map(Value::String).collect();
                     map.insert("required".into(), Value::Array(required));
@@ -190,11 +188,9 @@ impl Tool {
             Tool::XSearch => "x_search",
             Tool::CodeExecution => "code_execution",
             Tool::UrlContext => "url_context",
-            Tool::Raw { value } => value
-                .get("name")
-                .or_else(|| value.get("type"))
-                .and_then(Value::as_str)
-                .unwrap_or("raw"),
+            Tool::Raw { value } => {
+                value.get("name").or_else(|| value.get("type")).and_then(Value::as_str).unwrap_or("raw")
+            }
         }
     }
 }
@@ -244,12 +240,7 @@ pub struct ToolCall {
 impl ToolCall {
     /// A tool call.
     pub fn new(id: impl Into<String>, name: impl Into<String>, arguments: Value) -> Self {
-        ToolCall {
-            id: id.into(),
-            name: name.into(),
-            arguments,
-            extra: Map::new(),
-        }
+        ToolCall { id: id.into(), name: name.into(), arguments, extra: Map::new() }
     }
 
     /// Deserialise the arguments into `T`.
@@ -321,23 +312,14 @@ mod tests {
         let t = FunctionTool::of::<Weather>("get_weather", "Weather for a city");
         assert!(t.strict);
         assert_eq!(t.parameters["additionalProperties"], Value::Bool(false));
-        let req: Vec<&str> = t.parameters["required"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|v| v.as_str().unwrap())
-            .collect();
+        let req: Vec<&str> = t.parameters["required"].as_array().unwrap().iter().map(|v| v.as_str().unwrap()).collect();
         assert_eq!(req, ["city", "days"]);
         assert!(t.parameters.get("$schema").is_none());
         assert_eq!(
-            t.check_arguments(&serde_json::json!({"city": "Paris"}))
-                .unwrap(),
+            t.check_arguments(&serde_json::json!({"city": "Paris"})).unwrap(),
             serde_json::json!({"city": "Paris", "days": null})
         );
-        assert!(
-            t.check_arguments(&serde_json::json!({"town": "Paris"}))
-                .is_err()
-        );
+        assert!(t.check_arguments(&serde_json::json!({"town": "Paris"})).is_err());
     }
 
     #[test]
@@ -360,18 +342,12 @@ mod tests {
     fn unparseable_arguments_become_an_empty_object() {
         assert_eq!(parse_arguments("{not json"), serde_json::json!({}));
         assert_eq!(parse_arguments(""), serde_json::json!({}));
-        assert_eq!(
-            parse_arguments("{\"a\":\"x\ny\"}"),
-            serde_json::json!({"a": "x\ny"})
-        );
+        assert_eq!(parse_arguments("{\"a\":\"x\ny\"}"), serde_json::json!({"a": "x\ny"}));
     }
 
     #[test]
     fn tools_round_trip_through_json_with_a_kind_tag() {
-        let tools = vec![
-            Tool::WebSearch(WebSearch::new().max_uses(3)),
-            Tool::CodeExecution,
-        ];
+        let tools = vec![Tool::WebSearch(WebSearch::new().max_uses(3)), Tool::CodeExecution];
         let json = serde_json::to_string(&tools).unwrap();
         assert!(json.contains(r#""kind":"web_search""#), "{json}");
         let back: Vec<Tool> = serde_json::from_str(&json).unwrap();

@@ -142,12 +142,10 @@ impl FinishReason {
             | "finish_reason_unspecified"
             | "eos"
             | "pause_turn" => FinishKind::Stop,
-            "length" | "max_tokens" | "max_output_tokens" | "model_context_window_exceeded" => {
-                FinishKind::Length
-            }
+            "length" | "max_tokens" | "max_output_tokens" | "model_context_window_exceeded" => FinishKind::Length,
             "tool_calls" | "tool_call" | "tool_use" | "function_call" => FinishKind::ToolCall,
-            "content_filter" | "safety" | "recitation" | "blocklist" | "prohibited_content"
-            | "spii" | "refusal" | "image_safety" | "language" => FinishKind::ContentFilter,
+            "content_filter" | "safety" | "recitation" | "blocklist" | "prohibited_content" | "spii" | "refusal"
+            | "image_safety" | "language" => FinishKind::ContentFilter,
             "error" | "failed" | "malformed_function_call" => FinishKind::Error,
             _ => FinishKind::Other,
         };
@@ -156,10 +154,7 @@ impl FinishReason {
 
     /// A reason with an explicit kind (for wire APIs whose raw value alone is ambiguous).
     pub fn new(kind: FinishKind, raw: impl Into<String>) -> Self {
-        FinishReason {
-            kind,
-            raw: raw.into(),
-        }
+        FinishReason { kind, raw: raw.into() }
     }
 }
 
@@ -193,15 +188,8 @@ mod tests {
 
     #[test]
     fn merge_keeps_earlier_fields_and_takes_later_ones() {
-        let mut a = Usage {
-            input_tokens: Some(10),
-            output_tokens: Some(1),
-            ..Usage::default()
-        };
-        a.merge(Usage {
-            output_tokens: Some(42),
-            ..Usage::default()
-        });
+        let mut a = Usage { input_tokens: Some(10), output_tokens: Some(1), ..Usage::default() };
+        a.merge(Usage { output_tokens: Some(42), ..Usage::default() });
         assert_eq!(a.input_tokens, Some(10));
         assert_eq!(a.output_tokens, Some(42));
         assert!(Usage::default().is_empty());
@@ -210,10 +198,7 @@ mod tests {
 
     #[test]
     fn absent_fields_are_not_serialised() {
-        let u = Usage {
-            input_tokens: Some(3),
-            ..Usage::default()
-        };
+        let u = Usage { input_tokens: Some(3), ..Usage::default() };
         assert_eq!(serde_json::to_string(&u).unwrap(), r#"{"input_tokens":3}"#);
     }
 }

@@ -22,19 +22,11 @@ pub(crate) struct WireContext {
 impl WireContext {
     /// The error for something this wire API cannot express.
     pub(crate) fn unsupported(&self, what: impl Into<String>) -> Error {
-        Error::unsupported(
-            Some(self.origin),
-            Some(Modality::Text),
-            Some(self.operation),
-            what,
-        )
+        Error::unsupported(Some(self.origin), Some(Modality::Text), Some(self.operation), what)
     }
 
     /// The error for a message part this wire API does not accept.
     pub(crate) fn unsupported_part(&self, part: &Part) -> Error {
-        self.unsupported(format!(
-            "{} content parts in text messages",
-            part.input_type()
-        ))
+        self.unsupported(format!("{} content parts in text messages", part.input_type()))
     }
 }

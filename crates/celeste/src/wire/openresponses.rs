@@ -15,9 +15,7 @@ use crate::text::TextRequest;
 use crate::types::enums::{Modality, Role};
 use crate::types::message::{Item, Part};
 use crate::types::output::{Chunk, Grounding, GroundingSource, Metadata, Output};
-use crate::types::tool::{
-    ToolActivity, ToolActivityStatus, ToolCall, ToolCallDelta, ToolChoice, parse_arguments,
-};
+use crate::types::tool::{ToolActivity, ToolActivityStatus, ToolCall, ToolCallDelta, ToolChoice, parse_arguments};
 use crate::types::usage::{FinishKind, FinishReason, Usage};
 use crate::types::{Citation, Tool};
 use crate::wire::WireContext;
@@ -41,20 +39,13 @@ pub(crate) fn build_request(req: &TextRequest, ctx: &WireContext, stream: bool) 
         body.insert("top_p".into(), v.into());
     }
     if let Some(effort) = &p.reasoning_effort {
-        body.insert(
-            "reasoning".into(),
-            json!({"effort": effort, "summary": "auto"}),
-        );
+        body.insert("reasoning".into(), json!({"effort": effort, "summary": "auto"}));
     }
     if let Some(v) = &p.verbosity {
         body.insert("text".into(), json!({"verbosity": v}));
     }
     if !req.tools.is_empty() {
-        let tools = req
-            .tools
-            .iter()
-            .map(|t| tool(t, ctx))
-            .collect::<Result<Vec<_>>>()?;
+        let tools = req.tools.iter().map(|t| tool(t, ctx)).collect::<Result<Vec<_>>>()?;
         body.insert("tools".into(), Value::Array(tools));
     }
     if let Some(choice) = &req.tool_choice {
@@ -74,11 +65,7 @@ fn input_items(items: &[Item], ctx: &WireContext) -> Result<Vec<Value>> {
                 // Reasoning items come back verbatim, before the assistant content they led to.
                 out.extend(m.signature.iter().cloned());
                 let assistant = m.role == Role::Assistant;
-                let content = m
-                    .content
-                    .iter()
-                    .map(|p| part(p, assistant, ctx))
-                    .collect::<Result<Vec<_>>>()?;
+                let content = m.content.iter().map(|p| part(p, assistant, ctx)).collect::<Result<Vec<_>>>()?;
                 if !content.is_empty() {
                     let mut msg = Map::new();
                     msg.insert("type".into(), "message".into());
@@ -96,7 +83,9 @@ fn input_items(items: &[Item], ctx: &WireContext) -> Result<Vec<Value>> {
                 }
             }
             Item::ToolResult(r) => {
-                out.push(json!({"type": "function_call_output", "call_id": r.tool_call_id, "output": r.content_text()}));
+                out.push(
+                    json!({"type": "function_call_output", "call_id": r.tool_call_id, "output": r.content_text()}),
+                );
             }
         }
     }
@@ -111,11 +100,7 @@ fn part(p: &Part, assistant: bool, ctx: &WireContext) -> Result<Value> {
         Part::Document { document } => match &document.url {
             Some(url) if document.data.is_none() => json!({"type": "input_file", "file_url": url}),
             _ => {
-                let name = document
-                    .path
-                    .as_ref()
-                    .and_then(|p| p.file_name())
-                    .map(|n| n.to_string_lossy().into_owned());
+                let name = document.path.as_ref().and_then(|p| p.file_name()).map(|n| n.to_string_lossy().into_owned());
                 json!({"type": "input_file", "filename": name.unwrap_or_else(|| "document".into()), "file_data": document.data_url()?})
             }
         },
@@ -216,14 +201,8 @@ impl WireUsage {
             input_tokens: self.input_tokens,
             output_tokens: self.output_tokens,
             total_tokens: self.total_tokens,
-            cache_read_tokens: self
-                .input_tokens_details
-                .as_ref()
-                .and_then(|d| d.cached_tokens),
-            reasoning_tokens: self
-                .output_tokens_details
-                .as_ref()
-                .and_then(|d| d.reasoning_tokens),
+            cache_read_tokens: self.input_tokens_details.as_ref().and_then(|d| d.cached_tokens),
+            reasoning_tokens: self.output_tokens_details.as_ref().and_then(|d| d.reasoning_tokens),
             raw,
             ..Usage::default()
         }
@@ -309,17 +288,9 @@ impl Accumulated {
             }
             "reasoning" => {
                 let summary: Vec<&str> = item.summary.iter().map(|s| s.text.as_str()).collect();
-                let text = item
-                    .content
-                    .iter()
-                    .filter_map(|c| c.text.as_deref())
-                    .collect::<Vec<_>>();
+                let text = item.content.iter().filter_map(|c| c.text.as_deref()).collect::<Vec<_>>();
                 if with_text {
-                    let joined = if summary.is_empty() {
-                        text.join("\n")
-                    } else {
-                        summary.join("\n")
-                    };
+                    let joined = if summary.is_empty() { text.join("\n") } else { summary.join("\n") };
                     if !joined.is_empty() {
                         if !self.reasoning.is_empty() {
                             self.reasoning.push('\n');
@@ -327,17 +298,12 @@ impl Accumulated {
                         self.reasoning.push_str(&joined);
                     }
                 }
-                self.signature
-                    .push(serde_json::from_str(raw.get()).unwrap_or(Value::Null));
+                self.signature.push(serde_json::from_str(raw.get()).unwrap_or(Value::Null));
             }
             "function_call" => {
                 let id = item.call_id.or(item.id).unwrap_or_default().into_owned();
                 let args = parse_arguments(item.arguments.as_deref().unwrap_or(""));
-                self.tool_calls.push(ToolCall::new(
-                    id,
-                    item.name.unwrap_or_default().into_owned(),
-                    args,
-                ));
+                self.tool_calls.push(ToolCall::new(id, item.name.unwrap_or_default().into_owned(), args));
             }
             _ => {}
         }
@@ -348,16 +314,8 @@ impl Accumulated {
         for a in annotations.iter().filter(|a| a.kind == "url_citation") {
             let Some(url) = a.url.clone() else { continue };
             let g = self.grounding.get_or_insert_with(Grounding::default);
-            let domain = url
-                .split("://")
-                .nth(1)
-                .and_then(|r| r.split('/').next())
-                .map(str::to_string);
-            let idx = g.add_source(GroundingSource {
-                url,
-                title: a.title.clone(),
-                domain,
-            });
+            let domain = url.split("://").nth(1).and_then(|r| r.split('/').next()).map(str::to_string);
+            let idx = g.add_source(GroundingSource { url, title: a.title.clone(), domain });
             if let (Some(s), Some(e)) = (a.start_index, a.end_index) {
                 g.citations.push(Citation {
                     start: offset + s,
@@ -389,8 +347,8 @@ fn finish_reason(
 
 /// Decode a unary response body.
 pub(crate) fn parse_response(body: Bytes, ctx: &WireContext) -> Result<Output<String>> {
-    let resp: Response = serde_json::from_slice(&body)
-        .map_err(|e| Error::decode("openresponses response", e, &body))?;
+    let resp: Response =
+        serde_json::from_slice(&body).map_err(|e| Error::decode("openresponses response", e, &body))?;
     if let Some(err) = resp.error.as_ref().filter(|e| !e.is_null()) {
         return Err(ctx.stream_error_from(err, &body));
     }
@@ -398,15 +356,8 @@ pub(crate) fn parse_response(body: Bytes, ctx: &WireContext) -> Result<Output<St
     for item in resp.output.iter().flatten() {
         acc.add_item(item, true)?;
     }
-    let finish = finish_reason(
-        resp.status.as_deref(),
-        resp.incomplete_details.as_ref(),
-        !acc.tool_calls.is_empty(),
-    );
-    let usage = resp
-        .usage
-        .map(|u| u.into_usage(raw_usage(&body)))
-        .unwrap_or_default();
+    let finish = finish_reason(resp.status.as_deref(), resp.incomplete_details.as_ref(), !acc.tool_calls.is_empty());
+    let usage = resp.usage.map(|u| u.into_usage(raw_usage(&body))).unwrap_or_default();
     let mut meta = ctx.metadata();
     meta.response_id = resp.id.map(Cow::into_owned);
     meta.response_model = resp.model.map(Cow::into_owned);
@@ -415,12 +366,7 @@ pub(crate) fn parse_response(body: Bytes, ctx: &WireContext) -> Result<Output<St
 }
 
 impl Accumulated {
-    fn into_output(
-        self,
-        meta: Metadata,
-        usage: Usage,
-        finish: Option<FinishReason>,
-    ) -> Output<String> {
+    fn into_output(self, meta: Metadata, usage: Usage, finish: Option<FinishReason>) -> Output<String> {
         let mut out = Output::new(self.text, meta);
         out.usage = usage;
         out.finish_reason = finish;
@@ -498,19 +444,11 @@ impl ResponsesDecoder {
         }
     }
 
-    fn on_response(
-        &mut self,
-        raw: &RawValue,
-        terminal: bool,
-        out: &mut VecDeque<Chunk<String>>,
-    ) -> Result<()> {
+    fn on_response(&mut self, raw: &RawValue, terminal: bool, out: &mut VecDeque<Chunk<String>>) -> Result<()> {
         let resp: Response = serde_json::from_str(raw.get())
             .map_err(|e| Error::decode("openresponses response", e, raw.get().as_bytes()))?;
         self.response_id = resp.id.map(Cow::into_owned).or(self.response_id.take());
-        self.response_model = resp
-            .model
-            .map(Cow::into_owned)
-            .or(self.response_model.take());
+        self.response_model = resp.model.map(Cow::into_owned).or(self.response_model.take());
         if !terminal {
             return Ok(());
         }
@@ -523,14 +461,9 @@ impl ResponsesDecoder {
                 self.acc.add_item(item, false)?;
             }
         }
-        let usage = resp
-            .usage
-            .map(|u| u.into_usage(raw_usage(raw.get().as_bytes())));
-        self.finish = finish_reason(
-            resp.status.as_deref(),
-            resp.incomplete_details.as_ref(),
-            !self.acc.tool_calls.is_empty(),
-        );
+        let usage = resp.usage.map(|u| u.into_usage(raw_usage(raw.get().as_bytes())));
+        self.finish =
+            finish_reason(resp.status.as_deref(), resp.incomplete_details.as_ref(), !self.acc.tool_calls.is_empty());
         self.usage = usage.clone();
         self.final_response = Some(Bytes::copy_from_slice(raw.get().as_bytes()));
         self.terminal = true;
@@ -571,15 +504,13 @@ impl Decoder<String, String> for ResponsesDecoder {
             }
             "response.output_item.added" => {
                 let Some(raw) = e.item else { return Ok(()) };
-                let item: OutputItem = serde_json::from_str(raw.get()).map_err(|er| {
-                    Error::decode("openresponses output item", er, raw.get().as_bytes())
-                })?;
+                let item: OutputItem = serde_json::from_str(raw.get())
+                    .map_err(|er| Error::decode("openresponses output item", er, raw.get().as_bytes()))?;
                 match item.kind.as_ref() {
                     "function_call" => {
                         let index = self.calls_started;
                         self.calls_started += 1;
-                        self.call_index
-                            .push((e.output_index.unwrap_or(usize::MAX), index));
+                        self.call_index.push((e.output_index.unwrap_or(usize::MAX), index));
                         let mut c = Chunk::empty();
                         c.tool_call = Some(ToolCallDelta {
                             index,
@@ -589,20 +520,13 @@ impl Decoder<String, String> for ResponsesDecoder {
                         });
                         out.push_back(c);
                     }
-                    kind if kind.ends_with("_call") => {
-                        out.push_back(activity(kind, ToolActivityStatus::Started))
-                    }
+                    kind if kind.ends_with("_call") => out.push_back(activity(kind, ToolActivityStatus::Started)),
                     _ => {}
                 }
             }
             "response.function_call_arguments.delta" => {
                 let oi = e.output_index.unwrap_or(usize::MAX);
-                let index = self
-                    .call_index
-                    .iter()
-                    .find(|(o, _)| *o == oi)
-                    .map(|(_, i)| *i)
-                    .unwrap_or(0);
+                let index = self.call_index.iter().find(|(o, _)| *o == oi).map(|(_, i)| *i).unwrap_or(0);
                 let mut c = Chunk::empty();
                 c.tool_call = Some(ToolCallDelta {
                     index,
@@ -614,9 +538,8 @@ impl Decoder<String, String> for ResponsesDecoder {
             }
             "response.output_item.done" => {
                 if let Some(raw) = e.item {
-                    let kind = serde_json::from_str::<OutputItem>(raw.get())
-                        .map(|i| i.kind.into_owned())
-                        .unwrap_or_default();
+                    let kind =
+                        serde_json::from_str::<OutputItem>(raw.get()).map(|i| i.kind.into_owned()).unwrap_or_default();
                     self.acc.add_item(raw, false)?;
                     if kind.ends_with("_call") && kind != "function_call" {
                         out.push_back(activity(&kind, ToolActivityStatus::Completed));
@@ -670,20 +593,13 @@ impl Decoder<String, String> for ResponsesDecoder {
         meta.response_model = self.response_model.take();
         meta.raw_response = self.final_response.take();
         let acc = std::mem::take(&mut self.acc);
-        Ok(acc.into_output(
-            meta,
-            self.usage.take().unwrap_or_default(),
-            self.finish.take(),
-        ))
+        Ok(acc.into_output(meta, self.usage.take().unwrap_or_default(), self.finish.take()))
     }
 }
 
 fn activity(kind: &str, status: ToolActivityStatus) -> Chunk<String> {
     let mut c = Chunk::empty();
-    c.tool_activity = Some(ToolActivity {
-        tool_name: kind.trim_end_matches("_call").to_string(),
-        status,
-    });
+    c.tool_activity = Some(ToolActivity { tool_name: kind.trim_end_matches("_call").to_string(), status });
     c
 }
 
@@ -693,10 +609,7 @@ impl WireContext {
         let (message, error_type) = match err {
             Value::Object(o) => (
                 o.get("message").and_then(Value::as_str).map(str::to_string),
-                o.get("code")
-                    .or_else(|| o.get("type"))
-                    .and_then(Value::as_str)
-                    .map(str::to_string),
+                o.get("code").or_else(|| o.get("type")).and_then(Value::as_str).map(str::to_string),
             ),
             Value::String(s) => (Some(s.clone()), None),
             _ => (None, None),

@@ -16,22 +16,13 @@ fn ctx() -> WireContext {
 }
 
 fn request(items: Vec<Item>) -> TextRequest {
-    TextRequest {
-        model: "gpt-5-mini".into(),
-        items,
-        params: TextParams::default(),
-        tools: vec![],
-        tool_choice: None,
-    }
+    TextRequest { model: "gpt-5-mini".into(), items, params: TextParams::default(), tools: vec![], tool_choice: None }
 }
 
 #[test]
 fn every_parameter_maps_to_its_field_and_none_omits_it() {
     let bare = build_request(&request(vec![Message::user("hi").into()]), &ctx(), false).unwrap();
-    assert_eq!(
-        bare.as_object().unwrap().keys().collect::<Vec<_>>(),
-        ["input", "model"]
-    );
+    assert_eq!(bare.as_object().unwrap().keys().collect::<Vec<_>>(), ["input", "model"]);
 
     let mut req = request(vec![Message::user("hi").into()]);
     req.params = TextParams {
@@ -46,10 +37,7 @@ fn every_parameter_maps_to_its_field_and_none_omits_it() {
     assert_eq!(body["temperature"], json!(0.5));
     assert_eq!(body["max_output_tokens"], json!(100));
     assert_eq!(body["top_p"], json!(0.9));
-    assert_eq!(
-        body["reasoning"],
-        json!({"effort": "low", "summary": "auto"})
-    );
+    assert_eq!(body["reasoning"], json!({"effort": "low", "summary": "auto"}));
     assert_eq!(body["text"], json!({"verbosity": "high"}));
     assert_eq!(body["stream"], json!(true));
     assert_eq!(
@@ -78,15 +66,8 @@ fn tools_and_tool_choice_shapes() {
             {"type": "code_execution"},
         ])
     );
-    assert_eq!(
-        body["tool_choice"],
-        json!({"type": "function", "name": "get_weather"})
-    );
-    for (choice, wire) in [
-        (ToolChoice::Auto, "auto"),
-        (ToolChoice::Required, "required"),
-        (ToolChoice::None, "none"),
-    ] {
+    assert_eq!(body["tool_choice"], json!({"type": "function", "name": "get_weather"}));
+    for (choice, wire) in [(ToolChoice::Auto, "auto"), (ToolChoice::Required, "required"), (ToolChoice::None, "none")] {
         assert_eq!(tool_choice(&choice), json!(wire));
     }
     req.tools = vec![Tool::UrlContext];
@@ -96,13 +77,9 @@ fn tools_and_tool_choice_shapes() {
 
 #[test]
 fn multi_turn_with_tool_calls_results_and_reasoning_replay() {
-    let reasoning_item =
-        json!({"type": "reasoning", "id": "rs_1", "summary": [], "encrypted_content": "abc"});
-    let mut assistant = Message::assistant("").with_tool_calls(vec![ToolCall::new(
-        "call_1",
-        "get_weather",
-        json!({"city": "Paris"}),
-    )]);
+    let reasoning_item = json!({"type": "reasoning", "id": "rs_1", "summary": [], "encrypted_content": "abc"});
+    let mut assistant =
+        Message::assistant("").with_tool_calls(vec![ToolCall::new("call_1", "get_weather", json!({"city": "Paris"}))]);
     assistant.content.clear();
     assistant.signature = vec![reasoning_item.clone()];
     let items = vec![
@@ -130,14 +107,8 @@ fn media_parts_and_unsupported_parts() {
         .with_part(Part::image(Artifact::from_url("https://x/cat.png")))
         .with_part(Part::document(Artifact::from_url("https://x/a.pdf")));
     let body = build_request(&request(vec![m.into()]), &ctx(), false).unwrap();
-    assert_eq!(
-        body["input"][0]["content"][1],
-        json!({"type": "input_image", "image_url": "https://x/cat.png"})
-    );
-    assert_eq!(
-        body["input"][0]["content"][2],
-        json!({"type": "input_file", "file_url": "https://x/a.pdf"})
-    );
+    assert_eq!(body["input"][0]["content"][1], json!({"type": "input_image", "image_url": "https://x/cat.png"}));
+    assert_eq!(body["input"][0]["content"][2], json!({"type": "input_file", "file_url": "https://x/a.pdf"}));
 
     let m = Message::user("listen").with_part(Part::audio(Artifact::from_url("https://x/a.mp3")));
     let err = build_request(&request(vec![m.into()]), &ctx(), false).unwrap_err();
@@ -164,40 +135,20 @@ fn unary_response_decodes_everything() {
     assert_eq!(out.content, "Hello, world.");
     assert_eq!(out.reasoning.as_deref(), Some("Think A\nThink B"));
     assert_eq!(out.signature.len(), 1);
-    assert_eq!(
-        out.tool_calls,
-        vec![ToolCall::new("call_1", "lookup", json!({"q": "x"}))]
-    );
-    assert_eq!(
-        out.finish_reason.as_ref().map(|f| f.kind),
-        Some(FinishKind::ToolCall)
-    );
-    assert_eq!(
-        out.finish_reason.as_ref().map(|f| f.raw.as_str()),
-        Some("completed")
-    );
+    assert_eq!(out.tool_calls, vec![ToolCall::new("call_1", "lookup", json!({"q": "x"}))]);
+    assert_eq!(out.finish_reason.as_ref().map(|f| f.kind), Some(FinishKind::ToolCall));
+    assert_eq!(out.finish_reason.as_ref().map(|f| f.raw.as_str()), Some("completed"));
     let u = &out.usage;
-    assert_eq!(
-        (u.input_tokens, u.output_tokens, u.total_tokens),
-        (Some(10), Some(20), Some(30))
-    );
-    assert_eq!(
-        (u.cache_read_tokens, u.reasoning_tokens),
-        (Some(4), Some(7))
-    );
+    assert_eq!((u.input_tokens, u.output_tokens, u.total_tokens), (Some(10), Some(20), Some(30)));
+    assert_eq!((u.cache_read_tokens, u.reasoning_tokens), (Some(4), Some(7)));
     assert!(u.raw.is_some());
     assert_eq!(out.metadata.response_id.as_deref(), Some("resp_1"));
-    assert_eq!(
-        out.metadata.response_model.as_deref(),
-        Some("gpt-5-mini-2025-08-07")
-    );
+    assert_eq!(out.metadata.response_model.as_deref(), Some("gpt-5-mini-2025-08-07"));
     let g = out.grounding.unwrap();
     assert_eq!(g.sources[0].domain.as_deref(), Some("example.com"));
     assert_eq!((g.citations[0].start, g.citations[0].end), (0, 5));
     // The next turn replays the reasoning item and the call.
-    let m = parse_response(Bytes::from_static(UNARY.as_bytes()), &ctx())
-        .unwrap()
-        .message();
+    let m = parse_response(Bytes::from_static(UNARY.as_bytes()), &ctx()).unwrap().message();
     assert_eq!(m.signature.len(), 1);
     assert_eq!(m.tool_calls.len(), 1);
 }
@@ -209,13 +160,9 @@ fn unary_incomplete_failed_and_garbage() {
     assert_eq!(out.finish_reason.unwrap().kind, FinishKind::Length);
     assert_eq!(out.usage, Usage::default());
 
-    let body =
-        r#"{"status":"failed","error":{"code":"server_error","message":"boom"},"output":[]}"#;
+    let body = r#"{"status":"failed","error":{"code":"server_error","message":"boom"},"output":[]}"#;
     let err = parse_response(Bytes::from(body), &ctx()).unwrap_err();
-    assert!(
-        matches!(&err, Error::StreamEvent(e) if e.message == "boom"),
-        "{err}"
-    );
+    assert!(matches!(&err, Error::StreamEvent(e) if e.message == "boom"), "{err}");
 
     let err = parse_response(Bytes::from_static(b"<html>oops</html>"), &ctx()).unwrap_err();
     assert!(matches!(err, Error::Decode { .. }), "{err}");
@@ -233,12 +180,8 @@ fn stream_events() -> Vec<Vec<u8>> {
         ev(
             json!({"type": "response.output_item.added", "output_index": 0, "item": {"type": "reasoning", "id": "rs_1", "summary": []}}),
         ),
-        ev(
-            json!({"type": "response.reasoning_summary_text.delta", "output_index": 0, "delta": "Let me "}),
-        ),
-        ev(
-            json!({"type": "response.reasoning_summary_text.delta", "output_index": 0, "delta": "think."}),
-        ),
+        ev(json!({"type": "response.reasoning_summary_text.delta", "output_index": 0, "delta": "Let me "})),
+        ev(json!({"type": "response.reasoning_summary_text.delta", "output_index": 0, "delta": "think."})),
         ev(
             json!({"type": "response.output_item.done", "output_index": 0, "item": {"type": "reasoning", "id": "rs_1", "summary": [{"type": "summary_text", "text": "Let me think."}]}}),
         ),
@@ -250,12 +193,8 @@ fn stream_events() -> Vec<Vec<u8>> {
         ev(
             json!({"type": "response.output_item.added", "output_index": 2, "item": {"type": "function_call", "call_id": "call_9", "name": "lookup", "arguments": ""}}),
         ),
-        ev(
-            json!({"type": "response.function_call_arguments.delta", "output_index": 2, "delta": "{\"q\":"}),
-        ),
-        ev(
-            json!({"type": "response.function_call_arguments.delta", "output_index": 2, "delta": "\"x\"}"}),
-        ),
+        ev(json!({"type": "response.function_call_arguments.delta", "output_index": 2, "delta": "{\"q\":"})),
+        ev(json!({"type": "response.function_call_arguments.delta", "output_index": 2, "delta": "\"x\"}"})),
         ev(
             json!({"type": "response.output_item.done", "output_index": 2, "item": {"type": "function_call", "call_id": "call_9", "name": "lookup", "arguments": "{\"q\":\"x\"}"}}),
         ),
@@ -275,26 +214,14 @@ fn stream_decodes_text_reasoning_tool_calls_and_usage() {
     assert_eq!(text, "Hello");
     let deltas: Vec<&ToolCallDelta> = chunks.iter().filter_map(|c| c.tool_call.as_ref()).collect();
     assert_eq!(deltas[0].id.as_deref(), Some("call_9"));
-    assert_eq!(
-        deltas
-            .iter()
-            .map(|d| d.arguments.as_str())
-            .collect::<String>(),
-        "{\"q\":\"x\"}"
-    );
+    assert_eq!(deltas.iter().map(|d| d.arguments.as_str()).collect::<String>(), "{\"q\":\"x\"}");
     assert_eq!(out.content, "Hello");
     assert_eq!(out.reasoning.as_deref(), Some("Let me think."));
     assert_eq!(out.signature.len(), 1);
-    assert_eq!(
-        out.tool_calls,
-        vec![ToolCall::new("call_9", "lookup", json!({"q": "x"}))]
-    );
+    assert_eq!(out.tool_calls, vec![ToolCall::new("call_9", "lookup", json!({"q": "x"}))]);
     assert_eq!(out.usage.total_tokens, Some(11));
     assert_eq!(out.finish_reason.unwrap().kind, FinishKind::ToolCall);
-    assert_eq!(
-        out.metadata.response_model.as_deref(),
-        Some("gpt-5-mini-2025-08-07")
-    );
+    assert_eq!(out.metadata.response_model.as_deref(), Some("gpt-5-mini-2025-08-07"));
     let last = chunks.last().unwrap();
     assert_eq!(last.usage.as_ref().and_then(|u| u.output_tokens), Some(6));
 }
@@ -378,17 +305,9 @@ fn recorded_responses_streams_conform() {
             assert_eq!(out.content, expected, "{name}");
             let streamed: String = chunks.iter().map(|c| c.content.as_str()).collect();
             assert_eq!(streamed, expected, "{name}");
-            assert_eq!(
-                out.usage.total_tokens,
-                last["response"]["usage"]["total_tokens"].as_u64(),
-                "{name}"
-            );
-            let calls = last["response"]["output"]
-                .as_array()
-                .unwrap()
-                .iter()
-                .filter(|i| i["type"] == "function_call")
-                .count();
+            assert_eq!(out.usage.total_tokens, last["response"]["usage"]["total_tokens"].as_u64(), "{name}");
+            let calls =
+                last["response"]["output"].as_array().unwrap().iter().filter(|i| i["type"] == "function_call").count();
             assert_eq!(out.tool_calls.len(), calls, "{name}");
             for call in &out.tool_calls {
                 assert!(call.arguments.is_object(), "{name}: {call:?}");

@@ -1,0 +1,42 @@
+//! Telemetry compiled out (`telemetry` feature disabled): the same API, doing nothing.
+
+use reqwest::header::HeaderMap;
+use serde::Serialize;
+
+use super::{CallInfo, TelemetryConfig};
+use crate::error::Error;
+use crate::stream::{End, Observer};
+use crate::types::output::{Chunk, Output};
+
+/// The GenAI span of one call; records nothing in this build.
+pub(crate) struct CallSpan;
+
+impl CallSpan {
+    pub fn disabled() -> Self {
+        CallSpan
+    }
+    pub fn start(_config: &TelemetryConfig, _info: CallInfo) -> Self {
+        CallSpan
+    }
+    pub fn http_attempt(&self, _method: &str, _url: &str, _resend_count: u32) -> HttpSpan {
+        HttpSpan
+    }
+    pub fn end_ok<C: Serialize>(&mut self, _out: &Output<C>) {}
+    pub fn end_err(&mut self, _err: &Error) {}
+    pub fn end_dropped(&mut self) {}
+    pub fn chunk(&mut self) {}
+}
+
+impl<D, C: Serialize> Observer<D, C> for CallSpan {
+    fn on_chunk(&mut self, _chunk: &Chunk<D>) {}
+    fn on_end(&mut self, _end: End<'_, C>) {}
+}
+
+/// The span of one HTTP attempt; records nothing in this build.
+pub(crate) struct HttpSpan;
+
+impl HttpSpan {
+    pub fn inject(&self, _headers: &mut HeaderMap) {}
+    pub fn status(&mut self, _status: u16) {}
+    pub fn error(&mut self, _err: &Error) {}
+}

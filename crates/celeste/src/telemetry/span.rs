@@ -1,0 +1,432 @@
+//! The call span and its finaliser, backed by the `opentelemetry` API.
+//!
+//! [`CallSpan`] is created when a call is about to be sent and ends exactly once: through
+//! [`end_ok`](CallSpan::end_ok) / [`end_err`](CallSpan::end_err), or, when the call's future or stream is
+//! dropped first, through `Drop`. Streams hold it as their [`Observer`], so every way of consuming a
+//! stream passes through the same finaliser.
+
+use std::borrow::Cow;
+use std::time::Instant;
+
+use opentelemetry::global::{self, BoxedSpan, BoxedTracer};
+use opentelemetry::metrics::{Counter, Histogram, Meter};
+use opentelemetry::propagation::Injector;
+use opentelemetry::trace::{Span as _, SpanKind, Status, TraceContextExt, Tracer};
+use opentelemetry::{Context, InstrumentationScope, KeyValue, Value};
+use reqwest::header::{HeaderMap, HeaderName, HeaderValue};
+use serde::Serialize;
+
+use super::names::{self as n, Semconv};
+use super::{CallInfo, CaptureContent, TelemetryConfig, content, redact_url, server_of};
+use crate::error::Error;
+use crate::stream::{End, Observer};
+use crate::types::output::{Chunk, Output};
+use crate::types::usage::Usage;
+
+fn scope() -> InstrumentationScope {
+    InstrumentationScope::builder("celeste").with_version(env!("CARGO_PKG_VERSION")).build()
+}
+
+struct Instruments {
+    duration: Histogram<f64>,
+    ttfc: Histogram<f64>,
+    tpoc: Histogram<f64>,
+    tokens: Option<Histogram<u64>>,
+    input_tokens: Option<Counter<u64>>,
+    output_tokens: Option<Counter<u64>>,
+}
+
+impl Instruments {
+    fn new(meter: &Meter, semconv: Semconv) -> Self {
+        let seconds = |name: &'static str, what: &'static str| {
+            meter
+                .f64_histogram(name)
+                .with_unit("s")
+                .with_description(what)
+                .with_boundaries(n::DURATION_BUCKETS.to_vec())
+                .build()
+        };
+        let (tokens, input_tokens, output_tokens) = match semconv {
+            Semconv::V1_41 => (
+                Some(
+                    meter
+                        .u64_histogram(n::METRIC_TOKEN_USAGE)
+                        .with_unit("{token}")
+                        .with_description("Number of input and output tokens used")
+                        .with_boundaries(n::TOKEN_BUCKETS.to_vec())
+                        .build(),
+                ),
+                None,
+                None,
+            ),
+            Semconv::Latest => (
+                None,
+                Some(meter.u64_counter(n::METRIC_INFERENCE_INPUT_TOKENS).with_unit("{token}").build()),
+                Some(meter.u64_counter(n::METRIC_INFERENCE_OUTPUT_TOKENS).with_unit("{token}").build()),
+            ),
+        };
+        Instruments {
+            duration: seconds(semconv.duration_metric(), "GenAI operation duration"),
+            ttfc: seconds(semconv.ttfc_metric(), "Time to receive the first chunk of a streamed response"),
+            tpoc: seconds(semconv.tpoc_metric(), "Time between consecutive chunks of a streamed response"),
+            tokens,
+            input_tokens,
+            output_tokens,
+        }
+    }
+}
+
+struct Inner {
+    cx: Context,
+    tracer: BoxedTracer,
+    instruments: Instruments,
+    metric_attrs: Vec<KeyValue>,
+    semconv: Semconv,
+    capture: CaptureContent,
+    max_chars: Option<usize>,
+    propagate: bool,
+    server: Option<(String, u16)>,
+    start: Instant,
+    last_chunk: Option<Instant>,
+}
+
+/// The GenAI span of one call (a no-op when telemetry is disabled for the client).
+pub(crate) struct CallSpan {
+    inner: Option<Box<Inner>>,
+}
+
+impl CallSpan {
+    /// A span that records nothing.
+    pub fn disabled() -> Self {
+        CallSpan { inner: None }
+    }
+
+    /// Start the span of a call.
+    pub fn start(config: &TelemetryConfig, info: CallInfo) -> Self {
+        if config.enabled == Some(false) {
+            return CallSpan::disabled();
+        }
+        let semconv = config.semconv.unwrap_or_default();
+        let tracer = match &config.tracer_provider {
+            Some(p) => BoxedTracer::new(p.boxed_tracer(scope())),
+            None => global::tracer_with_scope(scope()),
+        };
+        let meter = match &config.meter_provider {
+            Some(p) => p.meter_with_scope(scope()),
+            None => global::meter_with_scope(scope()),
+        };
+        let (op, output_type) = super::operation_name(info.modality, info.operation);
+        let server = server_of(&info.url);
+        let mut metric_attrs = vec![
+            KeyValue::new(n::OPERATION_NAME, op),
+            KeyValue::new(n::PROVIDER_NAME, info.provider_name),
+            KeyValue::new(n::REQUEST_MODEL, info.model.clone()),
+        ];
+        if let Some((host, port)) = &server {
+            metric_attrs.push(KeyValue::new(n::SERVER_ADDRESS, host.clone()));
+            metric_attrs.push(KeyValue::new(n::SERVER_PORT, i64::from(*port)));
+        }
+        let mut attrs = metric_attrs.clone();
+        attrs.push(KeyValue::new(n::CELESTE_MODALITY, info.modality.as_str()));
+        attrs.push(KeyValue::new(n::CELESTE_OPERATION, info.operation.as_str()));
+        if let Some(t) = info.output_type.or(output_type) {
+            attrs.push(KeyValue::new(n::OUTPUT_TYPE, t));
+        }
+        if info.stream {
+            attrs.push(KeyValue::new(n::REQUEST_STREAM, true));
+        }
+        let p = &info.params;
+        let mut f64_attr = |k: &'static str, v: Option<f64>| {
+            if let Some(v) = v {
+                attrs.push(KeyValue::new(k, v));
+            }
+        };
+        f64_attr(n::REQUEST_TEMPERATURE, p.temperature);
+        f64_attr(n::REQUEST_TOP_P, p.top_p);
+        f64_attr(n::REQUEST_FREQUENCY_PENALTY, p.frequency_penalty);
+        f64_attr(n::REQUEST_PRESENCE_PENALTY, p.presence_penalty);
+        if let Some(v) = p.max_tokens {
+            attrs.push(KeyValue::new(n::REQUEST_MAX_TOKENS, v as i64));
+        }
+        if let Some(v) = p.top_k {
+            attrs.push(KeyValue::new(n::REQUEST_TOP_K, v as f64));
+        }
+        if let Some(v) = p.seed {
+            attrs.push(KeyValue::new(n::REQUEST_SEED, v));
+        }
+        if !p.stop.is_empty() {
+            let stops: Vec<opentelemetry::StringValue> = p.stop.iter().map(|s| s.clone().into()).collect();
+            attrs.push(KeyValue::new(n::REQUEST_STOP_SEQUENCES, Value::Array(stops.into())));
+        }
+        let capture = config.capture.unwrap_or_default();
+        let mut event_attrs = Vec::new();
+        if let Some(c) = &info.content {
+            let mut content_attrs = vec![KeyValue::new(n::INPUT_MESSAGES, c.messages.clone())];
+            if let Some(s) = &c.system_instructions {
+                content_attrs.push(KeyValue::new(n::SYSTEM_INSTRUCTIONS, s.clone()));
+            }
+            if let Some(t) = &c.tool_definitions {
+                content_attrs.push(KeyValue::new(n::TOOL_DEFINITIONS, t.clone()));
+            }
+            if capture.on_span() {
+                attrs.extend(content_attrs.iter().cloned());
+            }
+            if capture.on_event() {
+                event_attrs = content_attrs;
+            }
+        }
+        let name = format!("{op} {}", info.model);
+        let span = tracer
+            .span_builder(name)
+            .with_kind(SpanKind::Client)
+            .with_attributes(attrs)
+            .start_with_context(&tracer, &Context::current());
+        let cx = Context::current_with_span(span);
+        if !event_attrs.is_empty() {
+            cx.span().add_event(n::EVENT_OPERATION_DETAILS, event_attrs);
+        }
+        CallSpan {
+            inner: Some(Box::new(Inner {
+                cx,
+                tracer,
+                instruments: Instruments::new(&meter, semconv),
+                metric_attrs,
+                semconv,
+                capture,
+                max_chars: config.max_content_chars,
+                propagate: config.propagate.unwrap_or(true),
+                server,
+                start: Instant::now(),
+                last_chunk: None,
+            })),
+        }
+    }
+
+    /// A child span for one HTTP attempt (`resend_count` 0 for the first).
+    pub fn http_attempt(&self, method: &str, url: &str, resend_count: u32) -> HttpSpan {
+        let Some(inner) = &self.inner else { return HttpSpan { span: None, cx: None } };
+        let mut attrs = vec![
+            KeyValue::new(n::HTTP_REQUEST_METHOD, method.to_string()),
+            KeyValue::new(n::URL_FULL, redact_url(url)),
+        ];
+        if let Some((host, port)) = &inner.server {
+            attrs.push(KeyValue::new(n::SERVER_ADDRESS, host.clone()));
+            attrs.push(KeyValue::new(n::SERVER_PORT, i64::from(*port)));
+        }
+        if resend_count > 0 {
+            attrs.push(KeyValue::new(n::HTTP_REQUEST_RESEND_COUNT, i64::from(resend_count)));
+        }
+        let span = inner
+            .tracer
+            .span_builder(method.to_string())
+            .with_kind(SpanKind::Client)
+            .with_attributes(attrs)
+            .start_with_context(&inner.tracer, &inner.cx);
+        let cx = inner.propagate.then(|| inner.cx.with_remote_span_context(span.span_context().clone()));
+        HttpSpan { span: Some(span), cx }
+    }
+
+    fn finish(&mut self, f: impl FnOnce(&mut Inner)) {
+        if let Some(mut inner) = self.inner.take() {
+            f(&mut inner);
+            inner.cx.span().end();
+        }
+    }
+
+    /// The call succeeded with `out`.
+    pub fn end_ok<C: Serialize>(&mut self, out: &Output<C>) {
+        self.finish(|inner| {
+            let span = inner.cx.span();
+            if let Some(id) = &out.metadata.response_id {
+                span.set_attribute(KeyValue::new(n::RESPONSE_ID, id.clone()));
+            }
+            if let Some(m) = &out.metadata.response_model {
+                span.set_attribute(KeyValue::new(n::RESPONSE_MODEL, m.clone()));
+            }
+            if let Some(f) = &out.finish_reason {
+                let reasons: Vec<opentelemetry::StringValue> = vec![f.kind.as_str().into()];
+                span.set_attribute(KeyValue::new(n::RESPONSE_FINISH_REASONS, Value::Array(reasons.into())));
+            }
+            for kv in usage_attributes(&out.usage, inner.semconv) {
+                span.set_attribute(kv);
+            }
+            if inner.capture != CaptureContent::Off {
+                if let Some(json) = content::output_messages(out, inner.max_chars) {
+                    let kv = KeyValue::new(n::OUTPUT_MESSAGES, json);
+                    if inner.capture.on_event() {
+                        span.add_event(n::EVENT_OPERATION_DETAILS, vec![kv.clone()]);
+                    }
+                    if inner.capture.on_span() {
+                        span.set_attribute(kv);
+                    }
+                }
+            }
+            let mut attrs = inner.metric_attrs.clone();
+            if let Some(m) = &out.metadata.response_model {
+                attrs.push(KeyValue::new(n::RESPONSE_MODEL, m.clone()));
+            }
+            record_tokens(&inner.instruments, &attrs, &out.usage);
+            inner.instruments.duration.record(inner.start.elapsed().as_secs_f64(), &attrs);
+        });
+    }
+
+    /// The call failed with `err`.
+    pub fn end_err(&mut self, err: &Error) {
+        self.finish(|inner| {
+            let span = inner.cx.span();
+            let kind = err.kind();
+            span.record_error(err);
+            span.set_attribute(KeyValue::new(n::ERROR_TYPE, kind));
+            span.set_status(Status::error(err.to_string()));
+            let mut attrs = inner.metric_attrs.clone();
+            attrs.push(KeyValue::new(n::ERROR_TYPE, kind));
+            inner.instruments.duration.record(inner.start.elapsed().as_secs_f64(), &attrs);
+        });
+    }
+
+    /// The call was abandoned (future or stream dropped): see the module docs for the rule.
+    pub fn end_dropped(&mut self) {
+        self.finish(|inner| {
+            inner.cx.span().set_attribute(KeyValue::new(n::ERROR_TYPE, "cancelled"));
+            let mut attrs = inner.metric_attrs.clone();
+            attrs.push(KeyValue::new(n::ERROR_TYPE, "cancelled"));
+            inner.instruments.duration.record(inner.start.elapsed().as_secs_f64(), &attrs);
+        });
+    }
+
+    /// A chunk is being yielded: time to first chunk, then the gaps between chunks.
+    pub fn chunk(&mut self) {
+        let Some(inner) = self.inner.as_mut() else { return };
+        let now = Instant::now();
+        match inner.last_chunk {
+            None => {
+                let ttfc = now.duration_since(inner.start).as_secs_f64();
+                inner.cx.span().set_attribute(KeyValue::new(n::RESPONSE_TIME_TO_FIRST_CHUNK, ttfc));
+                inner.instruments.ttfc.record(ttfc, &inner.metric_attrs);
+            }
+            Some(prev) => inner.instruments.tpoc.record(now.duration_since(prev).as_secs_f64(), &inner.metric_attrs),
+        }
+        inner.last_chunk = Some(now);
+    }
+}
+
+impl Drop for CallSpan {
+    fn drop(&mut self) {
+        self.end_dropped();
+    }
+}
+
+impl<D, C: Serialize> Observer<D, C> for CallSpan {
+    fn on_chunk(&mut self, _chunk: &Chunk<D>) {
+        self.chunk();
+    }
+
+    fn on_end(&mut self, end: End<'_, C>) {
+        match end {
+            End::Completed(out) => self.end_ok(out),
+            End::Failed(err) => self.end_err(err),
+            End::Dropped => self.end_dropped(),
+        }
+    }
+}
+
+/// Usage as span attributes: the conventions' names where they exist, `celeste.usage.*` otherwise.
+/// Absent fields stay absent.
+fn usage_attributes(u: &Usage, semconv: Semconv) -> Vec<KeyValue> {
+    let mut out = Vec::new();
+    let mut int = |k: Cow<'static, str>, v: Option<u64>| {
+        if let Some(v) = v {
+            out.push(KeyValue::new(k, v as i64));
+        }
+    };
+    int(n::USAGE_INPUT_TOKENS.into(), u.input_tokens);
+    int(n::USAGE_OUTPUT_TOKENS.into(), u.output_tokens);
+    int(n::USAGE_CACHE_READ.into(), u.cache_read_tokens);
+    int(semconv.cache_write_attr().into(), u.cache_creation_tokens);
+    int(n::USAGE_REASONING.into(), u.reasoning_tokens);
+    int(format!("{}total_tokens", n::CELESTE_USAGE_PREFIX).into(), u.total_tokens);
+    int(format!("{}num_images", n::CELESTE_USAGE_PREFIX).into(), u.images);
+    for (name, v) in [
+        ("billed_units", u.billed_units),
+        ("input_mp", u.input_megapixels),
+        ("output_mp", u.output_megapixels),
+        ("seconds", u.seconds),
+    ] {
+        if let Some(v) = v {
+            out.push(KeyValue::new(format!("{}{name}", n::CELESTE_USAGE_PREFIX), v));
+        }
+    }
+    out
+}
+
+fn record_tokens(inst: &Instruments, attrs: &[KeyValue], u: &Usage) {
+    if let Some(h) = &inst.tokens {
+        for (kind, v) in [("input", u.input_tokens), ("output", u.output_tokens)] {
+            if let Some(v) = v {
+                let mut a = attrs.to_vec();
+                a.push(KeyValue::new(n::TOKEN_TYPE, kind));
+                h.record(v, &a);
+            }
+        }
+    }
+    // The newer conventions record every inference, with 0 and modality `unknown` when no usage came.
+    for (counter, v) in [(&inst.input_tokens, u.input_tokens), (&inst.output_tokens, u.output_tokens)] {
+        if let Some(c) = counter {
+            let mut a = attrs.to_vec();
+            a.push(KeyValue::new(n::TOKEN_MODALITY, if v.is_some() { "text" } else { "unknown" }));
+            c.add(v.unwrap_or(0), &a);
+        }
+    }
+}
+
+/// The span of one HTTP attempt; ends on drop.
+pub(crate) struct HttpSpan {
+    span: Option<BoxedSpan>,
+    cx: Option<Context>,
+}
+
+struct HeaderInjector<'a>(&'a mut HeaderMap);
+
+impl Injector for HeaderInjector<'_> {
+    fn set(&mut self, key: &str, value: String) {
+        if let (Ok(k), Ok(v)) = (HeaderName::from_bytes(key.as_bytes()), HeaderValue::from_str(&value)) {
+            self.0.insert(k, v);
+        }
+    }
+}
+
+impl HttpSpan {
+    /// Add W3C trace context headers (through the global propagator) for this attempt.
+    pub fn inject(&self, headers: &mut HeaderMap) {
+        if let Some(cx) = &self.cx {
+            global::get_text_map_propagator(|p| p.inject_context(cx, &mut HeaderInjector(headers)));
+        }
+    }
+
+    /// The attempt got a response.
+    pub fn status(&mut self, status: u16) {
+        if let Some(s) = self.span.as_mut() {
+            s.set_attribute(KeyValue::new(n::HTTP_RESPONSE_STATUS_CODE, i64::from(status)));
+            if status >= 400 {
+                s.set_attribute(KeyValue::new(n::ERROR_TYPE, status.to_string()));
+                s.set_status(Status::error(format!("HTTP {status}")));
+            }
+        }
+    }
+
+    /// The attempt failed without a response.
+    pub fn error(&mut self, err: &Error) {
+        if let Some(s) = self.span.as_mut() {
+            s.set_attribute(KeyValue::new(n::ERROR_TYPE, err.kind()));
+            s.set_status(Status::error(err.to_string()));
+        }
+    }
+}
+
+impl Drop for HttpSpan {
+    fn drop(&mut self) {
+        if let Some(mut s) = self.span.take() {
+            s.end();
+        }
+    }
+}

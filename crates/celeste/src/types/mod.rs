@@ -2,3 +2,4 @@
 //! reasons, outputs and chunks.
 
 pub mod enums;
+pub mod mime;

@@ -2,4 +2,5 @@
 //! reasons, outputs and chunks.
 
 pub mod enums;
+pub mod image;
 pub mod mime;

@@ -3,6 +3,7 @@
 
 pub mod artifact;
 pub mod enums;
+pub mod image;
 pub mod message;
 pub mod mime;
 pub mod output;

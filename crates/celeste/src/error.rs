@@ -420,21 +420,26 @@ impl Error {
 
 /// Static names for statuses so `kind()` needs no allocation.
 fn http_kind(status: u16) -> &'static str {
+    const NAMED: [(u16, &str); 14] = [
+        (400, "400"),
+        (401, "401"),
+        (403, "403"),
+        (404, "404"),
+        (408, "408"),
+        (409, "409"),
+        (413, "413"),
+        (422, "422"),
+        (429, "429"),
+        (500, "500"),
+        (502, "502"),
+        (503, "503"),
+        (504, "504"),
+        (529, "529"),
+    ];
+    if let Some((_, name)) = NAMED.iter().find(|(s, _)| *s == status) {
+        return name;
+    }
     match status {
-        400 => "400",
-        401 => "401",
-        403 => "403",
-        404 => "404",
-        408 => "408",
-        409 => "409",
-        413 => "413",
-        422 => "422",
-        429 => "429",
-        500 => "500",
-        502 => "502",
-        503 => "503",
-        504 => "504",
-        529 => "529",
         400..=499 => "4xx",
         500..=599 => "5xx",
         _ => "http",
@@ -459,7 +464,7 @@ pub(crate) fn truncate_lossy(bytes: &[u8], max: usize) -> String {
     let mut s = s.into_owned();
     if bytes.len() > max {
         // The cut may have split a multi-byte character into U+FFFD; that is fine for a diagnostic.
-        s.push_str("…");
+        s.push('…');
     }
     s
 }

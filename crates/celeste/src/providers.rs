@@ -141,10 +141,10 @@ pub fn route_for(provider: Provider, modality: Modality) -> Option<Route> {
 /// servers are written down) does not get a second `/v1`.
 pub fn join_url(base: &str, path: &str) -> String {
     let base = base.trim_end_matches('/');
-    if base.ends_with("/v1") {
-        if let Some(rest) = path.strip_prefix("/v1/") {
-            return format!("{base}/{rest}");
-        }
+    if base.ends_with("/v1")
+        && let Some(rest) = path.strip_prefix("/v1/")
+    {
+        return format!("{base}/{rest}");
     }
     format!("{base}{path}")
 }

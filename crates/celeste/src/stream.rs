@@ -26,6 +26,7 @@ use crate::transport::sse::{SseDecoder, SseEvent};
 use crate::types::output::{Chunk, Output};
 
 /// How a body is cut into frames.
+#[expect(dead_code, reason = "NDJSON and raw framing serve the Ollama and audio wire APIs, which land next")]
 pub(crate) enum Framing {
     /// Server-sent events.
     Sse(SseDecoder),
@@ -36,6 +37,7 @@ pub(crate) enum Framing {
 }
 
 /// One frame of a body.
+#[expect(dead_code, reason = "NDJSON and raw framing serve the Ollama and audio wire APIs, which land next")]
 pub(crate) enum Frame {
     /// An SSE event.
     Sse(SseEvent),

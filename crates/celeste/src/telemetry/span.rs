@@ -250,15 +250,15 @@ impl CallSpan {
             for kv in usage_attributes(&out.usage, inner.semconv) {
                 span.set_attribute(kv);
             }
-            if inner.capture != CaptureContent::Off {
-                if let Some(json) = content::output_messages(out, inner.max_chars) {
-                    let kv = KeyValue::new(n::OUTPUT_MESSAGES, json);
-                    if inner.capture.on_event() {
-                        span.add_event(n::EVENT_OPERATION_DETAILS, vec![kv.clone()]);
-                    }
-                    if inner.capture.on_span() {
-                        span.set_attribute(kv);
-                    }
+            if inner.capture != CaptureContent::Off
+                && let Some(json) = content::output_messages(out, inner.max_chars)
+            {
+                let kv = KeyValue::new(n::OUTPUT_MESSAGES, json);
+                if inner.capture.on_event() {
+                    span.add_event(n::EVENT_OPERATION_DETAILS, vec![kv.clone()]);
+                }
+                if inner.capture.on_span() {
+                    span.set_attribute(kv);
                 }
             }
             let mut attrs = inner.metric_attrs.clone();

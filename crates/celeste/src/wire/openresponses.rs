@@ -547,10 +547,10 @@ impl Decoder<String, String> for ResponsesDecoder {
                 }
             }
             "response.output_text.annotation.added" => {
-                if let Some(raw) = e.annotation {
-                    if let Ok(a) = serde_json::from_str::<Annotation>(raw.get()) {
-                        self.acc.add_annotations(std::slice::from_ref(&a), 0);
-                    }
+                if let Some(raw) = e.annotation
+                    && let Ok(a) = serde_json::from_str::<Annotation>(raw.get())
+                {
+                    self.acc.add_annotations(std::slice::from_ref(&a), 0);
                 }
             }
             "response.created" | "response.in_progress" => {

@@ -86,6 +86,7 @@ pub(crate) trait Decoder<D, C>: Send {
 }
 
 /// How a stream ended, for its observer.
+#[cfg_attr(not(feature = "telemetry"), allow(dead_code, reason = "only telemetry observes streams"))]
 pub(crate) enum End<'a, C> {
     /// Exhausted; the output is complete.
     Completed(&'a Output<C>),

@@ -79,10 +79,12 @@ impl CaptureContent {
         }
     }
 
+    #[cfg_attr(not(feature = "telemetry"), allow(dead_code, reason = "read by the OpenTelemetry implementation"))]
     pub(crate) fn on_span(self) -> bool {
         matches!(self, CaptureContent::Span | CaptureContent::SpanAndEvent)
     }
 
+    #[cfg_attr(not(feature = "telemetry"), allow(dead_code, reason = "read by the OpenTelemetry implementation"))]
     pub(crate) fn on_event(self) -> bool {
         matches!(self, CaptureContent::Event | CaptureContent::SpanAndEvent)
     }
@@ -183,6 +185,7 @@ impl TelemetryConfig {
 }
 
 /// The GenAI operation name and output type for a celeste modality and operation.
+#[cfg_attr(not(feature = "telemetry"), allow(dead_code, reason = "read by the OpenTelemetry implementation"))]
 pub(crate) fn operation_name(modality: Modality, operation: Operation) -> (&'static str, Option<&'static str>) {
     match (modality, operation) {
         (Modality::Text, _) => ("chat", None),
@@ -197,6 +200,7 @@ pub(crate) fn operation_name(modality: Modality, operation: Operation) -> (&'sta
 
 /// Everything known about a call when its span starts.
 #[derive(Debug, Clone)]
+#[cfg_attr(not(feature = "telemetry"), allow(dead_code, reason = "read by the OpenTelemetry implementation"))]
 pub(crate) struct CallInfo {
     pub modality: Modality,
     pub operation: Operation,
@@ -211,12 +215,14 @@ pub(crate) struct CallInfo {
 }
 
 /// `server.address` and `server.port` of a URL.
+#[cfg_attr(not(feature = "telemetry"), allow(dead_code, reason = "read by the OpenTelemetry implementation"))]
 pub(crate) fn server_of(url: &str) -> Option<(String, u16)> {
     let u = reqwest::Url::parse(url).ok()?;
     Some((u.host_str()?.to_string(), u.port_or_known_default()?))
 }
 
 /// A URL safe to record: no user info, and the values of key-bearing query parameters redacted.
+#[cfg_attr(not(feature = "telemetry"), allow(dead_code, reason = "read by the OpenTelemetry implementation"))]
 pub(crate) fn redact_url(url: &str) -> String {
     let Ok(mut u) = reqwest::Url::parse(url) else { return String::from("[unparseable url]") };
     let _ = u.set_username("");
@@ -237,8 +243,11 @@ pub(crate) fn redact_url(url: &str) -> String {
     u.to_string()
 }
 
+#[cfg(all(test, feature = "telemetry"))]
+pub(crate) mod tests;
+
 #[cfg(test)]
-mod tests {
+mod unit_tests {
     use super::*;
 
     #[test]

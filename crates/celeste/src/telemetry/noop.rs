@@ -12,9 +12,6 @@ use crate::types::output::{Chunk, Output};
 pub(crate) struct CallSpan;
 
 impl CallSpan {
-    pub fn disabled() -> Self {
-        CallSpan
-    }
     pub fn start(_config: &TelemetryConfig, _info: CallInfo) -> Self {
         CallSpan
     }
@@ -23,8 +20,6 @@ impl CallSpan {
     }
     pub fn end_ok<C: Serialize>(&mut self, _out: &Output<C>) {}
     pub fn end_err(&mut self, _err: &Error) {}
-    pub fn end_dropped(&mut self) {}
-    pub fn chunk(&mut self) {}
 }
 
 impl<D, C: Serialize> Observer<D, C> for CallSpan {

@@ -36,6 +36,9 @@ impl SseDecoder {
                 }
                 return Ok(None);
             };
+            if pos > self.max {
+                return Err(Error::EventTooLarge { limit: self.max });
+            }
             let block = self.buf.split_to(pos + 2);
             let mut ev = SseEvent { event: None, data: Bytes::new(), id: None, retry: None };
             let mut data = Vec::new();

@@ -4,7 +4,7 @@
 
 use crate::types::enums::{Modality, Protocol, Provider};
 
-/// The wire APIs this library speaks. Each is one module under [`crate::wire`].
+/// The wire APIs this library speaks; each is one module of the crate's private `wire` folder.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 #[non_exhaustive]
 pub enum WireApi {

@@ -77,13 +77,6 @@ impl std::error::Error for ConfigError {
 }
 
 #[derive(Deserialize)]
-#[serde(untagged)]
-enum ConfigRepr {
-    List(Vec<Scenario>),
-    Object(ConfigObject),
-}
-
-#[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 struct ConfigObject {
     #[serde(default)]
@@ -102,26 +95,21 @@ impl Config {
         // Parse to a Value first so that errors inside scenarios are reported precisely
         // instead of as "did not match any variant".
         let value: Value = serde_json::from_str(text).map_err(ConfigError::Json)?;
-        let repr = if value.is_array() {
-            ConfigRepr::List(serde_json::from_value(value).map_err(ConfigError::Json)?)
-        } else {
-            ConfigRepr::Object(serde_json::from_value(value).map_err(ConfigError::Json)?)
-        };
         let mut config = Config::default();
-        match repr {
-            ConfigRepr::List(scenarios) => config.scenarios = scenarios,
-            ConfigRepr::Object(o) => {
-                if let Some(bind) = o.bind {
-                    config.bind = bind;
-                }
-                config.scenarios = o.scenarios;
-                if let Some(reply) = o.default_reply {
-                    config.default_reply = reply;
-                }
-                if let Some(record) = o.record_requests {
-                    config.record_requests = record;
-                }
-            }
+        if value.is_array() {
+            config.scenarios = serde_json::from_value(value).map_err(ConfigError::Json)?;
+            return Ok(config);
+        }
+        let o: ConfigObject = serde_json::from_value(value).map_err(ConfigError::Json)?;
+        if let Some(bind) = o.bind {
+            config.bind = bind;
+        }
+        config.scenarios = o.scenarios;
+        if let Some(reply) = o.default_reply {
+            config.default_reply = reply;
+        }
+        if let Some(record) = o.record_requests {
+            config.record_requests = record;
         }
         Ok(config)
     }

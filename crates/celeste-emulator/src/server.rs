@@ -368,10 +368,11 @@ async fn handle(
     }
 
     let route = wire::route(&path, query.as_deref());
-    let probe: Option<Probe> = if body.is_empty() {
-        None
-    } else {
+    let is_object = body.iter().find(|b| !b.is_ascii_whitespace()) == Some(&b'{');
+    let probe: Option<Probe> = if is_object {
         serde_json::from_slice(&body).ok()
+    } else {
+        None
     };
     let model = probe
         .as_ref()

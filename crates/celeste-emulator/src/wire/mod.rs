@@ -124,7 +124,9 @@ impl Rendered {
         let mut ev = Events::with_capacity(self.buf.len() + 64, keep + 1);
         let mut f = Some(f);
         for j in 0..keep {
-            if let (true, Some(f)) = (j == i, f.take()) {
+            if j == i
+                && let Some(f) = f.take()
+            {
                 ev.raw(&f(self.event(j)));
             } else {
                 ev.raw(self.event(j));

@@ -1,0 +1,805 @@
+//! The HTTP server: accept loop, routing, scenario matching, the request journal.
+
+use std::convert::Infallible;
+use std::io;
+use std::net::SocketAddr;
+use std::pin::Pin;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+use std::task::{Context, Poll};
+use std::time::Duration;
+
+use bytes::Bytes;
+use http_body_util::BodyExt;
+use hyper::body::Incoming;
+use hyper::header::{CACHE_CONTROL, CONTENT_LENGTH, CONTENT_TYPE, HeaderName, HeaderValue};
+use hyper::server::conn::http1;
+use hyper::service::service_fn;
+use hyper::{Method, Request, Response, StatusCode};
+use hyper_util::rt::{TokioIo, TokioTimer};
+use serde::Deserialize;
+use serde_json::{Value, json};
+use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
+use tokio::net::{TcpListener, TcpStream};
+use tokio::sync::watch;
+
+use crate::body::{EmuBody, End};
+use crate::config::{Config, Fault, FaultKind, Reply, Scenario, Step};
+use crate::plan::{Plan, RequestFacts};
+use crate::wire::{self, Api, ErrorInfo, Framing, Route};
+
+/// The model reported when a request names none.
+const DEFAULT_MODEL: &str = "emulator";
+
+/// One request as the emulator received it.
+#[derive(Clone, Debug)]
+pub struct RecordedRequest {
+    /// The HTTP method (`"POST"`).
+    pub method: String,
+    /// The path with its query string, if any (`"/v1beta/models/m:streamGenerateContent?alt=sse"`).
+    pub path: String,
+    /// The headers in arrival order, names lowercased.
+    pub headers: Vec<(String, String)>,
+    /// The raw request body.
+    pub body: Bytes,
+    /// The name of the scenario that answered, or `None` for the default reply and errors.
+    pub scenario: Option<String>,
+}
+
+impl RecordedRequest {
+    /// The first value of a header (name compared case-insensitively).
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(k, _)| k.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
+    }
+
+    /// The body parsed as JSON, if it is JSON.
+    pub fn json(&self) -> Option<Value> {
+        serde_json::from_slice(&self.body).ok()
+    }
+
+    /// The body as text (invalid UTF-8 replaced).
+    pub fn body_text(&self) -> String {
+        String::from_utf8_lossy(&self.body).into_owned()
+    }
+}
+
+pub(crate) struct Shared {
+    config: Config,
+    counters: Vec<AtomicUsize>,
+    journal: Mutex<Vec<RecordedRequest>>,
+}
+
+/// A running emulator. It stops when dropped or on [`Emulator::shutdown`].
+pub struct Emulator {
+    addr: SocketAddr,
+    shared: Arc<Shared>,
+    stop: watch::Sender<bool>,
+    task: Option<tokio::task::JoinHandle<()>>,
+    thread: Option<std::thread::JoinHandle<()>>,
+}
+
+impl std::fmt::Debug for Emulator {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Emulator")
+            .field("addr", &self.addr)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Emulator {
+    /// Binds `config.bind` and serves on the current tokio runtime.
+    pub async fn start(config: Config) -> io::Result<Emulator> {
+        let (listener, shared) = bind(config).await?;
+        let addr = listener.local_addr()?;
+        let (stop, stop_rx) = watch::channel(false);
+        let task = tokio::spawn(accept_loop(listener, shared.clone(), stop_rx));
+        Ok(Emulator {
+            addr,
+            shared,
+            stop,
+            task: Some(task),
+            thread: None,
+        })
+    }
+
+    /// Like [`Emulator::start`], for callers without a runtime: serves from a background thread
+    /// with its own single-threaded runtime.
+    pub fn start_blocking(config: Config) -> io::Result<Emulator> {
+        let (tx, rx) = std::sync::mpsc::channel();
+        let (stop, stop_rx) = watch::channel(false);
+        let thread = std::thread::Builder::new()
+            .name("celeste-emulator".into())
+            .spawn(move || {
+                let rt = match tokio::runtime::Builder::new_current_thread()
+                    .enable_all()
+                    .build()
+                {
+                    Ok(rt) => rt,
+                    Err(e) => {
+                        let _ = tx.send(Err(e));
+                        return;
+                    }
+                };
+                rt.block_on(async move {
+                    let bound = async {
+                        let (listener, shared) = bind(config).await?;
+                        let addr = listener.local_addr()?;
+                        Ok::<_, io::Error>((listener, shared, addr))
+                    }
+                    .await;
+                    match bound {
+                        Ok((listener, shared, addr)) => {
+                            let _ = tx.send(Ok((addr, shared.clone())));
+                            accept_loop(listener, shared, stop_rx).await;
+                        }
+                        Err(e) => {
+                            let _ = tx.send(Err(e));
+                        }
+                    }
+                });
+            })?;
+        let (addr, shared) = rx
+            .recv()
+            .map_err(|_| io::Error::other("emulator thread exited before binding"))??;
+        Ok(Emulator {
+            addr,
+            shared,
+            stop,
+            task: None,
+            thread: Some(thread),
+        })
+    }
+
+    /// The address the server listens on.
+    pub fn addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    /// The base URL, `http://127.0.0.1:PORT` (no trailing slash).
+    pub fn url(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+
+    /// Every request received so far (except the `/_emulator/` control endpoints), oldest first.
+    pub fn requests(&self) -> Vec<RecordedRequest> {
+        self.shared.journal.lock().expect("journal lock").clone()
+    }
+
+    /// Empties the journal.
+    pub fn clear_requests(&self) {
+        self.shared.journal.lock().expect("journal lock").clear();
+    }
+
+    /// Stops accepting, closes open connections, and waits for the server to finish.
+    pub async fn shutdown(mut self) {
+        let _ = self.stop.send(true);
+        if let Some(task) = self.task.take() {
+            let _ = task.await;
+        }
+        if let Some(thread) = self.thread.take() {
+            let _ = thread.join();
+        }
+    }
+}
+
+impl Drop for Emulator {
+    fn drop(&mut self) {
+        let _ = self.stop.send(true);
+        if let Some(thread) = self.thread.take() {
+            let _ = thread.join();
+        }
+    }
+}
+
+/// Serves `config` until Ctrl-C, printing `listening on http://ADDR` on stdout once bound.
+pub async fn serve_forever(config: Config) -> io::Result<()> {
+    let emulator = Emulator::start(config).await?;
+    println!("listening on {}", emulator.url());
+    tokio::signal::ctrl_c().await?;
+    emulator.shutdown().await;
+    Ok(())
+}
+
+async fn bind(config: Config) -> io::Result<(TcpListener, Arc<Shared>)> {
+    let listener = TcpListener::bind(config.bind).await?;
+    let counters = config
+        .scenarios
+        .iter()
+        .map(|_| AtomicUsize::new(0))
+        .collect();
+    let shared = Arc::new(Shared {
+        config,
+        counters,
+        journal: Mutex::new(Vec::new()),
+    });
+    Ok((listener, shared))
+}
+
+async fn accept_loop(listener: TcpListener, shared: Arc<Shared>, stop: watch::Receiver<bool>) {
+    let mut stopped = stop.clone();
+    loop {
+        tokio::select! {
+            accepted = listener.accept() => match accepted {
+                Ok((stream, _)) => {
+                    tokio::spawn(connection(stream, shared.clone(), stop.clone()));
+                }
+                Err(_) => {
+                    // Out of file descriptors and the like: back off instead of spinning.
+                    tokio::time::sleep(Duration::from_millis(10)).await;
+                }
+            },
+            _ = stopped_signal(&mut stopped) => break,
+        }
+    }
+}
+
+/// Resolves once the stop flag is set (or the emulator is gone).
+async fn stopped_signal(rx: &mut watch::Receiver<bool>) {
+    let _ = rx.wait_for(|s| *s).await.map(|_| ());
+}
+
+async fn connection(stream: TcpStream, shared: Arc<Shared>, mut stop: watch::Receiver<bool>) {
+    let _ = stream.set_nodelay(true);
+    let abort = Arc::new(AtomicBool::new(false));
+    let io = TokioIo::new(AbortableStream {
+        inner: stream,
+        abort: abort.clone(),
+    });
+    let service = service_fn(move |req| handle(shared.clone(), abort.clone(), req));
+    let conn = http1::Builder::new()
+        .timer(TokioTimer::new())
+        .serve_connection(io, service);
+    tokio::select! {
+        _ = conn => {}
+        _ = stopped_signal(&mut stop) => {}
+    }
+}
+
+/// A TCP stream that is reset (SO_LINGER 0) instead of closed when its abort flag is set.
+struct AbortableStream {
+    inner: TcpStream,
+    abort: Arc<AtomicBool>,
+}
+
+impl AbortableStream {
+    fn aborted(&self) -> bool {
+        self.abort.load(Ordering::SeqCst)
+    }
+}
+
+impl Drop for AbortableStream {
+    fn drop(&mut self) {
+        if self.aborted() {
+            let _ = self.inner.set_zero_linger();
+        }
+    }
+}
+
+impl AsyncRead for AbortableStream {
+    fn poll_read(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &mut ReadBuf<'_>,
+    ) -> Poll<io::Result<()>> {
+        Pin::new(&mut self.inner).poll_read(cx, buf)
+    }
+}
+
+impl AsyncWrite for AbortableStream {
+    fn poll_write(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &[u8],
+    ) -> Poll<io::Result<usize>> {
+        if self.aborted() {
+            return Poll::Ready(Err(io::ErrorKind::ConnectionReset.into()));
+        }
+        Pin::new(&mut self.inner).poll_write(cx, buf)
+    }
+
+    fn poll_write_vectored(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        bufs: &[io::IoSlice<'_>],
+    ) -> Poll<io::Result<usize>> {
+        if self.aborted() {
+            return Poll::Ready(Err(io::ErrorKind::ConnectionReset.into()));
+        }
+        Pin::new(&mut self.inner).poll_write_vectored(cx, bufs)
+    }
+
+    fn is_write_vectored(&self) -> bool {
+        self.inner.is_write_vectored()
+    }
+
+    fn poll_flush(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        Pin::new(&mut self.inner).poll_flush(cx)
+    }
+
+    fn poll_shutdown(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        if self.aborted() {
+            // No FIN: the socket is about to be reset.
+            return Poll::Ready(Ok(()));
+        }
+        Pin::new(&mut self.inner).poll_shutdown(cx)
+    }
+}
+
+/// The request fields the emulator reads; everything else is ignored (but must be valid JSON).
+#[derive(Deserialize, Default)]
+struct Probe {
+    #[serde(default)]
+    model: Option<Value>,
+    #[serde(default)]
+    stream: Option<Value>,
+    #[serde(default)]
+    stream_options: Option<Value>,
+}
+
+fn json_response(status: u16, body: Vec<u8>) -> Response<EmuBody> {
+    let mut resp = Response::new(EmuBody::full(body));
+    *resp.status_mut() = status_code(status);
+    resp.headers_mut()
+        .insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
+    resp
+}
+
+fn status_code(status: u16) -> StatusCode {
+    StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR)
+}
+
+async fn handle(
+    shared: Arc<Shared>,
+    abort: Arc<AtomicBool>,
+    req: Request<Incoming>,
+) -> Result<Response<EmuBody>, Infallible> {
+    let (parts, body) = req.into_parts();
+    let body = match body.collect().await {
+        Ok(collected) => collected.to_bytes(),
+        Err(_) => Bytes::new(),
+    };
+    let path = parts.uri.path().to_string();
+    let query = parts.uri.query().map(str::to_string);
+    if let Some(rest) = path.strip_prefix("/_emulator/") {
+        return Ok(control(&shared, &parts.method, rest));
+    }
+
+    let route = wire::route(&path, query.as_deref());
+    let is_object = body.iter().find(|b| !b.is_ascii_whitespace()) == Some(&b'{');
+    let probe: Option<Probe> = if is_object {
+        serde_json::from_slice(&body).ok()
+    } else {
+        None
+    };
+    let model = probe
+        .as_ref()
+        .and_then(|p| p.model.as_ref())
+        .and_then(|m| m.as_str().map(str::to_string))
+        .or_else(|| route.as_ref().and_then(|r| r.path_model.clone()));
+
+    let valid = route.is_none() || (parts.method == Method::POST && probe.is_some());
+    let matched = if valid {
+        shared
+            .config
+            .scenarios
+            .iter()
+            .enumerate()
+            .find(|(_, s)| matches(s, &path, model.as_deref(), &body, &parts.headers))
+    } else {
+        None
+    };
+
+    if shared.config.record_requests {
+        let path_q = parts
+            .uri
+            .path_and_query()
+            .map_or_else(|| path.clone(), |pq| pq.as_str().to_string());
+        let headers = parts
+            .headers
+            .iter()
+            .map(|(k, v)| {
+                (
+                    k.as_str().to_ascii_lowercase(),
+                    String::from_utf8_lossy(v.as_bytes()).into_owned(),
+                )
+            })
+            .collect();
+        shared
+            .journal
+            .lock()
+            .expect("journal lock")
+            .push(RecordedRequest {
+                method: parts.method.to_string(),
+                path: path_q,
+                headers,
+                body: body.clone(),
+                scenario: matched.map(|(_, s)| s.name.clone()),
+            });
+    }
+
+    // Request-level errors come first.
+    if let Some(route) = &route {
+        if parts.method != Method::POST {
+            let err = ErrorInfo::new(
+                405,
+                format!("Method {} not allowed on {path}.", parts.method),
+            );
+            return Ok(json_response(405, route.api.error_body(&err)));
+        }
+        if probe.is_none() {
+            let msg = if body.is_empty() {
+                "The request body is empty; expected a JSON object.".to_string()
+            } else {
+                "We could not parse the JSON body of your request.".to_string()
+            };
+            let mut err = ErrorInfo::new(400, msg);
+            err.code = Some("invalid_json".into());
+            return Ok(json_response(400, route.api.error_body(&err)));
+        }
+    }
+
+    let step = matched.and_then(|(i, s)| {
+        if s.responses.is_empty() {
+            return None;
+        }
+        let n = shared.counters[i].fetch_add(1, Ordering::Relaxed);
+        Some(&s.responses[n.min(s.responses.len() - 1)])
+    });
+
+    let probe = probe.unwrap_or_default();
+    let facts = RequestFacts {
+        model,
+        body_len: body.len(),
+        include_usage: probe
+            .stream_options
+            .as_ref()
+            .and_then(|o| o.get("include_usage"))
+            .and_then(Value::as_bool)
+            .unwrap_or(false),
+    };
+
+    let ctx = Ctx {
+        shared: &shared,
+        route: route.as_ref(),
+        stream: route.as_ref().is_some_and(|r| {
+            r.path_stream
+                .unwrap_or_else(|| match probe.stream.as_ref() {
+                    Some(v) => v.as_bool().unwrap_or(false),
+                    None => r.api == Api::Ollama,
+                })
+        }),
+        facts: &facts,
+        abort,
+        path: &path,
+    };
+    let resp = match step {
+        Some(Step::Fault(fault)) => ctx.fault(fault).await,
+        Some(Step::Reply(reply)) => ctx.reply(reply, None).await,
+        None => ctx.reply(&shared.config.default_reply, None).await,
+    };
+    Ok(resp)
+}
+
+fn matches(
+    s: &Scenario,
+    path: &str,
+    model: Option<&str>,
+    body: &[u8],
+    headers: &hyper::HeaderMap,
+) -> bool {
+    let m = &s.matcher;
+    if let Some(p) = &m.path {
+        let ok = match p.strip_suffix('*') {
+            Some(prefix) => path.starts_with(prefix),
+            None => path == p,
+        };
+        if !ok {
+            return false;
+        }
+    }
+    if let Some(want) = &m.model
+        && model != Some(want.as_str())
+    {
+        return false;
+    }
+    if let Some(needle) = &m.contains
+        && !contains(body, needle.as_bytes())
+    {
+        return false;
+    }
+    if let Some((name, value)) = &m.header {
+        let found = headers
+            .get_all(name.as_str())
+            .iter()
+            .any(|v| v.as_bytes() == value.as_bytes());
+        if !found {
+            return false;
+        }
+    }
+    true
+}
+
+fn contains(hay: &[u8], needle: &[u8]) -> bool {
+    needle.is_empty() || hay.windows(needle.len()).any(|w| w == needle)
+}
+
+/// `/_emulator/health`, `/_emulator/requests` (GET lists, DELETE clears).
+fn control(shared: &Shared, method: &Method, what: &str) -> Response<EmuBody> {
+    match (method, what) {
+        (&Method::GET, "health") => json_response(200, br#"{"status":"ok"}"#.to_vec()),
+        (&Method::GET, "requests") => {
+            let journal = shared.journal.lock().expect("journal lock");
+            let list: Vec<Value> = journal
+                .iter()
+                .map(|r| {
+                    json!({
+                        "method": r.method,
+                        "path": r.path,
+                        "headers": r.headers,
+                        "body": r.json().unwrap_or_else(|| Value::String(r.body_text())),
+                        "scenario": r.scenario,
+                    })
+                })
+                .collect();
+            json_response(200, wire::to_vec(&Value::Array(list)))
+        }
+        (&Method::DELETE, "requests") => {
+            shared.journal.lock().expect("journal lock").clear();
+            json_response(200, br#"{"cleared":true}"#.to_vec())
+        }
+        _ => not_found(None, what),
+    }
+}
+
+fn not_found(api: Option<Api>, path: &str) -> Response<EmuBody> {
+    let mut err = ErrorInfo::new(
+        404,
+        format!("Invalid URL (POST {path}): the celeste emulator does not serve this path."),
+    );
+    err.code = Some("unknown_url".into());
+    let body = match api {
+        Some(api) => api.error_body(&err),
+        None => wire::openai_error_body(&err),
+    };
+    json_response(404, body)
+}
+
+/// Everything needed to answer one request.
+struct Ctx<'a> {
+    shared: &'a Shared,
+    route: Option<&'a Route>,
+    stream: bool,
+    facts: &'a RequestFacts,
+    abort: Arc<AtomicBool>,
+    path: &'a str,
+}
+
+impl Ctx<'_> {
+    fn api(&self) -> Option<Api> {
+        self.route.map(|r| r.api)
+    }
+
+    fn framing(&self) -> Framing {
+        self.route.map_or(Framing::Sse, |r| r.framing)
+    }
+
+    fn error_body(&self, err: &ErrorInfo) -> Vec<u8> {
+        match self.api() {
+            Some(api) => api.error_body(err),
+            None => wire::openai_error_body(err),
+        }
+    }
+
+    fn plan(&self, reply: &Reply, event_bytes: Option<usize>) -> Plan {
+        Plan::with_event_bytes(
+            reply,
+            self.facts,
+            DEFAULT_MODEL,
+            event_bytes.or(reply.event_bytes),
+        )
+    }
+
+    fn decorate(&self, resp: &mut Response<EmuBody>, api: Api, content_type: &'static str) {
+        let h = resp.headers_mut();
+        h.insert(CONTENT_TYPE, HeaderValue::from_static(content_type));
+        if let Some(name) = api.request_id_header() {
+            let id = format!("req_emulator_{:x}", self.facts.body_len);
+            if let Ok(v) = HeaderValue::from_str(&id) {
+                h.insert(name, v);
+            }
+        }
+    }
+
+    /// A normal answer, optionally shaped by a stream fault.
+    async fn reply(&self, reply: &Reply, fault: Option<&FaultKind>) -> Response<EmuBody> {
+        let Some(route) = self.route else {
+            return not_found(None, self.path);
+        };
+        let api = route.api;
+        let oversize = match fault {
+            Some(FaultKind::OversizeEventBytes(n)) => Some(*n),
+            _ => None,
+        };
+        let mut plan = self.plan(reply, oversize);
+        let status = status_code(reply.status);
+        if self.stream {
+            let framing = self.framing();
+            let mut rendered = api.stream(&mut plan, framing);
+            let total = rendered.len();
+            let last = total.saturating_sub(1);
+            let delay = Duration::from_millis(reply.delay_ms);
+            let body = match fault {
+                Some(FaultKind::ResetAfterEvents(n)) => EmuBody::events(rendered, delay).cut_after(
+                    (*n).min(last),
+                    End::Reset,
+                    self.abort.clone(),
+                ),
+                Some(FaultKind::TruncateAfterEvents(n)) => EmuBody::events(rendered, delay)
+                    .cut_after((*n).min(last), End::Clean, self.abort.clone()),
+                Some(FaultKind::StallAfterEvents {
+                    after_events,
+                    stall_ms,
+                }) => EmuBody::events(rendered, delay)
+                    .stall_after(*after_events, Duration::from_millis(*stall_ms)),
+                Some(FaultKind::MalformedEventAt(i)) => {
+                    rendered = rendered.edited(total, (*i).min(last), wire::corrupt);
+                    EmuBody::events(rendered, delay)
+                }
+                Some(FaultKind::StreamErrorAt {
+                    after_events,
+                    message,
+                }) => {
+                    let keep = (*after_events).min(last);
+                    let err = ErrorInfo::new(
+                        500,
+                        message
+                            .clone()
+                            .unwrap_or_else(|| "The server had an error while processing your request (emulated in-stream error).".into()),
+                    );
+                    let tail = api.stream_error(&mut plan, framing, keep, &err);
+                    EmuBody::events(rendered.with_tail(keep, tail), delay)
+                }
+                _ => EmuBody::events(rendered, delay),
+            };
+            let mut resp = Response::new(body);
+            *resp.status_mut() = status;
+            self.decorate(&mut resp, api, api.stream_content_type(framing));
+            resp.headers_mut()
+                .insert(CACHE_CONTROL, HeaderValue::from_static("no-cache"));
+            resp
+        } else {
+            if reply.delay_ms > 0 {
+                tokio::time::sleep(Duration::from_millis(reply.delay_ms)).await;
+            }
+            let bytes = api.unary(&mut plan);
+            let full_len = bytes.len();
+            let (body, announce_full) = match fault {
+                Some(FaultKind::ResetAfterEvents(_)) => (
+                    EmuBody::halves(bytes).cut_after(1, End::Reset, self.abort.clone()),
+                    true,
+                ),
+                Some(FaultKind::TruncateAfterEvents(_)) => (
+                    EmuBody::halves(bytes).cut_after(1, End::Clean, self.abort.clone()),
+                    false,
+                ),
+                Some(FaultKind::StallAfterEvents { stall_ms, .. }) => (
+                    EmuBody::halves(bytes).stall_after(1, Duration::from_millis(*stall_ms)),
+                    true,
+                ),
+                Some(FaultKind::MalformedEventAt(_)) => {
+                    let half = bytes.len() / 2;
+                    (EmuBody::full(bytes[..half].to_vec()), false)
+                }
+                Some(FaultKind::StreamErrorAt { message, .. }) => {
+                    let err = ErrorInfo::new(
+                        500,
+                        message
+                            .clone()
+                            .unwrap_or_else(|| wire::default_message(500)),
+                    );
+                    return json_response(500, api.error_body(&err));
+                }
+                _ => (EmuBody::full(bytes), false),
+            };
+            let mut resp = Response::new(body);
+            *resp.status_mut() = status;
+            self.decorate(&mut resp, api, "application/json");
+            if announce_full {
+                resp.headers_mut()
+                    .insert(CONTENT_LENGTH, HeaderValue::from(full_len));
+            }
+            resp
+        }
+    }
+
+    async fn fault(&self, fault: &Fault) -> Response<EmuBody> {
+        let reply = fault
+            .reply
+            .as_ref()
+            .unwrap_or(&self.shared.config.default_reply);
+        match &fault.kind {
+            FaultKind::Status(s) => {
+                let mut err = ErrorInfo::new(
+                    s.status,
+                    s.message
+                        .clone()
+                        .unwrap_or_else(|| wire::default_message(s.status)),
+                );
+                err.kind = s.error_type.clone();
+                err.code = s.code.clone();
+                let mut resp = json_response(s.status, self.error_body(&err));
+                let h = resp.headers_mut();
+                if let Some(v) = &s.retry_after
+                    && let Ok(v) = HeaderValue::from_str(v)
+                {
+                    h.insert("retry-after", v);
+                }
+                if let Some(ms) = s.retry_after_ms {
+                    h.insert("retry-after-ms", HeaderValue::from(ms));
+                }
+                if let Some(retry) = s.should_retry {
+                    h.insert(
+                        "x-should-retry",
+                        HeaderValue::from_static(if retry { "true" } else { "false" }),
+                    );
+                }
+                for (k, v) in &s.headers {
+                    if let (Ok(k), Ok(v)) = (
+                        HeaderName::from_bytes(k.as_bytes()),
+                        HeaderValue::from_str(v),
+                    ) {
+                        h.insert(k, v);
+                    }
+                }
+                resp
+            }
+            FaultKind::HtmlError(status) => {
+                let code = status_code(*status);
+                let title = format!(
+                    "{} {}",
+                    code.as_u16(),
+                    code.canonical_reason().unwrap_or("Error")
+                );
+                let html = format!(
+                    "<!DOCTYPE html>\r\n<html>\r\n<head><title>{title}</title></head>\r\n<body>\r\n\
+                     <center><h1>{title}</h1></center>\r\n<hr><center>celeste-emulator</center>\r\n\
+                     </body>\r\n</html>\r\n"
+                );
+                let mut resp = Response::new(EmuBody::full(html.into_bytes()));
+                *resp.status_mut() = code;
+                resp.headers_mut().insert(
+                    CONTENT_TYPE,
+                    HeaderValue::from_static("text/html; charset=utf-8"),
+                );
+                resp
+            }
+            FaultKind::EmptyError(status) => {
+                let mut resp = Response::new(EmuBody::full(Bytes::new()));
+                *resp.status_mut() = status_code(*status);
+                resp
+            }
+            FaultKind::BinaryError(status) => {
+                // Not UTF-8, not JSON: a gzip magic number followed by arbitrary bytes.
+                let bytes: Vec<u8> = [0x1f, 0x8b, 0x08, 0x00, 0xff, 0xfe, 0x00, 0xc3, 0x28]
+                    .into_iter()
+                    .chain((0..=255u8).rev())
+                    .collect();
+                let mut resp = Response::new(EmuBody::full(bytes));
+                *resp.status_mut() = status_code(*status);
+                resp.headers_mut().insert(
+                    CONTENT_TYPE,
+                    HeaderValue::from_static("application/octet-stream"),
+                );
+                resp
+            }
+            FaultKind::HeadersDelayMs(ms) => {
+                tokio::time::sleep(Duration::from_millis(*ms)).await;
+                self.reply(reply, None).await
+            }
+            kind => self.reply(reply, Some(kind)).await,
+        }
+    }
+}

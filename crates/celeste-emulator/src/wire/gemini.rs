@@ -1,0 +1,179 @@
+//! Gemini: `POST /v1beta/models/{model}:generateContent` and `:streamGenerateContent`
+//! (`?alt=sse` for SSE, otherwise a streamed JSON array), also under Vertex-style
+//! `/v1/projects/.../models/{model}:...` paths.
+
+use serde_json::{Value, json};
+
+use super::{ErrorInfo, Events, Framing, push_json, push_str, to_vec};
+use crate::plan::Plan;
+
+fn finish_reason(plan: &Plan) -> String {
+    plan.finish_reason.clone().unwrap_or_else(|| "STOP".into())
+}
+
+fn usage(plan: &Plan) -> Value {
+    let u = plan.usage;
+    let mut v = json!({
+        "promptTokenCount": u.input,
+        "candidatesTokenCount": u.output.saturating_sub(u.reasoning),
+        "totalTokenCount": u.total(),
+        "promptTokensDetails": [{"modality": "TEXT", "tokenCount": u.input}],
+    });
+    if u.reasoning > 0 {
+        v["thoughtsTokenCount"] = json!(u.reasoning);
+    }
+    if u.cached > 0 {
+        v["cachedContentTokenCount"] = json!(u.cached);
+    }
+    v
+}
+
+fn call_part(t: &crate::plan::ToolPlan) -> Value {
+    let mut call = json!({"name": t.name, "args": t.args});
+    if let Some(id) = &t.id {
+        call["id"] = Value::String(id.clone());
+    }
+    json!({"functionCall": call})
+}
+
+pub(crate) fn unary(plan: &mut Plan) -> Vec<u8> {
+    let response_id = plan.alnum(23);
+    let mut parts = Vec::new();
+    if let Some(r) = &plan.reasoning {
+        parts.push(json!({"text": r.text, "thought": true}));
+    }
+    if !plan.text.is_empty() || plan.tools.is_empty() {
+        parts.push(json!({"text": plan.text.text}));
+    }
+    parts.extend(plan.tools.iter().map(call_part));
+    to_vec(&json!({
+        "candidates": [{
+            "content": {"parts": parts, "role": "model"},
+            "finishReason": finish_reason(plan),
+            "index": 0,
+        }],
+        "usageMetadata": usage(plan),
+        "modelVersion": plan.model,
+        "responseId": response_id,
+    }))
+}
+
+/// Opens one stream element: `data: ` for SSE, `[` or `,\r\n` for the JSON array.
+fn element(ev: &mut Events, framing: Framing, body: impl FnOnce(&mut Vec<u8>)) {
+    match framing {
+        Framing::Sse | Framing::Ndjson => ev.sse(None, body),
+        Framing::JsonArray => {
+            let first = ev.count() == 0;
+            let mut b = Vec::with_capacity(128);
+            b.extend_from_slice(if first { b"[" } else { b",\r\n" });
+            body(&mut b);
+            ev.raw(&b);
+        }
+    }
+}
+
+pub(crate) fn stream(plan: &mut Plan, ev: &mut Events, framing: Framing) {
+    let response_id = plan.alnum(23);
+    // `{"candidates":[{"content":{"parts":[` + part + TAIL
+    let head: &[u8] = b"{\"candidates\":[{\"content\":{\"parts\":[";
+    let mut tail = Vec::new();
+    tail.extend_from_slice(b"],\"role\":\"model\"},\"index\":0}],\"modelVersion\":");
+    push_str(&mut tail, &plan.model);
+    tail.extend_from_slice(b",\"responseId\":");
+    push_str(&mut tail, &response_id);
+    tail.push(b'}');
+
+    if let Some(r) = &plan.reasoning {
+        for d in r.deltas() {
+            element(ev, framing, |b| {
+                b.extend_from_slice(head);
+                b.extend_from_slice(b"{\"text\":");
+                push_str(b, d);
+                b.extend_from_slice(b",\"thought\":true}");
+                b.extend_from_slice(&tail);
+            });
+        }
+    }
+    for d in plan.text.deltas() {
+        element(ev, framing, |b| {
+            b.extend_from_slice(head);
+            b.extend_from_slice(b"{\"text\":");
+            push_str(b, d);
+            b.push(b'}');
+            b.extend_from_slice(&tail);
+        });
+    }
+    for t in &plan.tools {
+        element(ev, framing, |b| {
+            b.extend_from_slice(head);
+            push_json(b, &call_part(t));
+            b.extend_from_slice(&tail);
+        });
+    }
+    let last = json!({
+        "candidates": [{
+            "content": {"parts": [{"text": ""}], "role": "model"},
+            "finishReason": finish_reason(plan),
+            "index": 0,
+        }],
+        "usageMetadata": usage(plan),
+        "modelVersion": plan.model,
+        "responseId": response_id,
+    });
+    element(ev, framing, |b| push_json(b, &last));
+    if framing == Framing::JsonArray {
+        ev.raw(b"]");
+    }
+}
+
+/// Google's canonical status name for an HTTP status.
+fn status_name(status: u16) -> &'static str {
+    match status {
+        400 => "INVALID_ARGUMENT",
+        401 => "UNAUTHENTICATED",
+        403 => "PERMISSION_DENIED",
+        404 => "NOT_FOUND",
+        409 => "ABORTED",
+        429 => "RESOURCE_EXHAUSTED",
+        499 => "CANCELLED",
+        501 => "UNIMPLEMENTED",
+        503 => "UNAVAILABLE",
+        504 => "DEADLINE_EXCEEDED",
+        _ if status >= 500 => "INTERNAL",
+        _ => "FAILED_PRECONDITION",
+    }
+}
+
+pub(crate) fn error_value(err: &ErrorInfo) -> Value {
+    json!({
+        "error": {
+            "code": err.status,
+            "message": err.message,
+            "status": err.kind.as_deref().unwrap_or(status_name(err.status)),
+        }
+    })
+}
+
+pub(crate) fn error_body(err: &ErrorInfo) -> Vec<u8> {
+    to_vec(&error_value(err))
+}
+
+/// An `{"error":{code,message,status}}` element, then the stream closes.
+pub(crate) fn stream_error(
+    ev: &mut Events,
+    framing: Framing,
+    after_events: usize,
+    err: &ErrorInfo,
+) {
+    let v = error_value(err);
+    match framing {
+        Framing::JsonArray => {
+            let mut b = Vec::new();
+            b.extend_from_slice(if after_events == 0 { b"[" } else { b",\r\n" });
+            push_json(&mut b, &v);
+            b.push(b']');
+            ev.raw(&b);
+        }
+        _ => ev.sse(None, |b| push_json(b, &v)),
+    }
+}

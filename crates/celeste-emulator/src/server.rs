@@ -110,6 +110,10 @@ impl Emulator {
 
     /// Like [`Emulator::start`], for callers without a runtime: serves from a background thread
     /// with its own single-threaded runtime.
+    ///
+    /// Also the right choice for one emulator shared by many `#[tokio::test]`s (say in a
+    /// `static OnceLock`): each test has its own runtime, and a server started with
+    /// [`Emulator::start`] dies with the runtime that started it.
     pub fn start_blocking(config: Config) -> io::Result<Emulator> {
         let (tx, rx) = std::sync::mpsc::channel();
         let (stop, stop_rx) = watch::channel(false);

@@ -399,6 +399,13 @@ fn start_blocking_serves_without_a_runtime() {
     assert!(std::net::TcpStream::connect(addr).is_err());
 }
 
+#[test]
+fn emulator_can_be_shared_across_threads() {
+    fn is_send_sync<T: Send + Sync>() {}
+    is_send_sync::<Emulator>();
+    is_send_sync::<Config>();
+}
+
 #[tokio::test]
 async fn shutdown_stops_the_server() {
     let emu = Emulator::start(Config::default()).await.unwrap();

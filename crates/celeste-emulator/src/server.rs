@@ -4,7 +4,7 @@ use std::convert::Infallible;
 use std::io;
 use std::net::SocketAddr;
 use std::pin::Pin;
-use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::task::{Context, Poll};
 use std::time::Duration;
@@ -27,6 +27,9 @@ use crate::body::{EmuBody, End};
 use crate::config::{Config, Fault, FaultKind, Reply, Scenario, Step};
 use crate::plan::{Plan, RequestFacts};
 use crate::wire::{self, Api, ErrorInfo, Framing, Route};
+
+/// Sequence for the request-id response headers.
+static REQUEST_IDS: AtomicU64 = AtomicU64::new(1);
 
 /// The model reported when a request names none.
 const DEFAULT_MODEL: &str = "emulator";
@@ -107,6 +110,10 @@ impl Emulator {
 
     /// Like [`Emulator::start`], for callers without a runtime: serves from a background thread
     /// with its own single-threaded runtime.
+    ///
+    /// Also the right choice for one emulator shared by many `#[tokio::test]`s (say in a
+    /// `static OnceLock`): each test has its own runtime, and a server started with
+    /// [`Emulator::start`] dies with the runtime that started it.
     pub fn start_blocking(config: Config) -> io::Result<Emulator> {
         let (tx, rx) = std::sync::mpsc::channel();
         let (stop, stop_rx) = watch::channel(false);
@@ -606,7 +613,8 @@ impl Ctx<'_> {
         let h = resp.headers_mut();
         h.insert(CONTENT_TYPE, HeaderValue::from_static(content_type));
         if let Some(name) = api.request_id_header() {
-            let id = format!("req_emulator_{:x}", self.facts.body_len);
+            let n = REQUEST_IDS.fetch_add(1, Ordering::Relaxed);
+            let id = format!("req_emulator_{n:08x}");
             if let Ok(v) = HeaderValue::from_str(&id) {
                 h.insert(name, v);
             }
@@ -730,6 +738,7 @@ impl Ctx<'_> {
                 );
                 err.kind = s.error_type.clone();
                 err.code = s.code.clone();
+                err.retry_after = s.retry_after.clone();
                 let mut resp = json_response(s.status, self.error_body(&err));
                 let h = resp.headers_mut();
                 if let Some(v) = &s.retry_after

@@ -61,7 +61,7 @@ async fn all_given_fields_must_match_and_first_match_wins() {
     // Same model on another path: no match, default reply.
     let (_, other) = answer(&emu, "/chat/completions", &chat("gpt-a", "hi")).await;
     assert_eq!(other, celeste_emulator::DEFAULT_TEXT);
-    // Exact path does not match a longer one.
+    // Right path, other model: no match.
     assert_eq!(
         answer(&emu, chat_path, &chat("gpt-b", "hi")).await.1,
         celeste_emulator::DEFAULT_TEXT
@@ -397,6 +397,13 @@ fn start_blocking_serves_without_a_runtime() {
     drop(emu);
     // Dropping stops the server.
     assert!(std::net::TcpStream::connect(addr).is_err());
+}
+
+#[test]
+fn emulator_can_be_shared_across_threads() {
+    fn is_send_sync<T: Send + Sync>() {}
+    is_send_sync::<Emulator>();
+    is_send_sync::<Config>();
 }
 
 #[tokio::test]

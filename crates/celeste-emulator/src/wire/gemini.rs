@@ -145,13 +145,25 @@ fn status_name(status: u16) -> &'static str {
 }
 
 pub(crate) fn error_value(err: &ErrorInfo) -> Value {
-    json!({
+    let mut v = json!({
         "error": {
             "code": err.status,
             "message": err.message,
             "status": err.kind.as_deref().unwrap_or(status_name(err.status)),
         }
-    })
+    });
+    // Google puts the retry delay in a RetryInfo detail, e.g. "retryDelay": "34s".
+    if let Some(secs) = err
+        .retry_after
+        .as_deref()
+        .and_then(|s| s.parse::<f64>().ok())
+    {
+        v["error"]["details"] = json!([{
+            "@type": "type.googleapis.com/google.rpc.RetryInfo",
+            "retryDelay": format!("{secs}s"),
+        }]);
+    }
+    v
 }
 
 pub(crate) fn error_body(err: &ErrorInfo) -> Vec<u8> {

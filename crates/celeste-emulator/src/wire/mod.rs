@@ -233,6 +233,8 @@ pub(crate) struct ErrorInfo {
     pub kind: Option<String>,
     /// OpenAI `code` override.
     pub code: Option<String>,
+    /// The `Retry-After` value, echoed where the API puts retry hints in the body (Gemini).
+    pub retry_after: Option<String>,
 }
 
 impl ErrorInfo {
@@ -242,6 +244,7 @@ impl ErrorInfo {
             message: message.into(),
             kind: None,
             code: None,
+            retry_after: None,
         }
     }
 }

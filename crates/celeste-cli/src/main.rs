@@ -1,1 +1,96 @@
-fn main() {}
+//! `celeste`: every celeste-ai operation from the shell.
+
+mod args;
+mod text;
+mod trace;
+
+use clap::Parser;
+
+use args::{
+    AudioCommand, Cli, Command, DocumentsCommand, EmulatorCommand, ImagesCommand, ModelsCommand, TextCommand,
+    VideosCommand,
+};
+use celeste::Error;
+
+fn main() -> std::process::ExitCode {
+    let cli = Cli::parse();
+    let rt = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("celeste: error: could not start the runtime: {e}");
+            return std::process::ExitCode::FAILURE;
+        }
+    };
+    match rt.block_on(run(cli)) {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("celeste: error: {e}{}", hint(&e));
+            std::process::ExitCode::FAILURE
+        }
+    }
+}
+
+async fn run(cli: Cli) -> Result<(), Error> {
+    let g = &cli.global;
+    match cli.command {
+        Command::Text(TextCommand::Generate(a)) => text::run(g, &a.prompt, None, &a.target, &a.params).await,
+        Command::Images(ImagesCommand::Analyze(a)) => analyze(g, "image", a).await,
+        Command::Audio(AudioCommand::Analyze(a)) => analyze(g, "audio", a).await,
+        Command::Videos(VideosCommand::Analyze(a)) => analyze(g, "video", a).await,
+        Command::Documents(DocumentsCommand::Analyze(a)) => analyze(g, "document", a).await,
+        Command::Text(TextCommand::Embed(_)) => not_yet("text embed"),
+        Command::Images(ImagesCommand::Generate(_)) => not_yet("images generate"),
+        Command::Images(ImagesCommand::Edit(_)) => not_yet("images edit"),
+        Command::Images(ImagesCommand::Upscale(_)) => not_yet("images upscale"),
+        Command::Audio(AudioCommand::Speak(_)) => not_yet("audio speak"),
+        Command::Audio(AudioCommand::Transcribe(_)) => not_yet("audio transcribe"),
+        Command::Videos(VideosCommand::Generate(_)) => not_yet("videos generate"),
+        Command::Models(ModelsCommand::List { .. }) => not_yet("models list"),
+        Command::Emulator(EmulatorCommand::Serve { bind, scenarios }) => serve(&bind, scenarios).await,
+    }
+}
+
+async fn analyze(g: &args::Global, kind: &str, a: args::AnalyzeArgs) -> Result<(), Error> {
+    text::run(g, &a.prompt, Some(text::media_part(kind, &a.input)), &a.target, &a.params).await
+}
+
+fn not_yet(what: &str) -> Result<(), Error> {
+    Err(Error::InvalidInput(format!("`celeste {what}` is not implemented yet: its wire APIs have not landed")))
+}
+
+async fn serve(bind: &str, scenarios: Option<std::path::PathBuf>) -> Result<(), Error> {
+    let mut config = match scenarios {
+        Some(path) => celeste_emulator::Config::from_file(&path)
+            .map_err(|e| Error::InvalidInput(format!("scenario file {}: {e}", path.display())))?,
+        None => celeste_emulator::Config::default(),
+    };
+    config.bind = bind.parse().map_err(|e| Error::InvalidInput(format!("--bind {bind}: {e}")))?;
+    let emulator = celeste_emulator::Emulator::start(config)
+        .await
+        .map_err(|e| Error::InvalidInput(format!("could not start the emulator on {bind}: {e}")))?;
+    println!("listening on {}", emulator.url());
+    let _ = tokio::signal::ctrl_c().await;
+    emulator.shutdown().await;
+    Ok(())
+}
+
+/// A hint a user can act on, for the errors that have one.
+fn hint(e: &Error) -> String {
+    let h = match e {
+        Error::Http(h) if h.status == 401 || h.status == 403 => {
+            match e.provider().and_then(celeste::providers::profile) {
+                Some(p) => match p.credential {
+                    Some(c) => format!("check the key in {}", c.env_var),
+                    None => "check the credentials".into(),
+                },
+                None => "check the API key".into(),
+            }
+        }
+        Error::Http(h) if h.status == 429 => "rate limited: wait, or lower the request rate".into(),
+        Error::Timeout { .. } => "the server did not answer in time; retry, or raise the timeout".into(),
+        Error::Transport { connect: true, .. } => "could not connect: check --base-url and that the server runs".into(),
+        Error::ModelNotFound { .. } => "see `celeste models list`, or pass --provider or --base-url".into(),
+        _ => return String::new(),
+    };
+    format!(" (hint: {h})")
+}

@@ -90,13 +90,7 @@ impl EmuBody {
         let len = bytes.len();
         let half = len / 2;
         let ends = if len < 2 { vec![len] } else { vec![half, len] };
-        EmuBody::events(
-            Rendered {
-                buf: Bytes::from(bytes),
-                ends,
-            },
-            Duration::ZERO,
-        )
+        EmuBody::events(Rendered { buf: Bytes::from(bytes), ends }, Duration::ZERO)
     }
 
     /// Stops after `events` events and then ends as `end`. `abort` is the connection's
@@ -123,10 +117,7 @@ impl Body for EmuBody {
     type Data = Bytes;
     type Error = io::Error;
 
-    fn poll_frame(
-        mut self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-    ) -> Poll<Option<Result<Frame<Bytes>, io::Error>>> {
+    fn poll_frame(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Result<Frame<Bytes>, io::Error>>> {
         let this = &mut *self;
         loop {
             if let Some(sleep) = this.sleep.as_mut() {

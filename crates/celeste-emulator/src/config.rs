@@ -165,11 +165,7 @@ pub struct Scenario {
 impl Scenario {
     /// A scenario that matches every request and has no steps yet.
     pub fn new(name: impl Into<String>) -> Self {
-        Scenario {
-            name: name.into(),
-            matcher: Match::default(),
-            responses: Vec::new(),
-        }
+        Scenario { name: name.into(), matcher: Match::default(), responses: Vec::new() }
     }
 
     /// Matches on the path (without query): exact, or a prefix when it ends with `*`.
@@ -250,17 +246,8 @@ impl From<Fault> for Step {
     }
 }
 
-const REPLY_KEYS: &[&str] = &[
-    "text",
-    "reasoning",
-    "tool_calls",
-    "usage",
-    "finish_reason",
-    "chunk_size",
-    "delay_ms",
-    "chunks",
-    "event_bytes",
-];
+const REPLY_KEYS: &[&str] =
+    &["text", "reasoning", "tool_calls", "usage", "finish_reason", "chunk_size", "delay_ms", "chunks", "event_bytes"];
 
 const FAULT_KEYS: &[&str] = &[
     "html_error",
@@ -285,9 +272,7 @@ impl<'de> Deserialize<'de> for Step {
             let repr: FaultRepr = serde_json::from_value(value).map_err(D::Error::custom)?;
             repr.into_fault().map(Step::Fault).map_err(D::Error::custom)
         } else {
-            serde_json::from_value(value)
-                .map(Step::Reply)
-                .map_err(D::Error::custom)
+            serde_json::from_value(value).map(Step::Reply).map_err(D::Error::custom)
         }
     }
 }
@@ -340,10 +325,7 @@ impl Default for Reply {
 impl Reply {
     /// A reply with this text and default settings.
     pub fn text(text: impl Into<String>) -> Self {
-        Reply {
-            text: text.into(),
-            ..Reply::default()
-        }
+        Reply { text: text.into(), ..Reply::default() }
     }
 
     /// Adds reasoning text.
@@ -354,11 +336,7 @@ impl Reply {
 
     /// Adds a tool call with these JSON arguments.
     pub fn tool_call(mut self, name: impl Into<String>, arguments: Value) -> Self {
-        self.tool_calls.push(ToolCall {
-            id: None,
-            name: name.into(),
-            arguments,
-        });
+        self.tool_calls.push(ToolCall { id: None, name: name.into(), arguments });
         self
     }
 
@@ -525,10 +503,7 @@ impl Fault {
 
     /// An error status with the API's JSON error body.
     pub fn status(status: u16) -> Self {
-        Fault::new(FaultKind::Status(StatusFault {
-            status,
-            ..StatusFault::default()
-        }))
+        Fault::new(FaultKind::Status(StatusFault { status, ..StatusFault::default() }))
     }
 
     /// Sets the `Retry-After` header of a status fault.
@@ -587,10 +562,7 @@ impl Fault {
 
     /// Stall for `stall_ms` after `events` events.
     pub fn stall_after_events(events: usize, stall_ms: u64) -> Self {
-        Fault::new(FaultKind::StallAfterEvents {
-            after_events: events,
-            stall_ms,
-        })
+        Fault::new(FaultKind::StallAfterEvents { after_events: events, stall_ms })
     }
 
     /// Corrupt event `index`.
@@ -605,10 +577,7 @@ impl Fault {
 
     /// The in-stream error event after `events` events.
     pub fn stream_error_at(events: usize) -> Self {
-        Fault::new(FaultKind::StreamErrorAt {
-            after_events: events,
-            message: None,
-        })
+        Fault::new(FaultKind::StreamErrorAt { after_events: events, message: None })
     }
 
     /// Delay the status line by `ms`.
@@ -677,10 +646,7 @@ impl FaultRepr {
             kinds.push(FaultKind::ResetAfterEvents(n));
         }
         if let Some(n) = self.stall_after_events {
-            kinds.push(FaultKind::StallAfterEvents {
-                after_events: n,
-                stall_ms: self.stall_ms.unwrap_or(1000),
-            });
+            kinds.push(FaultKind::StallAfterEvents { after_events: n, stall_ms: self.stall_ms.unwrap_or(1000) });
         } else if self.stall_ms.is_some() {
             return Err("`stall_ms` needs `stall_after_events`".into());
         }
@@ -691,10 +657,7 @@ impl FaultRepr {
             kinds.push(FaultKind::OversizeEventBytes(n));
         }
         if let Some(n) = self.stream_error_at {
-            kinds.push(FaultKind::StreamErrorAt {
-                after_events: n,
-                message: self.message.clone(),
-            });
+            kinds.push(FaultKind::StreamErrorAt { after_events: n, message: self.message.clone() });
         }
         if let Some(n) = self.headers_delay_ms {
             kinds.push(FaultKind::HeadersDelayMs(n));
@@ -724,27 +687,18 @@ impl FaultRepr {
                 headers: self.headers.unwrap_or_default(),
             }));
         } else if status_fields || (self.message.is_some() && !is_stream_error) {
-            return Err(
-                "`retry_after`, `retry_after_ms`, `should_retry`, `message`, `type`, \
+            return Err("`retry_after`, `retry_after_ms`, `should_retry`, `message`, `type`, \
                         `code` and `headers` belong to a `status` fault"
-                    .into(),
-            );
+                .into());
         }
         if kinds.len() != 1 {
             return Err(format!(
                 "a fault step needs exactly one of `status`, {}; found {}",
-                FAULT_KEYS
-                    .iter()
-                    .map(|k| format!("`{k}`"))
-                    .collect::<Vec<_>>()
-                    .join(", "),
+                FAULT_KEYS.iter().map(|k| format!("`{k}`")).collect::<Vec<_>>().join(", "),
                 kinds.len()
             ));
         }
         let kind = kinds.pop().expect("one kind");
-        Ok(Fault {
-            kind,
-            reply: self.reply,
-        })
+        Ok(Fault { kind, reply: self.reply })
     }
 }

@@ -67,7 +67,6 @@ mod server;
 mod wire;
 
 pub use config::{
-    Config, ConfigError, DEFAULT_TEXT, Fault, FaultKind, Match, Reply, Scenario, StatusFault, Step,
-    ToolCall, Usage,
+    Config, ConfigError, DEFAULT_TEXT, Fault, FaultKind, Match, Reply, Scenario, StatusFault, Step, ToolCall, Usage,
 };
 pub use server::{Emulator, RecordedRequest, serve_forever};

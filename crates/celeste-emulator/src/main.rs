@@ -33,11 +33,7 @@ fn main() -> ExitCode {
         None => Config::default(),
     };
     let config = config.bind(args.bind);
-    let runtime = match tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-    {
+    let runtime = match tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build() {
         Ok(rt) => rt,
         Err(e) => {
             eprintln!("celeste-emulator: cannot start the runtime: {e}");

@@ -84,24 +84,12 @@ impl Plan {
     ) -> Plan {
         let chunk = reply.chunk_size.max(1);
         let text = if let Some(bytes) = event_bytes {
-            let source = if reply.text.is_empty() {
-                DEFAULT_TEXT
-            } else {
-                &reply.text
-            };
+            let source = if reply.text.is_empty() { DEFAULT_TEXT } else { &reply.text };
             let text = fill_bytes(source, bytes);
-            let ends = if text.is_empty() {
-                Vec::new()
-            } else {
-                vec![text.len()]
-            };
+            let ends = if text.is_empty() { Vec::new() } else { vec![text.len()] };
             Cut { text, ends }
         } else if let Some(n) = reply.chunks {
-            let source = if reply.text.is_empty() {
-                DEFAULT_TEXT
-            } else {
-                &reply.text
-            };
+            let source = if reply.text.is_empty() { DEFAULT_TEXT } else { &reply.text };
             cycle_chunks(source, n, chunk)
         } else {
             cut(reply.text.clone(), chunk)
@@ -119,32 +107,19 @@ impl Plan {
             .collect();
 
         let est = |bytes: usize| (bytes as u64).div_ceil(4);
-        let reasoning_tokens = reply.usage.reasoning_tokens.unwrap_or_else(|| {
-            reasoning
-                .as_ref()
-                .map_or(0, |r| est(r.text.len()).max(u64::from(!r.is_empty())))
-        });
+        let reasoning_tokens = reply
+            .usage
+            .reasoning_tokens
+            .unwrap_or_else(|| reasoning.as_ref().map_or(0, |r| est(r.text.len()).max(u64::from(!r.is_empty()))));
         let tool_tokens: u64 = tools.iter().map(|t| est(t.args_json.text.len()) + 3).sum();
-        let output = reply
-            .usage
-            .output_tokens
-            .unwrap_or_else(|| (est(text.text.len()) + tool_tokens + reasoning_tokens).max(1));
-        let input = reply
-            .usage
-            .input_tokens
-            .unwrap_or_else(|| est(facts.body_len).max(1));
-        let usage = Tokens {
-            input,
-            output,
-            reasoning: reasoning_tokens,
-            cached: reply.usage.cached_tokens.unwrap_or(0),
-        };
+        let output =
+            reply.usage.output_tokens.unwrap_or_else(|| (est(text.text.len()) + tool_tokens + reasoning_tokens).max(1));
+        let input = reply.usage.input_tokens.unwrap_or_else(|| est(facts.body_len).max(1));
+        let usage =
+            Tokens { input, output, reasoning: reasoning_tokens, cached: reply.usage.cached_tokens.unwrap_or(0) };
 
         Plan {
-            model: facts
-                .model
-                .clone()
-                .unwrap_or_else(|| default_model.to_string()),
+            model: facts.model.clone().unwrap_or_else(|| default_model.to_string()),
             text,
             reasoning,
             tools,
@@ -222,9 +197,7 @@ fn fill_bytes(source: &str, bytes: usize) -> String {
 }
 
 pub(crate) fn unix_now() -> u64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map_or(0, |d| d.as_secs())
+    SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs())
 }
 
 /// Deterministic-enough unique ids without a random number crate: splitmix64 over a global
@@ -238,13 +211,9 @@ static COUNTER: AtomicU64 = AtomicU64::new(0);
 
 impl IdGen {
     fn new() -> Self {
-        let nanos = SystemTime::now()
-            .duration_since(UNIX_EPOCH)
-            .map_or(0, |d| d.as_nanos() as u64);
+        let nanos = SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_nanos() as u64);
         let n = COUNTER.fetch_add(1, Ordering::Relaxed);
-        IdGen {
-            state: nanos ^ n.wrapping_mul(0x9E37_79B9_7F4A_7C15),
-        }
+        IdGen { state: nanos ^ n.wrapping_mul(0x9E37_79B9_7F4A_7C15) }
     }
 
     fn next(&mut self) -> u64 {
@@ -276,10 +245,7 @@ impl IdGen {
     }
 
     fn alnum(&mut self, len: usize) -> String {
-        self.pick(
-            b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789",
-            len,
-        )
+        self.pick(b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789", len)
     }
 }
 
@@ -296,10 +262,7 @@ mod tests {
     #[test]
     fn exact_chunk_count() {
         let c = cycle_chunks("abc", 5, 2);
-        assert_eq!(
-            c.deltas().collect::<Vec<_>>(),
-            ["ab", "ca", "bc", "ab", "ca"]
-        );
+        assert_eq!(c.deltas().collect::<Vec<_>>(), ["ab", "ca", "bc", "ab", "ca"]);
     }
 
     #[test]

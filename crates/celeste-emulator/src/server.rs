@@ -52,10 +52,7 @@ pub struct RecordedRequest {
 impl RecordedRequest {
     /// The first value of a header (name compared case-insensitively).
     pub fn header(&self, name: &str) -> Option<&str> {
-        self.headers
-            .iter()
-            .find(|(k, _)| k.eq_ignore_ascii_case(name))
-            .map(|(_, v)| v.as_str())
+        self.headers.iter().find(|(k, _)| k.eq_ignore_ascii_case(name)).map(|(_, v)| v.as_str())
     }
 
     /// The body parsed as JSON, if it is JSON.
@@ -86,9 +83,7 @@ pub struct Emulator {
 
 impl std::fmt::Debug for Emulator {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Emulator")
-            .field("addr", &self.addr)
-            .finish_non_exhaustive()
+        f.debug_struct("Emulator").field("addr", &self.addr).finish_non_exhaustive()
     }
 }
 
@@ -99,13 +94,7 @@ impl Emulator {
         let addr = listener.local_addr()?;
         let (stop, stop_rx) = watch::channel(false);
         let task = tokio::spawn(accept_loop(listener, shared.clone(), stop_rx));
-        Ok(Emulator {
-            addr,
-            shared,
-            stop,
-            task: Some(task),
-            thread: None,
-        })
+        Ok(Emulator { addr, shared, stop, task: Some(task), thread: None })
     }
 
     /// Like [`Emulator::start`], for callers without a runtime: serves from a background thread
@@ -117,47 +106,34 @@ impl Emulator {
     pub fn start_blocking(config: Config) -> io::Result<Emulator> {
         let (tx, rx) = std::sync::mpsc::channel();
         let (stop, stop_rx) = watch::channel(false);
-        let thread = std::thread::Builder::new()
-            .name("celeste-emulator".into())
-            .spawn(move || {
-                let rt = match tokio::runtime::Builder::new_current_thread()
-                    .enable_all()
-                    .build()
-                {
-                    Ok(rt) => rt,
+        let thread = std::thread::Builder::new().name("celeste-emulator".into()).spawn(move || {
+            let rt = match tokio::runtime::Builder::new_current_thread().enable_all().build() {
+                Ok(rt) => rt,
+                Err(e) => {
+                    let _ = tx.send(Err(e));
+                    return;
+                }
+            };
+            rt.block_on(async move {
+                let bound = async {
+                    let (listener, shared) = bind(config).await?;
+                    let addr = listener.local_addr()?;
+                    Ok::<_, io::Error>((listener, shared, addr))
+                }
+                .await;
+                match bound {
+                    Ok((listener, shared, addr)) => {
+                        let _ = tx.send(Ok((addr, shared.clone())));
+                        accept_loop(listener, shared, stop_rx).await;
+                    }
                     Err(e) => {
                         let _ = tx.send(Err(e));
-                        return;
                     }
-                };
-                rt.block_on(async move {
-                    let bound = async {
-                        let (listener, shared) = bind(config).await?;
-                        let addr = listener.local_addr()?;
-                        Ok::<_, io::Error>((listener, shared, addr))
-                    }
-                    .await;
-                    match bound {
-                        Ok((listener, shared, addr)) => {
-                            let _ = tx.send(Ok((addr, shared.clone())));
-                            accept_loop(listener, shared, stop_rx).await;
-                        }
-                        Err(e) => {
-                            let _ = tx.send(Err(e));
-                        }
-                    }
-                });
-            })?;
-        let (addr, shared) = rx
-            .recv()
-            .map_err(|_| io::Error::other("emulator thread exited before binding"))??;
-        Ok(Emulator {
-            addr,
-            shared,
-            stop,
-            task: None,
-            thread: Some(thread),
-        })
+                }
+            });
+        })?;
+        let (addr, shared) = rx.recv().map_err(|_| io::Error::other("emulator thread exited before binding"))??;
+        Ok(Emulator { addr, shared, stop, task: None, thread: Some(thread) })
     }
 
     /// The address the server listens on.
@@ -212,16 +188,8 @@ pub async fn serve_forever(config: Config) -> io::Result<()> {
 
 async fn bind(config: Config) -> io::Result<(TcpListener, Arc<Shared>)> {
     let listener = TcpListener::bind(config.bind).await?;
-    let counters = config
-        .scenarios
-        .iter()
-        .map(|_| AtomicUsize::new(0))
-        .collect();
-    let shared = Arc::new(Shared {
-        config,
-        counters,
-        journal: Mutex::new(Vec::new()),
-    });
+    let counters = config.scenarios.iter().map(|_| AtomicUsize::new(0)).collect();
+    let shared = Arc::new(Shared { config, counters, journal: Mutex::new(Vec::new()) });
     Ok((listener, shared))
 }
 
@@ -251,14 +219,9 @@ async fn stopped_signal(rx: &mut watch::Receiver<bool>) {
 async fn connection(stream: TcpStream, shared: Arc<Shared>, mut stop: watch::Receiver<bool>) {
     let _ = stream.set_nodelay(true);
     let abort = Arc::new(AtomicBool::new(false));
-    let io = TokioIo::new(AbortableStream {
-        inner: stream,
-        abort: abort.clone(),
-    });
+    let io = TokioIo::new(AbortableStream { inner: stream, abort: abort.clone() });
     let service = service_fn(move |req| handle(shared.clone(), abort.clone(), req));
-    let conn = http1::Builder::new()
-        .timer(TokioTimer::new())
-        .serve_connection(io, service);
+    let conn = http1::Builder::new().timer(TokioTimer::new()).serve_connection(io, service);
     tokio::select! {
         _ = conn => {}
         _ = stopped_signal(&mut stop) => {}
@@ -286,21 +249,13 @@ impl Drop for AbortableStream {
 }
 
 impl AsyncRead for AbortableStream {
-    fn poll_read(
-        mut self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-        buf: &mut ReadBuf<'_>,
-    ) -> Poll<io::Result<()>> {
+    fn poll_read(mut self: Pin<&mut Self>, cx: &mut Context<'_>, buf: &mut ReadBuf<'_>) -> Poll<io::Result<()>> {
         Pin::new(&mut self.inner).poll_read(cx, buf)
     }
 }
 
 impl AsyncWrite for AbortableStream {
-    fn poll_write(
-        mut self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-        buf: &[u8],
-    ) -> Poll<io::Result<usize>> {
+    fn poll_write(mut self: Pin<&mut Self>, cx: &mut Context<'_>, buf: &[u8]) -> Poll<io::Result<usize>> {
         if self.aborted() {
             return Poll::Ready(Err(io::ErrorKind::ConnectionReset.into()));
         }
@@ -349,8 +304,7 @@ struct Probe {
 fn json_response(status: u16, body: Vec<u8>) -> Response<EmuBody> {
     let mut resp = Response::new(EmuBody::full(body));
     *resp.status_mut() = status_code(status);
-    resp.headers_mut()
-        .insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
+    resp.headers_mut().insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
     resp
 }
 
@@ -376,11 +330,7 @@ async fn handle(
 
     let route = wire::route(&path, query.as_deref());
     let is_object = body.iter().find(|b| !b.is_ascii_whitespace()) == Some(&b'{');
-    let probe: Option<Probe> = if is_object {
-        serde_json::from_slice(&body).ok()
-    } else {
-        None
-    };
+    let probe: Option<Probe> = if is_object { serde_json::from_slice(&body).ok() } else { None };
     let model = probe
         .as_ref()
         .and_then(|p| p.model.as_ref())
@@ -400,40 +350,25 @@ async fn handle(
     };
 
     if shared.config.record_requests {
-        let path_q = parts
-            .uri
-            .path_and_query()
-            .map_or_else(|| path.clone(), |pq| pq.as_str().to_string());
+        let path_q = parts.uri.path_and_query().map_or_else(|| path.clone(), |pq| pq.as_str().to_string());
         let headers = parts
             .headers
             .iter()
-            .map(|(k, v)| {
-                (
-                    k.as_str().to_ascii_lowercase(),
-                    String::from_utf8_lossy(v.as_bytes()).into_owned(),
-                )
-            })
+            .map(|(k, v)| (k.as_str().to_ascii_lowercase(), String::from_utf8_lossy(v.as_bytes()).into_owned()))
             .collect();
-        shared
-            .journal
-            .lock()
-            .expect("journal lock")
-            .push(RecordedRequest {
-                method: parts.method.to_string(),
-                path: path_q,
-                headers,
-                body: body.clone(),
-                scenario: matched.map(|(_, s)| s.name.clone()),
-            });
+        shared.journal.lock().expect("journal lock").push(RecordedRequest {
+            method: parts.method.to_string(),
+            path: path_q,
+            headers,
+            body: body.clone(),
+            scenario: matched.map(|(_, s)| s.name.clone()),
+        });
     }
 
     // Request-level errors come first.
     if let Some(route) = &route {
         if parts.method != Method::POST {
-            let err = ErrorInfo::new(
-                405,
-                format!("Method {} not allowed on {path}.", parts.method),
-            );
+            let err = ErrorInfo::new(405, format!("Method {} not allowed on {path}.", parts.method));
             return Ok(json_response(405, route.api.error_body(&err)));
         }
         if probe.is_none() {
@@ -472,11 +407,10 @@ async fn handle(
         shared: &shared,
         route: route.as_ref(),
         stream: route.as_ref().is_some_and(|r| {
-            r.path_stream
-                .unwrap_or_else(|| match probe.stream.as_ref() {
-                    Some(v) => v.as_bool().unwrap_or(false),
-                    None => r.api == Api::Ollama,
-                })
+            r.path_stream.unwrap_or_else(|| match probe.stream.as_ref() {
+                Some(v) => v.as_bool().unwrap_or(false),
+                None => r.api == Api::Ollama,
+            })
         }),
         facts: &facts,
         abort,
@@ -490,13 +424,7 @@ async fn handle(
     Ok(resp)
 }
 
-fn matches(
-    s: &Scenario,
-    path: &str,
-    model: Option<&str>,
-    body: &[u8],
-    headers: &hyper::HeaderMap,
-) -> bool {
+fn matches(s: &Scenario, path: &str, model: Option<&str>, body: &[u8], headers: &hyper::HeaderMap) -> bool {
     let m = &s.matcher;
     if let Some(p) = &m.path {
         let ok = match p.strip_suffix('*') {
@@ -518,10 +446,7 @@ fn matches(
         return false;
     }
     if let Some((name, value)) = &m.header {
-        let found = headers
-            .get_all(name.as_str())
-            .iter()
-            .any(|v| v.as_bytes() == value.as_bytes());
+        let found = headers.get_all(name.as_str()).iter().any(|v| v.as_bytes() == value.as_bytes());
         if !found {
             return false;
         }
@@ -562,10 +487,8 @@ fn control(shared: &Shared, method: &Method, what: &str) -> Response<EmuBody> {
 }
 
 fn not_found(api: Option<Api>, path: &str) -> Response<EmuBody> {
-    let mut err = ErrorInfo::new(
-        404,
-        format!("Invalid URL (POST {path}): the celeste emulator does not serve this path."),
-    );
+    let mut err =
+        ErrorInfo::new(404, format!("Invalid URL (POST {path}): the celeste emulator does not serve this path."));
     err.code = Some("unknown_url".into());
     let body = match api {
         Some(api) => api.error_body(&err),
@@ -601,12 +524,7 @@ impl Ctx<'_> {
     }
 
     fn plan(&self, reply: &Reply, event_bytes: Option<usize>) -> Plan {
-        Plan::with_event_bytes(
-            reply,
-            self.facts,
-            DEFAULT_MODEL,
-            event_bytes.or(reply.event_bytes),
-        )
+        Plan::with_event_bytes(reply, self.facts, DEFAULT_MODEL, event_bytes.or(reply.event_bytes))
     }
 
     fn decorate(&self, resp: &mut Response<EmuBody>, api: Api, content_type: &'static str) {
@@ -640,32 +558,26 @@ impl Ctx<'_> {
             let last = total.saturating_sub(1);
             let delay = Duration::from_millis(reply.delay_ms);
             let body = match fault {
-                Some(FaultKind::ResetAfterEvents(n)) => EmuBody::events(rendered, delay).cut_after(
-                    (*n).min(last),
-                    End::Reset,
-                    self.abort.clone(),
-                ),
-                Some(FaultKind::TruncateAfterEvents(n)) => EmuBody::events(rendered, delay)
-                    .cut_after((*n).min(last), End::Clean, self.abort.clone()),
-                Some(FaultKind::StallAfterEvents {
-                    after_events,
-                    stall_ms,
-                }) => EmuBody::events(rendered, delay)
-                    .stall_after(*after_events, Duration::from_millis(*stall_ms)),
+                Some(FaultKind::ResetAfterEvents(n)) => {
+                    EmuBody::events(rendered, delay).cut_after((*n).min(last), End::Reset, self.abort.clone())
+                }
+                Some(FaultKind::TruncateAfterEvents(n)) => {
+                    EmuBody::events(rendered, delay).cut_after((*n).min(last), End::Clean, self.abort.clone())
+                }
+                Some(FaultKind::StallAfterEvents { after_events, stall_ms }) => {
+                    EmuBody::events(rendered, delay).stall_after(*after_events, Duration::from_millis(*stall_ms))
+                }
                 Some(FaultKind::MalformedEventAt(i)) => {
                     rendered = rendered.edited(total, (*i).min(last), wire::corrupt);
                     EmuBody::events(rendered, delay)
                 }
-                Some(FaultKind::StreamErrorAt {
-                    after_events,
-                    message,
-                }) => {
+                Some(FaultKind::StreamErrorAt { after_events, message }) => {
                     let keep = (*after_events).min(last);
                     let err = ErrorInfo::new(
                         500,
-                        message
-                            .clone()
-                            .unwrap_or_else(|| "The server had an error while processing your request (emulated in-stream error).".into()),
+                        message.clone().unwrap_or_else(|| {
+                            "The server had an error while processing your request (emulated in-stream error).".into()
+                        }),
                     );
                     let tail = api.stream_error(&mut plan, framing, keep, &err);
                     EmuBody::events(rendered.with_tail(keep, tail), delay)
@@ -675,8 +587,7 @@ impl Ctx<'_> {
             let mut resp = Response::new(body);
             *resp.status_mut() = status;
             self.decorate(&mut resp, api, api.stream_content_type(framing));
-            resp.headers_mut()
-                .insert(CACHE_CONTROL, HeaderValue::from_static("no-cache"));
+            resp.headers_mut().insert(CACHE_CONTROL, HeaderValue::from_static("no-cache"));
             resp
         } else {
             if reply.delay_ms > 0 {
@@ -685,29 +596,21 @@ impl Ctx<'_> {
             let bytes = api.unary(&mut plan);
             let full_len = bytes.len();
             let (body, announce_full) = match fault {
-                Some(FaultKind::ResetAfterEvents(_)) => (
-                    EmuBody::halves(bytes).cut_after(1, End::Reset, self.abort.clone()),
-                    true,
-                ),
-                Some(FaultKind::TruncateAfterEvents(_)) => (
-                    EmuBody::halves(bytes).cut_after(1, End::Clean, self.abort.clone()),
-                    false,
-                ),
-                Some(FaultKind::StallAfterEvents { stall_ms, .. }) => (
-                    EmuBody::halves(bytes).stall_after(1, Duration::from_millis(*stall_ms)),
-                    true,
-                ),
+                Some(FaultKind::ResetAfterEvents(_)) => {
+                    (EmuBody::halves(bytes).cut_after(1, End::Reset, self.abort.clone()), true)
+                }
+                Some(FaultKind::TruncateAfterEvents(_)) => {
+                    (EmuBody::halves(bytes).cut_after(1, End::Clean, self.abort.clone()), false)
+                }
+                Some(FaultKind::StallAfterEvents { stall_ms, .. }) => {
+                    (EmuBody::halves(bytes).stall_after(1, Duration::from_millis(*stall_ms)), true)
+                }
                 Some(FaultKind::MalformedEventAt(_)) => {
                     let half = bytes.len() / 2;
                     (EmuBody::full(bytes[..half].to_vec()), false)
                 }
                 Some(FaultKind::StreamErrorAt { message, .. }) => {
-                    let err = ErrorInfo::new(
-                        500,
-                        message
-                            .clone()
-                            .unwrap_or_else(|| wire::default_message(500)),
-                    );
+                    let err = ErrorInfo::new(500, message.clone().unwrap_or_else(|| wire::default_message(500)));
                     return json_response(500, api.error_body(&err));
                 }
                 _ => (EmuBody::full(bytes), false),
@@ -716,26 +619,18 @@ impl Ctx<'_> {
             *resp.status_mut() = status;
             self.decorate(&mut resp, api, "application/json");
             if announce_full {
-                resp.headers_mut()
-                    .insert(CONTENT_LENGTH, HeaderValue::from(full_len));
+                resp.headers_mut().insert(CONTENT_LENGTH, HeaderValue::from(full_len));
             }
             resp
         }
     }
 
     async fn fault(&self, fault: &Fault) -> Response<EmuBody> {
-        let reply = fault
-            .reply
-            .as_ref()
-            .unwrap_or(&self.shared.config.default_reply);
+        let reply = fault.reply.as_ref().unwrap_or(&self.shared.config.default_reply);
         match &fault.kind {
             FaultKind::Status(s) => {
-                let mut err = ErrorInfo::new(
-                    s.status,
-                    s.message
-                        .clone()
-                        .unwrap_or_else(|| wire::default_message(s.status)),
-                );
+                let mut err =
+                    ErrorInfo::new(s.status, s.message.clone().unwrap_or_else(|| wire::default_message(s.status)));
                 err.kind = s.error_type.clone();
                 err.code = s.code.clone();
                 err.retry_after = s.retry_after.clone();
@@ -750,16 +645,10 @@ impl Ctx<'_> {
                     h.insert("retry-after-ms", HeaderValue::from(ms));
                 }
                 if let Some(retry) = s.should_retry {
-                    h.insert(
-                        "x-should-retry",
-                        HeaderValue::from_static(if retry { "true" } else { "false" }),
-                    );
+                    h.insert("x-should-retry", HeaderValue::from_static(if retry { "true" } else { "false" }));
                 }
                 for (k, v) in &s.headers {
-                    if let (Ok(k), Ok(v)) = (
-                        HeaderName::from_bytes(k.as_bytes()),
-                        HeaderValue::from_str(v),
-                    ) {
+                    if let (Ok(k), Ok(v)) = (HeaderName::from_bytes(k.as_bytes()), HeaderValue::from_str(v)) {
                         h.insert(k, v);
                     }
                 }
@@ -767,11 +656,7 @@ impl Ctx<'_> {
             }
             FaultKind::HtmlError(status) => {
                 let code = status_code(*status);
-                let title = format!(
-                    "{} {}",
-                    code.as_u16(),
-                    code.canonical_reason().unwrap_or("Error")
-                );
+                let title = format!("{} {}", code.as_u16(), code.canonical_reason().unwrap_or("Error"));
                 let html = format!(
                     "<!DOCTYPE html>\r\n<html>\r\n<head><title>{title}</title></head>\r\n<body>\r\n\
                      <center><h1>{title}</h1></center>\r\n<hr><center>celeste-emulator</center>\r\n\
@@ -779,10 +664,7 @@ impl Ctx<'_> {
                 );
                 let mut resp = Response::new(EmuBody::full(html.into_bytes()));
                 *resp.status_mut() = code;
-                resp.headers_mut().insert(
-                    CONTENT_TYPE,
-                    HeaderValue::from_static("text/html; charset=utf-8"),
-                );
+                resp.headers_mut().insert(CONTENT_TYPE, HeaderValue::from_static("text/html; charset=utf-8"));
                 resp
             }
             FaultKind::EmptyError(status) => {
@@ -798,10 +680,7 @@ impl Ctx<'_> {
                     .collect();
                 let mut resp = Response::new(EmuBody::full(bytes));
                 *resp.status_mut() = status_code(*status);
-                resp.headers_mut().insert(
-                    CONTENT_TYPE,
-                    HeaderValue::from_static("application/octet-stream"),
-                );
+                resp.headers_mut().insert(CONTENT_TYPE, HeaderValue::from_static("application/octet-stream"));
                 resp
             }
             FaultKind::HeadersDelayMs(ms) => {

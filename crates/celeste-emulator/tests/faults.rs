@@ -12,9 +12,7 @@ use serde_json::{Value, json};
 
 /// An emulator that answers every request with `step` (replies are 10 chunks of 4 chars).
 async fn with(step: impl Into<celeste_emulator::Step>) -> Emulator {
-    Emulator::start(Config::default().scenario(Scenario::new("fault").then(step)))
-        .await
-        .unwrap()
+    Emulator::start(Config::default().scenario(Scenario::new("fault").then(step))).await.unwrap()
 }
 
 fn ten_chunks() -> Reply {
@@ -29,71 +27,36 @@ const CHAT: &str = "/v1/chat/completions";
 
 #[tokio::test]
 async fn status_fault_with_retry_headers_in_each_api_shape() {
-    let emu = with(
-        Fault::status(429)
-            .retry_after("2")
-            .retry_after_ms(1500)
-            .should_retry(true)
-            .message("slow down"),
-    )
-    .await;
+    let emu =
+        with(Fault::status(429).retry_after("2").retry_after_ms(1500).should_retry(true).message("slow down")).await;
     let client = client();
-    let send = |path: &str, body: Value| {
-        client
-            .post(format!("{}{path}", emu.url()))
-            .body(body.to_string())
-            .send()
-    };
+    let send = |path: &str, body: Value| client.post(format!("{}{path}", emu.url())).body(body.to_string()).send();
     let resp = send(CHAT, chat(true)).await.unwrap();
     assert_eq!(resp.status().as_u16(), 429);
     let h = resp.headers();
     assert_eq!(h["retry-after"], "2");
     assert_eq!(h["retry-after-ms"], "1500");
     assert_eq!(h["x-should-retry"], "true");
-    assert!(
-        h["content-type"]
-            .to_str()
-            .unwrap()
-            .starts_with("application/json")
-    );
+    assert!(h["content-type"].to_str().unwrap().starts_with("application/json"));
     let v: Value = resp.json().await.unwrap();
     assert_eq!(v["error"]["message"], "slow down");
     assert_eq!(v["error"]["code"], "rate_limit_exceeded");
     assert!(v["error"]["type"].is_string());
 
-    let v: Value = send("/v1/messages", chat(false))
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let v: Value = send("/v1/messages", chat(false)).await.unwrap().json().await.unwrap();
     assert_eq!(v["type"], "error");
     assert_eq!(v["error"]["type"], "rate_limit_error");
     assert_eq!(v["error"]["message"], "slow down");
 
-    let v: Value = send("/v1beta/models/g:generateContent", json!({"contents": []}))
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let v: Value =
+        send("/v1beta/models/g:generateContent", json!({"contents": []})).await.unwrap().json().await.unwrap();
     assert_eq!(v["error"]["code"], 429);
     assert_eq!(v["error"]["status"], "RESOURCE_EXHAUSTED");
     assert_eq!(v["error"]["details"][0]["retryDelay"], "2s");
 
-    let v: Value = send("/v2/chat", chat(false))
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let v: Value = send("/v2/chat", chat(false)).await.unwrap().json().await.unwrap();
     assert_eq!(v["message"], "slow down");
-    let v: Value = send("/api/chat", chat(false))
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let v: Value = send("/api/chat", chat(false)).await.unwrap().json().await.unwrap();
     assert_eq!(v["error"], "slow down");
 }
 
@@ -153,10 +116,7 @@ async fn reset_after_events_aborts_the_connection() {
 
     // Non-streaming: half the body, then the reset.
     let out = raw_post(emu.addr(), CHAT, &chat(false).to_string()).await;
-    assert_eq!(
-        out.error.map(|e| e.kind()),
-        Some(io::ErrorKind::ConnectionReset)
-    );
+    assert_eq!(out.error.map(|e| e.kind()), Some(io::ErrorKind::ConnectionReset));
     assert!(serde_json::from_slice::<Value>(&out.body).is_err());
 }
 
@@ -173,10 +133,7 @@ async fn truncate_after_events_ends_cleanly_without_terminal_event() {
     let emu = with(Fault::truncate_after_events(1000).with_reply(ten_chunks())).await;
     let url = format!("{}/v1/messages", emu.url());
     let events = post_sse(&url, &chat(true)).await;
-    assert_eq!(
-        events.last().unwrap().event.as_deref(),
-        Some("message_delta")
-    );
+    assert_eq!(events.last().unwrap().event.as_deref(), Some("message_delta"));
 
     // Non-streaming: a clean response whose JSON is cut.
     let emu = with(Fault::truncate_after_events(0).with_reply(ten_chunks())).await;
@@ -220,17 +177,8 @@ async fn stall_after_events_goes_silent_then_finishes() {
 async fn stall_keeps_idle_clients_waiting() {
     // A client with a short read timeout gives up during the stall.
     let emu = with(Fault::stall_after_events(1, 2_000).with_reply(ten_chunks())).await;
-    let client = reqwest::Client::builder()
-        .no_proxy()
-        .read_timeout(Duration::from_millis(200))
-        .build()
-        .unwrap();
-    let resp = client
-        .post(format!("{}/v1/messages", emu.url()))
-        .body(chat(true).to_string())
-        .send()
-        .await
-        .unwrap();
+    let client = reqwest::Client::builder().no_proxy().read_timeout(Duration::from_millis(200)).build().unwrap();
+    let resp = client.post(format!("{}/v1/messages", emu.url())).body(chat(true).to_string()).send().await.unwrap();
     let start = Instant::now();
     let err = resp.bytes().await.unwrap_err();
     assert!(err.is_timeout(), "{err}");
@@ -245,10 +193,7 @@ async fn malformed_event_at_breaks_one_event() {
         let ok = serde_json::from_str::<Value>(&e.data).is_ok();
         assert_eq!(ok, i != 2, "event {i}: {}", e.data);
     }
-    assert_eq!(
-        events[2].event.as_deref(),
-        Some("response.output_item.added")
-    );
+    assert_eq!(events[2].event.as_deref(), Some("response.output_item.added"));
     assert_eq!(events.last().unwrap().json()["type"], "response.completed");
 
     let (status, _, text) = post_text(&format!("{}/v1/responses", emu.url()), &chat(false)).await;
@@ -271,11 +216,7 @@ async fn oversize_event() {
 async fn event_bytes_makes_one_huge_delta() {
     let emu = with(Reply::text("xyz").event_bytes(5 << 20)).await;
     let events = post_sse(&format!("{}/v1/messages", emu.url()), &chat(true)).await;
-    let deltas: Vec<Value> = events
-        .iter()
-        .map(Sse::json)
-        .filter(|v| v["type"] == "content_block_delta")
-        .collect();
+    let deltas: Vec<Value> = events.iter().map(Sse::json).filter(|v| v["type"] == "content_block_delta").collect();
     assert_eq!(deltas.len(), 1);
     assert_eq!(deltas[0]["delta"]["text"].as_str().unwrap().len(), 5 << 20);
 }
@@ -305,11 +246,7 @@ async fn stream_error_at_in_each_api() {
     assert_eq!(events[3].event.as_deref(), Some("error"));
     assert_eq!(events[3].json()["error"]["type"], "overloaded_error");
 
-    let events = post_sse(
-        &url("/v1beta/models/g:streamGenerateContent?alt=sse"),
-        &json!({"contents": []}),
-    )
-    .await;
+    let events = post_sse(&url("/v1beta/models/g:streamGenerateContent?alt=sse"), &json!({"contents": []})).await;
     assert_eq!(events[3].json()["error"]["code"], 500);
 
     let events = post_sse(&url("/v2/chat"), &chat(true)).await;
@@ -323,10 +260,8 @@ async fn stream_error_at_in_each_api() {
 
 #[tokio::test]
 async fn stream_error_message_from_json() {
-    let config = Config::from_json(
-        r#"[{"name": "e", "responses": [{"stream_error_at": 0, "message": "boom"}]}]"#,
-    )
-    .unwrap();
+    let config =
+        Config::from_json(r#"[{"name": "e", "responses": [{"stream_error_at": 0, "message": "boom"}]}]"#).unwrap();
     let emu = Emulator::start(config).await.unwrap();
     let events = post_sse(&format!("{}/v1/messages", emu.url()), &chat(true)).await;
     assert_eq!(events.len(), 1);
@@ -344,17 +279,8 @@ async fn headers_delay() {
     assert_eq!(v["choices"][0]["message"]["content"], "late");
 
     // A client with a shorter timeout gives up before the status line.
-    let client = reqwest::Client::builder()
-        .no_proxy()
-        .timeout(Duration::from_millis(100))
-        .build()
-        .unwrap();
-    let err = client
-        .post(format!("{}{CHAT}", emu.url()))
-        .body(chat(true).to_string())
-        .send()
-        .await
-        .unwrap_err();
+    let client = reqwest::Client::builder().no_proxy().timeout(Duration::from_millis(100)).build().unwrap();
+    let err = client.post(format!("{}{CHAT}", emu.url())).body(chat(true).to_string()).send().await.unwrap_err();
     assert!(err.is_timeout());
 }
 

@@ -31,16 +31,10 @@ async fn answer(emu: &Emulator, path: &str, body: &Value) -> (u16, String) {
 async fn all_given_fields_must_match_and_first_match_wins() {
     let config = Config::default()
         .scenario(
-            Scenario::new("exact path + model")
-                .path("/v1/chat/completions")
-                .model("gpt-a")
-                .then(Reply::text("A")),
+            Scenario::new("exact path + model").path("/v1/chat/completions").model("gpt-a").then(Reply::text("A")),
         )
         .scenario(
-            Scenario::new("contains + header")
-                .contains("secret")
-                .header("X-Tenant", "blue")
-                .then(Reply::text("B")),
+            Scenario::new("contains + header").contains("secret").header("X-Tenant", "blue").then(Reply::text("B")),
         )
         .scenario(
             Scenario::new("gemini prefix + path model")
@@ -48,12 +42,7 @@ async fn all_given_fields_must_match_and_first_match_wins() {
                 .model("gemini-x")
                 .then(Reply::text("C")),
         )
-        .scenario(
-            Scenario::new("shadowed")
-                .path("/v1/chat/completions")
-                .model("gpt-a")
-                .then(Reply::text("never")),
-        );
+        .scenario(Scenario::new("shadowed").path("/v1/chat/completions").model("gpt-a").then(Reply::text("never")));
     let emu = Emulator::start(config).await.unwrap();
     let chat_path = "/v1/chat/completions";
 
@@ -62,18 +51,10 @@ async fn all_given_fields_must_match_and_first_match_wins() {
     let (_, other) = answer(&emu, "/chat/completions", &chat("gpt-a", "hi")).await;
     assert_eq!(other, celeste_emulator::DEFAULT_TEXT);
     // Right path, other model: no match.
-    assert_eq!(
-        answer(&emu, chat_path, &chat("gpt-b", "hi")).await.1,
-        celeste_emulator::DEFAULT_TEXT
-    );
+    assert_eq!(answer(&emu, chat_path, &chat("gpt-b", "hi")).await.1, celeste_emulator::DEFAULT_TEXT);
 
     // Body substring without the header: no match.
-    assert_eq!(
-        answer(&emu, chat_path, &chat("gpt-b", "the secret"))
-            .await
-            .1,
-        celeste_emulator::DEFAULT_TEXT
-    );
+    assert_eq!(answer(&emu, chat_path, &chat("gpt-b", "the secret")).await.1, celeste_emulator::DEFAULT_TEXT);
     let resp = client()
         .post(format!("{}{chat_path}", emu.url()))
         .header("x-tenant", "blue")
@@ -85,18 +66,8 @@ async fn all_given_fields_must_match_and_first_match_wins() {
     assert_eq!(v["choices"][0]["message"]["content"], "B");
 
     let g = json!({"contents": [{"parts": [{"text": "hi"}]}]});
-    assert_eq!(
-        answer(&emu, "/v1beta/models/gemini-x:generateContent", &g)
-            .await
-            .1,
-        "C"
-    );
-    assert_eq!(
-        answer(&emu, "/v1beta/models/gemini-y:generateContent", &g)
-            .await
-            .1,
-        celeste_emulator::DEFAULT_TEXT
-    );
+    assert_eq!(answer(&emu, "/v1beta/models/gemini-x:generateContent", &g).await.1, "C");
+    assert_eq!(answer(&emu, "/v1beta/models/gemini-y:generateContent", &g).await.1, celeste_emulator::DEFAULT_TEXT);
 
     let names: Vec<Option<String>> = emu.requests().into_iter().map(|r| r.scenario).collect();
     assert_eq!(
@@ -143,25 +114,15 @@ async fn reply_status_and_empty_scenario() {
     .await
     .unwrap();
     let p = "/v1/chat/completions";
-    assert_eq!(
-        answer(&emu, p, &chat("m", "empty")).await,
-        (200, celeste_emulator::DEFAULT_TEXT.into())
-    );
-    assert_eq!(
-        answer(&emu, p, &chat("m", "x")).await,
-        (418, "short and stout".into())
-    );
+    assert_eq!(answer(&emu, p, &chat("m", "empty")).await, (200, celeste_emulator::DEFAULT_TEXT.into()));
+    assert_eq!(answer(&emu, p, &chat("m", "x")).await, (418, "short and stout".into()));
     assert_eq!(emu.requests()[0].scenario.as_deref(), Some("no steps"));
 }
 
 #[tokio::test]
 async fn faults_on_unknown_paths() {
     let emu = Emulator::start(
-        Config::default().scenario(
-            Scenario::new("embeddings down")
-                .path("/v1/embeddings")
-                .then(Fault::status(500)),
-        ),
+        Config::default().scenario(Scenario::new("embeddings down").path("/v1/embeddings").then(Fault::status(500))),
     )
     .await
     .unwrap();
@@ -175,20 +136,13 @@ async fn faults_on_unknown_paths() {
 #[tokio::test]
 async fn journal_records_requests() {
     let emu = Emulator::start(
-        Config::default().scenario(
-            Scenario::new("gem")
-                .path("/v1beta/models/*")
-                .then(Reply::text("ok")),
-        ),
+        Config::default().scenario(Scenario::new("gem").path("/v1beta/models/*").then(Reply::text("ok"))),
     )
     .await
     .unwrap();
     let body = json!({"contents": [{"parts": [{"text": "journal me"}]}]});
     let resp = client()
-        .post(format!(
-            "{}/v1beta/models/gemini-2.5-flash:streamGenerateContent?alt=sse",
-            emu.url()
-        ))
+        .post(format!("{}/v1beta/models/gemini-2.5-flash:streamGenerateContent?alt=sse", emu.url()))
         .header("X-Goog-Api-Key", "k-123")
         .body(body.to_string())
         .send()
@@ -196,27 +150,16 @@ async fn journal_records_requests() {
         .unwrap();
     assert_eq!(resp.status().as_u16(), 200);
     resp.bytes().await.unwrap();
-    let (status, _) = post_json(
-        &format!("{}/v1/responses", emu.url()),
-        &json!({"model": "x"}),
-    )
-    .await;
+    let (status, _) = post_json(&format!("{}/v1/responses", emu.url()), &json!({"model": "x"})).await;
     assert_eq!(status, 200);
 
     let reqs = emu.requests();
     assert_eq!(reqs.len(), 2);
     let r = &reqs[0];
     assert_eq!(r.method, "POST");
-    assert_eq!(
-        r.path,
-        "/v1beta/models/gemini-2.5-flash:streamGenerateContent?alt=sse"
-    );
+    assert_eq!(r.path, "/v1beta/models/gemini-2.5-flash:streamGenerateContent?alt=sse");
     assert_eq!(r.header("x-goog-api-key"), Some("k-123"));
-    assert!(
-        r.headers
-            .iter()
-            .any(|(k, v)| k == "x-goog-api-key" && v == "k-123")
-    );
+    assert!(r.headers.iter().any(|(k, v)| k == "x-goog-api-key" && v == "k-123"));
     assert!(r.headers.iter().all(|(k, _)| *k == k.to_ascii_lowercase()));
     assert_eq!(r.json(), Some(body));
     assert_eq!(r.scenario.as_deref(), Some("gem"));
@@ -225,19 +168,10 @@ async fn journal_records_requests() {
     assert_eq!(reqs[1].body_text(), r#"{"model":"x"}"#);
 
     // Also over HTTP, without journaling the control request itself.
-    let list: Value = client()
-        .get(format!("{}/_emulator/requests", emu.url()))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let list: Value =
+        client().get(format!("{}/_emulator/requests", emu.url())).send().await.unwrap().json().await.unwrap();
     assert_eq!(list.as_array().unwrap().len(), 2);
-    assert_eq!(
-        list[0]["body"]["contents"][0]["parts"][0]["text"],
-        "journal me"
-    );
+    assert_eq!(list[0]["body"]["contents"][0]["parts"][0]["text"], "journal me");
 
     emu.clear_requests();
     assert!(emu.requests().is_empty());
@@ -245,14 +179,8 @@ async fn journal_records_requests() {
 
 #[tokio::test]
 async fn journal_can_be_turned_off() {
-    let emu = Emulator::start(Config::default().record_requests(false))
-        .await
-        .unwrap();
-    post_json(
-        &format!("{}/v1/responses", emu.url()),
-        &json!({"model": "x"}),
-    )
-    .await;
+    let emu = Emulator::start(Config::default().record_requests(false)).await.unwrap();
+    post_json(&format!("{}/v1/responses", emu.url()), &json!({"model": "x"})).await;
     assert!(emu.requests().is_empty());
 }
 
@@ -290,11 +218,7 @@ fn config_from_json_tells_replies_and_faults_apart() {
         .iter()
         .map(|st| match st {
             Step::Reply(r) => format!("reply:{}:{}", r.text, r.status),
-            Step::Fault(f) => format!("{:?}", f.kind)
-                .split(['(', ' '])
-                .next()
-                .unwrap()
-                .to_string(),
+            Step::Fault(f) => format!("{:?}", f.kind).split(['(', ' ']).next().unwrap().to_string(),
         })
         .collect();
     assert_eq!(
@@ -318,15 +242,7 @@ fn config_from_json_tells_replies_and_faults_apart() {
         ]
     );
     match &s.responses[0] {
-        Step::Fault(Fault {
-            kind:
-                FaultKind::Status(StatusFault {
-                    status,
-                    retry_after,
-                    ..
-                }),
-            ..
-        }) => {
+        Step::Fault(Fault { kind: FaultKind::Status(StatusFault { status, retry_after, .. }), .. }) => {
             assert_eq!(*status, 429);
             assert_eq!(retry_after.as_deref(), Some("1"));
         }
@@ -359,9 +275,7 @@ fn config_errors_are_reported() {
     ] {
         assert!(Config::from_json(bad).is_err(), "accepted: {bad}");
     }
-    let err = Config::from_json(r#"[{"name": "x", "responses": [{"txet": "typo"}]}]"#)
-        .unwrap_err()
-        .to_string();
+    let err = Config::from_json(r#"[{"name": "x", "responses": [{"txet": "typo"}]}]"#).unwrap_err().to_string();
     assert!(err.contains("txet"), "{err}");
 }
 
@@ -375,10 +289,8 @@ fn example_scenario_file_parses() {
 
 #[test]
 fn start_blocking_serves_without_a_runtime() {
-    let emu = Emulator::start_blocking(
-        Config::default().scenario(Scenario::new("s").then(Reply::text("blocking ok"))),
-    )
-    .unwrap();
+    let emu = Emulator::start_blocking(Config::default().scenario(Scenario::new("s").then(Reply::text("blocking ok"))))
+        .unwrap();
     assert!(emu.url().starts_with("http://127.0.0.1:"));
     let mut s = std::net::TcpStream::connect(emu.addr()).unwrap();
     let body = r#"{"model":"m","messages":[]}"#;
@@ -410,14 +322,8 @@ fn emulator_can_be_shared_across_threads() {
 async fn shutdown_stops_the_server() {
     let emu = Emulator::start(Config::default()).await.unwrap();
     let addr = emu.addr();
-    let health: Value = client()
-        .get(format!("{}/_emulator/health", emu.url()))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let health: Value =
+        client().get(format!("{}/_emulator/health", emu.url())).send().await.unwrap().json().await.unwrap();
     assert_eq!(health["status"], "ok");
     emu.shutdown().await;
     assert!(tokio::net::TcpStream::connect(addr).await.is_err());

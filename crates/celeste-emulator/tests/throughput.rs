@@ -48,33 +48,14 @@ async fn read_stream(addr: std::net::SocketAddr, path: &str, body: &str) -> (usi
 async fn pushes_100k_events_quickly() {
     let reply = Reply::text("tok ").chunk_size(4).chunks(EVENTS);
     // The server runs on its own thread and runtime: one core serves.
-    let emu = Emulator::start_blocking(
-        Config::default()
-            .record_requests(false)
-            .scenario(Scenario::new("bench").then(reply)),
-    )
-    .unwrap();
+    let emu =
+        Emulator::start_blocking(Config::default().record_requests(false).scenario(Scenario::new("bench").then(reply)))
+            .unwrap();
     let cases = [
-        (
-            "chat",
-            "/v1/chat/completions",
-            r#"{"model":"bench","stream":true,"messages":[]}"#,
-        ),
-        (
-            "responses",
-            "/v1/responses",
-            r#"{"model":"bench","stream":true,"input":"x"}"#,
-        ),
-        (
-            "anthropic",
-            "/v1/messages",
-            r#"{"model":"bench","stream":true,"messages":[]}"#,
-        ),
-        (
-            "gemini",
-            "/v1beta/models/bench:streamGenerateContent?alt=sse",
-            r#"{"contents":[]}"#,
-        ),
+        ("chat", "/v1/chat/completions", r#"{"model":"bench","stream":true,"messages":[]}"#),
+        ("responses", "/v1/responses", r#"{"model":"bench","stream":true,"input":"x"}"#),
+        ("anthropic", "/v1/messages", r#"{"model":"bench","stream":true,"messages":[]}"#),
+        ("gemini", "/v1beta/models/bench:streamGenerateContent?alt=sse", r#"{"contents":[]}"#),
     ];
     let mut slowest = f64::MAX;
     for (name, path, body) in cases {
@@ -103,13 +84,6 @@ async fn pushes_100k_events_quickly() {
             bytes as f64 / 1e6 / best
         );
     }
-    let floor = if cfg!(debug_assertions) {
-        10_000.0
-    } else {
-        50_000.0
-    };
-    assert!(
-        slowest >= floor,
-        "slowest API streamed {slowest:.0} events/s, below the {floor} floor"
-    );
+    let floor = if cfg!(debug_assertions) { 10_000.0 } else { 50_000.0 };
+    assert!(slowest >= floor, "slowest API streamed {slowest:.0} events/s, below the {floor} floor");
 }

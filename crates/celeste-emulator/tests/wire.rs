@@ -14,12 +14,8 @@ fn rich() -> Reply {
         .reasoning(REASONING)
         .tool_call("get_weather", json!({"city": "Paris", "days": 3}))
         .chunk_size(5);
-    r.usage = Usage {
-        input_tokens: Some(11),
-        output_tokens: Some(22),
-        reasoning_tokens: Some(5),
-        cached_tokens: Some(2),
-    };
+    r.usage =
+        Usage { input_tokens: Some(11), output_tokens: Some(22), reasoning_tokens: Some(5), cached_tokens: Some(2) };
     r
 }
 
@@ -44,22 +40,11 @@ fn deltas_of_5(s: &str) -> usize {
 async fn responses_stream() {
     let emu = emulator().await;
     let url = format!("{}/v1/responses", emu.url());
-    let events = post_sse(
-        &url,
-        &json!({"model": "gpt-5", "stream": true, "input": "rich"}),
-    )
-    .await;
+    let events = post_sse(&url, &json!({"model": "gpt-5", "stream": true, "input": "rich"})).await;
     let values: Vec<Value> = events.iter().map(Sse::json).collect();
     for (i, (e, v)) in events.iter().zip(&values).enumerate() {
-        assert_eq!(
-            e.event.as_deref(),
-            v["type"].as_str(),
-            "event line matches type"
-        );
-        assert_eq!(
-            v["sequence_number"], i as u64,
-            "sequence numbers count from 0"
-        );
+        assert_eq!(e.event.as_deref(), v["type"].as_str(), "event line matches type");
+        assert_eq!(v["sequence_number"], i as u64, "sequence numbers count from 0");
     }
     let types: Vec<&str> = values.iter().map(|v| v["type"].as_str().unwrap()).collect();
     assert_eq!(types[0], "response.created");
@@ -77,33 +62,15 @@ async fn responses_stream() {
     ] {
         assert!(types.contains(&t), "missing {t}");
     }
-    assert_eq!(
-        concat(&values, "response.output_text.delta", "/delta"),
-        TEXT
-    );
-    assert_eq!(
-        values
-            .iter()
-            .filter(|v| v["type"] == "response.output_text.delta")
-            .count(),
-        deltas_of_5(TEXT)
-    );
-    let d = values
-        .iter()
-        .find(|v| v["type"] == "response.output_text.delta")
-        .unwrap();
+    assert_eq!(concat(&values, "response.output_text.delta", "/delta"), TEXT);
+    assert_eq!(values.iter().filter(|v| v["type"] == "response.output_text.delta").count(), deltas_of_5(TEXT));
+    let d = values.iter().find(|v| v["type"] == "response.output_text.delta").unwrap();
     assert!(d["item_id"].as_str().unwrap().starts_with("msg_"));
     assert_eq!(d["output_index"], 1);
     assert_eq!(d["content_index"], 0);
-    assert_eq!(
-        concat(&values, "response.reasoning_summary_text.delta", "/delta"),
-        REASONING
-    );
+    assert_eq!(concat(&values, "response.reasoning_summary_text.delta", "/delta"), REASONING);
     let args = concat(&values, "response.function_call_arguments.delta", "/delta");
-    assert_eq!(
-        serde_json::from_str::<Value>(&args).unwrap(),
-        json!({"city": "Paris", "days": 3})
-    );
+    assert_eq!(serde_json::from_str::<Value>(&args).unwrap(), json!({"city": "Paris", "days": 3}));
     let done = values.last().unwrap();
     let resp = &done["response"];
     assert_eq!(resp["status"], "completed");
@@ -113,24 +80,11 @@ async fn responses_stream() {
     assert_eq!(resp["usage"]["output_tokens"], 22);
     assert_eq!(resp["usage"]["total_tokens"], 33);
     assert_eq!(resp["usage"]["input_tokens_details"]["cached_tokens"], 2);
-    assert_eq!(
-        resp["usage"]["output_tokens_details"]["reasoning_tokens"],
-        5
-    );
-    let kinds: Vec<&str> = resp["output"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|o| o["type"].as_str().unwrap())
-        .collect();
+    assert_eq!(resp["usage"]["output_tokens_details"]["reasoning_tokens"], 5);
+    let kinds: Vec<&str> = resp["output"].as_array().unwrap().iter().map(|o| o["type"].as_str().unwrap()).collect();
     assert_eq!(kinds, ["reasoning", "message", "function_call"]);
     assert_eq!(resp["output"][2]["name"], "get_weather");
-    assert!(
-        resp["output"][2]["call_id"]
-            .as_str()
-            .unwrap()
-            .starts_with("call_")
-    );
+    assert!(resp["output"][2]["call_id"].as_str().unwrap().starts_with("call_"));
 }
 
 #[tokio::test]
@@ -159,20 +113,15 @@ async fn responses_unary() {
 
 #[tokio::test]
 async fn responses_finish_reason_override_is_incomplete() {
-    let emu = Emulator::start(
-        Config::default().default_reply(Reply::text("cut").finish_reason("max_output_tokens")),
-    )
-    .await
-    .unwrap();
+    let emu = Emulator::start(Config::default().default_reply(Reply::text("cut").finish_reason("max_output_tokens")))
+        .await
+        .unwrap();
     let url = format!("{}/v1/responses", emu.url());
     let events = post_sse(&url, &json!({"model": "m", "stream": true})).await;
     let last = events.last().unwrap().json();
     assert_eq!(last["type"], "response.incomplete");
     assert_eq!(last["response"]["status"], "incomplete");
-    assert_eq!(
-        last["response"]["incomplete_details"]["reason"],
-        "max_output_tokens"
-    );
+    assert_eq!(last["response"]["incomplete_details"]["reason"], "max_output_tokens");
 }
 
 async fn check_chat_stream(emu: &Emulator, path: &str) {
@@ -181,58 +130,33 @@ async fn check_chat_stream(emu: &Emulator, path: &str) {
     assert_eq!(events.last().unwrap().data, "[DONE]");
     assert!(events.iter().all(|e| e.event.is_none()));
     let values: Vec<Value> = events[..events.len() - 1].iter().map(Sse::json).collect();
-    assert!(
-        values
-            .iter()
-            .all(|v| v["object"] == "chat.completion.chunk")
-    );
+    assert!(values.iter().all(|v| v["object"] == "chat.completion.chunk"));
     assert!(values.iter().all(|v| v["model"] == "llama"));
     let id = &values[0]["id"];
     assert!(id.as_str().unwrap().starts_with("chatcmpl-"));
     assert!(values.iter().all(|v| &v["id"] == id));
     assert_eq!(values[0]["choices"][0]["delta"]["role"], "assistant");
-    let text: String = values
-        .iter()
-        .filter_map(|v| v["choices"][0]["delta"]["content"].as_str())
-        .collect();
+    let text: String = values.iter().filter_map(|v| v["choices"][0]["delta"]["content"].as_str()).collect();
     assert_eq!(text, TEXT);
-    let reasoning: String = values
-        .iter()
-        .filter_map(|v| v["choices"][0]["delta"]["reasoning_content"].as_str())
-        .collect();
+    let reasoning: String =
+        values.iter().filter_map(|v| v["choices"][0]["delta"]["reasoning_content"].as_str()).collect();
     assert_eq!(reasoning, REASONING);
-    let calls: Vec<&Value> = values
-        .iter()
-        .filter_map(|v| v["choices"][0]["delta"]["tool_calls"].get(0))
-        .collect();
+    let calls: Vec<&Value> = values.iter().filter_map(|v| v["choices"][0]["delta"]["tool_calls"].get(0)).collect();
     assert_eq!(calls[0]["index"], 0);
     assert!(calls[0]["id"].as_str().unwrap().starts_with("call_"));
     assert_eq!(calls[0]["function"]["name"], "get_weather");
     assert!(calls[1..].iter().all(|c| c.get("id").is_none()));
-    let args: String = calls
-        .iter()
-        .map(|c| c["function"]["arguments"].as_str().unwrap())
-        .collect();
-    assert_eq!(
-        serde_json::from_str::<Value>(&args).unwrap(),
-        json!({"city": "Paris", "days": 3})
-    );
+    let args: String = calls.iter().map(|c| c["function"]["arguments"].as_str().unwrap()).collect();
+    assert_eq!(serde_json::from_str::<Value>(&args).unwrap(), json!({"city": "Paris", "days": 3}));
     let finish = values.last().unwrap();
     assert_eq!(finish["choices"][0]["finish_reason"], "tool_calls");
-    assert!(
-        !values.iter().any(|v| v.get("usage").is_some()),
-        "no usage chunk without include_usage"
-    );
+    assert!(!values.iter().any(|v| v.get("usage").is_some()), "no usage chunk without include_usage");
 }
 
 #[tokio::test]
 async fn chat_stream_on_every_path() {
     let emu = emulator().await;
-    for path in [
-        "/v1/chat/completions",
-        "/openai/v1/chat/completions",
-        "/chat/completions",
-    ] {
+    for path in ["/v1/chat/completions", "/openai/v1/chat/completions", "/chat/completions"] {
         check_chat_stream(&emu, path).await;
     }
 }
@@ -274,10 +198,7 @@ async fn chat_unary() {
     assert_eq!(v["usage"]["prompt_tokens"], 11);
     assert_eq!(v["usage"]["completion_tokens"], 22);
     assert_eq!(v["usage"]["prompt_tokens_details"]["cached_tokens"], 2);
-    assert_eq!(
-        v["usage"]["completion_tokens_details"]["reasoning_tokens"],
-        5
-    );
+    assert_eq!(v["usage"]["completion_tokens_details"]["reasoning_tokens"], 5);
 }
 
 #[tokio::test]
@@ -316,14 +237,8 @@ async fn anthropic_stream() {
     assert!(!by_delta("signature_delta", "signature").is_empty());
     assert_eq!(by_delta("text_delta", "text"), TEXT);
     let args = by_delta("input_json_delta", "partial_json");
-    assert_eq!(
-        serde_json::from_str::<Value>(&args).unwrap(),
-        json!({"city": "Paris", "days": 3})
-    );
-    let stops = values
-        .iter()
-        .filter(|v| v["type"] == "content_block_stop")
-        .count();
+    assert_eq!(serde_json::from_str::<Value>(&args).unwrap(), json!({"city": "Paris", "days": 3}));
+    let stops = values.iter().filter(|v| v["type"] == "content_block_stop").count();
     assert_eq!(stops, 3);
     let delta = &values[values.len() - 2];
     assert_eq!(delta["delta"]["stop_reason"], "tool_use");
@@ -344,16 +259,8 @@ async fn anthropic_unary() {
     assert!(v["content"][0]["signature"].is_string());
     assert_eq!(v["content"][1], json!({"type": "text", "text": TEXT}));
     assert_eq!(v["content"][2]["type"], "tool_use");
-    assert!(
-        v["content"][2]["id"]
-            .as_str()
-            .unwrap()
-            .starts_with("toolu_")
-    );
-    assert_eq!(
-        v["content"][2]["input"],
-        json!({"city": "Paris", "days": 3})
-    );
+    assert!(v["content"][2]["id"].as_str().unwrap().starts_with("toolu_"));
+    assert_eq!(v["content"][2]["input"], json!({"city": "Paris", "days": 3}));
     assert_eq!(v["stop_reason"], "tool_use");
     assert_eq!(v["usage"]["output_tokens"], 22);
 
@@ -367,31 +274,15 @@ fn gemini_body(prompt: &str) -> Value {
 }
 
 fn check_gemini_chunks(chunks: &[Value], model: &str) {
-    let parts: Vec<&Value> = chunks
-        .iter()
-        .flat_map(|c| c["candidates"][0]["content"]["parts"].as_array().unwrap())
-        .collect();
-    let thought: String = parts
-        .iter()
-        .filter(|p| p["thought"] == true)
-        .map(|p| p["text"].as_str().unwrap())
-        .collect();
+    let parts: Vec<&Value> =
+        chunks.iter().flat_map(|c| c["candidates"][0]["content"]["parts"].as_array().unwrap()).collect();
+    let thought: String = parts.iter().filter(|p| p["thought"] == true).map(|p| p["text"].as_str().unwrap()).collect();
     assert_eq!(thought, REASONING);
-    let text: String = parts
-        .iter()
-        .filter(|p| p.get("thought").is_none())
-        .filter_map(|p| p["text"].as_str())
-        .collect();
+    let text: String = parts.iter().filter(|p| p.get("thought").is_none()).filter_map(|p| p["text"].as_str()).collect();
     assert_eq!(text, TEXT);
-    let call = parts
-        .iter()
-        .find(|p| p.get("functionCall").is_some())
-        .unwrap();
+    let call = parts.iter().find(|p| p.get("functionCall").is_some()).unwrap();
     assert_eq!(call["functionCall"]["name"], "get_weather");
-    assert_eq!(
-        call["functionCall"]["args"],
-        json!({"city": "Paris", "days": 3})
-    );
+    assert_eq!(call["functionCall"]["args"], json!({"city": "Paris", "days": 3}));
     let last = chunks.last().unwrap();
     assert_eq!(last["candidates"][0]["finishReason"], "STOP");
     let usage = &last["usageMetadata"];
@@ -400,29 +291,19 @@ fn check_gemini_chunks(chunks: &[Value], model: &str) {
     assert_eq!(usage["thoughtsTokenCount"], 5);
     assert_eq!(usage["totalTokenCount"], 33);
     assert!(chunks.iter().all(|c| c["modelVersion"] == model));
-    assert!(
-        chunks[..chunks.len() - 1]
-            .iter()
-            .all(|c| c.get("usageMetadata").is_none())
-    );
+    assert!(chunks[..chunks.len() - 1].iter().all(|c| c.get("usageMetadata").is_none()));
 }
 
 #[tokio::test]
 async fn gemini_stream_sse_and_json_array() {
     let emu = emulator().await;
-    let url = format!(
-        "{}/v1beta/models/gemini-2.5-flash:streamGenerateContent?alt=sse",
-        emu.url()
-    );
+    let url = format!("{}/v1beta/models/gemini-2.5-flash:streamGenerateContent?alt=sse", emu.url());
     let events = post_sse(&url, &gemini_body("rich")).await;
     assert!(events.iter().all(|e| e.event.is_none()));
     let chunks: Vec<Value> = events.iter().map(Sse::json).collect();
     check_gemini_chunks(&chunks, "gemini-2.5-flash");
 
-    let url = format!(
-        "{}/v1beta/models/gemini-2.5-pro:streamGenerateContent",
-        emu.url()
-    );
+    let url = format!("{}/v1beta/models/gemini-2.5-pro:streamGenerateContent", emu.url());
     let (status, ct, text) = post_text(&url, &gemini_body("rich")).await;
     assert_eq!(status, 200);
     assert!(ct.starts_with("application/json"));
@@ -444,15 +325,9 @@ async fn gemini_unary_and_vertex_path() {
         assert_eq!(status, 200);
         let c = &v["candidates"][0];
         assert_eq!(c["content"]["role"], "model");
-        assert_eq!(
-            c["content"]["parts"][0],
-            json!({"text": REASONING, "thought": true})
-        );
+        assert_eq!(c["content"]["parts"][0], json!({"text": REASONING, "thought": true}));
         assert_eq!(c["content"]["parts"][1], json!({"text": TEXT}));
-        assert_eq!(
-            c["content"]["parts"][2]["functionCall"]["name"],
-            "get_weather"
-        );
+        assert_eq!(c["content"]["parts"][2]["functionCall"]["name"], "get_weather");
         assert_eq!(c["finishReason"], "STOP");
         assert_eq!(v["usageMetadata"]["totalTokenCount"], 33);
         assert_eq!(v["modelVersion"], "gemini-3-pro");
@@ -473,10 +348,7 @@ async fn cohere_stream_and_unary() {
     assert_eq!(types[1], "content-start");
     assert_eq!(types[types.len() - 2], "content-end");
     assert_eq!(types[types.len() - 1], "message-end");
-    assert_eq!(
-        concat(&values, "content-delta", "/delta/message/content/text"),
-        TEXT
-    );
+    assert_eq!(concat(&values, "content-delta", "/delta/message/content/text"), TEXT);
     let end = values.last().unwrap();
     assert_eq!(end["delta"]["finish_reason"], "COMPLETE");
     assert_eq!(end["delta"]["usage"]["tokens"]["input_tokens"], 7);
@@ -485,50 +357,22 @@ async fn cohere_stream_and_unary() {
 
     let events = post_sse(&url, &body("command-a", true, "rich")).await;
     let values: Vec<Value> = events.iter().map(Sse::json).collect();
-    assert_eq!(
-        concat(&values, "content-delta", "/delta/message/content/thinking"),
-        REASONING
-    );
-    assert_eq!(
-        concat(&values, "tool-plan-delta", "/delta/message/tool_plan"),
-        TEXT
-    );
-    let start = values
-        .iter()
-        .find(|v| v["type"] == "tool-call-start")
-        .unwrap();
-    assert_eq!(
-        start["delta"]["message"]["tool_calls"]["function"]["name"],
-        "get_weather"
-    );
-    let args = concat(
-        &values,
-        "tool-call-delta",
-        "/delta/message/tool_calls/function/arguments",
-    );
-    assert_eq!(
-        serde_json::from_str::<Value>(&args).unwrap(),
-        json!({"city": "Paris", "days": 3})
-    );
+    assert_eq!(concat(&values, "content-delta", "/delta/message/content/thinking"), REASONING);
+    assert_eq!(concat(&values, "tool-plan-delta", "/delta/message/tool_plan"), TEXT);
+    let start = values.iter().find(|v| v["type"] == "tool-call-start").unwrap();
+    assert_eq!(start["delta"]["message"]["tool_calls"]["function"]["name"], "get_weather");
+    let args = concat(&values, "tool-call-delta", "/delta/message/tool_calls/function/arguments");
+    assert_eq!(serde_json::from_str::<Value>(&args).unwrap(), json!({"city": "Paris", "days": 3}));
     assert!(values.iter().any(|v| v["type"] == "tool-call-end"));
-    assert_eq!(
-        values.last().unwrap()["delta"]["finish_reason"],
-        "TOOL_CALL"
-    );
+    assert_eq!(values.last().unwrap()["delta"]["finish_reason"], "TOOL_CALL");
 
     let (status, v) = post_json(&url, &body("command-a", false, "plain")).await;
     assert_eq!(status, 200);
-    assert_eq!(
-        v["message"]["content"][0],
-        json!({"type": "text", "text": TEXT})
-    );
+    assert_eq!(v["message"]["content"][0], json!({"type": "text", "text": TEXT}));
     assert_eq!(v["finish_reason"], "COMPLETE");
     let (_, v) = post_json(&url, &body("command-a", false, "rich")).await;
     assert_eq!(v["message"]["tool_plan"], TEXT);
-    assert_eq!(
-        v["message"]["tool_calls"][0]["function"]["name"],
-        "get_weather"
-    );
+    assert_eq!(v["message"]["tool_calls"][0]["function"]["name"], "get_weather");
     assert_eq!(v["finish_reason"], "TOOL_CALL");
 }
 
@@ -541,25 +385,15 @@ async fn ollama_ndjson_and_unary() {
     let (status, ct, text) = post_text(&url, &b).await;
     assert_eq!(status, 200);
     assert_eq!(ct, "application/x-ndjson");
-    let lines: Vec<Value> = text
-        .lines()
-        .map(|l| serde_json::from_str(l).unwrap())
-        .collect();
-    let content: String = lines
-        .iter()
-        .filter_map(|l| l["message"]["content"].as_str())
-        .collect();
+    let lines: Vec<Value> = text.lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    let content: String = lines.iter().filter_map(|l| l["message"]["content"].as_str()).collect();
     assert_eq!(content, TEXT);
-    let thinking: String = lines
-        .iter()
-        .filter_map(|l| l["message"]["thinking"].as_str())
-        .collect();
+    let thinking: String = lines.iter().filter_map(|l| l["message"]["thinking"].as_str()).collect();
     assert_eq!(thinking, REASONING);
     assert!(
         lines
             .iter()
-            .any(|l| l["message"]["tool_calls"][0]["function"]["arguments"]
-                == json!({"city": "Paris", "days": 3}))
+            .any(|l| l["message"]["tool_calls"][0]["function"]["arguments"] == json!({"city": "Paris", "days": 3}))
     );
     let last = lines.last().unwrap();
     assert_eq!(last["done"], true);
@@ -585,10 +419,7 @@ async fn interactions_stream_and_unary() {
     let events = post_sse(&url, &b).await;
     let values: Vec<Value> = events.iter().map(Sse::json).collect();
     assert_eq!(values[0]["event_type"], "interaction.created");
-    assert_eq!(
-        values.last().unwrap()["event_type"],
-        "interaction.completed"
-    );
+    assert_eq!(values.last().unwrap()["event_type"], "interaction.completed");
     assert_eq!(values.last().unwrap()["interaction"]["status"], "completed");
     assert_eq!(concat(&values, "step.delta", "/delta/text"), TEXT);
 
@@ -597,12 +428,7 @@ async fn interactions_stream_and_unary() {
     assert_eq!(status, 200);
     assert_eq!(v["object"], "interaction");
     assert_eq!(v["status"], "requires_action");
-    let steps: Vec<&str> = v["steps"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|s| s["type"].as_str().unwrap())
-        .collect();
+    let steps: Vec<&str> = v["steps"].as_array().unwrap().iter().map(|s| s["type"].as_str().unwrap()).collect();
     assert_eq!(steps, ["thought", "model_output", "function_call"]);
     assert_eq!(v["usage"]["total_input_tokens"], 11);
 }
@@ -620,12 +446,7 @@ async fn unknown_path_and_bad_json() {
         ("/v1/messages", "/error/type"),
         ("/v1beta/models/g:generateContent", "/error/status"),
     ] {
-        let resp = client
-            .post(format!("{}{path}", emu.url()))
-            .body("{not json")
-            .send()
-            .await
-            .unwrap();
+        let resp = client.post(format!("{}{path}", emu.url())).body("{not json").send().await.unwrap();
         assert_eq!(resp.status().as_u16(), 400, "{path}");
         let v: Value = resp.json().await.unwrap();
         assert!(v.pointer(check).is_some(), "{path}: {v}");
@@ -641,11 +462,7 @@ async fn default_reply_is_a_believable_paragraph() {
     let events = post_sse(&url, &body("gpt-4o-mini", true, "hi")).await;
     let text: String = events[..events.len() - 1]
         .iter()
-        .filter_map(|e| {
-            e.json()["choices"][0]["delta"]["content"]
-                .as_str()
-                .map(str::to_string)
-        })
+        .filter_map(|e| e.json()["choices"][0]["delta"]["content"].as_str().map(str::to_string))
         .collect();
     assert_eq!(text, celeste_emulator::DEFAULT_TEXT);
     let words = text.split_whitespace().count();

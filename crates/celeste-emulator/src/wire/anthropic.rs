@@ -6,13 +6,11 @@ use super::{ErrorInfo, Events, push_json, push_num, push_str, to_vec};
 use crate::plan::Plan;
 
 fn stop_reason(plan: &Plan) -> String {
-    plan.finish_reason.clone().unwrap_or_else(|| {
-        if plan.tools.is_empty() {
-            "end_turn".into()
-        } else {
-            "tool_use".into()
-        }
-    })
+    plan.finish_reason.clone().unwrap_or_else(
+        || {
+            if plan.tools.is_empty() { "end_turn".into() } else { "tool_use".into() }
+        },
+    )
 }
 
 fn usage(plan: &Plan, output: u64) -> Value {
@@ -37,12 +35,7 @@ fn signature(plan: &mut Plan) -> String {
 
 fn tool_ids(plan: &mut Plan) -> Vec<String> {
     (0..plan.tools.len())
-        .map(|i| {
-            plan.tools[i]
-                .id
-                .clone()
-                .unwrap_or_else(|| format!("toolu_01{}", plan.alnum(22)))
-        })
+        .map(|i| plan.tools[i].id.clone().unwrap_or_else(|| format!("toolu_01{}", plan.alnum(22))))
         .collect()
 }
 
@@ -116,9 +109,7 @@ pub(crate) fn stream(plan: &mut Plan, ev: &mut Events) {
     let mut pinged = false;
     let mut ping = |ev: &mut Events| {
         if !pinged {
-            ev.sse(Some("ping"), |b| {
-                b.extend_from_slice(b"{\"type\":\"ping\"}")
-            });
+            ev.sse(Some("ping"), |b| b.extend_from_slice(b"{\"type\":\"ping\"}"));
             pinged = true;
         }
     };
@@ -134,11 +125,7 @@ pub(crate) fn stream(plan: &mut Plan, ev: &mut Events) {
             delta_event(ev, index, b"thinking_delta", b"thinking", d);
         }
         delta_event(ev, index, b"signature_delta", b"signature", sig);
-        value_event(
-            ev,
-            "content_block_stop",
-            &json!({"type": "content_block_stop", "index": index}),
-        );
+        value_event(ev, "content_block_stop", &json!({"type": "content_block_stop", "index": index}));
         index += 1;
     }
     if has_text(plan) {
@@ -152,11 +139,7 @@ pub(crate) fn stream(plan: &mut Plan, ev: &mut Events) {
         for d in plan.text.deltas() {
             delta_event(ev, index, b"text_delta", b"text", d);
         }
-        value_event(
-            ev,
-            "content_block_stop",
-            &json!({"type": "content_block_stop", "index": index}),
-        );
+        value_event(ev, "content_block_stop", &json!({"type": "content_block_stop", "index": index}));
         index += 1;
     }
     for (t, tid) in plan.tools.iter().zip(&tools) {
@@ -172,11 +155,7 @@ pub(crate) fn stream(plan: &mut Plan, ev: &mut Events) {
         for d in t.args_json.deltas() {
             delta_event(ev, index, b"input_json_delta", b"partial_json", d);
         }
-        value_event(
-            ev,
-            "content_block_stop",
-            &json!({"type": "content_block_stop", "index": index}),
-        );
+        value_event(ev, "content_block_stop", &json!({"type": "content_block_stop", "index": index}));
         index += 1;
     }
     value_event(
@@ -191,9 +170,7 @@ pub(crate) fn stream(plan: &mut Plan, ev: &mut Events) {
             "output_tokens": plan.usage.output,
         }}),
     );
-    ev.sse(Some("message_stop"), |b| {
-        b.extend_from_slice(b"{\"type\":\"message_stop\"}")
-    });
+    ev.sse(Some("message_stop"), |b| b.extend_from_slice(b"{\"type\":\"message_stop\"}"));
 }
 
 /// Anthropic's error `type` for a status.
@@ -213,11 +190,7 @@ fn kind(status: u16) -> &'static str {
 }
 
 fn error_value(err: &ErrorInfo, stream: bool) -> Value {
-    let default_kind = if stream && err.status >= 500 {
-        "overloaded_error"
-    } else {
-        kind(err.status)
-    };
+    let default_kind = if stream && err.status >= 500 { "overloaded_error" } else { kind(err.status) };
     json!({
         "type": "error",
         "error": {

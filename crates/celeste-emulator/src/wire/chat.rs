@@ -9,13 +9,11 @@ use crate::plan::Plan;
 const FINGERPRINT: &str = "fp_emulator";
 
 fn finish_reason(plan: &Plan) -> String {
-    plan.finish_reason.clone().unwrap_or_else(|| {
-        if plan.tools.is_empty() {
-            "stop".into()
-        } else {
-            "tool_calls".into()
-        }
-    })
+    plan.finish_reason.clone().unwrap_or_else(
+        || {
+            if plan.tools.is_empty() { "stop".into() } else { "tool_calls".into() }
+        },
+    )
 }
 
 fn usage(plan: &Plan) -> Value {
@@ -36,12 +34,7 @@ fn usage(plan: &Plan) -> Value {
 
 fn call_ids(plan: &mut Plan) -> Vec<String> {
     (0..plan.tools.len())
-        .map(|i| {
-            plan.tools[i]
-                .id
-                .clone()
-                .unwrap_or_else(|| format!("call_{}", plan.alnum(24)))
-        })
+        .map(|i| plan.tools[i].id.clone().unwrap_or_else(|| format!("call_{}", plan.alnum(24))))
         .collect()
 }
 

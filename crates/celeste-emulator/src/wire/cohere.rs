@@ -8,13 +8,9 @@ use super::{ErrorInfo, Events, push_json, push_num, push_str, to_vec};
 use crate::plan::Plan;
 
 fn finish_reason(plan: &Plan) -> String {
-    plan.finish_reason.clone().unwrap_or_else(|| {
-        if plan.tools.is_empty() {
-            "COMPLETE".into()
-        } else {
-            "TOOL_CALL".into()
-        }
-    })
+    plan.finish_reason
+        .clone()
+        .unwrap_or_else(|| if plan.tools.is_empty() { "COMPLETE".into() } else { "TOOL_CALL".into() })
 }
 
 fn usage(plan: &Plan) -> Value {
@@ -28,14 +24,7 @@ fn usage(plan: &Plan) -> Value {
 
 fn uuid(plan: &mut Plan) -> String {
     let h = plan.hex(32);
-    format!(
-        "{}-{}-4{}-a{}-{}",
-        &h[0..8],
-        &h[8..12],
-        &h[13..16],
-        &h[17..20],
-        &h[20..32]
-    )
+    format!("{}-{}-4{}-a{}-{}", &h[0..8], &h[8..12], &h[13..16], &h[17..20], &h[20..32])
 }
 
 fn call_ids(plan: &mut Plan) -> Vec<String> {
@@ -119,11 +108,7 @@ pub(crate) fn stream(plan: &mut Plan, ev: &mut Events) {
         for d in r.deltas() {
             content_delta(ev, index, b"thinking", d);
         }
-        value_event(
-            ev,
-            "content-end",
-            &json!({"type": "content-end", "index": index}),
-        );
+        value_event(ev, "content-end", &json!({"type": "content-end", "index": index}));
         index += 1;
     }
     if plan.tools.is_empty() {
@@ -136,17 +121,11 @@ pub(crate) fn stream(plan: &mut Plan, ev: &mut Events) {
         for d in plan.text.deltas() {
             content_delta(ev, index, b"text", d);
         }
-        value_event(
-            ev,
-            "content-end",
-            &json!({"type": "content-end", "index": index}),
-        );
+        value_event(ev, "content-end", &json!({"type": "content-end", "index": index}));
     } else {
         for d in plan.text.deltas() {
             ev.sse(Some("tool-plan-delta"), |b| {
-                b.extend_from_slice(
-                    b"{\"type\":\"tool-plan-delta\",\"delta\":{\"message\":{\"tool_plan\":",
-                );
+                b.extend_from_slice(b"{\"type\":\"tool-plan-delta\",\"delta\":{\"message\":{\"tool_plan\":");
                 push_str(b, d);
                 b.extend_from_slice(b"}}}");
             });
@@ -163,18 +142,12 @@ pub(crate) fn stream(plan: &mut Plan, ev: &mut Events) {
                 ev.sse(Some("tool-call-delta"), |b| {
                     b.extend_from_slice(b"{\"type\":\"tool-call-delta\",\"index\":");
                     push_num(b, i as u64);
-                    b.extend_from_slice(
-                        b",\"delta\":{\"message\":{\"tool_calls\":{\"function\":{\"arguments\":",
-                    );
+                    b.extend_from_slice(b",\"delta\":{\"message\":{\"tool_calls\":{\"function\":{\"arguments\":");
                     push_str(b, d);
                     b.extend_from_slice(b"}}}}}");
                 });
             }
-            value_event(
-                ev,
-                "tool-call-end",
-                &json!({"type": "tool-call-end", "index": i}),
-            );
+            value_event(ev, "tool-call-end", &json!({"type": "tool-call-end", "index": i}));
         }
     }
     value_event(

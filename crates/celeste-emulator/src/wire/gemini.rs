@@ -153,11 +153,7 @@ pub(crate) fn error_value(err: &ErrorInfo) -> Value {
         }
     });
     // Google puts the retry delay in a RetryInfo detail, e.g. "retryDelay": "34s".
-    if let Some(secs) = err
-        .retry_after
-        .as_deref()
-        .and_then(|s| s.parse::<f64>().ok())
-    {
+    if let Some(secs) = err.retry_after.as_deref().and_then(|s| s.parse::<f64>().ok()) {
         v["error"]["details"] = json!([{
             "@type": "type.googleapis.com/google.rpc.RetryInfo",
             "retryDelay": format!("{secs}s"),
@@ -171,12 +167,7 @@ pub(crate) fn error_body(err: &ErrorInfo) -> Vec<u8> {
 }
 
 /// An `{"error":{code,message,status}}` element, then the stream closes.
-pub(crate) fn stream_error(
-    ev: &mut Events,
-    framing: Framing,
-    after_events: usize,
-    err: &ErrorInfo,
-) {
+pub(crate) fn stream_error(ev: &mut Events, framing: Framing, after_events: usize, err: &ErrorInfo) {
     let v = error_value(err);
     match framing {
         Framing::JsonArray => {

@@ -14,11 +14,7 @@ fn interaction_id(plan: &mut Plan) -> String {
 }
 
 fn status(plan: &Plan) -> &'static str {
-    if plan.tools.is_empty() {
-        "completed"
-    } else {
-        "requires_action"
-    }
+    if plan.tools.is_empty() { "completed" } else { "requires_action" }
 }
 
 fn usage(plan: &Plan) -> Value {
@@ -35,14 +31,7 @@ fn usage(plan: &Plan) -> Value {
 }
 
 fn call_ids(plan: &mut Plan) -> Vec<String> {
-    (0..plan.tools.len())
-        .map(|i| {
-            plan.tools[i]
-                .id
-                .clone()
-                .unwrap_or_else(|| plan.alnum(8).to_lowercase())
-        })
-        .collect()
+    (0..plan.tools.len()).map(|i| plan.tools[i].id.clone().unwrap_or_else(|| plan.alnum(8).to_lowercase())).collect()
 }
 
 fn signature(plan: &mut Plan) -> String {
@@ -111,10 +100,7 @@ pub(crate) fn stream(plan: &mut Plan, ev: &mut Events) {
     );
     let mut index = 0usize;
     if let Some(r) = &plan.reasoning {
-        value_event(
-            ev,
-            &json!({"index": index, "step": {"type": "thought"}, "event_type": "step.start"}),
-        );
+        value_event(ev, &json!({"index": index, "step": {"type": "thought"}, "event_type": "step.start"}));
         for d in r.deltas() {
             value_event(
                 ev,
@@ -131,10 +117,7 @@ pub(crate) fn stream(plan: &mut Plan, ev: &mut Events) {
         index += 1;
     }
     if !plan.text.is_empty() || plan.tools.is_empty() {
-        value_event(
-            ev,
-            &json!({"index": index, "step": {"type": "model_output"}, "event_type": "step.start"}),
-        );
+        value_event(ev, &json!({"index": index, "step": {"type": "model_output"}, "event_type": "step.start"}));
         for d in plan.text.deltas() {
             text_delta(ev, index, d);
         }

@@ -51,14 +51,7 @@ pub(crate) struct Route {
 
 /// Maps a request path (without query) to its API.
 pub(crate) fn route(path: &str, query: Option<&str>) -> Option<Route> {
-    let plain = |api, framing| {
-        Some(Route {
-            api,
-            path_model: None,
-            path_stream: None,
-            framing,
-        })
-    };
+    let plain = |api, framing| Some(Route { api, path_model: None, path_stream: None, framing });
     match path {
         "/v1/responses" | "/responses" | "/openai/v1/responses" => {
             return plain(Api::Responses, Framing::Sse);
@@ -92,11 +85,7 @@ pub(crate) fn route(path: &str, query: Option<&str>) -> Option<Route> {
         api: Api::Gemini,
         path_model: Some(model.to_string()),
         path_stream: Some(stream),
-        framing: if sse {
-            Framing::Sse
-        } else {
-            Framing::JsonArray
-        },
+        framing: if sse { Framing::Sse } else { Framing::JsonArray },
     })
 }
 
@@ -145,10 +134,7 @@ impl Rendered {
         buf.extend_from_slice(&tail.buf);
         let mut ends = self.ends[..keep].to_vec();
         ends.extend(tail.ends.iter().map(|e| e + head_end));
-        Rendered {
-            buf: Bytes::from(buf),
-            ends,
-        }
+        Rendered { buf: Bytes::from(buf), ends }
     }
 }
 
@@ -161,10 +147,7 @@ pub(crate) struct Events {
 
 impl Events {
     pub fn with_capacity(bytes: usize, events: usize) -> Self {
-        Events {
-            buf: Vec::with_capacity(bytes),
-            ends: Vec::with_capacity(events),
-        }
+        Events { buf: Vec::with_capacity(bytes), ends: Vec::with_capacity(events) }
     }
 
     /// One SSE event: optional `event:` line, one `data:` line written by `data`.
@@ -198,10 +181,7 @@ impl Events {
     }
 
     pub fn finish(self) -> Rendered {
-        Rendered {
-            buf: Bytes::from(self.buf),
-            ends: self.ends,
-        }
+        Rendered { buf: Bytes::from(self.buf), ends: self.ends }
     }
 }
 
@@ -239,13 +219,7 @@ pub(crate) struct ErrorInfo {
 
 impl ErrorInfo {
     pub fn new(status: u16, message: impl Into<String>) -> Self {
-        ErrorInfo {
-            status,
-            message: message.into(),
-            kind: None,
-            code: None,
-            retry_after: None,
-        }
+        ErrorInfo { status, message: message.into(), kind: None, code: None, retry_after: None }
     }
 }
 
@@ -288,11 +262,7 @@ impl Api {
     pub fn stream(self, plan: &mut Plan, framing: Framing) -> Rendered {
         let events = plan.text.ends.len()
             + plan.reasoning.as_ref().map_or(0, |r| r.ends.len())
-            + plan
-                .tools
-                .iter()
-                .map(|t| t.args_json.ends.len() + 4)
-                .sum::<usize>()
+            + plan.tools.iter().map(|t| t.args_json.ends.len() + 4).sum::<usize>()
             + 16;
         let mut ev = Events::with_capacity(events * 160 + plan.text.text.len() * 2, events);
         match self {
@@ -308,13 +278,7 @@ impl Api {
     }
 
     /// The API's in-stream error event(s), to follow `after_events` events of a stream.
-    pub fn stream_error(
-        self,
-        plan: &mut Plan,
-        framing: Framing,
-        after_events: usize,
-        err: &ErrorInfo,
-    ) -> Events {
+    pub fn stream_error(self, plan: &mut Plan, framing: Framing, after_events: usize, err: &ErrorInfo) -> Events {
         let mut ev = Events::default();
         match self {
             Api::Responses => responses::stream_error(&mut ev, after_events, err),
@@ -367,10 +331,7 @@ pub(crate) fn openai_kind(status: u16) -> (&'static str, Option<&'static str>) {
     match status {
         400 => ("invalid_request_error", None),
         401 => ("invalid_request_error", Some("invalid_api_key")),
-        403 => (
-            "permission_error",
-            Some("unsupported_country_region_territory"),
-        ),
+        403 => ("permission_error", Some("unsupported_country_region_territory")),
         404 => ("invalid_request_error", Some("not_found")),
         409 => ("invalid_request_error", Some("conflict")),
         413 => ("invalid_request_error", Some("request_too_large")),
@@ -402,14 +363,8 @@ pub(crate) fn openai_error_body(err: &ErrorInfo) -> Vec<u8> {
 /// Makes an event's JSON invalid: keeps its framing (`event:`/`data:` prefix and terminator)
 /// but cuts the JSON payload in half.
 pub(crate) fn corrupt(event: &[u8]) -> Vec<u8> {
-    let start = event
-        .windows(6)
-        .rposition(|w| w == b"data: ")
-        .map_or(0, |p| p + 6);
-    let end = event[start..]
-        .iter()
-        .position(|&b| b == b'\n')
-        .map_or(event.len(), |p| start + p);
+    let start = event.windows(6).rposition(|w| w == b"data: ").map_or(0, |p| p + 6);
+    let end = event[start..].iter().position(|&b| b == b'\n').map_or(event.len(), |p| start + p);
     let payload = &event[start..end];
     let mut out = Vec::with_capacity(event.len());
     out.extend_from_slice(&event[..start]);
@@ -439,12 +394,7 @@ pub(crate) fn rfc3339(secs: u64) -> String {
     let d = doy - (153 * mp + 2) / 5 + 1;
     let m = if mp < 10 { mp + 3 } else { mp - 9 };
     let y = yoe + era * 400 + i64::from(m <= 2);
-    format!(
-        "{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}Z",
-        rem / 3600,
-        (rem / 60) % 60,
-        rem % 60
-    )
+    format!("{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}Z", rem / 3600, (rem / 60) % 60, rem % 60)
 }
 
 #[cfg(test)]
@@ -454,24 +404,15 @@ mod tests {
     #[test]
     fn routes() {
         assert_eq!(route("/v1/responses", None).unwrap().api, Api::Responses);
-        assert_eq!(
-            route("/openai/v1/chat/completions", None).unwrap().api,
-            Api::Chat
-        );
-        let g = route(
-            "/v1beta/models/gemini-2.5-flash:streamGenerateContent",
-            Some("alt=sse"),
-        )
-        .unwrap();
+        assert_eq!(route("/openai/v1/chat/completions", None).unwrap().api, Api::Chat);
+        let g = route("/v1beta/models/gemini-2.5-flash:streamGenerateContent", Some("alt=sse")).unwrap();
         assert_eq!(g.api, Api::Gemini);
         assert_eq!(g.path_model.as_deref(), Some("gemini-2.5-flash"));
         assert_eq!(g.framing, Framing::Sse);
         assert_eq!(g.path_stream, Some(true));
-        let v = route(
-            "/v1/projects/p/locations/us-central1/publishers/google/models/gemini-2.5-pro:generateContent",
-            None,
-        )
-        .unwrap();
+        let v =
+            route("/v1/projects/p/locations/us-central1/publishers/google/models/gemini-2.5-pro:generateContent", None)
+                .unwrap();
         assert_eq!(v.path_model.as_deref(), Some("gemini-2.5-pro"));
         assert_eq!(v.path_stream, Some(false));
         assert!(route("/v1/nope", None).is_none());

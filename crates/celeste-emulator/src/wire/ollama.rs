@@ -23,10 +23,7 @@ fn final_fields(plan: &Plan, v: &mut Value) {
 }
 
 fn tool_calls(plan: &Plan) -> Value {
-    plan.tools
-        .iter()
-        .map(|t| json!({"function": {"name": t.name, "arguments": t.args}}))
-        .collect()
+    plan.tools.iter().map(|t| json!({"function": {"name": t.name, "arguments": t.args}})).collect()
 }
 
 pub(crate) fn unary(plan: &mut Plan) -> Vec<u8> {

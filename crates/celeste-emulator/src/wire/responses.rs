@@ -20,19 +20,11 @@ fn ids(plan: &mut Plan) -> Ids {
     let calls = (0..plan.tools.len())
         .map(|i| {
             let item = format!("fc_{}", plan.hex(48));
-            let call = plan.tools[i]
-                .id
-                .clone()
-                .unwrap_or_else(|| format!("call_{}", plan.alnum(24)));
+            let call = plan.tools[i].id.clone().unwrap_or_else(|| format!("call_{}", plan.alnum(24)));
             (item, call)
         })
         .collect();
-    Ids {
-        resp,
-        reasoning,
-        message,
-        calls,
-    }
+    Ids { resp, reasoning, message, calls }
 }
 
 fn has_message(plan: &Plan) -> bool {
@@ -168,14 +160,7 @@ fn event_value(ev: &mut Events, seq: &mut u64, kind: &str, fields: Value) {
 }
 
 /// A delta event: `{"type","sequence_number","item_id","output_index",<extra>,"delta"}`.
-fn delta_event(
-    ev: &mut Events,
-    seq: &mut u64,
-    kind: &str,
-    item_ref: &[u8],
-    delta: &str,
-    tail: &[u8],
-) {
+fn delta_event(ev: &mut Events, seq: &mut u64, kind: &str, item_ref: &[u8], delta: &str, tail: &[u8]) {
     ev.sse(Some(kind), |b| {
         head(b, kind, *seq);
         b.extend_from_slice(item_ref);
@@ -200,18 +185,8 @@ pub(crate) fn stream(plan: &mut Plan, ev: &mut Events) {
     let ids = ids(plan);
     let mut seq = 0u64;
     let start = response(plan, &ids, "in_progress", Value::Null, Vec::new());
-    event_value(
-        ev,
-        &mut seq,
-        "response.created",
-        json!({"response": start.clone()}),
-    );
-    event_value(
-        ev,
-        &mut seq,
-        "response.in_progress",
-        json!({"response": start}),
-    );
+    event_value(ev, &mut seq, "response.created", json!({"response": start.clone()}));
+    event_value(ev, &mut seq, "response.in_progress", json!({"response": start}));
 
     let mut index = 0usize;
     if let Some(r) = &plan.reasoning {
@@ -230,14 +205,7 @@ pub(crate) fn stream(plan: &mut Plan, ev: &mut Events) {
         );
         let r_ref = item_ref(&ids.reasoning, index, ",\"summary_index\":0");
         for d in r.deltas() {
-            delta_event(
-                ev,
-                &mut seq,
-                "response.reasoning_summary_text.delta",
-                &r_ref,
-                d,
-                b"}",
-            );
+            delta_event(ev, &mut seq, "response.reasoning_summary_text.delta", &r_ref, d, b"}");
         }
         event_value(
             ev,
@@ -278,14 +246,7 @@ pub(crate) fn stream(plan: &mut Plan, ev: &mut Events) {
         );
         let m_ref = item_ref(&ids.message, index, ",\"content_index\":0");
         for d in plan.text.deltas() {
-            delta_event(
-                ev,
-                &mut seq,
-                "response.output_text.delta",
-                &m_ref,
-                d,
-                b",\"logprobs\":[]}",
-            );
+            delta_event(ev, &mut seq, "response.output_text.delta", &m_ref, d, b",\"logprobs\":[]}");
         }
         event_value(
             ev,
@@ -319,14 +280,7 @@ pub(crate) fn stream(plan: &mut Plan, ev: &mut Events) {
         );
         let c_ref = item_ref(&ids.calls[i].0, index, "");
         for d in plan.tools[i].args_json.deltas() {
-            delta_event(
-                ev,
-                &mut seq,
-                "response.function_call_arguments.delta",
-                &c_ref,
-                d,
-                b"}",
-            );
+            delta_event(ev, &mut seq, "response.function_call_arguments.delta", &c_ref, d, b"}");
         }
         event_value(
             ev,
@@ -345,11 +299,7 @@ pub(crate) fn stream(plan: &mut Plan, ev: &mut Events) {
     }
 
     let (status, details) = final_status(plan);
-    let terminal = if status == "completed" {
-        "response.completed"
-    } else {
-        "response.incomplete"
-    };
+    let terminal = if status == "completed" { "response.completed" } else { "response.incomplete" };
     let out = output(plan, &ids);
     let full = response(plan, &ids, status, details, out);
     event_value(ev, &mut seq, terminal, json!({"response": full}));
@@ -360,10 +310,5 @@ pub(crate) fn stream_error(ev: &mut Events, after_events: usize, err: &ErrorInfo
     let (_, code) = openai_kind(err.status);
     let code = err.code.as_deref().or(code).unwrap_or("server_error");
     let mut seq = after_events as u64;
-    event_value(
-        ev,
-        &mut seq,
-        "error",
-        json!({"code": code, "message": err.message, "param": null}),
-    );
+    event_value(ev, &mut seq, "error", json!({"code": code, "message": err.message, "param": null}));
 }

@@ -17,8 +17,7 @@ pub struct Sse {
 
 impl Sse {
     pub fn json(&self) -> Value {
-        serde_json::from_str(&self.data)
-            .unwrap_or_else(|e| panic!("event data is not JSON ({e}): {}", self.data))
+        serde_json::from_str(&self.data).unwrap_or_else(|e| panic!("event data is not JSON ({e}): {}", self.data))
     }
 }
 
@@ -42,41 +41,24 @@ pub fn parse_sse(text: &str) -> Vec<Sse> {
                 panic!("unexpected SSE line: {line:?}");
             }
         }
-        out.push(Sse {
-            event,
-            data: data.join("\n"),
-        });
+        out.push(Sse { event, data: data.join("\n") });
     }
     out
 }
 
 pub fn client() -> reqwest::Client {
-    reqwest::Client::builder()
-        .no_proxy()
-        .timeout(Duration::from_secs(30))
-        .build()
-        .unwrap()
+    reqwest::Client::builder().no_proxy().timeout(Duration::from_secs(30)).build().unwrap()
 }
 
 pub async fn post(url: &str, body: &Value) -> reqwest::Response {
-    client()
-        .post(url)
-        .header("content-type", "application/json")
-        .body(body.to_string())
-        .send()
-        .await
-        .unwrap()
+    client().post(url).header("content-type", "application/json").body(body.to_string()).send().await.unwrap()
 }
 
 /// POSTs and returns (status, content-type, body text).
 pub async fn post_text(url: &str, body: &Value) -> (u16, String, String) {
     let resp = post(url, body).await;
     let status = resp.status().as_u16();
-    let ct = resp
-        .headers()
-        .get("content-type")
-        .map(|v| v.to_str().unwrap().to_string())
-        .unwrap_or_default();
+    let ct = resp.headers().get("content-type").map(|v| v.to_str().unwrap().to_string()).unwrap_or_default();
     (status, ct, resp.text().await.unwrap())
 }
 
@@ -97,11 +79,7 @@ pub fn concat(events: &[Value], kind: &str, pointer: &str) -> String {
     events
         .iter()
         .filter(|e| e["type"] == kind || e["event_type"] == kind)
-        .map(|e| {
-            e.pointer(pointer)
-                .and_then(Value::as_str)
-                .unwrap_or_default()
-        })
+        .map(|e| e.pointer(pointer).and_then(Value::as_str).unwrap_or_default())
         .collect()
 }
 
@@ -132,16 +110,10 @@ pub async fn raw_post(addr: std::net::SocketAddr, path: &str, body: &str) -> Raw
             Err(e) => break Some(e),
         }
     };
-    let split = data
-        .windows(4)
-        .position(|w| w == b"\r\n\r\n")
-        .expect("response head");
+    let split = data.windows(4).position(|w| w == b"\r\n\r\n").expect("response head");
     let head = String::from_utf8_lossy(&data[..split]).to_string();
     let raw_body = &data[split + 4..];
-    let body = if head
-        .to_ascii_lowercase()
-        .contains("transfer-encoding: chunked")
-    {
+    let body = if head.to_ascii_lowercase().contains("transfer-encoding: chunked") {
         dechunk(raw_body)
     } else {
         raw_body.to_vec()
@@ -153,8 +125,7 @@ pub async fn raw_post(addr: std::net::SocketAddr, path: &str, body: &str) -> Raw
 pub fn dechunk(mut raw: &[u8]) -> Vec<u8> {
     let mut out = Vec::new();
     while let Some(eol) = raw.windows(2).position(|w| w == b"\r\n") {
-        let size =
-            usize::from_str_radix(std::str::from_utf8(&raw[..eol]).unwrap().trim(), 16).unwrap();
+        let size = usize::from_str_radix(std::str::from_utf8(&raw[..eol]).unwrap().trim(), 16).unwrap();
         raw = &raw[eol + 2..];
         if size == 0 {
             break;

@@ -1,0 +1,230 @@
+//! The command line: every namespace operation of the library, with its parameters as flags.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand};
+
+#[derive(Parser, Debug)]
+#[command(name = "celeste", version, about = "One typed interface to every AI modality on every provider.")]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+    #[command(flatten)]
+    pub global: Global,
+}
+
+#[derive(Args, Debug, Clone)]
+pub struct Global {
+    /// Print machine-readable JSON instead of text.
+    #[arg(long, global = true)]
+    pub json: bool,
+    /// After the call, print a summary of the GenAI span and metrics it produced.
+    #[arg(long, global = true)]
+    pub trace: bool,
+    /// Export spans and metrics over OTLP/HTTP to this endpoint (e.g. http://127.0.0.1:4318).
+    #[arg(long, global = true, value_name = "URL")]
+    pub otlp_endpoint: Option<String>,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum Command {
+    /// Text generation and embeddings.
+    #[command(subcommand)]
+    Text(TextCommand),
+    /// Image generation, editing, upscaling and analysis.
+    #[command(subcommand)]
+    Images(ImagesCommand),
+    /// Speech, transcription and audio analysis.
+    #[command(subcommand)]
+    Audio(AudioCommand),
+    /// Video generation and analysis.
+    #[command(subcommand)]
+    Videos(VideosCommand),
+    /// Document analysis.
+    #[command(subcommand)]
+    Documents(DocumentsCommand),
+    /// The model catalog.
+    #[command(subcommand)]
+    Models(ModelsCommand),
+    /// The local provider emulator.
+    #[command(subcommand)]
+    Emulator(EmulatorCommand),
+}
+
+#[derive(Subcommand, Debug)]
+pub enum TextCommand {
+    /// Generate text from a prompt (streams to the terminal).
+    Generate(GenerateArgs),
+    /// Embed text.
+    Embed(EmbedArgs),
+}
+
+#[derive(Subcommand, Debug)]
+pub enum ImagesCommand {
+    /// Generate an image from a prompt.
+    Generate(MediaGenerateArgs),
+    /// Edit an image.
+    Edit(MediaEditArgs),
+    /// Upscale an image.
+    Upscale(MediaEditArgs),
+    /// Ask a model about an image.
+    Analyze(AnalyzeArgs),
+}
+
+#[derive(Subcommand, Debug)]
+pub enum AudioCommand {
+    /// Speak text.
+    Speak(MediaGenerateArgs),
+    /// Transcribe audio.
+    Transcribe(MediaEditArgs),
+    /// Ask a model about audio.
+    Analyze(AnalyzeArgs),
+}
+
+#[derive(Subcommand, Debug)]
+pub enum VideosCommand {
+    /// Generate a video from a prompt.
+    Generate(MediaGenerateArgs),
+    /// Ask a model about a video.
+    Analyze(AnalyzeArgs),
+}
+
+#[derive(Subcommand, Debug)]
+pub enum DocumentsCommand {
+    /// Ask a model about a document.
+    Analyze(AnalyzeArgs),
+}
+
+#[derive(Subcommand, Debug)]
+pub enum ModelsCommand {
+    /// List models, optionally filtered.
+    List {
+        /// Only this provider.
+        #[arg(long)]
+        provider: Option<String>,
+        /// Only this modality.
+        #[arg(long)]
+        modality: Option<String>,
+        /// Only this operation.
+        #[arg(long)]
+        operation: Option<String>,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+pub enum EmulatorCommand {
+    /// Serve the emulator until interrupted.
+    Serve {
+        /// Address to listen on.
+        #[arg(long, default_value = "127.0.0.1:8080")]
+        bind: String,
+        /// A scenario file (JSON).
+        #[arg(long)]
+        scenarios: Option<PathBuf>,
+    },
+}
+
+/// Where a call goes.
+#[derive(Args, Debug, Clone)]
+pub struct Target {
+    /// The model id; the catalog resolves its provider.
+    #[arg(long, short, default_value = "gpt-5-mini")]
+    pub model: String,
+    /// The provider (for ids the catalog does not know).
+    #[arg(long)]
+    pub provider: Option<String>,
+    /// Send to this base URL (any compatible server).
+    #[arg(long, value_name = "URL")]
+    pub base_url: Option<String>,
+    /// Speak this protocol to the base URL: openresponses or chatcompletions.
+    #[arg(long)]
+    pub protocol: Option<String>,
+    /// Use the bundled emulator even if a provider key is set.
+    #[arg(long)]
+    pub emulator: bool,
+}
+
+/// Text generation parameters.
+#[derive(Args, Debug, Clone)]
+pub struct TextParams {
+    /// Sampling temperature.
+    #[arg(long)]
+    pub temperature: Option<f64>,
+    /// Output token limit.
+    #[arg(long)]
+    pub max_tokens: Option<u64>,
+    /// Nucleus sampling.
+    #[arg(long)]
+    pub top_p: Option<f64>,
+    /// Sampling seed.
+    #[arg(long)]
+    pub seed: Option<i64>,
+    /// Reasoning effort (minimal, low, medium, high).
+    #[arg(long)]
+    pub reasoning_effort: Option<String>,
+    /// A system instruction.
+    #[arg(long)]
+    pub system: Option<String>,
+    /// Wait for the whole reply instead of streaming it.
+    #[arg(long)]
+    pub no_stream: bool,
+}
+
+#[derive(Args, Debug)]
+pub struct GenerateArgs {
+    /// The prompt.
+    pub prompt: String,
+    #[command(flatten)]
+    pub target: Target,
+    #[command(flatten)]
+    pub params: TextParams,
+}
+
+#[derive(Args, Debug)]
+pub struct AnalyzeArgs {
+    /// The media file (or URL) to analyze.
+    pub input: String,
+    /// The question.
+    #[arg(long, default_value = "Describe this.")]
+    pub prompt: String,
+    #[command(flatten)]
+    pub target: Target,
+    #[command(flatten)]
+    pub params: TextParams,
+}
+
+#[derive(Args, Debug)]
+pub struct EmbedArgs {
+    /// The text to embed.
+    pub text: String,
+    /// The model id.
+    #[arg(long, short)]
+    pub model: Option<String>,
+}
+
+#[derive(Args, Debug)]
+pub struct MediaGenerateArgs {
+    /// The prompt (or text to speak).
+    pub prompt: String,
+    /// The model id.
+    #[arg(long, short)]
+    pub model: Option<String>,
+    /// Where to write the result.
+    #[arg(long, short)]
+    pub output: Option<PathBuf>,
+}
+
+#[derive(Args, Debug)]
+pub struct MediaEditArgs {
+    /// The input file.
+    pub input: PathBuf,
+    /// The instruction.
+    #[arg(long)]
+    pub prompt: Option<String>,
+    /// The model id.
+    #[arg(long, short)]
+    pub model: Option<String>,
+    /// Where to write the result.
+    #[arg(long, short)]
+    pub output: Option<PathBuf>,
+}

@@ -1,0 +1,112 @@
+//! The `celeste` command against the bundled emulator: no keys, no network.
+
+use assert_cmd::Command;
+use predicates::prelude::*;
+
+/// The command with provider keys removed, so it always falls back to the emulator.
+fn celeste() -> Command {
+    let mut c = Command::cargo_bin("celeste").unwrap();
+    for var in ["OPENAI_API_KEY", "XAI_API_KEY", "GROQ_API_KEY", "OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT"] {
+        c.env_remove(var);
+    }
+    // A directory without a .env file, so a developer's keys cannot leak in.
+    c.current_dir(std::env::temp_dir());
+    c
+}
+
+#[test]
+fn text_generate_streams_from_the_emulator_and_prints_usage_and_trace() {
+    celeste()
+        .args(["text", "generate", "Explain quantum computing", "--model", "gpt-5-mini", "--trace"])
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("Hello from the celeste emulator"))
+        .stdout(predicate::str::contains("usage: input"))
+        .stdout(predicate::str::contains("span  chat gpt-5-mini"))
+        .stdout(predicate::str::contains("gen_ai.usage.output_tokens"))
+        .stdout(predicate::str::contains("metric gen_ai.client.operation.duration"))
+        .stdout(predicate::str::contains("metric gen_ai.client.token.usage"))
+        .stderr(predicate::str::contains("using the local emulator").and(predicate::str::contains("OPENAI_API_KEY")));
+}
+
+#[test]
+fn json_output_is_machine_readable() {
+    let out = celeste().args(["text", "generate", "hi", "--json"]).assert().success().get_output().stdout.clone();
+    let v: serde_json::Value = serde_json::from_slice(&out).unwrap();
+    assert!(v["content"].as_str().unwrap().starts_with("Hello from the celeste emulator"));
+    assert!(v["usage"]["output_tokens"].as_u64().unwrap() > 0);
+    assert_eq!(v["finish_reason"]["kind"], "stop");
+}
+
+#[test]
+fn unary_mode_and_parameters() {
+    celeste()
+        .args([
+            "text",
+            "generate",
+            "hi",
+            "--no-stream",
+            "--temperature",
+            "0.2",
+            "--max-tokens",
+            "50",
+            "--system",
+            "be brief",
+        ])
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("Hello from the celeste emulator"));
+}
+
+#[test]
+fn errors_are_one_line_with_a_hint() {
+    celeste().args(["text", "generate", "hi", "--protocol", "smoke-signals"]).assert().failure().stderr(
+        predicate::str::contains("unknown protocol `smoke-signals`; expected one of: openresponses, chatcompletions"),
+    );
+    celeste()
+        .args(["text", "generate", "hi", "--model", "no-such-model"])
+        .assert()
+        .failure()
+        .stderr(predicate::str::contains("model `no-such-model` not found").and(predicate::str::contains("hint:")));
+    celeste()
+        .args(["text", "generate", "hi", "--provider", "openai", "--base-url", "http://127.0.0.1:9"])
+        .assert()
+        .failure()
+        .stderr(predicate::str::contains("no API key for openai: set OPENAI_API_KEY"));
+    celeste()
+        .args(["text", "generate", "hi", "--protocol", "openresponses", "--base-url", "http://127.0.0.1:9"])
+        .assert()
+        .failure()
+        .stderr(predicate::str::contains("hint: could not connect"));
+}
+
+#[test]
+fn operations_not_implemented_yet_say_so() {
+    celeste()
+        .args(["images", "generate", "a cat"])
+        .assert()
+        .failure()
+        .stderr(predicate::str::contains("`celeste images generate` is not implemented yet"));
+}
+
+#[test]
+fn analyze_sends_the_media_part() {
+    let dir = std::env::temp_dir().join(format!("celeste-cli-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let png = dir.join("pixel.png");
+    // A 1x1 PNG header is enough for MIME sniffing and the data URL.
+    let mut bytes = vec![0x89, b'P', b'N', b'G', 0x0d, 0x0a, 0x1a, 0x0a, 0, 0, 0, 13, b'I', b'H', b'D', b'R'];
+    bytes.extend_from_slice(&[0, 0, 0, 1, 0, 0, 0, 1, 8, 6, 0, 0, 0, 0x1f, 0x15, 0xc4, 0x89]);
+    std::fs::write(&png, bytes).unwrap();
+    celeste()
+        .args(["images", "analyze", png.to_str().unwrap(), "--prompt", "What is it?"])
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("usage:"));
+    // Audio parts are not accepted by the Responses wire API: a typed error names it.
+    celeste()
+        .args(["audio", "analyze", "https://example.com/a.mp3"])
+        .assert()
+        .failure()
+        .stderr(predicate::str::contains("audio content parts"));
+}

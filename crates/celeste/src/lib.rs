@@ -42,3 +42,8 @@ pub use types::{
     Artifact, Chunk, FinishKind, FinishReason, FunctionTool, Item, Message, Output, Part, Tool, ToolCall, ToolChoice,
     ToolResult, Usage,
 };
+
+/// The README's examples, compiled as doc tests so they cannot rot.
+#[doc = include_str!("../../../README.md")]
+#[cfg(doctest)]
+pub struct ReadmeDoctests;

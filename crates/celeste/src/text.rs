@@ -42,7 +42,7 @@ use crate::types::enums::{Modality, Operation, Protocol, Provider};
 use crate::types::message::{Item, Part, request_items};
 use crate::types::output::Output;
 use crate::types::tool::{Tool, ToolChoice};
-use crate::wire::{WireContext, openresponses};
+use crate::wire::{WireContext, chatcompletions, openresponses};
 
 /// A text stream: chunks of `String`, output content `String`.
 pub type TextStream = Stream<String, String>;
@@ -159,6 +159,7 @@ impl Generate<Unary> {
         let body = t.read_body(prepared.ctx.origin, resp, deadline).await?;
         match prepared.wire {
             WireApi::OpenResponses => openresponses::parse_response(body, &prepared.ctx),
+            WireApi::ChatCompletions => chatcompletions::parse_response(body, &prepared.ctx),
             other => Err(prepared.ctx.unsupported(format!("the {other:?} wire API"))),
         }
     }
@@ -177,6 +178,9 @@ impl Generate<Streaming> {
         let decoder: Box<dyn crate::stream::Decoder<String, String>> = match prepared.wire {
             WireApi::OpenResponses => {
                 Box::new(openresponses::ResponsesDecoder::new(prepared.ctx.clone()))
+            }
+            WireApi::ChatCompletions => {
+                Box::new(chatcompletions::ChatDecoder::new(prepared.ctx.clone()))
             }
             other => {
                 return Err(prepared
@@ -408,6 +412,7 @@ impl<M> Generate<M> {
         };
         let mut body = match resolved.route.wire {
             WireApi::OpenResponses => openresponses::build_request(&req, &ctx, stream)?,
+            WireApi::ChatCompletions => chatcompletions::build_request(&req, &ctx, stream)?,
             other => return Err(ctx.unsupported(format!("the {other:?} wire API"))),
         };
         if let Some(extra) = &self.extra_body {

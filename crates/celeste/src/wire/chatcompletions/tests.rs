@@ -502,6 +502,63 @@ fn reasoning_replay_follows_the_provider() {
     }
 }
 
+/// The text facade routes Chat-served providers and the protocol here (request preparation only; no
+/// network).
+#[tokio::test]
+async fn the_text_facade_dispatches_chat_providers_here() {
+    use crate::client::Client;
+    use crate::providers::WireApi;
+    use crate::transport::http::RequestBody;
+
+    let client = Client::new().unwrap();
+    let cases = [
+        (
+            Some(Provider::Mistral),
+            None,
+            "https://api.mistral.ai/v1/chat/completions",
+            false,
+        ),
+        (
+            Some(Provider::Groq),
+            None,
+            "https://api.groq.com/openai/v1/chat/completions",
+            true,
+        ),
+        (
+            None,
+            Some("http://localhost:9/v1"),
+            "http://localhost:9/v1/chat/completions",
+            true,
+        ),
+    ];
+    for (p, base, url, stream_options) in cases {
+        let mut call = crate::text::stream("hi", "any-model")
+            .client(client.clone())
+            .api_key("test-key")
+            .max_tokens(5);
+        call = match (p, base) {
+            (Some(p), _) => call.provider(p),
+            (None, Some(b)) => call.protocol(Protocol::ChatCompletions).base_url(b),
+            _ => unreachable!(),
+        };
+        let prepared = call.prepare(true).await.unwrap();
+        assert_eq!(prepared.wire, WireApi::ChatCompletions);
+        assert_eq!(prepared.request.url, url);
+        let RequestBody::Json(body) = &prepared.request.body else {
+            panic!("not JSON")
+        };
+        let body: Value = serde_json::from_slice(body).unwrap();
+        assert_eq!(body["messages"], json!([{"role": "user", "content": "hi"}]));
+        assert_eq!(body["max_tokens"], json!(5));
+        assert_eq!(body["stream"], json!(true));
+        assert_eq!(
+            body.get("stream_options").is_some(),
+            stream_options,
+            "{url}"
+        );
+    }
+}
+
 // ---------------------------------------------------------------------------------------------------
 // Unary responses
 

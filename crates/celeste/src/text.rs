@@ -43,7 +43,7 @@ use crate::types::enums::{Modality, Operation, Protocol, Provider};
 use crate::types::message::{Item, Part, request_items};
 use crate::types::output::Output;
 use crate::types::tool::{Tool, ToolChoice};
-use crate::wire::{WireContext, openresponses};
+use crate::wire::{WireContext, chatcompletions, openresponses};
 
 /// A text stream: chunks of `String`, output content `String`.
 pub type TextStream = Stream<String, String>;
@@ -179,6 +179,7 @@ impl Generate<Streaming> {
         };
         let decoder: Box<dyn crate::stream::Decoder<String, String>> = match prepared.wire {
             WireApi::OpenResponses => Box::new(openresponses::ResponsesDecoder::new(prepared.ctx.clone())),
+            WireApi::ChatCompletions => Box::new(chatcompletions::ChatDecoder::new(prepared.ctx.clone())),
             other => {
                 let e = prepared.ctx.unsupported(format!("streaming over the {other:?} wire API"));
                 span.end_err(&e);
@@ -241,6 +242,7 @@ impl Prepared {
         let body = t.read_body(self.ctx.origin, resp, deadline).await?;
         match self.wire {
             WireApi::OpenResponses => openresponses::parse_response(body, &self.ctx),
+            WireApi::ChatCompletions => chatcompletions::parse_response(body, &self.ctx),
             other => Err(self.ctx.unsupported(format!("the {other:?} wire API"))),
         }
     }
@@ -419,6 +421,7 @@ impl<M> Generate<M> {
         };
         let mut body = match resolved.route.wire {
             WireApi::OpenResponses => openresponses::build_request(&req, &ctx, stream)?,
+            WireApi::ChatCompletions => chatcompletions::build_request(&req, &ctx, stream)?,
             other => return Err(ctx.unsupported(format!("the {other:?} wire API"))),
         };
         if let Some(extra) = &self.extra_body {

@@ -609,7 +609,11 @@ impl WireContext {
         let (message, error_type) = match err {
             Value::Object(o) => (
                 o.get("message").and_then(Value::as_str).map(str::to_string),
-                o.get("code").or_else(|| o.get("type")).and_then(Value::as_str).map(str::to_string),
+                // A `"code": null` (common in OpenAI-style bodies) does not hide the `type`.
+                o.get("code")
+                    .and_then(Value::as_str)
+                    .or_else(|| o.get("type").and_then(Value::as_str))
+                    .map(str::to_string),
             ),
             Value::String(s) => (Some(s.clone()), None),
             _ => (None, None),

@@ -1,0 +1,810 @@
+//! The Chat Completions wire API (`POST …/chat/completions`), served by Mistral, Moonshot, DeepSeek,
+//! Groq, Hugging Face and any compatible endpoint: request building, response decoding and
+//! stream-chunk decoding.
+//!
+//! The servers differ in a handful of details (a field name, a tool-choice spelling, which assistant
+//! turns replay their reasoning, which built-in tools exist). Those differences are data: one
+//! [`ChatQuirks`] row per provider, chosen from the [`WireContext`]'s origin. A bring-your-own
+//! endpoint (`Protocol::ChatCompletions`) gets the plain protocol.
+
+use std::borrow::Cow;
+use std::collections::VecDeque;
+use std::fmt;
+
+use bytes::Bytes;
+use serde::Deserialize;
+use serde::de::{self, Deserializer, SeqAccess, Visitor};
+use serde_json::value::RawValue;
+use serde_json::{Map, Value, json};
+
+use crate::error::{Error, Origin, Result};
+use crate::stream::{Decoder, Frame};
+use crate::text::TextRequest;
+use crate::types::enums::{Provider, Role};
+use crate::types::message::{Item, Message, Part};
+use crate::types::output::{Chunk, Grounding, GroundingSource, Metadata, Output};
+use crate::types::tool::{ToolCall, ToolCallDelta, ToolChoice, parse_arguments};
+use crate::types::usage::{FinishReason, Usage};
+use crate::types::{Citation, Tool};
+use crate::wire::WireContext;
+
+// ---------------------------------------------------------------------------------------------------
+// Quirks
+
+/// Which assistant turns carry their reasoning back to the server as `reasoning_content`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum ReasoningReplay {
+    /// Never (the protocol; servers that reject the field, such as Mistral).
+    Never,
+    /// Assistant turns that called tools (DeepSeek's thinking mode requires it there).
+    WithToolCalls,
+    /// Every assistant turn that has reasoning (Moonshot).
+    Always,
+}
+
+/// How `reasoning_effort` is sent.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum ReasoningStyle {
+    /// A top-level `reasoning_effort` string.
+    Effort,
+    /// DeepSeek: `thinking: {type: "disabled"}` for `disabled`/`none`, else
+    /// `thinking: {type: "enabled"}` plus `reasoning_effort`.
+    Thinking,
+}
+
+/// The wire object of a provider built-in tool.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Builtin {
+    /// `{"type": <name>}` (Groq's `browser_search`, `code_interpreter`).
+    Typed(&'static str),
+    /// `{"type": "builtin_function", "function": {"name": <name>}}` (Moonshot's `$web_search`).
+    Function(&'static str),
+}
+
+impl Builtin {
+    fn wire(self) -> Value {
+        match self {
+            Builtin::Typed(t) => json!({"type": t}),
+            Builtin::Function(name) => {
+                json!({"type": "builtin_function", "function": {"name": name}})
+            }
+        }
+    }
+}
+
+/// How one Chat Completions server departs from the common protocol.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct ChatQuirks {
+    /// The output-limit field (`max_tokens`, or Moonshot's `max_completion_tokens`).
+    pub max_tokens_field: &'static str,
+    /// The sampling-seed field (`seed`, or Mistral's `random_seed`).
+    pub seed_field: &'static str,
+    /// The wire value of [`ToolChoice::Required`] (`required`, or Mistral's `any`).
+    pub required_choice: &'static str,
+    /// Whether streams ask for the final usage chunk with `stream_options.include_usage`. Mistral
+    /// rejects the field (it refuses unknown inputs) and reports usage on its last chunk anyway.
+    pub stream_usage_option: bool,
+    /// Which assistant turns replay their reasoning.
+    pub reasoning_replay: ReasoningReplay,
+    /// How the reasoning effort is sent.
+    pub reasoning: ReasoningStyle,
+    /// The built-in behind [`Tool::WebSearch`], if the server has one.
+    pub web_search: Option<Builtin>,
+    /// The built-in behind [`Tool::CodeExecution`], if the server has one.
+    pub code_execution: Option<Builtin>,
+}
+
+impl ChatQuirks {
+    /// The plain protocol: what a compatible endpoint gets.
+    pub(crate) const PROTOCOL: ChatQuirks = ChatQuirks {
+        max_tokens_field: "max_tokens",
+        seed_field: "seed",
+        required_choice: "required",
+        stream_usage_option: true,
+        reasoning_replay: ReasoningReplay::Never,
+        reasoning: ReasoningStyle::Effort,
+        web_search: None,
+        code_execution: None,
+    };
+
+    /// The quirks of whoever is being called.
+    pub(crate) const fn for_origin(origin: Origin) -> ChatQuirks {
+        let Origin::Provider(p) = origin else {
+            return ChatQuirks::PROTOCOL;
+        };
+        match p {
+            Provider::Mistral => ChatQuirks {
+                seed_field: "random_seed",
+                required_choice: "any",
+                stream_usage_option: false,
+                ..ChatQuirks::PROTOCOL
+            },
+            Provider::Moonshot => ChatQuirks {
+                max_tokens_field: "max_completion_tokens",
+                reasoning_replay: ReasoningReplay::Always,
+                web_search: Some(Builtin::Function("$web_search")),
+                ..ChatQuirks::PROTOCOL
+            },
+            Provider::DeepSeek => ChatQuirks {
+                reasoning_replay: ReasoningReplay::WithToolCalls,
+                reasoning: ReasoningStyle::Thinking,
+                ..ChatQuirks::PROTOCOL
+            },
+            Provider::Groq => ChatQuirks {
+                web_search: Some(Builtin::Typed("browser_search")),
+                code_execution: Some(Builtin::Typed("code_interpreter")),
+                ..ChatQuirks::PROTOCOL
+            },
+            _ => ChatQuirks::PROTOCOL,
+        }
+    }
+}
+
+// ---------------------------------------------------------------------------------------------------
+// Requests
+
+/// The request body for `req`.
+pub(crate) fn build_request(req: &TextRequest, ctx: &WireContext, stream: bool) -> Result<Value> {
+    let q = ChatQuirks::for_origin(ctx.origin);
+    let mut body = Map::new();
+    body.insert("model".into(), Value::String(req.model.clone()));
+    let messages = req
+        .items
+        .iter()
+        .map(|item| match item {
+            Item::Message(m) => message(m, &q, ctx),
+            Item::ToolResult(r) => {
+                let mut v = json!({"role": "tool", "tool_call_id": r.tool_call_id, "content": r.content_text()});
+                if let Some(name) = &r.name {
+                    v["name"] = name.clone().into();
+                }
+                Ok(v)
+            }
+        })
+        .collect::<Result<Vec<_>>>()?;
+    body.insert("messages".into(), Value::Array(messages));
+
+    let p = &req.params;
+    let mut put = |field: &str, v: Option<Value>| {
+        if let Some(v) = v {
+            body.insert(field.into(), v);
+        }
+    };
+    put(q.max_tokens_field, p.max_tokens.map(Value::from));
+    put("temperature", p.temperature.map(Value::from));
+    put("top_p", p.top_p.map(Value::from));
+    put(q.seed_field, p.seed.map(Value::from));
+    put("stop", (!p.stop.is_empty()).then(|| json!(p.stop)));
+    put("frequency_penalty", p.frequency_penalty.map(Value::from));
+    put("presence_penalty", p.presence_penalty.map(Value::from));
+    if let Some(effort) = &p.reasoning_effort {
+        match q.reasoning {
+            ReasoningStyle::Effort => put("reasoning_effort", Some(effort.as_str().into())),
+            ReasoningStyle::Thinking if matches!(effort.as_str(), "disabled" | "none") => {
+                put("thinking", Some(json!({"type": "disabled"})));
+            }
+            ReasoningStyle::Thinking => {
+                put("thinking", Some(json!({"type": "enabled"})));
+                put("reasoning_effort", Some(effort.as_str().into()));
+            }
+        }
+    }
+    if p.top_k.is_some() || p.verbosity.is_some() {
+        tracing::warn!(origin = %ctx.origin, "top_k and verbosity are not part of the Chat Completions API and were dropped");
+    }
+    if !req.tools.is_empty() {
+        let tools = req.tools.iter().map(|t| tool(t, &q, ctx)).collect::<Result<Vec<_>>>()?;
+        body.insert("tools".into(), Value::Array(tools));
+    }
+    if let Some(choice) = &req.tool_choice {
+        body.insert("tool_choice".into(), tool_choice(choice, &q));
+    }
+    if stream {
+        body.insert("stream".into(), Value::Bool(true));
+        if q.stream_usage_option {
+            body.insert("stream_options".into(), json!({"include_usage": true}));
+        }
+    }
+    Ok(Value::Object(body))
+}
+
+fn message(m: &Message, q: &ChatQuirks, ctx: &WireContext) -> Result<Value> {
+    let mut msg = Map::new();
+    msg.insert("role".into(), m.role.as_str().into());
+    let content = match m.content.as_slice() {
+        [] if !m.tool_calls.is_empty() => Value::Null,
+        [] => Value::String(String::new()),
+        [Part::Text { text }] => Value::String(text.clone()),
+        parts => Value::Array(parts.iter().map(|p| part(p, ctx)).collect::<Result<Vec<_>>>()?),
+    };
+    msg.insert("content".into(), content);
+    if !m.tool_calls.is_empty() {
+        let calls = m
+            .tool_calls
+            .iter()
+            .map(|c| {
+                json!({"id": c.id, "type": "function",
+                       "function": {"name": c.name, "arguments": c.arguments.to_string()}})
+            })
+            .collect();
+        msg.insert("tool_calls".into(), Value::Array(calls));
+    }
+    if m.role == Role::Assistant {
+        let replay = match q.reasoning_replay {
+            ReasoningReplay::Never => false,
+            ReasoningReplay::WithToolCalls => !m.tool_calls.is_empty(),
+            ReasoningReplay::Always => true,
+        };
+        if let Some(r) = m.reasoning.as_ref().filter(|r| replay && !r.is_empty()) {
+            msg.insert("reasoning_content".into(), r.clone().into());
+        }
+    }
+    // Caller-supplied wire fields (e.g. `name`) pass through; they never replace the ones built here.
+    for (k, v) in &m.extra {
+        msg.entry(k.clone()).or_insert_with(|| v.clone());
+    }
+    Ok(Value::Object(msg))
+}
+
+fn part(p: &Part, ctx: &WireContext) -> Result<Value> {
+    Ok(match p {
+        Part::Text { text } => json!({"type": "text", "text": text}),
+        Part::Image { image } => {
+            json!({"type": "image_url", "image_url": {"url": image.data_url()?}})
+        }
+        Part::Video { video } => {
+            json!({"type": "video_url", "video_url": {"url": video.data_url()?}})
+        }
+        Part::Document { document } => {
+            json!({"type": "document_url", "document_url": document.data_url()?})
+        }
+        other => return Err(ctx.unsupported_part(other)),
+    })
+}
+
+fn tool(t: &Tool, q: &ChatQuirks, ctx: &WireContext) -> Result<Value> {
+    Ok(match t {
+        Tool::Function(f) => {
+            let mut function = json!({"name": f.name, "parameters": f.parameters});
+            if let Some(d) = &f.description {
+                function["description"] = d.clone().into();
+            }
+            if f.strict {
+                function["strict"] = true.into();
+            }
+            json!({"type": "function", "function": function})
+        }
+        Tool::WebSearch(w) if let Some(builtin) = q.web_search => {
+            if !w.allowed_domains.is_empty() || !w.blocked_domains.is_empty() || w.max_uses.is_some() {
+                tracing::warn!(origin = %ctx.origin, "web search: domain filters and max_uses are not supported here and were dropped");
+            }
+            builtin.wire()
+        }
+        Tool::CodeExecution if let Some(builtin) = q.code_execution => builtin.wire(),
+        Tool::Raw { value } => value.clone(),
+        other => return Err(ctx.unsupported(format!("the {} tool", other.name()))),
+    })
+}
+
+fn tool_choice(c: &ToolChoice, q: &ChatQuirks) -> Value {
+    match c {
+        ToolChoice::Auto => "auto".into(),
+        ToolChoice::Required => q.required_choice.into(),
+        ToolChoice::None => "none".into(),
+        ToolChoice::Tool(name) => json!({"type": "function", "function": {"name": name}}),
+    }
+}
+
+// ---------------------------------------------------------------------------------------------------
+// Responses and stream chunks: one shape, `message` in a response and `delta` in a chunk. Only the
+// fields this library reads, borrowed from the payload; everything else (and every `null`) is accepted.
+
+#[derive(Deserialize)]
+struct Completion<'a> {
+    #[serde(default, borrow)]
+    id: Option<Cow<'a, str>>,
+    #[serde(default, borrow)]
+    model: Option<Cow<'a, str>>,
+    #[serde(default, borrow)]
+    choices: Option<Vec<Choice<'a>>>,
+    #[serde(default, borrow)]
+    usage: Option<&'a RawValue>,
+    #[serde(default, borrow)]
+    error: Option<&'a RawValue>,
+}
+
+#[derive(Deserialize)]
+struct Choice<'a> {
+    #[serde(default)]
+    index: Option<u64>,
+    #[serde(default, borrow)]
+    message: Option<WireMessage<'a>>,
+    #[serde(default, borrow)]
+    delta: Option<WireMessage<'a>>,
+    #[serde(default, borrow)]
+    finish_reason: Option<Cow<'a, str>>,
+    /// Moonshot may report usage here instead of at the top level.
+    #[serde(default, borrow)]
+    usage: Option<&'a RawValue>,
+}
+
+#[derive(Deserialize)]
+struct WireMessage<'a> {
+    #[serde(default, borrow)]
+    content: Option<Content<'a>>,
+    #[serde(default, borrow)]
+    reasoning_content: Option<Cow<'a, str>>,
+    #[serde(default, borrow)]
+    reasoning: Option<Cow<'a, str>>,
+    #[serde(default, borrow)]
+    tool_calls: Option<Vec<WireToolCall<'a>>>,
+    #[serde(default, borrow)]
+    annotations: Option<Vec<WireAnnotation<'a>>>,
+}
+
+/// Message content: a string, or (Mistral) a list of typed parts.
+enum Content<'a> {
+    Text(Cow<'a, str>),
+    Parts(Vec<ContentPart<'a>>),
+}
+
+impl<'de: 'a, 'a> Deserialize<'de> for Content<'a> {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> std::result::Result<Self, D::Error> {
+        struct ContentVisitor<'a>(std::marker::PhantomData<&'a ()>);
+        impl<'de: 'a, 'a> Visitor<'de> for ContentVisitor<'a> {
+            type Value = Content<'a>;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a string or a list of content parts")
+            }
+            fn visit_borrowed_str<E: de::Error>(self, v: &'de str) -> Result<Content<'a>, E> {
+                Ok(Content::Text(Cow::Borrowed(v)))
+            }
+            fn visit_str<E: de::Error>(self, v: &str) -> Result<Content<'a>, E> {
+                Ok(Content::Text(Cow::Owned(v.to_owned())))
+            }
+            fn visit_string<E: de::Error>(self, v: String) -> Result<Content<'a>, E> {
+                Ok(Content::Text(Cow::Owned(v)))
+            }
+            fn visit_unit<E: de::Error>(self) -> Result<Content<'a>, E> {
+                Ok(Content::Text(Cow::Borrowed("")))
+            }
+            fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Content<'a>, A::Error> {
+                let mut parts = Vec::with_capacity(seq.size_hint().unwrap_or(1));
+                while let Some(p) = seq.next_element()? {
+                    parts.push(p);
+                }
+                Ok(Content::Parts(parts))
+            }
+        }
+        d.deserialize_any(ContentVisitor(std::marker::PhantomData))
+    }
+}
+
+#[derive(Deserialize)]
+struct ContentPart<'a> {
+    #[serde(rename = "type", default, borrow)]
+    kind: Option<Cow<'a, str>>,
+    #[serde(default, borrow)]
+    text: Option<Cow<'a, str>>,
+    /// Mistral's `thinking` part: a list of text parts (or, leniently, a string).
+    #[serde(default, borrow)]
+    thinking: Option<Content<'a>>,
+}
+
+#[derive(Deserialize)]
+struct WireToolCall<'a> {
+    #[serde(default)]
+    index: Option<u64>,
+    #[serde(default, borrow)]
+    id: Option<Cow<'a, str>>,
+    #[serde(default, borrow)]
+    function: Option<WireFunction<'a>>,
+}
+
+#[derive(Deserialize)]
+struct WireFunction<'a> {
+    #[serde(default, borrow)]
+    name: Option<Cow<'a, str>>,
+    /// A JSON string as the protocol says; some servers send the object itself.
+    #[serde(default, borrow)]
+    arguments: Option<&'a RawValue>,
+}
+
+impl WireFunction<'_> {
+    fn arguments_text(&self) -> Cow<'_, str> {
+        let Some(raw) = self.arguments else {
+            return Cow::Borrowed("");
+        };
+        let text = raw.get();
+        if text.starts_with('"') {
+            serde_json::from_str::<String>(text).map(Cow::Owned).unwrap_or(Cow::Borrowed(""))
+        } else if text == "null" {
+            Cow::Borrowed("")
+        } else {
+            Cow::Borrowed(text)
+        }
+    }
+}
+
+#[derive(Deserialize)]
+struct WireAnnotation<'a> {
+    #[serde(rename = "type", default, borrow)]
+    kind: Option<Cow<'a, str>>,
+    #[serde(default, borrow)]
+    url_citation: Option<UrlCitation<'a>>,
+}
+
+#[derive(Deserialize)]
+struct UrlCitation<'a> {
+    #[serde(default, borrow)]
+    url: Option<Cow<'a, str>>,
+    #[serde(default, borrow)]
+    title: Option<Cow<'a, str>>,
+    #[serde(default)]
+    start_index: Option<usize>,
+    #[serde(default)]
+    end_index: Option<usize>,
+}
+
+#[derive(Deserialize, Default)]
+struct WireUsage {
+    #[serde(default)]
+    prompt_tokens: Option<u64>,
+    #[serde(default)]
+    completion_tokens: Option<u64>,
+    #[serde(default)]
+    total_tokens: Option<u64>,
+    #[serde(default)]
+    prompt_tokens_details: Option<TokenDetails>,
+    #[serde(default)]
+    completion_tokens_details: Option<TokenDetails>,
+    /// DeepSeek's own name for cached prompt tokens.
+    #[serde(default)]
+    prompt_cache_hit_tokens: Option<u64>,
+}
+
+#[derive(Deserialize, Default)]
+struct TokenDetails {
+    #[serde(default)]
+    cached_tokens: Option<u64>,
+    #[serde(default)]
+    reasoning_tokens: Option<u64>,
+}
+
+/// A usage object as [`Usage`], keeping the provider's object verbatim in `raw`.
+fn usage_from(raw: &RawValue) -> Usage {
+    let w: WireUsage = serde_json::from_str(raw.get()).unwrap_or_else(|e| {
+        tracing::debug!(error = %e, "chat completions usage object did not decode; keeping it raw only");
+        WireUsage::default()
+    });
+    let reasoning = w.completion_tokens_details.as_ref().and_then(|d| d.reasoning_tokens);
+    // `Usage::output_tokens` includes reasoning. Some servers (xAI) leave reasoning out of
+    // `completion_tokens` and count it only in `total_tokens`; the arithmetic says which is which.
+    let output_tokens = match (w.prompt_tokens, w.completion_tokens, reasoning, w.total_tokens) {
+        (Some(p), Some(c), Some(r), Some(t)) if r > 0 && p + c + r == t => Some(c + r),
+        (_, c, _, _) => c,
+    };
+    Usage {
+        input_tokens: w.prompt_tokens,
+        output_tokens,
+        total_tokens: w.total_tokens,
+        cache_read_tokens: w.prompt_tokens_details.as_ref().and_then(|d| d.cached_tokens).or(w.prompt_cache_hit_tokens),
+        reasoning_tokens: reasoning,
+        raw: serde_json::from_str(raw.get()).ok(),
+        ..Usage::default()
+    }
+}
+
+/// A present, non-null raw value.
+fn present(raw: Option<&RawValue>) -> Option<&RawValue> {
+    raw.filter(|r| r.get() != "null")
+}
+
+/// A tool call being assembled.
+#[derive(Default)]
+struct PartialCall {
+    /// The wire `index`, when the server sends one.
+    wire_index: Option<u64>,
+    id: String,
+    name: String,
+    arguments: String,
+}
+
+/// Everything a response (unary or streamed) accumulates into.
+#[derive(Default)]
+struct Accumulated {
+    text: String,
+    reasoning: String,
+    calls: Vec<PartialCall>,
+    grounding: Option<Grounding>,
+}
+
+/// What one message or delta produced, for a stream to turn into chunks.
+enum Piece {
+    Text(String),
+    Reasoning(String),
+}
+
+impl Accumulated {
+    /// Fold content, reasoning and annotations in; `emit` receives each non-empty piece.
+    fn add_message(&mut self, m: &WireMessage<'_>, emit: &mut dyn FnMut(Piece)) {
+        if let Some(r) = m.reasoning_content.as_deref().or(m.reasoning.as_deref()) {
+            self.add_reasoning(r, emit);
+        }
+        match &m.content {
+            Some(Content::Text(t)) => self.add_text(t, emit),
+            Some(Content::Parts(parts)) => {
+                for p in parts {
+                    match p.kind.as_deref() {
+                        Some("text") | None => self.add_text(p.text.as_deref().unwrap_or(""), emit),
+                        Some("thinking") => match &p.thinking {
+                            Some(Content::Text(t)) => self.add_reasoning(t, emit),
+                            Some(Content::Parts(inner)) => {
+                                for i in inner {
+                                    self.add_reasoning(i.text.as_deref().unwrap_or(""), emit);
+                                }
+                            }
+                            None => {}
+                        },
+                        Some(_) => {}
+                    }
+                }
+            }
+            None => {}
+        }
+        for a in m.annotations.iter().flatten() {
+            self.add_annotation(a);
+        }
+    }
+
+    fn add_text(&mut self, t: &str, emit: &mut dyn FnMut(Piece)) {
+        if !t.is_empty() {
+            self.text.push_str(t);
+            emit(Piece::Text(t.to_owned()));
+        }
+    }
+
+    fn add_reasoning(&mut self, t: &str, emit: &mut dyn FnMut(Piece)) {
+        if !t.is_empty() {
+            self.reasoning.push_str(t);
+            emit(Piece::Reasoning(t.to_owned()));
+        }
+    }
+
+    fn add_annotation(&mut self, a: &WireAnnotation<'_>) {
+        if a.kind.as_deref() != Some("url_citation") {
+            return;
+        }
+        let Some(c) = &a.url_citation else { return };
+        let Some(url) = c.url.as_deref() else { return };
+        let g = self.grounding.get_or_insert_with(Grounding::default);
+        let domain = url
+            .split("://")
+            .nth(1)
+            .and_then(|rest| rest.split('/').next())
+            .filter(|d| !d.is_empty())
+            .map(str::to_string);
+        let idx = g.add_source(GroundingSource {
+            url: url.to_string(),
+            title: c.title.as_deref().map(str::to_string),
+            domain,
+        });
+        if let (Some(start), Some(end)) = (c.start_index, c.end_index) {
+            g.citations.push(Citation { start, end, source_indices: vec![idx], cited_text: None });
+        }
+    }
+
+    /// Fold one tool-call delta in, returning the call's position (0-based, in output order).
+    /// Calls are keyed by their wire `index`; servers that send none (Mistral) start a new call per
+    /// new id, and id-less fragments continue the latest call.
+    fn add_call_delta<'t>(&mut self, tc: &'t WireToolCall<'_>) -> (usize, Cow<'t, str>) {
+        let id = tc.id.as_deref().filter(|s| !s.is_empty());
+        let slot = match (tc.index, id) {
+            (Some(i), _) => self.calls.iter().position(|c| c.wire_index == Some(i)),
+            (None, Some(id)) => self.calls.iter().position(|c| c.id == id),
+            (None, None) => self.calls.len().checked_sub(1),
+        };
+        let pos = slot.unwrap_or_else(|| {
+            self.calls.push(PartialCall { wire_index: tc.index, ..PartialCall::default() });
+            self.calls.len() - 1
+        });
+        let call = &mut self.calls[pos];
+        if let Some(id) = id.filter(|_| call.id.is_empty()) {
+            call.id = id.to_string();
+        }
+        let func = tc.function.as_ref();
+        if let Some(name) = func.and_then(|f| f.name.as_deref()).filter(|n| !n.is_empty() && call.name.is_empty()) {
+            call.name = name.to_string();
+        }
+        let args = func.map(WireFunction::arguments_text).unwrap_or_default();
+        call.arguments.push_str(&args);
+        (pos, args)
+    }
+
+    fn into_output(self, meta: Metadata, usage: Usage, finish: Option<FinishReason>) -> Output<String> {
+        let mut out = Output::new(self.text, meta);
+        out.usage = usage;
+        out.finish_reason = finish;
+        out.tool_calls =
+            self.calls.into_iter().map(|c| ToolCall::new(c.id, c.name, parse_arguments(&c.arguments))).collect();
+        out.reasoning = (!self.reasoning.is_empty()).then_some(self.reasoning);
+        out.grounding = self.grounding;
+        out
+    }
+}
+
+fn error_value(raw: &RawValue) -> Value {
+    serde_json::from_str(raw.get()).unwrap_or(Value::Null)
+}
+
+/// Decode a unary response body.
+pub(crate) fn parse_response(body: Bytes, ctx: &WireContext) -> Result<Output<String>> {
+    let resp: Completion =
+        serde_json::from_slice(&body).map_err(|e| Error::decode("chatcompletions response", e, &body))?;
+    if let Some(err) = present(resp.error) {
+        return Err(ctx.stream_error_from(&error_value(err), &body));
+    }
+    let mut acc = Accumulated::default();
+    let mut finish = None;
+    let mut usage_raw = present(resp.usage);
+    let choice = resp.choices.as_deref().unwrap_or_default().iter().find(|c| c.index.unwrap_or(0) == 0);
+    if let Some(choice) = choice {
+        if let Some(m) = choice.message.as_ref().or(choice.delta.as_ref()) {
+            acc.add_message(m, &mut |_| {});
+            // Every entry of a complete message is its own call, whatever its `index` says.
+            for tc in m.tool_calls.iter().flatten() {
+                let f = tc.function.as_ref();
+                acc.calls.push(PartialCall {
+                    wire_index: None,
+                    id: tc.id.as_deref().unwrap_or_default().to_string(),
+                    name: f.and_then(|f| f.name.as_deref()).unwrap_or_default().to_string(),
+                    arguments: f.map(WireFunction::arguments_text).unwrap_or_default().into_owned(),
+                });
+            }
+        }
+        finish = choice.finish_reason.as_deref().map(FinishReason::from_raw);
+        usage_raw = usage_raw.or(present(choice.usage));
+    }
+    let usage = usage_raw.map(usage_from).unwrap_or_default();
+    let mut meta = ctx.metadata();
+    meta.response_id = resp.id.map(Cow::into_owned);
+    meta.response_model = resp.model.map(Cow::into_owned);
+    meta.raw_response = Some(body.clone());
+    Ok(acc.into_output(meta, usage, finish))
+}
+
+// ---------------------------------------------------------------------------------------------------
+// Streams
+
+/// The stream state of one Chat Completions stream.
+pub(crate) struct ChatDecoder {
+    ctx: WireContext,
+    acc: Accumulated,
+    usage: Option<Usage>,
+    finish: Option<FinishReason>,
+    response_id: Option<String>,
+    response_model: Option<String>,
+    /// The last chunk that carried usage, as the raw response.
+    usage_event: Option<Bytes>,
+    done: bool,
+}
+
+impl ChatDecoder {
+    pub(crate) fn new(ctx: WireContext) -> Self {
+        ChatDecoder {
+            ctx,
+            acc: Accumulated::default(),
+            usage: None,
+            finish: None,
+            response_id: None,
+            response_model: None,
+            usage_event: None,
+            done: false,
+        }
+    }
+}
+
+impl Decoder<String, String> for ChatDecoder {
+    fn on_frame(&mut self, frame: Frame, out: &mut VecDeque<Chunk<String>>) -> Result<()> {
+        let Frame::Sse(ev) = frame else { return Ok(()) };
+        if ev.is_done() {
+            self.done = true;
+            return Ok(());
+        }
+        if ev.data.iter().all(u8::is_ascii_whitespace) {
+            return Ok(());
+        }
+        let c: Completion =
+            serde_json::from_slice(&ev.data).map_err(|e| Error::decode("chatcompletions stream chunk", e, &ev.data))?;
+        if let Some(err) = present(c.error) {
+            return Err(self.ctx.stream_error_from(&error_value(err), &ev.data));
+        }
+        if self.response_id.is_none() {
+            self.response_id = c.id.as_deref().map(str::to_string);
+        }
+        if self.response_model.is_none() {
+            self.response_model = c.model.as_deref().map(str::to_string);
+        }
+        let first = out.len();
+        let mut usage_raw = present(c.usage);
+        let mut finish = None;
+        let choice = c.choices.as_deref().unwrap_or_default().iter().find(|ch| ch.index.unwrap_or(0) == 0);
+        if let Some(choice) = choice {
+            if let Some(d) = choice.delta.as_ref().or(choice.message.as_ref()) {
+                self.acc.add_message(d, &mut |piece| {
+                    out.push_back(match piece {
+                        Piece::Text(t) => Chunk::content(t),
+                        Piece::Reasoning(r) => {
+                            let mut ch = Chunk::empty();
+                            ch.reasoning = Some(r);
+                            ch
+                        }
+                    })
+                });
+                for tc in d.tool_calls.iter().flatten() {
+                    let (index, args) = self.acc.add_call_delta(tc);
+                    let args = args.into_owned();
+                    let mut ch = Chunk::empty();
+                    ch.tool_call = Some(ToolCallDelta {
+                        index,
+                        id: tc.id.as_deref().filter(|s| !s.is_empty()).map(str::to_string),
+                        name: tc
+                            .function
+                            .as_ref()
+                            .and_then(|f| f.name.as_deref())
+                            .filter(|s| !s.is_empty())
+                            .map(str::to_string),
+                        arguments: args,
+                    });
+                    out.push_back(ch);
+                }
+            }
+            finish = choice.finish_reason.as_deref().map(FinishReason::from_raw);
+            usage_raw = usage_raw.or(present(choice.usage));
+        }
+        let usage = usage_raw.map(usage_from);
+        if usage.is_none() && finish.is_none() {
+            return Ok(());
+        }
+        if let Some(u) = &usage {
+            self.usage = Some(u.clone());
+            self.usage_event = Some(ev.data.clone());
+        }
+        if let Some(f) = &finish {
+            self.finish = Some(f.clone());
+        }
+        // Usage and the finish reason ride on this event's last chunk, or on a chunk of their own.
+        if out.len() == first {
+            out.push_back(Chunk::empty());
+        }
+        if let Some(last) = out.back_mut() {
+            last.usage = usage;
+            last.finish_reason = finish;
+        }
+        Ok(())
+    }
+
+    fn is_terminal(&self) -> bool {
+        self.done
+    }
+
+    fn finish(&mut self) -> Result<Output<String>> {
+        // `[DONE]` ends a stream; a compatible server that omits it has still finished once it sent a
+        // finish reason.
+        if !self.done && self.finish.is_none() {
+            return Err(Error::StreamTruncated {
+                origin: self.ctx.origin,
+                reason: "no [DONE] event and no finish_reason".into(),
+            });
+        }
+        let mut meta = self.ctx.metadata();
+        meta.response_id = self.response_id.take();
+        meta.response_model = self.response_model.take();
+        meta.raw_response = self.usage_event.take();
+        let acc = std::mem::take(&mut self.acc);
+        Ok(acc.into_output(meta, self.usage.take().unwrap_or_default(), self.finish.take()))
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -45,7 +45,9 @@ async fn run(cli: Cli) -> Result<(), Error> {
         Command::Audio(AudioCommand::Speak(_)) => not_yet("audio speak"),
         Command::Audio(AudioCommand::Transcribe(_)) => not_yet("audio transcribe"),
         Command::Videos(VideosCommand::Generate(_)) => not_yet("videos generate"),
-        Command::Models(ModelsCommand::List { .. }) => not_yet("models list"),
+        Command::Models(ModelsCommand::List { provider, modality, operation }) => {
+            models(g.json, provider.as_deref(), modality.as_deref(), operation.as_deref())
+        }
         Command::Emulator(EmulatorCommand::Serve { bind, scenarios }) => serve(&bind, scenarios).await,
     }
 }
@@ -56,6 +58,32 @@ async fn analyze(g: &args::Global, kind: &str, a: args::AnalyzeArgs) -> Result<(
 
 fn not_yet(what: &str) -> Result<(), Error> {
     Err(Error::InvalidInput(format!("`celeste {what}` is not implemented yet: its wire APIs have not landed")))
+}
+
+fn models(json: bool, provider: Option<&str>, modality: Option<&str>, operation: Option<&str>) -> Result<(), Error> {
+    let provider: Option<celeste::Provider> = provider.map(str::parse).transpose()?;
+    let modality: Option<celeste::Modality> = modality.map(str::parse).transpose()?;
+    let operation: Option<celeste::Operation> = operation.map(str::parse).transpose()?;
+    let models = celeste::catalog::list_models(provider, modality, operation);
+    if json {
+        let v = serde_json::to_string_pretty(&models).map_err(|e| Error::InvalidInput(e.to_string()))?;
+        println!("{v}");
+        return Ok(());
+    }
+    for m in &models {
+        let ops: Vec<String> = m
+            .operations
+            .iter()
+            .map(|(modality, ops)| {
+                let ops: Vec<&str> = ops.iter().map(|o| o.as_str()).collect();
+                format!("{modality}:{}", ops.join(","))
+            })
+            .collect();
+        let stream = if m.streaming { "stream" } else { "" };
+        println!("{:<12} {:<40} {:<28} {stream}", m.provider.as_str(), m.id, ops.join(" "));
+    }
+    eprintln!("{} models", models.len());
+    Ok(())
 }
 
 async fn serve(bind: &str, scenarios: Option<std::path::PathBuf>) -> Result<(), Error> {

@@ -108,5 +108,24 @@ fn analyze_sends_the_media_part() {
         .args(["audio", "analyze", "https://example.com/a.mp3"])
         .assert()
         .failure()
-        .stderr(predicate::str::contains("audio content parts"));
+        .stderr(predicate::str::contains("audio input with model gpt-5-mini"));
+}
+
+#[test]
+fn models_list_filters_the_catalog() {
+    celeste()
+        .args(["models", "list", "--provider", "anthropic"])
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("claude-sonnet-4-5"))
+        .stdout(predicate::str::contains("gpt-5").not())
+        .stderr(predicate::str::contains("10 models"));
+    let out = celeste().args(["models", "list", "--json"]).assert().success().get_output().stdout.clone();
+    let v: serde_json::Value = serde_json::from_slice(&out).unwrap();
+    assert_eq!(v.as_array().unwrap().len(), 181);
+    celeste()
+        .args(["models", "list", "--modality", "pictures"])
+        .assert()
+        .failure()
+        .stderr(predicate::str::contains("unknown modality"));
 }

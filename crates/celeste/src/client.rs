@@ -1,13 +1,14 @@
 //! The configured client: HTTP pool, timeouts, retries, credentials and stream limits. Cheap to clone;
 //! every clone shares one connection pool.
 
-use std::sync::{Arc, OnceLock};
+use std::collections::HashSet;
+use std::sync::{Arc, Mutex, OnceLock, PoisonError};
 
 use reqwest::header::{HeaderMap, HeaderName, HeaderValue};
 use serde_json::Value;
 
 use crate::auth::{Auth, Credentials, SecretString};
-use crate::catalog;
+use crate::catalog::{self, Model};
 use crate::error::{Error, Origin, Result};
 use crate::providers::{PROTOCOL_DEFAULT_BASE_URL, Route, join_url, profile, protocol_route, route_for};
 use crate::telemetry::TelemetryConfig;
@@ -136,6 +137,8 @@ pub(crate) struct Resolved {
     pub route: Route,
     pub url: String,
     pub auth: Auth,
+    /// The catalog's model, when the id is registered for the provider (`None`: validation is off).
+    pub model: Option<Model>,
 }
 
 impl Client {
@@ -195,12 +198,23 @@ impl Client {
                 (None, Some(k)) => Auth::bearer(k.clone())?,
                 (None, None) => Auth::None,
             };
-            return Ok(Resolved { origin: Origin::Protocol(protocol), route, url: join_url(base, route.path), auth });
+            // A user endpoint serves whatever it serves: no catalog constraints apply.
+            let url = join_url(base, route.path);
+            return Ok(Resolved { origin: Origin::Protocol(protocol), route, url, auth, model: None });
         }
-        let provider = match target.provider {
-            Some(p) => p,
-            None => catalog::provider_of(model)
-                .ok_or_else(|| Error::ModelNotFound { model: model.to_string(), provider: None })?,
+        let (provider, model_entry) = match target.provider {
+            Some(p) => match catalog::get_model(model, Some(p)) {
+                Some(m) => (p, Some(m)),
+                None => {
+                    warn_unregistered(model, p);
+                    (p, None)
+                }
+            },
+            None => {
+                let m = catalog::get_model(model, None)
+                    .ok_or_else(|| Error::ModelNotFound { model: model.to_string(), provider: None })?;
+                (m.provider, Some(m))
+            }
         };
         let origin = Origin::Provider(provider);
         let Some(prof) = profile(provider) else {
@@ -227,7 +241,18 @@ impl Client {
             None => self.inner.credentials.auth_for(provider, target.api_key.as_ref())?,
         };
         let base = target.base_url.as_deref().unwrap_or(prof.base_url);
-        Ok(Resolved { origin, route, url: join_url(base, route.path), auth })
+        Ok(Resolved { origin, route, url: join_url(base, route.path), auth, model: model_entry })
+    }
+}
+
+/// Say once per (model, provider) that an unregistered id is used without validation, as the reference
+/// warns (`UserWarning`), without repeating it on every call.
+fn warn_unregistered(model: &str, provider: Provider) {
+    static SEEN: OnceLock<Mutex<HashSet<(String, Provider)>>> = OnceLock::new();
+    let seen = SEEN.get_or_init(Default::default);
+    let first = seen.lock().unwrap_or_else(PoisonError::into_inner).insert((model.to_string(), provider));
+    if first {
+        tracing::warn!(%model, %provider, "model is not in the catalog: parameter validation disabled");
     }
 }
 

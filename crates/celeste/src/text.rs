@@ -29,7 +29,10 @@ use bytes::Bytes;
 use futures::future::BoxFuture;
 use reqwest::Method;
 use reqwest::header::{HeaderMap, HeaderName, HeaderValue};
-use serde_json::Value;
+use serde_json::{Map, Value};
+
+use crate::catalog::Model;
+use crate::types::enums::InputType;
 
 use crate::auth::{Auth, SecretString};
 use crate::client::{Client, Target, deep_merge, merge_headers};
@@ -70,6 +73,10 @@ pub struct TextParams {
     pub presence_penalty: Option<f64>,
     /// Reasoning effort (`minimal`, `low`, `medium`, `high`, ...).
     pub reasoning_effort: Option<String>,
+    /// A reasoning token budget (Anthropic, Gemini, Cohere); `-1` asks for the provider's adaptive mode.
+    pub thinking_budget: Option<i64>,
+    /// A reasoning level (Gemini 3, Anthropic adaptive thinking).
+    pub thinking_level: Option<String>,
     /// Response verbosity (`low`, `medium`, `high`).
     pub verbosity: Option<String>,
 }
@@ -355,6 +362,18 @@ impl<M> Generate<M> {
         self
     }
 
+    /// A reasoning token budget; `-1` asks for the provider's adaptive mode.
+    pub fn thinking_budget(mut self, tokens: i64) -> Self {
+        self.params.thinking_budget = Some(tokens);
+        self
+    }
+
+    /// A reasoning level (`low`, `high`, ...).
+    pub fn thinking_level(mut self, level: impl Into<String>) -> Self {
+        self.params.thinking_level = Some(level.into());
+        self
+    }
+
     /// Response verbosity (`low`, `medium`, `high`).
     pub fn verbosity(mut self, v: impl Into<String>) -> Self {
         self.params.verbosity = Some(v.into());
@@ -419,6 +438,9 @@ impl<M> Generate<M> {
             tools: self.tools,
             tool_choice: self.tool_choice,
         };
+        if let Some(model) = &resolved.model {
+            check_against_catalog(model, &req, self.operation, stream, resolved.origin)?;
+        }
         let mut body = match resolved.route.wire {
             WireApi::OpenResponses => openresponses::build_request(&req, &ctx, stream)?,
             WireApi::ChatCompletions => chatcompletions::build_request(&req, &ctx, stream)?,
@@ -465,4 +487,60 @@ fn telemetry_name(origin: Origin) -> &'static str {
         Origin::Provider(p) => crate::providers::profile(p).map(|p| p.telemetry_name).unwrap_or(p.as_str()),
         Origin::Protocol(p) => p.as_str(),
     }
+}
+
+/// Check a call against the catalog's model before anything is sent: the operation, streaming, the
+/// media input types the model declares, and every constrained parameter. Parameters the model declares
+/// no constraint for pass through, as in the reference.
+fn check_against_catalog(
+    model: &Model,
+    req: &TextRequest,
+    operation: Operation,
+    stream: bool,
+    origin: Origin,
+) -> Result<()> {
+    let unsupported = |what: String| Error::unsupported(Some(origin), Some(Modality::Text), Some(operation), what);
+    if !model.supports(Modality::Text, operation) {
+        return Err(unsupported(format!("model {} does not support text {operation}", model.id)));
+    }
+    if stream && !model.streaming {
+        return Err(unsupported(format!("streaming with model {}", model.id)));
+    }
+    let accepted = model.optional_input_types();
+    for item in &req.items {
+        if let Item::Message(m) = item {
+            for part in &m.content {
+                let kind = part.input_type();
+                if kind != InputType::Text && !accepted.contains(&kind) {
+                    return Err(unsupported(format!("{kind} input with model {}", model.id)));
+                }
+            }
+        }
+    }
+    let p = &req.params;
+    let mut params = Map::new();
+    let mut put = |k: &str, v: Option<Value>| {
+        if let Some(v) = v {
+            params.insert(k.to_string(), v);
+        }
+    };
+    put("temperature", p.temperature.map(Value::from));
+    put("max_tokens", p.max_tokens.map(Value::from));
+    put("seed", p.seed.map(Value::from));
+    // The reference's one `thinking_budget` parameter is an effort string or a token count.
+    put("thinking_budget", p.reasoning_effort.clone().map(Value::from).or(p.thinking_budget.map(Value::from)));
+    put("thinking_level", p.thinking_level.clone().map(Value::from));
+    put("verbosity", p.verbosity.clone().map(Value::from));
+    if !req.tools.is_empty() {
+        put("tools", serde_json::to_value(&req.tools).ok());
+    }
+    put(
+        "tool_choice",
+        req.tool_choice.as_ref().map(|c| match c {
+            ToolChoice::Tool(name) => serde_json::json!({ "name": name }),
+            other => serde_json::to_value(other).unwrap_or(Value::Null),
+        }),
+    );
+    model.validate(&params)?;
+    Ok(())
 }

@@ -109,6 +109,25 @@ impl<D, C> fmt::Debug for Stream<D, C> {
     }
 }
 
+/// Blocking `analyze` operations of the domain facades.
+macro_rules! blocking_analyze {
+    ($($domain:ident),*) => {$(
+        #[doc = concat!("Blocking `celeste::", stringify!($domain), "` operations.")]
+        pub mod $domain {
+            use crate::text::Generate;
+            use crate::types::artifact::Artifact;
+            use super::text::BlockingUnary;
+
+            #[doc = concat!("Blocking twin of [`crate::", stringify!($domain), "::analyze`]; `.stream()` streams.")]
+            pub fn analyze(input: Artifact, prompt: impl Into<String>, model: impl Into<String>) -> Generate<BlockingUnary> {
+                crate::$domain::analyze(input, prompt, model).with_mode()
+            }
+        }
+    )*};
+}
+
+blocking_analyze!(images, audio, videos, documents);
+
 /// Blocking text operations.
 pub mod text {
     use super::{Stream, block_on};

@@ -19,6 +19,7 @@ pub mod auth;
 pub mod blocking;
 pub mod catalog;
 pub mod client;
+pub mod domains;
 pub mod error;
 pub mod providers;
 pub mod stream;
@@ -32,6 +33,7 @@ pub(crate) mod wire;
 
 pub use auth::{Auth, AuthProvider, Credentials, SecretString};
 pub use client::{Client, ClientBuilder};
+pub use domains::{Embeddings, MediaCall, audio, documents, images, videos};
 pub use error::{Error, Origin, Result};
 pub use stream::Stream;
 pub use telemetry::{CaptureContent, TelemetryConfig};

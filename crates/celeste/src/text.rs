@@ -125,6 +125,15 @@ pub fn generate(prompt: impl Into<String>, model: impl Into<String>) -> Generate
     Generate::new(Some(prompt.into()), model.into())
 }
 
+/// Embed text (not implemented yet: fails with [`Error::Unsupported`] naming the provider).
+pub fn embed(
+    text: impl Into<String>,
+    model: impl Into<String>,
+) -> crate::domains::MediaCall<crate::domains::Embeddings> {
+    let _ = text.into();
+    crate::domains::MediaCall::new(Modality::Embeddings, Operation::Embed, model)
+}
+
 /// Stream generated text from a prompt with the default client.
 pub fn stream(prompt: impl Into<String>, model: impl Into<String>) -> Generate<Streaming> {
     generate(prompt, model).stream()
@@ -281,6 +290,12 @@ impl<M> Generate<M> {
             invalid: self.invalid,
             mode: PhantomData,
         }
+    }
+
+    /// Which operation this text call is (`generate`, or `analyze` for the domain facades).
+    pub(crate) fn operation(mut self, op: Operation) -> Self {
+        self.operation = op;
+        self
     }
 
     /// Use this client instead of the default one.

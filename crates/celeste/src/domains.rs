@@ -1,0 +1,231 @@
+//! The domain namespaces of the reference: `celeste::{images, audio, videos, documents}` (and the
+//! non-text half of `celeste::text`). Every `analyze` is a text call with the media attached; the media
+//! operations resolve their model and provider like any call and, until their wire APIs land, fail with
+//! [`Error::Unsupported`] naming the provider, modality and operation.
+
+use std::future::IntoFuture;
+use std::marker::PhantomData;
+
+use futures::future::BoxFuture;
+
+use crate::auth::SecretString;
+use crate::client::{Client, Target};
+use crate::error::{Error, Result};
+use crate::text::{Generate, Unary};
+use crate::types::artifact::Artifact;
+use crate::types::enums::{Modality, Operation, Provider};
+use crate::types::message::Part;
+use crate::types::output::Output;
+
+/// A media operation being configured (images, audio, video, embeddings). `.await` it to send it.
+#[derive(Debug, Clone)]
+#[must_use = "a call does nothing until it is awaited"]
+pub struct MediaCall<C> {
+    client: Option<Client>,
+    target: Target,
+    model: String,
+    modality: Modality,
+    operation: Operation,
+    inputs: Vec<Part>,
+    prompt: Option<String>,
+    content: PhantomData<fn() -> C>,
+}
+
+impl<C> MediaCall<C> {
+    pub(crate) fn new(modality: Modality, operation: Operation, model: impl Into<String>) -> Self {
+        MediaCall {
+            client: None,
+            target: Target::default(),
+            model: model.into(),
+            modality,
+            operation,
+            inputs: Vec::new(),
+            prompt: None,
+            content: PhantomData,
+        }
+    }
+
+    fn input(mut self, part: Part) -> Self {
+        self.inputs.push(part);
+        self
+    }
+
+    fn prompt(mut self, prompt: impl Into<String>) -> Self {
+        self.prompt = Some(prompt.into());
+        self
+    }
+
+    /// Use this client instead of the default one.
+    pub fn client(mut self, client: Client) -> Self {
+        self.client = Some(client);
+        self
+    }
+
+    /// Use this provider.
+    pub fn provider(mut self, provider: Provider) -> Self {
+        self.target.provider = Some(provider);
+        self
+    }
+
+    /// Send to this base URL instead of the provider's.
+    pub fn base_url(mut self, url: impl Into<String>) -> Self {
+        self.target.base_url = Some(url.into());
+        self
+    }
+
+    /// Use this API key instead of the configured one.
+    pub fn api_key(mut self, key: impl Into<SecretString>) -> Self {
+        self.target.api_key = Some(key.into());
+        self
+    }
+
+    /// Resolve the call; no media wire API is implemented yet, so a resolved call is unsupported.
+    async fn send(self) -> Result<Output<C>> {
+        let client = match self.client {
+            Some(c) => c,
+            None => Client::shared()?,
+        };
+        let _ = (self.inputs, self.prompt);
+        client.resolve(&self.model, &self.target, self.modality, self.operation)?;
+        Err(Error::unsupported(None, Some(self.modality), Some(self.operation), "this wire API (not implemented yet)"))
+    }
+}
+
+impl<C: Send + 'static> IntoFuture for MediaCall<C> {
+    type Output = Result<Output<C>>;
+    type IntoFuture = BoxFuture<'static, Self::Output>;
+
+    fn into_future(self) -> Self::IntoFuture {
+        Box::pin(self.send())
+    }
+}
+
+/// Embedding vectors: one per input.
+pub type Embeddings = Vec<Vec<f32>>;
+
+fn analyze(part: Part, prompt: impl Into<String>, model: impl Into<String>) -> Generate<Unary> {
+    crate::text::generate(prompt, model).part(part).operation(Operation::Analyze)
+}
+
+/// `celeste::images`: generate, edit, upscale, analyze, embed, segment.
+pub mod images {
+    use super::*;
+
+    /// Ask a model about an image (a text call; `.stream()` streams it).
+    pub fn analyze(image: Artifact, prompt: impl Into<String>, model: impl Into<String>) -> Generate<Unary> {
+        super::analyze(Part::image(image), prompt, model)
+    }
+
+    /// Generate images from a prompt.
+    pub fn generate(prompt: impl Into<String>, model: impl Into<String>) -> MediaCall<Vec<Artifact>> {
+        MediaCall::new(Modality::Images, Operation::Generate, model).prompt(prompt)
+    }
+
+    /// Edit an image as the prompt says.
+    pub fn edit(image: Artifact, prompt: impl Into<String>, model: impl Into<String>) -> MediaCall<Vec<Artifact>> {
+        MediaCall::new(Modality::Images, Operation::Edit, model).input(Part::image(image)).prompt(prompt)
+    }
+
+    /// Upscale an image.
+    pub fn upscale(image: Artifact, model: impl Into<String>) -> MediaCall<Vec<Artifact>> {
+        MediaCall::new(Modality::Images, Operation::Upscale, model).input(Part::image(image))
+    }
+
+    /// Embed images.
+    pub fn embed(images: Vec<Artifact>, model: impl Into<String>) -> MediaCall<Embeddings> {
+        images
+            .into_iter()
+            .fold(MediaCall::new(Modality::Embeddings, Operation::Embed, model), |c, i| c.input(Part::image(i)))
+    }
+
+    /// Segment an image.
+    pub fn segment(image: Artifact, model: impl Into<String>) -> MediaCall<serde_json::Value> {
+        MediaCall::new(Modality::Segmentation, Operation::Segment, model).input(Part::image(image))
+    }
+}
+
+/// `celeste::audio`: speak, generate, analyze, transcribe, embed.
+pub mod audio {
+    use super::*;
+
+    /// Ask a model about audio (a text call; `.stream()` streams it).
+    pub fn analyze(audio: Artifact, prompt: impl Into<String>, model: impl Into<String>) -> Generate<Unary> {
+        super::analyze(Part::audio(audio), prompt, model)
+    }
+
+    /// Speak text.
+    pub fn speak(text: impl Into<String>, model: impl Into<String>) -> MediaCall<Artifact> {
+        MediaCall::new(Modality::Audio, Operation::Speak, model).prompt(text)
+    }
+
+    /// Generate audio (music) from a prompt.
+    pub fn generate(prompt: impl Into<String>, model: impl Into<String>) -> MediaCall<Artifact> {
+        MediaCall::new(Modality::Audio, Operation::Generate, model).prompt(prompt)
+    }
+
+    /// Transcribe audio to text.
+    pub fn transcribe(audio: Artifact, model: impl Into<String>) -> MediaCall<String> {
+        MediaCall::new(Modality::Audio, Operation::Transcribe, model).input(Part::audio(audio))
+    }
+
+    /// Embed audio.
+    pub fn embed(audio: Vec<Artifact>, model: impl Into<String>) -> MediaCall<Embeddings> {
+        audio
+            .into_iter()
+            .fold(MediaCall::new(Modality::Embeddings, Operation::Embed, model), |c, a| c.input(Part::audio(a)))
+    }
+}
+
+/// `celeste::videos`: generate, analyze, embed.
+pub mod videos {
+    use super::*;
+
+    /// Ask a model about a video (a text call; `.stream()` streams it).
+    pub fn analyze(video: Artifact, prompt: impl Into<String>, model: impl Into<String>) -> Generate<Unary> {
+        super::analyze(Part::video(video), prompt, model)
+    }
+
+    /// Generate a video from a prompt.
+    pub fn generate(prompt: impl Into<String>, model: impl Into<String>) -> MediaCall<Artifact> {
+        MediaCall::new(Modality::Videos, Operation::Generate, model).prompt(prompt)
+    }
+
+    /// Embed videos.
+    pub fn embed(videos: Vec<Artifact>, model: impl Into<String>) -> MediaCall<Embeddings> {
+        videos
+            .into_iter()
+            .fold(MediaCall::new(Modality::Embeddings, Operation::Embed, model), |c, v| c.input(Part::video(v)))
+    }
+}
+
+/// `celeste::documents`: analyze.
+pub mod documents {
+    use super::*;
+
+    /// Ask a model about a document (a text call; `.stream()` streams it).
+    pub fn analyze(document: Artifact, prompt: impl Into<String>, model: impl Into<String>) -> Generate<Unary> {
+        super::analyze(Part::document(document), prompt, model)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::auth::Credentials;
+
+    fn client() -> Client {
+        Client::builder().credentials(Credentials::empty().with_key(Provider::OpenAi, "k")).build().unwrap()
+    }
+
+    #[tokio::test]
+    async fn media_operations_name_provider_modality_and_operation() {
+        let err = images::generate("a cat", "gpt-image-1").client(client()).await.unwrap_err();
+        let Error::Unsupported(u) = err else { panic!("{err:?}") };
+        assert_eq!(u.origin, Some(crate::error::Origin::Provider(Provider::OpenAi)));
+        assert_eq!((u.modality, u.operation), (Some(Modality::Images), Some(Operation::Generate)));
+        let err = audio::speak("hi", "tts-1").client(client()).await.unwrap_err();
+        assert!(err.to_string().contains("audio speak"), "{err}");
+        let err = videos::generate("waves", "no-such-video-model").client(client()).await.unwrap_err();
+        assert!(matches!(err, Error::ModelNotFound { .. }), "{err:?}");
+    }
+}

@@ -13,6 +13,7 @@ use crate::error::{Error, Origin, Result};
 use crate::providers::{PROTOCOL_DEFAULT_BASE_URL, Route, join_url, profile, protocol_route, route_for};
 use crate::telemetry::TelemetryConfig;
 use crate::text::{Generate, Unary};
+use crate::transport::cassette::Cassette;
 use crate::transport::http::{Timeouts, Transport};
 use crate::transport::retry::RetryPolicy;
 use crate::transport::sse::SseDecoder;
@@ -55,6 +56,7 @@ pub struct ClientBuilder {
     credentials: Option<Credentials>,
     max_event_size: usize,
     telemetry: TelemetryConfig,
+    cassette: Option<Cassette>,
 }
 
 impl Default for ClientBuilder {
@@ -65,6 +67,7 @@ impl Default for ClientBuilder {
             credentials: None,
             max_event_size: SseDecoder::DEFAULT_MAX_EVENT_SIZE,
             telemetry: TelemetryConfig::default(),
+            cassette: None,
         }
     }
 }
@@ -107,11 +110,22 @@ impl ClientBuilder {
         self
     }
 
+    /// Record exchanges to, or replay them from, a cassette (see [`Cassette`]). Without this, the
+    /// `CELESTE_CASSETTE` and `CELESTE_CASSETTE_MODE` environment variables choose one.
+    pub fn cassette(mut self, cassette: Cassette) -> Self {
+        self.cassette = Some(cassette);
+        self
+    }
+
     /// Build the client.
     pub fn build(self) -> Result<Client> {
+        let cassette = match self.cassette {
+            Some(c) => Some(c),
+            None => Cassette::from_env()?,
+        };
         Ok(Client {
             inner: Arc::new(Inner {
-                transport: Transport::new(self.timeouts, self.retry)?,
+                transport: Transport::new(self.timeouts, self.retry, cassette)?,
                 credentials: self.credentials.unwrap_or_else(Credentials::from_env),
                 max_event_size: self.max_event_size,
                 telemetry: self.telemetry.resolve(),

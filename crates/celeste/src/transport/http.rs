@@ -11,6 +11,7 @@ use tokio::time::Instant;
 
 use crate::error::{Error, Origin, Result, TimeoutPhase};
 use crate::telemetry::CallSpan;
+use crate::transport::cassette::Cassette;
 use crate::transport::error_body::http_error;
 use crate::transport::retry::RetryPolicy;
 
@@ -93,10 +94,11 @@ pub(crate) struct Transport {
     client: reqwest::Client,
     pub timeouts: Timeouts,
     pub retry: RetryPolicy,
+    cassette: Option<Cassette>,
 }
 
 impl Transport {
-    pub fn new(timeouts: Timeouts, retry: RetryPolicy) -> Result<Self> {
+    pub fn new(timeouts: Timeouts, retry: RetryPolicy, cassette: Option<Cassette>) -> Result<Self> {
         let client = reqwest::Client::builder()
             .connect_timeout(timeouts.connect)
             .tcp_nodelay(true)
@@ -104,7 +106,7 @@ impl Transport {
             .user_agent(concat!("celeste-rs/", env!("CARGO_PKG_VERSION")))
             .build()
             .map_err(|e| Error::invalid_input(format!("could not build the HTTP client: {e}")))?;
-        Ok(Transport { client, timeouts, retry })
+        Ok(Transport { client, timeouts, retry, cassette })
     }
 
     /// The deadline for an operation starting now.
@@ -158,6 +160,35 @@ impl Transport {
         let mut http_span = span.http_attempt(req.method.as_str(), &req.url, resend);
         let mut headers = req.headers.clone();
         http_span.inject(&mut headers);
+        let json_body = match &req.body {
+            RequestBody::Json(b) => Some(&b[..]),
+            _ => None,
+        };
+        let resp = match &self.cassette {
+            Some(c) if c.is_replay() => c.replay_response(req.method.as_str(), &req.url, json_body),
+            _ => self.network(origin, req, headers, deadline).await,
+        };
+        let resp = match (&self.cassette, resp) {
+            (Some(c), Ok(r)) if !c.is_replay() => Ok(c.record_response(req.method.as_str(), &req.url, json_body, r)),
+            (_, r) => r,
+        };
+        let resp = resp.inspect_err(|e| http_span.error(e))?;
+        let status = resp.status();
+        http_span.status(status.as_u16());
+        if status.is_success() {
+            return Ok(resp);
+        }
+        Err(self.error_response(origin, status, resp, deadline).await)
+    }
+
+    /// Send one request over the network and wait for the response headers within the limits.
+    async fn network(
+        &self,
+        origin: Origin,
+        req: &HttpRequest,
+        headers: reqwest::header::HeaderMap,
+        deadline: Option<Instant>,
+    ) -> Result<reqwest::Response> {
         let mut builder = self.client.request(req.method.clone(), &req.url).headers(headers);
         builder = match &req.body {
             RequestBody::Empty => builder,
@@ -167,18 +198,11 @@ impl Transport {
             RequestBody::Multipart(form) => builder.multipart(form()),
         };
         let (limit, phase) = phase_limit(self.timeouts.headers, TimeoutPhase::Headers, deadline);
-        let resp = match tokio::time::timeout(limit, builder.send()).await {
+        match tokio::time::timeout(limit, builder.send()).await {
             Err(_) => Err(Error::Timeout { origin, phase, after: limit }),
             Ok(Err(e)) => Err(transport_error(origin, e, self.timeouts.connect)),
             Ok(Ok(r)) => Ok(r),
-        };
-        let resp = resp.inspect_err(|e| http_span.error(e))?;
-        let status = resp.status();
-        http_span.status(status.as_u16());
-        if status.is_success() {
-            return Ok(resp);
         }
-        Err(self.error_response(origin, status, resp, deadline).await)
     }
 
     /// Read an error response's body (at most 1 MiB, within the idle limit) into [`Error::Http`].

@@ -257,7 +257,7 @@ impl Cassette {
         let tee = Tee {
             inner: Box::pin(resp.bytes_stream()),
             chunks: Vec::new(),
-            pending: Some((self.clone(), request, status.as_u16(), headers)),
+            pending: Some(Pending { cassette: self.clone(), request, status: status.as_u16(), headers }),
         };
         match builder.body(reqwest::Body::wrap_stream(tee)) {
             Ok(r) => reqwest::Response::from(r),
@@ -305,12 +305,20 @@ fn request_record(method: &str, url: &str, body: Option<&[u8]>) -> RecordedReque
 struct Tee {
     inner: std::pin::Pin<Box<dyn FuturesStream<Item = reqwest::Result<Bytes>> + Send>>,
     chunks: Vec<Chunk>,
-    pending: Option<(Cassette, RecordedRequest, u16, Vec<(String, String)>)>,
+    pending: Option<Pending>,
+}
+
+/// What a [`Tee`] writes once its body is over.
+struct Pending {
+    cassette: Cassette,
+    request: RecordedRequest,
+    status: u16,
+    headers: Vec<(String, String)>,
 }
 
 impl Tee {
     fn flush(&mut self) {
-        if let Some((cassette, request, status, headers)) = self.pending.take() {
+        if let Some(Pending { cassette, request, status, headers }) = self.pending.take() {
             let response = RecordedResponse { status, headers, chunks: std::mem::take(&mut self.chunks) };
             cassette.save(Interaction { request, response });
         }

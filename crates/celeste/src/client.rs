@@ -231,6 +231,14 @@ impl Client {
             }
         };
         let origin = Origin::Provider(provider);
+        if profile(provider).is_some() && !crate::providers::compiled_in(provider) {
+            return Err(Error::unsupported(
+                Some(origin),
+                Some(modality),
+                Some(operation),
+                format!("the {provider} provider is compiled out: enable the `{provider}` cargo feature of celeste-ai"),
+            ));
+        }
         let Some(prof) = profile(provider) else {
             return Err(Error::unsupported(
                 Some(origin),
@@ -321,6 +329,22 @@ mod tests {
 
     fn client() -> Client {
         Client::builder().credentials(Credentials::empty().with_key(Provider::OpenAi, "sk-test")).build().unwrap()
+    }
+
+    #[cfg(not(feature = "groq"))]
+    #[test]
+    fn a_compiled_out_provider_names_its_feature() {
+        let t = Target { provider: Some(Provider::Groq), ..Target::default() };
+        let err = client().resolve("llama-3.3-70b-versatile", &t, Modality::Text, Operation::Generate).unwrap_err();
+        assert!(err.to_string().contains("enable the `groq` cargo feature"), "{err}");
+    }
+
+    #[test]
+    fn the_default_text_model_is_the_first_registered() {
+        let m = crate::catalog::default_model(Modality::Text, Operation::Generate, None).unwrap();
+        assert_eq!(m.id, "claude-fable-5");
+        let m = crate::catalog::default_model(Modality::Text, Operation::Generate, Some(Provider::OpenAi)).unwrap();
+        assert_eq!(m.provider, Provider::OpenAi);
     }
 
     #[test]

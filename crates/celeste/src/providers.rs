@@ -117,6 +117,31 @@ pub fn profile(provider: Provider) -> Option<&'static ProviderProfile> {
     PROFILES.iter().find(|p| p.provider == provider)
 }
 
+/// Whether a provider's cargo feature is enabled in this build.
+pub fn compiled_in(provider: Provider) -> bool {
+    match provider {
+        Provider::OpenAi => cfg!(feature = "openai"),
+        Provider::Anthropic => cfg!(feature = "anthropic"),
+        Provider::Google => cfg!(feature = "google"),
+        Provider::Mistral => cfg!(feature = "mistral"),
+        Provider::Moonshot => cfg!(feature = "moonshot"),
+        Provider::Cohere => cfg!(feature = "cohere"),
+        Provider::XAi => cfg!(feature = "xai"),
+        Provider::DeepSeek => cfg!(feature = "deepseek"),
+        Provider::HuggingFace => cfg!(feature = "huggingface"),
+        Provider::BytePlus => cfg!(feature = "byteplus"),
+        Provider::ElevenLabs => cfg!(feature = "elevenlabs"),
+        Provider::Bfl => cfg!(feature = "bfl"),
+        Provider::Groq => cfg!(feature = "groq"),
+        Provider::Gradium => cfg!(feature = "gradium"),
+        Provider::OpenRouter => cfg!(feature = "openrouter"),
+        Provider::TopazLabs => cfg!(feature = "topazlabs"),
+        Provider::Fal => cfg!(feature = "fal"),
+        Provider::Ollama => cfg!(feature = "ollama"),
+        Provider::Replicate | Provider::StabilityAi | Provider::Luma | Provider::Perplexity => false,
+    }
+}
+
 /// The default base URL of a protocol endpoint (a local OpenAI-compatible server).
 pub const PROTOCOL_DEFAULT_BASE_URL: &str = "http://localhost:8000";
 

@@ -444,10 +444,16 @@ impl<M> Generate<M> {
             Some(c) => c,
             None => Client::shared()?,
         };
-        let resolved = client.resolve(&self.model, &self.target, Modality::Text, self.operation)?;
-        let ctx = WireContext { origin: resolved.origin, model: self.model.clone(), operation: self.operation };
+        let mut model_id = self.model;
+        if model_id.is_empty() {
+            model_id = crate::catalog::default_model(Modality::Text, self.operation, self.target.provider)
+                .map(|m| m.id)
+                .ok_or_else(|| Error::ModelNotFound { model: String::new(), provider: self.target.provider })?;
+        }
+        let resolved = client.resolve(&model_id, &self.target, Modality::Text, self.operation)?;
+        let ctx = WireContext { origin: resolved.origin, model: model_id.clone(), operation: self.operation };
         let req = TextRequest {
-            model: self.model,
+            model: model_id,
             items: request_items(self.prompt.as_deref(), &self.messages, &self.media)?,
             params: self.params,
             tools: self.tools,

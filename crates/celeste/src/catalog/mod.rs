@@ -224,6 +224,13 @@ pub fn list_models(provider: Option<Provider>, modality: Option<Modality>, opera
     read(|r| r.list(provider, modality, operation))
 }
 
+/// The default model of a modality and operation (optionally of one provider): the first registered
+/// one, as in the reference. For text generation that is `claude-fable-5` unless a provider is given.
+/// A call with an empty model id uses it.
+pub fn default_model(modality: Modality, operation: Operation, provider: Option<Provider>) -> Option<Model> {
+    list_models(provider, Some(modality), Some(operation)).into_iter().next()
+}
+
 /// Registers models. A model whose id and provider are already known is merged into the known one:
 /// its constraints are added (replacing constraints of the same parameter), its operations joined,
 /// and streaming is on if either says so. A different `display_name` for a known model is an

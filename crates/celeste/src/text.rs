@@ -72,6 +72,9 @@ pub struct TextParams {
     pub reasoning_effort: Option<String>,
     /// Response verbosity (`low`, `medium`, `high`).
     pub verbosity: Option<String>,
+    /// Thinking token budget. `0` turns thinking off and `-1` leaves the budget to the provider,
+    /// where the wire API can express it.
+    pub thinking_budget: Option<i64>,
 }
 
 /// Everything a wire API needs to build a text request.
@@ -352,6 +355,12 @@ impl<M> Generate<M> {
     /// Reasoning effort (`minimal`, `low`, `medium`, `high`).
     pub fn reasoning_effort(mut self, effort: impl Into<String>) -> Self {
         self.params.reasoning_effort = Some(effort.into());
+        self
+    }
+
+    /// Thinking token budget (`0`: off, `-1`: the provider decides).
+    pub fn thinking_budget(mut self, tokens: i64) -> Self {
+        self.params.thinking_budget = Some(tokens);
         self
     }
 

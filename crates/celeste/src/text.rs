@@ -46,7 +46,7 @@ use crate::types::enums::{Modality, Operation, Protocol, Provider};
 use crate::types::message::{Item, Part, request_items};
 use crate::types::output::Output;
 use crate::types::tool::{Tool, ToolChoice};
-use crate::wire::{WireContext, chatcompletions, openresponses};
+use crate::wire::{WireContext, chatcompletions, cohere, openresponses};
 
 /// A text stream: chunks of `String`, output content `String`.
 pub type TextStream = Stream<String, String>;
@@ -73,7 +73,8 @@ pub struct TextParams {
     pub presence_penalty: Option<f64>,
     /// Reasoning effort (`minimal`, `low`, `medium`, `high`, ...).
     pub reasoning_effort: Option<String>,
-    /// A reasoning token budget (Anthropic, Gemini, Cohere); `-1` asks for the provider's adaptive mode.
+    /// A reasoning token budget (Anthropic, Gemini, Cohere): `0` turns thinking off where the wire API
+    /// can say so, `-1` leaves the budget to the provider (adaptive mode).
     pub thinking_budget: Option<i64>,
     /// A reasoning level (Gemini 3, Anthropic adaptive thinking).
     pub thinking_level: Option<String>,
@@ -196,6 +197,7 @@ impl Generate<Streaming> {
         let decoder: Box<dyn crate::stream::Decoder<String, String>> = match prepared.wire {
             WireApi::OpenResponses => Box::new(openresponses::ResponsesDecoder::new(prepared.ctx.clone())),
             WireApi::ChatCompletions => Box::new(chatcompletions::ChatDecoder::new(prepared.ctx.clone())),
+            WireApi::CohereChat => Box::new(cohere::CohereDecoder::new(prepared.ctx.clone())),
             other => {
                 let e = prepared.ctx.unsupported(format!("streaming over the {other:?} wire API"));
                 span.end_err(&e);
@@ -259,6 +261,7 @@ impl Prepared {
         match self.wire {
             WireApi::OpenResponses => openresponses::parse_response(body, &self.ctx),
             WireApi::ChatCompletions => chatcompletions::parse_response(body, &self.ctx),
+            WireApi::CohereChat => cohere::parse_response(body, &self.ctx),
             other => Err(self.ctx.unsupported(format!("the {other:?} wire API"))),
         }
     }
@@ -465,6 +468,7 @@ impl<M> Generate<M> {
         let mut body = match resolved.route.wire {
             WireApi::OpenResponses => openresponses::build_request(&req, &ctx, stream)?,
             WireApi::ChatCompletions => chatcompletions::build_request(&req, &ctx, stream)?,
+            WireApi::CohereChat => cohere::build_request(&req, &ctx, stream)?,
             other => return Err(ctx.unsupported(format!("the {other:?} wire API"))),
         };
         if let Some(extra) = &self.extra_body {

@@ -146,7 +146,7 @@ impl FinishReason {
             "tool_calls" | "tool_call" | "tool_use" | "function_call" => FinishKind::ToolCall,
             "content_filter" | "safety" | "recitation" | "blocklist" | "prohibited_content" | "spii" | "refusal"
             | "image_safety" | "language" => FinishKind::ContentFilter,
-            "error" | "failed" | "malformed_function_call" => FinishKind::Error,
+            "error" | "failed" | "malformed_function_call" | "timeout" => FinishKind::Error,
             _ => FinishKind::Other,
         };
         FinishReason { kind, raw }
@@ -177,6 +177,10 @@ mod tests {
             ("content_filter", FinishKind::ContentFilter),
             ("SAFETY", FinishKind::ContentFilter),
             ("ERROR", FinishKind::Error),
+            ("TIMEOUT", FinishKind::Error),
+            ("COMPLETE", FinishKind::Stop),
+            ("STOP_SEQUENCE", FinishKind::Stop),
+            ("TOOL_CALL", FinishKind::ToolCall),
             ("something_new", FinishKind::Other),
         ];
         for (raw, kind) in cases {

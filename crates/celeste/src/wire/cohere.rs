@@ -1,0 +1,735 @@
+//! The Cohere v2 chat wire API (`POST /v2/chat`): request building, response decoding and
+//! stream-event decoding.
+//!
+//! Where Cohere's shapes have no one-to-one counterpart in this library, the choices are:
+//!
+//! - **Roles.** Cohere has `system`, `user`, `assistant` and `tool`; a developer message is sent as
+//!   `system`.
+//! - **`tool_plan`** (the model's plan before it calls tools) is reasoning, not content: it arrives as
+//!   reasoning chunks and in [`Output::reasoning`], after any `thinking` blocks. Separate reasoning
+//!   blocks are joined with a newline. On the next turn an assistant message with tool calls sends its
+//!   reasoning back as the `tool_plan`; thinking is not replayed (assistant content is text only).
+//! - **Usage.** `usage.tokens` gives the input and output tokens (what the model processed),
+//!   `cached_tokens` the cache reads. `billed_units` is a different measure; its input and output
+//!   tokens are summed into [`Usage::billed_units`], and the whole object (search units and
+//!   classifications included) stays in [`Usage::raw`]. Cohere reports no total, so `total_tokens`
+//!   stays `None`.
+//! - **Citations** (`message.citations`, or `citation-start` events) become [`Grounding`]: each document
+//!   source is a [`GroundingSource`] whose URL is the document's `url`, or else the source id (`doc:0`);
+//!   spans are character offsets into the output text. Citations of thinking or the tool plan, and
+//!   citations backed only by tool output, are left out (they stay in the raw response).
+//! - **Failures.** `finish_reason: "ERROR"` (or an error message on `message-end`) is an
+//!   [`Error::StreamEvent`], in unary responses as in streams; `TIMEOUT` is a finish reason of kind
+//!   error.
+//! - **Tool choice.** Cohere has `REQUIRED` and `NONE` (auto is the default, so it is not sent) and
+//!   no way to name one tool: [`ToolChoice::Tool`] is unsupported.
+
+use std::borrow::Cow;
+use std::collections::VecDeque;
+
+use bytes::Bytes;
+use serde::Deserialize;
+use serde_json::value::RawValue;
+use serde_json::{Map, Value, json};
+
+use crate::error::{Error, Result};
+use crate::stream::{Decoder, Frame};
+use crate::text::TextRequest;
+use crate::types::enums::Role;
+use crate::types::message::{Item, Message, Part};
+use crate::types::output::{Chunk, Grounding, GroundingSource, Metadata, Output};
+use crate::types::tool::{ToolCall, ToolCallDelta, ToolChoice, parse_arguments};
+use crate::types::usage::{FinishReason, Usage};
+use crate::types::{Citation, Tool};
+use crate::wire::WireContext;
+
+// ---------------------------------------------------------------------------------------------------
+// Requests
+
+/// The request body for `req`.
+pub(crate) fn build_request(req: &TextRequest, ctx: &WireContext, stream: bool) -> Result<Value> {
+    let mut body = Map::new();
+    body.insert("model".into(), Value::String(req.model.clone()));
+    let messages = req
+        .items
+        .iter()
+        .map(|item| match item {
+            Item::Message(m) => message(m, ctx),
+            Item::ToolResult(r) => {
+                Ok(json!({"role": "tool", "tool_call_id": r.tool_call_id, "content": r.content_text()}))
+            }
+        })
+        .collect::<Result<Vec<_>>>()?;
+    body.insert("messages".into(), Value::Array(messages));
+
+    let p = &req.params;
+    let mut put = |field: &str, v: Option<Value>| {
+        if let Some(v) = v {
+            body.insert(field.into(), v);
+        }
+    };
+    put("max_tokens", p.max_tokens.map(Value::from));
+    put("temperature", p.temperature.map(Value::from));
+    put("p", p.top_p.map(Value::from));
+    put("k", p.top_k.map(Value::from));
+    put("seed", p.seed.map(Value::from));
+    put("stop_sequences", (!p.stop.is_empty()).then(|| json!(p.stop)));
+    put("frequency_penalty", p.frequency_penalty.map(Value::from));
+    put("presence_penalty", p.presence_penalty.map(Value::from));
+    put("thinking", p.thinking_budget.map(thinking).transpose()?);
+    if p.reasoning_effort.is_some() || p.verbosity.is_some() {
+        tracing::warn!(origin = %ctx.origin, "reasoning_effort and verbosity are not part of the Cohere chat API and were dropped (use thinking_budget)");
+    }
+    if !req.tools.is_empty() {
+        let tools = req.tools.iter().map(|t| tool(t, ctx)).collect::<Result<Vec<_>>>()?;
+        body.insert("tools".into(), Value::Array(tools));
+    }
+    match &req.tool_choice {
+        None | Some(ToolChoice::Auto) => {}
+        Some(ToolChoice::Required) => {
+            body.insert("tool_choice".into(), "REQUIRED".into());
+        }
+        Some(ToolChoice::None) => {
+            body.insert("tool_choice".into(), "NONE".into());
+        }
+        Some(ToolChoice::Tool(name)) => {
+            return Err(ctx.unsupported(format!("a tool_choice naming one tool (`{name}`)")));
+        }
+    }
+    if stream {
+        body.insert("stream".into(), Value::Bool(true));
+    }
+    Ok(Value::Object(body))
+}
+
+/// The `thinking` object for a budget: `0` disables thinking, `-1` enables it with the model's own
+/// budget, a positive number caps it.
+fn thinking(budget: i64) -> Result<Value> {
+    match budget {
+        0 => Ok(json!({"type": "disabled"})),
+        -1 => Ok(json!({"type": "enabled"})),
+        n if n > 0 => Ok(json!({"type": "enabled", "token_budget": n})),
+        n => Err(Error::invalid_input(format!(
+            "thinking_budget {n}: use a positive token budget, 0 (off) or -1 (the model's default)"
+        ))),
+    }
+}
+
+fn message(m: &Message, ctx: &WireContext) -> Result<Value> {
+    let role = match m.role {
+        Role::User => "user",
+        Role::Assistant => "assistant",
+        Role::System | Role::Developer => "system",
+    };
+    let mut msg = Map::new();
+    msg.insert("role".into(), role.into());
+    let assistant = m.role == Role::Assistant;
+    let content = match m.content.as_slice() {
+        [] if assistant && !m.tool_calls.is_empty() => None,
+        [] => Some(Value::String(String::new())),
+        [Part::Text { text }] => Some(Value::String(text.clone())),
+        parts => Some(Value::Array(parts.iter().map(|p| part(p, role, ctx)).collect::<Result<Vec<_>>>()?)),
+    };
+    if let Some(content) = content {
+        msg.insert("content".into(), content);
+    }
+    if assistant && !m.tool_calls.is_empty() {
+        if let Some(plan) = m.reasoning.as_ref().filter(|r| !r.is_empty()) {
+            msg.insert("tool_plan".into(), plan.clone().into());
+        }
+        let calls = m
+            .tool_calls
+            .iter()
+            .map(|c| {
+                json!({"id": c.id, "type": "function",
+                       "function": {"name": c.name, "arguments": c.arguments.to_string()}})
+            })
+            .collect();
+        msg.insert("tool_calls".into(), Value::Array(calls));
+    }
+    // Caller-supplied wire fields pass through; they never replace the ones built here.
+    for (k, v) in &m.extra {
+        msg.entry(k.clone()).or_insert_with(|| v.clone());
+    }
+    Ok(Value::Object(msg))
+}
+
+fn part(p: &Part, role: &str, ctx: &WireContext) -> Result<Value> {
+    Ok(match p {
+        Part::Text { text } => json!({"type": "text", "text": text}),
+        Part::Image { image } if role == "user" => {
+            json!({"type": "image_url", "image_url": {"url": image.data_url()?}})
+        }
+        Part::Image { .. } => return Err(ctx.unsupported(format!("image content parts in {role} messages"))),
+        other => return Err(ctx.unsupported_part(other)),
+    })
+}
+
+fn tool(t: &Tool, ctx: &WireContext) -> Result<Value> {
+    Ok(match t {
+        Tool::Function(f) => {
+            let mut function = json!({"name": f.name, "parameters": f.parameters});
+            if let Some(d) = &f.description {
+                function["description"] = d.clone().into();
+            }
+            json!({"type": "function", "function": function})
+        }
+        Tool::Raw { value } => value.clone(),
+        other => return Err(ctx.unsupported(format!("the {} tool", other.name()))),
+    })
+}
+
+// ---------------------------------------------------------------------------------------------------
+// Responses: only the fields this library reads, borrowed from the payload; everything else (and
+// every `null`) is accepted.
+
+#[derive(Deserialize)]
+struct Response<'a> {
+    #[serde(default, borrow)]
+    id: Option<Cow<'a, str>>,
+    #[serde(default, borrow)]
+    message: Option<ResponseMessage<'a>>,
+    #[serde(default, borrow)]
+    finish_reason: Option<Cow<'a, str>>,
+    #[serde(default, borrow)]
+    usage: Option<&'a RawValue>,
+}
+
+#[derive(Deserialize)]
+struct ResponseMessage<'a> {
+    #[serde(default, borrow)]
+    content: Option<Vec<ContentItem<'a>>>,
+    #[serde(default, borrow)]
+    tool_plan: Option<Cow<'a, str>>,
+    #[serde(default, borrow)]
+    tool_calls: Option<Vec<WireToolCall<'a>>>,
+    #[serde(default, borrow)]
+    citations: Option<Vec<WireCitation<'a>>>,
+}
+
+/// A content block (`text` or `thinking`), whole in a response, partial in a stream event.
+#[derive(Deserialize)]
+struct ContentItem<'a> {
+    #[serde(rename = "type", default, borrow)]
+    kind: Option<Cow<'a, str>>,
+    #[serde(default, borrow)]
+    text: Option<Cow<'a, str>>,
+    #[serde(default, borrow)]
+    thinking: Option<Cow<'a, str>>,
+}
+
+#[derive(Deserialize)]
+struct WireToolCall<'a> {
+    #[serde(default, borrow)]
+    id: Option<Cow<'a, str>>,
+    #[serde(default, borrow)]
+    function: Option<WireFunction<'a>>,
+}
+
+#[derive(Deserialize)]
+struct WireFunction<'a> {
+    #[serde(default, borrow)]
+    name: Option<Cow<'a, str>>,
+    /// A JSON string on the wire; an object is accepted too.
+    #[serde(default, borrow)]
+    arguments: Option<&'a RawValue>,
+}
+
+impl WireFunction<'_> {
+    fn arguments_text(&self) -> Cow<'_, str> {
+        let Some(raw) = self.arguments else { return Cow::Borrowed("") };
+        let text = raw.get();
+        if text.starts_with('"') {
+            serde_json::from_str::<Cow<'_, str>>(text).unwrap_or(Cow::Borrowed(""))
+        } else if text == "null" {
+            Cow::Borrowed("")
+        } else {
+            Cow::Borrowed(text)
+        }
+    }
+}
+
+#[derive(Deserialize)]
+struct WireCitation<'a> {
+    #[serde(default)]
+    start: Option<usize>,
+    #[serde(default)]
+    end: Option<usize>,
+    #[serde(default, borrow)]
+    text: Option<Cow<'a, str>>,
+    #[serde(default)]
+    sources: Option<Vec<WireSource>>,
+    /// `TEXT_CONTENT`, `THINKING_CONTENT` or `PLAN`.
+    #[serde(rename = "type", default, borrow)]
+    kind: Option<Cow<'a, str>>,
+    /// The content block the offsets are relative to.
+    #[serde(default)]
+    content_index: Option<usize>,
+}
+
+#[derive(Deserialize)]
+struct WireSource {
+    #[serde(rename = "type", default)]
+    kind: Option<String>,
+    #[serde(default)]
+    id: Option<String>,
+    /// The document as the caller passed it (`id`, `title`, `url`, `snippet`, ... all optional).
+    #[serde(default)]
+    document: Option<Map<String, Value>>,
+}
+
+#[derive(Deserialize, Default)]
+struct WireUsage {
+    #[serde(default)]
+    billed_units: Option<Units>,
+    #[serde(default)]
+    tokens: Option<Units>,
+    #[serde(default)]
+    cached_tokens: Option<f64>,
+}
+
+/// Token counts; the API declares them as numbers, so fractional encodings are accepted.
+#[derive(Deserialize, Default)]
+struct Units {
+    #[serde(default)]
+    input_tokens: Option<f64>,
+    #[serde(default)]
+    output_tokens: Option<f64>,
+}
+
+fn count(v: Option<f64>) -> Option<u64> {
+    v.filter(|n| n.is_finite() && *n >= 0.0).map(|n| n.round() as u64)
+}
+
+/// A usage object as [`Usage`], keeping the provider's object verbatim in `raw`.
+fn usage_from(raw: &RawValue) -> Usage {
+    let w: WireUsage = serde_json::from_str(raw.get()).unwrap_or_else(|e| {
+        tracing::debug!(error = %e, "cohere usage object did not decode; keeping it raw only");
+        WireUsage::default()
+    });
+    let tokens = w.tokens.unwrap_or_default();
+    let billed_units = w.billed_units.and_then(|b| match (b.input_tokens, b.output_tokens) {
+        (None, None) => None,
+        (i, o) => Some(i.unwrap_or(0.0) + o.unwrap_or(0.0)),
+    });
+    Usage {
+        input_tokens: count(tokens.input_tokens),
+        output_tokens: count(tokens.output_tokens),
+        cache_read_tokens: count(w.cached_tokens),
+        billed_units,
+        raw: serde_json::from_str(raw.get()).ok(),
+        ..Usage::default()
+    }
+}
+
+/// A present, non-null raw value.
+fn present(raw: Option<&RawValue>) -> Option<&RawValue> {
+    raw.filter(|r| r.get() != "null")
+}
+
+/// Whether a finish reason reports a failed generation.
+fn is_failure(reason: Option<&str>) -> bool {
+    reason.is_some_and(|r| r.eq_ignore_ascii_case("error"))
+}
+
+/// Where a piece of reasoning comes from, to separate consecutive blocks.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum ReasoningBlock {
+    /// A `thinking` content block, by content index.
+    Thinking(usize),
+    /// The tool plan.
+    Plan,
+}
+
+/// A tool call being assembled.
+#[derive(Default)]
+struct PartialCall {
+    /// The event `index`, in streams.
+    wire_index: Option<usize>,
+    id: String,
+    name: String,
+    arguments: String,
+}
+
+/// Everything a response (unary or streamed) accumulates into.
+#[derive(Default)]
+struct Accumulated {
+    text: String,
+    /// `text.chars().count()`, kept as text arrives.
+    text_chars: usize,
+    reasoning: String,
+    reasoning_block: Option<ReasoningBlock>,
+    calls: Vec<PartialCall>,
+    grounding: Option<Grounding>,
+    /// Content index → the character offset in `text` where that text block starts.
+    text_blocks: Vec<(usize, usize)>,
+}
+
+impl Accumulated {
+    fn start_text_block(&mut self, index: usize) {
+        if !self.text_blocks.iter().any(|(i, _)| *i == index) {
+            self.text_blocks.push((index, self.text_chars));
+        }
+    }
+
+    /// Append text; returns whether there was any.
+    fn add_text(&mut self, t: &str) -> bool {
+        self.text.push_str(t);
+        self.text_chars += t.chars().count();
+        !t.is_empty()
+    }
+
+    /// Append reasoning from `block`, returning the piece as it joins the whole (with a newline
+    /// before the first piece of a new block), or `None` when `t` is empty.
+    fn add_reasoning(&mut self, block: ReasoningBlock, t: &str) -> Option<String> {
+        if t.is_empty() {
+            return None;
+        }
+        let mut piece = String::with_capacity(t.len() + 1);
+        if self.reasoning_block != Some(block) && !self.reasoning.is_empty() {
+            piece.push('\n');
+        }
+        self.reasoning_block = Some(block);
+        piece.push_str(t);
+        self.reasoning.push_str(&piece);
+        Some(piece)
+    }
+
+    fn add_citation(&mut self, c: &WireCitation<'_>) {
+        if c.kind.as_deref().is_some_and(|k| !k.eq_ignore_ascii_case("text_content")) {
+            return;
+        }
+        let mut indices = Vec::new();
+        for s in c.sources.iter().flatten() {
+            if s.kind.as_deref().is_some_and(|k| k != "document") {
+                continue;
+            }
+            let doc = s.document.as_ref();
+            let field = |name: &str| doc.and_then(|d| d.get(name)).and_then(Value::as_str).map(str::to_string);
+            let Some(url) = field("url").or_else(|| s.id.clone()).or_else(|| field("id")) else { continue };
+            let domain = url
+                .split("://")
+                .nth(1)
+                .and_then(|rest| rest.split('/').next())
+                .filter(|d| !d.is_empty())
+                .map(str::to_string);
+            let g = self.grounding.get_or_insert_with(Grounding::default);
+            let idx = g.add_source(GroundingSource { url, title: field("title"), domain });
+            if !indices.contains(&idx) {
+                indices.push(idx);
+            }
+        }
+        let (Some(start), Some(end)) = (c.start, c.end) else { return };
+        if indices.is_empty() {
+            return;
+        }
+        let offset = c
+            .content_index
+            .and_then(|ci| self.text_blocks.iter().find(|(i, _)| *i == ci))
+            .map(|(_, off)| *off)
+            .unwrap_or(0);
+        let g = self.grounding.get_or_insert_with(Grounding::default);
+        g.citations.push(Citation {
+            start: offset + start,
+            end: offset + end,
+            source_indices: indices,
+            cited_text: c.text.as_deref().map(str::to_string),
+        });
+    }
+
+    fn into_output(self, meta: Metadata, usage: Usage, finish: Option<FinishReason>) -> Output<String> {
+        let mut out = Output::new(self.text, meta);
+        out.usage = usage;
+        out.finish_reason = finish;
+        out.tool_calls =
+            self.calls.into_iter().map(|c| ToolCall::new(c.id, c.name, parse_arguments(&c.arguments))).collect();
+        out.reasoning = (!self.reasoning.is_empty()).then_some(self.reasoning);
+        out.grounding = self.grounding;
+        out
+    }
+}
+
+impl WireContext {
+    /// The error for a generation Cohere reports as failed.
+    fn cohere_failure(&self, message: Option<&str>, finish_reason: Option<&str>, raw: &[u8]) -> Error {
+        let message = message.filter(|m| !m.is_empty()).unwrap_or("the generation failed (finish_reason ERROR)");
+        self.stream_error_from(&json!({"message": message, "type": finish_reason}), raw)
+    }
+}
+
+/// Decode a unary response body.
+pub(crate) fn parse_response(body: Bytes, ctx: &WireContext) -> Result<Output<String>> {
+    let resp: Response = serde_json::from_slice(&body).map_err(|e| Error::decode("cohere chat response", e, &body))?;
+    if is_failure(resp.finish_reason.as_deref()) {
+        return Err(ctx.cohere_failure(None, resp.finish_reason.as_deref(), &body));
+    }
+    let mut acc = Accumulated::default();
+    if let Some(m) = &resp.message {
+        for (i, item) in m.content.iter().flatten().enumerate() {
+            match item.kind.as_deref() {
+                Some("thinking") => {
+                    acc.add_reasoning(ReasoningBlock::Thinking(i), item.thinking.as_deref().unwrap_or(""));
+                }
+                Some("text") | None => {
+                    acc.start_text_block(i);
+                    acc.add_text(item.text.as_deref().unwrap_or(""));
+                }
+                Some(_) => {}
+            }
+        }
+        if let Some(plan) = &m.tool_plan {
+            acc.add_reasoning(ReasoningBlock::Plan, plan);
+        }
+        for tc in m.tool_calls.iter().flatten() {
+            let f = tc.function.as_ref();
+            acc.calls.push(PartialCall {
+                wire_index: None,
+                id: tc.id.as_deref().unwrap_or_default().to_string(),
+                name: f.and_then(|f| f.name.as_deref()).unwrap_or_default().to_string(),
+                arguments: f.map(WireFunction::arguments_text).unwrap_or_default().into_owned(),
+            });
+        }
+        for c in m.citations.iter().flatten() {
+            acc.add_citation(c);
+        }
+    }
+    let usage = present(resp.usage).map(usage_from).unwrap_or_default();
+    let finish = resp.finish_reason.as_deref().map(FinishReason::from_raw);
+    let mut meta = ctx.metadata();
+    meta.response_id = resp.id.map(Cow::into_owned);
+    meta.raw_response = Some(body.clone());
+    Ok(acc.into_output(meta, usage, finish))
+}
+
+// ---------------------------------------------------------------------------------------------------
+// Streams
+
+/// One stream event. The `delta.message` fields change shape with the event type (a list in
+/// `message-start`, one object in the others), so they stay raw until the type is known.
+#[derive(Deserialize)]
+struct Event<'a> {
+    #[serde(rename = "type", default, borrow)]
+    kind: Option<Cow<'a, str>>,
+    #[serde(default, borrow)]
+    id: Option<Cow<'a, str>>,
+    #[serde(default)]
+    index: Option<usize>,
+    #[serde(default, borrow)]
+    delta: Option<EventDelta<'a>>,
+    #[serde(default, borrow)]
+    error: Option<&'a RawValue>,
+    #[serde(default, borrow)]
+    message: Option<&'a RawValue>,
+}
+
+#[derive(Deserialize)]
+struct EventDelta<'a> {
+    #[serde(default, borrow)]
+    message: Option<DeltaMessage<'a>>,
+    #[serde(default, borrow)]
+    finish_reason: Option<Cow<'a, str>>,
+    #[serde(default, borrow)]
+    usage: Option<&'a RawValue>,
+    #[serde(default, borrow)]
+    error: Option<Cow<'a, str>>,
+}
+
+#[derive(Deserialize)]
+struct DeltaMessage<'a> {
+    #[serde(default, borrow)]
+    content: Option<&'a RawValue>,
+    #[serde(default, borrow)]
+    tool_plan: Option<Cow<'a, str>>,
+    #[serde(default, borrow)]
+    tool_calls: Option<&'a RawValue>,
+    #[serde(default, borrow)]
+    citations: Option<&'a RawValue>,
+}
+
+/// Decode a raw sub-object of an event as `T`.
+fn sub<'a, T: Deserialize<'a>>(raw: Option<&'a RawValue>, what: &'static str) -> Result<Option<T>> {
+    match present(raw) {
+        Some(r) => serde_json::from_str(r.get()).map(Some).map_err(|e| Error::decode(what, e, r.get().as_bytes())),
+        None => Ok(None),
+    }
+}
+
+/// The stream state of one Cohere chat stream.
+pub(crate) struct CohereDecoder {
+    ctx: WireContext,
+    acc: Accumulated,
+    usage: Option<Usage>,
+    finish: Option<FinishReason>,
+    response_id: Option<String>,
+    /// The `message-end` event, as the raw response.
+    end_event: Option<Bytes>,
+    terminal: bool,
+}
+
+impl CohereDecoder {
+    pub(crate) fn new(ctx: WireContext) -> Self {
+        CohereDecoder {
+            ctx,
+            acc: Accumulated::default(),
+            usage: None,
+            finish: None,
+            response_id: None,
+            end_event: None,
+            terminal: false,
+        }
+    }
+
+    /// The position of the tool call with event index `index`, starting a new call if asked.
+    fn call_slot(&mut self, index: Option<usize>, start: bool) -> usize {
+        let found = match index {
+            Some(i) => self.acc.calls.iter().position(|c| c.wire_index == Some(i)),
+            None if start => None,
+            None => self.acc.calls.len().checked_sub(1),
+        };
+        found.unwrap_or_else(|| {
+            self.acc.calls.push(PartialCall { wire_index: index, ..PartialCall::default() });
+            self.acc.calls.len() - 1
+        })
+    }
+}
+
+fn reasoning_chunk(r: String) -> Chunk<String> {
+    let mut c = Chunk::empty();
+    c.reasoning = Some(r);
+    c
+}
+
+impl Decoder<String, String> for CohereDecoder {
+    fn on_frame(&mut self, frame: Frame, out: &mut VecDeque<Chunk<String>>) -> Result<()> {
+        let Frame::Sse(ev) = frame else { return Ok(()) };
+        if ev.is_done() || ev.data.iter().all(u8::is_ascii_whitespace) {
+            return Ok(());
+        }
+        let e: Event =
+            serde_json::from_slice(&ev.data).map_err(|err| Error::decode("cohere stream event", err, &ev.data))?;
+        let kind = e.kind.as_deref().or(ev.event.as_deref()).unwrap_or_default();
+        if kind == "error" || present(e.error).is_some() {
+            let err =
+                present(e.error).or(present(e.message)).map(|r| serde_json::from_str(r.get()).unwrap_or(Value::Null));
+            return Err(self.ctx.stream_error_from(&err.unwrap_or(Value::Null), &ev.data));
+        }
+        let index = e.index;
+        let delta = e.delta.as_ref();
+        let msg = delta.and_then(|d| d.message.as_ref());
+        match kind {
+            "message-start" => {
+                if let Some(id) = e.id.as_deref() {
+                    self.response_id = Some(id.to_string());
+                }
+            }
+            "content-start" | "content-delta" => {
+                let Some(c) = sub::<ContentItem>(msg.and_then(|m| m.content), "cohere content delta")? else {
+                    return Ok(());
+                };
+                let i = index.unwrap_or(0);
+                let is_text = match c.kind.as_deref() {
+                    Some(k) => k == "text",
+                    None => c.thinking.is_none(),
+                };
+                if kind == "content-start" && is_text {
+                    self.acc.start_text_block(i);
+                }
+                if let Some(t) = c.thinking.as_deref() {
+                    if let Some(piece) = self.acc.add_reasoning(ReasoningBlock::Thinking(i), t) {
+                        out.push_back(reasoning_chunk(piece));
+                    }
+                } else if let Some(t) = c.text.as_deref() {
+                    self.acc.start_text_block(i);
+                    if self.acc.add_text(t) {
+                        out.push_back(Chunk::content(t.to_string()));
+                    }
+                }
+            }
+            "tool-plan-delta" => {
+                if let Some(plan) = msg.and_then(|m| m.tool_plan.as_deref())
+                    && let Some(piece) = self.acc.add_reasoning(ReasoningBlock::Plan, plan)
+                {
+                    out.push_back(reasoning_chunk(piece));
+                }
+            }
+            "tool-call-start" | "tool-call-delta" => {
+                let tc = sub::<WireToolCall>(msg.and_then(|m| m.tool_calls), "cohere tool call delta")?;
+                let start = kind == "tool-call-start";
+                let pos = self.call_slot(index, start);
+                let call = &mut self.acc.calls[pos];
+                let id = tc.as_ref().and_then(|t| t.id.as_deref()).filter(|s| !s.is_empty());
+                let f = tc.as_ref().and_then(|t| t.function.as_ref());
+                let name = f.and_then(|f| f.name.as_deref()).filter(|s| !s.is_empty());
+                if let Some(id) = id.filter(|_| call.id.is_empty()) {
+                    call.id = id.to_string();
+                }
+                if let Some(name) = name.filter(|_| call.name.is_empty()) {
+                    call.name = name.to_string();
+                }
+                let args = f.map(WireFunction::arguments_text).unwrap_or_default();
+                call.arguments.push_str(&args);
+                if start || !args.is_empty() {
+                    let mut c = Chunk::empty();
+                    c.tool_call = Some(ToolCallDelta {
+                        index: pos,
+                        id: id.map(str::to_string),
+                        name: name.map(str::to_string),
+                        arguments: args.into_owned(),
+                    });
+                    out.push_back(c);
+                }
+            }
+            "citation-start" => {
+                let raw = present(msg.and_then(|m| m.citations));
+                let Some(raw) = raw else { return Ok(()) };
+                // One citation per event; a list is accepted too.
+                if raw.get().starts_with('[') {
+                    let list: Vec<WireCitation> = serde_json::from_str(raw.get())
+                        .map_err(|er| Error::decode("cohere citation", er, raw.get().as_bytes()))?;
+                    list.iter().for_each(|c| self.acc.add_citation(c));
+                } else if let Some(c) = sub::<WireCitation>(Some(raw), "cohere citation")? {
+                    self.acc.add_citation(&c);
+                }
+            }
+            "message-end" => {
+                let d = delta;
+                let reason = d.and_then(|d| d.finish_reason.as_deref());
+                let error = d.and_then(|d| d.error.as_deref()).filter(|m| !m.is_empty());
+                if error.is_some() || is_failure(reason) {
+                    return Err(self.ctx.cohere_failure(error, reason, &ev.data));
+                }
+                let usage = present(d.and_then(|d| d.usage)).map(usage_from);
+                let finish = reason.map(FinishReason::from_raw);
+                self.usage = usage.clone();
+                self.finish = finish.clone();
+                self.end_event = Some(ev.data.clone());
+                self.terminal = true;
+                let mut c = Chunk::empty();
+                c.usage = usage;
+                c.finish_reason = finish;
+                out.push_back(c);
+            }
+            // content-end, tool-call-end, citation-end, debug and anything new carry nothing to keep.
+            _ => {}
+        }
+        Ok(())
+    }
+
+    fn is_terminal(&self) -> bool {
+        self.terminal
+    }
+
+    fn finish(&mut self) -> Result<Output<String>> {
+        if !self.terminal {
+            return Err(Error::StreamTruncated { origin: self.ctx.origin, reason: "no message-end event".into() });
+        }
+        let mut meta = self.ctx.metadata();
+        meta.response_id = self.response_id.take();
+        meta.raw_response = self.end_event.take();
+        let acc = std::mem::take(&mut self.acc);
+        Ok(acc.into_output(meta, self.usage.take().unwrap_or_default(), self.finish.take()))
+    }
+}
+
+#[cfg(test)]
+mod tests;

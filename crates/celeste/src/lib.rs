@@ -6,6 +6,7 @@
 #![forbid(unsafe_code)]
 
 pub mod error;
+pub mod transport;
 pub mod types;
 
 pub use error::{Error, Result};

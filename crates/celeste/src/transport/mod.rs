@@ -4,4 +4,5 @@
 //! complete frames, so the same code serves any async runtime, and tests need none.
 
 mod lines;
+pub mod ndjson;
 pub mod sse;

@@ -178,13 +178,22 @@ impl LineSplitter {
                     range: start..end,
                 }));
             }
-            self.partial.extend_from_slice(&rest[..i]);
-            if self.terminators == Terminators::Lf && self.partial.ends_with(b"\r") {
-                self.partial.truncate(self.partial.len() - 1);
+            // Checked before copying, so a huge chunk is never copied only to be rejected.
+            let mut len = self.partial.len() + i;
+            let last = if i > 0 {
+                rest.get(i - 1)
+            } else {
+                self.partial.last()
+            };
+            let drop_cr = self.terminators == Terminators::Lf && last == Some(&b'\r');
+            if drop_cr {
+                len -= 1;
             }
-            if self.partial.len() > self.max_line {
+            if len > self.max_line {
                 return Err(TooLong);
             }
+            self.partial.extend_from_slice(&rest[..i]);
+            self.partial.truncate(len);
             self.joined = self.partial.split().freeze();
             return Ok(Some(Line {
                 buf: &self.joined,

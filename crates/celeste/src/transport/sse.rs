@@ -20,7 +20,9 @@ pub struct SseEvent {
     /// The `event` field, or `None` when the event had none (or an empty one): the type is then
     /// `message`, see [`event_type`](Self::event_type).
     pub event: Option<String>,
-    /// The `data` fields of the event joined with `\n`, as raw bytes.
+    /// The `data` fields of the event joined with `\n`, as raw bytes. When the event had one data
+    /// line inside one fed chunk this shares that chunk's memory, keeping the chunk alive while
+    /// it is held.
     pub data: Bytes,
     /// The stream's last event id as of this event. As in the spec, an id persists across events
     /// until an `id` field changes it; an empty `id` field resets it to `None`.

@@ -3,6 +3,7 @@
 //! vendor it is talking to beyond the [`WireContext`].
 
 pub(crate) mod chatcompletions;
+pub(crate) mod gemini;
 pub(crate) mod openresponses;
 
 use crate::error::{Error, Origin};

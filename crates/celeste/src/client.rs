@@ -9,7 +9,7 @@ use serde_json::Value;
 use crate::auth::{Auth, Credentials, SecretString};
 use crate::catalog;
 use crate::error::{Error, Origin, Result};
-use crate::providers::{PROTOCOL_DEFAULT_BASE_URL, Route, join_url, profile, protocol_route, route_for};
+use crate::providers::{PROTOCOL_DEFAULT_BASE_URL, Route, profile, protocol_route, route_for};
 use crate::telemetry::TelemetryConfig;
 use crate::text::{Generate, Unary};
 use crate::transport::http::{Timeouts, Transport};
@@ -136,6 +136,17 @@ pub(crate) struct Resolved {
     pub route: Route,
     pub url: String,
     pub auth: Auth,
+    /// The base URL the route's path was joined to.
+    pub base: String,
+}
+
+impl Resolved {
+    /// Send the call over `route` instead, below the same base URL (the Google text dispatcher's
+    /// mixed-tool fallback).
+    pub(crate) fn reroute(&mut self, route: Route, model: &str) {
+        self.url = route.url(&self.base, model);
+        self.route = route;
+    }
 }
 
 impl Client {
@@ -195,7 +206,13 @@ impl Client {
                 (None, Some(k)) => Auth::bearer(k.clone())?,
                 (None, None) => Auth::None,
             };
-            return Ok(Resolved { origin: Origin::Protocol(protocol), route, url: join_url(base, route.path), auth });
+            return Ok(Resolved {
+                origin: Origin::Protocol(protocol),
+                route,
+                url: route.url(base, model),
+                auth,
+                base: base.to_string(),
+            });
         }
         let provider = match target.provider {
             Some(p) => p,
@@ -227,7 +244,7 @@ impl Client {
             None => self.inner.credentials.auth_for(provider, target.api_key.as_ref())?,
         };
         let base = target.base_url.as_deref().unwrap_or(prof.base_url);
-        Ok(Resolved { origin, route, url: join_url(base, route.path), auth })
+        Ok(Resolved { origin, route, url: route.url(base, model), auth, base: base.to_string() })
     }
 }
 
@@ -308,6 +325,21 @@ mod tests {
 
         let err = c.resolve("no-such-model", &Target::default(), Modality::Text, Operation::Generate).unwrap_err();
         assert!(matches!(err, Error::ModelNotFound { .. }), "{err}");
+
+        // Google text goes to Interactions; generateContent puts the model in the path.
+        let c = Client::builder().credentials(Credentials::empty().with_key(Provider::Google, "g")).build().unwrap();
+        let mut r = c.resolve("gemini-2.5-flash", &Target::default(), Modality::Text, Operation::Generate).unwrap();
+        assert_eq!(r.url, "https://generativelanguage.googleapis.com/v1beta/interactions");
+        r.reroute(crate::providers::GEMINI_GENERATE_CONTENT, "gemini-2.5-flash");
+        assert_eq!(r.url, "https://generativelanguage.googleapis.com/v1beta/models/gemini-2.5-flash:generateContent");
+        let t = Target {
+            provider: Some(Provider::Google),
+            base_url: Some("http://127.0.0.1:9/".into()),
+            ..Target::default()
+        };
+        let mut r = c.resolve("gemini-3.6-flash", &t, Modality::Text, Operation::Generate).unwrap();
+        r.reroute(crate::providers::GEMINI_GENERATE_CONTENT, "gemini-3.6-flash");
+        assert_eq!(r.url, "http://127.0.0.1:9/v1beta/models/gemini-3.6-flash:generateContent");
 
         let t = Target { provider: Some(Provider::Luma), ..Target::default() };
         let err = c.resolve("x", &t, Modality::Text, Operation::Generate).unwrap_err();

@@ -43,7 +43,7 @@ use crate::types::enums::{Modality, Operation, Protocol, Provider};
 use crate::types::message::{Item, Part, request_items};
 use crate::types::output::Output;
 use crate::types::tool::{Tool, ToolChoice};
-use crate::wire::{WireContext, chatcompletions, openresponses};
+use crate::wire::{WireContext, chatcompletions, gemini, interactions, openresponses};
 
 /// A text stream: chunks of `String`, output content `String`.
 pub type TextStream = Stream<String, String>;
@@ -180,6 +180,8 @@ impl Generate<Streaming> {
         let decoder: Box<dyn crate::stream::Decoder<String, String>> = match prepared.wire {
             WireApi::OpenResponses => Box::new(openresponses::ResponsesDecoder::new(prepared.ctx.clone())),
             WireApi::ChatCompletions => Box::new(chatcompletions::ChatDecoder::new(prepared.ctx.clone())),
+            WireApi::GeminiGenerateContent => Box::new(gemini::GeminiDecoder::new(prepared.ctx.clone())),
+            WireApi::GeminiInteractions => Box::new(interactions::InteractionsDecoder::new(prepared.ctx.clone())),
             other => {
                 let e = prepared.ctx.unsupported(format!("streaming over the {other:?} wire API"));
                 span.end_err(&e);
@@ -243,6 +245,8 @@ impl Prepared {
         match self.wire {
             WireApi::OpenResponses => openresponses::parse_response(body, &self.ctx),
             WireApi::ChatCompletions => chatcompletions::parse_response(body, &self.ctx),
+            WireApi::GeminiGenerateContent => gemini::parse_response(body, &self.ctx),
+            WireApi::GeminiInteractions => interactions::parse_response(body, &self.ctx),
             other => Err(self.ctx.unsupported(format!("the {other:?} wire API"))),
         }
     }
@@ -410,7 +414,14 @@ impl<M> Generate<M> {
             Some(c) => c,
             None => Client::shared()?,
         };
-        let resolved = client.resolve(&self.model, &self.target, Modality::Text, self.operation)?;
+        let mut resolved = client.resolve(&self.model, &self.target, Modality::Text, self.operation)?;
+        if resolved.origin == Origin::Provider(Provider::Google) {
+            let route = crate::providers::google_text_route(resolved.route, &self.model, &self.tools);
+            resolved.reroute(route, &self.model);
+        }
+        if stream && resolved.route.wire == WireApi::GeminiGenerateContent {
+            resolved.url = gemini::stream_url(&resolved.url);
+        }
         let ctx = WireContext { origin: resolved.origin, model: self.model.clone(), operation: self.operation };
         let req = TextRequest {
             model: self.model,
@@ -422,6 +433,8 @@ impl<M> Generate<M> {
         let mut body = match resolved.route.wire {
             WireApi::OpenResponses => openresponses::build_request(&req, &ctx, stream)?,
             WireApi::ChatCompletions => chatcompletions::build_request(&req, &ctx, stream)?,
+            WireApi::GeminiGenerateContent => gemini::build_request(&req, &ctx)?,
+            WireApi::GeminiInteractions => interactions::build_request(&req, &ctx, stream)?,
             other => return Err(ctx.unsupported(format!("the {other:?} wire API"))),
         };
         if let Some(extra) = &self.extra_body {

@@ -4,6 +4,7 @@
 
 pub(crate) mod chatcompletions;
 pub(crate) mod gemini;
+pub(crate) mod interactions;
 pub(crate) mod openresponses;
 
 use crate::error::{Error, Origin};

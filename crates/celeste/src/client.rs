@@ -10,7 +10,7 @@ use serde_json::Value;
 use crate::auth::{Auth, Credentials, SecretString};
 use crate::catalog::{self, Model};
 use crate::error::{Error, Origin, Result};
-use crate::providers::{PROTOCOL_DEFAULT_BASE_URL, Route, join_url, profile, protocol_route, route_for};
+use crate::providers::{PROTOCOL_DEFAULT_BASE_URL, Route, profile, protocol_route, route_for};
 use crate::telemetry::TelemetryConfig;
 use crate::text::{Generate, Unary};
 use crate::transport::cassette::Cassette;
@@ -153,6 +153,17 @@ pub(crate) struct Resolved {
     pub auth: Auth,
     /// The catalog's model, when the id is registered for the provider (`None`: validation is off).
     pub model: Option<Model>,
+    /// The base URL the route's path was joined to.
+    pub base: String,
+}
+
+impl Resolved {
+    /// Send the call over `route` instead, below the same base URL (the Google text dispatcher's
+    /// mixed-tool fallback).
+    pub(crate) fn reroute(&mut self, route: Route, model: &str) {
+        self.url = route.url(&self.base, model);
+        self.route = route;
+    }
 }
 
 impl Client {
@@ -213,8 +224,15 @@ impl Client {
                 (None, None) => Auth::None,
             };
             // A user endpoint serves whatever it serves: no catalog constraints apply.
-            let url = join_url(base, route.path);
-            return Ok(Resolved { origin: Origin::Protocol(protocol), route, url, auth, model: None });
+            let url = route.url(base, model);
+            return Ok(Resolved {
+                origin: Origin::Protocol(protocol),
+                route,
+                url,
+                auth,
+                model: None,
+                base: base.to_string(),
+            });
         }
         let (provider, model_entry) = match target.provider {
             Some(p) => match catalog::get_model(model, Some(p)) {
@@ -263,7 +281,7 @@ impl Client {
             None => self.inner.credentials.auth_for(provider, target.api_key.as_ref())?,
         };
         let base = target.base_url.as_deref().unwrap_or(prof.base_url);
-        Ok(Resolved { origin, route, url: join_url(base, route.path), auth, model: model_entry })
+        Ok(Resolved { origin, route, url: route.url(base, model), auth, model: model_entry, base: base.to_string() })
     }
 }
 
@@ -371,6 +389,21 @@ mod tests {
 
         let err = c.resolve("no-such-model", &Target::default(), Modality::Text, Operation::Generate).unwrap_err();
         assert!(matches!(err, Error::ModelNotFound { .. }), "{err}");
+
+        // Google text goes to Interactions; generateContent puts the model in the path.
+        let c = Client::builder().credentials(Credentials::empty().with_key(Provider::Google, "g")).build().unwrap();
+        let mut r = c.resolve("gemini-2.5-flash", &Target::default(), Modality::Text, Operation::Generate).unwrap();
+        assert_eq!(r.url, "https://generativelanguage.googleapis.com/v1beta/interactions");
+        r.reroute(crate::providers::GEMINI_GENERATE_CONTENT, "gemini-2.5-flash");
+        assert_eq!(r.url, "https://generativelanguage.googleapis.com/v1beta/models/gemini-2.5-flash:generateContent");
+        let t = Target {
+            provider: Some(Provider::Google),
+            base_url: Some("http://127.0.0.1:9/".into()),
+            ..Target::default()
+        };
+        let mut r = c.resolve("gemini-3.6-flash", &t, Modality::Text, Operation::Generate).unwrap();
+        r.reroute(crate::providers::GEMINI_GENERATE_CONTENT, "gemini-3.6-flash");
+        assert_eq!(r.url, "http://127.0.0.1:9/v1beta/models/gemini-3.6-flash:generateContent");
 
         let t = Target { provider: Some(Provider::Luma), ..Target::default() };
         let err = c.resolve("x", &t, Modality::Text, Operation::Generate).unwrap_err();

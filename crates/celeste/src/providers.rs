@@ -25,7 +25,14 @@ pub enum WireApi {
 impl WireApi {
     /// Whether this library implements the wire API yet.
     pub fn is_implemented(self) -> bool {
-        matches!(self, WireApi::OpenResponses | WireApi::ChatCompletions | WireApi::CohereChat)
+        matches!(
+            self,
+            WireApi::OpenResponses
+                | WireApi::ChatCompletions
+                | WireApi::CohereChat
+                | WireApi::GeminiInteractions
+                | WireApi::GeminiGenerateContent
+        )
     }
 }
 
@@ -41,14 +48,39 @@ pub struct CredentialSpec {
     pub prefix: &'static str,
 }
 
-/// Which wire API serves a modality, and at which path below the base URL.
+/// Which wire API serves a modality, and at which path below the base URL. A `{model}` in the path is
+/// replaced by the model id (Gemini generateContent puts the model in the URL).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct Route {
     /// The wire API.
     pub wire: WireApi,
-    /// The request path, appended to the base URL.
+    /// The request path, appended to the base URL (`{model}` is replaced by the model id).
     pub path: &'static str,
+}
+
+impl Route {
+    /// The URL of this route below `base` for `model`.
+    pub fn url(&self, base: &str, model: &str) -> String {
+        join_url(base, &self.path.replace("{model}", model))
+    }
+}
+
+/// Gemini generateContent (`/v1beta/models/{model}:generateContent`; streams use
+/// `:streamGenerateContent?alt=sse`, which the text call derives from this URL).
+pub const GEMINI_GENERATE_CONTENT: Route =
+    Route { wire: WireApi::GeminiGenerateContent, path: "/v1beta/models/{model}:generateContent" };
+
+/// Models whose mixed function + built-in tool requests the Interactions API does not serve yet: the
+/// reference sends those to generateContent (its issue #335).
+pub const GEMINI_MIXED_TOOL_FALLBACK_MODELS: &[&str] = &["gemini-3.5-flash-lite", "gemini-3.6-flash"];
+
+/// The Google text dispatcher: Interactions, except generateContent for the mixed-tool fallback models.
+pub(crate) fn google_text_route(route: Route, model: &str, tools: &[crate::types::Tool]) -> Route {
+    let fallback = route.wire == WireApi::GeminiInteractions
+        && GEMINI_MIXED_TOOL_FALLBACK_MODELS.contains(&model)
+        && crate::wire::interactions::has_mixed_tools(tools);
+    if fallback { GEMINI_GENERATE_CONTENT } else { route }
 }
 
 /// Everything that distinguishes one provider from another.

@@ -46,7 +46,7 @@ use crate::types::enums::{Modality, Operation, Protocol, Provider};
 use crate::types::message::{Item, Part, request_items};
 use crate::types::output::Output;
 use crate::types::tool::{Tool, ToolChoice};
-use crate::wire::{WireContext, chatcompletions, cohere, openresponses};
+use crate::wire::{WireContext, chatcompletions, cohere, gemini, interactions, openresponses};
 
 /// A text stream: chunks of `String`, output content `String`.
 pub type TextStream = Stream<String, String>;
@@ -198,6 +198,8 @@ impl Generate<Streaming> {
             WireApi::OpenResponses => Box::new(openresponses::ResponsesDecoder::new(prepared.ctx.clone())),
             WireApi::ChatCompletions => Box::new(chatcompletions::ChatDecoder::new(prepared.ctx.clone())),
             WireApi::CohereChat => Box::new(cohere::CohereDecoder::new(prepared.ctx.clone())),
+            WireApi::GeminiGenerateContent => Box::new(gemini::GeminiDecoder::new(prepared.ctx.clone())),
+            WireApi::GeminiInteractions => Box::new(interactions::InteractionsDecoder::new(prepared.ctx.clone())),
             other => {
                 let e = prepared.ctx.unsupported(format!("streaming over the {other:?} wire API"));
                 span.end_err(&e);
@@ -262,6 +264,8 @@ impl Prepared {
             WireApi::OpenResponses => openresponses::parse_response(body, &self.ctx),
             WireApi::ChatCompletions => chatcompletions::parse_response(body, &self.ctx),
             WireApi::CohereChat => cohere::parse_response(body, &self.ctx),
+            WireApi::GeminiGenerateContent => gemini::parse_response(body, &self.ctx),
+            WireApi::GeminiInteractions => interactions::parse_response(body, &self.ctx),
             other => Err(self.ctx.unsupported(format!("the {other:?} wire API"))),
         }
     }
@@ -453,7 +457,14 @@ impl<M> Generate<M> {
                 .map(|m| m.id)
                 .ok_or_else(|| Error::ModelNotFound { model: String::new(), provider: self.target.provider })?;
         }
-        let resolved = client.resolve(&model_id, &self.target, Modality::Text, self.operation)?;
+        let mut resolved = client.resolve(&model_id, &self.target, Modality::Text, self.operation)?;
+        if resolved.origin == Origin::Provider(Provider::Google) {
+            let route = crate::providers::google_text_route(resolved.route, &model_id, &self.tools);
+            resolved.reroute(route, &model_id);
+        }
+        if stream && resolved.route.wire == WireApi::GeminiGenerateContent {
+            resolved.url = gemini::stream_url(&resolved.url);
+        }
         let ctx = WireContext { origin: resolved.origin, model: model_id.clone(), operation: self.operation };
         let req = TextRequest {
             model: model_id,
@@ -469,6 +480,8 @@ impl<M> Generate<M> {
             WireApi::OpenResponses => openresponses::build_request(&req, &ctx, stream)?,
             WireApi::ChatCompletions => chatcompletions::build_request(&req, &ctx, stream)?,
             WireApi::CohereChat => cohere::build_request(&req, &ctx, stream)?,
+            WireApi::GeminiGenerateContent => gemini::build_request(&req, &ctx)?,
+            WireApi::GeminiInteractions => interactions::build_request(&req, &ctx, stream)?,
             other => return Err(ctx.unsupported(format!("the {other:?} wire API"))),
         };
         if let Some(extra) = &self.extra_body {

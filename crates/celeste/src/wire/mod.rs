@@ -4,6 +4,8 @@
 
 pub(crate) mod chatcompletions;
 pub(crate) mod cohere;
+pub(crate) mod gemini;
+pub(crate) mod interactions;
 pub(crate) mod openresponses;
 
 use crate::error::{Error, Origin};

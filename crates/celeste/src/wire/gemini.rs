@@ -1,0 +1,905 @@
+//! The Gemini generateContent wire API (`POST /v1beta/models/{model}:generateContent`, streaming
+//! `:streamGenerateContent?alt=sse`): request building, response decoding and stream-chunk decoding.
+//!
+//! Served by Google's Gemini API. The Google dispatcher sends text here instead of the Interactions
+//! API for the models whose mixed function + built-in tool requests need it (see
+//! `providers::google_text_route`).
+//!
+//! Decisions worth knowing:
+//! - `Usage::output_tokens` is `candidatesTokenCount + thoughtsTokenCount`: this library's usage counts
+//!   reasoning inside output tokens (as OpenAI does), and Gemini's `totalTokenCount` is prompt +
+//!   candidates + thoughts. `reasoning_tokens` is `thoughtsTokenCount` on its own.
+//! - The text is every non-thought text part, concatenated (unary and streamed alike); the reasoning
+//!   is every `thought` text part, concatenated.
+//! - The signature follows the reference's rule: the complete parts when they hold a `functionCall`,
+//!   `executableCode`, `codeExecutionResult`, `toolCall` or `toolResponse` (Gemini wants the whole
+//!   turn back verbatim then), otherwise the signed `thought` parts. A streamed function call whose
+//!   arguments arrived in fragments is replayed as one assembled part.
+//! - Function calls keep their `thoughtSignature` in `ToolCall::extra["thoughtSignature"]`, so a turn
+//!   rebuilt from tool calls alone still carries it. Calls without an `id` (the Gemini API often sends
+//!   none) get a local one prefixed `gemini-call-`, which is never sent back.
+//! - Grounding offsets are UTF-8 byte offsets on the wire and character offsets in [`Citation`]. A
+//!   segment without `startIndex` starts at 0 (proto3 omits zero values).
+
+use std::borrow::Cow;
+use std::collections::{HashMap, VecDeque};
+
+use bytes::Bytes;
+use serde::Deserialize;
+use serde_json::value::RawValue;
+use serde_json::{Map, Number, Value, json};
+
+use crate::error::{Error, Result, StreamEventError, truncate_lossy};
+use crate::stream::{Decoder, Frame};
+use crate::text::{TextParams, TextRequest};
+use crate::types::artifact::Artifact;
+use crate::types::enums::Role;
+use crate::types::message::{Item, Message, Part, ToolResult};
+use crate::types::output::{Chunk, Grounding, GroundingSource, Output};
+use crate::types::tool::{ToolCall, ToolCallDelta, ToolChoice};
+use crate::types::usage::{FinishKind, FinishReason, Usage};
+use crate::types::{Citation, Tool};
+use crate::wire::WireContext;
+
+/// The streaming URL for a unary generateContent URL.
+pub(crate) fn stream_url(url: &str) -> String {
+    match url.strip_suffix(":generateContent") {
+        Some(model_url) => format!("{model_url}:streamGenerateContent?alt=sse"),
+        None => url.to_string(),
+    }
+}
+
+/// Prefix of the call ids this library makes up for calls the server sent without one.
+const LOCAL_CALL_ID: &str = "gemini-call-";
+
+fn local_call_id(index: usize) -> String {
+    format!("{LOCAL_CALL_ID}{index}")
+}
+
+// ---------------------------------------------------------------------------------------------------
+// Requests
+
+/// The request body for `req`. Streaming is chosen by the URL, not the body.
+pub(crate) fn build_request(req: &TextRequest, ctx: &WireContext) -> Result<Value> {
+    let mut body = Map::new();
+    let (system, contents) = contents(&req.items, ctx)?;
+    body.insert("contents".into(), Value::Array(contents));
+    if !system.is_empty() {
+        body.insert("systemInstruction".into(), json!({"parts": system}));
+    }
+    let config = generation_config(&req.params, ctx);
+    if !config.is_empty() {
+        body.insert("generationConfig".into(), Value::Object(config));
+    }
+    tools(req, ctx, &mut body)?;
+    Ok(Value::Object(body))
+}
+
+fn generation_config(p: &TextParams, ctx: &WireContext) -> Map<String, Value> {
+    let mut c = Map::new();
+    let mut put = |k: &str, v: Option<Value>| {
+        if let Some(v) = v {
+            c.insert(k.into(), v);
+        }
+    };
+    put("temperature", p.temperature.map(Value::from));
+    put("topP", p.top_p.map(Value::from));
+    put("topK", p.top_k.map(Value::from));
+    put("maxOutputTokens", p.max_tokens.map(Value::from));
+    put("seed", p.seed.map(Value::from));
+    put("stopSequences", (!p.stop.is_empty()).then(|| json!(p.stop)));
+    put("presencePenalty", p.presence_penalty.map(Value::from));
+    put("frequencyPenalty", p.frequency_penalty.map(Value::from));
+    // A number is a token budget (`-1` dynamic, `0` off); anything else is a thinking level.
+    put(
+        "thinkingConfig",
+        p.reasoning_effort.as_deref().map(|e| match e.trim().parse::<i64>() {
+            Ok(budget) => json!({"thinkingBudget": budget, "includeThoughts": true}),
+            Err(_) => json!({"thinkingLevel": e, "includeThoughts": true}),
+        }),
+    );
+    if p.verbosity.is_some() {
+        tracing::warn!(origin = %ctx.origin, "verbosity is not part of the generateContent API and was dropped");
+    }
+    c
+}
+
+/// The system parts and the conversation `contents`.
+fn contents(items: &[Item], ctx: &WireContext) -> Result<(Vec<Value>, Vec<Value>)> {
+    let names = call_names(items);
+    let mut system = Vec::new();
+    let mut contents: Vec<Value> = Vec::with_capacity(items.len());
+    for item in items {
+        match item {
+            Item::Message(m) => match m.role {
+                Role::System | Role::Developer => system.extend(parts(&m.content, ctx)?),
+                Role::Assistant => {
+                    let p = model_parts(m, ctx)?;
+                    if !p.is_empty() {
+                        contents.push(json!({"role": "model", "parts": p}));
+                    }
+                }
+                _ => {
+                    let p = parts(&m.content, ctx)?;
+                    if !p.is_empty() {
+                        contents.push(json!({"role": "user", "parts": p}));
+                    }
+                }
+            },
+            Item::ToolResult(r) => {
+                let part = function_response(r, &names);
+                // The results of parallel calls go back together, in one user turn.
+                let last_is_results = contents.last().is_some_and(|c| {
+                    c["role"] == "user"
+                        && c["parts"]
+                            .as_array()
+                            .is_some_and(|ps| ps.iter().all(|p| p.get("functionResponse").is_some()))
+                });
+                match contents.last_mut().and_then(|c| c["parts"].as_array_mut()) {
+                    Some(ps) if last_is_results => ps.push(part),
+                    _ => contents.push(json!({"role": "user", "parts": [part]})),
+                }
+            }
+        }
+    }
+    Ok((system, contents))
+}
+
+/// Call id → function name, from the assistant turns (a tool result without a name gets its call's).
+pub(crate) fn call_names(items: &[Item]) -> HashMap<&str, &str> {
+    let mut names = HashMap::new();
+    for item in items {
+        if let Item::Message(m) = item {
+            for c in &m.tool_calls {
+                names.insert(c.id.as_str(), c.name.as_str());
+            }
+        }
+    }
+    names
+}
+
+fn parts(content: &[Part], ctx: &WireContext) -> Result<Vec<Value>> {
+    let mut out = Vec::with_capacity(content.len());
+    for p in content {
+        match p {
+            Part::Text { text } if text.is_empty() => {}
+            Part::Text { text } => out.push(json!({"text": text})),
+            other => match other.artifact() {
+                Some(a) => out.push(match media(a)? {
+                    Media::Inline { mime, data } => json!({"inlineData": {"mimeType": mime, "data": data}}),
+                    Media::Uri { uri, mime: Some(mime) } => json!({"fileData": {"mimeType": mime, "fileUri": uri}}),
+                    Media::Uri { uri, mime: None } => json!({"fileData": {"fileUri": uri}}),
+                }),
+                None => return Err(ctx.unsupported_part(other)),
+            },
+        }
+    }
+    Ok(out)
+}
+
+/// The parts of an assistant turn: its native parts verbatim when Gemini needs them back whole,
+/// else its signed thought parts, its content and its calls.
+fn model_parts(m: &Message, ctx: &WireContext) -> Result<Vec<Value>> {
+    if needs_native_replay(&m.signature) {
+        return Ok(m.signature.clone());
+    }
+    let mut out = m.signature.clone();
+    out.extend(parts(&m.content, ctx)?);
+    for c in &m.tool_calls {
+        let mut call = json!({"name": c.name, "args": c.arguments});
+        if !c.id.is_empty() && !c.id.starts_with(LOCAL_CALL_ID) {
+            call["id"] = c.id.clone().into();
+        }
+        let mut part = json!({"functionCall": call});
+        if let Some(sig) = c.extra.get("thoughtSignature") {
+            part["thoughtSignature"] = sig.clone();
+        }
+        out.push(part);
+    }
+    Ok(out)
+}
+
+fn function_response(r: &ToolResult, names: &HashMap<&str, &str>) -> Value {
+    let name = r.name.as_deref().or_else(|| names.get(r.tool_call_id.as_str()).copied()).unwrap_or_default();
+    let key = if r.is_error { "error" } else { "result" };
+    let mut response = json!({"name": name, "response": {key: r.content}});
+    if !r.tool_call_id.is_empty() && !r.tool_call_id.starts_with(LOCAL_CALL_ID) {
+        response["id"] = r.tool_call_id.clone().into();
+    }
+    json!({"functionResponse": response})
+}
+
+/// Part keys after which Gemini requires the complete parts on the next turn.
+const NATIVE_PART_KEYS: [&str; 5] =
+    ["functionCall", "executableCode", "codeExecutionResult", "toolCall", "toolResponse"];
+
+fn needs_native_replay(parts: &[Value]) -> bool {
+    parts.iter().any(|p| NATIVE_PART_KEYS.iter().any(|k| p.get(k).is_some()))
+}
+
+/// A media part's content, as Gemini's APIs take it.
+pub(crate) enum Media {
+    /// Base64 bytes with their MIME type.
+    Inline { mime: String, data: String },
+    /// A URL the server fetches (`gs://`, `https://`, a Files API URI).
+    Uri { uri: String, mime: Option<String> },
+}
+
+/// Bytes (data or path) become inline base64, a URL stays a URL; a `data:` URL is inline.
+pub(crate) fn media(a: &Artifact) -> Result<Media> {
+    let url = a.data_url()?;
+    let Some(rest) = url.get(..5).filter(|p| p.eq_ignore_ascii_case("data:")).map(|_| &url[5..]) else {
+        return Ok(Media::Uri { mime: a.mime().map(|m| m.to_string()), uri: url });
+    };
+    let (meta, data) = rest.split_once(',').ok_or_else(|| Error::invalid_input("malformed data URL: no `,`"))?;
+    let mut params = meta.split(';');
+    let mime = params.next().unwrap_or_default().trim().to_string();
+    if !params.any(|p| p.trim().eq_ignore_ascii_case("base64")) {
+        return Err(Error::invalid_input("the data URL is not base64-encoded (no `;base64`)"));
+    }
+    let mime = if mime.is_empty() { a.mime().map(|m| m.to_string()) } else { Some(mime) };
+    let mime =
+        mime.ok_or_else(|| Error::invalid_input("the media's MIME type is unknown; set it with `with_mime_type`"))?;
+    Ok(Media::Inline { mime, data: data.to_string() })
+}
+
+/// An empty schema (`null` or `{}`) is not sent.
+pub(crate) fn has_schema(parameters: &Value) -> bool {
+    match parameters {
+        Value::Null => false,
+        Value::Object(o) => !o.is_empty(),
+        _ => true,
+    }
+}
+
+fn tools(req: &TextRequest, ctx: &WireContext, body: &mut Map<String, Value>) -> Result<()> {
+    let mut tools = Vec::new();
+    let mut declarations = Vec::new();
+    let mut server_side = false;
+    for t in &req.tools {
+        match t {
+            Tool::Function(f) => {
+                let mut d = json!({"name": f.name});
+                if let Some(desc) = &f.description {
+                    d["description"] = desc.clone().into();
+                }
+                if has_schema(&f.parameters) {
+                    d["parametersJsonSchema"] = f.parameters.clone();
+                }
+                declarations.push(d);
+            }
+            Tool::WebSearch(w) => {
+                server_side = true;
+                if !w.allowed_domains.is_empty() || w.max_uses.is_some() {
+                    tracing::warn!(origin = %ctx.origin, "web search: allowed_domains and max_uses are not supported by Google and were dropped");
+                }
+                let mut config = Map::new();
+                if !w.blocked_domains.is_empty() {
+                    config.insert("exclude_domains".into(), json!(w.blocked_domains));
+                }
+                tools.push(json!({"google_search": config}));
+            }
+            Tool::CodeExecution => {
+                server_side = true;
+                tools.push(json!({"code_execution": {}}));
+            }
+            Tool::UrlContext => {
+                server_side = true;
+                tools.push(json!({"url_context": {}}));
+            }
+            Tool::Raw { value } => {
+                server_side = true;
+                tools.push(value.clone());
+            }
+            other => return Err(ctx.unsupported(format!("the {} tool", other.name()))),
+        }
+    }
+    let mut tool_config = Map::new();
+    if !declarations.is_empty() {
+        // Gemini requires this flag when function declarations sit beside built-in tools.
+        if server_side {
+            tool_config.insert("includeServerSideToolInvocations".into(), Value::Bool(true));
+        }
+        tools.push(json!({"functionDeclarations": declarations}));
+    }
+    if let Some(choice) = &req.tool_choice {
+        let config = match choice {
+            ToolChoice::Auto => json!({"mode": "AUTO"}),
+            ToolChoice::Required => json!({"mode": "ANY"}),
+            ToolChoice::None => json!({"mode": "NONE"}),
+            ToolChoice::Tool(name) => json!({"mode": "ANY", "allowedFunctionNames": [name]}),
+        };
+        tool_config.insert("functionCallingConfig".into(), config);
+    }
+    if !tools.is_empty() {
+        body.insert("tools".into(), Value::Array(tools));
+    }
+    if !tool_config.is_empty() {
+        body.insert("toolConfig".into(), Value::Object(tool_config));
+    }
+    Ok(())
+}
+
+// ---------------------------------------------------------------------------------------------------
+// Responses and stream chunks: one shape (a `GenerateContentResponse`). Only the fields this library
+// reads, borrowed from the payload; everything else (and every `null`) is accepted.
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct GenerateResponse<'a> {
+    #[serde(default, borrow)]
+    candidates: Option<Vec<Candidate<'a>>>,
+    #[serde(default, borrow)]
+    usage_metadata: Option<&'a RawValue>,
+    #[serde(default, borrow)]
+    model_version: Option<Cow<'a, str>>,
+    #[serde(default, borrow)]
+    response_id: Option<Cow<'a, str>>,
+    #[serde(default, borrow)]
+    prompt_feedback: Option<PromptFeedback<'a>>,
+    #[serde(default)]
+    error: Option<Value>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct Candidate<'a> {
+    #[serde(default)]
+    index: Option<u64>,
+    #[serde(default, borrow)]
+    content: Option<Content<'a>>,
+    #[serde(default, borrow)]
+    finish_reason: Option<Cow<'a, str>>,
+    #[serde(default, borrow)]
+    grounding_metadata: Option<&'a RawValue>,
+}
+
+#[derive(Deserialize)]
+struct Content<'a> {
+    #[serde(default, borrow)]
+    parts: Option<Vec<&'a RawValue>>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct PromptFeedback<'a> {
+    #[serde(default, borrow)]
+    block_reason: Option<Cow<'a, str>>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct WirePart<'a> {
+    #[serde(default, borrow)]
+    text: Option<Cow<'a, str>>,
+    #[serde(default)]
+    thought: Option<bool>,
+    #[serde(default, borrow)]
+    thought_signature: Option<Cow<'a, str>>,
+    #[serde(default, borrow)]
+    function_call: Option<FunctionCall<'a>>,
+    #[serde(default, borrow)]
+    executable_code: Option<&'a RawValue>,
+    #[serde(default, borrow)]
+    code_execution_result: Option<&'a RawValue>,
+    #[serde(default, borrow)]
+    tool_call: Option<&'a RawValue>,
+    #[serde(default, borrow)]
+    tool_response: Option<&'a RawValue>,
+}
+
+impl WirePart<'_> {
+    fn is_native(&self) -> bool {
+        self.function_call.is_some()
+            || self.executable_code.is_some()
+            || self.code_execution_result.is_some()
+            || self.tool_call.is_some()
+            || self.tool_response.is_some()
+    }
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct FunctionCall<'a> {
+    #[serde(default, borrow)]
+    id: Option<Cow<'a, str>>,
+    #[serde(default, borrow)]
+    name: Option<Cow<'a, str>>,
+    #[serde(default, borrow)]
+    args: Option<&'a RawValue>,
+    /// Streamed arguments (`streamFunctionCallArguments`): fragments addressed by JSON path.
+    #[serde(default, borrow)]
+    partial_args: Option<Vec<PartialArg<'a>>>,
+    #[serde(default)]
+    will_continue: Option<bool>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct PartialArg<'a> {
+    #[serde(default, borrow)]
+    json_path: Option<Cow<'a, str>>,
+    #[serde(default, borrow)]
+    string_value: Option<Cow<'a, str>>,
+    #[serde(default)]
+    number_value: Option<Number>,
+    #[serde(default)]
+    bool_value: Option<bool>,
+    #[serde(default, borrow)]
+    null_value: Option<&'a RawValue>,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(rename_all = "camelCase")]
+struct WireUsage {
+    #[serde(default)]
+    prompt_token_count: Option<u64>,
+    #[serde(default)]
+    candidates_token_count: Option<u64>,
+    #[serde(default)]
+    total_token_count: Option<u64>,
+    #[serde(default)]
+    thoughts_token_count: Option<u64>,
+    #[serde(default)]
+    cached_content_token_count: Option<u64>,
+}
+
+fn usage_from(raw: &RawValue) -> Usage {
+    let w: WireUsage = serde_json::from_str(raw.get()).unwrap_or_default();
+    let output_tokens = match (w.candidates_token_count, w.thoughts_token_count) {
+        (None, None) => None,
+        (c, t) => Some(c.unwrap_or(0) + t.unwrap_or(0)),
+    };
+    Usage {
+        input_tokens: w.prompt_token_count,
+        output_tokens,
+        total_tokens: w.total_token_count,
+        cache_read_tokens: w.cached_content_token_count,
+        reasoning_tokens: w.thoughts_token_count,
+        raw: serde_json::from_str(raw.get()).ok(),
+        ..Usage::default()
+    }
+}
+
+/// A part kept for the signature, in arrival order.
+enum StoredPart {
+    /// The part's JSON, verbatim.
+    Raw { json: String, signed_thought: bool },
+    /// A function call assembled from streamed fragments (index into the calls).
+    Call(usize),
+}
+
+/// A function call whose arguments are still streaming.
+struct OpenCall {
+    index: usize,
+    id: String,
+    name: String,
+    args: Value,
+    signature: Option<String>,
+}
+
+/// The state of one generateContent response, unary or streamed.
+pub(crate) struct GeminiDecoder {
+    ctx: WireContext,
+    text: String,
+    reasoning: String,
+    calls: Vec<ToolCall>,
+    open: Option<OpenCall>,
+    parts: Vec<StoredPart>,
+    native: bool,
+    grounding: Vec<Value>,
+    usage: Option<Usage>,
+    usage_event: Option<Bytes>,
+    finish: Option<FinishReason>,
+    response_id: Option<String>,
+    response_model: Option<String>,
+    terminal: bool,
+}
+
+impl GeminiDecoder {
+    pub(crate) fn new(ctx: WireContext) -> Self {
+        GeminiDecoder {
+            ctx,
+            text: String::new(),
+            reasoning: String::new(),
+            calls: Vec::new(),
+            open: None,
+            parts: Vec::new(),
+            native: false,
+            grounding: Vec::new(),
+            usage: None,
+            usage_event: None,
+            finish: None,
+            response_id: None,
+            response_model: None,
+            terminal: false,
+        }
+    }
+
+    /// Fold one `GenerateContentResponse` (a whole response or one stream chunk) in.
+    fn fold(&mut self, data: &Bytes, out: &mut VecDeque<Chunk<String>>) -> Result<()> {
+        let r: GenerateResponse =
+            serde_json::from_slice(data).map_err(|e| Error::decode("gemini generateContent response", e, data))?;
+        if let Some(err) = r.error.as_ref().filter(|e| !e.is_null()) {
+            return Err(google_error(&self.ctx, err, data));
+        }
+        if self.response_id.is_none() {
+            self.response_id = r.response_id.as_deref().map(str::to_string);
+        }
+        if self.response_model.is_none() {
+            self.response_model = r.model_version.as_deref().map(str::to_string);
+        }
+        let first = out.len();
+        let mut finish = None;
+        let candidate = r.candidates.as_deref().unwrap_or_default().iter().find(|c| c.index.unwrap_or(0) == 0);
+        if let Some(c) = candidate {
+            for raw in c.content.iter().flat_map(|c| c.parts.iter().flatten()) {
+                self.add_part(raw, out)?;
+            }
+            if let Some(g) = c.grounding_metadata {
+                self.grounding.push(serde_json::from_str(g.get()).unwrap_or(Value::Null));
+            }
+            finish = c.finish_reason.as_deref().map(str::to_string).map(|raw| (raw, false));
+        } else if let Some(reason) = r.prompt_feedback.as_ref().and_then(|f| f.block_reason.as_deref()) {
+            // The prompt itself was blocked: no candidate at all.
+            finish = Some((reason.to_string(), true));
+        }
+        let usage = r.usage_metadata.map(usage_from);
+        if let Some(u) = &usage {
+            self.usage = Some(u.clone());
+            self.usage_event = Some(data.clone());
+        }
+        if let Some((raw, blocked)) = finish {
+            self.close_open(out);
+            let reason = if blocked {
+                FinishReason::new(FinishKind::ContentFilter, raw)
+            } else if raw.eq_ignore_ascii_case("stop") && !self.calls.is_empty() {
+                FinishReason::new(FinishKind::ToolCall, raw)
+            } else {
+                FinishReason::from_raw(raw)
+            };
+            self.finish = Some(reason);
+            self.terminal = true;
+        } else if !self.terminal {
+            // Usage is cumulative on every chunk; it rides on the terminal chunk only.
+            return Ok(());
+        }
+        if out.len() == first {
+            out.push_back(Chunk::empty());
+        }
+        if let Some(last) = out.back_mut() {
+            last.usage = usage;
+            last.finish_reason = self.finish.clone();
+        }
+        Ok(())
+    }
+
+    fn add_part(&mut self, raw: &RawValue, out: &mut VecDeque<Chunk<String>>) -> Result<()> {
+        let p: WirePart = serde_json::from_str(raw.get())
+            .map_err(|e| Error::decode("gemini content part", e, raw.get().as_bytes()))?;
+        if let Some(fc) = &p.function_call {
+            self.native = true;
+            return self.add_function_call(fc, p.thought_signature.as_deref(), raw, out);
+        }
+        self.native |= p.is_native();
+        let thought = p.thought == Some(true);
+        if let Some(t) = p.text.as_deref().filter(|t| !t.is_empty()) {
+            if thought {
+                self.reasoning.push_str(t);
+                let mut c = Chunk::empty();
+                c.reasoning = Some(t.to_string());
+                out.push_back(c);
+            } else {
+                self.text.push_str(t);
+                out.push_back(Chunk::content(t.to_string()));
+            }
+        }
+        self.parts.push(StoredPart::Raw {
+            json: raw.get().to_string(),
+            signed_thought: thought && p.thought_signature.is_some(),
+        });
+        Ok(())
+    }
+
+    fn add_function_call(
+        &mut self,
+        fc: &FunctionCall<'_>,
+        signature: Option<&str>,
+        raw: &RawValue,
+        out: &mut VecDeque<Chunk<String>>,
+    ) -> Result<()> {
+        let name = fc.name.as_deref().filter(|n| !n.is_empty());
+        let fragment = fc.will_continue == Some(true) || fc.partial_args.is_some() || name.is_none();
+        let args = fc.args.map(|a| serde_json::from_str::<Value>(a.get()).unwrap_or(Value::Null));
+        if let (Some(name), false) = (name, fragment) {
+            // A complete call in one part.
+            self.close_open(out);
+            let index = self.calls.len();
+            let id = fc.id.as_deref().filter(|i| !i.is_empty()).map_or_else(|| local_call_id(index), str::to_string);
+            let args = args.filter(Value::is_object).unwrap_or_else(|| Value::Object(Map::new()));
+            let mut call = ToolCall::new(id.clone(), name, args);
+            if let Some(sig) = signature {
+                call.extra.insert("thoughtSignature".into(), sig.into());
+            }
+            out.push_back(call_chunk(index, Some(id), Some(name.to_string()), call.arguments.to_string()));
+            self.calls.push(call);
+            self.parts.push(StoredPart::Raw { json: raw.get().to_string(), signed_thought: false });
+            return Ok(());
+        }
+        if let Some(name) = name {
+            // The first fragment of a streamed call names it.
+            self.close_open(out);
+            let index = self.calls.len();
+            let id = fc.id.as_deref().filter(|i| !i.is_empty()).map_or_else(|| local_call_id(index), str::to_string);
+            out.push_back(call_chunk(index, Some(id.clone()), Some(name.to_string()), String::new()));
+            self.open = Some(OpenCall {
+                index,
+                id,
+                name: name.to_string(),
+                args: args.filter(Value::is_object).unwrap_or_else(|| Value::Object(Map::new())),
+                signature: None,
+            });
+            self.parts.push(StoredPart::Call(index));
+        }
+        if let Some(open) = self.open.as_mut() {
+            if open.signature.is_none() {
+                open.signature = signature.map(str::to_string);
+            }
+            for pa in fc.partial_args.iter().flatten() {
+                apply_partial_arg(&mut open.args, pa);
+            }
+        }
+        if fc.will_continue != Some(true) {
+            self.close_open(out);
+        }
+        Ok(())
+    }
+
+    /// Finish a streamed call: its arguments go out as one delta.
+    fn close_open(&mut self, out: &mut VecDeque<Chunk<String>>) {
+        let Some(open) = self.open.take() else { return };
+        let mut call = ToolCall::new(open.id, open.name, open.args);
+        if let Some(sig) = open.signature {
+            call.extra.insert("thoughtSignature".into(), sig.into());
+        }
+        out.push_back(call_chunk(open.index, None, None, call.arguments.to_string()));
+        self.calls.push(call);
+    }
+
+    fn signature(&self) -> Vec<Value> {
+        let value = |p: &StoredPart| match p {
+            StoredPart::Raw { json, .. } => serde_json::from_str(json).unwrap_or(Value::Null),
+            StoredPart::Call(i) => {
+                let c = &self.calls[*i];
+                let mut call = json!({"name": c.name, "args": c.arguments});
+                if !c.id.starts_with(LOCAL_CALL_ID) {
+                    call["id"] = c.id.clone().into();
+                }
+                let mut part = json!({"functionCall": call});
+                if let Some(sig) = c.extra.get("thoughtSignature") {
+                    part["thoughtSignature"] = sig.clone();
+                }
+                part
+            }
+        };
+        if self.native {
+            self.parts
+                .iter()
+                .filter(|p| !matches!(p, StoredPart::Call(i) if *i >= self.calls.len()))
+                .map(value)
+                .collect()
+        } else {
+            self.parts.iter().filter(|p| matches!(p, StoredPart::Raw { signed_thought: true, .. })).map(value).collect()
+        }
+    }
+
+    fn build(&mut self, raw_response: Option<Bytes>) -> Output<String> {
+        let mut meta = self.ctx.metadata();
+        meta.response_id = self.response_id.take();
+        meta.response_model = self.response_model.take();
+        meta.raw_response = raw_response;
+        let signature = self.signature();
+        let grounding = grounding(&self.grounding, &self.text);
+        let mut out = Output::new(std::mem::take(&mut self.text), meta);
+        out.usage = self.usage.take().unwrap_or_default();
+        out.finish_reason = self.finish.take();
+        out.tool_calls = std::mem::take(&mut self.calls);
+        out.reasoning = (!self.reasoning.is_empty()).then(|| std::mem::take(&mut self.reasoning));
+        out.signature = signature;
+        out.grounding = grounding;
+        out
+    }
+}
+
+fn call_chunk(index: usize, id: Option<String>, name: Option<String>, arguments: String) -> Chunk<String> {
+    let mut c = Chunk::empty();
+    c.tool_call = Some(ToolCallDelta { index, id, name, arguments });
+    c
+}
+
+/// Set one streamed argument at its JSON path; string fragments at the same path are appended.
+fn apply_partial_arg(args: &mut Value, pa: &PartialArg<'_>) {
+    let Some(path) = pa.json_path.as_deref() else { return };
+    let value = if let Some(s) = &pa.string_value {
+        Value::String(s.to_string())
+    } else if let Some(n) = &pa.number_value {
+        Value::Number(n.clone())
+    } else if let Some(b) = pa.bool_value {
+        Value::Bool(b)
+    } else if pa.null_value.is_some() {
+        Value::Null
+    } else {
+        return;
+    };
+    let Some(slot) = path_slot(args, path) else { return };
+    match (slot, value) {
+        (Value::String(existing), Value::String(more)) => existing.push_str(&more),
+        (slot, value) => *slot = value,
+    }
+}
+
+/// The value at a JSON path (`$.a.b`, `$.list[2]`, `$['key']`), created on the way.
+fn path_slot<'v>(root: &'v mut Value, path: &str) -> Option<&'v mut Value> {
+    const MAX_INDEX: usize = 100_000;
+    let mut rest = path.strip_prefix('$')?;
+    let mut cur = root;
+    while !rest.is_empty() {
+        let key_or_index = if let Some(r) = rest.strip_prefix('.') {
+            let end = r.find(['.', '[']).unwrap_or(r.len());
+            rest = &r[end..];
+            Err(&r[..end])
+        } else if let Some(r) = rest.strip_prefix('[') {
+            let end = r.find(']')?;
+            let inner = &r[..end];
+            rest = &r[end + 1..];
+            match inner.parse::<usize>() {
+                Ok(i) if i <= MAX_INDEX => Ok(i),
+                Ok(_) => return None,
+                Err(_) => Err(inner.trim_matches(['\'', '"'])),
+            }
+        } else {
+            return None;
+        };
+        cur = match key_or_index {
+            Ok(i) => {
+                if !cur.is_array() {
+                    *cur = Value::Array(Vec::new());
+                }
+                let arr = cur.as_array_mut()?;
+                if arr.len() <= i {
+                    arr.resize(i + 1, Value::Null);
+                }
+                &mut arr[i]
+            }
+            Err(key) => {
+                if !cur.is_object() {
+                    *cur = Value::Object(Map::new());
+                }
+                cur.as_object_mut()?.entry(key).or_insert(Value::Null)
+            }
+        };
+    }
+    Some(cur)
+}
+
+/// A UTF-8 byte offset into `text` as a character offset; `None` when out of range or inside a
+/// character.
+pub(crate) fn byte_to_char(text: &str, offset: usize) -> Option<usize> {
+    (offset <= text.len() && text.is_char_boundary(offset)).then(|| text[..offset].chars().count())
+}
+
+/// The sources, citations, queries and search widget of `groundingMetadata` blocks, with citation
+/// offsets in characters of `text`.
+fn grounding(blocks: &[Value], text: &str) -> Option<Grounding> {
+    if blocks.is_empty() {
+        return None;
+    }
+    let mut g = Grounding::default();
+    for meta in blocks {
+        for q in meta["webSearchQueries"].as_array().into_iter().flatten().filter_map(Value::as_str) {
+            if !g.queries.iter().any(|have| have == q) {
+                g.queries.push(q.to_string());
+            }
+        }
+        let sources: Vec<Option<usize>> = meta["groundingChunks"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .map(|chunk| {
+                let web = &chunk["web"];
+                let url = web["uri"].as_str().filter(|u| !u.is_empty())?;
+                let title = web["title"].as_str().map(str::to_string);
+                let domain = web["domain"].as_str().map(str::to_string).or_else(|| title.clone());
+                Some(g.add_source(GroundingSource { url: url.to_string(), title, domain }))
+            })
+            .collect();
+        for support in meta["groundingSupports"].as_array().into_iter().flatten() {
+            let segment = &support["segment"];
+            let Some(end) = segment["endIndex"].as_u64() else { continue };
+            let start = segment["startIndex"].as_u64().unwrap_or(0);
+            let (Some(start), Some(end)) = (
+                usize::try_from(start).ok().and_then(|s| byte_to_char(text, s)),
+                usize::try_from(end).ok().and_then(|e| byte_to_char(text, e)),
+            ) else {
+                continue;
+            };
+            let source_indices = support["groundingChunkIndices"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .filter_map(|i| sources.get(usize::try_from(i.as_u64()?).ok()?).copied().flatten())
+                .collect();
+            let citation =
+                Citation { start, end, source_indices, cited_text: segment["text"].as_str().map(str::to_string) };
+            if !g.citations.contains(&citation) {
+                g.citations.push(citation);
+            }
+        }
+        if let Some(html) = meta["searchEntryPoint"]["renderedContent"].as_str() {
+            g.search_entry_point = Some(html.to_string());
+        }
+    }
+    Some(g)
+}
+
+/// A Google error object (`{code, message, status}`) as a stream event error; the type is the
+/// `status` name (`RESOURCE_EXHAUSTED`), else the code.
+pub(crate) fn google_error(ctx: &WireContext, err: &Value, raw: &[u8]) -> Error {
+    let (message, error_type) = match err {
+        Value::Object(o) => (
+            o.get("message").and_then(Value::as_str).map(str::to_string),
+            o.get("status").and_then(Value::as_str).map(str::to_string).or_else(|| match o.get("code") {
+                Some(Value::String(s)) => Some(s.clone()),
+                Some(Value::Number(n)) => Some(n.to_string()),
+                _ => None,
+            }),
+        ),
+        Value::String(s) => (Some(s.clone()), None),
+        _ => (None, None),
+    };
+    Error::StreamEvent(Box::new(StreamEventError {
+        origin: ctx.origin,
+        message: message.unwrap_or_else(|| "Unknown error".into()),
+        error_type,
+        event: truncate_lossy(raw, 1024),
+    }))
+}
+
+/// Decode a unary response body.
+pub(crate) fn parse_response(body: Bytes, ctx: &WireContext) -> Result<Output<String>> {
+    let mut dec = GeminiDecoder::new(ctx.clone());
+    let mut sink = VecDeque::new();
+    dec.fold(&body, &mut sink)?;
+    dec.close_open(&mut sink);
+    Ok(dec.build(Some(body)))
+}
+
+impl Decoder<String, String> for GeminiDecoder {
+    fn on_frame(&mut self, frame: Frame, out: &mut VecDeque<Chunk<String>>) -> Result<()> {
+        let Frame::Sse(ev) = frame else { return Ok(()) };
+        if ev.is_done() || ev.data.iter().all(u8::is_ascii_whitespace) {
+            return Ok(());
+        }
+        self.fold(&ev.data, out)
+    }
+
+    fn is_terminal(&self) -> bool {
+        self.terminal
+    }
+
+    fn finish(&mut self) -> Result<Output<String>> {
+        // There is no end-of-stream event: the chunk with a finishReason is the last one that
+        // matters, and whatever follows it before the body ends is still folded in.
+        if !self.terminal {
+            return Err(Error::StreamTruncated {
+                origin: self.ctx.origin,
+                reason: "no chunk with a finishReason".into(),
+            });
+        }
+        let raw = self.usage_event.take();
+        Ok(self.build(raw))
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,875 @@
+//! The Gemini Interactions wire API (`POST /v1beta/interactions`), Google's default text API for API
+//! keys: request building, response decoding and stream-event decoding.
+//!
+//! A response is a list of typed `steps` (`thought`, `model_output`, `function_call`,
+//! `google_search_call`, ...; older servers call the list `outputs`). A stream rebuilds those steps
+//! from `step.start` / `step.delta` / `step.stop` events and ends with `interaction.completed`.
+//!
+//! Decisions worth knowing:
+//! - `Usage::output_tokens` is `total_output_tokens + total_thought_tokens` (reasoning is counted inside
+//!   output tokens in this library; `total_tokens` is input + output + thoughts on the wire).
+//! - Streamed text and reasoning come from the deltas as they arrive; tool calls, the signature (the
+//!   `thought` steps, verbatim) and grounding come from completed steps only: a step that never
+//!   receives `step.stop` is dropped.
+//! - `tool_choice` lives in `generation_config`, as the reference and the public SDK put it.
+//! - Function calls keep their signature in `ToolCall::extra["signature"]` and send it back.
+//! - There is no thinking budget here: a numeric `reasoning_effort` is dropped with a warning; any
+//!   other value is the `thinking_level`.
+
+use std::borrow::Cow;
+use std::collections::VecDeque;
+
+use bytes::Bytes;
+use serde::Deserialize;
+use serde_json::value::RawValue;
+use serde_json::{Map, Value, json};
+
+use crate::error::{Error, Result};
+use crate::stream::{Decoder, Frame};
+use crate::text::{TextParams, TextRequest};
+use crate::types::enums::Role;
+use crate::types::message::{Item, Part};
+use crate::types::output::{Chunk, Grounding, GroundingSource, Metadata, Output};
+use crate::types::tool::{ToolActivity, ToolActivityStatus, ToolCall, ToolCallDelta, ToolChoice, parse_arguments};
+use crate::types::usage::{FinishKind, FinishReason, Usage};
+use crate::types::{Citation, Tool};
+use crate::wire::WireContext;
+use crate::wire::gemini::{Media, byte_to_char, call_names, google_error, has_schema, media};
+
+/// Prefix of the call ids this library makes up for calls the server sent without one.
+const LOCAL_CALL_ID: &str = "interactions-call-";
+
+// ---------------------------------------------------------------------------------------------------
+// Requests
+
+/// The request body for `req`.
+pub(crate) fn build_request(req: &TextRequest, ctx: &WireContext, stream: bool) -> Result<Value> {
+    let mut body = Map::new();
+    body.insert("model".into(), Value::String(req.model.clone()));
+    let (system, input) = input(&req.items, ctx)?;
+    body.insert("input".into(), Value::Array(input));
+    if !system.is_empty() {
+        body.insert("system_instruction".into(), Value::String(system.join("\n\n")));
+    }
+    let mut config = generation_config(&req.params, ctx);
+    if !req.tools.is_empty() {
+        let tools = req.tools.iter().map(|t| tool(t, ctx)).collect::<Result<Vec<_>>>()?;
+        body.insert("tools".into(), Value::Array(tools));
+    }
+    if let Some(choice) = &req.tool_choice {
+        config.insert("tool_choice".into(), tool_choice(choice, &req.tools));
+    }
+    if !config.is_empty() {
+        body.insert("generation_config".into(), Value::Object(config));
+    }
+    if stream {
+        body.insert("stream".into(), Value::Bool(true));
+    }
+    Ok(Value::Object(body))
+}
+
+fn generation_config(p: &TextParams, ctx: &WireContext) -> Map<String, Value> {
+    let mut c = Map::new();
+    let mut put = |k: &str, v: Option<Value>| {
+        if let Some(v) = v {
+            c.insert(k.into(), v);
+        }
+    };
+    put("temperature", p.temperature.map(Value::from));
+    put("top_p", p.top_p.map(Value::from));
+    put("max_output_tokens", p.max_tokens.map(Value::from));
+    put("seed", p.seed.map(Value::from));
+    put("stop_sequences", (!p.stop.is_empty()).then(|| json!(p.stop)));
+    match p.reasoning_effort.as_deref() {
+        Some(e) if e.trim().parse::<i64>().is_ok() => {
+            tracing::warn!(origin = %ctx.origin, "the Interactions API has no thinking budget; a numeric reasoning_effort was dropped (use a level)");
+        }
+        Some(level) => {
+            put("thinking_level", Some(level.into()));
+            put("thinking_summaries", Some("auto".into()));
+        }
+        None => {}
+    }
+    if p.top_k.is_some() || p.frequency_penalty.is_some() || p.presence_penalty.is_some() || p.verbosity.is_some() {
+        tracing::warn!(origin = %ctx.origin, "top_k, penalties and verbosity are not part of the Interactions API and were dropped");
+    }
+    c
+}
+
+/// The system texts and the input steps.
+fn input(items: &[Item], ctx: &WireContext) -> Result<(Vec<String>, Vec<Value>)> {
+    let names = call_names(items);
+    let mut system = Vec::new();
+    let mut steps = Vec::with_capacity(items.len());
+    for item in items {
+        match item {
+            Item::Message(m) => match m.role {
+                Role::System | Role::Developer => {
+                    for p in &m.content {
+                        match p {
+                            Part::Text { text } => system.push(text.clone()),
+                            other => {
+                                return Err(
+                                    ctx.unsupported(format!("{} content parts in system messages", other.input_type()))
+                                );
+                            }
+                        }
+                    }
+                }
+                role => {
+                    let assistant = role == Role::Assistant;
+                    if assistant {
+                        // Thought steps (with their signatures) come back first, verbatim.
+                        steps.extend(m.signature.iter().cloned());
+                    }
+                    let content = content(&m.content)?;
+                    if !content.is_empty() {
+                        let kind = if assistant { "model_output" } else { "user_input" };
+                        steps.push(json!({"type": kind, "content": content}));
+                    }
+                    for c in m.tool_calls.iter().filter(|_| assistant) {
+                        let mut step =
+                            json!({"type": "function_call", "id": c.id, "name": c.name, "arguments": c.arguments});
+                        if let Some(sig) = c.extra.get("signature").filter(|s| s.as_str() != Some("")) {
+                            step["signature"] = sig.clone();
+                        }
+                        steps.push(step);
+                    }
+                }
+            },
+            Item::ToolResult(r) => {
+                let mut step = json!({
+                    "type": "function_result",
+                    "call_id": r.tool_call_id,
+                    "result": [{"type": "text", "text": r.content_text()}],
+                });
+                if let Some(name) = r.name.as_deref().or_else(|| names.get(r.tool_call_id.as_str()).copied()) {
+                    step["name"] = name.into();
+                }
+                if r.is_error {
+                    step["is_error"] = true.into();
+                }
+                steps.push(step);
+            }
+        }
+    }
+    Ok((system, steps))
+}
+
+fn content(parts: &[Part]) -> Result<Vec<Value>> {
+    let mut out = Vec::with_capacity(parts.len());
+    for p in parts {
+        let kind = match p {
+            Part::Text { text } if text.is_empty() => continue,
+            Part::Text { text } => {
+                out.push(json!({"type": "text", "text": text}));
+                continue;
+            }
+            Part::Image { .. } => "image",
+            Part::Audio { .. } => "audio",
+            Part::Video { .. } => "video",
+            Part::Document { .. } => "document",
+        };
+        let Some(a) = p.artifact() else { continue };
+        out.push(match media(a)? {
+            Media::Inline { mime, data } => json!({"type": kind, "data": data, "mime_type": mime_name(&mime)}),
+            Media::Uri { uri, mime: Some(mime) } => json!({"type": kind, "uri": uri, "mime_type": mime_name(&mime)}),
+            Media::Uri { uri, mime: None } => json!({"type": kind, "uri": uri}),
+        });
+    }
+    Ok(out)
+}
+
+/// The Interactions API names MPEG-4 audio `audio/m4a` and rejects `audio/mp4`.
+fn mime_name(mime: &str) -> &str {
+    if mime.eq_ignore_ascii_case("audio/mp4") { "audio/m4a" } else { mime }
+}
+
+fn tool(t: &Tool, ctx: &WireContext) -> Result<Value> {
+    Ok(match t {
+        Tool::Function(f) => {
+            let mut v = json!({"type": "function", "name": f.name});
+            if let Some(d) = &f.description {
+                v["description"] = d.clone().into();
+            }
+            if has_schema(&f.parameters) {
+                v["parameters"] = f.parameters.clone();
+            }
+            v
+        }
+        Tool::WebSearch(w) => {
+            if !w.allowed_domains.is_empty() || w.max_uses.is_some() {
+                tracing::warn!(origin = %ctx.origin, "web search: allowed_domains and max_uses are not supported by Google and were dropped");
+            }
+            let mut v = json!({"type": "google_search"});
+            if !w.blocked_domains.is_empty() {
+                v["exclude_domains"] = json!(w.blocked_domains);
+            }
+            v
+        }
+        Tool::CodeExecution => json!({"type": "code_execution"}),
+        Tool::UrlContext => json!({"type": "url_context"}),
+        Tool::Raw { value } => value.clone(),
+        other => return Err(ctx.unsupported(format!("the {} tool", other.name()))),
+    })
+}
+
+/// Whether the tools mix user functions with built-in (server-side) tools.
+pub(crate) fn has_mixed_tools(tools: &[Tool]) -> bool {
+    let is_function = |t: &Tool| match t {
+        Tool::Function(_) => true,
+        Tool::Raw { value } => value.get("type").and_then(Value::as_str) == Some("function"),
+        _ => false,
+    };
+    tools.iter().any(is_function) && tools.iter().any(|t| !is_function(t))
+}
+
+fn tool_choice(c: &ToolChoice, tools: &[Tool]) -> Value {
+    match c {
+        // Plain `auto` with functions beside built-ins lets the model call neither; `validated` is the
+        // mode that allows both.
+        ToolChoice::Auto if has_mixed_tools(tools) => "validated".into(),
+        ToolChoice::Auto => "auto".into(),
+        ToolChoice::Required => "any".into(),
+        ToolChoice::None => "none".into(),
+        ToolChoice::Tool(name) => json!({"allowed_tools": {"mode": "any", "tools": [name]}}),
+    }
+}
+
+// ---------------------------------------------------------------------------------------------------
+// Responses
+
+#[derive(Deserialize)]
+struct Interaction<'a> {
+    #[serde(default, borrow)]
+    id: Option<Cow<'a, str>>,
+    #[serde(default, borrow)]
+    model: Option<Cow<'a, str>>,
+    #[serde(default, borrow)]
+    status: Option<Cow<'a, str>>,
+    #[serde(default, borrow)]
+    steps: Option<Vec<&'a RawValue>>,
+    /// The older name of `steps`.
+    #[serde(default, borrow)]
+    outputs: Option<Vec<&'a RawValue>>,
+    #[serde(default, borrow)]
+    usage: Option<&'a RawValue>,
+    #[serde(default)]
+    error: Option<Value>,
+}
+
+/// One step; only the fields this library reads. Decoded from the wire or from a rebuilt step.
+#[derive(Deserialize)]
+struct Step<'a> {
+    #[serde(rename = "type", default, borrow)]
+    kind: Option<Cow<'a, str>>,
+    #[serde(default, borrow)]
+    content: Option<Vec<ContentItem<'a>>>,
+    /// A legacy top-level `text` output.
+    #[serde(default, borrow)]
+    text: Option<Cow<'a, str>>,
+    #[serde(default, borrow)]
+    annotations: Option<Vec<Annotation<'a>>>,
+    #[serde(default, borrow)]
+    summary: Option<Vec<ContentItem<'a>>>,
+    #[serde(default, borrow)]
+    id: Option<Cow<'a, str>>,
+    #[serde(default, borrow)]
+    name: Option<Cow<'a, str>>,
+    #[serde(default)]
+    arguments: Option<Value>,
+    #[serde(default, borrow)]
+    signature: Option<Cow<'a, str>>,
+    #[serde(default)]
+    result: Option<Value>,
+}
+
+#[derive(Deserialize)]
+struct ContentItem<'a> {
+    #[serde(rename = "type", default, borrow)]
+    kind: Option<Cow<'a, str>>,
+    #[serde(default, borrow)]
+    text: Option<Cow<'a, str>>,
+    #[serde(default, borrow)]
+    annotations: Option<Vec<Annotation<'a>>>,
+}
+
+#[derive(Deserialize)]
+struct Annotation<'a> {
+    #[serde(rename = "type", default, borrow)]
+    kind: Option<Cow<'a, str>>,
+    #[serde(default, borrow)]
+    url: Option<Cow<'a, str>>,
+    #[serde(default, borrow)]
+    source: Option<Cow<'a, str>>,
+    #[serde(default, borrow)]
+    title: Option<Cow<'a, str>>,
+    #[serde(default)]
+    start_index: Option<usize>,
+    #[serde(default)]
+    end_index: Option<usize>,
+}
+
+#[derive(Deserialize, Default)]
+struct WireUsage {
+    #[serde(default)]
+    total_tokens: Option<u64>,
+    #[serde(default)]
+    total_input_tokens: Option<u64>,
+    #[serde(default)]
+    total_output_tokens: Option<u64>,
+    #[serde(default)]
+    total_thought_tokens: Option<u64>,
+    #[serde(default)]
+    total_cached_tokens: Option<u64>,
+}
+
+fn usage_from(raw: &RawValue) -> Usage {
+    let w: WireUsage = serde_json::from_str(raw.get()).unwrap_or_default();
+    let output_tokens = match (w.total_output_tokens, w.total_thought_tokens) {
+        (None, None) => None,
+        (o, t) => Some(o.unwrap_or(0) + t.unwrap_or(0)),
+    };
+    Usage {
+        input_tokens: w.total_input_tokens,
+        output_tokens,
+        total_tokens: w.total_tokens,
+        cache_read_tokens: w.total_cached_tokens,
+        reasoning_tokens: w.total_thought_tokens,
+        raw: serde_json::from_str(raw.get()).ok(),
+        ..Usage::default()
+    }
+}
+
+/// The finish reason of an interaction from its status.
+fn finish_reason(status: &str, has_calls: bool) -> FinishReason {
+    match status {
+        "requires_action" => FinishReason::new(FinishKind::ToolCall, status),
+        "completed" if has_calls => FinishReason::new(FinishKind::ToolCall, status),
+        "incomplete" => FinishReason::new(FinishKind::Length, status),
+        _ => FinishReason::from_raw(status),
+    }
+}
+
+/// Everything a response (unary or streamed) accumulates into.
+#[derive(Default)]
+struct Accumulated {
+    text: String,
+    /// `text.chars().count()`, kept up to date.
+    text_chars: usize,
+    reasoning: String,
+    tool_calls: Vec<ToolCall>,
+    signature: Vec<Value>,
+    grounding: Option<Grounding>,
+}
+
+impl Accumulated {
+    fn push_text(&mut self, t: &str) {
+        self.text.push_str(t);
+        self.text_chars += t.chars().count();
+    }
+
+    fn push_reasoning(&mut self, t: &str) {
+        self.reasoning.push_str(t);
+    }
+
+    /// Fold a completed step in. `with_text` is false for streams, whose text and reasoning arrived
+    /// as deltas; `base` is then the character offset where the step's text began.
+    fn add_step(&mut self, step: &Step<'_>, raw: impl FnOnce() -> Value, with_text: bool, base: usize) {
+        match step.kind.as_deref().unwrap_or_default() {
+            "model_output" => {
+                let mut offset = base;
+                for c in step.content.iter().flatten() {
+                    if c.kind.as_deref().is_some_and(|k| k != "text") {
+                        continue;
+                    }
+                    let text = c.text.as_deref().unwrap_or_default();
+                    let start = if with_text { self.text_chars } else { offset };
+                    if with_text {
+                        self.push_text(text);
+                    }
+                    self.add_annotations(c.annotations.as_deref().unwrap_or_default(), text, start);
+                    offset += text.chars().count();
+                }
+            }
+            "text" => {
+                // A legacy `outputs` text item.
+                let text = step.text.as_deref().unwrap_or_default();
+                let start = if with_text { self.text_chars } else { base };
+                if with_text {
+                    self.push_text(text);
+                }
+                self.add_annotations(step.annotations.as_deref().unwrap_or_default(), text, start);
+            }
+            "thought" => {
+                if with_text {
+                    for s in step.summary.iter().flatten().filter_map(|s| s.text.as_deref()).filter(|t| !t.is_empty()) {
+                        if !self.reasoning.is_empty() {
+                            self.reasoning.push('\n');
+                        }
+                        self.push_reasoning(s);
+                    }
+                }
+                self.signature.push(raw());
+            }
+            "function_call" => {
+                let index = self.tool_calls.len();
+                let id = step
+                    .id
+                    .as_deref()
+                    .filter(|i| !i.is_empty())
+                    .map_or_else(|| format!("{LOCAL_CALL_ID}{index}"), str::to_string);
+                let args = match &step.arguments {
+                    Some(v @ Value::Object(_)) => v.clone(),
+                    Some(Value::String(s)) => parse_arguments(s),
+                    _ => Value::Object(Map::new()),
+                };
+                let mut call = ToolCall::new(id, step.name.as_deref().unwrap_or_default(), args);
+                if let Some(sig) = step.signature.as_deref().filter(|s| !s.is_empty()) {
+                    call.extra.insert("signature".into(), sig.into());
+                }
+                self.tool_calls.push(call);
+            }
+            "google_search_call" => {
+                let queries = step.arguments.as_ref().and_then(|a| a.get("queries")).and_then(Value::as_array);
+                for q in queries.into_iter().flatten().filter_map(Value::as_str) {
+                    let g = self.grounding.get_or_insert_with(Grounding::default);
+                    if !g.queries.iter().any(|have| have == q) {
+                        g.queries.push(q.to_string());
+                    }
+                }
+            }
+            "google_search_result" => {
+                let results = step.result.as_ref().and_then(Value::as_array);
+                for html in results.into_iter().flatten().filter_map(|r| r["search_suggestions"].as_str()) {
+                    self.grounding.get_or_insert_with(Grounding::default).search_entry_point = Some(html.to_string());
+                }
+            }
+            _ => {}
+        }
+    }
+
+    /// URL citations of one text part; offsets are UTF-8 bytes into `text`, which starts at character
+    /// `start` of the output.
+    fn add_annotations(&mut self, annotations: &[Annotation<'_>], text: &str, start: usize) {
+        for a in annotations {
+            if a.kind.as_deref().is_some_and(|k| k != "url_citation") {
+                continue;
+            }
+            let Some(url) = a.url.as_deref().or(a.source.as_deref()).filter(|u| !u.is_empty()) else { continue };
+            let g = self.grounding.get_or_insert_with(Grounding::default);
+            let title = a.title.as_deref().map(str::to_string);
+            let idx = g.add_source(GroundingSource { url: url.to_string(), domain: title.clone(), title });
+            let (Some(s), Some(e)) = (a.start_index, a.end_index) else { continue };
+            let (Some(s), Some(e)) = (byte_to_char(text, s), byte_to_char(text, e)) else { continue };
+            let cited: String = text.chars().skip(s).take(e.saturating_sub(s)).collect();
+            g.citations.push(Citation {
+                start: start + s,
+                end: start + e,
+                source_indices: vec![idx],
+                cited_text: (!cited.is_empty()).then_some(cited),
+            });
+        }
+    }
+
+    fn into_output(self, meta: Metadata, usage: Usage, finish: Option<FinishReason>) -> Output<String> {
+        let mut out = Output::new(self.text, meta);
+        out.usage = usage;
+        out.finish_reason = finish;
+        out.tool_calls = self.tool_calls;
+        out.reasoning = (!self.reasoning.is_empty()).then_some(self.reasoning);
+        out.signature = self.signature;
+        out.grounding = self.grounding;
+        out
+    }
+}
+
+fn decode_step<'a>(raw: &'a RawValue) -> Result<Step<'a>> {
+    serde_json::from_str(raw.get()).map_err(|e| Error::decode("interactions step", e, raw.get().as_bytes()))
+}
+
+fn raw_value(raw: &RawValue) -> Value {
+    serde_json::from_str(raw.get()).unwrap_or(Value::Null)
+}
+
+/// Decode a unary response body.
+pub(crate) fn parse_response(body: Bytes, ctx: &WireContext) -> Result<Output<String>> {
+    let resp: Interaction =
+        serde_json::from_slice(&body).map_err(|e| Error::decode("interactions response", e, &body))?;
+    if let Some(err) = resp.error.as_ref().filter(|e| !e.is_null()) {
+        return Err(google_error(ctx, err, &body));
+    }
+    let mut acc = Accumulated::default();
+    for raw in resp.steps.as_ref().or(resp.outputs.as_ref()).into_iter().flatten() {
+        acc.add_step(&decode_step(raw)?, || raw_value(raw), true, 0);
+    }
+    let finish = resp.status.as_deref().map(|s| finish_reason(s, !acc.tool_calls.is_empty()));
+    let usage = resp.usage.map(usage_from).unwrap_or_default();
+    let mut meta = ctx.metadata();
+    meta.response_id = resp.id.map(Cow::into_owned);
+    meta.response_model = resp.model.map(Cow::into_owned);
+    meta.raw_response = Some(body.clone());
+    Ok(acc.into_output(meta, usage, finish))
+}
+
+// ---------------------------------------------------------------------------------------------------
+// Streams
+
+/// One stream event, borrowed from its bytes.
+#[derive(Deserialize)]
+struct Event<'a> {
+    #[serde(default, borrow)]
+    event_type: Option<Cow<'a, str>>,
+    #[serde(default)]
+    index: Option<u64>,
+    #[serde(default, borrow)]
+    step: Option<&'a RawValue>,
+    /// `content.start` (older servers) carries the step here.
+    #[serde(default, borrow)]
+    content: Option<&'a RawValue>,
+    #[serde(default, borrow)]
+    delta: Option<&'a RawValue>,
+    #[serde(default, borrow)]
+    interaction: Option<&'a RawValue>,
+    #[serde(default)]
+    error: Option<Value>,
+}
+
+#[derive(Deserialize)]
+struct Delta<'a> {
+    #[serde(rename = "type", default, borrow)]
+    kind: Option<Cow<'a, str>>,
+    #[serde(default, borrow)]
+    text: Option<Cow<'a, str>>,
+    #[serde(default, borrow)]
+    content: Option<ContentItem<'a>>,
+    #[serde(default, borrow)]
+    signature: Option<Cow<'a, str>>,
+    #[serde(default)]
+    arguments: Option<Value>,
+    #[serde(default, borrow)]
+    partial_arguments: Option<Cow<'a, str>>,
+    #[serde(default)]
+    annotations: Option<Vec<Value>>,
+}
+
+/// A step between `step.start` and `step.stop`.
+struct Pending {
+    index: u64,
+    step: Map<String, Value>,
+    text: String,
+    summary: String,
+    signature: String,
+    arguments: Option<String>,
+    annotations: Vec<Value>,
+    /// The character offset of the output where the step's text begins.
+    base: usize,
+    /// The tool-call index of a `function_call` step.
+    call: Option<usize>,
+}
+
+impl Pending {
+    fn new(index: u64, step: Map<String, Value>, base: usize) -> Self {
+        Pending {
+            index,
+            step,
+            text: String::new(),
+            summary: String::new(),
+            signature: String::new(),
+            arguments: None,
+            annotations: Vec::new(),
+            base,
+            call: None,
+        }
+    }
+
+    fn kind(&self) -> &str {
+        self.step.get("type").and_then(Value::as_str).unwrap_or_default()
+    }
+
+    /// The completed step, as the unary API would have returned it.
+    fn into_step(mut self) -> Value {
+        if !self.text.is_empty() || !self.annotations.is_empty() {
+            let mut part = json!({"type": "text", "text": self.text});
+            if !self.annotations.is_empty() {
+                part["annotations"] = Value::Array(self.annotations);
+            }
+            self.step.insert("content".into(), json!([part]));
+        }
+        if !self.summary.is_empty() {
+            self.step.insert("summary".into(), json!([{"type": "text", "text": self.summary}]));
+        }
+        if !self.signature.is_empty() {
+            self.step.insert("signature".into(), Value::String(self.signature));
+        }
+        if let Some(args) = self.arguments {
+            self.step.insert("arguments".into(), parse_arguments(&args));
+        }
+        Value::Object(self.step)
+    }
+}
+
+/// The stream state of one Interactions stream.
+pub(crate) struct InteractionsDecoder {
+    ctx: WireContext,
+    acc: Accumulated,
+    pending: Vec<Pending>,
+    calls_started: usize,
+    steps_seen: bool,
+    usage: Option<Usage>,
+    finish: Option<FinishReason>,
+    response_id: Option<String>,
+    response_model: Option<String>,
+    final_interaction: Option<Bytes>,
+    terminal: bool,
+}
+
+impl InteractionsDecoder {
+    pub(crate) fn new(ctx: WireContext) -> Self {
+        InteractionsDecoder {
+            ctx,
+            acc: Accumulated::default(),
+            pending: Vec::new(),
+            calls_started: 0,
+            steps_seen: false,
+            usage: None,
+            finish: None,
+            response_id: None,
+            response_model: None,
+            final_interaction: None,
+            terminal: false,
+        }
+    }
+
+    fn pending_mut(&mut self, index: u64) -> &mut Pending {
+        let pos = match self.pending.iter().position(|p| p.index == index) {
+            Some(pos) => pos,
+            None => {
+                self.pending.push(Pending::new(index, Map::new(), self.acc.text_chars));
+                self.pending.len() - 1
+            }
+        };
+        &mut self.pending[pos]
+    }
+
+    fn on_start(&mut self, index: u64, raw: Option<&RawValue>, out: &mut VecDeque<Chunk<String>>) {
+        self.steps_seen = true;
+        let step: Map<String, Value> = raw.and_then(|r| serde_json::from_str(r.get()).ok()).unwrap_or_default();
+        let mut p = Pending::new(index, step, self.acc.text_chars);
+        if p.kind() == "text" {
+            // A legacy text item is a model output.
+            p.step.insert("type".into(), "model_output".into());
+        }
+        match p.kind() {
+            "function_call" => {
+                let call = self.calls_started;
+                self.calls_started += 1;
+                p.call = Some(call);
+                let field =
+                    |k: &str| p.step.get(k).and_then(Value::as_str).filter(|s| !s.is_empty()).map(str::to_string);
+                let mut c = Chunk::empty();
+                c.tool_call =
+                    Some(ToolCallDelta { index: call, id: field("id"), name: field("name"), arguments: String::new() });
+                out.push_back(c);
+            }
+            kind if kind.ends_with("_call") => {
+                out.push_back(activity(kind.trim_end_matches("_call"), ToolActivityStatus::Started))
+            }
+            _ => {}
+        }
+        self.pending.retain(|q| q.index != index);
+        self.pending.push(p);
+    }
+
+    fn on_delta(&mut self, index: u64, raw: &RawValue, out: &mut VecDeque<Chunk<String>>) -> Result<()> {
+        self.steps_seen = true;
+        let d: Delta = serde_json::from_str(raw.get())
+            .map_err(|e| Error::decode("interactions step delta", e, raw.get().as_bytes()))?;
+        match d.kind.as_deref().unwrap_or_default() {
+            "text" => {
+                let t = d.text.as_deref().unwrap_or_default();
+                if !t.is_empty() {
+                    self.pending_mut(index).text.push_str(t);
+                    self.acc.push_text(t);
+                    out.push_back(Chunk::content(t.to_string()));
+                }
+            }
+            "thought_summary" => {
+                let t = d.content.as_ref().and_then(|c| c.text.as_deref()).unwrap_or_default();
+                if !t.is_empty() {
+                    self.pending_mut(index).summary.push_str(t);
+                    self.acc.push_reasoning(t);
+                    let mut c = Chunk::empty();
+                    c.reasoning = Some(t.to_string());
+                    out.push_back(c);
+                }
+            }
+            "thought_signature" => {
+                let sig = d.signature.as_deref().unwrap_or_default();
+                self.pending_mut(index).signature.push_str(sig);
+            }
+            "arguments_delta" => {
+                // Recorded servers send `arguments`; the public SDK names it `partial_arguments`.
+                let fragment = match (&d.arguments, &d.partial_arguments) {
+                    (Some(Value::String(s)), _) => s.as_str(),
+                    (_, Some(s)) => s.as_ref(),
+                    _ => "",
+                };
+                let p = self.pending_mut(index);
+                p.arguments.get_or_insert_with(String::new).push_str(fragment);
+                if let Some(call) = p.call {
+                    let mut c = Chunk::empty();
+                    c.tool_call =
+                        Some(ToolCallDelta { index: call, id: None, name: None, arguments: fragment.to_string() });
+                    out.push_back(c);
+                }
+            }
+            "text_annotation_delta" => {
+                let annotations = d.annotations.unwrap_or_default();
+                self.pending_mut(index).annotations.extend(annotations);
+            }
+            _ => {
+                // Built-in tool deltas (`google_search_call`, `..._result`) carry whole step fields.
+                let fields: Map<String, Value> = serde_json::from_str(raw.get()).unwrap_or_default();
+                let p = self.pending_mut(index);
+                for (k, v) in fields {
+                    match k.as_str() {
+                        "type" => {}
+                        "signature" => p.signature.push_str(v.as_str().unwrap_or_default()),
+                        _ => {
+                            p.step.insert(k, v);
+                        }
+                    }
+                }
+            }
+        }
+        Ok(())
+    }
+
+    fn on_stop(&mut self, index: u64, out: &mut VecDeque<Chunk<String>>) -> Result<()> {
+        let Some(pos) = self.pending.iter().position(|p| p.index == index) else { return Ok(()) };
+        let p = self.pending.remove(pos);
+        let base = p.base;
+        let kind = p.kind().to_string();
+        // A call whose arguments came whole in `step.start` still needs them in the deltas.
+        if let (Some(call), None) = (p.call, &p.arguments) {
+            let args = p.step.get("arguments").filter(|a| a.as_object().is_some_and(|o| !o.is_empty()));
+            if let Some(args) = args {
+                let mut c = Chunk::empty();
+                c.tool_call = Some(ToolCallDelta { index: call, id: None, name: None, arguments: args.to_string() });
+                out.push_back(c);
+            }
+        }
+        let value = p.into_step();
+        let step = Step::deserialize(&value)
+            .map_err(|e| Error::decode("interactions step", e, value.to_string().as_bytes()))?;
+        self.acc.add_step(&step, || value.clone(), false, base);
+        if let Some(tool) = kind.strip_suffix("_result") {
+            out.push_back(activity(tool, ToolActivityStatus::Completed));
+        }
+        Ok(())
+    }
+
+    fn on_completed(&mut self, raw: &RawValue, out: &mut VecDeque<Chunk<String>>) -> Result<()> {
+        let resp: Interaction = serde_json::from_str(raw.get())
+            .map_err(|e| Error::decode("interactions response", e, raw.get().as_bytes()))?;
+        if let Some(err) = resp.error.as_ref().filter(|e| !e.is_null()) {
+            return Err(google_error(&self.ctx, err, raw.get().as_bytes()));
+        }
+        self.response_id = resp.id.map(Cow::into_owned).or(self.response_id.take());
+        self.response_model = resp.model.map(Cow::into_owned).or(self.response_model.take());
+        let first = out.len();
+        // A server that streams no steps still lists them here.
+        if !self.steps_seen {
+            for step in resp.steps.as_ref().or(resp.outputs.as_ref()).into_iter().flatten() {
+                let before = self.acc.text.len();
+                self.acc.add_step(&decode_step(step)?, || raw_value(step), true, 0);
+                if self.acc.text.len() > before {
+                    out.push_back(Chunk::content(self.acc.text[before..].to_string()));
+                }
+            }
+        }
+        let usage = resp.usage.map(usage_from);
+        self.usage = usage.clone().or(self.usage.take());
+        self.finish = resp.status.as_deref().map(|s| finish_reason(s, !self.acc.tool_calls.is_empty()));
+        self.final_interaction = Some(Bytes::copy_from_slice(raw.get().as_bytes()));
+        self.terminal = true;
+        if out.len() == first {
+            out.push_back(Chunk::empty());
+        }
+        if let Some(last) = out.back_mut() {
+            last.usage = usage;
+            last.finish_reason = self.finish.clone();
+        }
+        Ok(())
+    }
+}
+
+fn activity(tool: &str, status: ToolActivityStatus) -> Chunk<String> {
+    let mut c = Chunk::empty();
+    c.tool_activity = Some(ToolActivity { tool_name: tool.to_string(), status });
+    c
+}
+
+impl Decoder<String, String> for InteractionsDecoder {
+    fn on_frame(&mut self, frame: Frame, out: &mut VecDeque<Chunk<String>>) -> Result<()> {
+        let Frame::Sse(ev) = frame else { return Ok(()) };
+        if ev.is_done() || ev.data.iter().all(u8::is_ascii_whitespace) {
+            return Ok(());
+        }
+        let e: Event = serde_json::from_slice(&ev.data)
+            .map_err(|err| Error::decode("interactions stream event", err, &ev.data))?;
+        let index = e.index.unwrap_or(0);
+        match e.event_type.as_deref().unwrap_or_default() {
+            "step.start" | "content.start" => self.on_start(index, e.step.or(e.content), out),
+            "step.delta" | "content.delta" => {
+                if let Some(d) = e.delta {
+                    self.on_delta(index, d, out)?;
+                }
+            }
+            "step.stop" | "content.stop" => self.on_stop(index, out)?,
+            "interaction.created" | "interaction.start" => {
+                if let Some(raw) = e.interaction
+                    && let Ok(i) = serde_json::from_str::<Interaction>(raw.get())
+                {
+                    self.response_id = i.id.map(Cow::into_owned);
+                    self.response_model = i.model.map(Cow::into_owned);
+                }
+            }
+            "interaction.completed" | "interaction.complete" => match e.interaction {
+                Some(raw) => self.on_completed(raw, out)?,
+                None => self.terminal = true,
+            },
+            "error" => {
+                let err = e.error.unwrap_or(Value::Null);
+                return Err(google_error(&self.ctx, &err, &ev.data));
+            }
+            _ => {}
+        }
+        Ok(())
+    }
+
+    fn is_terminal(&self) -> bool {
+        self.terminal
+    }
+
+    fn finish(&mut self) -> Result<Output<String>> {
+        if !self.terminal {
+            return Err(Error::StreamTruncated {
+                origin: self.ctx.origin,
+                reason: "no interaction.completed event".into(),
+            });
+        }
+        // Steps still open at the end never completed: dropped.
+        self.pending.clear();
+        let mut meta = self.ctx.metadata();
+        meta.response_id = self.response_id.take();
+        meta.response_model = self.response_model.take();
+        meta.raw_response = self.final_interaction.take();
+        let acc = std::mem::take(&mut self.acc);
+        Ok(acc.into_output(meta, self.usage.take().unwrap_or_default(), self.finish.take()))
+    }
+}
+
+#[cfg(test)]
+mod tests;

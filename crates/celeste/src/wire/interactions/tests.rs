@@ -1,0 +1,675 @@
+use super::*;
+use crate::error::Origin;
+use crate::providers::{GEMINI_GENERATE_CONTENT, WireApi, google_text_route, route_for};
+use crate::testing::{decode_all, recorded_dir};
+use crate::types::artifact::Artifact;
+use crate::types::enums::{Modality, Operation, Provider};
+use crate::types::message::{Message, ToolResult};
+use crate::types::mime::MimeType;
+use crate::types::tool::{FunctionTool, WebSearch};
+
+fn ctx() -> WireContext {
+    WireContext {
+        origin: Origin::Provider(Provider::Google),
+        model: "gemini-2.5-flash".into(),
+        operation: Operation::Generate,
+    }
+}
+
+fn request(items: Vec<Item>) -> TextRequest {
+    TextRequest {
+        model: "gemini-2.5-flash".into(),
+        items,
+        params: TextParams::default(),
+        tools: vec![],
+        tool_choice: None,
+    }
+}
+
+fn user(text: &str) -> TextRequest {
+    request(vec![Message::user(text).into()])
+}
+
+fn keys(v: &Value) -> Vec<&str> {
+    let mut k: Vec<&str> = v.as_object().unwrap().keys().map(String::as_str).collect();
+    k.sort_unstable();
+    k
+}
+
+fn weather() -> Tool {
+    FunctionTool::new("get_weather", "Weather", json!({"type": "object"})).into()
+}
+
+// ---------------------------------------------------------------------------------------------------
+// Request contracts
+
+#[test]
+fn every_parameter_maps_to_its_field_and_none_omits_it() {
+    let bare = build_request(&user("hi"), &ctx(), false).unwrap();
+    assert_eq!(keys(&bare), ["input", "model"]);
+    assert_eq!(bare["model"], json!("gemini-2.5-flash"));
+    assert_eq!(bare["input"], json!([{"type": "user_input", "content": [{"type": "text", "text": "hi"}]}]));
+
+    let d = TextParams::default;
+    let cases: Vec<(TextParams, Value)> = vec![
+        (TextParams { temperature: Some(0.5), ..d() }, json!({"temperature": 0.5})),
+        (TextParams { top_p: Some(0.9), ..d() }, json!({"top_p": 0.9})),
+        (TextParams { max_tokens: Some(256), ..d() }, json!({"max_output_tokens": 256})),
+        (TextParams { seed: Some(7), ..d() }, json!({"seed": 7})),
+        (TextParams { stop: vec!["END".into()], ..d() }, json!({"stop_sequences": ["END"]})),
+        (
+            TextParams { reasoning_effort: Some("low".into()), ..d() },
+            json!({"thinking_level": "low", "thinking_summaries": "auto"}),
+        ),
+    ];
+    for (params, config) in cases {
+        let mut req = user("hi");
+        req.params = params;
+        let body = build_request(&req, &ctx(), false).unwrap();
+        assert_eq!(keys(&body), ["generation_config", "input", "model"], "{config}");
+        assert_eq!(body["generation_config"], config);
+    }
+
+    // No field for these here (and no thinking budget): dropped, not guessed.
+    let mut req = user("hi");
+    req.params = TextParams {
+        top_k: Some(3),
+        frequency_penalty: Some(0.1),
+        presence_penalty: Some(0.1),
+        verbosity: Some("low".into()),
+        reasoning_effort: Some("2048".into()),
+        ..d()
+    };
+    assert_eq!(keys(&build_request(&req, &ctx(), false).unwrap()), ["input", "model"]);
+
+    let streamed = build_request(&user("hi"), &ctx(), true).unwrap();
+    assert_eq!(streamed["stream"], json!(true));
+}
+
+#[test]
+fn tools_and_tool_choice_shapes() {
+    let mut req = user("hi");
+    req.tools = vec![
+        weather(),
+        FunctionTool::new("ping", "", Value::Null).into(),
+        WebSearch::new().blocked_domains(["spam.example"]).into(),
+        Tool::CodeExecution,
+        Tool::UrlContext,
+        Tool::Raw { value: json!({"type": "google_maps"}) },
+    ];
+    let body = build_request(&req, &ctx(), false).unwrap();
+    assert_eq!(
+        body["tools"],
+        json!([
+            {"type": "function", "name": "get_weather", "description": "Weather", "parameters": {"type": "object"}},
+            {"type": "function", "name": "ping"},
+            {"type": "google_search", "exclude_domains": ["spam.example"]},
+            {"type": "code_execution"},
+            {"type": "url_context"},
+            {"type": "google_maps"},
+        ])
+    );
+    assert!(body.get("generation_config").is_none());
+
+    let mixed = vec![weather(), WebSearch::new().into()];
+    let cases: Vec<(Vec<Tool>, ToolChoice, Value)> = vec![
+        (vec![weather()], ToolChoice::Auto, json!("auto")),
+        (vec![WebSearch::new().into()], ToolChoice::Auto, json!("auto")),
+        (mixed.clone(), ToolChoice::Auto, json!("validated")),
+        (vec![weather(), Tool::Raw { value: json!({"type": "code_execution"}) }], ToolChoice::Auto, json!("validated")),
+        (mixed.clone(), ToolChoice::Required, json!("any")),
+        (mixed, ToolChoice::None, json!("none")),
+        (
+            vec![weather()],
+            ToolChoice::Tool("get_weather".into()),
+            json!({"allowed_tools": {"mode": "any", "tools": ["get_weather"]}}),
+        ),
+    ];
+    for (tools, choice, wire) in cases {
+        let mut req = user("hi");
+        req.tools = tools;
+        req.tool_choice = Some(choice);
+        let body = build_request(&req, &ctx(), false).unwrap();
+        assert_eq!(body["generation_config"], json!({"tool_choice": wire}));
+    }
+
+    let mut req = user("hi");
+    req.tools = vec![Tool::XSearch];
+    assert!(matches!(build_request(&req, &ctx(), false), Err(Error::Unsupported(_))));
+}
+
+#[test]
+fn turns_system_instruction_signatures_and_tool_results() {
+    let mut call = ToolCall::new("61nzpsv4", "get_weather", json!({"city": "Paris"}));
+    call.extra.insert("signature".into(), json!("call-sig"));
+    let mut assistant =
+        Message::assistant("Checking.").with_tool_calls(vec![call, ToolCall::new("c2", "get_time", json!({}))]);
+    assistant.signature = vec![json!({"type": "thought", "signature": "thought-sig"})];
+    let items: Vec<Item> = vec![
+        Message::system("be brief").into(),
+        Message::developer("use metric").into(),
+        Message::user("weather?").into(),
+        assistant.into(),
+        ToolResult::new("61nzpsv4", json!({"temp": 21})).into(),
+        ToolResult::error("c2", "clock broken").with_name("get_time").into(),
+        Message::new(Role::User, vec![Part::text("")]).into(),
+    ];
+    let body = build_request(&request(items), &ctx(), false).unwrap();
+    assert_eq!(body["system_instruction"], json!("be brief\n\nuse metric"));
+    assert_eq!(
+        body["input"],
+        json!([
+            {"type": "user_input", "content": [{"type": "text", "text": "weather?"}]},
+            {"type": "thought", "signature": "thought-sig"},
+            {"type": "model_output", "content": [{"type": "text", "text": "Checking."}]},
+            {"type": "function_call", "id": "61nzpsv4", "name": "get_weather", "arguments": {"city": "Paris"}, "signature": "call-sig"},
+            {"type": "function_call", "id": "c2", "name": "get_time", "arguments": {}},
+            {"type": "function_result", "call_id": "61nzpsv4", "name": "get_weather",
+             "result": [{"type": "text", "text": "{\"temp\":21}"}]},
+            {"type": "function_result", "call_id": "c2", "name": "get_time", "is_error": true,
+             "result": [{"type": "text", "text": "clock broken"}]},
+        ])
+    );
+
+    let bad = Message::system("x").with_part(Part::image(Artifact::from_url("https://x/y.png")));
+    assert!(matches!(build_request(&request(vec![bad.into()]), &ctx(), false), Err(Error::Unsupported(_))));
+}
+
+#[test]
+fn media_parts() {
+    let m = Message::user("listen")
+        .with_part(Part::audio(Artifact::from_bytes(&b"abc"[..]).with_mime_type(MimeType::AudioMp4)))
+        .with_part(Part::image(Artifact::from_url("https://x/y.png").with_mime_type(MimeType::ImagePng)))
+        .with_part(Part::video(Artifact::from_url("https://youtu.be/v")))
+        .with_part(Part::document(Artifact::from_url("data:application/pdf;base64,JVBERg==")));
+    let body = build_request(&request(vec![m.into()]), &ctx(), false).unwrap();
+    assert_eq!(
+        body["input"][0]["content"],
+        json!([
+            {"type": "text", "text": "listen"},
+            {"type": "audio", "data": "YWJj", "mime_type": "audio/m4a"},
+            {"type": "image", "uri": "https://x/y.png", "mime_type": "image/png"},
+            {"type": "video", "uri": "https://youtu.be/v"},
+            {"type": "document", "data": "JVBERg==", "mime_type": "application/pdf"},
+        ])
+    );
+}
+
+#[test]
+fn the_dispatcher_falls_back_to_generate_content_for_mixed_tools_on_listed_models() {
+    let interactions = route_for(Provider::Google, Modality::Text).unwrap();
+    assert_eq!(interactions.wire, WireApi::GeminiInteractions);
+    let mixed = vec![weather(), WebSearch::new().into()];
+    for model in ["gemini-3.5-flash-lite", "gemini-3.6-flash"] {
+        assert_eq!(google_text_route(interactions, model, &mixed), GEMINI_GENERATE_CONTENT, "{model}");
+    }
+    for (model, tools) in [
+        ("gemini-3.6-flash", vec![WebSearch::new().into()]),
+        ("gemini-3.6-flash", vec![weather()]),
+        ("gemini-3.6-flash", vec![]),
+        ("gemini-3.5-flash", mixed.clone()),
+    ] {
+        assert_eq!(google_text_route(interactions, model, &tools), interactions, "{model}");
+    }
+    // Only the Interactions route falls back.
+    assert_eq!(google_text_route(GEMINI_GENERATE_CONTENT, "gemini-3.6-flash", &mixed), GEMINI_GENERATE_CONTENT);
+}
+
+#[tokio::test]
+async fn the_text_facade_routes_google_text_here_or_to_generate_content() {
+    use crate::client::Client;
+    use crate::transport::http::RequestBody;
+
+    let client = Client::new().unwrap();
+    let base = "https://generativelanguage.googleapis.com";
+    let mixed = || vec![weather(), WebSearch::new().into()];
+    let cases: Vec<(&str, Vec<Tool>, bool, WireApi, String)> = vec![
+        ("gemini-2.5-flash", vec![], false, WireApi::GeminiInteractions, format!("{base}/v1beta/interactions")),
+        ("gemini-2.5-flash", mixed(), true, WireApi::GeminiInteractions, format!("{base}/v1beta/interactions")),
+        (
+            "gemini-3.6-flash",
+            mixed(),
+            false,
+            WireApi::GeminiGenerateContent,
+            format!("{base}/v1beta/models/gemini-3.6-flash:generateContent"),
+        ),
+        (
+            "gemini-3.5-flash-lite",
+            mixed(),
+            true,
+            WireApi::GeminiGenerateContent,
+            format!("{base}/v1beta/models/gemini-3.5-flash-lite:streamGenerateContent?alt=sse"),
+        ),
+    ];
+    for (model, tools, stream, wire, url) in cases {
+        let mut call = crate::text::generate("hi", model).client(client.clone()).api_key("test-key").max_tokens(5);
+        for t in tools {
+            call = call.tool(t);
+        }
+        let prepared = call.prepare(stream).await.unwrap();
+        assert_eq!(prepared.wire, wire, "{model}");
+        assert_eq!(prepared.request.url, url);
+        assert_eq!(prepared.request.headers["x-goog-api-key"], "test-key");
+        let RequestBody::Json(body) = &prepared.request.body else { panic!("not JSON") };
+        let body: Value = serde_json::from_slice(body).unwrap();
+        match wire {
+            WireApi::GeminiInteractions => {
+                assert_eq!(body["generation_config"]["max_output_tokens"], json!(5));
+                assert_eq!(body.get("stream").is_some(), stream);
+            }
+            _ => {
+                assert_eq!(body["generationConfig"]["maxOutputTokens"], json!(5));
+                assert_eq!(body["toolConfig"], json!({"includeServerSideToolInvocations": true}));
+                assert!(body.get("stream").is_none());
+            }
+        }
+    }
+}
+
+// ---------------------------------------------------------------------------------------------------
+// Responses
+
+/// "héllo 🌍 wörld": é and ö are 2 bytes, 🌍 is 4.
+const MULTIBYTE: &str = "héllo 🌍 wörld";
+
+fn interaction(steps: Value, status: &str) -> Value {
+    json!({
+        "id": "v1_abc",
+        "model": "gemini-2.5-flash",
+        "status": status,
+        "object": "interaction",
+        "usage": {"total_tokens": 40, "total_input_tokens": 10, "total_output_tokens": 12, "total_thought_tokens": 18,
+                  "total_cached_tokens": 2, "total_tool_use_tokens": 0},
+        "steps": steps,
+    })
+}
+
+fn search_steps() -> Value {
+    json!([
+        {"type": "google_search_call", "id": "s1", "arguments": {"queries": ["hello world", "globe"]}},
+        {"type": "google_search_result", "call_id": "s1", "result": [{"url": "https://a.example", "search_suggestions": "<div>s</div>"}]},
+    ])
+}
+
+#[test]
+fn unary_decodes_thoughts_text_calls_grounding_and_usage() {
+    let mut steps = vec![
+        json!({"type": "thought", "signature": "sig-a", "summary": [{"type": "text", "text": "First."}, {"type": "text", "text": "Second."}]}),
+    ];
+    steps.extend(search_steps().as_array().unwrap().iter().cloned());
+    steps.push(json!({"type": "model_output", "content": [
+        {"type": "text", "text": "Intro: "},
+        {"type": "image", "data": "AAAA", "mime_type": "image/png"},
+        {"type": "text", "text": MULTIBYTE, "annotations": [
+            {"type": "url_citation", "url": "https://a.example", "title": "a.example", "start_index": 7, "end_index": 11},
+            {"type": "url_citation", "url": "https://b.example", "title": "B", "start_index": 12, "end_index": 18},
+            {"type": "url_citation", "url": "https://a.example", "start_index": 8, "end_index": 11},
+            {"type": "file_citation", "url": "ignored"},
+        ]},
+    ]}));
+    steps.push(json!({"id": "call-1", "type": "function_call", "name": "get_weather", "arguments": {"city": "Paris"}, "signature": "cs"}));
+    steps.push(json!({"type": "function_call", "name": "no_id", "arguments": "{\"a\":1}", "signature": ""}));
+    let body = Bytes::from(interaction(Value::Array(steps), "requires_action").to_string());
+    let out = parse_response(body, &ctx()).unwrap();
+
+    assert_eq!(out.content, format!("Intro: {MULTIBYTE}"));
+    assert_eq!(out.reasoning.as_deref(), Some("First.\nSecond."));
+    assert_eq!(out.signature.len(), 1);
+    assert_eq!(out.signature[0]["signature"], json!("sig-a"));
+    assert_eq!(out.tool_calls.len(), 2);
+    assert_eq!(out.tool_calls[0].id, "call-1");
+    assert_eq!(out.tool_calls[0].extra["signature"], json!("cs"));
+    assert_eq!(out.tool_calls[1].id, "interactions-call-1");
+    assert_eq!(out.tool_calls[1].arguments, json!({"a": 1}));
+    assert!(out.tool_calls[1].extra.is_empty());
+    let f = out.finish_reason.clone().unwrap();
+    assert_eq!((f.kind, f.raw.as_str()), (FinishKind::ToolCall, "requires_action"));
+    let u = &out.usage;
+    assert_eq!(
+        (u.input_tokens, u.output_tokens, u.total_tokens, u.reasoning_tokens, u.cache_read_tokens),
+        (Some(10), Some(30), Some(40), Some(18), Some(2))
+    );
+    assert_eq!(out.metadata.response_id.as_deref(), Some("v1_abc"));
+    assert_eq!(out.metadata.response_model.as_deref(), Some("gemini-2.5-flash"));
+
+    let g = out.grounding.unwrap();
+    assert_eq!(g.queries, ["hello world", "globe"]);
+    assert_eq!(g.search_entry_point.as_deref(), Some("<div>s</div>"));
+    assert_eq!(g.sources.len(), 2);
+    // Byte offsets within the part, as characters of the whole output (the part starts at 7).
+    let spans: Vec<(usize, usize, &str)> =
+        g.citations.iter().map(|c| (c.start, c.end, c.cited_text.as_deref().unwrap())).collect();
+    assert_eq!(spans, [(13, 14, "🌍"), (15, 20, "wörld")]);
+    let chars: Vec<char> = out.content.chars().collect();
+    assert_eq!(chars[13..14].iter().collect::<String>(), "🌍");
+}
+
+#[test]
+fn unary_status_legacy_outputs_and_errors() {
+    for (status, kind) in [
+        ("completed", FinishKind::Stop),
+        ("incomplete", FinishKind::Length),
+        ("failed", FinishKind::Error),
+        ("cancelled", FinishKind::Other),
+    ] {
+        let body = Bytes::from(interaction(json!([]), status).to_string());
+        assert_eq!(parse_response(body, &ctx()).unwrap().finish_reason.unwrap().kind, kind, "{status}");
+    }
+    // Older servers: `outputs` with typed content items.
+    let legacy = json!({"id": "x", "status": "completed", "outputs": [
+        {"type": "thought", "signature": "s", "summary": [{"type": "text", "text": "hm"}]},
+        {"type": "text", "text": "Hello"},
+        {"type": "function_call", "id": "f", "name": "n", "arguments": {}},
+    ]});
+    let out = parse_response(Bytes::from(legacy.to_string()), &ctx()).unwrap();
+    assert_eq!((out.content.as_str(), out.reasoning.as_deref()), ("Hello", Some("hm")));
+    assert_eq!(out.finish_reason.unwrap().kind, FinishKind::ToolCall);
+    assert!(out.usage.is_empty());
+
+    let err = Bytes::from_static(br#"{"error":{"code":400,"message":"bad model","status":"INVALID_ARGUMENT"}}"#);
+    assert!(
+        matches!(parse_response(err, &ctx()), Err(Error::StreamEvent(e)) if e.error_type.as_deref() == Some("INVALID_ARGUMENT"))
+    );
+    assert!(matches!(parse_response(Bytes::from_static(b"[1"), &ctx()), Err(Error::Decode { .. })));
+}
+
+#[test]
+fn replay_round_trip_keeps_thoughts_and_call_signatures() {
+    let steps = json!([
+        {"type": "thought", "signature": "ts"},
+        {"id": "c1", "type": "function_call", "name": "get_weather", "arguments": {"city": "Paris"}, "signature": "cs"},
+    ]);
+    let out = parse_response(Bytes::from(interaction(steps, "requires_action").to_string()), &ctx()).unwrap();
+    let items: Vec<Item> =
+        vec![Message::user("weather?").into(), out.message().into(), ToolResult::new("c1", "sunny").into()];
+    let body = build_request(&request(items), &ctx(), false).unwrap();
+    assert_eq!(
+        body["input"],
+        json!([
+            {"type": "user_input", "content": [{"type": "text", "text": "weather?"}]},
+            {"type": "thought", "signature": "ts"},
+            {"type": "function_call", "id": "c1", "name": "get_weather", "arguments": {"city": "Paris"}, "signature": "cs"},
+            {"type": "function_result", "call_id": "c1", "name": "get_weather", "result": [{"type": "text", "text": "sunny"}]},
+        ])
+    );
+}
+
+// ---------------------------------------------------------------------------------------------------
+// Streams
+
+fn ev(v: Value) -> Vec<u8> {
+    serde_json::to_vec(&v).unwrap()
+}
+
+fn start(index: u64, step: Value) -> Vec<u8> {
+    ev(json!({"index": index, "step": step, "event_type": "step.start"}))
+}
+
+fn delta(index: u64, delta: Value) -> Vec<u8> {
+    ev(json!({"index": index, "delta": delta, "event_type": "step.delta"}))
+}
+
+fn stop(index: u64) -> Vec<u8> {
+    ev(json!({"index": index, "event_type": "step.stop"}))
+}
+
+fn completed(status: &str) -> Vec<u8> {
+    let mut i = interaction(Value::Null, status);
+    i.as_object_mut().unwrap().remove("steps");
+    ev(json!({"interaction": i, "event_type": "interaction.completed"}))
+}
+
+fn stream_events() -> Vec<Vec<u8>> {
+    vec![
+        ev(
+            json!({"interaction": {"id": "v1_abc", "status": "in_progress", "model": "gemini-2.5-flash"}, "event_type": "interaction.created"}),
+        ),
+        ev(json!({"interaction_id": "v1_abc", "status": "in_progress", "event_type": "interaction.status_update"})),
+        start(0, json!({"type": "thought"})),
+        delta(0, json!({"type": "thought_summary", "content": {"type": "text", "text": "Think"}})),
+        delta(0, json!({"type": "thought_summary", "content": {"type": "text", "text": "ing."}})),
+        delta(0, json!({"type": "thought_signature", "signature": "sig-"})),
+        delta(0, json!({"type": "thought_signature", "signature": "a"})),
+        stop(0),
+        start(1, json!({"type": "google_search_call", "id": "s1"})),
+        delta(1, json!({"type": "google_search_call", "arguments": {"queries": ["globe"]}, "signature": "gs"})),
+        stop(1),
+        start(2, json!({"type": "google_search_result", "call_id": "s1"})),
+        delta(2, json!({"type": "google_search_result", "result": [{"search_suggestions": "<div>s</div>"}]})),
+        stop(2),
+        start(3, json!({"type": "model_output"})),
+        delta(3, json!({"type": "text", "text": "héllo 🌍"})),
+        delta(3, json!({"type": "text", "text": " wörld"})),
+        delta(
+            3,
+            json!({"type": "text_annotation_delta", "annotations": [
+            {"type": "url_citation", "url": "https://a.example", "title": "A", "start_index": 7, "end_index": 11}]}),
+        ),
+        stop(3),
+        start(4, json!({"id": "c1", "signature": "", "type": "function_call", "name": "get_weather", "arguments": {}})),
+        delta(4, json!({"type": "arguments_delta", "arguments": "{\"city\":"})),
+        delta(4, json!({"type": "arguments_delta", "partial_arguments": "\"Paris\"}"})),
+        delta(4, json!({"type": "thought_signature", "signature": "cs"})),
+        stop(4),
+        // Never stopped: dropped.
+        start(5, json!({"id": "c2", "type": "function_call", "name": "lost", "arguments": {}})),
+        completed("requires_action"),
+    ]
+}
+
+#[test]
+fn stream_rebuilds_steps_text_reasoning_calls_grounding_and_usage() {
+    let mut dec = InteractionsDecoder::new(ctx());
+    let (chunks, out) = decode_all(&mut dec, &stream_events());
+    let out = out.unwrap();
+    let streamed: String = chunks.iter().map(|c| c.content.as_str()).collect();
+    assert_eq!(streamed, MULTIBYTE);
+    assert_eq!(out.content, MULTIBYTE);
+    let reasoning: String = chunks.iter().filter_map(|c| c.reasoning.as_deref()).collect();
+    assert_eq!(reasoning, "Thinking.");
+    assert_eq!(out.reasoning.as_deref(), Some("Thinking."));
+    assert_eq!(
+        out.signature,
+        vec![json!({"type": "thought", "summary": [{"type": "text", "text": "Thinking."}], "signature": "sig-a"})]
+    );
+
+    assert_eq!(out.tool_calls.len(), 1);
+    let call = &out.tool_calls[0];
+    assert_eq!((call.id.as_str(), call.name.as_str()), ("c1", "get_weather"));
+    assert_eq!(call.arguments, json!({"city": "Paris"}));
+    assert_eq!(call.extra["signature"], json!("cs"));
+    let args: String = chunks
+        .iter()
+        .filter_map(|c| c.tool_call.as_ref())
+        .filter(|d| d.index == 0)
+        .map(|d| d.arguments.as_str())
+        .collect();
+    assert_eq!(args, r#"{"city":"Paris"}"#);
+
+    let activity: Vec<(String, ToolActivityStatus)> =
+        chunks.iter().filter_map(|c| c.tool_activity.clone()).map(|a| (a.tool_name, a.status)).collect();
+    assert_eq!(
+        activity,
+        [
+            ("google_search".to_string(), ToolActivityStatus::Started),
+            ("google_search".to_string(), ToolActivityStatus::Completed)
+        ]
+    );
+
+    let g = out.grounding.unwrap();
+    assert_eq!(g.queries, ["globe"]);
+    assert_eq!(g.search_entry_point.as_deref(), Some("<div>s</div>"));
+    assert_eq!(g.citations.iter().map(|c| (c.start, c.end)).collect::<Vec<_>>(), [(6, 7)]);
+
+    let last = chunks.last().unwrap();
+    assert_eq!(last.finish_reason.as_ref().unwrap().kind, FinishKind::ToolCall);
+    assert_eq!(last.usage.as_ref().unwrap().output_tokens, Some(30));
+    assert_eq!(out.usage.total_tokens, Some(40));
+    assert_eq!(out.metadata.response_id.as_deref(), Some("v1_abc"));
+    assert_eq!(out.metadata.raw_json().unwrap()["status"], json!("requires_action"));
+}
+
+#[test]
+fn stream_without_steps_takes_them_from_the_completed_interaction() {
+    let i = interaction(json!([{"type": "model_output", "content": [{"type": "text", "text": "whole"}]}]), "completed");
+    let mut dec = InteractionsDecoder::new(ctx());
+    let (chunks, out) = decode_all(&mut dec, &[ev(json!({"interaction": i, "event_type": "interaction.completed"}))]);
+    assert_eq!(chunks.iter().map(|c| c.content.as_str()).collect::<String>(), "whole");
+    assert_eq!(out.unwrap().content, "whole");
+}
+
+#[test]
+fn stream_errors_and_truncation() {
+    let events = vec![
+        start(0, json!({"type": "model_output"})),
+        delta(0, json!({"type": "text", "text": "partial"})),
+        ev(json!({"event_type": "error", "error": {"code": 429, "message": "quota", "status": "RESOURCE_EXHAUSTED"}})),
+        delta(0, json!({"type": "text", "text": "never"})),
+    ];
+    let mut dec = InteractionsDecoder::new(ctx());
+    let (chunks, out) = decode_all(&mut dec, &events);
+    assert_eq!(chunks.len(), 1);
+    match out {
+        Err(Error::StreamEvent(e)) => {
+            assert_eq!((e.message.as_str(), e.error_type.as_deref()), ("quota", Some("RESOURCE_EXHAUSTED")));
+            assert_eq!(e.origin, Origin::Provider(Provider::Google));
+        }
+        other => panic!("{other:?}"),
+    }
+
+    let mut dec = InteractionsDecoder::new(ctx());
+    let (_, out) = decode_all(&mut dec, &stream_events()[..10]);
+    assert!(matches!(out, Err(Error::StreamTruncated { .. })), "{out:?}");
+
+    let mut dec = InteractionsDecoder::new(ctx());
+    let (_, out) = decode_all(&mut dec, &[b"{oops".to_vec()]);
+    assert!(matches!(out, Err(Error::Decode { .. })), "{out:?}");
+
+    // Unknown events and unknown deltas are ignored; a stray stop is harmless.
+    let mut dec = InteractionsDecoder::new(ctx());
+    let events = vec![
+        ev(json!({"event_type": "interaction.something_new", "x": 1})),
+        stop(7),
+        start(0, json!({"type": "model_output"})),
+        delta(0, json!({"type": "image", "data": "AAAA"})),
+        delta(0, json!({"type": "text", "text": "ok"})),
+        stop(0),
+        completed("completed"),
+    ];
+    let (_, out) = decode_all(&mut dec, &events);
+    let out = out.unwrap();
+    assert_eq!(out.content, "ok");
+    assert_eq!(out.finish_reason.unwrap().kind, FinishKind::Stop);
+}
+
+// ---------------------------------------------------------------------------------------------------
+// Conformance over the real recordings
+
+/// What a unary interaction says, read with `serde_json::Value`.
+fn expected_text(steps: &Value) -> (String, Vec<Value>) {
+    let mut text = String::new();
+    let mut calls = Vec::new();
+    for s in steps.as_array().into_iter().flatten() {
+        match s["type"].as_str() {
+            Some("model_output") => {
+                for c in s["content"].as_array().into_iter().flatten() {
+                    text.push_str(c["text"].as_str().unwrap_or_default());
+                }
+            }
+            Some("function_call") => calls.push(s.clone()),
+            _ => {}
+        }
+    }
+    (text, calls)
+}
+
+fn check_usage(name: &str, out: &Output<String>, usage: &Value) {
+    assert_eq!(out.usage.input_tokens, usage["total_input_tokens"].as_u64(), "{name}");
+    assert_eq!(out.usage.total_tokens, usage["total_tokens"].as_u64(), "{name}");
+    assert_eq!(out.usage.reasoning_tokens, usage["total_thought_tokens"].as_u64(), "{name}");
+    let output = usage["total_output_tokens"].as_u64().unwrap() + usage["total_thought_tokens"].as_u64().unwrap();
+    assert_eq!(out.usage.output_tokens, Some(output), "{name}");
+    assert_eq!(out.usage.total_tokens, Some(out.usage.input_tokens.unwrap() + output), "{name}");
+    assert!(out.usage.raw.is_some(), "{name}");
+}
+
+#[test]
+fn recorded_interactions_conform() {
+    let Some(dir) = recorded_dir() else {
+        eprintln!("recorded fixtures not found; skipping interactions conformance");
+        return;
+    };
+    let mut files: Vec<_> =
+        std::fs::read_dir(dir.join("google-interactions")).unwrap().map(|e| e.unwrap().path()).collect();
+    files.sort();
+    let mut checked = 0;
+    for path in files {
+        let name = path.display().to_string();
+        if name.ends_with(".chunks.txt") {
+            let text = std::fs::read_to_string(&path).unwrap();
+            let events: Vec<Vec<u8>> =
+                text.split('\n').filter(|l| !l.trim().is_empty()).map(|l| l.as_bytes().to_vec()).collect();
+            let values: Vec<Value> = events.iter().map(|e| serde_json::from_slice(e).unwrap()).collect();
+            let mut text = String::new();
+            let mut thought_signatures = 0;
+            let mut calls: Vec<(String, String)> = Vec::new();
+            for v in &values {
+                let d = &v["delta"];
+                match d["type"].as_str() {
+                    Some("text") => text.push_str(d["text"].as_str().unwrap()),
+                    Some("thought_signature") => thought_signatures += 1,
+                    Some("arguments_delta") => calls.last_mut().unwrap().1.push_str(d["arguments"].as_str().unwrap()),
+                    _ => {}
+                }
+                if v["step"]["type"] == json!("function_call") {
+                    calls.push((v["step"]["name"].as_str().unwrap().to_string(), String::new()));
+                }
+            }
+            let last = values.last().unwrap();
+            let mut dec = InteractionsDecoder::new(ctx());
+            let (chunks, out) = decode_all(&mut dec, &events);
+            let out = out.unwrap_or_else(|e| panic!("{name}: {e}"));
+            let streamed: String = chunks.iter().map(|c| c.content.as_str()).collect();
+            assert_eq!(streamed, text, "{name}");
+            assert_eq!(out.content, text, "{name}");
+            assert_eq!(out.signature.len(), thought_signatures, "{name}");
+            assert!(
+                out.signature.iter().all(|s| s["type"] == json!("thought") && s["signature"].is_string()),
+                "{name}"
+            );
+            assert_eq!(out.tool_calls.len(), calls.len(), "{name}");
+            for (call, (n, args)) in out.tool_calls.iter().zip(&calls) {
+                assert_eq!(&call.name, n, "{name}");
+                assert_eq!(call.arguments, serde_json::from_str::<Value>(args).unwrap(), "{name}");
+            }
+            let status = last["interaction"]["status"].as_str().unwrap();
+            assert_eq!(out.finish_reason.as_ref().unwrap().raw, status, "{name}");
+            check_usage(&name, &out, &last["interaction"]["usage"]);
+            assert_eq!(out.metadata.response_id.as_deref(), last["interaction"]["id"].as_str(), "{name}");
+            checked += 1;
+        } else if name.ends_with(".json") {
+            let body = std::fs::read(&path).unwrap();
+            let v: Value = serde_json::from_slice(&body).unwrap();
+            let out = parse_response(Bytes::from(body), &ctx()).unwrap_or_else(|e| panic!("{name}: {e}"));
+            let (text, calls) = expected_text(&v["steps"]);
+            assert_eq!(out.content, text, "{name}");
+            assert_eq!(out.tool_calls.len(), calls.len(), "{name}");
+            for (call, wire) in out.tool_calls.iter().zip(&calls) {
+                assert_eq!(call.id, wire["id"].as_str().unwrap(), "{name}");
+                assert_eq!(call.arguments, wire["arguments"], "{name}");
+            }
+            let thoughts: Vec<&Value> =
+                v["steps"].as_array().unwrap().iter().filter(|s| s["type"] == json!("thought")).collect();
+            assert_eq!(out.signature.iter().collect::<Vec<_>>(), thoughts, "{name}");
+            assert_eq!(out.finish_reason.as_ref().unwrap().raw, v["status"].as_str().unwrap(), "{name}");
+            if v["status"] == json!("requires_action") {
+                assert_eq!(out.finish_reason.as_ref().unwrap().kind, FinishKind::ToolCall, "{name}");
+            }
+            check_usage(&name, &out, &v["usage"]);
+            assert_eq!(out.metadata.response_model.as_deref(), v["model"].as_str(), "{name}");
+            checked += 1;
+        }
+    }
+    println!("interactions conformance: checked {checked} recordings");
+    assert!(checked >= 7, "{checked}");
+}

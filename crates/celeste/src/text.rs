@@ -70,6 +70,8 @@ pub struct TextParams {
     pub presence_penalty: Option<f64>,
     /// Reasoning effort (`minimal`, `low`, `medium`, `high`, ...).
     pub reasoning_effort: Option<String>,
+    /// A thinking token budget (`-1`: the model decides; `0`: no thinking), where the API takes one.
+    pub thinking_budget: Option<i64>,
     /// Response verbosity (`low`, `medium`, `high`).
     pub verbosity: Option<String>,
 }
@@ -352,6 +354,13 @@ impl<M> Generate<M> {
     /// Reasoning effort (`minimal`, `low`, `medium`, `high`).
     pub fn reasoning_effort(mut self, effort: impl Into<String>) -> Self {
         self.params.reasoning_effort = Some(effort.into());
+        self
+    }
+
+    /// A thinking token budget (`-1`: the model decides; `0`: no thinking), where the API takes one
+    /// (Anthropic).
+    pub fn thinking_budget(mut self, tokens: i64) -> Self {
+        self.params.thinking_budget = Some(tokens);
         self
     }
 

@@ -25,7 +25,7 @@ pub enum WireApi {
 impl WireApi {
     /// Whether this library implements the wire API yet.
     pub fn is_implemented(self) -> bool {
-        matches!(self, WireApi::OpenResponses | WireApi::ChatCompletions)
+        matches!(self, WireApi::OpenResponses | WireApi::ChatCompletions | WireApi::AnthropicMessages)
     }
 }
 

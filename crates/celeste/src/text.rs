@@ -43,7 +43,7 @@ use crate::types::enums::{Modality, Operation, Protocol, Provider};
 use crate::types::message::{Item, Part, request_items};
 use crate::types::output::Output;
 use crate::types::tool::{Tool, ToolChoice};
-use crate::wire::{WireContext, chatcompletions, openresponses};
+use crate::wire::{WireContext, anthropic, chatcompletions, openresponses};
 
 /// A text stream: chunks of `String`, output content `String`.
 pub type TextStream = Stream<String, String>;
@@ -182,6 +182,7 @@ impl Generate<Streaming> {
         let decoder: Box<dyn crate::stream::Decoder<String, String>> = match prepared.wire {
             WireApi::OpenResponses => Box::new(openresponses::ResponsesDecoder::new(prepared.ctx.clone())),
             WireApi::ChatCompletions => Box::new(chatcompletions::ChatDecoder::new(prepared.ctx.clone())),
+            WireApi::AnthropicMessages => Box::new(anthropic::AnthropicDecoder::new(prepared.ctx.clone())),
             other => {
                 let e = prepared.ctx.unsupported(format!("streaming over the {other:?} wire API"));
                 span.end_err(&e);
@@ -245,6 +246,7 @@ impl Prepared {
         match self.wire {
             WireApi::OpenResponses => openresponses::parse_response(body, &self.ctx),
             WireApi::ChatCompletions => chatcompletions::parse_response(body, &self.ctx),
+            WireApi::AnthropicMessages => anthropic::parse_response(body, &self.ctx),
             other => Err(self.ctx.unsupported(format!("the {other:?} wire API"))),
         }
     }
@@ -431,6 +433,7 @@ impl<M> Generate<M> {
         let mut body = match resolved.route.wire {
             WireApi::OpenResponses => openresponses::build_request(&req, &ctx, stream)?,
             WireApi::ChatCompletions => chatcompletions::build_request(&req, &ctx, stream)?,
+            WireApi::AnthropicMessages => anthropic::build_request(&req, &ctx, stream)?,
             other => return Err(ctx.unsupported(format!("the {other:?} wire API"))),
         };
         if let Some(extra) = &self.extra_body {
@@ -440,6 +443,9 @@ impl<M> Generate<M> {
             Bytes::from(serde_json::to_vec(&body).map_err(|e| Error::invalid_input(format!("request body: {e}")))?);
         let mut headers = HeaderMap::new();
         resolved.auth.apply(&mut headers).await?;
+        if resolved.route.wire == WireApi::AnthropicMessages {
+            merge_headers(&mut headers, &anthropic::headers());
+        }
         if stream {
             headers.insert(reqwest::header::ACCEPT, HeaderValue::from_static("text/event-stream"));
         }

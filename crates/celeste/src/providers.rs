@@ -29,6 +29,7 @@ impl WireApi {
             self,
             WireApi::OpenResponses
                 | WireApi::ChatCompletions
+                | WireApi::AnthropicMessages
                 | WireApi::CohereChat
                 | WireApi::GeminiInteractions
                 | WireApi::GeminiGenerateContent

@@ -46,7 +46,7 @@ use crate::types::enums::{Modality, Operation, Protocol, Provider};
 use crate::types::message::{Item, Part, request_items};
 use crate::types::output::Output;
 use crate::types::tool::{Tool, ToolChoice};
-use crate::wire::{WireContext, chatcompletions, cohere, gemini, interactions, openresponses};
+use crate::wire::{WireContext, anthropic, chatcompletions, cohere, gemini, interactions, openresponses};
 
 /// A text stream: chunks of `String`, output content `String`.
 pub type TextStream = Stream<String, String>;
@@ -200,11 +200,7 @@ impl Generate<Streaming> {
             WireApi::CohereChat => Box::new(cohere::CohereDecoder::new(prepared.ctx.clone())),
             WireApi::GeminiGenerateContent => Box::new(gemini::GeminiDecoder::new(prepared.ctx.clone())),
             WireApi::GeminiInteractions => Box::new(interactions::InteractionsDecoder::new(prepared.ctx.clone())),
-            other => {
-                let e = prepared.ctx.unsupported(format!("streaming over the {other:?} wire API"));
-                span.end_err(&e);
-                return Err(e);
-            }
+            WireApi::AnthropicMessages => Box::new(anthropic::AnthropicDecoder::new(prepared.ctx.clone())),
         };
         Ok(Stream::new(
             resp,
@@ -266,7 +262,7 @@ impl Prepared {
             WireApi::CohereChat => cohere::parse_response(body, &self.ctx),
             WireApi::GeminiGenerateContent => gemini::parse_response(body, &self.ctx),
             WireApi::GeminiInteractions => interactions::parse_response(body, &self.ctx),
-            other => Err(self.ctx.unsupported(format!("the {other:?} wire API"))),
+            WireApi::AnthropicMessages => anthropic::parse_response(body, &self.ctx),
         }
     }
 
@@ -482,7 +478,7 @@ impl<M> Generate<M> {
             WireApi::CohereChat => cohere::build_request(&req, &ctx, stream)?,
             WireApi::GeminiGenerateContent => gemini::build_request(&req, &ctx)?,
             WireApi::GeminiInteractions => interactions::build_request(&req, &ctx, stream)?,
-            other => return Err(ctx.unsupported(format!("the {other:?} wire API"))),
+            WireApi::AnthropicMessages => anthropic::build_request(&req, &ctx, stream)?,
         };
         if let Some(extra) = &self.extra_body {
             deep_merge(&mut body, extra);
@@ -491,6 +487,9 @@ impl<M> Generate<M> {
             Bytes::from(serde_json::to_vec(&body).map_err(|e| Error::invalid_input(format!("request body: {e}")))?);
         let mut headers = HeaderMap::new();
         resolved.auth.apply(&mut headers).await?;
+        if resolved.route.wire == WireApi::AnthropicMessages {
+            merge_headers(&mut headers, &anthropic::headers());
+        }
         if stream {
             headers.insert(reqwest::header::ACCEPT, HeaderValue::from_static("text/event-stream"));
         }

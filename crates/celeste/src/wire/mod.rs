@@ -2,6 +2,7 @@
 //! Providers choose a wire API through their profile ([`crate::providers`]); nothing here knows which
 //! vendor it is talking to beyond the [`WireContext`].
 
+pub(crate) mod anthropic;
 pub(crate) mod chatcompletions;
 pub(crate) mod cohere;
 pub(crate) mod gemini;

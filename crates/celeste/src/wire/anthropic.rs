@@ -1,0 +1,905 @@
+//! The Anthropic Messages wire API (`POST /v1/messages`): request building (system extraction,
+//! content blocks, tool-result batching, native replay, container carry-over, thinking), response
+//! decoding, and the stream-state reconstruction of content blocks from SSE events.
+//!
+//! A stream is decoded into the same message a unary call returns (`message_start` with its content
+//! blocks rebuilt per index and the last `message_delta` merged in), and that message goes through the
+//! unary decoder: both paths yield the same [`Output`].
+
+use std::borrow::Cow;
+use std::collections::{BTreeMap, VecDeque};
+
+use base64::Engine as _;
+use base64::engine::general_purpose::STANDARD;
+use bytes::Bytes;
+use reqwest::header::{HeaderName, HeaderValue};
+use serde::Deserialize;
+use serde_json::value::RawValue;
+use serde_json::{Map, Value, json};
+
+use crate::catalog::{self, Constraint};
+use crate::error::{Error, Result};
+use crate::stream::{Decoder, Frame};
+use crate::text::{TextParams, TextRequest};
+use crate::types::artifact::Artifact;
+use crate::types::enums::{Provider, Role};
+use crate::types::message::{Item, Message, Part, ToolResult};
+use crate::types::mime::MimeType;
+use crate::types::output::{Chunk, Grounding, GroundingSource, Output};
+use crate::types::tool::{ToolActivity, ToolActivityStatus, ToolCall, ToolCallDelta, ToolChoice, parse_arguments};
+use crate::types::usage::{FinishReason, Usage};
+use crate::types::{Citation, Tool};
+use crate::wire::WireContext;
+
+/// The `anthropic-version` header value every request carries.
+pub(crate) const API_VERSION: &str = "2023-06-01";
+
+/// The output limit sent when neither the caller nor the catalog gives one (the API requires one).
+pub(crate) const DEFAULT_MAX_TOKENS: u64 = 1024;
+
+/// Models whose web search is the dynamic-filtering version (`web_search_20260209`).
+const DYNAMIC_FILTERING_MODELS: &[&str] = &[
+    "claude-fable-5",
+    "claude-opus-4-8",
+    "claude-opus-4-7",
+    "claude-opus-4-6",
+    "claude-sonnet-5",
+    "claude-sonnet-4-6",
+];
+
+/// The headers this wire API adds to every request.
+pub(crate) fn headers() -> Vec<(HeaderName, HeaderValue)> {
+    vec![(HeaderName::from_static("anthropic-version"), HeaderValue::from_static(API_VERSION))]
+}
+
+/// The output limit for `model` when the caller sets none: the catalog's `max_tokens` ceiling, else
+/// [`DEFAULT_MAX_TOKENS`].
+pub(crate) fn default_max_tokens(model: &str) -> u64 {
+    let constraint =
+        catalog::get_model(model, Some(Provider::Anthropic)).and_then(|m| m.constraints.get("max_tokens").cloned());
+    match constraint {
+        Some(Constraint::Range { max, .. }) if max >= 1.0 => max as u64,
+        _ => DEFAULT_MAX_TOKENS,
+    }
+}
+
+// ---------------------------------------------------------------------------------------------------
+// Requests
+
+/// The request body for `req`.
+pub(crate) fn build_request(req: &TextRequest, ctx: &WireContext, stream: bool) -> Result<Value> {
+    let conv = conversation(&req.items, ctx)?;
+    let p = &req.params;
+    let mut body = Map::new();
+    body.insert("model".into(), Value::String(req.model.clone()));
+    body.insert("max_tokens".into(), p.max_tokens.unwrap_or_else(|| default_max_tokens(&req.model)).into());
+    match conv.system.as_slice() {
+        [] => {}
+        [only] => {
+            body.insert("system".into(), only["text"].clone());
+        }
+        _ => {
+            body.insert("system".into(), Value::Array(conv.system));
+        }
+    }
+    body.insert("messages".into(), Value::Array(conv.messages));
+    if let Some(id) = conv.container {
+        body.insert("container".into(), Value::String(id));
+    }
+    if let Some(v) = p.temperature {
+        body.insert("temperature".into(), v.into());
+    }
+    if let Some(v) = p.top_p {
+        body.insert("top_p".into(), v.into());
+    }
+    if let Some(v) = p.top_k {
+        body.insert("top_k".into(), v.into());
+    }
+    if !p.stop.is_empty() {
+        body.insert("stop_sequences".into(), json!(p.stop));
+    }
+    thinking(p, &mut body);
+    if p.seed.is_some() || p.frequency_penalty.is_some() || p.presence_penalty.is_some() || p.verbosity.is_some() {
+        tracing::warn!(
+            origin = %ctx.origin,
+            "seed, frequency_penalty, presence_penalty and verbosity are not part of the Anthropic Messages API and were dropped"
+        );
+    }
+    if !req.tools.is_empty() {
+        let tools = req.tools.iter().map(|t| tool(t, &req.model, ctx)).collect::<Result<Vec<_>>>()?;
+        body.insert("tools".into(), Value::Array(tools));
+    }
+    if let Some(choice) = &req.tool_choice {
+        body.insert("tool_choice".into(), tool_choice(choice));
+    }
+    if stream {
+        body.insert("stream".into(), Value::Bool(true));
+    }
+    Ok(Value::Object(body))
+}
+
+/// `thinking` and `output_config.effort`. A thinking budget sets `thinking` (`-1`: the model decides,
+/// `0`: off, else a fixed budget); without one, a reasoning effort turns on adaptive thinking with
+/// summaries. The effort itself always goes to `output_config.effort` (`none`/`disabled` turn
+/// thinking off instead).
+fn thinking(p: &TextParams, body: &mut Map<String, Value>) {
+    let effort = p.reasoning_effort.as_deref();
+    let off = matches!(effort, Some("none" | "disabled"));
+    let thinking = match (p.thinking_budget, effort) {
+        (Some(-1), _) => Some(json!({"type": "adaptive"})),
+        (Some(0), _) => Some(json!({"type": "disabled"})),
+        (Some(n), _) => Some(json!({"type": "enabled", "budget_tokens": n})),
+        (None, Some(_)) if off => Some(json!({"type": "disabled"})),
+        (None, Some(_)) => Some(json!({"type": "adaptive", "display": "summarized"})),
+        (None, None) => None,
+    };
+    if let Some(t) = thinking {
+        body.insert("thinking".into(), t);
+    }
+    if let Some(e) = effort.filter(|_| !off) {
+        body.insert("output_config".into(), json!({"effort": e}));
+    }
+}
+
+#[derive(Default)]
+struct Conversation {
+    /// Text blocks from system and developer messages.
+    system: Vec<Value>,
+    messages: Vec<Value>,
+    /// The code-execution container of the latest message that carries one.
+    container: Option<String>,
+}
+
+fn conversation(items: &[Item], ctx: &WireContext) -> Result<Conversation> {
+    let mut conv = Conversation::default();
+    // Consecutive tool results travel together as one user turn.
+    let mut results: Vec<Value> = Vec::new();
+    let flush = |results: &mut Vec<Value>, messages: &mut Vec<Value>| {
+        if !results.is_empty() {
+            messages.push(json!({"role": "user", "content": std::mem::take(results)}));
+        }
+    };
+    for item in items {
+        let m = match item {
+            Item::ToolResult(r) => {
+                results.push(tool_result(r));
+                continue;
+            }
+            Item::Message(m) => m,
+        };
+        if matches!(m.role, Role::System | Role::Developer) {
+            for p in &m.content {
+                match p {
+                    Part::Text { text } => conv.system.push(json!({"type": "text", "text": text})),
+                    other => {
+                        return Err(ctx.unsupported(format!("{} content parts in system messages", other.input_type())));
+                    }
+                }
+            }
+            continue;
+        }
+        flush(&mut results, &mut conv.messages);
+        if let Some(id) = m.container.as_ref().and_then(|c| c.get("id")).and_then(Value::as_str) {
+            conv.container = Some(id.to_string());
+        }
+        let msg = message(m, ctx)?;
+        // A turn with nothing to send (an empty prompt) would be rejected; it is left out.
+        if msg["content"].as_array().is_some_and(|c| !c.is_empty()) {
+            conv.messages.push(msg);
+        }
+    }
+    flush(&mut results, &mut conv.messages);
+    Ok(conv)
+}
+
+fn tool_result(r: &ToolResult) -> Value {
+    let mut v = json!({"type": "tool_result", "tool_use_id": r.tool_call_id, "content": r.content_text()});
+    if r.is_error {
+        v["is_error"] = Value::Bool(true);
+    }
+    v
+}
+
+/// Whether an assistant turn's native blocks must be replayed as they are, instead of rebuilt: any
+/// block other than (redacted) thinking means the provider's whole content array was kept.
+fn replays_verbatim(signature: &[Value]) -> bool {
+    signature.iter().any(|b| !matches!(b.get("type").and_then(Value::as_str), Some("thinking" | "redacted_thinking")))
+}
+
+fn message(m: &Message, ctx: &WireContext) -> Result<Value> {
+    let assistant = m.role == Role::Assistant;
+    if assistant && replays_verbatim(&m.signature) {
+        return Ok(json!({"role": "assistant", "content": m.signature}));
+    }
+    let mut content = Vec::with_capacity(m.signature.len() + m.content.len() + m.tool_calls.len());
+    if assistant {
+        // Signed thinking blocks come first, where the model produced them.
+        content.extend(m.signature.iter().cloned());
+    }
+    for p in &m.content {
+        // The API rejects empty text blocks (an assistant turn that only called tools has one).
+        if matches!(p, Part::Text { text } if text.is_empty()) {
+            continue;
+        }
+        content.push(part(p, ctx)?);
+    }
+    if assistant {
+        for call in &m.tool_calls {
+            let input = if call.arguments.is_object() { call.arguments.clone() } else { json!({}) };
+            content.push(json!({"type": "tool_use", "id": call.id, "name": call.name, "input": input}));
+        }
+    }
+    let role = if assistant { "assistant" } else { "user" };
+    Ok(json!({"role": role, "content": content}))
+}
+
+fn part(p: &Part, ctx: &WireContext) -> Result<Value> {
+    Ok(match p {
+        Part::Text { text } => json!({"type": "text", "text": text}),
+        Part::Image { image } => json!({"type": "image", "source": source(image, "image", None)?}),
+        Part::Document { document } => {
+            json!({"type": "document", "source": source(document, "document", Some("application/pdf"))?})
+        }
+        other => return Err(ctx.unsupported_part(other)),
+    })
+}
+
+/// A media block's `source`: base64 (from data, a file or a `data:` URL), `url`, or for plain-text
+/// documents `text`. `fallback_mime` is used when the type is neither set nor detectable.
+fn source(a: &Artifact, what: &str, fallback_mime: Option<&str>) -> Result<Value> {
+    let has_bytes =
+        a.data.as_ref().is_some_and(|d| !d.is_empty()) || a.path.as_ref().is_some_and(|p| !p.as_os_str().is_empty());
+    if !has_bytes && let Some(url) = a.url.as_deref().filter(|u| !u.is_empty()) {
+        return match url.strip_prefix("data:") {
+            Some(rest) => data_url_source(rest, what, fallback_mime),
+            None => Ok(json!({"type": "url", "url": url})),
+        };
+    }
+    let bytes = a.bytes()?;
+    let mime = a
+        .mime()
+        .or_else(|| MimeType::sniff(&bytes))
+        .map(|m| m.to_string())
+        .or_else(|| fallback_mime.map(str::to_string))
+        .ok_or_else(|| unknown_mime(what))?;
+    if what == "document" && mime == "text/plain" {
+        return Ok(json!({"type": "text", "media_type": mime, "data": String::from_utf8_lossy(&bytes)}));
+    }
+    Ok(json!({"type": "base64", "media_type": mime, "data": STANDARD.encode(&bytes)}))
+}
+
+fn data_url_source(rest: &str, what: &str, fallback_mime: Option<&str>) -> Result<Value> {
+    let (header, data) =
+        rest.split_once(',').ok_or_else(|| Error::invalid_input(format!("the {what}'s data URL has no data")))?;
+    let mut params = header.split(';');
+    let media_type = params.next().filter(|m| !m.is_empty()).or(fallback_mime).ok_or_else(|| unknown_mime(what))?;
+    if !params.any(|p| p.eq_ignore_ascii_case("base64")) {
+        return Err(Error::invalid_input(format!(
+            "the {what}'s data URL is not base64; Anthropic takes base64 data only"
+        )));
+    }
+    Ok(json!({"type": "base64", "media_type": media_type, "data": data}))
+}
+
+fn unknown_mime(what: &str) -> Error {
+    Error::invalid_input(format!(
+        "the {what}'s MIME type is unknown (not set, and not detectable from its bytes or file extension); \
+         set it with `with_mime_type`"
+    ))
+}
+
+fn tool(t: &Tool, model: &str, ctx: &WireContext) -> Result<Value> {
+    Ok(match t {
+        Tool::Function(f) => {
+            let schema = if f.parameters.is_null() { json!({"type": "object"}) } else { f.parameters.clone() };
+            let mut v = json!({"name": f.name, "input_schema": schema});
+            if let Some(d) = &f.description {
+                v["description"] = d.clone().into();
+            }
+            v
+        }
+        Tool::WebSearch(w) => {
+            let kind =
+                if DYNAMIC_FILTERING_MODELS.contains(&model) { "web_search_20260209" } else { "web_search_20250305" };
+            let mut v = json!({"type": kind, "name": "web_search"});
+            if !w.allowed_domains.is_empty() {
+                v["allowed_domains"] = json!(w.allowed_domains);
+            }
+            if !w.blocked_domains.is_empty() {
+                v["blocked_domains"] = json!(w.blocked_domains);
+            }
+            if let Some(n) = w.max_uses {
+                v["max_uses"] = n.into();
+            }
+            v
+        }
+        Tool::Raw { value } => value.clone(),
+        other => return Err(ctx.unsupported(format!("the {} tool (send it as `Tool::Raw`)", other.name()))),
+    })
+}
+
+fn tool_choice(c: &ToolChoice) -> Value {
+    match c {
+        ToolChoice::Auto => json!({"type": "auto"}),
+        ToolChoice::Required => json!({"type": "any"}),
+        ToolChoice::None => json!({"type": "none"}),
+        ToolChoice::Tool(name) => json!({"type": "tool", "name": name}),
+    }
+}
+
+// ---------------------------------------------------------------------------------------------------
+// Responses: only the fields this library reads, borrowed from the body.
+
+#[derive(Deserialize)]
+struct WireMessage<'a> {
+    #[serde(default, borrow)]
+    id: Option<Cow<'a, str>>,
+    #[serde(default, borrow)]
+    model: Option<Cow<'a, str>>,
+    #[serde(rename = "type", default, borrow)]
+    kind: Option<Cow<'a, str>>,
+    #[serde(default, borrow)]
+    content: Option<Vec<&'a RawValue>>,
+    #[serde(default, borrow)]
+    stop_reason: Option<Cow<'a, str>>,
+    #[serde(default, borrow)]
+    usage: Option<&'a RawValue>,
+    #[serde(default, borrow)]
+    container: Option<&'a RawValue>,
+    #[serde(default, borrow)]
+    error: Option<&'a RawValue>,
+}
+
+#[derive(Deserialize)]
+struct Block<'a> {
+    #[serde(rename = "type", default, borrow)]
+    kind: Cow<'a, str>,
+    #[serde(default, borrow)]
+    text: Option<Cow<'a, str>>,
+    #[serde(default, borrow)]
+    thinking: Option<Cow<'a, str>>,
+    #[serde(default, borrow)]
+    id: Option<Cow<'a, str>>,
+    #[serde(default, borrow)]
+    name: Option<Cow<'a, str>>,
+    #[serde(default, borrow)]
+    input: Option<&'a RawValue>,
+    #[serde(default, borrow)]
+    caller: Option<Caller<'a>>,
+    #[serde(default, borrow)]
+    citations: Option<Vec<WireCitation<'a>>>,
+    /// A server tool result's content (for web search, a list of results or an error object).
+    #[serde(default, borrow)]
+    content: Option<&'a RawValue>,
+}
+
+/// Who called a tool: `direct` (the model) or a server tool (programmatic tool calling).
+#[derive(Deserialize)]
+struct Caller<'a> {
+    #[serde(rename = "type", default, borrow)]
+    kind: Option<Cow<'a, str>>,
+}
+
+#[derive(Deserialize)]
+struct WireCitation<'a> {
+    #[serde(rename = "type", default, borrow)]
+    kind: Option<Cow<'a, str>>,
+    #[serde(default, borrow)]
+    url: Option<Cow<'a, str>>,
+    #[serde(default, borrow)]
+    title: Option<Cow<'a, str>>,
+    #[serde(default, borrow)]
+    cited_text: Option<Cow<'a, str>>,
+}
+
+#[derive(Deserialize)]
+struct SearchResult<'a> {
+    #[serde(rename = "type", default, borrow)]
+    kind: Option<Cow<'a, str>>,
+    #[serde(default, borrow)]
+    url: Option<Cow<'a, str>>,
+    #[serde(default, borrow)]
+    title: Option<Cow<'a, str>>,
+}
+
+#[derive(Deserialize)]
+struct Query<'a> {
+    #[serde(default, borrow)]
+    query: Option<Cow<'a, str>>,
+}
+
+#[derive(Deserialize, Default)]
+struct WireUsage {
+    #[serde(default)]
+    input_tokens: Option<u64>,
+    #[serde(default)]
+    output_tokens: Option<u64>,
+    #[serde(default)]
+    cache_read_input_tokens: Option<u64>,
+    #[serde(default)]
+    cache_creation_input_tokens: Option<u64>,
+    #[serde(default)]
+    output_tokens_details: Option<OutputDetails>,
+}
+
+#[derive(Deserialize, Default)]
+struct OutputDetails {
+    #[serde(default)]
+    thinking_tokens: Option<u64>,
+}
+
+/// A usage object as [`Usage`], keeping the provider's object in `raw`. Anthropic's `input_tokens`
+/// leaves out the tokens read from and written to the prompt cache; [`Usage::input_tokens`] counts
+/// them, so the three are added.
+fn usage_from(raw: &str) -> Usage {
+    let w: WireUsage = serde_json::from_str(raw).unwrap_or_else(|e| {
+        tracing::debug!(error = %e, "anthropic usage object did not decode; keeping it raw only");
+        WireUsage::default()
+    });
+    let input =
+        w.input_tokens.map(|i| i + w.cache_read_input_tokens.unwrap_or(0) + w.cache_creation_input_tokens.unwrap_or(0));
+    Usage {
+        input_tokens: input,
+        output_tokens: w.output_tokens,
+        total_tokens: input.zip(w.output_tokens).map(|(i, o)| i + o),
+        cache_read_tokens: w.cache_read_input_tokens,
+        cache_creation_tokens: w.cache_creation_input_tokens,
+        reasoning_tokens: w.output_tokens_details.and_then(|d| d.thinking_tokens),
+        raw: serde_json::from_str(raw).ok(),
+        ..Usage::default()
+    }
+}
+
+/// A present, non-null raw value.
+fn present(raw: Option<&RawValue>) -> Option<&RawValue> {
+    raw.filter(|r| r.get() != "null")
+}
+
+fn domain_of(url: &str) -> Option<String> {
+    url.split("://").nth(1).and_then(|rest| rest.split('/').next()).filter(|d| !d.is_empty()).map(str::to_string)
+}
+
+/// Everything the content blocks of a message hold.
+#[derive(Default)]
+struct Decoded {
+    text: String,
+    reasoning: Vec<String>,
+    tool_calls: Vec<ToolCall>,
+    grounding: Grounding,
+    /// Whether the blocks must be replayed verbatim on the next turn.
+    native: bool,
+}
+
+impl Decoded {
+    fn add_block(&mut self, raw: &RawValue) -> Result<()> {
+        let b: Block = serde_json::from_str(raw.get())
+            .map_err(|e| Error::decode("anthropic content block", e, raw.get().as_bytes()))?;
+        let kind = b.kind.as_ref();
+        if matches!(kind, "thinking" | "redacted_thinking" | "server_tool_use") || kind.ends_with("_tool_result") {
+            self.native = true;
+        }
+        match kind {
+            "text" => {
+                let text = b.text.as_deref().unwrap_or_default();
+                let start = self.text.chars().count();
+                self.text.push_str(text);
+                let end = start + text.chars().count();
+                // Citations cover the whole text block they are attached to.
+                for c in b.citations.iter().flatten() {
+                    if c.kind.as_deref() != Some("web_search_result_location") {
+                        continue;
+                    }
+                    let (Some(url), Some(cited)) = (c.url.as_deref(), c.cited_text.as_deref()) else { continue };
+                    let idx = self.grounding.add_source(GroundingSource {
+                        url: url.to_string(),
+                        title: c.title.as_deref().map(str::to_string),
+                        domain: domain_of(url),
+                    });
+                    self.grounding.citations.push(Citation {
+                        start,
+                        end,
+                        source_indices: vec![idx],
+                        cited_text: Some(cited.to_string()),
+                    });
+                }
+            }
+            "thinking" => {
+                if let Some(t) = b.thinking.as_deref().filter(|t| !t.is_empty()) {
+                    self.reasoning.push(t.to_string());
+                }
+            }
+            "tool_use" => {
+                if b.caller.as_ref().is_some_and(|c| c.kind.as_deref() != Some("direct")) {
+                    self.native = true;
+                }
+                let args = present(b.input).map(|r| parse_arguments(r.get())).unwrap_or_else(|| json!({}));
+                let id = b.id.unwrap_or_default().into_owned();
+                self.tool_calls.push(ToolCall::new(id, b.name.unwrap_or_default().into_owned(), args));
+            }
+            "server_tool_use" if b.name.as_deref() == Some("web_search") => {
+                let query = present(b.input).and_then(|r| serde_json::from_str::<Query>(r.get()).ok());
+                if let Some(q) = query.and_then(|q| q.query) {
+                    self.grounding.queries.push(q.into_owned());
+                }
+            }
+            "web_search_tool_result" => {
+                let results = present(b.content).and_then(|r| serde_json::from_str::<Vec<SearchResult>>(r.get()).ok());
+                for r in results.iter().flatten() {
+                    if r.kind.as_deref() != Some("web_search_result") {
+                        continue;
+                    }
+                    if let Some(url) = r.url.as_deref() {
+                        self.grounding.add_source(GroundingSource {
+                            url: url.to_string(),
+                            title: r.title.as_deref().map(str::to_string),
+                            domain: domain_of(url),
+                        });
+                    }
+                }
+            }
+            _ => {}
+        }
+        Ok(())
+    }
+}
+
+/// Decode a unary response body (also the message a stream was rebuilt into).
+pub(crate) fn parse_response(body: Bytes, ctx: &WireContext) -> Result<Output<String>> {
+    let msg: WireMessage = serde_json::from_slice(&body).map_err(|e| Error::decode("anthropic message", e, &body))?;
+    if msg.kind.as_deref() == Some("error") || present(msg.error).is_some() {
+        let err = present(msg.error).and_then(|e| serde_json::from_str(e.get()).ok()).unwrap_or(Value::Null);
+        return Err(ctx.stream_error_from(&err, &body));
+    }
+    let blocks = msg.content.unwrap_or_default();
+    let mut d = Decoded::default();
+    for raw in &blocks {
+        d.add_block(raw)?;
+    }
+    let mut meta = ctx.metadata();
+    meta.response_id = msg.id.map(Cow::into_owned);
+    meta.response_model = msg.model.map(Cow::into_owned);
+    let mut out = Output::new(d.text, meta);
+    out.usage = present(msg.usage).map(|u| usage_from(u.get())).unwrap_or_default();
+    out.finish_reason = msg.stop_reason.as_deref().map(FinishReason::from_raw);
+    out.tool_calls = d.tool_calls;
+    out.reasoning = (!d.reasoning.is_empty()).then(|| d.reasoning.join("\n"));
+    if d.native {
+        out.signature = blocks.iter().map(|r| serde_json::from_str(r.get()).unwrap_or(Value::Null)).collect();
+    }
+    let g = d.grounding;
+    if !(g.queries.is_empty() && g.sources.is_empty() && g.citations.is_empty()) {
+        out.grounding = Some(g);
+    }
+    out.container =
+        present(msg.container).and_then(|c| serde_json::from_str::<Value>(c.get()).ok()).filter(Value::is_object);
+    out.metadata.raw_response = Some(body.clone());
+    Ok(out)
+}
+
+// ---------------------------------------------------------------------------------------------------
+// Streams
+
+/// One stream event; only the fields this library reads, borrowed from the event's bytes.
+#[derive(Deserialize)]
+struct Event<'a> {
+    #[serde(rename = "type", default, borrow)]
+    kind: Option<Cow<'a, str>>,
+    #[serde(default)]
+    index: Option<usize>,
+    #[serde(default, borrow)]
+    message: Option<&'a RawValue>,
+    #[serde(default, borrow)]
+    content_block: Option<&'a RawValue>,
+    #[serde(default, borrow)]
+    delta: Option<&'a RawValue>,
+    #[serde(default, borrow)]
+    usage: Option<&'a RawValue>,
+    #[serde(default, borrow)]
+    container: Option<&'a RawValue>,
+    #[serde(default, borrow)]
+    error: Option<&'a RawValue>,
+}
+
+/// A `content_block_delta`'s delta.
+#[derive(Deserialize)]
+struct BlockDelta<'a> {
+    #[serde(rename = "type", default, borrow)]
+    kind: Cow<'a, str>,
+    #[serde(default, borrow)]
+    text: Option<Cow<'a, str>>,
+    #[serde(default, borrow)]
+    thinking: Option<Cow<'a, str>>,
+    #[serde(default, borrow)]
+    signature: Option<Cow<'a, str>>,
+    #[serde(default, borrow)]
+    partial_json: Option<Cow<'a, str>>,
+    #[serde(default, borrow)]
+    citation: Option<&'a RawValue>,
+}
+
+/// A content block being rebuilt from its start event and deltas.
+enum StreamBlock {
+    Text {
+        text: String,
+        citations: Vec<Value>,
+    },
+    Thinking {
+        thinking: String,
+        signature: String,
+    },
+    /// `tool_use` or `server_tool_use`: the start block (every field kept, e.g. `caller`) and the
+    /// input JSON text so far. `call` is the tool-call index of a client `tool_use`.
+    Tool {
+        block: Map<String, Value>,
+        json: String,
+        call: Option<usize>,
+    },
+    /// Server tool results, redacted thinking and anything unknown, kept as they started.
+    Verbatim(Value),
+}
+
+impl StreamBlock {
+    fn into_value(self) -> Value {
+        match self {
+            StreamBlock::Text { text, citations } if citations.is_empty() => json!({"type": "text", "text": text}),
+            StreamBlock::Text { text, citations } => json!({"type": "text", "text": text, "citations": citations}),
+            StreamBlock::Thinking { thinking, signature } => {
+                json!({"type": "thinking", "thinking": thinking, "signature": signature})
+            }
+            StreamBlock::Tool { mut block, json, .. } => {
+                let start = block.remove("input").filter(Value::is_object);
+                let input =
+                    if json.trim().is_empty() { start.unwrap_or_else(|| json!({})) } else { parse_arguments(&json) };
+                block.insert("input".into(), input);
+                Value::Object(block)
+            }
+            StreamBlock::Verbatim(v) => v,
+        }
+    }
+}
+
+/// The stream state of one Messages stream.
+pub(crate) struct AnthropicDecoder {
+    ctx: WireContext,
+    /// `message_start`'s message, updated by each `message_delta`.
+    message: Map<String, Value>,
+    /// The usage object: `message_start`'s, then each `message_delta`'s (cumulative) fields over it.
+    usage: Map<String, Value>,
+    blocks: BTreeMap<usize, StreamBlock>,
+    /// The index of the block that started last, for deltas that carry none.
+    last_index: usize,
+    calls_started: usize,
+    terminal: bool,
+}
+
+impl AnthropicDecoder {
+    pub(crate) fn new(ctx: WireContext) -> Self {
+        AnthropicDecoder {
+            ctx,
+            message: Map::new(),
+            usage: Map::new(),
+            blocks: BTreeMap::new(),
+            last_index: 0,
+            calls_started: 0,
+            terminal: false,
+        }
+    }
+
+    fn merge_usage(&mut self, raw: &RawValue) {
+        if let Ok(Value::Object(u)) = serde_json::from_str(raw.get()) {
+            self.usage.extend(u);
+        }
+    }
+
+    fn on_block_start(&mut self, index: usize, raw: &RawValue, out: &mut VecDeque<Chunk<String>>) -> Result<()> {
+        let block: Value = serde_json::from_str(raw.get())
+            .map_err(|e| Error::decode("anthropic content block", e, raw.get().as_bytes()))?;
+        let Value::Object(map) = block else { return Ok(()) };
+        let kind = map.get("type").and_then(Value::as_str).unwrap_or_default().to_string();
+        let state = match kind.as_str() {
+            "text" => {
+                let text = map.get("text").and_then(Value::as_str).unwrap_or_default().to_string();
+                if !text.is_empty() {
+                    out.push_back(Chunk::content(text.clone()));
+                }
+                let citations = map.get("citations").and_then(Value::as_array).cloned().unwrap_or_default();
+                StreamBlock::Text { text, citations }
+            }
+            "thinking" => {
+                let thinking = map.get("thinking").and_then(Value::as_str).unwrap_or_default().to_string();
+                if !thinking.is_empty() {
+                    out.push_back(reasoning_chunk(thinking.clone()));
+                }
+                let signature = map.get("signature").and_then(Value::as_str).unwrap_or_default().to_string();
+                StreamBlock::Thinking { thinking, signature }
+            }
+            "tool_use" | "server_tool_use" => {
+                let name = map.get("name").and_then(Value::as_str).unwrap_or_default().to_string();
+                let call = if kind == "tool_use" {
+                    let index = self.calls_started;
+                    self.calls_started += 1;
+                    let initial = map.get("input").filter(|v| v.as_object().is_some_and(|o| !o.is_empty()));
+                    let mut c = Chunk::empty();
+                    c.tool_call = Some(ToolCallDelta {
+                        index,
+                        id: map.get("id").and_then(Value::as_str).map(str::to_string),
+                        name: Some(name),
+                        arguments: initial.map(Value::to_string).unwrap_or_default(),
+                    });
+                    out.push_back(c);
+                    Some(index)
+                } else {
+                    out.push_back(activity(name, ToolActivityStatus::Started));
+                    None
+                };
+                StreamBlock::Tool { block: map, json: String::new(), call }
+            }
+            _ => {
+                if let Some(tool) = kind.strip_suffix("_tool_result") {
+                    out.push_back(activity(tool.to_string(), ToolActivityStatus::Completed));
+                }
+                StreamBlock::Verbatim(Value::Object(map))
+            }
+        };
+        self.blocks.insert(index, state);
+        self.last_index = index;
+        Ok(())
+    }
+
+    fn on_block_delta(&mut self, index: usize, raw: &RawValue, out: &mut VecDeque<Chunk<String>>) -> Result<()> {
+        let d: BlockDelta = serde_json::from_str(raw.get())
+            .map_err(|e| Error::decode("anthropic content block delta", e, raw.get().as_bytes()))?;
+        if matches!(d.kind.as_ref(), "text_delta" | "citations_delta") {
+            // Text may arrive for a block whose start was never seen.
+            self.blocks
+                .entry(index)
+                .or_insert_with(|| StreamBlock::Text { text: String::new(), citations: Vec::new() });
+        }
+        let Some(block) = self.blocks.get_mut(&index) else { return Ok(()) };
+        match (d.kind.as_ref(), block) {
+            ("text_delta", StreamBlock::Text { text, .. }) => {
+                let t = d.text.unwrap_or_default();
+                if !t.is_empty() {
+                    text.push_str(&t);
+                    out.push_back(Chunk::content(t.into_owned()));
+                }
+            }
+            ("citations_delta", StreamBlock::Text { citations, .. }) => {
+                if let Some(c) = present(d.citation).and_then(|c| serde_json::from_str(c.get()).ok()) {
+                    citations.push(c);
+                }
+            }
+            ("thinking_delta", StreamBlock::Thinking { thinking, .. }) => {
+                let t = d.thinking.unwrap_or_default();
+                if !t.is_empty() {
+                    thinking.push_str(&t);
+                    out.push_back(reasoning_chunk(t.into_owned()));
+                }
+            }
+            ("signature_delta", StreamBlock::Thinking { signature, .. }) => {
+                signature.push_str(&d.signature.unwrap_or_default());
+            }
+            ("input_json_delta", StreamBlock::Tool { json, call, .. }) => {
+                let piece = d.partial_json.unwrap_or_default();
+                if !piece.is_empty() {
+                    json.push_str(&piece);
+                    if let Some(index) = *call {
+                        let mut c = Chunk::empty();
+                        c.tool_call =
+                            Some(ToolCallDelta { index, id: None, name: None, arguments: piece.into_owned() });
+                        out.push_back(c);
+                    }
+                }
+            }
+            _ => {}
+        }
+        Ok(())
+    }
+
+    fn on_message_delta(&mut self, e: &Event<'_>, out: &mut VecDeque<Chunk<String>>) {
+        let mut finish = None;
+        if let Some(Ok(Value::Object(delta))) = present(e.delta).map(|d| serde_json::from_str::<Value>(d.get())) {
+            finish = delta.get("stop_reason").and_then(Value::as_str).map(FinishReason::from_raw);
+            self.message.extend(delta);
+        }
+        let usage = present(e.usage).map(|u| {
+            self.merge_usage(u);
+            usage_from(&Value::Object(self.usage.clone()).to_string())
+        });
+        if usage.is_some() || finish.is_some() {
+            let mut c = Chunk::empty();
+            c.usage = usage;
+            c.finish_reason = finish;
+            out.push_back(c);
+        }
+    }
+}
+
+fn reasoning_chunk(text: String) -> Chunk<String> {
+    let mut c = Chunk::empty();
+    c.reasoning = Some(text);
+    c
+}
+
+fn activity(tool_name: String, status: ToolActivityStatus) -> Chunk<String> {
+    let mut c = Chunk::empty();
+    c.tool_activity = Some(ToolActivity { tool_name, status });
+    c
+}
+
+impl Decoder<String, String> for AnthropicDecoder {
+    fn on_frame(&mut self, frame: Frame, out: &mut VecDeque<Chunk<String>>) -> Result<()> {
+        let Frame::Sse(ev) = frame else { return Ok(()) };
+        if ev.event.as_deref() == Some("ping") || ev.data.iter().all(u8::is_ascii_whitespace) {
+            return Ok(());
+        }
+        let e: Event =
+            serde_json::from_slice(&ev.data).map_err(|err| Error::decode("anthropic stream event", err, &ev.data))?;
+        // The SSE event name, else the payload's `type` (they agree on the real API).
+        let kind = ev.event.as_deref().filter(|k| !k.is_empty()).or(e.kind.as_deref()).unwrap_or_default();
+        match kind {
+            "message_start" => {
+                if let Some(Ok(Value::Object(mut m))) =
+                    present(e.message).map(|m| serde_json::from_str::<Value>(m.get()))
+                {
+                    if let Some(Value::Object(u)) = m.remove("usage") {
+                        self.usage.extend(u);
+                    }
+                    self.message = m;
+                }
+            }
+            "content_block_start" => {
+                if let Some(raw) = present(e.content_block) {
+                    let index = e.index.unwrap_or(self.blocks.len());
+                    self.on_block_start(index, raw, out)?;
+                }
+            }
+            "content_block_delta" => {
+                if let Some(raw) = present(e.delta) {
+                    self.on_block_delta(e.index.unwrap_or(self.last_index), raw, out)?;
+                }
+            }
+            "message_delta" => self.on_message_delta(&e, out),
+            "message_stop" => {
+                // Some compatible servers report the final usage here.
+                if let Some(u) = present(e.usage) {
+                    self.merge_usage(u);
+                }
+                self.terminal = true;
+            }
+            "error" => {
+                let err = present(e.error)
+                    .and_then(|r| serde_json::from_str(r.get()).ok())
+                    .unwrap_or_else(|| serde_json::from_slice(&ev.data).unwrap_or(Value::Null));
+                return Err(self.ctx.stream_error_from(&err, &ev.data));
+            }
+            _ => {}
+        }
+        if let Some(c) = present(e.container).and_then(|c| serde_json::from_str::<Value>(c.get()).ok()) {
+            self.message.insert("container".into(), c);
+        }
+        Ok(())
+    }
+
+    fn is_terminal(&self) -> bool {
+        self.terminal
+    }
+
+    fn finish(&mut self) -> Result<Output<String>> {
+        if !self.terminal {
+            return Err(Error::StreamTruncated { origin: self.ctx.origin, reason: "no message_stop event".into() });
+        }
+        let mut message = std::mem::take(&mut self.message);
+        let blocks = std::mem::take(&mut self.blocks);
+        message.insert("content".into(), Value::Array(blocks.into_values().map(StreamBlock::into_value).collect()));
+        if !self.usage.is_empty() {
+            message.insert("usage".into(), Value::Object(std::mem::take(&mut self.usage)));
+        }
+        let body =
+            serde_json::to_vec(&Value::Object(message)).map_err(|e| Error::decode("anthropic message", e, b""))?;
+        parse_response(Bytes::from(body), &self.ctx)
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -365,6 +365,44 @@ mod tests {
         assert_eq!(m.provider, Provider::OpenAi);
     }
 
+    /// Every model of the catalog, for every operation it declares, resolves to an implemented wire API
+    /// or to a documented `Unsupported` (media wire APIs not implemented yet). Every text model resolves.
+    #[test]
+    fn every_catalog_operation_resolves_or_is_documented_unsupported() {
+        let mut creds = Credentials::empty();
+        for p in Provider::ALL {
+            creds = creds.with_key(*p, "k");
+        }
+        let c = Client::builder().credentials(creds).build().unwrap();
+        let (mut ok, mut unsupported) = (0, 0);
+        for m in crate::catalog::list_models(None, None, None) {
+            for (modality, ops) in &m.operations {
+                for op in ops {
+                    let t = Target { provider: Some(m.provider), ..Target::default() };
+                    match c.resolve(&m.id, &t, *modality, *op) {
+                        Ok(r) => {
+                            assert!(r.route.wire.is_implemented(), "{} {modality} {op}", m.id);
+                            ok += 1;
+                        }
+                        Err(Error::Unsupported(u)) => {
+                            assert_ne!(*modality, Modality::Text, "text model {} must resolve: {u}", m.id);
+                            assert_eq!((u.modality, u.operation), (Some(*modality), Some(*op)));
+                            assert!(u.origin.is_some(), "{u}");
+                            unsupported += 1;
+                        }
+                        Err(e) => panic!("{} {modality} {op}: {e}", m.id),
+                    }
+                }
+            }
+        }
+        let text_ops: usize = crate::catalog::list_models(None, Some(Modality::Text), None)
+            .iter()
+            .map(|m| m.operations.get(&Modality::Text).map_or(0, |o| o.len()))
+            .sum();
+        assert_eq!(ok, text_ops, "exactly the text operations resolve today");
+        assert!(unsupported > 0);
+    }
+
     #[test]
     fn resolution_rules() {
         let c = client();

@@ -30,6 +30,15 @@ impl WireContext {
         Error::unsupported(Some(self.origin), Some(Modality::Text), Some(self.operation), what)
     }
 
+    /// Report parameters that were set but that this wire API cannot express; they are dropped (the
+    /// reference's `UnsupportedParameterWarning`).
+    pub(crate) fn warn_dropped(&self, set: &[(&str, bool)]) {
+        let dropped: Vec<&str> = set.iter().filter(|(_, on)| *on).map(|(name, _)| *name).collect();
+        if !dropped.is_empty() {
+            tracing::warn!(origin = %self.origin, parameters = ?dropped, "parameters not supported by this wire API were dropped");
+        }
+    }
+
     /// The error for a message part this wire API does not accept.
     pub(crate) fn unsupported_part(&self, part: &Part) -> Error {
         self.unsupported(format!("{} content parts in text messages", part.input_type()))

@@ -29,6 +29,15 @@ pub(crate) fn build_request(req: &TextRequest, ctx: &WireContext, stream: bool) 
     body.insert("model".into(), Value::String(req.model.clone()));
     body.insert("input".into(), Value::Array(input_items(&req.items, ctx)?));
     let p = &req.params;
+    ctx.warn_dropped(&[
+        ("seed", p.seed.is_some()),
+        ("top_k", p.top_k.is_some()),
+        ("stop", !p.stop.is_empty()),
+        ("frequency_penalty", p.frequency_penalty.is_some()),
+        ("presence_penalty", p.presence_penalty.is_some()),
+        ("thinking_budget", p.thinking_budget.is_some()),
+        ("thinking_level", p.thinking_level.is_some()),
+    ]);
     if let Some(v) = p.max_tokens {
         body.insert("max_output_tokens".into(), v.into());
     }

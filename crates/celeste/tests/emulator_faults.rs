@@ -117,7 +117,8 @@ async fn stall_mid_stream_hits_the_idle_timeout() {
 #[tokio::test]
 async fn malformed_and_oversize_events_and_in_stream_errors_are_typed() {
     let c = client(Timeouts::default());
-    let cases: Vec<(Fault, fn(&Error) -> bool)> = vec![
+    type Check = fn(&Error) -> bool;
+    let cases: Vec<(Fault, Check)> = vec![
         (Fault::malformed_event_at(2), |e| matches!(e, Error::Decode { .. })),
         (Fault::stream_error_at(2), |e| matches!(e, Error::StreamEvent(_))),
         (Fault::truncate_after_events(3), |e| matches!(e, Error::StreamTruncated { .. })),

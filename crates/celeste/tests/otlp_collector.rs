@@ -5,6 +5,8 @@
 //! installs it from PyPI). Without it the test says so and passes only if `CELESTE_REQUIRE_ROTEL` is
 //! unset; the test script sets it, so CI cannot skip it silently.
 
+#![cfg(feature = "telemetry")]
+
 mod support;
 
 use std::io::Read;

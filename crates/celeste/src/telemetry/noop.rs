@@ -12,6 +12,10 @@ use crate::types::output::{Chunk, Output};
 pub(crate) struct CallSpan;
 
 impl CallSpan {
+    #[cfg(test)]
+    pub fn disabled() -> Self {
+        CallSpan
+    }
     pub fn start(_config: &TelemetryConfig, _info: CallInfo) -> Self {
         CallSpan
     }

@@ -69,7 +69,7 @@ impl Timeouts {
 
 /// A request body that can be sent again on retry.
 #[derive(Clone)]
-#[expect(dead_code, reason = "GET and multipart serve the media wire APIs, which land next")]
+#[cfg_attr(not(test), expect(dead_code, reason = "GET and multipart serve the media wire APIs, which land next"))]
 pub(crate) enum RequestBody {
     /// No body (GET).
     Empty,
@@ -295,4 +295,90 @@ pub(crate) fn transport_error(origin: Origin, e: reqwest::Error, connect_limit: 
         source = s.source();
     }
     Error::Transport { origin, message, connect, source: Some(Box::new(e)) }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::types::enums::Provider;
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+    /// Accept one connection, read one request (headers and `content-length` body), answer 200 with
+    /// `body`, and hand back what was received.
+    async fn one_shot(body: &'static [u8]) -> (String, tokio::task::JoinHandle<Vec<u8>>) {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let url = format!("http://{}", listener.local_addr().unwrap());
+        let task = tokio::spawn(async move {
+            let (mut sock, _) = listener.accept().await.unwrap();
+            let mut got = Vec::new();
+            let mut buf = [0u8; 8192];
+            loop {
+                let n = sock.read(&mut buf).await.unwrap();
+                got.extend_from_slice(&buf[..n]);
+                let text = String::from_utf8_lossy(&got).to_ascii_lowercase();
+                if let Some(end) = text.find("\r\n\r\n") {
+                    let len = text
+                        .lines()
+                        .find_map(|l| l.strip_prefix("content-length:"))
+                        .and_then(|v| v.trim().parse::<usize>().ok())
+                        .unwrap_or(0);
+                    if got.len() >= end + 4 + len {
+                        break;
+                    }
+                }
+                if n == 0 {
+                    break;
+                }
+            }
+            let head = format!("HTTP/1.1 200 OK\r\ncontent-length: {}\r\n\r\n", body.len());
+            sock.write_all(head.as_bytes()).await.unwrap();
+            sock.write_all(body).await.unwrap();
+            got
+        });
+        (url, task)
+    }
+
+    fn transport() -> Transport {
+        Transport::new(Timeouts::default(), RetryPolicy::none(), None).unwrap()
+    }
+
+    #[tokio::test]
+    async fn get_with_query_downloads_binary() {
+        let (url, server) = one_shot(&[0, 159, 146, 150]).await;
+        let t = transport();
+        let origin = Origin::Provider(Provider::OpenAi);
+        let req = HttpRequest {
+            method: Method::GET,
+            url: format!("{url}/v1/files/f1/content?variant=full&n=2"),
+            headers: HeaderMap::new(),
+            body: RequestBody::Empty,
+        };
+        let resp = t.send(origin, &req, None, &CallSpan::disabled()).await.unwrap();
+        assert_eq!(&t.read_body(origin, resp, None).await.unwrap()[..], &[0, 159, 146, 150]);
+        let got = String::from_utf8_lossy(&server.await.unwrap()).into_owned();
+        assert!(got.starts_with("GET /v1/files/f1/content?variant=full&n=2 HTTP/1.1"), "{got}");
+    }
+
+    #[tokio::test]
+    async fn multipart_post_sends_fields_and_files() {
+        let (url, server) = one_shot(b"{}").await;
+        let t = transport();
+        let origin = Origin::Provider(Provider::OpenAi);
+        let form = || {
+            let file =
+                reqwest::multipart::Part::bytes(b"RIFFdata".to_vec()).file_name("a.wav").mime_str("audio/wav").unwrap();
+            reqwest::multipart::Form::new().text("model", "whisper-1").part("file", file)
+        };
+        let req = HttpRequest {
+            method: Method::POST,
+            url: format!("{url}/v1/audio/transcriptions"),
+            headers: HeaderMap::new(),
+            body: RequestBody::Multipart(Arc::new(form)),
+        };
+        t.send(origin, &req, None, &CallSpan::disabled()).await.unwrap();
+        let got = String::from_utf8_lossy(&server.await.unwrap()).into_owned();
+        assert!(got.to_ascii_lowercase().contains("content-type: multipart/form-data; boundary="), "{got}");
+        assert!(got.contains("name=\"model\"") && got.contains("whisper-1"), "{got}");
+        assert!(got.contains("filename=\"a.wav\"") && got.contains("RIFFdata"), "{got}");
+    }
 }

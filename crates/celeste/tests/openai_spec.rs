@@ -233,7 +233,7 @@ const PNG: &[u8] = &[
     0x00, 0x00, 0x49, 0x45, 0x4e, 0x44, 0xae, 0x42, 0x60, 0x82,
 ];
 
-/// Every parameter the library models, set.
+/// Every parameter the library models, set (those a wire API cannot express are dropped, not sent).
 fn all_params() -> TextParams {
     let mut p = TextParams::default();
     p.temperature = Some(0.7);
@@ -245,6 +245,8 @@ fn all_params() -> TextParams {
     p.frequency_penalty = Some(0.5);
     p.presence_penalty = Some(-0.5);
     p.reasoning_effort = Some("low".into());
+    p.thinking_budget = Some(1024);
+    p.thinking_level = Some("low".into());
     p.verbosity = Some("low".into());
     p
 }

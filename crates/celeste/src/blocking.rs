@@ -134,6 +134,7 @@ pub mod text {
     use crate::error::Result;
     use crate::text::{Generate, Streaming, Unary};
     use crate::types::output::Output;
+    use serde::Serialize;
 
     /// Marker: a blocking call returning an [`Output`].
     #[derive(Debug, Clone, Copy)]
@@ -153,23 +154,23 @@ pub mod text {
         crate::text::generate(prompt, model).with_mode()
     }
 
-    impl Generate<BlockingUnary> {
+    impl<C: Serialize + Send + 'static> Generate<BlockingUnary, C> {
         /// Stream the reply instead.
-        pub fn stream(self) -> Generate<BlockingStreaming> {
+        pub fn stream(self) -> Generate<BlockingStreaming, C> {
             self.with_mode()
         }
 
         /// Send the call and wait for the whole reply.
-        pub fn send(self) -> Result<Output<String>> {
-            let call: Generate<Unary> = self.with_mode();
+        pub fn send(self) -> Result<Output<C>> {
+            let call: Generate<Unary, C> = self.with_mode();
             block_on(call.send())?
         }
     }
 
-    impl Generate<BlockingStreaming> {
+    impl<C: Serialize + Send + 'static> Generate<BlockingStreaming, C> {
         /// Open the stream (blocks until the response headers arrive).
-        pub fn send(self) -> Result<Stream<String, String>> {
-            let call: Generate<Streaming> = self.with_mode();
+        pub fn send(self) -> Result<Stream<String, C>> {
+            let call: Generate<Streaming, C> = self.with_mode();
             Ok(Stream::new(block_on(call.send())??))
         }
     }

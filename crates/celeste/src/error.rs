@@ -243,6 +243,24 @@ impl fmt::Display for CredentialsError {
     }
 }
 
+/// A reply that does not fit the type the call declared (see [`Error::OutputValidation`]).
+#[derive(Debug)]
+#[non_exhaustive]
+pub struct OutputValidationError {
+    /// What did not fit (`structured output`, `arguments of tool call get_weather`).
+    pub what: String,
+    /// Why, as the deserialiser put it.
+    pub message: String,
+    /// The whole reply as text, with the tool calls as the provider sent them, so nothing is lost.
+    pub output: crate::types::output::Output<String>,
+}
+
+impl fmt::Display for OutputValidationError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{} does not fit the declared type: {}", self.what, self.message)
+    }
+}
+
 /// The error type of every fallible operation in this crate.
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
@@ -303,6 +321,11 @@ pub enum Error {
     /// A parameter value was rejected locally, before any request.
     #[error("{0}")]
     Validation(Box<ValidationError>),
+    /// The reply does not fit the type the call declared: structured output that does not parse into
+    /// the requested type, or tool-call arguments that do not fit the tool's Rust type. The whole
+    /// reply is kept in the error.
+    #[error("{0}")]
+    OutputValidation(Box<OutputValidationError>),
     /// The provider, model or wire API cannot do what was asked.
     #[error("{0}")]
     Unsupported(Box<UnsupportedError>),
@@ -408,6 +431,7 @@ impl Error {
             Error::EventTooLarge { .. } => "event_too_large",
             Error::Decode { .. } => "decode",
             Error::Validation(_) => "validation",
+            Error::OutputValidation(_) => "output_validation",
             Error::Unsupported(_) => "unsupported",
             Error::Credentials(_) => "credentials",
             Error::ModelNotFound { .. } => "model_not_found",

@@ -23,6 +23,7 @@ pub mod domains;
 pub mod error;
 pub mod providers;
 pub mod stream;
+pub(crate) mod structured;
 pub mod telemetry;
 #[cfg(test)]
 mod testing;

@@ -25,10 +25,15 @@ use std::future::IntoFuture;
 use std::marker::PhantomData;
 use std::time::Duration;
 
+use std::fmt;
+
 use bytes::Bytes;
 use futures::future::BoxFuture;
 use reqwest::Method;
 use reqwest::header::{HeaderMap, HeaderName, HeaderValue};
+use schemars::JsonSchema;
+use serde::Serialize;
+use serde::de::DeserializeOwned;
 use serde_json::{Map, Value};
 
 use crate::catalog::Model;
@@ -36,20 +41,24 @@ use crate::types::enums::InputType;
 
 use crate::auth::{Auth, SecretString};
 use crate::client::{Client, Target, deep_merge, merge_headers};
+use crate::error::OutputValidationError;
 use crate::error::{Error, Origin, Result};
 use crate::providers::WireApi;
-use crate::stream::{Framing, Stream, StreamParts};
+use crate::stream::{Decoder, Frame, Framing, Stream, StreamParts};
+use crate::structured::OutputSchema;
 use crate::telemetry::{CallInfo, CallSpan, CaptureContent, content};
 use crate::transport::http::{HttpRequest, RequestBody};
 use crate::transport::sse::SseDecoder;
 use crate::types::enums::{Modality, Operation, Protocol, Provider};
 use crate::types::message::{Item, Part, request_items};
-use crate::types::output::Output;
-use crate::types::tool::{Tool, ToolChoice};
+use crate::types::output::{Chunk, Output};
+use crate::types::tool::{FunctionTool, Tool, ToolChoice};
 use crate::wire::{WireContext, anthropic, chatcompletions, cohere, gemini, interactions, openresponses};
 
-/// A text stream: chunks of `String`, output content `String`.
-pub type TextStream = Stream<String, String>;
+/// A text stream: chunks of `String` (the text as it arrives; JSON text for structured output), and
+/// an output whose content is `C`: `String`, or the type given to
+/// [`output_schema`](Generate::output_schema).
+pub type TextStream<C = String> = Stream<String, C>;
 
 /// Text generation parameters. `None` means "not sent": the provider's default applies.
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -90,6 +99,8 @@ pub(crate) struct TextRequest {
     pub params: TextParams,
     pub tools: Vec<Tool>,
     pub tool_choice: Option<ToolChoice>,
+    /// The schema the reply must follow (structured output).
+    pub output_schema: Option<OutputSchema>,
 }
 
 /// Marker: the call returns an [`Output`].
@@ -101,9 +112,19 @@ pub struct Unary;
 pub struct Streaming;
 
 /// A text generation call being configured. `.await` it to send it.
-#[derive(Debug, Clone)]
+///
+/// `M` says how it is sent ([`Unary`] or [`Streaming`]); `C` is the output content: `String`, or the
+/// type given to [`output_schema`](Generate::output_schema).
 #[must_use = "a call does nothing until it is awaited or sent"]
-pub struct Generate<M = Unary> {
+pub struct Generate<M = Unary, C = String> {
+    call: Call,
+    convert: Convert<C>,
+    mode: PhantomData<M>,
+}
+
+/// Everything about a call that neither the sending mode nor the content type changes.
+#[derive(Debug, Clone)]
+struct Call {
     client: Option<Client>,
     target: Target,
     model: String,
@@ -113,12 +134,42 @@ pub struct Generate<M = Unary> {
     params: TextParams,
     tools: Vec<Tool>,
     tool_choice: Option<ToolChoice>,
+    output_schema: Option<OutputSchema>,
     extra_body: Option<Value>,
     extra_headers: Vec<(HeaderName, HeaderValue)>,
     timeout: Option<Duration>,
     operation: Operation,
     invalid: Option<String>,
-    mode: PhantomData<M>,
+}
+
+/// How a reply's text becomes the output content: moved out as it is for `String`, parsed for a
+/// structured-output type. A failed parse leaves the text in place, so the error can keep it.
+type Convert<C> = fn(&mut String, bool) -> std::result::Result<C, String>;
+
+fn text_content(text: &mut String, _list: bool) -> std::result::Result<String, String> {
+    Ok(std::mem::take(text))
+}
+
+#[expect(clippy::ptr_arg, reason = "one signature for every content type; `String` needs the `&mut String`")]
+fn typed_content<T: DeserializeOwned>(text: &mut String, list: bool) -> std::result::Result<T, String> {
+    crate::structured::parse(text, list)
+}
+
+// By hand: derives would demand `M: Clone` and `C: Clone`, which the markers and content types need not be.
+impl<M, C> Clone for Generate<M, C> {
+    fn clone(&self) -> Self {
+        Generate { call: self.call.clone(), convert: self.convert, mode: PhantomData }
+    }
+}
+
+impl<M, C> fmt::Debug for Generate<M, C> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Generate")
+            .field("call", &self.call)
+            .field("content", &std::any::type_name::<C>())
+            .field("mode", &std::any::type_name::<M>())
+            .finish()
+    }
 }
 
 /// Generate text from a prompt with the default client.
@@ -143,34 +194,80 @@ pub fn stream(prompt: impl Into<String>, model: impl Into<String>) -> Generate<S
 impl Generate<Unary> {
     pub(crate) fn new(prompt: Option<String>, model: String) -> Self {
         Generate {
-            client: None,
-            target: Target::default(),
-            model,
-            prompt,
-            messages: Vec::new(),
-            media: Vec::new(),
-            params: TextParams::default(),
-            tools: Vec::new(),
-            tool_choice: None,
-            extra_body: None,
-            extra_headers: Vec::new(),
-            timeout: None,
-            operation: Operation::Generate,
-            invalid: None,
+            call: Call {
+                client: None,
+                target: Target::default(),
+                model,
+                prompt,
+                messages: Vec::new(),
+                media: Vec::new(),
+                params: TextParams::default(),
+                tools: Vec::new(),
+                tool_choice: None,
+                output_schema: None,
+                extra_body: None,
+                extra_headers: Vec::new(),
+                timeout: None,
+                operation: Operation::Generate,
+                invalid: None,
+            },
+            convert: text_content,
             mode: PhantomData,
         }
     }
+}
 
+impl<M> Generate<M, String> {
+    /// Ask for structured output: the reply follows the JSON schema of `T` (from `schemars`) and the
+    /// output's content is a `T`. `Vec<T>` asks for a list. Stream chunks still carry the JSON text as
+    /// it arrives; the stream's output holds the `T`.
+    ///
+    /// Each wire API gets the reference library's shape (OpenAI `text.format` / `response_format`
+    /// json_schema, strict; Anthropic `output_format`; Gemini `responseJsonSchema`; Cohere `json_object`
+    /// with the schema inlined; DeepSeek, Groq and Moonshot `json_object` mode, which carries no schema,
+    /// so say in the prompt what you expect). The reply is parsed leniently (raw control characters in
+    /// strings, a Markdown fence, a list wrapped in `{"items": ...}`); a reply that does not fit `T`
+    /// fails with [`Error::OutputValidation`], which keeps the whole text output. A reply with only
+    /// tool calls has no `T` to give, and fails the same way with the calls inside.
+    ///
+    /// ```no_run
+    /// # async fn demo() -> celeste::Result<()> {
+    /// #[derive(serde::Serialize, serde::Deserialize, schemars::JsonSchema)]
+    /// struct City {
+    ///     name: String,
+    ///     population: u64,
+    /// }
+    ///
+    /// let out = celeste::text::generate("The three largest cities of France", "gpt-5-mini")
+    ///     .output_schema::<Vec<City>>()
+    ///     .await?;
+    /// for city in &out.content {
+    ///     println!("{}: {}", city.name, city.population);
+    /// }
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub fn output_schema<T>(self) -> Generate<M, T>
+    where
+        T: JsonSchema + DeserializeOwned,
+    {
+        let mut call = self.call;
+        call.output_schema = Some(OutputSchema::of::<T>());
+        Generate { call, convert: typed_content::<T>, mode: PhantomData }
+    }
+}
+
+impl<C: Serialize + Send + 'static> Generate<Unary, C> {
     /// Stream the reply instead of waiting for all of it.
-    pub fn stream(self) -> Generate<Streaming> {
+    pub fn stream(self) -> Generate<Streaming, C> {
         self.with_mode()
     }
 
     /// Send the call and wait for the whole reply.
-    pub async fn send(self) -> Result<Output<String>> {
-        let prepared = self.prepare(false).await?;
+    pub async fn send(self) -> Result<Output<C>> {
+        let (prepared, finish) = self.prepare(false).await?;
         let mut span = prepared.start_span();
-        let result = prepared.unary(&span).await;
+        let result = prepared.unary(&span).await.and_then(|out| finish.apply(out));
         match &result {
             Ok(out) => span.end_ok(out),
             Err(e) => span.end_err(e),
@@ -179,11 +276,11 @@ impl Generate<Unary> {
     }
 }
 
-impl Generate<Streaming> {
+impl<C: Serialize + Send + 'static> Generate<Streaming, C> {
     /// Open the stream: the request is sent (with retries) and the stream is returned once the response
     /// headers have arrived. HTTP errors surface here; errors inside the stream surface as items.
-    pub async fn send(self) -> Result<TextStream> {
-        let prepared = self.prepare(true).await?;
+    pub async fn send(self) -> Result<TextStream<C>> {
+        let (prepared, finish) = self.prepare(true).await?;
         let mut span = prepared.start_span();
         let t = prepared.client.transport();
         let deadline = prepared.deadline();
@@ -194,13 +291,14 @@ impl Generate<Streaming> {
                 return Err(e);
             }
         };
-        let decoder: Box<dyn crate::stream::Decoder<String, String>> = match prepared.wire {
-            WireApi::OpenResponses => Box::new(openresponses::ResponsesDecoder::new(prepared.ctx.clone())),
-            WireApi::ChatCompletions => Box::new(chatcompletions::ChatDecoder::new(prepared.ctx.clone())),
-            WireApi::CohereChat => Box::new(cohere::CohereDecoder::new(prepared.ctx.clone())),
-            WireApi::GeminiGenerateContent => Box::new(gemini::GeminiDecoder::new(prepared.ctx.clone())),
-            WireApi::GeminiInteractions => Box::new(interactions::InteractionsDecoder::new(prepared.ctx.clone())),
-            WireApi::AnthropicMessages => Box::new(anthropic::AnthropicDecoder::new(prepared.ctx.clone())),
+        let ctx = prepared.ctx.clone();
+        let decoder: Box<dyn Decoder<String, C>> = match prepared.wire {
+            WireApi::OpenResponses => finish.around(openresponses::ResponsesDecoder::new(ctx)),
+            WireApi::ChatCompletions => finish.around(chatcompletions::ChatDecoder::new(ctx)),
+            WireApi::CohereChat => finish.around(cohere::CohereDecoder::new(ctx)),
+            WireApi::GeminiGenerateContent => finish.around(gemini::GeminiDecoder::new(ctx)),
+            WireApi::GeminiInteractions => finish.around(interactions::InteractionsDecoder::new(ctx)),
+            WireApi::AnthropicMessages => finish.around(anthropic::AnthropicDecoder::new(ctx)),
         };
         Ok(Stream::new(
             resp,
@@ -217,8 +315,8 @@ impl Generate<Streaming> {
     }
 }
 
-impl IntoFuture for Generate<Unary> {
-    type Output = Result<Output<String>>;
+impl<C: Serialize + Send + 'static> IntoFuture for Generate<Unary, C> {
+    type Output = Result<Output<C>>;
     type IntoFuture = BoxFuture<'static, Self::Output>;
 
     fn into_future(self) -> Self::IntoFuture {
@@ -226,12 +324,71 @@ impl IntoFuture for Generate<Unary> {
     }
 }
 
-impl IntoFuture for Generate<Streaming> {
-    type Output = Result<TextStream>;
+impl<C: Serialize + Send + 'static> IntoFuture for Generate<Streaming, C> {
+    type Output = Result<TextStream<C>>;
     type IntoFuture = BoxFuture<'static, Self::Output>;
 
     fn into_future(self) -> Self::IntoFuture {
         Box::pin(self.send())
+    }
+}
+
+/// What turns a decoded reply into the call's output: the arguments of calls to tools declared from
+/// Rust types are checked and normalised, and the text becomes the content type.
+pub(crate) struct Finish<C> {
+    /// The function tools declared from Rust types (the others' calls pass as they are).
+    typed_tools: Vec<FunctionTool>,
+    /// Whether the structured output is a list (its `{"items": ...}` wrapper is removed).
+    list: bool,
+    convert: Convert<C>,
+}
+
+impl<C: Send + 'static> Finish<C> {
+    pub(crate) fn apply(&self, mut out: Output<String>) -> Result<Output<C>> {
+        for i in 0..out.tool_calls.len() {
+            let call = &out.tool_calls[i];
+            let Some(tool) = self.typed_tools.iter().find(|t| t.name == call.name) else { continue };
+            match tool.check_arguments(&call.arguments) {
+                Ok(args) => out.tool_calls[i].arguments = args,
+                Err(message) => {
+                    let what = format!("the arguments of tool call `{}`", call.name);
+                    return Err(output_invalid(what, message, out));
+                }
+            }
+        }
+        match (self.convert)(&mut out.content, self.list) {
+            Ok(content) => Ok(out.map_content(|_| content)),
+            Err(message) => Err(output_invalid("the structured output".into(), message, out)),
+        }
+    }
+
+    /// A wire API's stream decoder with this finish applied to its output.
+    fn around<W: Decoder<String, String> + 'static>(self, wire: W) -> Box<dyn Decoder<String, C>> {
+        Box::new(Finishing { wire, finish: self })
+    }
+}
+
+fn output_invalid(what: String, message: String, output: Output<String>) -> Error {
+    Error::OutputValidation(Box::new(OutputValidationError { what, message, output }))
+}
+
+/// A wire decoder (statically, so frames cost no extra indirection) followed by a [`Finish`].
+struct Finishing<W, C> {
+    wire: W,
+    finish: Finish<C>,
+}
+
+impl<W: Decoder<String, String>, C: Send + 'static> Decoder<String, C> for Finishing<W, C> {
+    fn on_frame(&mut self, frame: Frame, out: &mut std::collections::VecDeque<Chunk<String>>) -> Result<()> {
+        self.wire.on_frame(frame, out)
+    }
+
+    fn is_terminal(&self) -> bool {
+        self.wire.is_terminal()
+    }
+
+    fn finish(&mut self) -> Result<Output<C>> {
+        self.wire.finish().and_then(|out| self.finish.apply(out))
     }
 }
 
@@ -274,151 +431,135 @@ impl Prepared {
     }
 }
 
-impl<M> Generate<M> {
-    pub(crate) fn with_mode<N>(self) -> Generate<N> {
-        Generate {
-            client: self.client,
-            target: self.target,
-            model: self.model,
-            prompt: self.prompt,
-            messages: self.messages,
-            media: self.media,
-            params: self.params,
-            tools: self.tools,
-            tool_choice: self.tool_choice,
-            extra_body: self.extra_body,
-            extra_headers: self.extra_headers,
-            timeout: self.timeout,
-            operation: self.operation,
-            invalid: self.invalid,
-            mode: PhantomData,
-        }
+impl<M, C> Generate<M, C> {
+    pub(crate) fn with_mode<N>(self) -> Generate<N, C> {
+        Generate { call: self.call, convert: self.convert, mode: PhantomData }
     }
 
     /// Which operation this text call is (`generate`, or `analyze` for the domain facades).
     pub(crate) fn operation(mut self, op: Operation) -> Self {
-        self.operation = op;
+        self.call.operation = op;
         self
     }
 
     /// Use this client instead of the default one.
     pub fn client(mut self, client: Client) -> Self {
-        self.client = Some(client);
+        self.call.client = Some(client);
         self
     }
 
     /// Use this provider (for model ids the catalog does not know, or that several providers serve).
     pub fn provider(mut self, provider: Provider) -> Self {
-        self.target.provider = Some(provider);
+        self.call.target.provider = Some(provider);
         self
     }
 
     /// Speak this protocol to `base_url` (bring your own endpoint).
     pub fn protocol(mut self, protocol: Protocol) -> Self {
-        self.target.protocol = Some(protocol);
+        self.call.target.protocol = Some(protocol);
         self
     }
 
     /// Send to this base URL instead of the provider's (honoured for every provider). Without a
     /// provider or protocol, the OpenResponses protocol is used.
     pub fn base_url(mut self, url: impl Into<String>) -> Self {
-        self.target.base_url = Some(url.into());
+        self.call.target.base_url = Some(url.into());
         self
     }
 
     /// Use this API key instead of the configured one.
     pub fn api_key(mut self, key: impl Into<SecretString>) -> Self {
-        self.target.api_key = Some(key.into());
+        self.call.target.api_key = Some(key.into());
         self
     }
 
     /// Use this authentication scheme.
     pub fn auth(mut self, auth: Auth) -> Self {
-        self.target.auth = Some(auth);
+        self.call.target.auth = Some(auth);
         self
     }
 
     /// The conversation so far (the prompt, if any, is appended as the last user turn).
     pub fn messages<I: IntoIterator<Item = T>, T: Into<Item>>(mut self, items: I) -> Self {
-        self.messages = items.into_iter().map(Into::into).collect();
+        self.call.messages = items.into_iter().map(Into::into).collect();
         self
     }
 
     /// Attach a media part to the prompt's user turn.
     pub fn part(mut self, part: Part) -> Self {
-        self.media.push(part);
+        self.call.media.push(part);
         self
     }
 
     /// Sampling temperature.
     pub fn temperature(mut self, t: f64) -> Self {
-        self.params.temperature = Some(t);
+        self.call.params.temperature = Some(t);
         self
     }
 
     /// Output token limit.
     pub fn max_tokens(mut self, n: u64) -> Self {
-        self.params.max_tokens = Some(n);
+        self.call.params.max_tokens = Some(n);
         self
     }
 
     /// Nucleus sampling.
     pub fn top_p(mut self, p: f64) -> Self {
-        self.params.top_p = Some(p);
+        self.call.params.top_p = Some(p);
         self
     }
 
     /// Sampling seed.
     pub fn seed(mut self, seed: i64) -> Self {
-        self.params.seed = Some(seed);
+        self.call.params.seed = Some(seed);
         self
     }
 
     /// Reasoning effort (`minimal`, `low`, `medium`, `high`).
     pub fn reasoning_effort(mut self, effort: impl Into<String>) -> Self {
-        self.params.reasoning_effort = Some(effort.into());
+        self.call.params.reasoning_effort = Some(effort.into());
         self
     }
 
     /// A reasoning token budget; `-1` asks for the provider's adaptive mode.
     pub fn thinking_budget(mut self, tokens: i64) -> Self {
-        self.params.thinking_budget = Some(tokens);
+        self.call.params.thinking_budget = Some(tokens);
         self
     }
 
     /// A reasoning level (`low`, `high`, ...).
     pub fn thinking_level(mut self, level: impl Into<String>) -> Self {
-        self.params.thinking_level = Some(level.into());
+        self.call.params.thinking_level = Some(level.into());
         self
     }
 
     /// Response verbosity (`low`, `medium`, `high`).
     pub fn verbosity(mut self, v: impl Into<String>) -> Self {
-        self.params.verbosity = Some(v.into());
+        self.call.params.verbosity = Some(v.into());
         self
     }
 
     /// Replace all parameters at once.
     pub fn params(mut self, params: TextParams) -> Self {
-        self.params = params;
+        self.call.params = params;
         self
     }
 
     /// Offer a tool.
     pub fn tool(mut self, tool: impl Into<Tool>) -> Self {
-        self.tools.push(tool.into());
+        self.call.tools.push(tool.into());
         self
     }
 
     /// How the model may use tools.
     pub fn tool_choice(mut self, choice: ToolChoice) -> Self {
-        self.tool_choice = Some(choice);
+        self.call.tool_choice = Some(choice);
         self
     }
 
     /// JSON deep-merged into the request body last (provider options this library does not model).
     pub fn extra_body(mut self, extra: Value) -> Self {
-        self.extra_body = Some(extra);
+        self.call.extra_body = Some(extra);
         self
     }
 
@@ -426,51 +567,53 @@ impl<M> Generate<M> {
     /// name or value makes the call fail with [`Error::InvalidInput`].
     pub fn header(mut self, name: &str, value: &str) -> Self {
         match (HeaderName::from_bytes(name.as_bytes()), HeaderValue::from_str(value)) {
-            (Ok(n), Ok(v)) => self.extra_headers.push((n, v)),
-            _ => self.invalid = Some(format!("invalid extra header `{name}`")),
+            (Ok(n), Ok(v)) => self.call.extra_headers.push((n, v)),
+            _ => self.call.invalid = Some(format!("invalid extra header `{name}`")),
         }
         self
     }
 
     /// A total time limit for this call (overrides the client's).
     pub fn timeout(mut self, d: Duration) -> Self {
-        self.timeout = Some(d);
+        self.call.timeout = Some(d);
         self
     }
 
     /// Resolve, validate and build the HTTP request.
-    pub(crate) async fn prepare(self, stream: bool) -> Result<Prepared> {
-        if let Some(msg) = self.invalid {
+    pub(crate) async fn prepare(self, stream: bool) -> Result<(Prepared, Finish<C>)> {
+        let convert = self.convert;
+        if let Some(msg) = self.call.invalid {
             return Err(Error::InvalidInput(msg));
         }
-        let client = match self.client {
+        let client = match self.call.client {
             Some(c) => c,
             None => Client::shared()?,
         };
-        let mut model_id = self.model;
+        let mut model_id = self.call.model;
         if model_id.is_empty() {
-            model_id = crate::catalog::default_model(Modality::Text, self.operation, self.target.provider)
+            model_id = crate::catalog::default_model(Modality::Text, self.call.operation, self.call.target.provider)
                 .map(|m| m.id)
-                .ok_or_else(|| Error::ModelNotFound { model: String::new(), provider: self.target.provider })?;
+                .ok_or_else(|| Error::ModelNotFound { model: String::new(), provider: self.call.target.provider })?;
         }
-        let mut resolved = client.resolve(&model_id, &self.target, Modality::Text, self.operation)?;
+        let mut resolved = client.resolve(&model_id, &self.call.target, Modality::Text, self.call.operation)?;
         if resolved.origin == Origin::Provider(Provider::Google) {
-            let route = crate::providers::google_text_route(resolved.route, &model_id, &self.tools);
+            let route = crate::providers::google_text_route(resolved.route, &model_id, &self.call.tools);
             resolved.reroute(route, &model_id);
         }
         if stream && resolved.route.wire == WireApi::GeminiGenerateContent {
             resolved.url = gemini::stream_url(&resolved.url);
         }
-        let ctx = WireContext { origin: resolved.origin, model: model_id.clone(), operation: self.operation };
+        let ctx = WireContext { origin: resolved.origin, model: model_id.clone(), operation: self.call.operation };
         let req = TextRequest {
             model: model_id,
-            items: request_items(self.prompt.as_deref(), &self.messages, &self.media)?,
-            params: self.params,
-            tools: self.tools,
-            tool_choice: self.tool_choice,
+            items: request_items(self.call.prompt.as_deref(), &self.call.messages, &self.call.media)?,
+            params: self.call.params,
+            tools: self.call.tools,
+            tool_choice: self.call.tool_choice,
+            output_schema: self.call.output_schema,
         };
         if let Some(model) = &resolved.model {
-            check_against_catalog(model, &req, self.operation, stream, resolved.origin)?;
+            check_against_catalog(model, &req, self.call.operation, stream, resolved.origin)?;
         }
         let mut body = match resolved.route.wire {
             WireApi::OpenResponses => openresponses::build_request(&req, &ctx, stream)?,
@@ -480,7 +623,7 @@ impl<M> Generate<M> {
             WireApi::GeminiInteractions => interactions::build_request(&req, &ctx, stream)?,
             WireApi::AnthropicMessages => anthropic::build_request(&req, &ctx, stream)?,
         };
-        if let Some(extra) = &self.extra_body {
+        if let Some(extra) = &self.call.extra_body {
             deep_merge(&mut body, extra);
         }
         let body =
@@ -488,33 +631,51 @@ impl<M> Generate<M> {
         let mut headers = HeaderMap::new();
         resolved.auth.apply(&mut headers).await?;
         if resolved.route.wire == WireApi::AnthropicMessages {
-            merge_headers(&mut headers, &anthropic::headers());
+            merge_headers(&mut headers, &anthropic::headers(&req));
         }
         if stream {
             headers.insert(reqwest::header::ACCEPT, HeaderValue::from_static("text/event-stream"));
         }
-        merge_headers(&mut headers, &self.extra_headers);
+        let library_beta = headers.get("anthropic-beta").cloned();
+        merge_headers(&mut headers, &self.call.extra_headers);
+        if let Some(ours) = library_beta {
+            // The caller's betas and the one structured output needs go together.
+            anthropic::join_beta(&mut headers, &ours);
+        }
         let capture = client.telemetry().capture.unwrap_or_default();
         let telemetry = CallInfo {
             modality: Modality::Text,
-            operation: self.operation,
+            operation: self.call.operation,
             provider_name: telemetry_name(resolved.origin),
             model: req.model.clone(),
             url: resolved.url.clone(),
             stream,
-            output_type: None,
+            output_type: req.output_schema.as_ref().map(|_| "json"),
             params: req.params.clone(),
             content: (capture != CaptureContent::Off)
                 .then(|| content::input_messages(&req.items, &req.tools, client.telemetry().max_content_chars)),
         };
-        Ok(Prepared {
+        let finish = Finish {
+            typed_tools: req
+                .tools
+                .iter()
+                .filter_map(|t| match t {
+                    Tool::Function(f) if f.is_typed() => Some(f.clone()),
+                    _ => None,
+                })
+                .collect(),
+            list: req.output_schema.as_ref().is_some_and(|s| s.list),
+            convert,
+        };
+        let prepared = Prepared {
             client,
             ctx,
             wire: resolved.route.wire,
             request: HttpRequest { method: Method::POST, url: resolved.url, headers, body: RequestBody::Json(body) },
-            timeout: self.timeout,
+            timeout: self.call.timeout,
             telemetry,
-        })
+        };
+        Ok((prepared, finish))
     }
 }
 
@@ -571,6 +732,8 @@ fn check_against_catalog(
     if !req.tools.is_empty() {
         put("tools", serde_json::to_value(&req.tools).ok());
     }
+    // The catalog's `schema` constraint only asks for an object; the schema itself is not needed.
+    put("output_schema", req.output_schema.as_ref().map(|s| serde_json::json!({ "title": s.name })));
     put(
         "tool_choice",
         req.tool_choice.as_ref().map(|c| match c {

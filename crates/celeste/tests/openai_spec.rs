@@ -368,6 +368,53 @@ async fn every_request_body_matches_the_openai_schema() {
     );
 }
 
+/// Structured output (`output_schema`) on both APIs, a single value and a list, streaming or not. The
+/// scripted replies are not JSON, so the calls themselves fail; only the bodies matter here.
+#[tokio::test]
+async fn structured_output_bodies_match_the_openai_schema() {
+    let spec = spec();
+    let c = client();
+    let mut checked = 0;
+    for api in [Api::Chat, Api::Responses] {
+        for stream in [false, true] {
+            for list in [false, true] {
+                let srv = Server::start(vec![api.reply(stream)]).await;
+                let call = c.text().generate("Book it", "gpt-test").base_url(&srv.url);
+                let call = match api {
+                    Api::Chat => call.protocol(Protocol::ChatCompletions),
+                    Api::Responses => call.provider(Provider::OpenAi),
+                };
+                match (list, stream) {
+                    (false, false) => drop(call.output_schema::<Booking>().await),
+                    (true, false) => drop(call.output_schema::<Vec<Booking>>().await),
+                    (false, true) => drain(call.output_schema::<Booking>().stream().await).await,
+                    (true, true) => drain(call.output_schema::<Vec<Booking>>().stream().await).await,
+                }
+                let body = srv.requests()[0].json();
+                let format = match api {
+                    Api::Chat => &body["response_format"]["json_schema"],
+                    Api::Responses => &body["text"]["format"],
+                };
+                assert_eq!(format["strict"], true, "{api:?}: {body}");
+                assert_eq!(format["schema"]["type"], "object", "{api:?}: the root is an object, lists wrapped");
+                let errs = errors(api.validator(spec), &body);
+                assert!(
+                    errs.is_empty(),
+                    "{api:?} list={list} stream={stream}:\n  {}\n  body: {body}",
+                    errs.join("\n  ")
+                );
+                checked += 1;
+            }
+        }
+    }
+    assert_eq!(checked, 8);
+}
+
+async fn drain<C>(stream: celeste::Result<celeste::text::TextStream<C>>) {
+    let mut s = stream.unwrap();
+    while s.next().await.is_some() {}
+}
+
 #[tokio::test]
 async fn the_matrix_reaches_the_fields_it_claims_to() {
     spec();

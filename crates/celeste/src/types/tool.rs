@@ -82,6 +82,11 @@ impl FunctionTool {
         tool
     }
 
+    /// Whether the tool was declared from a Rust type (its calls' arguments are then checked).
+    pub fn is_typed(&self) -> bool {
+        self.check.is_some()
+    }
+
     /// Validate and normalise a call's arguments when the tool was declared from a Rust type.
     /// Raw-schema tools pass the arguments through.
     pub fn check_arguments(&self, args: &Value) -> Result<Value, String> {

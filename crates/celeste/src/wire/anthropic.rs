@@ -12,7 +12,7 @@ use std::collections::{BTreeMap, VecDeque};
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
 use bytes::Bytes;
-use reqwest::header::{HeaderName, HeaderValue};
+use reqwest::header::{HeaderMap, HeaderName, HeaderValue};
 use serde::Deserialize;
 use serde_json::value::RawValue;
 use serde_json::{Map, Value, json};
@@ -33,6 +33,8 @@ use crate::wire::WireContext;
 
 /// The `anthropic-version` header value every request carries.
 pub(crate) const API_VERSION: &str = "2023-06-01";
+/// The beta that enables `output_format` (structured output), as the reference sends it.
+const STRUCTURED_OUTPUTS_BETA: &str = "structured-outputs-2025-11-13";
 
 /// The output limit sent when neither the caller nor the catalog gives one (the API requires one).
 pub(crate) const DEFAULT_MAX_TOKENS: u64 = 1024;
@@ -48,8 +50,28 @@ const DYNAMIC_FILTERING_MODELS: &[&str] = &[
 ];
 
 /// The headers this wire API adds to every request.
-pub(crate) fn headers() -> Vec<(HeaderName, HeaderValue)> {
-    vec![(HeaderName::from_static("anthropic-version"), HeaderValue::from_static(API_VERSION))]
+pub(crate) fn headers(req: &TextRequest) -> Vec<(HeaderName, HeaderValue)> {
+    let mut h = vec![(HeaderName::from_static("anthropic-version"), HeaderValue::from_static(API_VERSION))];
+    if req.output_schema.is_some() {
+        h.push((HeaderName::from_static("anthropic-beta"), HeaderValue::from_static(STRUCTURED_OUTPUTS_BETA)));
+    }
+    h
+}
+
+/// Make sure `anthropic-beta` lists `ours` as well as whatever the caller put there (Anthropic takes a
+/// comma-separated list).
+pub(crate) fn join_beta(headers: &mut HeaderMap, ours: &HeaderValue) {
+    let Some(theirs) = headers.get("anthropic-beta").and_then(|v| v.to_str().ok()) else {
+        headers.insert("anthropic-beta", ours.clone());
+        return;
+    };
+    let ours_text = ours.to_str().unwrap_or_default();
+    if theirs.split(',').any(|b| b.trim() == ours_text) {
+        return;
+    }
+    if let Ok(joined) = HeaderValue::from_str(&format!("{theirs},{ours_text}")) {
+        headers.insert("anthropic-beta", joined);
+    }
 }
 
 /// The output limit for `model` when the caller sets none: the catalog's `max_tokens` ceiling, else
@@ -111,6 +133,10 @@ pub(crate) fn build_request(req: &TextRequest, ctx: &WireContext, stream: bool) 
     }
     if let Some(choice) = &req.tool_choice {
         body.insert("tool_choice".into(), tool_choice(choice));
+    }
+    if let Some(s) = &req.output_schema {
+        // Anthropic accepts a top-level array, so lists are not wrapped.
+        body.insert("output_format".into(), json!({"type": "json_schema", "schema": s.strict()}));
     }
     if stream {
         body.insert("stream".into(), Value::Bool(true));

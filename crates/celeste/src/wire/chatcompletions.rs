@@ -92,6 +92,22 @@ pub(crate) struct ChatQuirks {
     pub web_search: Option<Builtin>,
     /// The built-in behind [`Tool::CodeExecution`], if the server has one.
     pub code_execution: Option<Builtin>,
+    /// How structured output is asked for.
+    pub structured: Structured,
+}
+
+/// The `response_format` a server takes for structured output.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Structured {
+    /// `{"type": "json_object"}`: JSON mode, no schema (DeepSeek, Groq, Moonshot, as in the reference).
+    JsonObject,
+    /// `{"type": "json_schema", "json_schema": {name, strict: true, schema}}`, strict.
+    JsonSchema {
+        /// Whether a list must travel as `{"items": [...]}` (the root must be an object).
+        wrap_list: bool,
+        /// Whether `$defs` must be inlined (Mistral).
+        inline: bool,
+    },
 }
 
 impl ChatQuirks {
@@ -105,6 +121,10 @@ impl ChatQuirks {
         reasoning: ReasoningStyle::Effort,
         web_search: None,
         code_execution: None,
+        // The reference sends bare JSON mode here; the schema form is the protocol's own (OpenAI's
+        // Chat Completions API, and the servers that copy it: vLLM, llama.cpp, LM Studio, Ollama), and
+        // without it a model cannot know the shape it is asked for.
+        structured: Structured::JsonSchema { wrap_list: true, inline: false },
     };
 
     /// The quirks of whoever is being called.
@@ -117,22 +137,26 @@ impl ChatQuirks {
                 seed_field: "random_seed",
                 required_choice: "any",
                 stream_usage_option: false,
+                structured: Structured::JsonSchema { wrap_list: false, inline: true },
                 ..ChatQuirks::PROTOCOL
             },
             Provider::Moonshot => ChatQuirks {
                 max_tokens_field: "max_completion_tokens",
                 reasoning_replay: ReasoningReplay::Always,
                 web_search: Some(Builtin::Function("$web_search")),
+                structured: Structured::JsonObject,
                 ..ChatQuirks::PROTOCOL
             },
             Provider::DeepSeek => ChatQuirks {
                 reasoning_replay: ReasoningReplay::WithToolCalls,
                 reasoning: ReasoningStyle::Thinking,
+                structured: Structured::JsonObject,
                 ..ChatQuirks::PROTOCOL
             },
             Provider::Groq => ChatQuirks {
                 web_search: Some(Builtin::Typed("browser_search")),
                 code_execution: Some(Builtin::Typed("code_interpreter")),
+                structured: Structured::JsonObject,
                 ..ChatQuirks::PROTOCOL
             },
             _ => ChatQuirks::PROTOCOL,
@@ -198,6 +222,20 @@ pub(crate) fn build_request(req: &TextRequest, ctx: &WireContext, stream: bool) 
     }
     if let Some(choice) = &req.tool_choice {
         body.insert("tool_choice".into(), tool_choice(choice, &q));
+    }
+    if let Some(s) = &req.output_schema {
+        let format = match q.structured {
+            Structured::JsonObject => json!({"type": "json_object"}),
+            Structured::JsonSchema { wrap_list, inline } => {
+                let schema = match (inline, wrap_list) {
+                    (true, _) => s.strict_inlined(),
+                    (false, true) => s.strict_object(),
+                    (false, false) => s.strict(),
+                };
+                json!({"type": "json_schema", "json_schema": {"name": s.name, "strict": true, "schema": schema}})
+            }
+        };
+        body.insert("response_format".into(), format);
     }
     if stream {
         body.insert("stream".into(), Value::Bool(true));

@@ -96,6 +96,10 @@ pub(crate) fn build_request(req: &TextRequest, ctx: &WireContext, stream: bool) 
             return Err(ctx.unsupported(format!("a tool_choice naming one tool (`{name}`)")));
         }
     }
+    if let Some(s) = &req.output_schema {
+        // Cohere resolves no `$ref`s: the schema goes with its definitions inlined.
+        body.insert("response_format".into(), json!({"type": "json_object", "schema": s.inlined()}));
+    }
     if stream {
         body.insert("stream".into(), Value::Bool(true));
     }

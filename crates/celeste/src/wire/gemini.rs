@@ -67,7 +67,11 @@ pub(crate) fn build_request(req: &TextRequest, ctx: &WireContext) -> Result<Valu
     if !system.is_empty() {
         body.insert("systemInstruction".into(), json!({"parts": system}));
     }
-    let config = generation_config(&req.params, ctx);
+    let mut config = generation_config(&req.params, ctx);
+    if let Some(s) = &req.output_schema {
+        config.insert("responseMimeType".into(), "application/json".into());
+        config.insert("responseJsonSchema".into(), s.untitled());
+    }
     if !config.is_empty() {
         body.insert("generationConfig".into(), Value::Object(config));
     }

@@ -62,6 +62,10 @@ pub(crate) fn build_request(req: &TextRequest, ctx: &WireContext, stream: bool) 
     if !config.is_empty() {
         body.insert("generation_config".into(), Value::Object(config));
     }
+    if let Some(s) = &req.output_schema {
+        let format = json!({"type": "text", "mime_type": "application/json", "schema": s.untitled()});
+        body.insert("response_format".into(), format);
+    }
     if stream {
         body.insert("stream".into(), Value::Bool(true));
     }

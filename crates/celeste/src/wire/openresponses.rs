@@ -50,8 +50,17 @@ pub(crate) fn build_request(req: &TextRequest, ctx: &WireContext, stream: bool) 
     if let Some(effort) = &p.reasoning_effort {
         body.insert("reasoning".into(), json!({"effort": effort, "summary": "auto"}));
     }
+    let mut text = Map::new();
     if let Some(v) = &p.verbosity {
-        body.insert("text".into(), json!({"verbosity": v}));
+        text.insert("verbosity".into(), v.as_str().into());
+    }
+    if let Some(s) = &req.output_schema {
+        // The root must be an object: a list travels as `{"items": [...]}`.
+        let format = json!({"type": "json_schema", "name": s.name, "schema": s.strict_object(), "strict": true});
+        text.insert("format".into(), format);
+    }
+    if !text.is_empty() {
+        body.insert("text".into(), Value::Object(text));
     }
     if !req.tools.is_empty() {
         let tools = req.tools.iter().map(|t| tool(t, ctx)).collect::<Result<Vec<_>>>()?;

@@ -21,6 +21,7 @@ fn request(items: Vec<Item>) -> TextRequest {
         params: TextParams::default(),
         tools: vec![],
         tool_choice: None,
+        output_schema: None,
     }
 }
 
@@ -380,11 +381,16 @@ fn tools_and_tool_choice_shapes() {
 }
 
 #[test]
-fn requests_carry_the_api_version_header() {
-    let h = headers();
+fn requests_carry_the_api_version_header_and_the_structured_output_beta_when_needed() {
+    let mut req = request(vec![Item::from(Message::user("hi"))]);
+    let h = headers(&req);
     assert_eq!(h.len(), 1);
     assert_eq!(h[0].0.as_str(), "anthropic-version");
     assert_eq!(h[0].1.to_str().unwrap(), "2023-06-01");
+    req.output_schema = Some(crate::structured::OutputSchema::of::<Vec<u32>>());
+    let h = headers(&req);
+    assert_eq!(h[1].0.as_str(), "anthropic-beta");
+    assert_eq!(h[1].1.to_str().unwrap(), "structured-outputs-2025-11-13");
 }
 
 /// The text facade routes Anthropic here, with its URL, headers and the catalog's max_tokens default
@@ -404,7 +410,8 @@ async fn the_text_facade_dispatches_anthropic_here() {
         .header("anthropic-beta", "some-beta")
         .prepare(true)
         .await
-        .unwrap();
+        .unwrap()
+        .0;
     assert_eq!(prepared.wire, WireApi::AnthropicMessages);
     assert_eq!(prepared.request.url, "https://api.anthropic.com/v1/messages");
     let h = &prepared.request.headers;
@@ -424,7 +431,8 @@ async fn the_text_facade_dispatches_anthropic_here() {
         .header("anthropic-version", "2099-01-01")
         .prepare(false)
         .await
-        .unwrap();
+        .unwrap()
+        .0;
     assert_eq!(prepared.request.headers.get("anthropic-version").unwrap(), "2099-01-01");
 }
 

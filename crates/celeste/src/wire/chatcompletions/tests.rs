@@ -20,7 +20,14 @@ fn protocol() -> WireContext {
 }
 
 fn request(items: Vec<Item>) -> TextRequest {
-    TextRequest { model: "some-model".into(), items, params: TextParams::default(), tools: vec![], tool_choice: None }
+    TextRequest {
+        model: "some-model".into(),
+        items,
+        params: TextParams::default(),
+        tools: vec![],
+        tool_choice: None,
+        output_schema: None,
+    }
 }
 
 fn user(text: &str) -> TextRequest {
@@ -372,7 +379,7 @@ async fn the_text_facade_dispatches_chat_providers_here() {
             (None, Some(b)) => call.protocol(Protocol::ChatCompletions).base_url(b),
             _ => unreachable!(),
         };
-        let prepared = call.prepare(true).await.unwrap();
+        let (prepared, _) = call.prepare(true).await.unwrap();
         assert_eq!(prepared.wire, WireApi::ChatCompletions);
         assert_eq!(prepared.request.url, url);
         let RequestBody::Json(body) = &prepared.request.body else { panic!("not JSON") };

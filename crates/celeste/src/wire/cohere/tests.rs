@@ -24,6 +24,7 @@ fn request(items: Vec<Item>) -> TextRequest {
         params: TextParams::default(),
         tools: vec![],
         tool_choice: None,
+        output_schema: None,
     }
 }
 

@@ -23,6 +23,7 @@ fn request(items: Vec<Item>) -> TextRequest {
         params: TextParams::default(),
         tools: vec![],
         tool_choice: None,
+        output_schema: None,
     }
 }
 
@@ -247,7 +248,7 @@ async fn the_text_facade_routes_google_text_here_or_to_generate_content() {
         for t in tools {
             call = call.tool(t);
         }
-        let prepared = call.prepare(stream).await.unwrap();
+        let (prepared, _) = call.prepare(stream).await.unwrap();
         assert_eq!(prepared.wire, wire, "{model}");
         assert_eq!(prepared.request.url, url);
         assert_eq!(prepared.request.headers["x-goog-api-key"], "test-key");

@@ -16,7 +16,14 @@ fn ctx() -> WireContext {
 }
 
 fn request(items: Vec<Item>) -> TextRequest {
-    TextRequest { model: "gpt-5-mini".into(), items, params: TextParams::default(), tools: vec![], tool_choice: None }
+    TextRequest {
+        model: "gpt-5-mini".into(),
+        items,
+        params: TextParams::default(),
+        tools: vec![],
+        tool_choice: None,
+        output_schema: None,
+    }
 }
 
 #[test]

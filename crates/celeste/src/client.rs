@@ -43,6 +43,7 @@ pub struct Client {
 struct Inner {
     transport: Transport,
     credentials: Credentials,
+    base_urls: Vec<(Provider, String)>,
     max_event_size: usize,
     telemetry: TelemetryConfig,
 }
@@ -54,6 +55,7 @@ pub struct ClientBuilder {
     timeouts: Timeouts,
     retry: RetryPolicy,
     credentials: Option<Credentials>,
+    base_urls: Vec<(Provider, String)>,
     max_event_size: usize,
     telemetry: TelemetryConfig,
     cassette: Option<Cassette>,
@@ -65,6 +67,7 @@ impl Default for ClientBuilder {
             timeouts: Timeouts::default(),
             retry: RetryPolicy::default(),
             credentials: None,
+            base_urls: Vec::new(),
             max_event_size: SseDecoder::DEFAULT_MAX_EVENT_SIZE,
             telemetry: TelemetryConfig::default(),
             cassette: None,
@@ -98,6 +101,29 @@ impl ClientBuilder {
         self
     }
 
+    /// Send every call for `provider` to this base URL instead of the provider's own (a proxy, a
+    /// gateway, a regional endpoint, or the emulator in tests). The provider's paths are joined to
+    /// it, as to the default; a call's own `base_url` still wins.
+    ///
+    /// ```
+    /// use celeste::{Client, Provider};
+    ///
+    /// let client = Client::builder()
+    ///     .base_url(Provider::Anthropic, "http://127.0.0.1:8080")
+    ///     .build()
+    ///     .unwrap();
+    /// let call = client.text().generate("Hello", "claude-sonnet-4-5"); // → http://127.0.0.1:8080/v1/messages
+    /// # drop(call);
+    /// ```
+    pub fn base_url(mut self, provider: Provider, url: impl Into<String>) -> Self {
+        let url = url.into();
+        match self.base_urls.iter_mut().find(|(p, _)| *p == provider) {
+            Some(slot) => slot.1 = url,
+            None => self.base_urls.push((provider, url)),
+        }
+        self
+    }
+
     /// The largest single stream event accepted (default 64 MiB; image deltas are megabytes).
     pub fn max_event_size(mut self, bytes: usize) -> Self {
         self.max_event_size = bytes;
@@ -127,6 +153,7 @@ impl ClientBuilder {
             inner: Arc::new(Inner {
                 transport: Transport::new(self.timeouts, self.retry, cassette)?,
                 credentials: self.credentials.unwrap_or_else(Credentials::from_env),
+                base_urls: self.base_urls,
                 max_event_size: self.max_event_size,
                 telemetry: self.telemetry.resolve(),
             }),
@@ -280,7 +307,8 @@ impl Client {
             Some(a) => a.clone(),
             None => self.inner.credentials.auth_for(provider, target.api_key.as_ref())?,
         };
-        let base = target.base_url.as_deref().unwrap_or(prof.base_url);
+        let configured = self.inner.base_urls.iter().find(|(p, _)| *p == provider).map(|(_, url)| url.as_str());
+        let base = target.base_url.as_deref().or(configured).unwrap_or(prof.base_url);
         Ok(Resolved { origin, route, url: route.url(base, model), auth, model: model_entry, base: base.to_string() })
     }
 }

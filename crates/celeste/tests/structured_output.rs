@@ -392,3 +392,55 @@ async fn raw_schema_tools_pass_arguments_through() {
     assert_eq!(out.tool_calls[0].arguments, json!({"anything": [1, 2]}));
     emu.shutdown().await;
 }
+
+/// A structured call's span says its output is JSON, and one that does not fit ends the span as an
+/// error of its own kind, with the usage the provider reported.
+#[cfg(feature = "telemetry")]
+#[tokio::test]
+async fn spans_say_json_and_record_output_validation_failures() {
+    use opentelemetry::Value as OtelValue;
+    use opentelemetry_sdk::trace::{InMemorySpanExporter, SdkTracerProvider};
+
+    let spans = InMemorySpanExporter::default();
+    let tp = SdkTracerProvider::builder().with_simple_exporter(spans.clone()).build();
+    let client = Client::builder()
+        .credentials(Credentials::empty().with_key(Provider::OpenAi, "k"))
+        .telemetry(TelemetryConfig::new().tracer_provider(tp.clone()))
+        .build()
+        .unwrap();
+    let attr = |span: &opentelemetry_sdk::trace::SpanData, key: &str| {
+        span.attributes.iter().find(|kv| kv.key.as_str() == key).map(|kv| kv.value.clone())
+    };
+
+    let emu = emulator(PARIS_JSON).await;
+    let call = || client.text().generate("x", "gpt-5-mini").provider(Provider::OpenAi).base_url(emu.url());
+    call().output_schema::<City>().await.unwrap();
+    let mut s = call().output_schema::<City>().stream().await.unwrap();
+    while s.next().await.is_some() {}
+    drop(s);
+    let ok = spans.get_finished_spans().unwrap();
+    let genai: Vec<_> = ok.iter().filter(|s| s.name.starts_with("chat ")).collect();
+    assert_eq!(genai.len(), 2);
+    for span in &genai {
+        assert_eq!(attr(span, "gen_ai.output.type"), Some(OtelValue::from("json")));
+        assert_eq!(span.status, opentelemetry::trace::Status::Unset);
+    }
+    emu.shutdown().await;
+    spans.reset();
+
+    let emu = emulator("no JSON here").await;
+    let call = || client.text().generate("x", "gpt-5-mini").provider(Provider::OpenAi).base_url(emu.url());
+    call().output_schema::<City>().await.unwrap_err();
+    let mut s = call().output_schema::<City>().stream().await.unwrap();
+    while s.next().await.is_some() {}
+    drop(s);
+    let failed = spans.get_finished_spans().unwrap();
+    let genai: Vec<_> = failed.iter().filter(|s| s.name.starts_with("chat ")).collect();
+    assert_eq!(genai.len(), 2, "one span per call, ended once");
+    for span in &genai {
+        assert_eq!(attr(span, "error.type"), Some(OtelValue::from("output_validation")));
+        assert!(attr(span, "gen_ai.usage.output_tokens").is_some(), "the tokens were spent");
+        assert!(matches!(span.status, opentelemetry::trace::Status::Error { .. }));
+    }
+    emu.shutdown().await;
+}

@@ -279,6 +279,13 @@ impl CallSpan {
             span.set_attribute(KeyValue::new(n::ERROR_TYPE, kind));
             span.set_status(Status::error(err.to_string()));
             let mut attrs = inner.metric_attrs.clone();
+            // A reply that arrived but did not fit the declared type still consumed its tokens.
+            if let Error::OutputValidation(e) = err {
+                for kv in usage_attributes(&e.output.usage, inner.semconv) {
+                    span.set_attribute(kv);
+                }
+                record_tokens(&inner.instruments, &attrs, &e.output.usage);
+            }
             attrs.push(KeyValue::new(n::ERROR_TYPE, kind));
             inner.instruments.duration.record(inner.start.elapsed().as_secs_f64(), &attrs);
         });

@@ -248,17 +248,20 @@ async fn lists_are_wrapped_where_the_wire_needs_an_object_and_unwrapped_again() 
     }
 }
 
-#[tokio::test]
-async fn a_reply_that_does_not_fit_fails_typed_and_keeps_the_text() {
-    let emu = emulator(r#"{"name": "Paris"}"#).await;
-    let err = client()
+/// A structured call to the OpenAI profile at the emulator.
+fn openai_city(emu: &Emulator) -> celeste::text::Generate<celeste::text::Unary, City> {
+    client()
         .text()
         .generate("The capital of France", "gpt-5-mini")
         .provider(Provider::OpenAi)
         .base_url(emu.url())
         .output_schema::<City>()
-        .await
-        .unwrap_err();
+}
+
+#[tokio::test]
+async fn a_reply_that_does_not_fit_fails_typed_and_keeps_the_text() {
+    let emu = emulator(r#"{"name": "Paris"}"#).await;
+    let err = openai_city(&emu).await.unwrap_err();
     let Error::OutputValidation(e) = &err else { panic!("{err:?}") };
     assert_eq!(e.what, "the structured output");
     assert!(e.message.contains("population"), "{}", e.message);
@@ -267,15 +270,7 @@ async fn a_reply_that_does_not_fit_fails_typed_and_keeps_the_text() {
     assert_eq!(err.kind(), "output_validation");
 
     // Streaming: every chunk arrives, then the stream ends with the same error.
-    let mut stream = client()
-        .text()
-        .generate("The capital of France", "gpt-5-mini")
-        .provider(Provider::OpenAi)
-        .base_url(emu.url())
-        .output_schema::<City>()
-        .stream()
-        .await
-        .unwrap();
+    let mut stream = openai_city(&emu).stream().await.unwrap();
     let mut text = String::new();
     let mut last = None;
     while let Some(item) = stream.next().await {
@@ -289,14 +284,7 @@ async fn a_reply_that_does_not_fit_fails_typed_and_keeps_the_text() {
     emu.shutdown().await;
 
     let emu = emulator("Paris is the capital of France.").await;
-    let err = client()
-        .text()
-        .generate("The capital of France", "gpt-5-mini")
-        .provider(Provider::OpenAi)
-        .base_url(emu.url())
-        .output_schema::<City>()
-        .await
-        .unwrap_err();
+    let err = openai_city(&emu).await.unwrap_err();
     let Error::OutputValidation(e) = &err else { panic!("{err:?}") };
     assert!(e.message.contains("not JSON"), "{}", e.message);
     assert_eq!(e.output.content, "Paris is the capital of France.");

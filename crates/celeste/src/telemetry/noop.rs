@@ -16,7 +16,7 @@ impl CallSpan {
     pub fn disabled() -> Self {
         CallSpan
     }
-    pub fn start(_config: &TelemetryConfig, _info: CallInfo) -> Self {
+    pub fn start(_config: &TelemetryConfig, _info: &CallInfo) -> Self {
         CallSpan
     }
     pub fn http_attempt(&self, _method: &str, _url: &str, _resend_count: u32) -> HttpSpan {

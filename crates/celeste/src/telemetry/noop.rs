@@ -27,7 +27,7 @@ impl CallSpan {
 }
 
 impl<D, C: Serialize> Observer<D, C> for CallSpan {
-    fn on_chunk(&mut self, _chunk: &Chunk<D>) {}
+    fn on_chunk(&mut self, _chunk: &Chunk<D>, _received: std::time::Instant) {}
     fn on_end(&mut self, _end: End<'_, C>) {}
 }
 

@@ -265,19 +265,21 @@ impl CallSpan {
         });
     }
 
-    /// A chunk is being yielded: time to first chunk, then the gaps between chunks.
-    pub fn chunk(&mut self) {
+    /// A chunk is being yielded, `received` being when its bytes were read: time to first chunk, then
+    /// the gaps between chunks (0 between chunks that came in one read; no clock read per chunk).
+    pub fn chunk(&mut self, received: Instant) {
         let Some(inner) = self.inner.as_mut() else { return };
-        let now = Instant::now();
-        match inner.last_chunk {
+        match inner.last_chunk.replace(received) {
             None => {
-                let ttfc = now.duration_since(inner.start).as_secs_f64();
+                let ttfc = received.saturating_duration_since(inner.start).as_secs_f64();
                 inner.cx.span().set_attribute(KeyValue::new(n::RESPONSE_TIME_TO_FIRST_CHUNK, ttfc));
                 inner.instruments.ttfc.record(ttfc, &inner.metric_attrs);
             }
-            Some(prev) => inner.instruments.tpoc.record(now.duration_since(prev).as_secs_f64(), &inner.metric_attrs),
+            Some(prev) => {
+                let gap = if prev == received { 0.0 } else { received.saturating_duration_since(prev).as_secs_f64() };
+                inner.instruments.tpoc.record(gap, &inner.metric_attrs);
+            }
         }
-        inner.last_chunk = Some(now);
     }
 }
 
@@ -288,8 +290,8 @@ impl Drop for CallSpan {
 }
 
 impl<D, C: Serialize> Observer<D, C> for CallSpan {
-    fn on_chunk(&mut self, _chunk: &Chunk<D>) {
-        self.chunk();
+    fn on_chunk(&mut self, _chunk: &Chunk<D>, received: Instant) {
+        self.chunk(received);
     }
 
     fn on_end(&mut self, end: End<'_, C>) {

@@ -98,8 +98,9 @@ pub(crate) enum End<'a, C> {
 
 /// Watches a stream (telemetry). `on_end` is called exactly once.
 pub(crate) trait Observer<D, C>: Send {
-    /// A chunk is about to be yielded.
-    fn on_chunk(&mut self, chunk: &Chunk<D>);
+    /// A chunk is about to be yielded; `received` is when the read that carried its last byte returned
+    /// (chunks decoded from one read share it).
+    fn on_chunk(&mut self, chunk: &Chunk<D>, received: std::time::Instant);
     /// The stream ended.
     fn on_end(&mut self, end: End<'_, C>);
 }
@@ -132,6 +133,8 @@ pub struct Stream<D, C = D> {
     output: Option<Output<C>>,
     chunks: usize,
     observer: Option<Box<dyn Observer<D, C>>>,
+    /// When the last read returned (kept only for an observer: one clock read per read, not per chunk).
+    received: std::time::Instant,
 }
 
 // No field is structurally pinned (the body and timer are boxed), so the stream can move freely.
@@ -170,6 +173,7 @@ impl<D, C> Stream<D, C> {
             output: None,
             chunks: 0,
             observer: parts.observer,
+            received: std::time::Instant::now(),
         }
     }
 
@@ -255,7 +259,7 @@ impl<D, C> FuturesStream for Stream<D, C> {
             if let Some(chunk) = this.pending.pop_front() {
                 this.chunks += 1;
                 if let Some(o) = this.observer.as_mut() {
-                    o.on_chunk(&chunk);
+                    o.on_chunk(&chunk, this.received);
                 }
                 return Poll::Ready(Some(Ok(chunk)));
             }
@@ -273,6 +277,10 @@ impl<D, C> FuturesStream for Stream<D, C> {
             };
             match body.as_mut().poll_next(cx) {
                 Poll::Ready(Some(Ok(bytes))) => {
+                    // Only telemetry observes streams: compiled out, it reads no clock.
+                    if cfg!(feature = "telemetry") && this.observer.is_some() {
+                        this.received = std::time::Instant::now();
+                    }
                     this.framing.feed(bytes);
                     let at = wake_at(this.idle, this.deadline);
                     this.timer.as_mut().reset(at);

@@ -404,7 +404,7 @@ pub(crate) struct Prepared {
 
 impl Prepared {
     fn start_span(&self) -> CallSpan {
-        CallSpan::start(self.client.telemetry(), self.telemetry.clone())
+        CallSpan::start(self.client.telemetry(), &self.telemetry)
     }
 
     /// Send, read and decode a unary call.

@@ -15,7 +15,9 @@
 //!   `http.request.resend_count` on retries), and W3C `traceparent` injected through the global
 //!   propagator (when the application set one).
 //! - Metrics: `gen_ai.client.operation.duration`, `gen_ai.client.token.usage` (input and output),
-//!   and on streams `gen_ai.client.operation.time_to_first_chunk` and `…time_per_output_chunk`.
+//!   and on streams `gen_ai.client.operation.time_to_first_chunk` and `…time_per_output_chunk`. A chunk's
+//!   time is when the network read that carried it returned, so chunks that arrived together are 0 s
+//!   apart and a slow consumer does not stretch the gaps.
 //! - On failure: status Error with the error's message (never a secret) and `error.type` = the
 //!   error's [`kind`](crate::Error::kind) (`429`, `timeout`, `stream_event`, ...).
 //! - **Abandonment rule**: a stream dropped before its terminal event, or a call whose future is dropped

@@ -16,7 +16,7 @@ impl CallSpan {
     pub fn disabled() -> Self {
         CallSpan
     }
-    pub fn start(_config: &TelemetryConfig, _info: CallInfo) -> Self {
+    pub fn start(_config: &TelemetryConfig, _info: &CallInfo) -> Self {
         CallSpan
     }
     pub fn http_attempt(&self, _method: &str, _url: &str, _resend_count: u32) -> HttpSpan {
@@ -27,7 +27,7 @@ impl CallSpan {
 }
 
 impl<D, C: Serialize> Observer<D, C> for CallSpan {
-    fn on_chunk(&mut self, _chunk: &Chunk<D>) {}
+    fn on_chunk(&mut self, _chunk: &Chunk<D>, _received: std::time::Instant) {}
     fn on_end(&mut self, _end: End<'_, C>) {}
 }
 

@@ -6,6 +6,7 @@
 //! stream passes through the same finaliser.
 
 use std::borrow::Cow;
+use std::sync::Arc;
 use std::time::Instant;
 
 use opentelemetry::global::{self, BoxedSpan, BoxedTracer};
@@ -85,7 +86,7 @@ struct Inner {
     capture: CaptureContent,
     max_chars: Option<usize>,
     propagate: bool,
-    server: Option<(String, u16)>,
+    server: Option<(Arc<str>, u16)>,
     start: Instant,
     last_chunk: Option<Instant>,
 }
@@ -102,7 +103,11 @@ impl CallSpan {
     }
 
     /// Start the span of a call.
-    pub fn start(config: &TelemetryConfig, info: CallInfo) -> Self {
+    ///
+    /// The attributes a sampler may look at (the metric attributes) are given at creation; the others
+    /// are built only when the span records, so that with no SDK installed a call pays for no more than
+    /// its metric attributes.
+    pub fn start(config: &TelemetryConfig, info: &CallInfo) -> Self {
         if config.enabled == Some(false) {
             return CallSpan::disabled();
         }
@@ -116,74 +121,30 @@ impl CallSpan {
             None => global::meter_with_scope(scope()),
         };
         let (op, output_type) = super::operation_name(info.modality, info.operation);
-        let server = server_of(&info.url);
-        let mut metric_attrs = vec![
-            KeyValue::new(n::OPERATION_NAME, op),
-            KeyValue::new(n::PROVIDER_NAME, info.provider_name),
-            KeyValue::new(n::REQUEST_MODEL, info.model.clone()),
-        ];
+        let server = server_of(&info.url).map(|(host, port)| (Arc::<str>::from(host), port));
+        let mut metric_attrs = Vec::with_capacity(6);
+        metric_attrs.push(KeyValue::new(n::OPERATION_NAME, op));
+        metric_attrs.push(KeyValue::new(n::PROVIDER_NAME, info.provider_name));
+        metric_attrs.push(KeyValue::new(n::REQUEST_MODEL, Arc::<str>::from(info.model.as_str())));
         if let Some((host, port)) = &server {
             metric_attrs.push(KeyValue::new(n::SERVER_ADDRESS, host.clone()));
             metric_attrs.push(KeyValue::new(n::SERVER_PORT, i64::from(*port)));
         }
-        let mut attrs = metric_attrs.clone();
-        attrs.push(KeyValue::new(n::CELESTE_MODALITY, info.modality.as_str()));
-        attrs.push(KeyValue::new(n::CELESTE_OPERATION, info.operation.as_str()));
-        if let Some(t) = info.output_type.or(output_type) {
-            attrs.push(KeyValue::new(n::OUTPUT_TYPE, t));
-        }
-        if info.stream {
-            attrs.push(KeyValue::new(n::REQUEST_STREAM, true));
-        }
-        let p = &info.params;
-        let mut f64_attr = |k: &'static str, v: Option<f64>| {
-            if let Some(v) = v {
-                attrs.push(KeyValue::new(k, v));
-            }
-        };
-        f64_attr(n::REQUEST_TEMPERATURE, p.temperature);
-        f64_attr(n::REQUEST_TOP_P, p.top_p);
-        f64_attr(n::REQUEST_FREQUENCY_PENALTY, p.frequency_penalty);
-        f64_attr(n::REQUEST_PRESENCE_PENALTY, p.presence_penalty);
-        if let Some(v) = p.max_tokens {
-            attrs.push(KeyValue::new(n::REQUEST_MAX_TOKENS, v as i64));
-        }
-        if let Some(v) = p.top_k {
-            attrs.push(KeyValue::new(n::REQUEST_TOP_K, v as f64));
-        }
-        if let Some(v) = p.seed {
-            attrs.push(KeyValue::new(n::REQUEST_SEED, v));
-        }
-        if !p.stop.is_empty() {
-            let stops: Vec<opentelemetry::StringValue> = p.stop.iter().map(|s| s.clone().into()).collect();
-            attrs.push(KeyValue::new(n::REQUEST_STOP_SEQUENCES, Value::Array(stops.into())));
-        }
         let capture = config.capture.unwrap_or_default();
-        let mut event_attrs = Vec::new();
-        if let Some(c) = &info.content {
-            let mut content_attrs = vec![KeyValue::new(n::INPUT_MESSAGES, c.messages.clone())];
-            if let Some(s) = &c.system_instructions {
-                content_attrs.push(KeyValue::new(n::SYSTEM_INSTRUCTIONS, s.clone()));
-            }
-            if let Some(t) = &c.tool_definitions {
-                content_attrs.push(KeyValue::new(n::TOOL_DEFINITIONS, t.clone()));
-            }
-            if capture.on_span() {
-                attrs.extend(content_attrs.iter().cloned());
-            }
-            if capture.on_event() {
-                event_attrs = content_attrs;
-            }
-        }
         let name = format!("{op} {}", info.model);
         let span = tracer
             .span_builder(name)
             .with_kind(SpanKind::Client)
-            .with_attributes(attrs)
+            .with_attributes(metric_attrs.clone())
             .start_with_context(&tracer, &Context::current());
         let cx = Context::current_with_span(span);
-        if !event_attrs.is_empty() {
-            cx.span().add_event(n::EVENT_OPERATION_DETAILS, event_attrs);
+        if cx.span().is_recording() {
+            let (attrs, event_attrs) = span_attributes(info, output_type, capture);
+            let span = cx.span();
+            span.set_attributes(attrs);
+            if !event_attrs.is_empty() {
+                span.add_event(n::EVENT_OPERATION_DETAILS, event_attrs);
+            }
         }
         CallSpan {
             inner: Some(Box::new(Inner {
@@ -203,25 +164,34 @@ impl CallSpan {
     }
 
     /// A child span for one HTTP attempt (`resend_count` 0 for the first).
+    ///
+    /// When the call span records, the attributes are given at creation (for samplers); when it does
+    /// not (no SDK, or not sampled), they are built only if this span records after all.
     pub fn http_attempt(&self, method: &str, url: &str, resend_count: u32) -> HttpSpan {
         let Some(inner) = &self.inner else { return HttpSpan { span: None, cx: None } };
-        let mut attrs = vec![
-            KeyValue::new(n::HTTP_REQUEST_METHOD, method.to_string()),
-            KeyValue::new(n::URL_FULL, redact_url(url)),
-        ];
-        if let Some((host, port)) = &inner.server {
-            attrs.push(KeyValue::new(n::SERVER_ADDRESS, host.clone()));
-            attrs.push(KeyValue::new(n::SERVER_PORT, i64::from(*port)));
+        let attrs = || {
+            let mut attrs = vec![
+                KeyValue::new(n::HTTP_REQUEST_METHOD, method.to_string()),
+                KeyValue::new(n::URL_FULL, redact_url(url)),
+            ];
+            if let Some((host, port)) = &inner.server {
+                attrs.push(KeyValue::new(n::SERVER_ADDRESS, host.clone()));
+                attrs.push(KeyValue::new(n::SERVER_PORT, i64::from(*port)));
+            }
+            if resend_count > 0 {
+                attrs.push(KeyValue::new(n::HTTP_REQUEST_RESEND_COUNT, i64::from(resend_count)));
+            }
+            attrs
+        };
+        let parent_records = inner.cx.span().is_recording();
+        let mut builder = inner.tracer.span_builder(method.to_string()).with_kind(SpanKind::Client);
+        if parent_records {
+            builder = builder.with_attributes(attrs());
         }
-        if resend_count > 0 {
-            attrs.push(KeyValue::new(n::HTTP_REQUEST_RESEND_COUNT, i64::from(resend_count)));
+        let mut span = builder.start_with_context(&inner.tracer, &inner.cx);
+        if !parent_records && span.is_recording() {
+            span.set_attributes(attrs());
         }
-        let span = inner
-            .tracer
-            .span_builder(method.to_string())
-            .with_kind(SpanKind::Client)
-            .with_attributes(attrs)
-            .start_with_context(&inner.tracer, &inner.cx);
         let cx = inner.propagate.then(|| inner.cx.with_remote_span_context(span.span_context().clone()));
         HttpSpan { span: Some(span), cx }
     }
@@ -237,36 +207,37 @@ impl CallSpan {
     pub fn end_ok<C: Serialize>(&mut self, out: &Output<C>) {
         self.finish(|inner| {
             let span = inner.cx.span();
-            if let Some(id) = &out.metadata.response_id {
-                span.set_attribute(KeyValue::new(n::RESPONSE_ID, id.clone()));
-            }
-            if let Some(m) = &out.metadata.response_model {
-                span.set_attribute(KeyValue::new(n::RESPONSE_MODEL, m.clone()));
-            }
-            if let Some(f) = &out.finish_reason {
-                let reasons: Vec<opentelemetry::StringValue> = vec![f.kind.as_str().into()];
-                span.set_attribute(KeyValue::new(n::RESPONSE_FINISH_REASONS, Value::Array(reasons.into())));
-            }
-            for kv in usage_attributes(&out.usage, inner.semconv) {
-                span.set_attribute(kv);
-            }
-            if inner.capture != CaptureContent::Off
-                && let Some(json) = content::output_messages(out, inner.max_chars)
-            {
-                let kv = KeyValue::new(n::OUTPUT_MESSAGES, json);
-                if inner.capture.on_event() {
-                    span.add_event(n::EVENT_OPERATION_DETAILS, vec![kv.clone()]);
+            if span.is_recording() {
+                if let Some(id) = &out.metadata.response_id {
+                    span.set_attribute(KeyValue::new(n::RESPONSE_ID, id.clone()));
                 }
-                if inner.capture.on_span() {
-                    span.set_attribute(kv);
+                if let Some(m) = &out.metadata.response_model {
+                    span.set_attribute(KeyValue::new(n::RESPONSE_MODEL, m.clone()));
+                }
+                if let Some(f) = &out.finish_reason {
+                    let reasons: Vec<opentelemetry::StringValue> = vec![f.kind.as_str().into()];
+                    span.set_attribute(KeyValue::new(n::RESPONSE_FINISH_REASONS, Value::Array(reasons.into())));
+                }
+                span.set_attributes(usage_attributes(&out.usage, inner.semconv));
+                if inner.capture != CaptureContent::Off
+                    && let Some(json) = content::output_messages(out, inner.max_chars)
+                {
+                    let kv = KeyValue::new(n::OUTPUT_MESSAGES, json);
+                    if inner.capture.on_event() {
+                        span.add_event(n::EVENT_OPERATION_DETAILS, vec![kv.clone()]);
+                    }
+                    if inner.capture.on_span() {
+                        span.set_attribute(kv);
+                    }
                 }
             }
-            let mut attrs = inner.metric_attrs.clone();
+            // The span ends here, so the metric attributes can be taken rather than copied.
+            let mut attrs = std::mem::take(&mut inner.metric_attrs);
             if let Some(m) = &out.metadata.response_model {
                 attrs.push(KeyValue::new(n::RESPONSE_MODEL, m.clone()));
             }
-            record_tokens(&inner.instruments, &attrs, &out.usage);
             inner.instruments.duration.record(inner.start.elapsed().as_secs_f64(), &attrs);
+            record_tokens(&inner.instruments, attrs, &out.usage);
         });
     }
 
@@ -301,19 +272,21 @@ impl CallSpan {
         });
     }
 
-    /// A chunk is being yielded: time to first chunk, then the gaps between chunks.
-    pub fn chunk(&mut self) {
+    /// A chunk is being yielded, `received` being when its bytes were read: time to first chunk, then
+    /// the gaps between chunks (0 between chunks that came in one read; no clock read per chunk).
+    pub fn chunk(&mut self, received: Instant) {
         let Some(inner) = self.inner.as_mut() else { return };
-        let now = Instant::now();
-        match inner.last_chunk {
+        match inner.last_chunk.replace(received) {
             None => {
-                let ttfc = now.duration_since(inner.start).as_secs_f64();
+                let ttfc = received.saturating_duration_since(inner.start).as_secs_f64();
                 inner.cx.span().set_attribute(KeyValue::new(n::RESPONSE_TIME_TO_FIRST_CHUNK, ttfc));
                 inner.instruments.ttfc.record(ttfc, &inner.metric_attrs);
             }
-            Some(prev) => inner.instruments.tpoc.record(now.duration_since(prev).as_secs_f64(), &inner.metric_attrs),
+            Some(prev) => {
+                let gap = if prev == received { 0.0 } else { received.saturating_duration_since(prev).as_secs_f64() };
+                inner.instruments.tpoc.record(gap, &inner.metric_attrs);
+            }
         }
-        inner.last_chunk = Some(now);
     }
 }
 
@@ -324,8 +297,8 @@ impl Drop for CallSpan {
 }
 
 impl<D, C: Serialize> Observer<D, C> for CallSpan {
-    fn on_chunk(&mut self, _chunk: &Chunk<D>) {
-        self.chunk();
+    fn on_chunk(&mut self, _chunk: &Chunk<D>, received: Instant) {
+        self.chunk(received);
     }
 
     fn on_end(&mut self, end: End<'_, C>) {
@@ -335,6 +308,64 @@ impl<D, C: Serialize> Observer<D, C> for CallSpan {
             End::Dropped => self.end_dropped(),
         }
     }
+}
+
+/// The call span's attributes beyond the metric ones, and the content event's attributes.
+fn span_attributes(
+    info: &CallInfo,
+    output_type: Option<&'static str>,
+    capture: CaptureContent,
+) -> (Vec<KeyValue>, Vec<KeyValue>) {
+    let mut attrs = vec![
+        KeyValue::new(n::CELESTE_MODALITY, info.modality.as_str()),
+        KeyValue::new(n::CELESTE_OPERATION, info.operation.as_str()),
+    ];
+    if let Some(t) = info.output_type.or(output_type) {
+        attrs.push(KeyValue::new(n::OUTPUT_TYPE, t));
+    }
+    if info.stream {
+        attrs.push(KeyValue::new(n::REQUEST_STREAM, true));
+    }
+    let p = &info.params;
+    let mut f64_attr = |k: &'static str, v: Option<f64>| {
+        if let Some(v) = v {
+            attrs.push(KeyValue::new(k, v));
+        }
+    };
+    f64_attr(n::REQUEST_TEMPERATURE, p.temperature);
+    f64_attr(n::REQUEST_TOP_P, p.top_p);
+    f64_attr(n::REQUEST_FREQUENCY_PENALTY, p.frequency_penalty);
+    f64_attr(n::REQUEST_PRESENCE_PENALTY, p.presence_penalty);
+    if let Some(v) = p.max_tokens {
+        attrs.push(KeyValue::new(n::REQUEST_MAX_TOKENS, v as i64));
+    }
+    if let Some(v) = p.top_k {
+        attrs.push(KeyValue::new(n::REQUEST_TOP_K, v as f64));
+    }
+    if let Some(v) = p.seed {
+        attrs.push(KeyValue::new(n::REQUEST_SEED, v));
+    }
+    if !p.stop.is_empty() {
+        let stops: Vec<opentelemetry::StringValue> = p.stop.iter().map(|s| s.clone().into()).collect();
+        attrs.push(KeyValue::new(n::REQUEST_STOP_SEQUENCES, Value::Array(stops.into())));
+    }
+    let mut event_attrs = Vec::new();
+    if let Some(c) = &info.content {
+        let mut content_attrs = vec![KeyValue::new(n::INPUT_MESSAGES, c.messages.clone())];
+        if let Some(s) = &c.system_instructions {
+            content_attrs.push(KeyValue::new(n::SYSTEM_INSTRUCTIONS, s.clone()));
+        }
+        if let Some(t) = &c.tool_definitions {
+            content_attrs.push(KeyValue::new(n::TOOL_DEFINITIONS, t.clone()));
+        }
+        if capture.on_span() {
+            attrs.extend(content_attrs.iter().cloned());
+        }
+        if capture.on_event() {
+            event_attrs = content_attrs;
+        }
+    }
+    (attrs, event_attrs)
 }
 
 /// Usage as span attributes: the conventions' names where they exist, `celeste.usage.*` otherwise.
@@ -366,22 +397,22 @@ fn usage_attributes(u: &Usage, semconv: Semconv) -> Vec<KeyValue> {
     out
 }
 
-fn record_tokens(inst: &Instruments, attrs: &[KeyValue], u: &Usage) {
+fn record_tokens(inst: &Instruments, mut attrs: Vec<KeyValue>, u: &Usage) {
     if let Some(h) = &inst.tokens {
         for (kind, v) in [("input", u.input_tokens), ("output", u.output_tokens)] {
             if let Some(v) = v {
-                let mut a = attrs.to_vec();
-                a.push(KeyValue::new(n::TOKEN_TYPE, kind));
-                h.record(v, &a);
+                attrs.push(KeyValue::new(n::TOKEN_TYPE, kind));
+                h.record(v, &attrs);
+                attrs.pop();
             }
         }
     }
     // The newer conventions record every inference, with 0 and modality `unknown` when no usage came.
     for (counter, v) in [(&inst.input_tokens, u.input_tokens), (&inst.output_tokens, u.output_tokens)] {
         if let Some(c) = counter {
-            let mut a = attrs.to_vec();
-            a.push(KeyValue::new(n::TOKEN_MODALITY, if v.is_some() { "text" } else { "unknown" }));
-            c.add(v.unwrap_or(0), &a);
+            attrs.push(KeyValue::new(n::TOKEN_MODALITY, if v.is_some() { "text" } else { "unknown" }));
+            c.add(v.unwrap_or(0), &attrs);
+            attrs.pop();
         }
     }
 }

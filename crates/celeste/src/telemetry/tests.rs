@@ -121,7 +121,7 @@ fn text_events(with_completion: bool) -> Vec<serde_json::Value> {
 
 fn stream_of(otel: &Otel, body: Vec<Bytes>) -> Stream<String, String> {
     let cfg = otel.config().resolve();
-    let span = CallSpan::start(&cfg, info(true));
+    let span = CallSpan::start(&cfg, &info(true));
     let ctx = WireContext {
         origin: Origin::Provider(Provider::OpenAi),
         model: "gpt-5-mini".into(),
@@ -268,7 +268,7 @@ async fn truncated_stream_is_an_error_span() {
 fn unary_span_dropped_before_the_end_is_cancelled_once() {
     let otel = Otel::new();
     let cfg = otel.config().resolve();
-    let span = CallSpan::start(&cfg, info(false));
+    let span = CallSpan::start(&cfg, &info(false));
     drop(span);
     let spans = otel.spans();
     assert_eq!(spans.len(), 1);
@@ -280,7 +280,7 @@ fn unary_span_dropped_before_the_end_is_cancelled_once() {
 fn http_attempt_spans_nest_under_the_call_span() {
     let otel = Otel::new();
     let cfg = otel.config().resolve();
-    let mut call = CallSpan::start(&cfg, info(false));
+    let mut call = CallSpan::start(&cfg, &info(false));
     {
         let mut a = call.http_attempt("POST", "https://api.openai.com/v1/responses?key=sk-canary", 0);
         a.status(503);
@@ -312,12 +312,12 @@ fn content_capture_is_off_by_default_and_by_reference_when_on() {
     i.content = Some(content::input_messages(&[crate::types::Message::user("secret prompt").into()], &[], None));
     // Capture off: even if content were built, nothing is recorded.
     let cfg = otel.config().capture_content(CaptureContent::Off).resolve();
-    CallSpan::start(&cfg, i.clone()).end_ok(&crate::types::Output::new(
+    CallSpan::start(&cfg, &i).end_ok(&crate::types::Output::new(
         "answer".to_string(),
         crate::types::Metadata::new("m", None, Modality::Text),
     ));
     let cfg = otel.config().capture_content(CaptureContent::Span).resolve();
-    CallSpan::start(&cfg, i).end_ok(&crate::types::Output::new(
+    CallSpan::start(&cfg, &i).end_ok(&crate::types::Output::new(
         "answer".to_string(),
         crate::types::Metadata::new("m", None, Modality::Text),
     ));
@@ -337,7 +337,7 @@ fn latest_conventions_rename_metrics_and_cache_write() {
     let mut out = crate::types::Output::new(String::new(), crate::types::Metadata::new("m", None, Modality::Text));
     out.usage.input_tokens = Some(5);
     out.usage.cache_creation_tokens = Some(2);
-    CallSpan::start(&cfg, info(false)).end_ok(&out);
+    CallSpan::start(&cfg, &info(false)).end_ok(&out);
     let sp = &otel.spans()[0];
     assert!(span_attr(sp, n::USAGE_CACHE_WRITE).is_some());
     assert!(span_attr(sp, n::USAGE_CACHE_CREATION).is_none());
@@ -353,7 +353,7 @@ fn latest_conventions_rename_metrics_and_cache_write() {
 fn disabled_telemetry_records_nothing() {
     let otel = Otel::new();
     let cfg = otel.config().disabled().resolve();
-    CallSpan::start(&cfg, info(false)).end_err(&Error::Cancelled);
+    CallSpan::start(&cfg, &info(false)).end_err(&Error::Cancelled);
     assert!(otel.spans().is_empty());
     assert!(otel.histogram(n::METRIC_OPERATION_DURATION).is_empty());
 }

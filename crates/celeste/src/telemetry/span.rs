@@ -255,7 +255,7 @@ impl CallSpan {
                 for kv in usage_attributes(&e.output.usage, inner.semconv) {
                     span.set_attribute(kv);
                 }
-                record_tokens(&inner.instruments, &attrs, &e.output.usage);
+                record_tokens(&inner.instruments, attrs.clone(), &e.output.usage);
             }
             attrs.push(KeyValue::new(n::ERROR_TYPE, kind));
             inner.instruments.duration.record(inner.start.elapsed().as_secs_f64(), &attrs);

@@ -12,7 +12,7 @@ use std::sync::Arc;
 use futures::future::BoxFuture;
 use reqwest::header::{HeaderMap, HeaderName, HeaderValue};
 
-use crate::error::{CredentialsError, Result};
+use crate::error::{CredentialsError, Error, Result};
 use crate::providers::profile;
 use crate::types::enums::Provider;
 
@@ -31,7 +31,7 @@ impl SecretString {
         &self.0
     }
 
-    fn is_blank(&self) -> bool {
+    pub(crate) fn is_blank(&self) -> bool {
         self.0.trim().is_empty()
     }
 }
@@ -82,6 +82,9 @@ pub enum Auth {
     },
     /// A custom scheme.
     Custom(Arc<dyn AuthProvider>),
+    /// Google Vertex AI: calls to Google, Anthropic, Mistral and DeepSeek models go to Vertex AI with an
+    /// OAuth token (see [`crate::vertex`]).
+    Vertex(crate::vertex::Vertex),
 }
 
 impl fmt::Debug for Auth {
@@ -90,6 +93,7 @@ impl fmt::Debug for Auth {
             Auth::None => f.write_str("Auth::None"),
             Auth::Header { name, .. } => write!(f, "Auth::Header({name}: [redacted])"),
             Auth::Custom(_) => f.write_str("Auth::Custom"),
+            Auth::Vertex(v) => write!(f, "Auth::Vertex({v:?})"),
         }
     }
 }
@@ -116,6 +120,11 @@ impl Auth {
         Ok(Auth::Header { name, value })
     }
 
+    /// Google Vertex AI (see [`crate::vertex::Vertex`]).
+    pub fn vertex(vertex: crate::vertex::Vertex) -> Self {
+        Auth::Vertex(vertex)
+    }
+
     /// A custom scheme.
     pub fn custom(provider: impl AuthProvider + 'static) -> Self {
         Auth::Custom(Arc::new(provider))
@@ -136,6 +145,10 @@ impl Auth {
                         headers.insert(k, v);
                     }
                 }
+            }
+            // Vertex needs the project and provider: the call applies it (`text::Generate::prepare`).
+            Auth::Vertex(_) => {
+                return Err(Error::invalid_input("Vertex AI authentication outside a Vertex AI call"));
             }
         }
         Ok(())

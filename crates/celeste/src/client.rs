@@ -239,10 +239,22 @@ impl Client {
         modality: Modality,
         operation: Operation,
     ) -> Result<Resolved> {
-        let protocol = target
-            .protocol
-            .or_else(|| (target.base_url.is_some() && target.provider.is_none()).then_some(Protocol::OpenResponses));
+        let vertex = matches!(target.auth, Some(Auth::Vertex(_)));
+        // A base URL without a provider means a compatible endpoint, unless the call is for Vertex AI,
+        // where the model id still picks the provider and the base URL only replaces the host.
+        let protocol = target.protocol.or_else(|| {
+            (target.base_url.is_some() && target.provider.is_none() && !vertex).then_some(Protocol::OpenResponses)
+        });
         if let Some(protocol) = protocol {
+            if vertex {
+                let what = format!("Vertex AI authentication with the {protocol} protocol");
+                return Err(Error::unsupported(
+                    Some(Origin::Protocol(protocol)),
+                    Some(modality),
+                    Some(operation),
+                    what,
+                ));
+            }
             let route = protocol_route(protocol);
             let base = target.base_url.as_deref().unwrap_or(PROTOCOL_DEFAULT_BASE_URL);
             let auth = match (&target.auth, &target.api_key) {
@@ -303,11 +315,28 @@ impl Client {
                 format!("the {:?} wire API is not implemented yet", route.wire),
             ));
         }
+        let configured = self.inner.base_urls.iter().find(|(p, _)| *p == provider).map(|(_, url)| url.as_str());
+        if let Some(Auth::Vertex(v)) = &target.auth {
+            // Vertex serves the model in its provider's wire format; the URL needs the project,
+            // which may take the credentials to find, so the call builds it (`vertex::model_url`).
+            let wire = crate::vertex::wire_for(provider).filter(|_| modality == Modality::Text).ok_or_else(|| {
+                Error::unsupported(Some(origin), Some(modality), Some(operation), format!("{modality} on Vertex AI"))
+            })?;
+            let base = target.base_url.clone().or(configured.map(str::to_string)).unwrap_or_else(|| v.base_url());
+            let route = Route { wire, path: "" };
+            return Ok(Resolved {
+                origin,
+                route,
+                url: String::new(),
+                auth: Auth::Vertex(v.clone()),
+                model: model_entry,
+                base,
+            });
+        }
         let auth = match &target.auth {
             Some(a) => a.clone(),
             None => self.inner.credentials.auth_for(provider, target.api_key.as_ref())?,
         };
-        let configured = self.inner.base_urls.iter().find(|(p, _)| *p == provider).map(|(_, url)| url.as_str());
         let base = target.base_url.as_deref().or(configured).unwrap_or(prof.base_url);
         Ok(Resolved { origin, route, url: route.url(base, model), auth, model: model_entry, base: base.to_string() })
     }

@@ -30,6 +30,7 @@ mod testing;
 pub mod text;
 pub mod transport;
 pub mod types;
+pub mod vertex;
 pub(crate) mod wire;
 
 pub use auth::{Auth, AuthProvider, Credentials, SecretString};

@@ -53,6 +53,7 @@ use crate::types::enums::{Modality, Operation, Protocol, Provider};
 use crate::types::message::{Item, Part, request_items};
 use crate::types::output::{Chunk, Output};
 use crate::types::tool::{FunctionTool, Tool, ToolChoice};
+use crate::vertex;
 use crate::wire::{WireContext, anthropic, chatcompletions, cohere, gemini, interactions, openresponses};
 
 /// A text stream: chunks of `String` (the text as it arrives; JSON text for structured output), and
@@ -596,11 +597,21 @@ impl<M, C> Generate<M, C> {
                 .ok_or_else(|| Error::ModelNotFound { model: String::new(), provider: self.call.target.provider })?;
         }
         let mut resolved = client.resolve(&model_id, &self.call.target, Modality::Text, self.call.operation)?;
-        if resolved.origin == Origin::Provider(Provider::Google) {
+        // Vertex AI: the provider's wire format at a Vertex URL, which needs the project.
+        let vertex = match (&resolved.auth, resolved.origin.provider()) {
+            (Auth::Vertex(v), Some(provider)) => {
+                let project = v.project_id(provider).await?;
+                let location = v.resolved_location();
+                resolved.url = vertex::model_url(&resolved.base, &project, &location, provider, &model_id, stream);
+                Some((v.clone(), project, provider))
+            }
+            _ => None,
+        };
+        if vertex.is_none() && resolved.origin == Origin::Provider(Provider::Google) {
             let route = crate::providers::google_text_route(resolved.route, &model_id, &self.call.tools);
             resolved.reroute(route, &model_id);
         }
-        if stream && resolved.route.wire == WireApi::GeminiGenerateContent {
+        if vertex.is_none() && stream && resolved.route.wire == WireApi::GeminiGenerateContent {
             resolved.url = gemini::stream_url(&resolved.url);
         }
         let ctx = WireContext { origin: resolved.origin, model: model_id.clone(), operation: self.call.operation };
@@ -623,15 +634,29 @@ impl<M, C> Generate<M, C> {
             WireApi::GeminiInteractions => interactions::build_request(&req, &ctx, stream)?,
             WireApi::AnthropicMessages => anthropic::build_request(&req, &ctx, stream)?,
         };
+        if vertex.is_some() && resolved.route.wire == WireApi::AnthropicMessages {
+            // Anthropic on Vertex: the model is in the URL and the API version in the body.
+            if let Value::Object(m) = &mut body {
+                m.remove("model");
+                m.insert("anthropic_version".into(), vertex::ANTHROPIC_VERSION.into());
+            }
+        }
         if let Some(extra) = &self.call.extra_body {
             deep_merge(&mut body, extra);
         }
         let body =
             Bytes::from(serde_json::to_vec(&body).map_err(|e| Error::invalid_input(format!("request body: {e}")))?);
         let mut headers = HeaderMap::new();
-        resolved.auth.apply(&mut headers).await?;
+        match &vertex {
+            Some((v, project, provider)) => v.apply(&mut headers, project, *provider).await?,
+            None => resolved.auth.apply(&mut headers).await?,
+        }
         if resolved.route.wire == WireApi::AnthropicMessages {
-            merge_headers(&mut headers, &anthropic::headers(&req));
+            let mut own = anthropic::headers(&req);
+            if vertex.is_some() {
+                own.retain(|(name, _)| name != "anthropic-version");
+            }
+            merge_headers(&mut headers, &own);
         }
         if stream {
             headers.insert(reqwest::header::ACCEPT, HeaderValue::from_static("text/event-stream"));
@@ -646,7 +671,7 @@ impl<M, C> Generate<M, C> {
         let telemetry = CallInfo {
             modality: Modality::Text,
             operation: self.call.operation,
-            provider_name: telemetry_name(resolved.origin),
+            provider_name: if vertex.is_some() { "gcp.vertex_ai" } else { telemetry_name(resolved.origin) },
             model: req.model.clone(),
             url: resolved.url.clone(),
             stream,

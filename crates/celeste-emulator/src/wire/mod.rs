@@ -67,6 +67,11 @@ pub(crate) fn route(path: &str, query: Option<&str>) -> Option<Route> {
         }
         _ => {}
     }
+    // Vertex AI's OpenAI-compatible endpoint (DeepSeek and other partner models):
+    // /v1/projects/{p}/locations/{l}/endpoints/openapi/chat/completions
+    if path.starts_with("/v1/projects/") && path.ends_with("/endpoints/openapi/chat/completions") {
+        return plain(Api::Chat, Framing::Sse);
+    }
     // Gemini: /v1beta/models/{model}:generateContent, :streamGenerateContent, and the Vertex
     // form /v1/projects/{p}/locations/{l}/publishers/google/models/{model}:...
     let at = path.rfind("/models/")?;
@@ -74,6 +79,26 @@ pub(crate) fn route(path: &str, query: Option<&str>) -> Option<Route> {
     let (model, method) = rest.split_once(':')?;
     if model.is_empty() || model.contains('/') {
         return None;
+    }
+    // Vertex AI's partner models: /v1/projects/{p}/locations/{l}/publishers/{anthropic|mistralai}/
+    // models/{model}:rawPredict (unary) or :streamRawPredict (SSE), each in its vendor's own format.
+    let partner = match &path[..at] {
+        p if p.ends_with("/publishers/anthropic") => Some(Api::Anthropic),
+        p if p.ends_with("/publishers/mistralai") => Some(Api::Chat),
+        _ => None,
+    };
+    if let Some(api) = partner {
+        let stream = match method {
+            "rawPredict" => false,
+            "streamRawPredict" => true,
+            _ => return None,
+        };
+        return Some(Route {
+            api,
+            path_model: Some(model.to_string()),
+            path_stream: Some(stream),
+            framing: Framing::Sse,
+        });
     }
     let stream = match method {
         "generateContent" => false,
@@ -415,6 +440,15 @@ mod tests {
                 .unwrap();
         assert_eq!(v.path_model.as_deref(), Some("gemini-2.5-pro"));
         assert_eq!(v.path_stream, Some(false));
+        let a = route("/v1/projects/p/locations/global/publishers/anthropic/models/claude-x:streamRawPredict", None)
+            .unwrap();
+        assert_eq!((a.api, a.path_stream, a.path_model.as_deref()), (Api::Anthropic, Some(true), Some("claude-x")));
+        let m = route("/v1/projects/p/locations/us-central1/publishers/mistralai/models/mistral-x:rawPredict", None)
+            .unwrap();
+        assert_eq!((m.api, m.path_stream), (Api::Chat, Some(false)));
+        let d = route("/v1/projects/p/locations/us-central1/endpoints/openapi/chat/completions", None).unwrap();
+        assert_eq!((d.api, d.path_stream), (Api::Chat, None));
+        assert!(route("/v1/projects/p/locations/l/publishers/anthropic/models/c:generateContent", None).is_none());
         assert!(route("/v1/nope", None).is_none());
         assert!(route("/v1beta/models/x:countTokens", None).is_none());
     }

@@ -1,0 +1,338 @@
+//! # celeste-bench
+//!
+//! A side-by-side benchmark of celeste-ai against a hand-written reqwest "floor" client and the peer
+//! Rust clients (async-openai, genai, rig-core), all talking to the `celeste-emulator` binary over
+//! 127.0.0.1.
+//!
+//! - `bench-client` runs one scenario with one client and exits, printing one JSON line
+//!   ([`Report`]).
+//! - `bench-runner` starts the emulator, runs every scenario × client N times as separate
+//!   processes, measures each child's CPU time and peak RSS with `wait4`, and prints the medians.
+//!
+//! Every client consumes every stream to the end and counts the text chunks it received; a count
+//! that differs from the scenario's is an error, so no client can look fast by skipping work.
+
+use std::future::Future;
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+use serde::{Deserialize, Serialize};
+
+pub mod clients;
+#[cfg(feature = "celeste")]
+pub mod floor;
+
+/// The prompt every client sends.
+pub const PROMPT: &str = "Say hello to the benchmark.";
+/// The API key every client sends (the emulator ignores it).
+pub const API_KEY: &str = "k";
+/// The reply of the unary scenario (must match `bench/scenarios.json`).
+pub const UNARY_TEXT: &str = "Hello from the benchmark emulator.";
+/// Characters per streamed text delta (must match `bench/scenarios.json`).
+pub const CHUNK_SIZE: usize = 8;
+/// The size of scenario 3's single event: 5 MiB (must match `bench/scenarios.json`).
+pub const BIG_EVENT_BYTES: usize = 5 * 1024 * 1024;
+
+/// The client names `bench-client --client` accepts, in table order.
+pub const CLIENTS: &[&str] = &["floor", "celeste", "celeste-blocking", "async-openai", "genai", "rig"];
+
+/// The cargo feature (and `bench-client-FLAVOR` binary) that holds a client.
+pub fn flavor(client: &str) -> &'static str {
+    match client {
+        "async-openai" => "async-openai",
+        "genai" => "genai",
+        "rig" => "rig",
+        _ => "celeste",
+    }
+}
+/// The peers (the "best peer" of a row is the cheapest of these).
+pub const PEERS: &[&str] = &["async-openai", "genai", "rig"];
+
+/// Which wire API a scenario speaks.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Api {
+    /// OpenAI Chat Completions (`/v1/chat/completions`).
+    Chat,
+    /// Anthropic Messages (`/v1/messages`).
+    Messages,
+}
+
+/// One scenario: how many requests, streamed or not, and what each must yield.
+#[derive(Debug, Clone, Copy)]
+pub struct Scenario {
+    /// 0 to 5.
+    pub id: u8,
+    /// A short name for tables.
+    pub name: &'static str,
+    /// The model sent; the emulator's scenario file matches on it.
+    pub model: &'static str,
+    /// The wire API.
+    pub api: Api,
+    /// Whether the calls stream.
+    pub streaming: bool,
+    /// How many calls.
+    pub calls: usize,
+    /// Whether the calls run concurrently (all at once) rather than one after the other.
+    pub concurrent: bool,
+    /// Text chunks each call must yield (1 for a unary call).
+    pub chunks_per_call: usize,
+    /// Text bytes each call must yield.
+    pub bytes_per_call: usize,
+}
+
+impl Scenario {
+    /// Total text chunks (or unary replies) the scenario must yield.
+    pub fn expected_chunks(&self) -> usize {
+        self.calls * self.chunks_per_call
+    }
+
+    /// Total text bytes the scenario must yield.
+    pub fn expected_bytes(&self) -> usize {
+        self.calls * self.bytes_per_call
+    }
+
+    /// The unit its per-unit CPU figure is expressed in.
+    pub fn unit(&self) -> &'static str {
+        match self.id {
+            0 | 3 => "run",
+            1 => "call",
+            _ => "chunk",
+        }
+    }
+
+    /// How many units the scenario has (for per-unit CPU).
+    pub fn units(&self) -> usize {
+        match self.id {
+            0 | 3 => 1,
+            1 => self.calls,
+            _ => self.expected_chunks(),
+        }
+    }
+}
+
+/// The scenarios. Scenario 0 is the baseline: start the process, build the client, make one small
+/// call. It is subtracted from the others to get per-call and per-chunk figures.
+pub const SCENARIOS: &[Scenario] = &[
+    Scenario {
+        id: 0,
+        name: "S0 baseline: start + 1 call",
+        model: "bench-unary",
+        api: Api::Chat,
+        streaming: false,
+        calls: 1,
+        concurrent: false,
+        chunks_per_call: 1,
+        bytes_per_call: UNARY_TEXT.len(),
+    },
+    Scenario {
+        id: 1,
+        name: "S1 10,000 sequential unary calls",
+        model: "bench-unary",
+        api: Api::Chat,
+        streaming: false,
+        calls: 10_000,
+        concurrent: false,
+        chunks_per_call: 1,
+        bytes_per_call: UNARY_TEXT.len(),
+    },
+    Scenario {
+        id: 2,
+        name: "S2 200 streams x 2,000 chunks",
+        model: "bench-stream",
+        api: Api::Chat,
+        streaming: true,
+        calls: 200,
+        concurrent: false,
+        chunks_per_call: 2_000,
+        bytes_per_call: 2_000 * CHUNK_SIZE,
+    },
+    Scenario {
+        id: 3,
+        name: "S3 one 5 MiB event",
+        model: "bench-big",
+        api: Api::Chat,
+        streaming: true,
+        calls: 1,
+        concurrent: false,
+        chunks_per_call: 1,
+        bytes_per_call: BIG_EVENT_BYTES,
+    },
+    Scenario {
+        id: 4,
+        name: "S4 2,000 concurrent streams x 200 chunks",
+        model: "bench-many",
+        api: Api::Chat,
+        streaming: true,
+        calls: 2_000,
+        concurrent: true,
+        chunks_per_call: 200,
+        bytes_per_call: 200 * CHUNK_SIZE,
+    },
+    Scenario {
+        id: 5,
+        name: "S5 200 streams x 2,000 chunks, Anthropic Messages",
+        model: "claude-sonnet-4-5",
+        api: Api::Messages,
+        streaming: true,
+        calls: 200,
+        concurrent: false,
+        chunks_per_call: 2_000,
+        bytes_per_call: 2_000 * CHUNK_SIZE,
+    },
+];
+
+/// The scenario with this id.
+pub fn scenario(id: u8) -> Option<&'static Scenario> {
+    SCENARIOS.iter().find(|s| s.id == id)
+}
+
+/// What `bench-client` prints: one JSON line.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct Report {
+    /// The client.
+    pub client: String,
+    /// The scenario id.
+    pub scenario: u8,
+    /// Set when the client cannot run this scenario (the API is not supported); nothing else is.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub na: Option<String>,
+    /// Wall time of the scenario itself, measured inside the client (client construction
+    /// included, process start-up excluded), in milliseconds.
+    pub wall_ms: f64,
+    /// Calls made.
+    pub calls: usize,
+    /// Text chunks received (non-empty text deltas; one per unary reply).
+    pub chunks: usize,
+    /// Text bytes received.
+    pub bytes: usize,
+    /// Scenario 4: the most tokio tasks alive at any stream's first chunk.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_alive_tasks: Option<usize>,
+}
+
+/// Why a client did not complete a scenario.
+#[derive(Debug)]
+pub enum BenchError {
+    /// The client does not support what the scenario needs.
+    NotApplicable(String),
+    /// Anything else: a bug or a failed call.
+    Failed(String),
+}
+
+impl BenchError {
+    /// A failure from any error.
+    pub fn failed(e: impl std::fmt::Display) -> Self {
+        BenchError::Failed(e.to_string())
+    }
+}
+
+/// What one call yielded.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Counted {
+    /// Non-empty text chunks.
+    pub chunks: usize,
+    /// Text bytes.
+    pub bytes: usize,
+}
+
+impl Counted {
+    /// Count one text delta (empty deltas are not chunks).
+    #[inline]
+    pub fn add(&mut self, text: &str) {
+        if !text.is_empty() {
+            self.chunks += 1;
+            self.bytes += text.len();
+        }
+    }
+}
+
+/// Samples the runtime's live task count when a stream yields its first chunk (scenario 4), to
+/// show whether a client spawns a task per stream. Reading the count is one atomic load.
+#[derive(Debug, Default)]
+pub struct TaskProbe {
+    enabled: bool,
+    max: AtomicUsize,
+}
+
+impl TaskProbe {
+    /// A probe that samples (`enabled`) or does nothing.
+    pub fn new(enabled: bool) -> Self {
+        TaskProbe { enabled, max: AtomicUsize::new(0) }
+    }
+
+    /// A stream received its first chunk.
+    #[inline]
+    pub fn first_chunk(&self) {
+        if self.enabled
+            && let Ok(h) = tokio::runtime::Handle::try_current()
+        {
+            self.max.fetch_max(h.metrics().num_alive_tasks(), Ordering::Relaxed);
+        }
+    }
+
+    /// The maximum seen, if enabled.
+    pub fn max(&self) -> Option<usize> {
+        self.enabled.then(|| self.max.load(Ordering::Relaxed))
+    }
+}
+
+/// An async client under test. Each method makes one call and returns what it yielded; streams
+/// are consumed to the end.
+pub trait BenchClient {
+    /// One non-streaming call; returns the reply text's length.
+    fn unary(&self, api: Api, model: &str) -> impl Future<Output = Result<Counted, BenchError>>;
+    /// One streaming call, consumed to the end. `probe.first_chunk()` is called at the first text
+    /// chunk.
+    fn stream(&self, api: Api, model: &str, probe: &TaskProbe) -> impl Future<Output = Result<Counted, BenchError>>;
+}
+
+/// Checks that what a client received is exactly what the scenario sent.
+pub fn check(s: &Scenario, client: &str, got: Counted) -> Result<(), BenchError> {
+    if got.chunks != s.expected_chunks() || got.bytes != s.expected_bytes() {
+        return Err(BenchError::Failed(format!(
+            "{client} on scenario {}: received {} chunks / {} bytes, expected {} / {}",
+            s.id,
+            got.chunks,
+            got.bytes,
+            s.expected_chunks(),
+            s.expected_bytes()
+        )));
+    }
+    Ok(())
+}
+
+/// Runs scenario `s` with an async client: sequential calls in order, or all calls at once on
+/// the current task (no task spawned by the benchmark itself).
+pub async fn run_async<C: BenchClient>(client: &C, s: &Scenario, probe: &TaskProbe) -> Result<Counted, BenchError> {
+    use futures::{StreamExt, TryStreamExt};
+
+    let mut total = Counted::default();
+    if s.concurrent {
+        let calls = futures::stream::iter(0..s.calls)
+            .map(|_| async {
+                if s.streaming {
+                    client.stream(s.api, s.model, probe).await
+                } else {
+                    client.unary(s.api, s.model).await
+                }
+            })
+            .buffer_unordered(s.calls);
+        total = calls
+            .try_fold(Counted::default(), |mut acc, c| async move {
+                acc.chunks += c.chunks;
+                acc.bytes += c.bytes;
+                Ok(acc)
+            })
+            .await?;
+    } else {
+        for _ in 0..s.calls {
+            let c = if s.streaming {
+                client.stream(s.api, s.model, probe).await?
+            } else {
+                client.unary(s.api, s.model).await?
+            };
+            total.chunks += c.chunks;
+            total.bytes += c.bytes;
+        }
+    }
+    Ok(total)
+}

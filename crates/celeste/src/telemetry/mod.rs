@@ -219,7 +219,7 @@ pub(crate) struct CallInfo {
 /// `server.address` and `server.port` of a URL.
 #[cfg_attr(not(feature = "telemetry"), allow(dead_code, reason = "read by the OpenTelemetry implementation"))]
 pub(crate) fn server_of(url: &str) -> Option<(String, u16)> {
-    let u = reqwest::Url::parse(url).ok()?;
+    let u = crate::transport::urls::parse(url)?;
     Some((u.host_str()?.to_string(), u.port_or_known_default()?))
 }
 

@@ -104,6 +104,10 @@ impl Transport {
             .tcp_nodelay(true)
             .pool_idle_timeout(Duration::from_secs(90))
             .user_agent(concat!("celeste-rs/", env!("CARGO_PKG_VERSION")))
+            // Provider APIs answer, they do not redirect, and the reference (httpx) does not follow
+            // redirects either: a 3xx surfaces as an HTTP error. Following them would also re-send
+            // credentials to wherever a response points.
+            .redirect(reqwest::redirect::Policy::none())
             .build()
             .map_err(|e| Error::invalid_input(format!("could not build the HTTP client: {e}")))?;
         Ok(Transport { client, timeouts, retry, cassette })
@@ -189,7 +193,12 @@ impl Transport {
         headers: reqwest::header::HeaderMap,
         deadline: Option<Instant>,
     ) -> Result<reqwest::Response> {
-        let mut builder = self.client.request(req.method.clone(), &req.url).headers(headers);
+        let mut builder = match super::urls::parse(&req.url) {
+            Some(url) => self.client.request(req.method.clone(), url),
+            // reqwest reports the unparseable URL as a builder error, mapped like any other.
+            None => self.client.request(req.method.clone(), &req.url),
+        }
+        .headers(headers);
         builder = match &req.body {
             RequestBody::Empty => builder,
             RequestBody::Json(b) => {

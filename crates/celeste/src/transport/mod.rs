@@ -11,3 +11,4 @@ mod lines;
 pub mod ndjson;
 pub mod retry;
 pub mod sse;
+pub(crate) mod urls;

@@ -458,10 +458,7 @@ struct OutputDetails {
 /// leaves out the tokens read from and written to the prompt cache; [`Usage::input_tokens`] counts
 /// them, so the three are added.
 fn usage_from(raw: &str) -> Usage {
-    let w: WireUsage = serde_json::from_str(raw).unwrap_or_else(|e| {
-        tracing::debug!(error = %e, "anthropic usage object did not decode; keeping it raw only");
-        WireUsage::default()
-    });
+    let (w, raw): (WireUsage, _) = crate::wire::decode_usage(raw, "anthropic usage");
     let input =
         w.input_tokens.map(|i| i + w.cache_read_input_tokens.unwrap_or(0) + w.cache_creation_input_tokens.unwrap_or(0));
     Usage {
@@ -471,7 +468,7 @@ fn usage_from(raw: &str) -> Usage {
         cache_read_tokens: w.cache_read_input_tokens,
         cache_creation_tokens: w.cache_creation_input_tokens,
         reasoning_tokens: w.output_tokens_details.and_then(|d| d.thinking_tokens),
-        raw: serde_json::from_str(raw).ok(),
+        raw,
         ..Usage::default()
     }
 }

@@ -486,10 +486,7 @@ struct TokenDetails {
 
 /// A usage object as [`Usage`], keeping the provider's object verbatim in `raw`.
 fn usage_from(raw: &RawValue) -> Usage {
-    let w: WireUsage = serde_json::from_str(raw.get()).unwrap_or_else(|e| {
-        tracing::debug!(error = %e, "chat completions usage object did not decode; keeping it raw only");
-        WireUsage::default()
-    });
+    let (w, raw): (WireUsage, _) = crate::wire::decode_usage(raw.get(), "chat completions usage");
     let reasoning = w.completion_tokens_details.as_ref().and_then(|d| d.reasoning_tokens);
     // `Usage::output_tokens` includes reasoning. Some servers (xAI) leave reasoning out of
     // `completion_tokens` and count it only in `total_tokens`; the arithmetic says which is which.
@@ -503,7 +500,7 @@ fn usage_from(raw: &RawValue) -> Usage {
         total_tokens: w.total_tokens,
         cache_read_tokens: w.prompt_tokens_details.as_ref().and_then(|d| d.cached_tokens).or(w.prompt_cache_hit_tokens),
         reasoning_tokens: reasoning,
-        raw: serde_json::from_str(raw.get()).ok(),
+        raw,
         ..Usage::default()
     }
 }

@@ -284,10 +284,7 @@ fn count(v: Option<f64>) -> Option<u64> {
 
 /// A usage object as [`Usage`], keeping the provider's object verbatim in `raw`.
 fn usage_from(raw: &RawValue) -> Usage {
-    let w: WireUsage = serde_json::from_str(raw.get()).unwrap_or_else(|e| {
-        tracing::debug!(error = %e, "cohere usage object did not decode; keeping it raw only");
-        WireUsage::default()
-    });
+    let (w, raw_value): (WireUsage, _) = crate::wire::decode_usage(raw.get(), "cohere usage");
     let tokens = w.tokens.unwrap_or_default();
     let billed_units = w.billed_units.and_then(|b| match (b.input_tokens, b.output_tokens) {
         (None, None) => None,
@@ -298,7 +295,7 @@ fn usage_from(raw: &RawValue) -> Usage {
         output_tokens: count(tokens.output_tokens),
         cache_read_tokens: count(w.cached_tokens),
         billed_units,
-        raw: serde_json::from_str(raw.get()).ok(),
+        raw: raw_value,
         ..Usage::default()
     }
 }

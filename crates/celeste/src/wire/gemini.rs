@@ -449,7 +449,7 @@ struct WireUsage {
 }
 
 fn usage_from(raw: &RawValue) -> Usage {
-    let w: WireUsage = serde_json::from_str(raw.get()).unwrap_or_default();
+    let (w, raw_value): (WireUsage, _) = crate::wire::decode_usage(raw.get(), "gemini usage metadata");
     let output_tokens = match (w.candidates_token_count, w.thoughts_token_count) {
         (None, None) => None,
         (c, t) => Some(c.unwrap_or(0) + t.unwrap_or(0)),
@@ -460,7 +460,7 @@ fn usage_from(raw: &RawValue) -> Usage {
         total_tokens: w.total_token_count,
         cache_read_tokens: w.cached_content_token_count,
         reasoning_tokens: w.thoughts_token_count,
-        raw: serde_json::from_str(raw.get()).ok(),
+        raw: raw_value,
         ..Usage::default()
     }
 }

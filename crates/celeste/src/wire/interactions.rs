@@ -329,7 +329,7 @@ struct WireUsage {
 }
 
 fn usage_from(raw: &RawValue) -> Usage {
-    let w: WireUsage = serde_json::from_str(raw.get()).unwrap_or_default();
+    let (w, raw_value): (WireUsage, _) = crate::wire::decode_usage(raw.get(), "interactions usage");
     let output_tokens = match (w.total_output_tokens, w.total_thought_tokens) {
         (None, None) => None,
         (o, t) => Some(o.unwrap_or(0) + t.unwrap_or(0)),
@@ -340,7 +340,7 @@ fn usage_from(raw: &RawValue) -> Usage {
         total_tokens: w.total_tokens,
         cache_read_tokens: w.total_cached_tokens,
         reasoning_tokens: w.total_thought_tokens,
-        raw: serde_json::from_str(raw.get()).ok(),
+        raw: raw_value,
         ..Usage::default()
     }
 }

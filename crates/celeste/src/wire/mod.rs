@@ -45,6 +45,23 @@ impl WireContext {
     }
 }
 
+/// A usage object decoded in one pass: the provider's object as JSON (kept verbatim in `Usage::raw`)
+/// and the wire API's typed view of it, read from that value instead of parsing the text twice.
+pub(crate) fn decode_usage<W: serde::de::DeserializeOwned + Default>(
+    raw: &str,
+    what: &'static str,
+) -> (W, Option<serde_json::Value>) {
+    let Ok(value) = serde_json::from_str::<serde_json::Value>(raw) else {
+        tracing::debug!(what, "usage object is not JSON; ignored");
+        return (W::default(), None);
+    };
+    let typed = W::deserialize(&value).unwrap_or_else(|e| {
+        tracing::debug!(error = %e, what, "usage object did not decode; keeping it raw only");
+        W::default()
+    });
+    (typed, Some(value))
+}
+
 /// The `function` object of an OpenAI-style tool call (`{name, arguments}`), shared by the wire APIs
 /// that use that shape (Chat Completions, Cohere v2).
 #[derive(serde::Deserialize)]

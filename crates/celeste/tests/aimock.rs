@@ -1,6 +1,8 @@
-//! The client against aimock (npm `@copilotkit/aimock`), a third-party mock of the OpenAI APIs with
+//! The client against aimock (npm `@copilotkit/aimock`), a third-party mock of the provider APIs with
 //! real SSE framing, tool-call streaming and fault injection: Chat Completions (the protocol and a Chat
-//! provider) and Responses, unary and streaming, text and tool calls, and each fault mode.
+//! provider), Responses, Anthropic Messages, Gemini Interactions, Gemini generateContent (at its Vertex
+//! AI path, with a token of our own) and Cohere v2; unary and streaming, text and tool calls, and each
+//! fault mode (429 with `Retry-After`, dropped connections, malformed bodies) on every one of them.
 //!
 //! `scripts/test-all` installs aimock into `.tools/aimock` and sets `AIMOCK_CLI`. Without it the tests
 //! skip with a message, unless `CELESTE_REQUIRE_AIMOCK` is set, when they fail.
@@ -11,9 +13,10 @@ use std::process::{Child, Command, Stdio};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
+use celeste::vertex::Vertex;
 use celeste::{
-    Client, Credentials, Error, FinishKind, FunctionTool, Output, Protocol, Provider, RetryPolicy, TelemetryConfig,
-    ToolChoice,
+    Auth, Client, Credentials, Error, FinishKind, FunctionTool, Output, Protocol, Provider, RetryPolicy,
+    TelemetryConfig, ToolChoice,
 };
 use futures::StreamExt;
 use schemars::JsonSchema;
@@ -138,7 +141,14 @@ impl Drop for Aimock {
 
 fn client(retry: RetryPolicy) -> Client {
     Client::builder()
-        .credentials(Credentials::empty().with_key(Provider::OpenAi, "sk-openai").with_key(Provider::Groq, "gsk-groq"))
+        .credentials(
+            Credentials::empty()
+                .with_key(Provider::OpenAi, "sk-openai")
+                .with_key(Provider::Groq, "gsk-groq")
+                .with_key(Provider::Anthropic, "sk-ant")
+                .with_key(Provider::Google, "goog-key")
+                .with_key(Provider::Cohere, "co-key"),
+        )
         .retry(retry)
         .telemetry(TelemetryConfig::new().disabled())
         .build()
@@ -158,6 +168,14 @@ enum Route {
     Groq,
     /// `Provider::OpenAi` (Responses) against `{url}`.
     OpenAiResponses,
+    /// `Provider::Anthropic` (Messages) against `{url}`.
+    Anthropic,
+    /// `Provider::Google` with an API key: the Interactions API.
+    GeminiInteractions,
+    /// `Provider::Google` on Vertex AI with a token of our own: generateContent at the Vertex path.
+    GeminiVertex,
+    /// `Provider::Cohere` (v2 chat) against `{url}`.
+    Cohere,
 }
 
 fn call(c: &Client, mock: &Aimock, route: Route, prompt: &str) -> celeste::text::Generate {
@@ -166,6 +184,13 @@ fn call(c: &Client, mock: &Aimock, route: Route, prompt: &str) -> celeste::text:
         Route::ChatProtocol => g.protocol(Protocol::ChatCompletions).base_url(format!("{}/v1", mock.url)),
         Route::Groq => g.provider(Provider::Groq).base_url(&mock.url),
         Route::OpenAiResponses => g.provider(Provider::OpenAi).base_url(&mock.url),
+        Route::Anthropic => g.provider(Provider::Anthropic).base_url(&mock.url),
+        Route::GeminiInteractions => g.provider(Provider::Google).base_url(&mock.url),
+        Route::GeminiVertex => g
+            .provider(Provider::Google)
+            .auth(Auth::vertex(Vertex::with_token("ya29.token").project("proj").location("us-central1")))
+            .base_url(&mock.url),
+        Route::Cohere => g.provider(Provider::Cohere).base_url(&mock.url),
     }
 }
 
@@ -178,7 +203,10 @@ async fn exercise(mock: &Aimock, route: Route) {
     assert_eq!(out.content, TEXT, "{route:?}");
     assert_eq!(out.finish_reason.as_ref().map(|f| f.kind), Some(FinishKind::Stop), "{route:?}");
     assert!(out.tool_calls.is_empty());
-    assert!(out.metadata.response_id.is_some(), "{route:?}");
+    // aimock's generateContent replies carry no `responseId` (Google's do).
+    if !matches!(route, Route::GeminiVertex) {
+        assert!(out.metadata.response_id.is_some(), "{route:?}");
+    }
 
     // Streamed text: several chunks that add up to the reply, then a finish reason.
     let mut s = call(&c, mock, route, "hello again").stream().await.unwrap();
@@ -309,7 +337,41 @@ async fn responses_text_and_tools_unary_and_streaming() {
     assert_eq!(journal[2]["body"]["tools"][0]["function"]["name"], "get_weather");
 }
 
-const ROUTES: [Route; 3] = [Route::ChatProtocol, Route::Groq, Route::OpenAiResponses];
+const ROUTES: [Route; 7] = [
+    Route::ChatProtocol,
+    Route::Groq,
+    Route::OpenAiResponses,
+    Route::Anthropic,
+    Route::GeminiInteractions,
+    Route::GeminiVertex,
+    Route::Cohere,
+];
+
+/// The native wire APIs: text and tool calls, unary and streamed, each at its own path.
+#[tokio::test]
+async fn native_wire_apis_text_and_tools_unary_and_streaming() {
+    let Some(mock) = Aimock::start(&[]) else { return };
+    let routes = [
+        (Route::Anthropic, "/v1/messages", "x-api-key"),
+        (Route::GeminiInteractions, "/v1beta/interactions", "x-goog-api-key"),
+        (
+            Route::GeminiVertex,
+            "/v1/projects/proj/locations/us-central1/publishers/google/models/gpt-test:",
+            "authorization",
+        ),
+        (Route::Cohere, "/v2/chat", "authorization"),
+    ];
+    for (route, path, auth) in routes {
+        exercise(&mock, route).await;
+        let journal = mock.journal().await;
+        let mine: Vec<&Value> = journal.iter().rev().take(4).collect();
+        for entry in mine {
+            assert!(entry["path"].as_str().unwrap().starts_with(path), "{route:?}: {entry}");
+            assert_eq!(entry["response"]["status"], 200, "{route:?}");
+            assert!(entry["headers"][auth].is_string(), "{route:?}: {auth} missing: {entry}");
+        }
+    }
+}
 
 #[tokio::test]
 async fn rate_limits_are_retried_then_surface_as_http_429() {

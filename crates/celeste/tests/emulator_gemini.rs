@@ -51,7 +51,7 @@ async fn interactions_unary_text() {
     let body = req.json().unwrap();
     assert_eq!(body["model"], json!("gemini-2.5-flash"));
     assert_eq!(body["generation_config"], json!({"temperature": 0.2, "max_output_tokens": 100}));
-    assert!(body.get("stream").is_none());
+    assert_eq!(body["stream"], json!(false));
     emu.shutdown().await;
 }
 

@@ -66,9 +66,8 @@ pub(crate) fn build_request(req: &TextRequest, ctx: &WireContext, stream: bool) 
         let format = json!({"type": "text", "mime_type": "application/json", "schema": s.untitled()});
         body.insert("response_format".into(), format);
     }
-    if stream {
-        body.insert("stream".into(), Value::Bool(true));
-    }
+    // Said either way: a server that defaults to streaming (aimock does) must not stream a unary call.
+    body.insert("stream".into(), Value::Bool(stream));
     Ok(Value::Object(body))
 }
 

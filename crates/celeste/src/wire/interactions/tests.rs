@@ -47,7 +47,8 @@ fn weather() -> Tool {
 #[test]
 fn every_parameter_maps_to_its_field_and_none_omits_it() {
     let bare = build_request(&user("hi"), &ctx(), false).unwrap();
-    assert_eq!(keys(&bare), ["input", "model"]);
+    assert_eq!(keys(&bare), ["input", "model", "stream"]);
+    assert_eq!(bare["stream"], json!(false), "a unary call says so");
     assert_eq!(bare["model"], json!("gemini-2.5-flash"));
     assert_eq!(bare["input"], json!([{"type": "user_input", "content": [{"type": "text", "text": "hi"}]}]));
 
@@ -67,7 +68,7 @@ fn every_parameter_maps_to_its_field_and_none_omits_it() {
         let mut req = user("hi");
         req.params = params;
         let body = build_request(&req, &ctx(), false).unwrap();
-        assert_eq!(keys(&body), ["generation_config", "input", "model"], "{config}");
+        assert_eq!(keys(&body), ["generation_config", "input", "model", "stream"], "{config}");
         assert_eq!(body["generation_config"], config);
     }
 
@@ -81,7 +82,7 @@ fn every_parameter_maps_to_its_field_and_none_omits_it() {
         reasoning_effort: Some("2048".into()),
         ..d()
     };
-    assert_eq!(keys(&build_request(&req, &ctx(), false).unwrap()), ["input", "model"]);
+    assert_eq!(keys(&build_request(&req, &ctx(), false).unwrap()), ["input", "model", "stream"]);
 
     let streamed = build_request(&user("hi"), &ctx(), true).unwrap();
     assert_eq!(streamed["stream"], json!(true));
@@ -257,7 +258,7 @@ async fn the_text_facade_routes_google_text_here_or_to_generate_content() {
         match wire {
             WireApi::GeminiInteractions => {
                 assert_eq!(body["generation_config"]["max_output_tokens"], json!(5));
-                assert_eq!(body.get("stream").is_some(), stream);
+                assert_eq!(body["stream"], json!(stream));
             }
             _ => {
                 assert_eq!(body["generationConfig"]["maxOutputTokens"], json!(5));

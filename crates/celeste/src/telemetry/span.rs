@@ -89,6 +89,9 @@ struct Inner {
     server: Option<(Arc<str>, u16)>,
     start: Instant,
     last_chunk: Option<Instant>,
+    /// `tpoc` bound to `metric_attrs`, made at the second chunk (feature `bound-instruments`).
+    #[cfg(feature = "bound-instruments")]
+    tpoc_bound: Option<opentelemetry::metrics::BoundHistogram<f64>>,
 }
 
 /// The GenAI span of one call (a no-op when telemetry is disabled for the client).
@@ -159,6 +162,8 @@ impl CallSpan {
                 server,
                 start: Instant::now(),
                 last_chunk: None,
+                #[cfg(feature = "bound-instruments")]
+                tpoc_bound: None,
             })),
         }
     }
@@ -284,6 +289,9 @@ impl CallSpan {
             }
             Some(prev) => {
                 let gap = if prev == received { 0.0 } else { received.saturating_duration_since(prev).as_secs_f64() };
+                #[cfg(feature = "bound-instruments")]
+                inner.tpoc_bound.get_or_insert_with(|| inner.instruments.tpoc.bind(&inner.metric_attrs)).record(gap);
+                #[cfg(not(feature = "bound-instruments"))]
                 inner.instruments.tpoc.record(gap, &inner.metric_attrs);
             }
         }

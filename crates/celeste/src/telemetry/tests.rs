@@ -192,8 +192,12 @@ async fn exhausted_stream_has_one_span_with_usage_and_ttfc() {
         assert!(!a.contains_key(n::RESPONSE_ID), "no ids on metrics");
     }
     assert_eq!(otel.histogram(n::METRIC_TIME_TO_FIRST_CHUNK)[0].1, 1);
-    // Three chunks after the first (second delta, usage chunk): two gaps.
-    assert_eq!(otel.histogram(n::METRIC_TIME_PER_OUTPUT_CHUNK)[0].1, 2);
+    // Three chunks after the first (second delta, usage chunk): two gaps, with the call's attributes
+    // (also when they go through a bound histogram, feature `bound-instruments`).
+    let tpoc = otel.histogram(n::METRIC_TIME_PER_OUTPUT_CHUNK);
+    assert_eq!(tpoc.len(), 1);
+    assert_eq!(tpoc[0].1, 2);
+    assert!(tpoc[0].0.contains_key(n::REQUEST_MODEL) && tpoc[0].0.contains_key(n::PROVIDER_NAME), "{tpoc:?}");
 }
 
 #[tokio::test]

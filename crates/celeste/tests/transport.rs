@@ -329,3 +329,18 @@ fn blocking_api_from_a_plain_thread_and_inside_a_runtime() {
         .unwrap();
     assert_eq!(out.content, "hello");
 }
+
+/// Redirects are not followed (as the reference's httpx): the key is never re-sent to wherever a
+/// response points, and the 3xx surfaces as an HTTP error.
+#[tokio::test]
+async fn redirects_are_not_followed() {
+    let target = Server::start(vec![Reply::json(200, &ok_body())]).await;
+    let srv =
+        Server::start(vec![Reply::json(307, "{}").with_header("location", &format!("{}/v1/responses", target.url))])
+            .await;
+    let c = client(fast_retry(), Timeouts::default());
+    let err = generate!(c, srv).await.unwrap_err();
+    assert_eq!(err.status(), Some(307));
+    assert!(!err.is_retryable());
+    assert_eq!(target.count(), 0, "nothing went to the redirect target");
+}

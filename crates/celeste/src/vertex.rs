@@ -131,8 +131,8 @@ impl Vertex {
             return Ok(p);
         }
         #[cfg(feature = "vertex")]
-        if let Token::Adc(_) = &self.token {
-            let adc = self.adc_provider(provider).await?;
+        if let Token::Adc(cell) = &self.token {
+            let adc = adc_provider(cell, provider).await?;
             return adc.project_id().await.map(|p| p.to_string()).map_err(|e| adc_error(provider, &e));
         }
         Err(credentials_error(
@@ -149,8 +149,8 @@ impl Vertex {
         };
         let mut value = match &self.token {
             #[cfg(feature = "vertex")]
-            Token::Adc(_) => {
-                let adc = self.adc_provider(provider).await?;
+            Token::Adc(cell) => {
+                let adc = adc_provider(cell, provider).await?;
                 let token = adc.token(&[SCOPE]).await.map_err(|e| adc_error(provider, &e))?;
                 bearer(token.as_str())?
             }
@@ -166,12 +166,16 @@ impl Vertex {
         }
         Ok(())
     }
+}
 
-    #[cfg(feature = "vertex")]
-    async fn adc_provider(&self, provider: Provider) -> Result<Arc<dyn gcp_auth::TokenProvider>> {
-        let Token::Adc(cell) = &self.token else { unreachable!("only called for ADC") };
-        cell.get_or_try_init(gcp_auth::provider).await.cloned().map_err(|e| adc_error(provider, &e))
-    }
+/// The ADC token provider, found on first use (`gcp_auth::provider` looks at the key file in
+/// `GOOGLE_APPLICATION_CREDENTIALS`, gcloud's credentials, then the metadata server) and kept.
+#[cfg(feature = "vertex")]
+async fn adc_provider(
+    cell: &tokio::sync::OnceCell<Arc<dyn gcp_auth::TokenProvider>>,
+    provider: Provider,
+) -> Result<Arc<dyn gcp_auth::TokenProvider>> {
+    cell.get_or_try_init(gcp_auth::provider).await.cloned().map_err(|e| adc_error(provider, &e))
 }
 
 /// The wire API Vertex serves `provider`'s text models in, or `None` if Vertex does not serve it.

@@ -400,35 +400,32 @@ async fn spans_say_json_and_record_output_validation_failures() {
         span.attributes.iter().find(|kv| kv.key.as_str() == key).map(|kv| kv.value.clone())
     };
 
-    let emu = emulator(PARIS_JSON).await;
-    let call = || client.text().generate("x", "gpt-5-mini").provider(Provider::OpenAi).base_url(emu.url());
-    call().output_schema::<City>().await.unwrap();
-    let mut s = call().output_schema::<City>().stream().await.unwrap();
-    while s.next().await.is_some() {}
-    drop(s);
-    let ok = spans.get_finished_spans().unwrap();
-    let genai: Vec<_> = ok.iter().filter(|s| s.name.starts_with("chat ")).collect();
+    // One unary and one streamed structured call answered with `reply`: the GenAI spans they ended.
+    let spans_of = async |reply: &str| {
+        spans.reset();
+        let emu = emulator(reply).await;
+        let call = || client.text().generate("x", "gpt-5-mini").provider(Provider::OpenAi).base_url(emu.url());
+        let _ = call().output_schema::<City>().await;
+        let mut s = call().output_schema::<City>().stream().await.unwrap();
+        while s.next().await.is_some() {}
+        drop(s);
+        emu.shutdown().await;
+        let finished = spans.get_finished_spans().unwrap();
+        finished.into_iter().filter(|s| s.name.starts_with("chat ")).collect::<Vec<_>>()
+    };
+
+    let genai = spans_of(PARIS_JSON).await;
     assert_eq!(genai.len(), 2);
     for span in &genai {
         assert_eq!(attr(span, "gen_ai.output.type"), Some(OtelValue::from("json")));
         assert_eq!(span.status, opentelemetry::trace::Status::Unset);
     }
-    emu.shutdown().await;
-    spans.reset();
 
-    let emu = emulator("no JSON here").await;
-    let call = || client.text().generate("x", "gpt-5-mini").provider(Provider::OpenAi).base_url(emu.url());
-    call().output_schema::<City>().await.unwrap_err();
-    let mut s = call().output_schema::<City>().stream().await.unwrap();
-    while s.next().await.is_some() {}
-    drop(s);
-    let failed = spans.get_finished_spans().unwrap();
-    let genai: Vec<_> = failed.iter().filter(|s| s.name.starts_with("chat ")).collect();
+    let genai = spans_of("no JSON here").await;
     assert_eq!(genai.len(), 2, "one span per call, ended once");
     for span in &genai {
         assert_eq!(attr(span, "error.type"), Some(OtelValue::from("output_validation")));
         assert!(attr(span, "gen_ai.usage.output_tokens").is_some(), "the tokens were spent");
         assert!(matches!(span.status, opentelemetry::trace::Status::Error { .. }));
     }
-    emu.shutdown().await;
 }

@@ -148,7 +148,9 @@ impl Auth {
             }
             // Vertex needs the project and provider: the call applies it (`text::Generate::prepare`).
             Auth::Vertex(_) => {
-                return Err(Error::invalid_input("Vertex AI authentication outside a Vertex AI call"));
+                return Err(Error::invalid_input(
+                    "Auth::Vertex applies to text calls to Google, Anthropic, Mistral and DeepSeek models only",
+                ));
             }
         }
         Ok(())

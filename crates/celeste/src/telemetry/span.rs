@@ -257,8 +257,10 @@ impl CallSpan {
             let mut attrs = inner.metric_attrs.clone();
             // A reply that arrived but did not fit the declared type still consumed its tokens.
             if let Error::OutputValidation(e) = err {
-                for kv in usage_attributes(&e.output.usage, inner.semconv) {
-                    span.set_attribute(kv);
+                if span.is_recording() {
+                    for kv in usage_attributes(&e.output.usage, inner.semconv) {
+                        span.set_attribute(kv);
+                    }
                 }
                 record_tokens(&inner.instruments, attrs.clone(), &e.output.usage);
             }

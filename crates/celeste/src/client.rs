@@ -4,9 +4,6 @@
 use std::collections::HashSet;
 use std::sync::{Arc, Mutex, OnceLock, PoisonError};
 
-use reqwest::header::{HeaderMap, HeaderName, HeaderValue};
-use serde_json::Value;
-
 use crate::auth::{Auth, Credentials, SecretString};
 use crate::catalog::{self, Model};
 use crate::error::{Error, Origin, Result};
@@ -185,11 +182,11 @@ pub(crate) struct Resolved {
 }
 
 impl Resolved {
-    /// Send the call over `route` instead, below the same base URL (the Google text dispatcher's
-    /// mixed-tool fallback).
-    pub(crate) fn reroute(&mut self, route: Route, model: &str) {
-        self.url = route.url(&self.base, model);
-        self.route = route;
+    /// Send the call over another wire API at `path`, below the same base URL (a wire API's
+    /// redirect, [`crate::wire::WireApi::redirect`]).
+    pub(crate) fn reroute(&mut self, (wire, path): (crate::wire::WireApi, &'static str), model: &str) {
+        self.route = Route { wire, path };
+        self.url = self.route.url(&self.base, model);
     }
 }
 
@@ -366,41 +363,9 @@ impl TextOps<'_> {
     }
 }
 
-/// Merge `extra` into `base` recursively: objects merge key by key, anything else replaces.
-pub(crate) fn deep_merge(base: &mut Value, extra: &Value) {
-    match (base, extra) {
-        (Value::Object(b), Value::Object(e)) => {
-            for (k, v) in e {
-                match b.get_mut(k) {
-                    Some(existing) => deep_merge(existing, v),
-                    None => {
-                        b.insert(k.clone(), v.clone());
-                    }
-                }
-            }
-        }
-        (b, e) => *b = e.clone(),
-    }
-}
-
-/// Add the caller's extra headers; theirs win over ours.
-pub(crate) fn merge_headers(headers: &mut HeaderMap, extra: &[(HeaderName, HeaderValue)]) {
-    for (k, v) in extra {
-        headers.insert(k.clone(), v.clone());
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-    use serde_json::json;
-
-    #[test]
-    fn deep_merge_merges_objects_and_replaces_the_rest() {
-        let mut a = json!({"a": 1, "o": {"x": 1, "y": {"z": 1}}, "l": [1]});
-        deep_merge(&mut a, &json!({"o": {"y": {"w": 2}}, "l": [2], "n": null}));
-        assert_eq!(a, json!({"a": 1, "o": {"x": 1, "y": {"z": 1, "w": 2}}, "l": [2], "n": null}));
-    }
 
     fn client() -> Client {
         Client::builder().credentials(Credentials::empty().with_key(Provider::OpenAi, "sk-test")).build().unwrap()
@@ -491,7 +456,7 @@ mod tests {
         let c = Client::builder().credentials(Credentials::empty().with_key(Provider::Google, "g")).build().unwrap();
         let mut r = c.resolve("gemini-2.5-flash", &Target::default(), Modality::Text, Operation::Generate).unwrap();
         assert_eq!(r.url, "https://generativelanguage.googleapis.com/v1beta/interactions");
-        r.reroute(crate::providers::GEMINI_GENERATE_CONTENT, "gemini-2.5-flash");
+        r.reroute((crate::wire::WireApi::GeminiGenerateContent, crate::wire::gemini::PATH), "gemini-2.5-flash");
         assert_eq!(r.url, "https://generativelanguage.googleapis.com/v1beta/models/gemini-2.5-flash:generateContent");
         let t = Target {
             provider: Some(Provider::Google),
@@ -499,7 +464,7 @@ mod tests {
             ..Target::default()
         };
         let mut r = c.resolve("gemini-3.6-flash", &t, Modality::Text, Operation::Generate).unwrap();
-        r.reroute(crate::providers::GEMINI_GENERATE_CONTENT, "gemini-3.6-flash");
+        r.reroute((crate::wire::WireApi::GeminiGenerateContent, crate::wire::gemini::PATH), "gemini-3.6-flash");
         assert_eq!(r.url, "http://127.0.0.1:9/v1beta/models/gemini-3.6-flash:generateContent");
 
         let t = Target { provider: Some(Provider::Luma), ..Target::default() };

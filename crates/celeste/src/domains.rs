@@ -45,6 +45,16 @@ impl<C> MediaCall<C> {
         }
     }
 
+    /// An embeddings call.
+    pub(crate) fn embeddings(model: impl Into<String>) -> Self {
+        MediaCall::new(Modality::Embeddings, Operation::Embed, model)
+    }
+
+    /// Text input (the prompt of a generation, the text of an embedding).
+    pub(crate) fn text(self, text: impl Into<String>) -> Self {
+        self.prompt(text)
+    }
+
     fn input(mut self, part: Part) -> Self {
         self.inputs.push(part);
         self
@@ -79,15 +89,23 @@ impl<C> MediaCall<C> {
         self
     }
 
-    /// Resolve the call; no media wire API is implemented yet, so a resolved call is unsupported.
+    /// Check the call; no media wire API is implemented yet, so a call that names a known model fails
+    /// with [`Error::Unsupported`] naming the wire API that is missing, before any request.
     async fn send(self) -> Result<Output<C>> {
-        let client = match self.client {
-            Some(c) => c,
-            None => Client::shared()?,
+        let (modality, operation) = (self.modality, self.operation);
+        if self.prompt.is_none() && self.inputs.is_empty() {
+            return Err(Error::invalid_input(format!("{modality} {operation}: no input given")));
+        }
+        let provider = match self.target.provider {
+            Some(p) => p,
+            None => {
+                crate::catalog::get_model(&self.model, None)
+                    .ok_or_else(|| Error::ModelNotFound { model: self.model.clone(), provider: None })?
+                    .provider
+            }
         };
-        let _ = (self.inputs, self.prompt);
-        client.resolve(&self.model, &self.target, self.modality, self.operation)?;
-        Err(Error::unsupported(None, Some(self.modality), Some(self.operation), "this wire API (not implemented yet)"))
+        let what = format!("the {provider} {modality} wire API ({operation}) is not implemented yet");
+        Err(Error::unsupported(Some(crate::error::Origin::Provider(provider)), Some(modality), Some(operation), what))
     }
 }
 
@@ -133,9 +151,7 @@ pub mod images {
 
     /// Embed images.
     pub fn embed(images: Vec<Artifact>, model: impl Into<String>) -> MediaCall<Embeddings> {
-        images
-            .into_iter()
-            .fold(MediaCall::new(Modality::Embeddings, Operation::Embed, model), |c, i| c.input(Part::image(i)))
+        images.into_iter().fold(MediaCall::embeddings(model), |c, i| c.input(Part::image(i)))
     }
 
     /// Segment an image.
@@ -170,9 +186,7 @@ pub mod audio {
 
     /// Embed audio.
     pub fn embed(audio: Vec<Artifact>, model: impl Into<String>) -> MediaCall<Embeddings> {
-        audio
-            .into_iter()
-            .fold(MediaCall::new(Modality::Embeddings, Operation::Embed, model), |c, a| c.input(Part::audio(a)))
+        audio.into_iter().fold(MediaCall::embeddings(model), |c, a| c.input(Part::audio(a)))
     }
 }
 
@@ -192,9 +206,7 @@ pub mod videos {
 
     /// Embed videos.
     pub fn embed(videos: Vec<Artifact>, model: impl Into<String>) -> MediaCall<Embeddings> {
-        videos
-            .into_iter()
-            .fold(MediaCall::new(Modality::Embeddings, Operation::Embed, model), |c, v| c.input(Part::video(v)))
+        videos.into_iter().fold(MediaCall::embeddings(model), |c, v| c.input(Part::video(v)))
     }
 }
 
@@ -224,7 +236,11 @@ mod tests {
         assert_eq!(u.origin, Some(crate::error::Origin::Provider(Provider::OpenAi)));
         assert_eq!((u.modality, u.operation), (Some(Modality::Images), Some(Operation::Generate)));
         let err = audio::speak("hi", "tts-1").client(client()).await.unwrap_err();
-        assert!(err.to_string().contains("audio speak"), "{err}");
+        assert!(err.to_string().contains("the openai audio wire API (speak) is not implemented yet"), "{err}");
+        let err = crate::text::embed("hello", "gemini-embedding-2").client(client()).await.unwrap_err();
+        assert!(err.to_string().contains("the google embeddings wire API (embed) is not implemented yet"), "{err}");
+        let err = images::embed(Vec::new(), "gemini-embedding-2").client(client()).await.unwrap_err();
+        assert!(matches!(err, Error::InvalidInput(_)), "{err:?}");
         let err = videos::generate("waves", "no-such-video-model").client(client()).await.unwrap_err();
         assert!(matches!(err, Error::ModelNotFound { .. }), "{err:?}");
     }

@@ -17,6 +17,7 @@
 
 pub mod auth;
 pub mod blocking;
+mod call;
 pub mod catalog;
 pub mod client;
 pub mod domains;

@@ -3,39 +3,7 @@
 //! Chat Completions are seven rows here.
 
 use crate::types::enums::{Modality, Protocol, Provider};
-
-/// The wire APIs this library speaks; each is one module of the crate's private `wire` folder.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-#[non_exhaustive]
-pub enum WireApi {
-    /// OpenAI Responses (`/v1/responses`).
-    OpenResponses,
-    /// Chat Completions (`/v1/chat/completions`).
-    ChatCompletions,
-    /// Anthropic Messages (`/v1/messages`).
-    AnthropicMessages,
-    /// Google Gemini Interactions.
-    GeminiInteractions,
-    /// Google Gemini generateContent.
-    GeminiGenerateContent,
-    /// Cohere v2 chat.
-    CohereChat,
-}
-
-impl WireApi {
-    /// Whether this library implements the wire API yet.
-    pub fn is_implemented(self) -> bool {
-        matches!(
-            self,
-            WireApi::OpenResponses
-                | WireApi::ChatCompletions
-                | WireApi::AnthropicMessages
-                | WireApi::CohereChat
-                | WireApi::GeminiInteractions
-                | WireApi::GeminiGenerateContent
-        )
-    }
-}
+pub use crate::wire::WireApi;
 
 /// How a provider wants its key.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -65,23 +33,6 @@ impl Route {
     pub fn url(&self, base: &str, model: &str) -> String {
         join_url(base, &self.path.replace("{model}", model))
     }
-}
-
-/// Gemini generateContent (`/v1beta/models/{model}:generateContent`; streams use
-/// `:streamGenerateContent?alt=sse`, which the text call derives from this URL).
-pub const GEMINI_GENERATE_CONTENT: Route =
-    Route { wire: WireApi::GeminiGenerateContent, path: "/v1beta/models/{model}:generateContent" };
-
-/// Models whose mixed function + built-in tool requests the Interactions API does not serve yet: the
-/// reference sends those to generateContent (its issue #335).
-pub const GEMINI_MIXED_TOOL_FALLBACK_MODELS: &[&str] = &["gemini-3.5-flash-lite", "gemini-3.6-flash"];
-
-/// The Google text dispatcher: Interactions, except generateContent for the mixed-tool fallback models.
-pub(crate) fn google_text_route(route: Route, model: &str, tools: &[crate::types::Tool]) -> Route {
-    let fallback = route.wire == WireApi::GeminiInteractions
-        && GEMINI_MIXED_TOOL_FALLBACK_MODELS.contains(&model)
-        && crate::wire::interactions::has_mixed_tools(tools);
-    if fallback { GEMINI_GENERATE_CONTENT } else { route }
 }
 
 /// Everything that distinguishes one provider from another.

@@ -7,12 +7,16 @@
 //! library does. The reply's text is parsed leniently (raw control characters inside strings are
 //! tolerated) and an `{"items": [...]}` wrapper is removed again for list types.
 
+use std::collections::VecDeque;
+
 use schemars::JsonSchema;
 use serde::de::DeserializeOwned;
 use serde_json::{Value, json};
 
-use crate::types::output::parse_json_lenient;
-use crate::types::tool::strict_schema;
+use crate::error::{Error, OutputValidationError, Result};
+use crate::stream::{Decoder, Frame};
+use crate::types::output::{Chunk, Output, parse_json_lenient};
+use crate::types::tool::{FunctionTool, Tool, strict_schema};
 
 /// The schema a reply must follow, from a Rust type.
 #[derive(Debug, Clone, PartialEq)]
@@ -159,6 +163,91 @@ fn strip_fence(text: &str) -> &str {
     let Some(body) = rest.strip_suffix("```") else { return t };
     // Drop the info string (`json`) on the opening line.
     body.split_once('\n').map_or(body, |(_, b)| b)
+}
+
+/// How a reply's text becomes the output content: moved out as it is for `String`, parsed for a
+/// structured-output type. A failed parse leaves the text in place, so the error can keep it.
+pub(crate) type Convert<C> = fn(&mut String, bool) -> std::result::Result<C, String>;
+
+/// The [`Convert`] of plain text.
+pub(crate) fn text_content(text: &mut String, _list: bool) -> std::result::Result<String, String> {
+    Ok(std::mem::take(text))
+}
+
+/// The [`Convert`] of a structured-output type.
+#[expect(clippy::ptr_arg, reason = "one signature for every content type; `String` needs the `&mut String`")]
+pub(crate) fn typed_content<T: DeserializeOwned>(text: &mut String, list: bool) -> std::result::Result<T, String> {
+    parse(text, list)
+}
+
+/// What turns a decoded reply into the call's output: the arguments of calls to tools declared from
+/// Rust types are checked and normalised, and the text becomes the content type.
+pub(crate) struct Finish<C> {
+    /// The function tools declared from Rust types (the others' calls pass as they are).
+    typed_tools: Vec<FunctionTool>,
+    /// Whether the structured output is a list (its `{"items": ...}` wrapper is removed).
+    list: bool,
+    convert: Convert<C>,
+}
+
+impl<C: Send + 'static> Finish<C> {
+    pub(crate) fn new(tools: &[Tool], schema: Option<&OutputSchema>, convert: Convert<C>) -> Self {
+        let typed_tools = tools
+            .iter()
+            .filter_map(|t| match t {
+                Tool::Function(f) if f.is_typed() => Some(f.clone()),
+                _ => None,
+            })
+            .collect();
+        Finish { typed_tools, list: schema.is_some_and(|s| s.list), convert }
+    }
+
+    pub(crate) fn apply(&self, mut out: Output<String>) -> Result<Output<C>> {
+        for i in 0..out.tool_calls.len() {
+            let call = &out.tool_calls[i];
+            let Some(tool) = self.typed_tools.iter().find(|t| t.name == call.name) else { continue };
+            match tool.check_arguments(&call.arguments) {
+                Ok(args) => out.tool_calls[i].arguments = args,
+                Err(message) => {
+                    let what = format!("the arguments of tool call `{}`", call.name);
+                    return Err(output_invalid(what, message, out));
+                }
+            }
+        }
+        match (self.convert)(&mut out.content, self.list) {
+            Ok(content) => Ok(out.map_content(|_| content)),
+            Err(message) => Err(output_invalid("the structured output".into(), message, out)),
+        }
+    }
+
+    /// A wire API's stream decoder with this finish applied to its output.
+    pub(crate) fn around(self, wire: Box<dyn Decoder<String, String>>) -> Box<dyn Decoder<String, C>> {
+        Box::new(Finishing { wire, finish: self })
+    }
+}
+
+fn output_invalid(what: String, message: String, output: Output<String>) -> Error {
+    Error::OutputValidation(Box::new(OutputValidationError { what, message, output }))
+}
+
+/// A wire decoder followed by a [`Finish`].
+struct Finishing<C> {
+    wire: Box<dyn Decoder<String, String>>,
+    finish: Finish<C>,
+}
+
+impl<C: Send + 'static> Decoder<String, C> for Finishing<C> {
+    fn on_frame(&mut self, frame: Frame, out: &mut VecDeque<Chunk<String>>) -> Result<()> {
+        self.wire.on_frame(frame, out)
+    }
+
+    fn is_terminal(&self) -> bool {
+        self.wire.is_terminal()
+    }
+
+    fn finish(&mut self) -> Result<Output<C>> {
+        self.wire.finish().and_then(|out| self.finish.apply(out))
+    }
 }
 
 #[cfg(test)]

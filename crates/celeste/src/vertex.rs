@@ -26,8 +26,8 @@ use reqwest::header::{HeaderMap, HeaderName, HeaderValue};
 
 use crate::auth::SecretString;
 use crate::error::{CredentialsError, Error, Result};
-use crate::providers::WireApi;
 use crate::types::enums::Provider;
+use crate::wire::{WireApi, WireRequest};
 
 /// The OAuth scope Vertex AI calls need.
 #[cfg(feature = "vertex")]
@@ -141,8 +141,33 @@ impl Vertex {
         ))
     }
 
+    /// Adapt a request built by `provider`'s wire API to Vertex AI: the model's Vertex URL, the
+    /// Anthropic envelope (the API version in the body, not the header, and no `model`: it is in the
+    /// URL), and Google credentials. The call pipeline calls this in one place, after the wire API has
+    /// built the request and before the caller's extra body and headers are merged.
+    pub(crate) async fn host(
+        &self,
+        provider: Provider,
+        base: &str,
+        model: &str,
+        stream: bool,
+        req: &mut WireRequest,
+        headers: &mut HeaderMap,
+    ) -> Result<()> {
+        let project = self.project_id(provider).await?;
+        req.url = model_url(base, &project, &self.resolved_location(), provider, model, stream);
+        if wire_for(provider) == Some(WireApi::AnthropicMessages) {
+            if let serde_json::Value::Object(m) = &mut req.body {
+                m.remove("model");
+                m.insert("anthropic_version".into(), ANTHROPIC_VERSION.into());
+            }
+            req.headers.retain(|(name, _)| name != "anthropic-version");
+        }
+        self.apply(headers, &project, provider).await
+    }
+
     /// `Authorization: Bearer {token}` and `x-goog-user-project: {project}`.
-    pub(crate) async fn apply(&self, headers: &mut HeaderMap, project: &str, provider: Provider) -> Result<()> {
+    async fn apply(&self, headers: &mut HeaderMap, project: &str, provider: Provider) -> Result<()> {
         let bearer = |token: &str| {
             HeaderValue::from_str(&format!("Bearer {}", token.trim()))
                 .map_err(|_| credentials_error(provider, "the access token is not a valid header value".into()))

@@ -230,7 +230,6 @@ fn all_params() -> TextParams {
     p.stop = vec!["\n\n".into(), "END".into()];
     p.frequency_penalty = Some(0.5);
     p.presence_penalty = Some(-0.5);
-    p.reasoning_effort = Some("low".into());
     p.thinking_budget = Some(1024);
     p.thinking_level = Some("low".into());
     p.verbosity = Some("low".into());

@@ -104,9 +104,11 @@ fn cases() -> Vec<Case> {
             google_fallback: false,
             wraps_lists: false,
             check: |b, req| {
-                assert_eq!(b["output_format"]["type"], "json_schema");
-                assert_eq!(b["output_format"]["schema"]["additionalProperties"], false);
-                assert_eq!(req.header("anthropic-beta"), Some("structured-outputs-2025-11-13"));
+                // Generally available: `output_config.format`, and no beta header.
+                assert_eq!(b["output_config"]["format"]["type"], "json_schema");
+                assert_eq!(b["output_config"]["format"]["schema"]["additionalProperties"], false);
+                assert!(b.get("output_format").is_none());
+                assert_eq!(req.header("anthropic-beta"), None);
             },
         },
         Case {

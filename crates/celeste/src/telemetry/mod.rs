@@ -211,7 +211,7 @@ pub(crate) struct CallInfo {
     pub url: String,
     pub stream: bool,
     pub output_type: Option<&'static str>,
-    pub params: crate::text::TextParams,
+    pub params: crate::types::text::TextParams,
     /// Captured input content, built only when capture is on.
     pub content: Option<content::InputContent>,
 }
@@ -223,28 +223,6 @@ pub(crate) fn server_of(url: &str) -> Option<(String, u16)> {
     Some((u.host_str()?.to_string(), u.port_or_known_default()?))
 }
 
-/// A URL safe to record: no user info, and the values of key-bearing query parameters redacted.
-#[cfg_attr(not(feature = "telemetry"), allow(dead_code, reason = "read by the OpenTelemetry implementation"))]
-pub(crate) fn redact_url(url: &str) -> String {
-    let Ok(mut u) = reqwest::Url::parse(url) else { return String::from("[unparseable url]") };
-    let _ = u.set_username("");
-    let _ = u.set_password(None);
-    if u.query().is_some() {
-        let pairs: Vec<(String, String)> = u
-            .query_pairs()
-            .map(|(k, v)| {
-                let lower = k.to_ascii_lowercase();
-                let secret = ["key", "token", "sig", "secret", "auth", "password", "credential"]
-                    .iter()
-                    .any(|s| lower.contains(s));
-                (k.into_owned(), if secret { "REDACTED".to_string() } else { v.into_owned() })
-            })
-            .collect();
-        u.query_pairs_mut().clear().extend_pairs(pairs);
-    }
-    u.to_string()
-}
-
 #[cfg(all(test, feature = "telemetry"))]
 pub(crate) mod tests;
 
@@ -254,8 +232,6 @@ mod unit_tests {
 
     #[test]
     fn urls_lose_credentials() {
-        let r = redact_url("https://user:pw@host.example/v1/x?key=SECRET&alt=sse&access_token=T");
-        assert_eq!(r, "https://host.example/v1/x?key=REDACTED&alt=sse&access_token=REDACTED");
         assert_eq!(server_of("http://127.0.0.1:8080/v1"), Some(("127.0.0.1".into(), 8080)));
         assert_eq!(server_of("https://api.openai.com/v1"), Some(("api.openai.com".into(), 443)));
     }

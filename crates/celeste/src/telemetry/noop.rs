@@ -12,10 +12,6 @@ use crate::types::output::{Chunk, Output};
 pub(crate) struct CallSpan;
 
 impl CallSpan {
-    #[cfg(test)]
-    pub fn disabled() -> Self {
-        CallSpan
-    }
     pub fn start(_config: &TelemetryConfig, _info: &CallInfo) -> Self {
         CallSpan
     }
@@ -38,4 +34,23 @@ impl HttpSpan {
     pub fn inject(&self, _headers: &mut HeaderMap) {}
     pub fn status(&mut self, _status: u16) {}
     pub fn error(&mut self, _err: &Error) {}
+}
+
+impl crate::transport::AttemptObserver for CallSpan {
+    type Attempt = HttpSpan;
+    fn attempt(&self, method: &str, url: &str, resend_count: u32) -> HttpSpan {
+        self.http_attempt(method, url, resend_count)
+    }
+}
+
+impl crate::transport::Attempt for HttpSpan {
+    fn inject(&self, headers: &mut HeaderMap) {
+        HttpSpan::inject(self, headers);
+    }
+    fn status(&mut self, status: u16) {
+        HttpSpan::status(self, status);
+    }
+    fn error(&mut self, err: &Error) {
+        HttpSpan::error(self, err);
+    }
 }

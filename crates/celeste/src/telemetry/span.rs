@@ -18,9 +18,10 @@ use reqwest::header::{HeaderMap, HeaderName, HeaderValue};
 use serde::Serialize;
 
 use super::names::{self as n, Semconv};
-use super::{CallInfo, CaptureContent, TelemetryConfig, content, redact_url, server_of};
+use super::{CallInfo, CaptureContent, TelemetryConfig, content, server_of};
 use crate::error::Error;
 use crate::stream::{End, Observer};
+use crate::transport::urls::redact_url;
 use crate::types::output::{Chunk, Output};
 use crate::types::usage::Usage;
 
@@ -476,5 +477,24 @@ impl Drop for HttpSpan {
         if let Some(mut s) = self.span.take() {
             s.end();
         }
+    }
+}
+
+impl crate::transport::AttemptObserver for CallSpan {
+    type Attempt = HttpSpan;
+    fn attempt(&self, method: &str, url: &str, resend_count: u32) -> HttpSpan {
+        self.http_attempt(method, url, resend_count)
+    }
+}
+
+impl crate::transport::Attempt for HttpSpan {
+    fn inject(&self, headers: &mut HeaderMap) {
+        HttpSpan::inject(self, headers);
+    }
+    fn status(&mut self, status: u16) {
+        HttpSpan::status(self, status);
+    }
+    fn error(&mut self, err: &Error) {
+        HttpSpan::error(self, err);
     }
 }

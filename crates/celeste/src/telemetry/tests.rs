@@ -16,9 +16,9 @@ use super::names as n;
 use super::*;
 use crate::error::{Error, Origin};
 use crate::stream::{Framing, Stream, StreamParts};
-use crate::text::TextParams;
 use crate::transport::sse::SseDecoder;
 use crate::types::enums::Provider;
+use crate::types::text::TextParams;
 use crate::wire::{WireContext, openresponses::ResponsesDecoder};
 
 pub(crate) struct Otel {

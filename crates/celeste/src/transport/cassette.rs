@@ -286,7 +286,7 @@ impl Cassette {
 
 /// A request as the cassette keeps it: the path with key-bearing parameters redacted, the body as JSON.
 fn request_record(method: &str, url: &str, body: Option<&[u8]>) -> RecordedRequest {
-    let redacted = crate::telemetry::redact_url(url);
+    let redacted = super::urls::redact_url(url);
     let path = match reqwest::Url::parse(&redacted) {
         Ok(u) => match u.query() {
             Some(q) => format!("{}?{q}", u.path()),

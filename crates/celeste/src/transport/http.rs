@@ -9,8 +9,8 @@ use reqwest::header::{CONTENT_TYPE, HeaderMap, HeaderValue};
 use reqwest::{Method, StatusCode};
 use tokio::time::Instant;
 
+use super::{Attempt, AttemptObserver};
 use crate::error::{Error, Origin, Result, TimeoutPhase};
-use crate::telemetry::CallSpan;
 use crate::transport::cassette::Cassette;
 use crate::transport::error_body::http_error;
 use crate::transport::retry::RetryPolicy;
@@ -125,11 +125,11 @@ impl Transport {
         origin: Origin,
         req: &HttpRequest,
         deadline: Option<Instant>,
-        span: &CallSpan,
+        observer: &impl AttemptObserver,
     ) -> Result<reqwest::Response> {
         let mut retry = 0;
         loop {
-            let err = match self.attempt(origin, req, deadline, span, retry).await {
+            let err = match self.attempt(origin, req, deadline, observer, retry).await {
                 Ok(resp) => return Ok(resp),
                 Err(e) => e,
             };
@@ -158,10 +158,10 @@ impl Transport {
         origin: Origin,
         req: &HttpRequest,
         deadline: Option<Instant>,
-        span: &CallSpan,
+        observer: &impl AttemptObserver,
         resend: u32,
     ) -> Result<reqwest::Response> {
-        let mut http_span = span.http_attempt(req.method.as_str(), &req.url, resend);
+        let mut http_span = observer.attempt(req.method.as_str(), &req.url, resend);
         let mut headers = req.headers.clone();
         http_span.inject(&mut headers);
         let json_body = match &req.body {
@@ -362,7 +362,7 @@ mod tests {
             headers: HeaderMap::new(),
             body: RequestBody::Empty,
         };
-        let resp = t.send(origin, &req, None, &CallSpan::disabled()).await.unwrap();
+        let resp = t.send(origin, &req, None, &()).await.unwrap();
         assert_eq!(&t.read_body(origin, resp, None).await.unwrap()[..], &[0, 159, 146, 150]);
         let got = String::from_utf8_lossy(&server.await.unwrap()).into_owned();
         assert!(got.starts_with("GET /v1/files/f1/content?variant=full&n=2 HTTP/1.1"), "{got}");
@@ -384,7 +384,7 @@ mod tests {
             headers: HeaderMap::new(),
             body: RequestBody::Multipart(Arc::new(form)),
         };
-        t.send(origin, &req, None, &CallSpan::disabled()).await.unwrap();
+        t.send(origin, &req, None, &()).await.unwrap();
         let got = String::from_utf8_lossy(&server.await.unwrap()).into_owned();
         assert!(got.to_ascii_lowercase().contains("content-type: multipart/form-data; boundary="), "{got}");
         assert!(got.contains("name=\"model\"") && got.contains("whisper-1"), "{got}");

@@ -7,6 +7,7 @@ pub mod image;
 pub mod message;
 pub mod mime;
 pub mod output;
+pub mod text;
 pub mod tool;
 pub mod usage;
 

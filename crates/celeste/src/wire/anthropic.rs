@@ -12,20 +12,19 @@ use std::collections::{BTreeMap, VecDeque};
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
 use bytes::Bytes;
-use reqwest::header::{HeaderMap, HeaderName, HeaderValue};
+use reqwest::header::{HeaderName, HeaderValue};
 use serde::Deserialize;
 use serde_json::value::RawValue;
 use serde_json::{Map, Value, json};
 
-use crate::catalog::{self, Constraint};
 use crate::error::{Error, Result};
 use crate::stream::{Decoder, Frame};
-use crate::text::{TextParams, TextRequest};
 use crate::types::artifact::Artifact;
-use crate::types::enums::{Provider, Role};
+use crate::types::enums::Role;
 use crate::types::message::{Item, Message, Part, ToolResult};
 use crate::types::mime::MimeType;
 use crate::types::output::{Chunk, Grounding, GroundingSource, Output};
+use crate::types::text::{TextParam, TextParams, TextRequest};
 use crate::types::tool::{ToolActivity, ToolActivityStatus, ToolCall, ToolCallDelta, ToolChoice, parse_arguments};
 use crate::types::usage::{FinishReason, Usage};
 use crate::types::{Citation, Tool};
@@ -33,8 +32,6 @@ use crate::wire::WireContext;
 
 /// The `anthropic-version` header value every request carries.
 pub(crate) const API_VERSION: &str = "2023-06-01";
-/// The beta that enables `output_format` (structured output), as the reference sends it.
-const STRUCTURED_OUTPUTS_BETA: &str = "structured-outputs-2025-11-13";
 
 /// The output limit sent when neither the caller nor the catalog gives one (the API requires one).
 pub(crate) const DEFAULT_MAX_TOKENS: u64 = 1024;
@@ -50,40 +47,20 @@ const DYNAMIC_FILTERING_MODELS: &[&str] = &[
 ];
 
 /// The headers this wire API adds to every request.
-pub(crate) fn headers(req: &TextRequest) -> Vec<(HeaderName, HeaderValue)> {
-    let mut h = vec![(HeaderName::from_static("anthropic-version"), HeaderValue::from_static(API_VERSION))];
-    if req.output_schema.is_some() {
-        h.push((HeaderName::from_static("anthropic-beta"), HeaderValue::from_static(STRUCTURED_OUTPUTS_BETA)));
-    }
-    h
+pub(crate) fn headers() -> Vec<(HeaderName, HeaderValue)> {
+    vec![(HeaderName::from_static("anthropic-version"), HeaderValue::from_static(API_VERSION))]
 }
 
-/// Make sure `anthropic-beta` lists `ours` as well as whatever the caller put there (Anthropic takes a
-/// comma-separated list).
-pub(crate) fn join_beta(headers: &mut HeaderMap, ours: &HeaderValue) {
-    let Some(theirs) = headers.get("anthropic-beta").and_then(|v| v.to_str().ok()) else {
-        headers.insert("anthropic-beta", ours.clone());
-        return;
-    };
-    let ours_text = ours.to_str().unwrap_or_default();
-    if theirs.split(',').any(|b| b.trim() == ours_text) {
-        return;
-    }
-    if let Ok(joined) = HeaderValue::from_str(&format!("{theirs},{ours_text}")) {
-        headers.insert("anthropic-beta", joined);
-    }
-}
-
-/// The output limit for `model` when the caller sets none: the catalog's `max_tokens` ceiling, else
-/// [`DEFAULT_MAX_TOKENS`].
-pub(crate) fn default_max_tokens(model: &str) -> u64 {
-    let constraint =
-        catalog::get_model(model, Some(Provider::Anthropic)).and_then(|m| m.constraints.get("max_tokens").cloned());
-    match constraint {
-        Some(Constraint::Range { max, .. }) if max >= 1.0 => max as u64,
-        _ => DEFAULT_MAX_TOKENS,
-    }
-}
+/// The text parameters the Messages API carries: no seed, penalties or verbosity.
+pub(crate) const CARRIED: &[TextParam] = &[
+    TextParam::Temperature,
+    TextParam::MaxTokens,
+    TextParam::TopP,
+    TextParam::TopK,
+    TextParam::Stop,
+    TextParam::ThinkingBudget,
+    TextParam::ThinkingLevel,
+];
 
 // ---------------------------------------------------------------------------------------------------
 // Requests
@@ -94,7 +71,8 @@ pub(crate) fn build_request(req: &TextRequest, ctx: &WireContext, stream: bool) 
     let p = &req.params;
     let mut body = Map::new();
     body.insert("model".into(), Value::String(req.model.clone()));
-    body.insert("max_tokens".into(), p.max_tokens.unwrap_or_else(|| default_max_tokens(&req.model)).into());
+    let max_tokens = p.max_tokens.or(req.limits.max_output_tokens).unwrap_or(DEFAULT_MAX_TOKENS);
+    body.insert("max_tokens".into(), max_tokens.into());
     match conv.system.as_slice() {
         [] => {}
         [only] => {
@@ -120,13 +98,9 @@ pub(crate) fn build_request(req: &TextRequest, ctx: &WireContext, stream: bool) 
     if !p.stop.is_empty() {
         body.insert("stop_sequences".into(), json!(p.stop));
     }
-    thinking(p, &mut body);
-    if p.seed.is_some() || p.frequency_penalty.is_some() || p.presence_penalty.is_some() || p.verbosity.is_some() {
-        tracing::warn!(
-            origin = %ctx.origin,
-            "seed, frequency_penalty, presence_penalty and verbosity are not part of the Anthropic Messages API and were dropped"
-        );
-    }
+    // Shared by the effort and the structured-output format.
+    let mut output_config = Map::new();
+    thinking(p, &mut body, &mut output_config);
     if !req.tools.is_empty() {
         let tools = req.tools.iter().map(|t| tool(t, &req.model, ctx)).collect::<Result<Vec<_>>>()?;
         body.insert("tools".into(), Value::Array(tools));
@@ -135,8 +109,12 @@ pub(crate) fn build_request(req: &TextRequest, ctx: &WireContext, stream: bool) 
         body.insert("tool_choice".into(), tool_choice(choice));
     }
     if let Some(s) = &req.output_schema {
-        // Anthropic accepts a top-level array, so lists are not wrapped.
-        body.insert("output_format".into(), json!({"type": "json_schema", "schema": s.strict()}));
+        // Generally available as `output_config.format` (no beta header). Anthropic accepts a
+        // top-level array, so lists are not wrapped.
+        output_config.insert("format".into(), json!({"type": "json_schema", "schema": s.strict()}));
+    }
+    if !output_config.is_empty() {
+        body.insert("output_config".into(), Value::Object(output_config));
     }
     if stream {
         body.insert("stream".into(), Value::Bool(true));
@@ -148,8 +126,8 @@ pub(crate) fn build_request(req: &TextRequest, ctx: &WireContext, stream: bool) 
 /// `0`: off, else a fixed budget); without one, a reasoning effort turns on adaptive thinking with
 /// summaries. The effort itself always goes to `output_config.effort` (`none`/`disabled` turn
 /// thinking off instead).
-fn thinking(p: &TextParams, body: &mut Map<String, Value>) {
-    let effort = p.reasoning_effort.as_deref();
+fn thinking(p: &TextParams, body: &mut Map<String, Value>, output_config: &mut Map<String, Value>) {
+    let effort = p.thinking_level.as_deref();
     let off = matches!(effort, Some("none" | "disabled"));
     let thinking = match (p.thinking_budget, effort) {
         (Some(-1), _) => Some(json!({"type": "adaptive"})),
@@ -163,7 +141,7 @@ fn thinking(p: &TextParams, body: &mut Map<String, Value>) {
         body.insert("thinking".into(), t);
     }
     if let Some(e) = effort.filter(|_| !off) {
-        body.insert("output_config".into(), json!({"effort": e}));
+        output_config.insert("effort".into(), e.into());
     }
 }
 

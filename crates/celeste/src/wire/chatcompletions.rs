@@ -19,10 +19,10 @@ use serde_json::{Map, Value, json};
 
 use crate::error::{Error, Origin, Result};
 use crate::stream::{Decoder, Frame};
-use crate::text::TextRequest;
 use crate::types::enums::{Provider, Role};
 use crate::types::message::{Item, Message, Part};
 use crate::types::output::{Chunk, Grounding, GroundingSource, Metadata, Output};
+use crate::types::text::{TextParam, TextRequest};
 use crate::types::tool::{ToolCall, ToolCallDelta, ToolChoice, parse_arguments};
 use crate::types::usage::{FinishReason, Usage};
 use crate::types::{Citation, Tool};
@@ -42,7 +42,20 @@ pub(crate) enum ReasoningReplay {
     Always,
 }
 
-/// How `reasoning_effort` is sent.
+/// The text parameters Chat Completions carries: no top-k, no thinking budget (the effort is
+/// `thinking_level`) and no verbosity in the protocol its servers share.
+pub(crate) const CARRIED: &[TextParam] = &[
+    TextParam::Temperature,
+    TextParam::MaxTokens,
+    TextParam::TopP,
+    TextParam::Seed,
+    TextParam::Stop,
+    TextParam::FrequencyPenalty,
+    TextParam::PresencePenalty,
+    TextParam::ThinkingLevel,
+];
+
+/// How `thinking_level` is sent.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum ReasoningStyle {
     /// A top-level `reasoning_effort` string.
@@ -201,7 +214,7 @@ pub(crate) fn build_request(req: &TextRequest, ctx: &WireContext, stream: bool) 
     put("stop", (!p.stop.is_empty()).then(|| json!(p.stop)));
     put("frequency_penalty", p.frequency_penalty.map(Value::from));
     put("presence_penalty", p.presence_penalty.map(Value::from));
-    if let Some(effort) = &p.reasoning_effort {
+    if let Some(effort) = &p.thinking_level {
         match q.reasoning {
             ReasoningStyle::Effort => put("reasoning_effort", Some(effort.as_str().into())),
             ReasoningStyle::Thinking if matches!(effort.as_str(), "disabled" | "none") => {
@@ -212,9 +225,6 @@ pub(crate) fn build_request(req: &TextRequest, ctx: &WireContext, stream: bool) 
                 put("reasoning_effort", Some(effort.as_str().into()));
             }
         }
-    }
-    if p.top_k.is_some() || p.verbosity.is_some() {
-        tracing::warn!(origin = %ctx.origin, "top_k and verbosity are not part of the Chat Completions API and were dropped");
     }
     if !req.tools.is_empty() {
         let tools = req.tools.iter().map(|t| tool(t, &q, ctx)).collect::<Result<Vec<_>>>()?;

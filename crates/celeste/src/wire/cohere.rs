@@ -34,10 +34,10 @@ use serde_json::{Map, Value, json};
 
 use crate::error::{Error, Result};
 use crate::stream::{Decoder, Frame};
-use crate::text::TextRequest;
 use crate::types::enums::Role;
 use crate::types::message::{Item, Message, Part};
 use crate::types::output::{Chunk, Grounding, GroundingSource, Metadata, Output};
+use crate::types::text::{TextParam, TextRequest};
 use crate::types::tool::{ToolCall, ToolCallDelta, ToolChoice, parse_arguments};
 use crate::types::usage::{FinishReason, Usage};
 use crate::types::{Citation, Tool};
@@ -77,9 +77,6 @@ pub(crate) fn build_request(req: &TextRequest, ctx: &WireContext, stream: bool) 
     put("frequency_penalty", p.frequency_penalty.map(Value::from));
     put("presence_penalty", p.presence_penalty.map(Value::from));
     put("thinking", p.thinking_budget.map(thinking).transpose()?);
-    if p.reasoning_effort.is_some() || p.verbosity.is_some() {
-        tracing::warn!(origin = %ctx.origin, "reasoning_effort and verbosity are not part of the Cohere chat API and were dropped (use thinking_budget)");
-    }
     if !req.tools.is_empty() {
         let tools = req.tools.iter().map(|t| tool(t, ctx)).collect::<Result<Vec<_>>>()?;
         body.insert("tools".into(), Value::Array(tools));
@@ -105,6 +102,20 @@ pub(crate) fn build_request(req: &TextRequest, ctx: &WireContext, stream: bool) 
     }
     Ok(Value::Object(body))
 }
+
+/// The text parameters Cohere v2 chat carries: no named effort and no verbosity (thinking is a token
+/// budget here).
+pub(crate) const CARRIED: &[TextParam] = &[
+    TextParam::Temperature,
+    TextParam::MaxTokens,
+    TextParam::TopP,
+    TextParam::TopK,
+    TextParam::Seed,
+    TextParam::Stop,
+    TextParam::FrequencyPenalty,
+    TextParam::PresencePenalty,
+    TextParam::ThinkingBudget,
+];
 
 /// The `thinking` object for a budget: `0` disables thinking, `-1` enables it with the model's own
 /// budget, a positive number caps it.

@@ -31,15 +31,19 @@ use serde_json::{Map, Number, Value, json};
 
 use crate::error::{Error, Result, StreamEventError, truncate_lossy};
 use crate::stream::{Decoder, Frame};
-use crate::text::{TextParams, TextRequest};
 use crate::types::artifact::Artifact;
 use crate::types::enums::Role;
 use crate::types::message::{Item, Message, Part, ToolResult};
 use crate::types::output::{Chunk, Grounding, GroundingSource, Output};
+use crate::types::text::{TextParam, TextParams, TextRequest};
 use crate::types::tool::{ToolCall, ToolCallDelta, ToolChoice};
 use crate::types::usage::{FinishKind, FinishReason, Usage};
 use crate::types::{Citation, Tool};
 use crate::wire::WireContext;
+
+/// The generateContent path below Google's base URL (streams use `:streamGenerateContent?alt=sse`,
+/// [`stream_url`]).
+pub(crate) const PATH: &str = "/v1beta/models/{model}:generateContent";
 
 /// The streaming URL for a unary generateContent URL.
 pub(crate) fn stream_url(url: &str) -> String {
@@ -67,7 +71,7 @@ pub(crate) fn build_request(req: &TextRequest, ctx: &WireContext) -> Result<Valu
     if !system.is_empty() {
         body.insert("systemInstruction".into(), json!({"parts": system}));
     }
-    let mut config = generation_config(&req.params, ctx);
+    let mut config = generation_config(&req.params);
     if let Some(s) = &req.output_schema {
         config.insert("responseMimeType".into(), "application/json".into());
         config.insert("responseJsonSchema".into(), s.untitled());
@@ -79,7 +83,7 @@ pub(crate) fn build_request(req: &TextRequest, ctx: &WireContext) -> Result<Valu
     Ok(Value::Object(body))
 }
 
-fn generation_config(p: &TextParams, ctx: &WireContext) -> Map<String, Value> {
+fn generation_config(p: &TextParams) -> Map<String, Value> {
     let mut c = Map::new();
     let mut put = |k: &str, v: Option<Value>| {
         if let Some(v) = v {
@@ -94,19 +98,35 @@ fn generation_config(p: &TextParams, ctx: &WireContext) -> Map<String, Value> {
     put("stopSequences", (!p.stop.is_empty()).then(|| json!(p.stop)));
     put("presencePenalty", p.presence_penalty.map(Value::from));
     put("frequencyPenalty", p.frequency_penalty.map(Value::from));
-    // A number is a token budget (`-1` dynamic, `0` off); anything else is a thinking level.
-    put(
-        "thinkingConfig",
-        p.reasoning_effort.as_deref().map(|e| match e.trim().parse::<i64>() {
-            Ok(budget) => json!({"thinkingBudget": budget, "includeThoughts": true}),
-            Err(_) => json!({"thinkingLevel": e, "includeThoughts": true}),
-        }),
-    );
-    if p.verbosity.is_some() {
-        tracing::warn!(origin = %ctx.origin, "verbosity is not part of the generateContent API and was dropped");
+    // A token budget (`-1` dynamic, `0` off) or a named level; both when the caller gives both (the
+    // API decides which wins, as for any parameter pair it documents as exclusive).
+    if p.thinking_budget.is_some() || p.thinking_level.is_some() {
+        let mut t = Map::new();
+        if let Some(budget) = p.thinking_budget {
+            t.insert("thinkingBudget".into(), budget.into());
+        }
+        if let Some(level) = &p.thinking_level {
+            t.insert("thinkingLevel".into(), level.as_str().into());
+        }
+        t.insert("includeThoughts".into(), true.into());
+        put("thinkingConfig", Some(Value::Object(t)));
     }
     c
 }
+
+/// The text parameters generateContent carries: all but verbosity.
+pub(crate) const CARRIED: &[TextParam] = &[
+    TextParam::Temperature,
+    TextParam::MaxTokens,
+    TextParam::TopP,
+    TextParam::TopK,
+    TextParam::Seed,
+    TextParam::Stop,
+    TextParam::FrequencyPenalty,
+    TextParam::PresencePenalty,
+    TextParam::ThinkingBudget,
+    TextParam::ThinkingLevel,
+];
 
 /// The system parts and the conversation `contents`.
 fn contents(items: &[Item], ctx: &WireContext) -> Result<(Vec<Value>, Vec<Value>)> {

@@ -13,8 +13,7 @@
 //!   receives `step.stop` is dropped.
 //! - `tool_choice` lives in `generation_config`, as the reference and the public SDK put it.
 //! - Function calls keep their signature in `ToolCall::extra["signature"]` and send it back.
-//! - There is no thinking budget here: a numeric `reasoning_effort` is dropped with a warning; any
-//!   other value is the `thinking_level`.
+//! - There is no thinking budget here, only `thinking_level`; a budget is dropped and reported.
 
 use std::borrow::Cow;
 use std::collections::VecDeque;
@@ -26,10 +25,10 @@ use serde_json::{Map, Value, json};
 
 use crate::error::{Error, Result};
 use crate::stream::{Decoder, Frame};
-use crate::text::{TextParams, TextRequest};
 use crate::types::enums::Role;
 use crate::types::message::{Item, Part};
 use crate::types::output::{Chunk, Grounding, GroundingSource, Metadata, Output};
+use crate::types::text::{TextParam, TextParams, TextRequest};
 use crate::types::tool::{ToolActivity, ToolActivityStatus, ToolCall, ToolCallDelta, ToolChoice, parse_arguments};
 use crate::types::usage::{FinishKind, FinishReason, Usage};
 use crate::types::{Citation, Tool};
@@ -51,7 +50,7 @@ pub(crate) fn build_request(req: &TextRequest, ctx: &WireContext, stream: bool) 
     if !system.is_empty() {
         body.insert("system_instruction".into(), Value::String(system.join("\n\n")));
     }
-    let mut config = generation_config(&req.params, ctx);
+    let mut config = generation_config(&req.params);
     if !req.tools.is_empty() {
         let tools = req.tools.iter().map(|t| tool(t, ctx)).collect::<Result<Vec<_>>>()?;
         body.insert("tools".into(), Value::Array(tools));
@@ -71,7 +70,7 @@ pub(crate) fn build_request(req: &TextRequest, ctx: &WireContext, stream: bool) 
     Ok(Value::Object(body))
 }
 
-fn generation_config(p: &TextParams, ctx: &WireContext) -> Map<String, Value> {
+fn generation_config(p: &TextParams) -> Map<String, Value> {
     let mut c = Map::new();
     let mut put = |k: &str, v: Option<Value>| {
         if let Some(v) = v {
@@ -83,21 +82,23 @@ fn generation_config(p: &TextParams, ctx: &WireContext) -> Map<String, Value> {
     put("max_output_tokens", p.max_tokens.map(Value::from));
     put("seed", p.seed.map(Value::from));
     put("stop_sequences", (!p.stop.is_empty()).then(|| json!(p.stop)));
-    match p.reasoning_effort.as_deref() {
-        Some(e) if e.trim().parse::<i64>().is_ok() => {
-            tracing::warn!(origin = %ctx.origin, "the Interactions API has no thinking budget; a numeric reasoning_effort was dropped (use a level)");
-        }
-        Some(level) => {
-            put("thinking_level", Some(level.into()));
-            put("thinking_summaries", Some("auto".into()));
-        }
-        None => {}
-    }
-    if p.top_k.is_some() || p.frequency_penalty.is_some() || p.presence_penalty.is_some() || p.verbosity.is_some() {
-        tracing::warn!(origin = %ctx.origin, "top_k, penalties and verbosity are not part of the Interactions API and were dropped");
+    if let Some(level) = &p.thinking_level {
+        put("thinking_level", Some(level.as_str().into()));
+        put("thinking_summaries", Some("auto".into()));
     }
     c
 }
+
+/// The text parameters Interactions carries: no thinking budget (only a level), no top-k, penalties
+/// or verbosity.
+pub(crate) const CARRIED: &[TextParam] = &[
+    TextParam::Temperature,
+    TextParam::MaxTokens,
+    TextParam::TopP,
+    TextParam::Seed,
+    TextParam::Stop,
+    TextParam::ThinkingLevel,
+];
 
 /// The system texts and the input steps.
 fn input(items: &[Item], ctx: &WireContext) -> Result<(Vec<String>, Vec<Value>)> {
@@ -218,6 +219,15 @@ fn tool(t: &Tool, ctx: &WireContext) -> Result<Value> {
 }
 
 /// Whether the tools mix user functions with built-in (server-side) tools.
+/// Models whose mixed function + built-in tool requests the Interactions API does not serve yet: the
+/// reference sends those to generateContent (its issue #335).
+pub(crate) const MIXED_TOOL_FALLBACK_MODELS: &[&str] = &["gemini-3.5-flash-lite", "gemini-3.6-flash"];
+
+/// Whether `req` must go to generateContent instead (see [`MIXED_TOOL_FALLBACK_MODELS`]).
+pub(crate) fn needs_generate_content(req: &TextRequest) -> bool {
+    MIXED_TOOL_FALLBACK_MODELS.contains(&req.model.as_str()) && has_mixed_tools(&req.tools)
+}
+
 pub(crate) fn has_mixed_tools(tools: &[Tool]) -> bool {
     let is_function = |t: &Tool| match t {
         Tool::Function(_) => true,

@@ -11,10 +11,10 @@ use serde_json::{Map, Value, json};
 
 use crate::error::{Error, Result, StreamEventError, truncate_lossy};
 use crate::stream::{Decoder, Frame};
-use crate::text::TextRequest;
 use crate::types::enums::{Modality, Role};
 use crate::types::message::{Item, Part};
 use crate::types::output::{Chunk, Grounding, GroundingSource, Metadata, Output};
+use crate::types::text::{TextParam, TextRequest};
 use crate::types::tool::{ToolActivity, ToolActivityStatus, ToolCall, ToolCallDelta, ToolChoice, parse_arguments};
 use crate::types::usage::{FinishKind, FinishReason, Usage};
 use crate::types::{Citation, Tool};
@@ -24,20 +24,16 @@ use crate::wire::WireContext;
 // Requests
 
 /// The request body for `req`.
+/// The text parameters the Responses API carries (a thinking budget has no field here: the effort is
+/// `thinking_level`).
+pub(crate) const CARRIED: &[TextParam] =
+    &[TextParam::Temperature, TextParam::MaxTokens, TextParam::TopP, TextParam::ThinkingLevel, TextParam::Verbosity];
+
 pub(crate) fn build_request(req: &TextRequest, ctx: &WireContext, stream: bool) -> Result<Value> {
     let mut body = Map::new();
     body.insert("model".into(), Value::String(req.model.clone()));
     body.insert("input".into(), Value::Array(input_items(&req.items, ctx)?));
     let p = &req.params;
-    ctx.warn_dropped(&[
-        ("seed", p.seed.is_some()),
-        ("top_k", p.top_k.is_some()),
-        ("stop", !p.stop.is_empty()),
-        ("frequency_penalty", p.frequency_penalty.is_some()),
-        ("presence_penalty", p.presence_penalty.is_some()),
-        ("thinking_budget", p.thinking_budget.is_some()),
-        ("thinking_level", p.thinking_level.is_some()),
-    ]);
     if let Some(v) = p.max_tokens {
         body.insert("max_output_tokens".into(), v.into());
     }
@@ -47,7 +43,7 @@ pub(crate) fn build_request(req: &TextRequest, ctx: &WireContext, stream: bool) 
     if let Some(v) = p.top_p {
         body.insert("top_p".into(), v.into());
     }
-    if let Some(effort) = &p.reasoning_effort {
+    if let Some(effort) = &p.thinking_level {
         body.insert("reasoning".into(), json!({"effort": effort, "summary": "auto"}));
     }
     let mut text = Map::new();

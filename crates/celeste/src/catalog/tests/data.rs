@@ -146,7 +146,7 @@ fn catalog_order_puts_modalities_first_then_providers() {
 fn reference_examples_hold() {
     let models = builtin();
     let gpt5 = find(&models, Provider::OpenAi, "gpt-5");
-    assert_eq!(gpt5.constraints["thinking_budget"], Constraint::choice(["minimal", "low", "medium", "high"]));
+    assert_eq!(gpt5.constraints["thinking_level"], Constraint::choice(["minimal", "low", "medium", "high"]));
     assert_eq!(gpt5.constraints["max_tokens"], Constraint::range(1.0, 128_000.0));
     assert!(gpt5.streaming);
 

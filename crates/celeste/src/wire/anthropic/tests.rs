@@ -2,6 +2,7 @@ use super::*;
 use crate::error::Origin;
 use crate::testing::{decode_all, recorded_dir};
 use crate::transport::sse::SseEvent;
+use crate::types::enums::Provider;
 use crate::types::enums::{InputType, Operation};
 use crate::types::tool::{FunctionTool, WebSearch};
 use crate::types::usage::FinishKind;
@@ -22,6 +23,7 @@ fn request(items: Vec<Item>) -> TextRequest {
         tools: vec![],
         tool_choice: None,
         output_schema: None,
+        limits: Default::default(),
     }
 }
 
@@ -111,7 +113,7 @@ fn every_parameter_maps_to_its_field_and_none_omits_it() {
 fn thinking_budget_and_reasoning_effort() {
     let params = |budget: Option<i64>, effort: Option<&str>| TextParams {
         thinking_budget: budget,
-        reasoning_effort: effort.map(str::to_string),
+        thinking_level: effort.map(str::to_string),
         ..TextParams::default()
     };
     let cases: Vec<(TextParams, Value, Option<Value>)> = vec![
@@ -141,22 +143,19 @@ fn thinking_budget_and_reasoning_effort() {
 }
 
 #[test]
-fn max_tokens_defaults_to_the_catalog_ceiling() {
+fn max_tokens_defaults_to_the_ceiling_the_request_carries() {
     let body_for = |model: &str| {
         let mut req = user("hi");
         req.model = model.into();
         build(&req)["max_tokens"].clone()
     };
-    assert_eq!(body_for("claude-sonnet-4-5"), json!(64000));
-    assert_eq!(body_for("claude-opus-4-1"), json!(32000));
-    assert_eq!(body_for("claude-opus-4-7"), json!(128000));
+    // Without a catalog ceiling on the request, the API's required field gets the fallback.
     assert_eq!(body_for("not-a-claude-model"), json!(DEFAULT_MAX_TOKENS));
-
-    let model = catalog::Model::new("claude-test-ceiling", Provider::Anthropic, "Claude Test Ceiling")
-        .with_constraint("max_tokens", Constraint::range(1.0, 4096.0));
-    catalog::register_models([model]).unwrap();
-    assert_eq!(body_for("claude-test-ceiling"), json!(4096));
-    assert_eq!(default_max_tokens("claude-test-ceiling"), 4096);
+    let mut req = user("hi");
+    req.limits.max_output_tokens = Some(4096);
+    assert_eq!(build(&req)["max_tokens"], json!(4096));
+    req.params.max_tokens = Some(10);
+    assert_eq!(build(&req)["max_tokens"], json!(10), "the caller's limit wins");
 }
 
 #[test]
@@ -381,59 +380,12 @@ fn tools_and_tool_choice_shapes() {
 }
 
 #[test]
-fn requests_carry_the_api_version_header_and_the_structured_output_beta_when_needed() {
-    let mut req = request(vec![Item::from(Message::user("hi"))]);
-    let h = headers(&req);
+fn requests_carry_the_api_version_header_and_no_beta() {
+    // Structured output is generally available (`output_config.format`): no beta header either way.
+    let h = headers();
     assert_eq!(h.len(), 1);
     assert_eq!(h[0].0.as_str(), "anthropic-version");
     assert_eq!(h[0].1.to_str().unwrap(), "2023-06-01");
-    req.output_schema = Some(crate::structured::OutputSchema::of::<Vec<u32>>());
-    let h = headers(&req);
-    assert_eq!(h[1].0.as_str(), "anthropic-beta");
-    assert_eq!(h[1].1.to_str().unwrap(), "structured-outputs-2025-11-13");
-}
-
-/// The text facade routes Anthropic here, with its URL, headers and the catalog's max_tokens default
-/// (request preparation only; no network).
-#[cfg_attr(not(feature = "all-providers"), ignore = "needs every provider compiled in")]
-#[tokio::test]
-async fn the_text_facade_dispatches_anthropic_here() {
-    use crate::client::Client;
-    use crate::providers::WireApi;
-    use crate::transport::http::RequestBody;
-
-    let client = Client::new().unwrap();
-    let prepared = crate::text::stream("hi", "claude-haiku-4-5")
-        .client(client.clone())
-        .api_key("test-key")
-        .thinking_budget(2048)
-        .header("anthropic-beta", "some-beta")
-        .prepare(true)
-        .await
-        .unwrap()
-        .0;
-    assert_eq!(prepared.wire, WireApi::AnthropicMessages);
-    assert_eq!(prepared.request.url, "https://api.anthropic.com/v1/messages");
-    let h = &prepared.request.headers;
-    assert_eq!(h.get("anthropic-version").unwrap(), "2023-06-01");
-    assert_eq!(h.get("x-api-key").unwrap(), "test-key");
-    assert_eq!(h.get("anthropic-beta").unwrap(), "some-beta");
-    let RequestBody::Json(body) = &prepared.request.body else { panic!("not JSON") };
-    let body: Value = serde_json::from_slice(body).unwrap();
-    assert_eq!(body["max_tokens"], json!(64000));
-    assert_eq!(body["thinking"], json!({"type": "enabled", "budget_tokens": 2048}));
-    assert_eq!(body["stream"], json!(true));
-
-    // The caller's own header of the same name wins over the library's.
-    let prepared = crate::text::generate("hi", "claude-haiku-4-5")
-        .client(client)
-        .api_key("k")
-        .header("anthropic-version", "2099-01-01")
-        .prepare(false)
-        .await
-        .unwrap()
-        .0;
-    assert_eq!(prepared.request.headers.get("anthropic-version").unwrap(), "2099-01-01");
 }
 
 // ---------------------------------------------------------------------------------------------------

@@ -27,6 +27,7 @@ fn request(items: Vec<Item>) -> TextRequest {
         tools: vec![],
         tool_choice: None,
         output_schema: None,
+        limits: Default::default(),
     }
 }
 
@@ -74,11 +75,7 @@ fn every_parameter_maps_to_its_field_and_none_omits_it() {
         ),
         (TextParams { frequency_penalty: Some(0.25), ..TextParams::default() }, "frequency_penalty", json!(0.25)),
         (TextParams { presence_penalty: Some(-0.5), ..TextParams::default() }, "presence_penalty", json!(-0.5)),
-        (
-            TextParams { reasoning_effort: Some("low".into()), ..TextParams::default() },
-            "reasoning_effort",
-            json!("low"),
-        ),
+        (TextParams { thinking_level: Some("low".into()), ..TextParams::default() }, "reasoning_effort", json!("low")),
     ];
     for (params, field, value) in cases {
         let body = build_request(&with_params(params), &protocol(), false).unwrap();
@@ -139,7 +136,7 @@ fn streaming_asks_for_usage_except_where_the_field_is_rejected() {
 
 #[test]
 fn deepseek_sends_reasoning_effort_as_thinking() {
-    let effort = |e: &str| TextParams { reasoning_effort: Some(e.into()), ..TextParams::default() };
+    let effort = |e: &str| TextParams { thinking_level: Some(e.into()), ..TextParams::default() };
     let ds = provider(Provider::DeepSeek);
     let body = build_request(&with_params(effort("high")), &ds, false).unwrap();
     assert_eq!(body["thinking"], json!({"type": "enabled"}));
@@ -353,41 +350,6 @@ fn reasoning_replay_follows_the_provider() {
     assert_eq!(replayed(provider(Provider::Moonshot)), [None, s("greet"), s("call f"), None, None]);
     for ctx in [protocol(), provider(Provider::Mistral), provider(Provider::Groq)] {
         assert_eq!(replayed(ctx), [None, None, None, None, None]);
-    }
-}
-
-/// The text facade routes Chat-served providers and the protocol here (request preparation only; no
-/// network).
-// It calls Mistral and Groq, which a build with only some providers leaves out.
-#[cfg(all(feature = "mistral", feature = "groq"))]
-#[tokio::test]
-async fn the_text_facade_dispatches_chat_providers_here() {
-    use crate::client::Client;
-    use crate::providers::WireApi;
-    use crate::transport::http::RequestBody;
-
-    let client = Client::new().unwrap();
-    let cases = [
-        (Some(Provider::Mistral), None, "https://api.mistral.ai/v1/chat/completions", false),
-        (Some(Provider::Groq), None, "https://api.groq.com/openai/v1/chat/completions", true),
-        (None, Some("http://localhost:9/v1"), "http://localhost:9/v1/chat/completions", true),
-    ];
-    for (p, base, url, stream_options) in cases {
-        let mut call = crate::text::stream("hi", "any-model").client(client.clone()).api_key("test-key").max_tokens(5);
-        call = match (p, base) {
-            (Some(p), _) => call.provider(p),
-            (None, Some(b)) => call.protocol(Protocol::ChatCompletions).base_url(b),
-            _ => unreachable!(),
-        };
-        let (prepared, _) = call.prepare(true).await.unwrap();
-        assert_eq!(prepared.wire, WireApi::ChatCompletions);
-        assert_eq!(prepared.request.url, url);
-        let RequestBody::Json(body) = &prepared.request.body else { panic!("not JSON") };
-        let body: Value = serde_json::from_slice(body).unwrap();
-        assert_eq!(body["messages"], json!([{"role": "user", "content": "hi"}]));
-        assert_eq!(body["max_tokens"], json!(5));
-        assert_eq!(body["stream"], json!(true));
-        assert_eq!(body.get("stream_options").is_some(), stream_options, "{url}");
     }
 }
 

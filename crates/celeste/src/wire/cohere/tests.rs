@@ -25,6 +25,7 @@ fn request(items: Vec<Item>) -> TextRequest {
         tools: vec![],
         tool_choice: None,
         output_schema: None,
+        limits: Default::default(),
     }
 }
 
@@ -90,7 +91,7 @@ fn every_parameter_maps_to_its_field_and_none_omits_it() {
     // Parameters the API has no field for are dropped, not sent under a guessed name.
     let body = build_request(
         &with_params(TextParams {
-            reasoning_effort: Some("high".into()),
+            thinking_level: Some("high".into()),
             verbosity: Some("low".into()),
             ..TextParams::default()
         }),

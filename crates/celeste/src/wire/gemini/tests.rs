@@ -21,6 +21,7 @@ fn request(items: Vec<Item>) -> TextRequest {
         tools: vec![],
         tool_choice: None,
         output_schema: None,
+        limits: Default::default(),
     }
 }
 
@@ -59,17 +60,17 @@ fn every_parameter_maps_to_its_field_and_none_omits_it() {
         (TextParams { presence_penalty: Some(0.5), ..d() }, "presencePenalty", json!(0.5)),
         (TextParams { frequency_penalty: Some(-0.5), ..d() }, "frequencyPenalty", json!(-0.5)),
         (
-            TextParams { reasoning_effort: Some("1024".into()), ..d() },
+            TextParams { thinking_budget: Some(1024), ..d() },
             "thinkingConfig",
             json!({"thinkingBudget": 1024, "includeThoughts": true}),
         ),
         (
-            TextParams { reasoning_effort: Some("-1".into()), ..d() },
+            TextParams { thinking_budget: Some(-1), ..d() },
             "thinkingConfig",
             json!({"thinkingBudget": -1, "includeThoughts": true}),
         ),
         (
-            TextParams { reasoning_effort: Some("high".into()), ..d() },
+            TextParams { thinking_level: Some("high".into()), ..d() },
             "thinkingConfig",
             json!({"thinkingLevel": "high", "includeThoughts": true}),
         ),

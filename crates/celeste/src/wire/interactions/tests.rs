@@ -1,12 +1,12 @@
 use super::*;
 use crate::error::Origin;
-use crate::providers::{GEMINI_GENERATE_CONTENT, WireApi, google_text_route, route_for};
 use crate::testing::{decode_all, recorded_dir};
 use crate::types::artifact::Artifact;
-use crate::types::enums::{Modality, Operation, Provider};
+use crate::types::enums::{Operation, Provider};
 use crate::types::message::{Message, ToolResult};
 use crate::types::mime::MimeType;
 use crate::types::tool::{FunctionTool, WebSearch};
+use crate::wire::WireApi;
 
 fn ctx() -> WireContext {
     WireContext {
@@ -24,6 +24,7 @@ fn request(items: Vec<Item>) -> TextRequest {
         tools: vec![],
         tool_choice: None,
         output_schema: None,
+        limits: Default::default(),
     }
 }
 
@@ -60,7 +61,7 @@ fn every_parameter_maps_to_its_field_and_none_omits_it() {
         (TextParams { seed: Some(7), ..d() }, json!({"seed": 7})),
         (TextParams { stop: vec!["END".into()], ..d() }, json!({"stop_sequences": ["END"]})),
         (
-            TextParams { reasoning_effort: Some("low".into()), ..d() },
+            TextParams { thinking_level: Some("low".into()), ..d() },
             json!({"thinking_level": "low", "thinking_summaries": "auto"}),
         ),
     ];
@@ -79,7 +80,7 @@ fn every_parameter_maps_to_its_field_and_none_omits_it() {
         frequency_penalty: Some(0.1),
         presence_penalty: Some(0.1),
         verbosity: Some("low".into()),
-        reasoning_effort: Some("2048".into()),
+        thinking_budget: Some(2048),
         ..d()
     };
     assert_eq!(keys(&build_request(&req, &ctx(), false).unwrap()), ["input", "model", "stream"]);
@@ -195,78 +196,6 @@ fn media_parts() {
             {"type": "document", "data": "JVBERg==", "mime_type": "application/pdf"},
         ])
     );
-}
-
-#[test]
-fn the_dispatcher_falls_back_to_generate_content_for_mixed_tools_on_listed_models() {
-    let interactions = route_for(Provider::Google, Modality::Text).unwrap();
-    assert_eq!(interactions.wire, WireApi::GeminiInteractions);
-    let mixed = vec![weather(), WebSearch::new().into()];
-    for model in ["gemini-3.5-flash-lite", "gemini-3.6-flash"] {
-        assert_eq!(google_text_route(interactions, model, &mixed), GEMINI_GENERATE_CONTENT, "{model}");
-    }
-    for (model, tools) in [
-        ("gemini-3.6-flash", vec![WebSearch::new().into()]),
-        ("gemini-3.6-flash", vec![weather()]),
-        ("gemini-3.6-flash", vec![]),
-        ("gemini-3.5-flash", mixed.clone()),
-    ] {
-        assert_eq!(google_text_route(interactions, model, &tools), interactions, "{model}");
-    }
-    // Only the Interactions route falls back.
-    assert_eq!(google_text_route(GEMINI_GENERATE_CONTENT, "gemini-3.6-flash", &mixed), GEMINI_GENERATE_CONTENT);
-}
-
-#[cfg_attr(not(feature = "all-providers"), ignore = "needs every provider compiled in")]
-#[tokio::test]
-async fn the_text_facade_routes_google_text_here_or_to_generate_content() {
-    use crate::client::Client;
-    use crate::transport::http::RequestBody;
-
-    let client = Client::new().unwrap();
-    let base = "https://generativelanguage.googleapis.com";
-    let mixed = || vec![weather(), WebSearch::new().into()];
-    let cases: Vec<(&str, Vec<Tool>, bool, WireApi, String)> = vec![
-        ("gemini-2.5-flash", vec![], false, WireApi::GeminiInteractions, format!("{base}/v1beta/interactions")),
-        ("gemini-2.5-flash", mixed(), true, WireApi::GeminiInteractions, format!("{base}/v1beta/interactions")),
-        (
-            "gemini-3.6-flash",
-            mixed(),
-            false,
-            WireApi::GeminiGenerateContent,
-            format!("{base}/v1beta/models/gemini-3.6-flash:generateContent"),
-        ),
-        (
-            "gemini-3.5-flash-lite",
-            mixed(),
-            true,
-            WireApi::GeminiGenerateContent,
-            format!("{base}/v1beta/models/gemini-3.5-flash-lite:streamGenerateContent?alt=sse"),
-        ),
-    ];
-    for (model, tools, stream, wire, url) in cases {
-        let mut call = crate::text::generate("hi", model).client(client.clone()).api_key("test-key").max_tokens(5);
-        for t in tools {
-            call = call.tool(t);
-        }
-        let (prepared, _) = call.prepare(stream).await.unwrap();
-        assert_eq!(prepared.wire, wire, "{model}");
-        assert_eq!(prepared.request.url, url);
-        assert_eq!(prepared.request.headers["x-goog-api-key"], "test-key");
-        let RequestBody::Json(body) = &prepared.request.body else { panic!("not JSON") };
-        let body: Value = serde_json::from_slice(body).unwrap();
-        match wire {
-            WireApi::GeminiInteractions => {
-                assert_eq!(body["generation_config"]["max_output_tokens"], json!(5));
-                assert_eq!(body["stream"], json!(stream));
-            }
-            _ => {
-                assert_eq!(body["generationConfig"]["maxOutputTokens"], json!(5));
-                assert_eq!(body["toolConfig"], json!({"includeServerSideToolInvocations": true}));
-                assert!(body.get("stream").is_none());
-            }
-        }
-    }
 }
 
 // ---------------------------------------------------------------------------------------------------
@@ -675,4 +604,24 @@ fn recorded_interactions_conform() {
     }
     println!("interactions conformance: checked {checked} recordings");
     assert!(checked >= 7, "{checked}");
+}
+
+#[test]
+fn interactions_redirects_mixed_tools_on_listed_models_to_generate_content() {
+    let req = |model: &str, tools: Vec<Tool>| TextRequest { model: model.into(), tools, ..TextRequest::default() };
+    let mixed = vec![weather(), WebSearch::new().into()];
+    let generate_content = Some((WireApi::GeminiGenerateContent, crate::wire::gemini::PATH));
+    for model in ["gemini-3.5-flash-lite", "gemini-3.6-flash"] {
+        assert_eq!(WireApi::GeminiInteractions.redirect(&req(model, mixed.clone())), generate_content, "{model}");
+    }
+    for (model, tools) in [
+        ("gemini-3.6-flash", vec![WebSearch::new().into()]),
+        ("gemini-3.6-flash", vec![weather()]),
+        ("gemini-3.6-flash", vec![]),
+        ("gemini-3.5-flash", mixed.clone()),
+    ] {
+        assert_eq!(WireApi::GeminiInteractions.redirect(&req(model, tools)), None, "{model}");
+    }
+    // Only Interactions redirects.
+    assert_eq!(WireApi::GeminiGenerateContent.redirect(&req("gemini-3.6-flash", mixed)), None);
 }

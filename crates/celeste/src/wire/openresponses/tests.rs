@@ -23,6 +23,7 @@ fn request(items: Vec<Item>) -> TextRequest {
         tools: vec![],
         tool_choice: None,
         output_schema: None,
+        limits: Default::default(),
     }
 }
 
@@ -36,7 +37,7 @@ fn every_parameter_maps_to_its_field_and_none_omits_it() {
         temperature: Some(0.5),
         max_tokens: Some(100),
         top_p: Some(0.9),
-        reasoning_effort: Some("low".into()),
+        thinking_level: Some("low".into()),
         verbosity: Some("high".into()),
         ..TextParams::default()
     };

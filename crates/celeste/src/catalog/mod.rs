@@ -95,8 +95,9 @@ impl Model {
         self.constraints.keys().map(String::as_str)
     }
 
-    /// The kinds of media input the model accepts besides text: one per media constraint
-    /// (`image`/`images` → [`InputType::Image`], ...).
+    /// The kinds of input the model declares, as the reference lists them: one per media constraint
+    /// (`image`/`images` → [`InputType::Image`], ...), plus [`InputType::Text`] when a constraint
+    /// takes a string (see [`Constraint::input_type`]). Text input is accepted either way.
     pub fn optional_input_types(&self) -> BTreeSet<InputType> {
         self.constraints.values().filter_map(Constraint::input_type).collect()
     }

@@ -107,7 +107,7 @@ fn constraints_are_well_formed() {
                     assert!(step.is_none_or(|s| s > 0.0), "{at}");
                 }
                 Constraint::Choice { options } => assert!(!options.is_empty(), "{at}"),
-                Constraint::Voice { provider } => {
+                Constraint::Voice { provider, .. } => {
                     assert_eq!(*provider, m.provider, "{at}");
                     assert!(!voices(*provider).is_empty(), "{at}: no voice catalog");
                 }
@@ -184,7 +184,7 @@ fn reference_examples_hold() {
     assert!(
         matches!(&v3.constraints["output_format"], Constraint::Choice { options } if options.contains(&json!("mp3_44100_128")))
     );
-    assert_eq!(v3.constraints["voice"], Constraint::Voice { provider: Provider::ElevenLabs });
+    assert_eq!(v3.constraints["voice"], Constraint::Voice { provider: Provider::ElevenLabs, voices: None });
 
     // Topaz ids contain spaces.
     assert!(models.iter().any(|m| m.provider == Provider::TopazLabs && m.id == "Standard V2"));

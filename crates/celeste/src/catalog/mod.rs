@@ -226,7 +226,7 @@ pub fn list_models(provider: Option<Provider>, modality: Option<Modality>, opera
 }
 
 /// The default model of a modality and operation (optionally of one provider): the first registered
-/// one, as in the reference. For text generation that is `claude-fable-5` unless a provider is given.
+/// one, as in the reference. For text generation that is `claude-haiku-5-5` unless a provider is given.
 /// A call with an empty model id uses it.
 pub fn default_model(modality: Modality, operation: Operation, provider: Option<Provider>) -> Option<Model> {
     list_models(provider, Some(modality), Some(operation)).into_iter().next()

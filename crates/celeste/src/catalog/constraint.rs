@@ -651,7 +651,8 @@ impl Constraint {
         }
         // The reference checks the side bounds after the grid and before the pixel bounds.
         let (short, long) = (width.min(height), width.max(height));
-        if min_dimension.is_some_and(|lo| short < u64::from(lo)) || max_dimension.is_some_and(|hi| long > u64::from(hi)) {
+        let too_short = min_dimension.is_some_and(|lo| short < u64::from(lo));
+        if too_short || max_dimension.is_some_and(|hi| long > u64::from(hi)) {
             return Err(Some(format!("{width}x{height} has sides of {short} and {long} pixels")));
         }
         let pixels = width.saturating_mul(height);

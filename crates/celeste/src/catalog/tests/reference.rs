@@ -12,8 +12,7 @@ use crate::catalog::data;
 use crate::catalog::{BuiltinTool, Constraint, Model, voices};
 use crate::types::enums::{InputType, Modality, Operation, Provider};
 
-const REFERENCE: &str =
-    concat!(env!("CARGO_MANIFEST_DIR"), "/../../../shared/reference/reference-1.0.0-models.json");
+const REFERENCE: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../../shared/reference/reference-1.0.0-models.json");
 
 /// The reference dump's models, or `None` when the file is absent and `CELESTE_SKIP_REFERENCE` is set.
 fn reference_models() -> Option<Vec<Value>> {

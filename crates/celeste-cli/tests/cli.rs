@@ -119,10 +119,10 @@ fn models_list_filters_the_catalog() {
         .success()
         .stdout(predicate::str::contains("claude-sonnet-4-5"))
         .stdout(predicate::str::contains("gpt-5").not())
-        .stderr(predicate::str::contains("10 models"));
+        .stderr(predicate::str::contains("17 models"));
     let out = celeste().args(["models", "list", "--json"]).assert().success().get_output().stdout.clone();
     let v: serde_json::Value = serde_json::from_slice(&out).unwrap();
-    assert_eq!(v.as_array().unwrap().len(), 181);
+    assert_eq!(v.as_array().unwrap().len(), 212);
     celeste()
         .args(["models", "list", "--modality", "pictures"])
         .assert()

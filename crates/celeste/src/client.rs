@@ -382,7 +382,7 @@ mod tests {
     #[test]
     fn the_default_text_model_is_the_first_registered() {
         let m = crate::catalog::default_model(Modality::Text, Operation::Generate, None).unwrap();
-        assert_eq!(m.id, "claude-fable-5");
+        assert_eq!(m.id, "claude-haiku-5-5");
         let m = crate::catalog::default_model(Modality::Text, Operation::Generate, Some(Provider::OpenAi)).unwrap();
         assert_eq!(m.provider, Provider::OpenAi);
     }

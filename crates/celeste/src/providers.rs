@@ -93,6 +93,8 @@ profiles! {
     TopazLabs: key("TOPAZ_API_KEY", "x-api-key", ""), "https://api.topazlabs.com", None, "topazlabs";
     Fal: key("FAL_KEY", "authorization", "Key "), "https://queue.fal.run", None, "fal";
     Ollama: None, "http://localhost:11434", RESPONSES, "ollama";
+    Meta: bearer("MODEL_API_KEY"), "https://api.meta.ai", RESPONSES, "meta";
+    TypeSafe: bearer("TYPESAFE_API_KEY"), "https://api.typesafe.ai", None, "typesafe";
 }
 
 /// The profile of an implemented provider. `None` for the providers the reference lists but does not
@@ -122,6 +124,8 @@ pub fn compiled_in(provider: Provider) -> bool {
         Provider::TopazLabs => cfg!(feature = "topazlabs"),
         Provider::Fal => cfg!(feature = "fal"),
         Provider::Ollama => cfg!(feature = "ollama"),
+        Provider::Meta => cfg!(feature = "meta"),
+        Provider::TypeSafe => cfg!(feature = "typesafe"),
         Provider::Replicate | Provider::StabilityAi | Provider::Luma | Provider::Perplexity => false,
     }
 }

@@ -69,7 +69,7 @@ const CASES: &[Case] = &[
         auth: ("authorization", "Bearer key-mistral"),
     },
     Case {
-        model: "kimi-k2.5",
+        model: "kimi-k2.6",
         named: None,
         provider: Provider::Moonshot,
         path: "/v1/chat/completions",

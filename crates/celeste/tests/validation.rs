@@ -32,12 +32,14 @@ async fn out_of_range_and_unknown_choice_fail_before_any_request() {
     assert_eq!(v.model.as_deref(), Some("gpt-5-mini"));
     assert!(v.allowed.contains("128000"), "{}", v.allowed);
 
+    // The 1.0.0 catalog constrains named efforts as `thinking_level` (`thinking_budget` is a token
+    // count there).
     let err = c
         .text()
         .generate("hi", "gpt-5-mini")
         .base_url(&srv.url)
         .provider(Provider::OpenAi)
-        .reasoning_effort("extreme")
+        .thinking_level("extreme")
         .await
         .unwrap_err();
     assert!(err.to_string().contains("one of: minimal, low, medium, high"), "{err}");

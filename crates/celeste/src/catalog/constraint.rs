@@ -118,6 +118,12 @@ pub enum Constraint {
         /// Both sides must be multiples of this.
         #[serde(default, skip_serializing_if = "Option::is_none")]
         multiple_of: Option<u32>,
+        /// The shortest accepted side, checked on `min(width, height)`.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        min_dimension: Option<u32>,
+        /// The longest accepted side, checked on `max(width, height)`.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        max_dimension: Option<u32>,
     },
     /// A structured-output schema: a JSON schema object.
     Schema,
@@ -199,10 +205,15 @@ pub enum Constraint {
         modes: Vec<String>,
     },
     /// A voice of the provider's catalog ([`voices`](super::voices)), by id or name; normalised to the
-    /// id.
+    /// id. Models of one provider may offer different subsets of its catalog (OpenAI's `tts-1` has 9
+    /// of the voices its realtime models have), hence the optional list.
     Voice {
         /// Whose voice catalog applies.
         provider: Provider,
+        /// The ids of the voices this model offers, in the reference's order; every voice of the
+        /// provider's catalog when absent.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        voices: Option<Vec<String>>,
     },
 }
 
@@ -300,10 +311,15 @@ impl Constraint {
         }
     }
 
-    /// The kind of input a media constraint declares (`image` for [`Constraint::Image`] and
-    /// [`Constraint::Images`], ...); `None` for every other constraint.
+    /// The kind of input the constraint declares: the media kind of a media constraint (`image` for
+    /// [`Constraint::Image`] and [`Constraint::Images`], ...), and text for the constraints that check
+    /// a string ([`Constraint::Str`], [`Constraint::Dimensions`], [`Constraint::Voice`]), as the
+    /// reference derives it from the type of value a constraint takes; `None` for every other one.
     pub fn input_type(&self) -> Option<InputType> {
-        self.media().map(|(m, _, _)| m.input_type())
+        match self {
+            Constraint::Str { .. } | Constraint::Dimensions { .. } | Constraint::Voice { .. } => Some(InputType::Text),
+            _ => self.media().map(|(m, _, _)| m.input_type()),
+        }
     }
 
     /// The media kind, whether the constraint is plural, and its MIME list.
@@ -356,6 +372,8 @@ impl Constraint {
                 max_aspect_ratio,
                 presets,
                 multiple_of,
+                min_dimension,
+                max_dimension,
             } => {
                 let mut s = "\"WIDTHxHEIGHT\"".to_string();
                 let mut parts = Vec::new();
@@ -376,6 +394,12 @@ impl Constraint {
                 }
                 if let Some(m) = multiple_of.filter(|m| *m > 0) {
                     parts.push(format!("sides multiples of {m}"));
+                }
+                if min_dimension.is_some() || max_dimension.is_some() {
+                    parts.push(format!(
+                        "sides of {} pixels",
+                        bounds(min_dimension.map(|v| v.to_string()), max_dimension.map(|v| v.to_string()))
+                    ));
                 }
                 if !parts.is_empty() {
                     let _ = write!(s, " with {}", parts.join(", "));
@@ -400,7 +424,7 @@ impl Constraint {
             Constraint::ToolChoiceSupport { modes } => {
                 format!("a tool name or one of: {}", modes.join(", "))
             }
-            Constraint::Voice { provider } => voice_list(*provider),
+            Constraint::Voice { provider, voices } => voice_list(*provider, voices.as_deref()),
             media => {
                 let Some((m, plural, mimes)) = media.media() else {
                     return String::new();
@@ -542,11 +566,11 @@ impl Constraint {
                 Value::String(mode) if !modes.iter().any(|m| m == mode) => Err(reject(self.allowed())),
                 _ => Ok(value.clone()),
             },
-            Constraint::Voice { provider } => {
+            Constraint::Voice { provider, voices } => {
                 let Value::String(s) = value else {
                     return Err(reject(self.allowed()));
                 };
-                match super::resolve_voice(*provider, s) {
+                match resolve_offered_voice(*provider, voices.as_deref(), s) {
                     Some(v) => Ok(Value::String(v.id.clone())),
                     None => Err(reject(self.allowed())),
                 }
@@ -586,8 +610,16 @@ impl Constraint {
 
     /// Parses and bounds-checks a dimensions value; `Err(Some(reason))` names the failed bound.
     fn dimensions(&self, value: &Value) -> Result<String, Option<String>> {
-        let Constraint::Dimensions { min_pixels, max_pixels, min_aspect_ratio, max_aspect_ratio, presets, multiple_of } =
-            self
+        let Constraint::Dimensions {
+            min_pixels,
+            max_pixels,
+            min_aspect_ratio,
+            max_aspect_ratio,
+            presets,
+            multiple_of,
+            min_dimension,
+            max_dimension,
+        } = self
         else {
             return Err(None);
         };
@@ -616,6 +648,12 @@ impl Constraint {
             && (width % m != 0 || height % m != 0)
         {
             return Err(Some(format!("{width}x{height} is not a multiple of {m}")));
+        }
+        // The reference checks the side bounds after the grid and before the pixel bounds.
+        let (short, long) = (width.min(height), width.max(height));
+        let too_short = min_dimension.is_some_and(|lo| short < u64::from(lo));
+        if too_short || max_dimension.is_some_and(|hi| long > u64::from(hi)) {
+            return Err(Some(format!("{width}x{height} has sides of {short} and {long} pixels")));
         }
         let pixels = width.saturating_mul(height);
         if min_pixels.is_some_and(|lo| pixels < lo) || max_pixels.is_some_and(|hi| pixels > hi) {
@@ -675,11 +713,40 @@ fn classify_tool(item: &Value) -> ToolKind {
     }
 }
 
-/// The voices of a provider, for an error message.
-fn voice_list(provider: Provider) -> String {
-    let voices = super::voices(provider);
-    if voices.is_empty() {
+/// The voices of `provider` a model offers: those listed in `offered`, in catalog order, or the whole
+/// catalog.
+fn offered_voices(provider: Provider, offered: Option<&[String]>) -> Vec<&'static super::Voice> {
+    super::voices(provider).iter().filter(|v| offered.is_none_or(|ids| ids.contains(&v.id))).collect()
+}
+
+/// Finds an offered voice by id or name, with the precedence of [`super::resolve_voice`]: an exact id,
+/// then an exact name, then either ignoring ASCII case.
+fn resolve_offered_voice(
+    provider: Provider,
+    offered: Option<&[String]>,
+    name_or_id: &str,
+) -> Option<&'static super::Voice> {
+    let Some(ids) = offered else {
+        return super::resolve_voice(provider, name_or_id);
+    };
+    let all = offered_voices(provider, Some(ids));
+    all.iter()
+        .find(|v| v.id == name_or_id)
+        .or_else(|| all.iter().find(|v| v.name == name_or_id))
+        .or_else(|| {
+            all.iter().find(|v| v.id.eq_ignore_ascii_case(name_or_id) || v.name.eq_ignore_ascii_case(name_or_id))
+        })
+        .copied()
+}
+
+/// The voices a model offers, for an error message.
+fn voice_list(provider: Provider, offered: Option<&[String]>) -> String {
+    if super::voices(provider).is_empty() {
         return format!("a voice of {provider} (no voice catalog is known for it)");
+    }
+    let voices = offered_voices(provider, offered);
+    if voices.is_empty() {
+        return format!("a voice of {provider} (none of its catalog is offered by this model)");
     }
     let shown: Vec<String> = voices
         .iter()

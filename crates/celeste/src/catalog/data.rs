@@ -22,10 +22,12 @@ pub(crate) const MODEL_FILES: &[(Provider, &str)] = &[
     (Provider::Gradium, include_str!("data/gradium.json")),
     (Provider::Groq, include_str!("data/groq.json")),
     (Provider::HuggingFace, include_str!("data/huggingface.json")),
+    (Provider::Meta, include_str!("data/meta.json")),
     (Provider::Mistral, include_str!("data/mistral.json")),
     (Provider::Moonshot, include_str!("data/moonshot.json")),
     (Provider::OpenAi, include_str!("data/openai.json")),
     (Provider::TopazLabs, include_str!("data/topazlabs.json")),
+    (Provider::TypeSafe, include_str!("data/typesafe.json")),
     (Provider::XAi, include_str!("data/xai.json")),
 ];
 
@@ -45,6 +47,8 @@ pub(crate) const MODALITY_ORDER: &[Modality] = &[
     Modality::Audio,
     Modality::Embeddings,
     Modality::Segmentation,
+    Modality::Live,
+    Modality::Decision,
 ];
 
 /// One model as written in a data file (the provider comes from the file).

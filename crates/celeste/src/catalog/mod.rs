@@ -95,8 +95,9 @@ impl Model {
         self.constraints.keys().map(String::as_str)
     }
 
-    /// The kinds of media input the model accepts besides text: one per media constraint
-    /// (`image`/`images` → [`InputType::Image`], ...).
+    /// The kinds of input the model declares, as the reference lists them: one per media constraint
+    /// (`image`/`images` → [`InputType::Image`], ...), plus [`InputType::Text`] when a constraint
+    /// takes a string (see [`Constraint::input_type`]). Text input is accepted either way.
     pub fn optional_input_types(&self) -> BTreeSet<InputType> {
         self.constraints.values().filter_map(Constraint::input_type).collect()
     }
@@ -225,7 +226,7 @@ pub fn list_models(provider: Option<Provider>, modality: Option<Modality>, opera
 }
 
 /// The default model of a modality and operation (optionally of one provider): the first registered
-/// one, as in the reference. For text generation that is `claude-fable-5` unless a provider is given.
+/// one, as in the reference. For text generation that is `claude-haiku-5-5` unless a provider is given.
 /// A call with an empty model id uses it.
 pub fn default_model(modality: Modality, operation: Operation, provider: Option<Provider>) -> Option<Model> {
     list_models(provider, Some(modality), Some(operation)).into_iter().next()

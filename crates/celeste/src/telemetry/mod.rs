@@ -197,6 +197,11 @@ pub(crate) fn operation_name(modality: Modality, operation: Operation) -> (&'sta
         (Modality::Audio, _) => ("generate_content", Some("speech")),
         (Modality::Videos, _) => ("generate_content", Some("video")),
         (Modality::Segmentation, _) => ("generate_content", Some("json")),
+        // No call path serves these yet; the closest conventional names, until the live and decision
+        // modalities get their own telemetry (the reference names their spans `celeste.live` and
+        // `celeste.decision`).
+        (Modality::Live, _) => ("generate_content", Some("speech")),
+        (Modality::Decision, _) => ("generate_content", Some("json")),
     }
 }
 

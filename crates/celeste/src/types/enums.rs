@@ -58,7 +58,7 @@ macro_rules! string_enum {
 }
 
 string_enum! {
-    /// An AI provider. All 22 providers of the reference are listed; those without an implementation yet
+    /// An AI provider. All 24 providers of the reference are listed; those without an implementation yet
     /// fail with [`Error::Unsupported`] when used.
     pub enum Provider {
         /// OpenAI.
@@ -105,6 +105,10 @@ string_enum! {
         OpenRouter => "openrouter",
         /// fal.
         Fal => "fal",
+        /// Meta (the Llama API).
+        Meta => "meta",
+        /// TypeSafe (decision models).
+        TypeSafe => "typesafe",
     }
 }
 
@@ -133,6 +137,10 @@ string_enum! {
         Audio => "audio",
         /// Image segmentation masks.
         Segmentation => "segmentation",
+        /// Realtime bidirectional audio sessions.
+        Live => "live",
+        /// Typed questions about a state answered with probabilities.
+        Decision => "decision",
     }
 }
 
@@ -155,6 +163,10 @@ string_enum! {
         Upscale => "upscale",
         /// Produce segmentation masks.
         Segment => "segment",
+        /// Open a realtime session.
+        Connect => "connect",
+        /// Answer typed questions about a state.
+        Decide => "decide",
     }
 }
 
@@ -171,6 +183,8 @@ string_enum! {
         Videos => "videos",
         /// `celeste::documents`.
         Documents => "documents",
+        /// `celeste::live`.
+        Live => "live",
     }
 }
 
@@ -212,17 +226,20 @@ pub const fn modality_for(domain: Domain, operation: Operation) -> Option<Modali
     Some(match (domain, operation) {
         (D::Text, O::Generate) => Modality::Text,
         (D::Text, O::Embed) => Modality::Embeddings,
+        (D::Text, O::Decide) => Modality::Decision,
         (D::Images, O::Generate | O::Edit | O::Upscale) => Modality::Images,
         (D::Images, O::Analyze) => Modality::Text,
         (D::Images, O::Embed) => Modality::Embeddings,
         (D::Images, O::Segment) => Modality::Segmentation,
+        (D::Images, O::Decide) => Modality::Decision,
         (D::Audio, O::Generate | O::Speak | O::Transcribe) => Modality::Audio,
         (D::Audio, O::Analyze) => Modality::Text,
         (D::Audio, O::Embed) => Modality::Embeddings,
-        (D::Videos, O::Generate) => Modality::Videos,
+        (D::Videos, O::Generate | O::Edit) => Modality::Videos,
         (D::Videos, O::Analyze) => Modality::Text,
         (D::Videos, O::Embed) => Modality::Embeddings,
         (D::Documents, O::Analyze) => Modality::Text,
+        (D::Live, O::Connect) => Modality::Live,
         _ => return None,
     })
 }
@@ -238,8 +255,8 @@ mod tests {
     use super::*;
 
     #[test]
-    fn provider_has_the_22_reference_values() {
-        assert_eq!(Provider::ALL.len(), 22);
+    fn provider_has_the_24_reference_values() {
+        assert_eq!(Provider::ALL.len(), 24);
         for p in Provider::ALL {
             assert_eq!(p.as_str().parse::<Provider>().unwrap(), *p);
             assert_eq!(serde_json::to_string(p).unwrap(), format!("\"{p}\""));
@@ -254,7 +271,7 @@ mod tests {
     }
 
     #[test]
-    fn domain_operation_table_has_17_pairs() {
+    fn domain_operation_table_has_21_pairs() {
         let mut n = 0;
         for d in Domain::ALL {
             for o in Operation::ALL {
@@ -263,8 +280,15 @@ mod tests {
                 }
             }
         }
-        assert_eq!(n, 17);
+        assert_eq!(n, 21);
+        assert_eq!((Modality::ALL.len(), Operation::ALL.len(), Domain::ALL.len()), (8, 10, 6));
         assert_eq!(modality_for(Domain::Documents, Operation::Analyze), Some(Modality::Text));
+        // The four pairs 1.0.0 added.
+        assert_eq!(modality_for(Domain::Videos, Operation::Edit), Some(Modality::Videos));
+        assert_eq!(modality_for(Domain::Live, Operation::Connect), Some(Modality::Live));
+        assert_eq!(modality_for(Domain::Text, Operation::Decide), Some(Modality::Decision));
+        assert_eq!(modality_for(Domain::Images, Operation::Decide), Some(Modality::Decision));
+        assert!(infer_modality(Domain::Audio, Operation::Decide).is_err());
         assert_eq!(modality_for(Domain::Images, Operation::Segment), Some(Modality::Segmentation));
         assert!(infer_modality(Domain::Documents, Operation::Generate).is_err());
         assert!(infer_modality(Domain::Text, Operation::Edit).is_err());

@@ -145,6 +145,8 @@ fn dims(presets: &[(&str, &str)], multiple_of: Option<u32>) -> Constraint {
         max_aspect_ratio: Some(2.0),
         presets: (!presets.is_empty()).then(|| presets.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect()),
         multiple_of,
+        min_dimension: None,
+        max_dimension: None,
     }
 }
 
@@ -184,6 +186,49 @@ fn dimensions_reject_bad_formats_and_bounds() {
         e.allowed,
         "\"WIDTHxHEIGHT\" with 100..=10000 total pixels, an aspect ratio of 0.500..=2.000 (5x5 is 25 pixels)"
     );
+}
+
+#[test]
+fn dimensions_bound_the_shorter_and_the_longer_side() {
+    // BFL's flux-pro-1.1: sides of 256..=1440 on a grid of 32.
+    let c = Constraint::Dimensions {
+        min_pixels: Some(65_536),
+        max_pixels: Some(2_073_600),
+        min_aspect_ratio: Some(0.177),
+        max_aspect_ratio: Some(5.625),
+        presets: None,
+        multiple_of: Some(32),
+        min_dimension: Some(256),
+        max_dimension: Some(1440),
+    };
+    assert_eq!(ok(&c, json!("1440x256")), json!("1440x256"));
+    assert_eq!(ok(&c, json!("256x1440")), json!("256x1440"));
+    // 1472x768 has enough pixels and a valid ratio; only its long side is out of bounds.
+    let e = err(&c, json!("1472x768"));
+    assert!(e.allowed.contains("sides of 256..=1440 pixels"), "{}", e.allowed);
+    assert!(e.allowed.ends_with("(1472x768 has sides of 768 and 1472 pixels)"), "{}", e.allowed);
+    // 224x448 is on the grid with a valid ratio and pixel count, but its short side is too short.
+    let e = err(&c, json!("224x448"));
+    assert!(e.allowed.ends_with("(224x448 has sides of 224 and 448 pixels)"), "{}", e.allowed);
+    // The grid is checked first, as in the reference.
+    let e = err(&c, json!("100x300"));
+    assert!(e.allowed.ends_with("(100x300 is not a multiple of 32)"), "{}", e.allowed);
+
+    // One bound alone, and the bounds come before the pixel count.
+    let c = Constraint::Dimensions {
+        min_pixels: Some(1_000_000),
+        max_pixels: None,
+        min_aspect_ratio: None,
+        max_aspect_ratio: None,
+        presets: None,
+        multiple_of: None,
+        min_dimension: Some(64),
+        max_dimension: None,
+    };
+    ok(&c, json!("64x16384"));
+    let e = err(&c, json!("32x100"));
+    assert!(e.allowed.contains("sides of at least 64 pixels"), "{}", e.allowed);
+    assert!(e.allowed.ends_with("(32x100 has sides of 32 and 100 pixels)"), "{}", e.allowed);
 }
 
 /// (single, plural, valid MIME, another MIME of the same kind, a MIME of another kind)
@@ -253,6 +298,15 @@ fn media_constraints_declare_their_input_type() {
         assert_eq!(c.input_type(), Some(input), "{kind}");
         assert_eq!(c.kind(), kind);
     }
+    // Constraints that take a string declare text, as the reference derives it.
+    for c in [
+        Constraint::Str { min_length: None, max_length: None },
+        from_json(json!({"type": "dimensions"})),
+        Constraint::Voice { provider: Provider::OpenAi, voices: None },
+    ] {
+        assert_eq!(c.input_type(), Some(InputType::Text), "{c:?}");
+    }
+    assert_eq!(Constraint::choice(["a"]).input_type(), None);
     assert_eq!(Constraint::Int.input_type(), None);
     assert_eq!(Constraint::Schema.input_type(), None);
 }
@@ -301,7 +355,7 @@ fn tool_choice_support_checks_string_modes_only() {
 
 #[test]
 fn voice_accepts_id_or_name_and_returns_the_id() {
-    let c = Constraint::Voice { provider: Provider::OpenAi };
+    let c = Constraint::Voice { provider: Provider::OpenAi, voices: None };
     assert_eq!(ok(&c, json!("alloy")), json!("alloy"));
     assert_eq!(ok(&c, json!("Alloy")), json!("alloy"));
     assert_eq!(ok(&c, json!("ALLOY")), json!("alloy"));
@@ -309,14 +363,29 @@ fn voice_accepts_id_or_name_and_returns_the_id() {
     assert!(e.allowed.starts_with("a voice name or id of openai: Alloy (alloy), Ash (ash)"), "{}", e.allowed);
     err(&c, json!(1));
 
-    let el = Constraint::Voice { provider: Provider::ElevenLabs };
+    let el = Constraint::Voice { provider: Provider::ElevenLabs, voices: None };
     let first = &crate::catalog::voices(Provider::ElevenLabs)[0];
     assert_ne!(first.id, first.name);
     assert_eq!(ok(&el, json!(first.name)), json!(first.id));
     assert_eq!(ok(&el, json!(first.id)), json!(first.id));
 
-    let none = Constraint::Voice { provider: Provider::Ollama };
+    let none = Constraint::Voice { provider: Provider::Ollama, voices: None };
     assert!(err(&none, json!("x")).allowed.contains("no voice catalog"));
+}
+
+#[test]
+fn voice_subset_admits_only_the_listed_voices() {
+    // tts-1 offers 9 of OpenAI's voices: marin is in the catalog but not offered.
+    let c = from_json(json!({"type": "voice", "provider": "openai", "voices": ["alloy", "ash", "coral"]}));
+    assert_eq!(ok(&c, json!("Coral")), json!("coral"));
+    assert_eq!(ok(&c, json!("ASH")), json!("ash"));
+    assert!(crate::catalog::resolve_voice(Provider::OpenAi, "marin").is_some());
+    let e = err(&c, json!("marin"));
+    // The error lists the offered voices only, in catalog order.
+    assert_eq!(e.allowed, "a voice name or id of openai: Alloy (alloy), Ash (ash), Coral (coral)");
+    // A listed id the catalog does not know is never accepted.
+    let unknown = from_json(json!({"type": "voice", "provider": "openai", "voices": ["nobody"]}));
+    assert!(err(&unknown, json!("nobody")).allowed.contains("none of its catalog is offered"), "{unknown:?}");
 }
 
 #[test]
@@ -353,12 +422,14 @@ fn constraint_json_round_trips_and_is_strict() {
         json!({"type": "float"}),
         json!({"type": "bool"}),
         json!({"type": "dimensions", "min_pixels": 1, "max_pixels": 4, "presets": {"a": "1x1"}, "multiple_of": 1}),
+        json!({"type": "dimensions", "min_dimension": 256, "max_dimension": 1440}),
         json!({"type": "schema"}),
         json!({"type": "image", "mime_types": ["image/png"]}),
         json!({"type": "documents", "max_count": 3}),
         json!({"type": "tool_support", "tools": ["web_search", "x_search", "code_execution", "url_context"], "custom_tools": false}),
         json!({"type": "tool_choice_support", "modes": ["auto"]}),
         json!({"type": "voice", "provider": "google"}),
+        json!({"type": "voice", "provider": "openai", "voices": ["alloy"]}),
     ];
     for sample in samples {
         let c = from_json(sample.clone());

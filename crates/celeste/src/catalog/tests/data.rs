@@ -7,7 +7,7 @@ use serde_json::json;
 
 use crate::catalog::data::{self, MODEL_FILES, VOICE_FILES};
 use crate::catalog::{BuiltinTool, Constraint, Model, resolve_voice, voices};
-use crate::types::enums::{Modality, Operation, Provider};
+use crate::types::enums::{InputType, Modality, Operation, Provider};
 
 fn builtin() -> Vec<Model> {
     data::try_builtin_models().unwrap_or_else(|e| panic!("built-in catalog must parse: {e}"))
@@ -38,22 +38,24 @@ fn every_file_parses_strictly() {
 fn counts_per_provider_and_modality_match_the_reference() {
     use Modality::*;
     let expected: &[(Provider, &[(Modality, usize)])] = &[
-        (Provider::OpenAi, &[(Text, 23), (Images, 4), (Audio, 7), (Videos, 3)]),
-        (Provider::Anthropic, &[(Text, 10)]),
-        (Provider::Google, &[(Text, 9), (Images, 7), (Audio, 5), (Videos, 4), (Embeddings, 2)]),
+        (Provider::OpenAi, &[(Text, 25), (Images, 6), (Audio, 10), (Live, 1)]),
+        (Provider::Anthropic, &[(Text, 17)]),
+        (Provider::Google, &[(Text, 12), (Images, 5), (Audio, 8), (Videos, 5), (Embeddings, 2), (Live, 2)]),
         (Provider::Mistral, &[(Text, 16), (Audio, 2)]),
         (Provider::Cohere, &[(Text, 14)]),
-        (Provider::Groq, &[(Text, 12), (Audio, 2)]),
-        (Provider::XAi, &[(Text, 7), (Images, 2), (Videos, 2)]),
-        (Provider::Moonshot, &[(Text, 6)]),
+        (Provider::Groq, &[(Text, 11), (Audio, 2)]),
+        (Provider::XAi, &[(Text, 9), (Images, 3), (Videos, 2)]),
+        (Provider::Moonshot, &[(Text, 4)]),
         (Provider::DeepSeek, &[(Text, 2)]),
-        (Provider::HuggingFace, &[(Text, 2)]),
-        (Provider::Bfl, &[(Images, 12)]),
-        (Provider::BytePlus, &[(Images, 3), (Videos, 6)]),
+        (Provider::HuggingFace, &[(Text, 1)]),
+        (Provider::Meta, &[(Text, 3)]),
+        (Provider::Bfl, &[(Images, 14)]),
+        (Provider::BytePlus, &[(Images, 5), (Videos, 6)]),
         (Provider::TopazLabs, &[(Images, 8)]),
-        (Provider::ElevenLabs, &[(Audio, 8)]),
+        (Provider::ElevenLabs, &[(Audio, 10)]),
         (Provider::Gradium, &[(Audio, 1)]),
         (Provider::Fal, &[(Segmentation, 2)]),
+        (Provider::TypeSafe, &[(Decision, 4)]),
     ];
     let models = builtin();
     let mut actual: BTreeMap<Provider, BTreeMap<Modality, usize>> = BTreeMap::new();
@@ -67,7 +69,7 @@ fn counts_per_provider_and_modality_match_the_reference() {
         assert_eq!(actual.remove(provider).unwrap_or_default(), want, "{provider}");
     }
     assert!(actual.is_empty(), "unexpected providers: {actual:?}");
-    assert_eq!(models.len(), 181);
+    assert_eq!(models.len(), 212);
     // Ollama and OpenRouter take arbitrary ids; they have no built-in models.
     assert!(!models.iter().any(|m| matches!(m.provider, Provider::Ollama | Provider::OpenRouter)));
 }
@@ -82,12 +84,14 @@ fn ids_are_unique_per_provider() {
 }
 
 #[test]
-fn every_model_has_an_operation_and_only_text_images_audio_stream() {
+fn every_model_has_an_operation_and_only_text_images_audio_live_stream() {
     for m in builtin() {
         assert!(m.operations.values().any(|ops| !ops.is_empty()), "{} has no operation", m.id);
         if m.streaming {
             assert!(
-                m.operations.keys().all(|md| matches!(md, Modality::Text | Modality::Images | Modality::Audio)),
+                m.operations
+                    .keys()
+                    .all(|md| matches!(md, Modality::Text | Modality::Images | Modality::Audio | Modality::Live)),
                 "{} streams a {:?} model",
                 m.id,
                 m.operations.keys()
@@ -107,9 +111,21 @@ fn constraints_are_well_formed() {
                     assert!(step.is_none_or(|s| s > 0.0), "{at}");
                 }
                 Constraint::Choice { options } => assert!(!options.is_empty(), "{at}"),
-                Constraint::Voice { provider } => {
+                Constraint::Voice { provider, voices: offered } => {
                     assert_eq!(*provider, m.provider, "{at}");
                     assert!(!voices(*provider).is_empty(), "{at}: no voice catalog");
+                    // A subset names voices of the catalog, each once, and not all of them.
+                    if let Some(ids) = offered {
+                        let unique: BTreeSet<&String> = ids.iter().collect();
+                        assert_eq!(unique.len(), ids.len(), "{at}");
+                        assert!(ids.len() < voices(*provider).len(), "{at}: a subset of every voice");
+                        for id in ids {
+                            assert!(voices(*provider).iter().any(|v| &v.id == id), "{at}: unknown voice {id}");
+                        }
+                    }
+                }
+                Constraint::Dimensions { min_dimension: Some(lo), max_dimension: Some(hi), .. } => {
+                    assert!(lo <= hi, "{at}");
                 }
                 Constraint::Dimensions { presets: Some(presets), .. } => {
                     // Every preset is itself a valid size.
@@ -128,13 +144,15 @@ fn constraints_are_well_formed() {
 fn catalog_order_puts_modalities_first_then_providers() {
     let models = builtin();
     // The default text model is the reference's.
-    assert_eq!(models[0].id, "claude-fable-5");
+    assert_eq!(models[0].id, "claude-haiku-5-5");
     let first = |md: Modality| models.iter().find(|m| m.operations.contains_key(&md)).unwrap().id.clone();
-    assert_eq!(first(Modality::Images), "flux-2-max");
+    assert_eq!(first(Modality::Images), "flux-3-image");
     assert_eq!(first(Modality::Videos), "seedance-1-0-pro-250528");
-    assert_eq!(first(Modality::Audio), "eleven_v3");
+    assert_eq!(first(Modality::Audio), "eleven_v4");
     assert_eq!(first(Modality::Embeddings), "gemini-embedding-2");
     assert_eq!(first(Modality::Segmentation), "fal-ai/sam-3/image-rle");
+    assert_eq!(first(Modality::Live), "gemini-3.8-live");
+    assert_eq!(first(Modality::Decision), "jev-latest");
     let ranks: Vec<usize> = models
         .iter()
         .map(|m| data::MODALITY_ORDER.iter().position(|md| m.operations.contains_key(md)).unwrap())
@@ -146,7 +164,9 @@ fn catalog_order_puts_modalities_first_then_providers() {
 fn reference_examples_hold() {
     let models = builtin();
     let gpt5 = find(&models, Provider::OpenAi, "gpt-5");
+    // 1.0.0 moved named efforts from `thinking_budget` to `thinking_level`.
     assert_eq!(gpt5.constraints["thinking_level"], Constraint::choice(["minimal", "low", "medium", "high"]));
+    assert!(!gpt5.constraints.contains_key("thinking_budget"));
     assert_eq!(gpt5.constraints["max_tokens"], Constraint::range(1.0, 128_000.0));
     assert!(gpt5.streaming);
 
@@ -172,7 +192,10 @@ fn reference_examples_hold() {
     assert!(
         matches!(&flux.constraints["aspect_ratio"], Constraint::Dimensions { presets: Some(p), .. } if !p.is_empty())
     );
-    assert!(matches!(flux.constraints["reference_images"], Constraint::Images { max_count: Some(7), .. }));
+    assert!(matches!(flux.constraints["reference_images"], Constraint::Images { max_count: Some(8), .. }));
+    assert!(matches!(flux.constraints["aspect_ratio"], Constraint::Dimensions { min_dimension: Some(64), .. }));
+    assert!(flux.check_ok("aspect_ratio", json!("4096x64")));
+    assert!(!flux.check_ok("aspect_ratio", json!("4096x32")));
 
     let veo = find(&models, Provider::Google, "veo-3.1-generate-preview");
     assert_eq!(veo.constraints["duration"], Constraint::choice([4, 6, 8]));
@@ -184,12 +207,20 @@ fn reference_examples_hold() {
     assert!(
         matches!(&v3.constraints["output_format"], Constraint::Choice { options } if options.contains(&json!("mp3_44100_128")))
     );
-    assert_eq!(v3.constraints["voice"], Constraint::Voice { provider: Provider::ElevenLabs });
+    assert_eq!(v3.constraints["voice"], Constraint::Voice { provider: Provider::ElevenLabs, voices: None });
+
+    // tts-1 offers 9 of OpenAI's 25 voices.
+    let tts1 = find(&models, Provider::OpenAi, "tts-1");
+    assert!(matches!(&tts1.constraints["voice"], Constraint::Voice { voices: Some(v), .. } if v.len() == 9));
+    assert!(tts1.check_ok("voice", json!("Alloy")));
+    assert!(!tts1.check_ok("voice", json!("marin")));
+    assert!(find(&models, Provider::OpenAi, "gpt-live-1").check_ok("voice", json!("marin")));
 
     // Topaz ids contain spaces.
     assert!(models.iter().any(|m| m.provider == Provider::TopazLabs && m.id == "Standard V2"));
-    // Text models declare their media inputs.
-    assert_eq!(gpt5.optional_input_types().len(), 2);
+    // Text models declare their media inputs; a voice (a string) declares text.
+    assert_eq!(gpt5.optional_input_types(), BTreeSet::from([InputType::Image, InputType::Document]));
+    assert_eq!(v3.optional_input_types(), BTreeSet::from([InputType::Text]));
 }
 
 #[test]
@@ -206,7 +237,7 @@ fn google_generate_audio_models_do_not_declare_output_format() {
 #[test]
 fn voice_catalogs_are_complete_and_unique() {
     for (provider, count) in
-        [(Provider::Gradium, 66), (Provider::ElevenLabs, 21), (Provider::Google, 30), (Provider::OpenAi, 13)]
+        [(Provider::Gradium, 66), (Provider::ElevenLabs, 19), (Provider::Google, 30), (Provider::OpenAi, 25)]
     {
         let vs = voices(provider);
         assert_eq!(vs.len(), count, "{provider}");
@@ -226,10 +257,13 @@ fn voice_catalogs_are_complete_and_unique() {
 
 #[test]
 fn voice_descriptions_and_languages_match_published_metadata() {
-    for p in [Provider::Gradium, Provider::ElevenLabs, Provider::Google] {
+    for p in [Provider::Gradium, Provider::Google] {
         assert!(voices(p).iter().all(|v| v.description.as_deref().is_some_and(|d| !d.is_empty())), "{p}");
     }
-    assert!(voices(Provider::OpenAi).iter().all(|v| v.description.is_none()));
+    // The 1.0.0 registry gives ElevenLabs' new voices and OpenAI's by id and name only.
+    for p in [Provider::OpenAi, Provider::ElevenLabs] {
+        assert!(voices(p).iter().all(|v| v.description.is_none() && v.languages.is_empty()), "{p}");
+    }
     assert_eq!(
         voices(Provider::Gradium)[0].description.as_deref(),
         Some(

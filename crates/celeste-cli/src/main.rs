@@ -33,7 +33,9 @@ fn main() -> std::process::ExitCode {
 async fn run(cli: Cli) -> Result<(), Error> {
     let g = &cli.global;
     match cli.command {
-        Command::Text(TextCommand::Generate(a)) => text::run(g, &a.prompt, None, &a.target, &a.params).await,
+        Command::Text(TextCommand::Generate(a)) => {
+            text::run(g, text::Ask::Generate, &a.prompt, &a.target, &a.params).await
+        }
         Command::Images(ImagesCommand::Analyze(a)) => analyze(g, "image", a).await,
         Command::Audio(AudioCommand::Analyze(a)) => analyze(g, "audio", a).await,
         Command::Videos(VideosCommand::Analyze(a)) => analyze(g, "video", a).await,
@@ -53,7 +55,7 @@ async fn run(cli: Cli) -> Result<(), Error> {
 }
 
 async fn analyze(g: &args::Global, kind: &str, a: args::AnalyzeArgs) -> Result<(), Error> {
-    text::run(g, &a.prompt, Some(text::media_part(kind, &a.input)), &a.target, &a.params).await
+    text::run(g, text::Ask::Analyze { kind, input: &a.input }, &a.prompt, &a.target, &a.params).await
 }
 
 fn not_yet(what: &str) -> Result<(), Error> {

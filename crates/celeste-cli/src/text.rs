@@ -4,7 +4,7 @@
 use std::io::Write;
 
 use celeste::text::{Generate, Unary};
-use celeste::types::{Artifact, Part};
+use celeste::types::Artifact;
 use celeste::{Client, Credentials, Error, Message, Protocol, Provider};
 use celeste_emulator::{Config, Emulator};
 use futures::StreamExt;
@@ -32,7 +32,14 @@ async fn route(target: &Target) -> Result<Route, Error> {
     let protocol: Option<Protocol> = parse(&target.protocol)?;
     let mut r =
         Route { provider, protocol, base_url: target.base_url.clone(), api_key: None, emulator: None, note: None };
-    if target.base_url.is_some() || protocol.is_some() {
+    if protocol.is_some() {
+        return Ok(r);
+    }
+    if target.base_url.is_some() {
+        // A model the catalog knows keeps its provider (and so its wire API, paths and parameter
+        // checks) at the other base URL; an unknown id means a compatible endpoint (the library's
+        // rule for a base URL without a provider).
+        r.provider = provider.or_else(|| celeste::catalog::provider_of(&target.model));
         return Ok(r);
     }
     let resolved = provider.or_else(|| celeste::catalog::provider_of(&target.model));
@@ -64,8 +71,35 @@ async fn route(target: &Target) -> Result<Route, Error> {
     Ok(r)
 }
 
-fn build(client: &Client, prompt: &str, target: &Target, params: &TextParams, r: &Route) -> Generate<Unary> {
-    let mut call = client.text().generate(prompt, target.model.clone());
+/// What the command asks for: a generation, or an analysis of one media input.
+pub enum Ask<'a> {
+    Generate,
+    Analyze { kind: &'a str, input: &'a str },
+}
+
+/// The call for `ask`, with the route, parameters and client applied.
+fn build(
+    client: &Client,
+    ask: &Ask<'_>,
+    prompt: &str,
+    target: &Target,
+    params: &TextParams,
+    r: &Route,
+) -> Generate<Unary> {
+    let model = target.model.clone();
+    let mut call = match ask {
+        Ask::Generate => celeste::text::generate(prompt, model),
+        Ask::Analyze { kind, input } => {
+            let artifact = media_artifact(input);
+            match *kind {
+                "image" => celeste::images::analyze(artifact, prompt, model),
+                "audio" => celeste::audio::analyze(artifact, prompt, model),
+                "video" => celeste::videos::analyze(artifact, prompt, model),
+                _ => celeste::documents::analyze(artifact, prompt, model),
+            }
+        }
+    }
+    .client(client.clone());
     if let Some(p) = r.provider {
         call = call.provider(p);
     }
@@ -87,11 +121,29 @@ fn build(client: &Client, prompt: &str, target: &Target, params: &TextParams, r:
     if let Some(p) = params.top_p {
         call = call.top_p(p);
     }
+    if let Some(k) = params.top_k {
+        call = call.top_k(k);
+    }
     if let Some(s) = params.seed {
         call = call.seed(s);
     }
-    if let Some(e) = &params.reasoning_effort {
-        call = call.reasoning_effort(e.clone());
+    for s in &params.stop {
+        call = call.stop(s.clone());
+    }
+    if let Some(p) = params.frequency_penalty {
+        call = call.frequency_penalty(p);
+    }
+    if let Some(p) = params.presence_penalty {
+        call = call.presence_penalty(p);
+    }
+    if let Some(b) = params.thinking_budget {
+        call = call.thinking_budget(b);
+    }
+    if let Some(l) = &params.thinking_level {
+        call = call.thinking_level(l.clone());
+    }
+    if let Some(v) = &params.verbosity {
+        call = call.verbosity(v.clone());
     }
     if let Some(s) = &params.system {
         call = call.messages([Message::system(s.clone())]);
@@ -99,26 +151,20 @@ fn build(client: &Client, prompt: &str, target: &Target, params: &TextParams, r:
     call
 }
 
-/// A media part from a path or URL.
-pub fn media_part(kind: &str, input: &str) -> Part {
-    let artifact = if input.starts_with("http://") || input.starts_with("https://") {
+/// A media artifact from a path or URL.
+fn media_artifact(input: &str) -> Artifact {
+    if input.starts_with("http://") || input.starts_with("https://") {
         Artifact::from_url(input)
     } else {
         Artifact::from_path(input)
-    };
-    match kind {
-        "image" => Part::image(artifact),
-        "audio" => Part::audio(artifact),
-        "video" => Part::video(artifact),
-        _ => Part::document(artifact),
     }
 }
 
 /// Run one text call and print it.
 pub async fn run(
     global: &Global,
+    ask: Ask<'_>,
     prompt: &str,
-    media: Option<Part>,
     target: &Target,
     params: &TextParams,
 ) -> Result<(), Error> {
@@ -132,10 +178,7 @@ pub async fn run(
     if let Some(note) = &r.note {
         eprintln!("celeste: {note}");
     }
-    let mut call = build(&client, prompt, target, params, &r);
-    if let Some(part) = media {
-        call = call.part(part);
-    }
+    let call = build(&client, &ask, prompt, target, params, &r);
     let out = if params.no_stream || global.json {
         call.await?
     } else {

@@ -150,3 +150,67 @@ fn emulator_serve_listens_and_answers() {
     child.wait().unwrap();
     assert!(reply.starts_with("HTTP/1.1 200"), "{reply}");
 }
+
+/// `celeste emulator serve` on a free port, for commands that are given a `--base-url`.
+struct Served(std::process::Child, String);
+
+impl Served {
+    fn start() -> Served {
+        use std::io::{BufRead, BufReader};
+        let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+        let mut child = std::process::Command::new(assert_cmd::cargo::cargo_bin("celeste"))
+            .args(["emulator", "serve", "--bind", &format!("127.0.0.1:{port}")])
+            .stdout(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        let mut line = String::new();
+        BufReader::new(child.stdout.as_mut().unwrap()).read_line(&mut line).unwrap();
+        Served(child, format!("http://127.0.0.1:{port}"))
+    }
+}
+
+impl Drop for Served {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+#[test]
+fn base_url_keeps_a_known_models_provider_and_its_checks() {
+    // Checked against the catalog before anything is sent: no connection is attempted.
+    celeste()
+        .args(["text", "generate", "hi", "-m", "claude-haiku-4-5", "--base-url", "http://127.0.0.1:9"])
+        .args(["--max-tokens", "99999999"])
+        .env("ANTHROPIC_API_KEY", "test-key")
+        .assert()
+        .failure()
+        .stderr(predicate::str::contains("max_tokens").and(predicate::str::contains("connect").not()));
+    // The provider's own wire API and path at the other base URL.
+    let served = Served::start();
+    celeste()
+        .args(["text", "generate", "hi", "-m", "claude-haiku-4-5", "--base-url", &served.1, "--trace"])
+        .env("ANTHROPIC_API_KEY", "test-key")
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("gen_ai.provider.name = anthropic"))
+        .stdout(predicate::str::contains(format!("url.full = {}/v1/messages", served.1)));
+}
+
+#[test]
+fn analyze_is_sent_as_the_analyze_operation() {
+    let png = std::env::temp_dir().join(format!("celeste-cli-op-{}.png", std::process::id()));
+    let mut bytes = vec![0x89, b'P', b'N', b'G', 0x0d, 0x0a, 0x1a, 0x0a, 0, 0, 0, 13, b'I', b'H', b'D', b'R'];
+    bytes.extend_from_slice(&[0, 0, 0, 1, 0, 0, 0, 1, 8, 6, 0, 0, 0, 0x1f, 0x15, 0xc4, 0x89]);
+    std::fs::write(&png, bytes).unwrap();
+    celeste()
+        .args(["images", "analyze", png.to_str().unwrap(), "--trace"])
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("celeste.operation = analyze"));
+    celeste()
+        .args(["text", "generate", "hi", "--trace"])
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("celeste.operation = generate"));
+}

@@ -62,11 +62,16 @@
 
 mod body;
 mod config;
+pub mod image;
+mod jobs;
+mod multipart;
 mod plan;
 mod server;
 mod wire;
 
 pub use config::{
-    Config, ConfigError, DEFAULT_TEXT, Fault, FaultKind, Match, Reply, Scenario, StatusFault, Step, ToolCall, Usage,
+    Config, ConfigError, DEFAULT_TEXT, Fault, FaultKind, JobFailure, Match, Reply, Scenario, StatusFault, Step,
+    ToolCall, Usage,
 };
+pub use jobs::{JobInfo, JobState};
 pub use server::{Emulator, RecordedRequest, serve_forever};

@@ -57,7 +57,9 @@ fn read(p: &Payload, edit: bool) -> Result<Ask<'_>, BadField> {
             None => {
                 return Err(BadField::new(
                     "size",
-                    format!("Invalid value: '{s}'. Supported values are 'auto' or WIDTHxHEIGHT, e.g. '1024x1024'."),
+                    format!(
+                        "Invalid value for 'size': '{s}'. Supported values are 'auto' or WIDTHxHEIGHT, e.g. '1024x1024'."
+                    ),
                 ));
             }
         },

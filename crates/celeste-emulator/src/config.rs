@@ -534,7 +534,8 @@ pub struct Fault {
 /// lines, or array elements for Gemini's non-SSE stream), starting at 0. On a non-streaming
 /// request they act on the JSON body instead: reset/truncate/stall cut the body in the middle,
 /// malformed sends invalid JSON, stream error becomes an HTTP 500 with the API's error body,
-/// and oversize makes the text one huge string.
+/// and oversize makes the text one huge string. The image routes take the same faults (an image
+/// download cut in half no longer decodes); oversize changes only text.
 #[derive(Clone, Debug, PartialEq)]
 pub enum FaultKind {
     /// An error status with the API's JSON error body and optional retry headers.

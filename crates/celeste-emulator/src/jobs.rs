@@ -51,7 +51,7 @@ pub struct JobInfo {
     pub pending_polls: u32,
     /// The state the last answered poll reported.
     pub state: JobState,
-    /// Times the result image itself was downloaded.
+    /// Requests for the result image itself (`GET` or `HEAD` of its URL).
     pub downloads: u64,
 }
 

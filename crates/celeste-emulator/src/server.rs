@@ -423,7 +423,9 @@ async fn handle(
     }
 
     let expected = if route.as_ref().is_some_and(Route::is_get) { Method::GET } else { Method::POST };
-    let valid = route.is_none() || (parts.method == expected && parsed.error.is_none());
+    // HEAD reads what GET reads (Topaz hands out a `head_url`); hyper sends no body for it.
+    let method_ok = parts.method == expected || (expected == Method::GET && parts.method == Method::HEAD);
+    let valid = route.is_none() || (method_ok && parsed.error.is_none());
     let matched = if valid {
         shared
             .config
@@ -453,7 +455,7 @@ async fn handle(
 
     // Request-level errors come first.
     if let Some(route) = &route {
-        if parts.method != expected {
+        if !method_ok {
             let err = ErrorInfo::new(405, format!("Method {} not allowed on {path}.", parts.method));
             return Ok(json_response(405, route.error_body(&err)));
         }

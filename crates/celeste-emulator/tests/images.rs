@@ -625,10 +625,12 @@ async fn topaz_submit_poll_download_lifecycle() {
     let (status, link, _) = get_json(&download).await;
     assert_eq!(status, 200);
     assert!(link["expiry"].as_u64().is_some());
+    let head = client().head(link["head_url"].as_str().unwrap()).send().await.unwrap();
+    assert_eq!((head.status().as_u16(), head.headers()["content-type"].to_str().unwrap()), (200, "image/jpeg"));
     let (ct, found) = fetch_image(link["download_url"].as_str().unwrap()).await;
     assert_eq!((ct.as_str(), found), ("image/jpeg", (Format::Jpeg, 16, 12)));
     let info = emu.job(&id).unwrap();
-    assert_eq!((info.provider.as_str(), info.polls, info.downloads), ("topazlabs", 3, 1));
+    assert_eq!((info.provider.as_str(), info.polls, info.downloads), ("topazlabs", 3, 2), "HEAD and GET");
 }
 
 #[tokio::test]

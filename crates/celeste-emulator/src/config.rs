@@ -246,8 +246,20 @@ impl From<Fault> for Step {
     }
 }
 
-const REPLY_KEYS: &[&str] =
-    &["text", "reasoning", "tool_calls", "usage", "finish_reason", "chunk_size", "delay_ms", "chunks", "event_bytes"];
+const REPLY_KEYS: &[&str] = &[
+    "text",
+    "reasoning",
+    "tool_calls",
+    "usage",
+    "finish_reason",
+    "chunk_size",
+    "delay_ms",
+    "chunks",
+    "event_bytes",
+    "pending_polls",
+    "job_failure",
+    "poll_retry_after",
+];
 
 const FAULT_KEYS: &[&str] = &[
     "html_error",
@@ -303,6 +315,59 @@ pub struct Reply {
     pub event_bytes: Option<usize>,
     /// HTTP status of the response. Default 200.
     pub status: u16,
+    /// Image jobs (BFL, Topaz): how many polls report the job as pending before it settles as
+    /// ready (or failed, with [`Reply::job_failure`]). Default 0: the first poll settles it.
+    pub pending_polls: u32,
+    /// Image generation fails with this once the pending polls are over: a BFL or Topaz job
+    /// settles with the failure status, a BytePlus image becomes an error item (a
+    /// `partial_failed` event when streaming), an Ollama image stream ends with an `error` line.
+    pub job_failure: Option<JobFailure>,
+    /// Image jobs: the `Retry-After` header value sent on every pending poll response.
+    pub poll_retry_after: Option<String>,
+}
+
+/// How an image job fails (see [`Reply::job_failure`]).
+///
+/// In JSON either a message (`"job_failure": "GPU exploded"`) or an object
+/// (`"job_failure": {"status": "Request Moderated", "message": "Flagged"}`).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct JobFailure {
+    /// The provider's failure status, sent verbatim. Default: BFL `"Error"`, Topaz `"Failed"`.
+    pub status: Option<String>,
+    /// The failure message.
+    pub message: String,
+}
+
+impl JobFailure {
+    /// A failure with this message and the provider's default failure status.
+    pub fn new(message: impl Into<String>) -> Self {
+        JobFailure { status: None, message: message.into() }
+    }
+
+    /// Sets the provider failure status (BFL `"Request Moderated"`, Topaz `"Cancelled"`...).
+    pub fn status(mut self, status: impl Into<String>) -> Self {
+        self.status = Some(status.into());
+        self
+    }
+}
+
+impl<'de> Deserialize<'de> for JobFailure {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        #[derive(Deserialize)]
+        #[serde(untagged)]
+        enum Repr {
+            Message(String),
+            Full {
+                #[serde(default)]
+                status: Option<String>,
+                message: String,
+            },
+        }
+        Ok(match Repr::deserialize(d)? {
+            Repr::Message(message) => JobFailure { status: None, message },
+            Repr::Full { status, message } => JobFailure { status, message },
+        })
+    }
 }
 
 impl Default for Reply {
@@ -318,6 +383,9 @@ impl Default for Reply {
             chunks: None,
             event_bytes: None,
             status: 200,
+            pending_polls: 0,
+            job_failure: None,
+            poll_retry_after: None,
         }
     }
 }
@@ -382,6 +450,36 @@ impl Reply {
         self.status = status;
         self
     }
+
+    /// Image jobs: the number of polls answered "pending" before the job settles.
+    pub fn pending_polls(mut self, polls: u32) -> Self {
+        self.pending_polls = polls;
+        self
+    }
+
+    /// Image generation fails with this (see [`Reply::job_failure`]); a `&str` is the message.
+    pub fn job_failure(mut self, failure: impl Into<JobFailure>) -> Self {
+        self.job_failure = Some(failure.into());
+        self
+    }
+
+    /// Image jobs: the `Retry-After` header on pending poll responses.
+    pub fn poll_retry_after(mut self, value: impl Into<String>) -> Self {
+        self.poll_retry_after = Some(value.into());
+        self
+    }
+}
+
+impl From<&str> for JobFailure {
+    fn from(message: &str) -> Self {
+        JobFailure::new(message)
+    }
+}
+
+impl From<String> for JobFailure {
+    fn from(message: String) -> Self {
+        JobFailure::new(message)
+    }
 }
 
 /// A tool call in a [`Reply`].
@@ -436,7 +534,8 @@ pub struct Fault {
 /// lines, or array elements for Gemini's non-SSE stream), starting at 0. On a non-streaming
 /// request they act on the JSON body instead: reset/truncate/stall cut the body in the middle,
 /// malformed sends invalid JSON, stream error becomes an HTTP 500 with the API's error body,
-/// and oversize makes the text one huge string.
+/// and oversize makes the text one huge string. The image routes take the same faults (an image
+/// download cut in half no longer decodes); oversize changes only text.
 #[derive(Clone, Debug, PartialEq)]
 pub enum FaultKind {
     /// An error status with the API's JSON error body and optional retry headers.

@@ -7,8 +7,9 @@ use std::process::ExitCode;
 use celeste_emulator::{Config, serve_forever};
 use clap::Parser;
 
-/// A local server that speaks the OpenAI, Anthropic, Gemini, Cohere and Ollama wire APIs from
-/// scenario files, with timing and fault injection.
+/// A local server that speaks the OpenAI, Anthropic, Gemini, Cohere and Ollama text wire APIs and
+/// the OpenAI, xAI, BytePlus, Gemini, BFL, Ollama and Topaz image wire APIs from scenario files,
+/// with timing, fault injection and scripted image jobs.
 #[derive(Parser, Debug)]
 #[command(name = "celeste-emulator", version)]
 struct Args {

@@ -62,12 +62,22 @@ impl Tokens {
     }
 }
 
+/// An image part of an answer (Gemini `inlineData`, Interactions `image` content).
+#[derive(Debug, Clone)]
+pub(crate) struct PlanImage {
+    pub mime: &'static str,
+    /// The encoded image, base64.
+    pub data: String,
+}
+
 #[derive(Debug)]
 pub(crate) struct Plan {
     pub model: String,
     pub text: Cut,
     pub reasoning: Option<Cut>,
     pub tools: Vec<ToolPlan>,
+    /// Generated images, after the text (APIs that answer images as content parts).
+    pub images: Vec<PlanImage>,
     pub usage: Tokens,
     pub finish_reason: Option<String>,
     pub include_usage: bool,
@@ -123,6 +133,7 @@ impl Plan {
             text,
             reasoning,
             tools,
+            images: Vec::new(),
             usage,
             finish_reason: reply.finish_reason.clone(),
             include_usage: facts.include_usage,
@@ -194,6 +205,17 @@ fn fill_bytes(source: &str, bytes: usize) -> String {
         }
     }
     text
+}
+
+/// A fresh lowercase hex id of `len` characters, outside any plan.
+pub(crate) fn fresh_hex(len: usize) -> String {
+    IdGen::new().hex(len)
+}
+
+/// A fresh random-looking UUID (version 4 layout), the id style of BFL and Topaz jobs.
+pub(crate) fn fresh_uuid() -> String {
+    let h = IdGen::new().hex(32);
+    format!("{}-{}-4{}-a{}-{}", &h[..8], &h[8..12], &h[13..16], &h[17..20], &h[20..32])
 }
 
 pub(crate) fn unix_now() -> u64 {

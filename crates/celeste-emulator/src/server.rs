@@ -25,8 +25,12 @@ use tokio::sync::watch;
 
 use crate::body::{EmuBody, End};
 use crate::config::{Config, Fault, FaultKind, Reply, Scenario, Step};
+use crate::jobs::{JobInfo, Store};
+use crate::multipart;
 use crate::plan::{Plan, RequestFacts};
-use crate::wire::{self, Api, ErrorInfo, Framing, Route};
+use crate::wire::gemini::ImageAsk;
+use crate::wire::images::{self, Answer, AnswerBody, Call, ImageApi, Payload};
+use crate::wire::{self, Api, BodyKind, ErrorInfo, Events, Rendered, Route, Service};
 
 /// Sequence for the request-id response headers.
 static REQUEST_IDS: AtomicU64 = AtomicU64::new(1);
@@ -68,6 +72,8 @@ impl RecordedRequest {
 
 pub(crate) struct Shared {
     config: Config,
+    addr: SocketAddr,
+    store: Store,
     counters: Vec<AtomicUsize>,
     journal: Mutex<Vec<RecordedRequest>>,
 }
@@ -156,6 +162,17 @@ impl Emulator {
         self.shared.journal.lock().expect("journal lock").clear();
     }
 
+    /// Every asynchronous image job (BFL, Topaz) submitted so far, oldest first, with its poll
+    /// count. Also served as `GET /_emulator/jobs`.
+    pub fn jobs(&self) -> Vec<JobInfo> {
+        self.shared.store.list()
+    }
+
+    /// One job by id (BFL `id`, Topaz `process_id`). Also served as `GET /_emulator/jobs/{id}`.
+    pub fn job(&self, id: &str) -> Option<JobInfo> {
+        self.shared.store.info(id)
+    }
+
     /// Stops accepting, closes open connections, and waits for the server to finish.
     pub async fn shutdown(mut self) {
         let _ = self.stop.send(true);
@@ -188,8 +205,9 @@ pub async fn serve_forever(config: Config) -> io::Result<()> {
 
 async fn bind(config: Config) -> io::Result<(TcpListener, Arc<Shared>)> {
     let listener = TcpListener::bind(config.bind).await?;
+    let addr = listener.local_addr()?;
     let counters = config.scenarios.iter().map(|_| AtomicUsize::new(0)).collect();
-    let shared = Arc::new(Shared { config, counters, journal: Mutex::new(Vec::new()) });
+    let shared = Arc::new(Shared { config, addr, store: Store::default(), counters, journal: Mutex::new(Vec::new()) });
     Ok((listener, shared))
 }
 
@@ -299,6 +317,12 @@ struct Probe {
     stream: Option<Value>,
     #[serde(default)]
     stream_options: Option<Value>,
+    /// Gemini: asks for image output (`responseModalities`, `imageConfig`).
+    #[serde(default, rename = "generationConfig", alias = "generation_config")]
+    generation_config: Option<Value>,
+    /// Interactions: `{type: "image"}` asks for image output.
+    #[serde(default)]
+    response_format: Option<Value>,
 }
 
 fn json_response(status: u16, body: Vec<u8>) -> Response<EmuBody> {
@@ -310,6 +334,57 @@ fn json_response(status: u16, body: Vec<u8>) -> Response<EmuBody> {
 
 fn status_code(status: u16) -> StatusCode {
     StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR)
+}
+
+/// A request body read as its route expects.
+struct Parsed {
+    /// The fields the text APIs read (JSON bodies).
+    probe: Option<Probe>,
+    /// The whole body, for the image APIs.
+    payload: Payload,
+    /// Why the body does not fit its route, for the 400.
+    error: Option<String>,
+}
+
+fn parse_body(route: Option<&Route>, headers: &hyper::HeaderMap, body: &Bytes) -> Parsed {
+    let is_object = body.iter().find(|b| !b.is_ascii_whitespace()) == Some(&b'{');
+    let probe = || -> Option<Probe> { if is_object { serde_json::from_slice(body).ok() } else { None } };
+    let json_error = || {
+        if body.is_empty() {
+            "The request body is empty; expected a JSON object.".to_string()
+        } else {
+            "We could not parse the JSON body of your request.".to_string()
+        }
+    };
+    let boundary = headers.get(CONTENT_TYPE).and_then(|v| v.to_str().ok()).and_then(multipart::boundary);
+    let form = |boundary: &str| match multipart::parse(body, boundary) {
+        Ok(form) => Parsed { probe: None, payload: Payload::Form(form), error: None },
+        Err(e) => Parsed { probe: None, payload: Payload::Empty, error: Some(format!("Invalid multipart body: {e}.")) },
+    };
+    let image = route.is_some_and(|r| r.api().is_none());
+    match route.map(Route::body_kind) {
+        None => Parsed { probe: probe(), payload: Payload::Empty, error: None },
+        Some(BodyKind::None) => Parsed { probe: None, payload: Payload::Empty, error: None },
+        Some(BodyKind::Form) => match &boundary {
+            Some(b) => form(b),
+            None => Parsed {
+                probe: None,
+                payload: Payload::Empty,
+                error: Some("The request must be multipart/form-data.".into()),
+            },
+        },
+        Some(BodyKind::JsonOrForm) if boundary.is_some() => form(boundary.as_deref().unwrap_or_default()),
+        Some(BodyKind::Json | BodyKind::JsonOrForm) if image => {
+            match serde_json::from_slice::<Value>(body).ok().filter(Value::is_object) {
+                Some(v) => Parsed { probe: probe(), payload: Payload::Json(v), error: None },
+                None => Parsed { probe: None, payload: Payload::Empty, error: Some(json_error()) },
+            }
+        }
+        Some(_) => match probe() {
+            Some(p) => Parsed { probe: Some(p), payload: Payload::Empty, error: None },
+            None => Parsed { probe: None, payload: Payload::Empty, error: Some(json_error()) },
+        },
+    }
 }
 
 async fn handle(
@@ -328,16 +403,29 @@ async fn handle(
         return Ok(control(&shared, &parts.method, rest));
     }
 
-    let route = wire::route(&path, query.as_deref());
-    let is_object = body.iter().find(|b| !b.is_ascii_whitespace()) == Some(&b'{');
-    let probe: Option<Probe> = if is_object { serde_json::from_slice(&body).ok() } else { None };
-    let model = probe
+    let mut route = wire::route(&path, query.as_deref());
+    let parsed = parse_body(route.as_ref(), &parts.headers, &body);
+    let model = parsed
+        .probe
         .as_ref()
         .and_then(|p| p.model.as_ref())
         .and_then(|m| m.as_str().map(str::to_string))
+        .or_else(|| match &parsed.payload {
+            Payload::Form(f) => f.text("model").map(str::to_string),
+            _ => None,
+        })
         .or_else(|| route.as_ref().and_then(|r| r.path_model.clone()));
+    // xAI serves the OpenAI image paths; its model ids tell the two apart.
+    if let Some(Route { service: Service::Image(api @ ImageApi::OpenAi, _), .. }) = &mut route
+        && model.as_deref().is_some_and(|m| m.starts_with("grok"))
+    {
+        *api = ImageApi::Xai;
+    }
 
-    let valid = route.is_none() || (parts.method == Method::POST && probe.is_some());
+    let expected = if route.as_ref().is_some_and(Route::is_get) { Method::GET } else { Method::POST };
+    // HEAD reads what GET reads (Topaz hands out a `head_url`); hyper sends no body for it.
+    let method_ok = parts.method == expected || (expected == Method::GET && parts.method == Method::HEAD);
+    let valid = route.is_none() || (method_ok && parsed.error.is_none());
     let matched = if valid {
         shared
             .config
@@ -367,19 +455,20 @@ async fn handle(
 
     // Request-level errors come first.
     if let Some(route) = &route {
-        if parts.method != Method::POST {
+        if !method_ok {
             let err = ErrorInfo::new(405, format!("Method {} not allowed on {path}.", parts.method));
-            return Ok(json_response(405, route.api.error_body(&err)));
+            return Ok(json_response(405, route.error_body(&err)));
         }
-        if probe.is_none() {
-            let msg = if body.is_empty() {
-                "The request body is empty; expected a JSON object.".to_string()
-            } else {
-                "We could not parse the JSON body of your request.".to_string()
-            };
-            let mut err = ErrorInfo::new(400, msg);
-            err.code = Some("invalid_json".into());
-            return Ok(json_response(400, route.api.error_body(&err)));
+        if let Some(msg) = &parsed.error {
+            let mut err = ErrorInfo::new(400, msg.clone());
+            err.code = Some(if msg.contains("multipart") { "invalid_multipart" } else { "invalid_json" }.into());
+            return Ok(json_response(400, route.error_body(&err)));
+        }
+        // Every request at a job's status URL counts as a poll, whatever answers it.
+        if let Service::Image(_, endpoint) = &route.service
+            && let Some(id) = endpoint.polled_job()
+        {
+            shared.store.count_poll(id);
         }
     }
 
@@ -391,7 +480,12 @@ async fn handle(
         Some(&s.responses[n.min(s.responses.len() - 1)])
     });
 
-    let probe = probe.unwrap_or_default();
+    let probe = parsed.probe.unwrap_or_default();
+    let image_ask = match route.as_ref().and_then(Route::api) {
+        Some(Api::Gemini) => wire::gemini::image_ask(model.as_deref(), probe.generation_config.as_ref()),
+        Some(Api::Interactions) => wire::interactions::image_ask(model.as_deref(), probe.response_format.as_ref()),
+        _ => None,
+    };
     let facts = RequestFacts {
         model,
         body_len: body.len(),
@@ -402,6 +496,10 @@ async fn handle(
             .and_then(Value::as_bool)
             .unwrap_or(false),
     };
+    let base_url = match parts.headers.get(hyper::header::HOST).and_then(|h| h.to_str().ok()) {
+        Some(host) => format!("http://{host}"),
+        None => format!("http://{}", shared.addr),
+    };
 
     let ctx = Ctx {
         shared: &shared,
@@ -409,12 +507,16 @@ async fn handle(
         stream: route.as_ref().is_some_and(|r| {
             r.path_stream.unwrap_or_else(|| match probe.stream.as_ref() {
                 Some(v) => v.as_bool().unwrap_or(false),
-                None => r.api == Api::Ollama,
+                None => r.api() == Some(Api::Ollama),
             })
         }),
         facts: &facts,
         abort,
         path: &path,
+        payload: &parsed.payload,
+        image_ask,
+        body: &body,
+        base_url: &base_url,
     };
     let resp = match step {
         Some(Step::Fault(fault)) => ctx.fault(fault).await,
@@ -458,9 +560,26 @@ fn contains(hay: &[u8], needle: &[u8]) -> bool {
     needle.is_empty() || hay.windows(needle.len()).any(|w| w == needle)
 }
 
-/// `/_emulator/health`, `/_emulator/requests` (GET lists, DELETE clears).
+/// `/_emulator/health`, `/_emulator/requests` (GET lists, DELETE clears), `/_emulator/jobs` and
+/// `/_emulator/jobs/{id}` (GET: image jobs and their poll counts).
 fn control(shared: &Shared, method: &Method, what: &str) -> Response<EmuBody> {
+    if method == Method::GET
+        && let Some(id) = what.strip_prefix("jobs/")
+    {
+        return match shared.store.info(id) {
+            Some(info) => json_response(200, wire::to_vec(&info.to_json())),
+            None => {
+                let mut err = ErrorInfo::new(404, format!("No job {id:?}."));
+                err.code = Some("not_found".into());
+                json_response(404, wire::openai_error_body(&err))
+            }
+        };
+    }
     match (method, what) {
+        (&Method::GET, "jobs") => {
+            let list: Vec<Value> = shared.store.list().iter().map(JobInfo::to_json).collect();
+            json_response(200, wire::to_vec(&Value::Array(list)))
+        }
         (&Method::GET, "health") => json_response(200, br#"{"status":"ok"}"#.to_vec()),
         (&Method::GET, "requests") => {
             let journal = shared.journal.lock().expect("journal lock");
@@ -505,20 +624,20 @@ struct Ctx<'a> {
     facts: &'a RequestFacts,
     abort: Arc<AtomicBool>,
     path: &'a str,
+    payload: &'a Payload,
+    /// A Gemini or Interactions request that asks for an image.
+    image_ask: Option<ImageAsk>,
+    body: &'a Bytes,
+    base_url: &'a str,
 }
 
+/// A fault-shaped body, and the `Content-Length` to announce when the body is cut short of it.
+type Shaped = (EmuBody, Option<usize>);
+
 impl Ctx<'_> {
-    fn api(&self) -> Option<Api> {
-        self.route.map(|r| r.api)
-    }
-
-    fn framing(&self) -> Framing {
-        self.route.map_or(Framing::Sse, |r| r.framing)
-    }
-
     fn error_body(&self, err: &ErrorInfo) -> Vec<u8> {
-        match self.api() {
-            Some(api) => api.error_body(err),
+        match self.route {
+            Some(route) => route.error_body(err),
             None => wire::openai_error_body(err),
         }
     }
@@ -527,10 +646,10 @@ impl Ctx<'_> {
         Plan::with_event_bytes(reply, self.facts, DEFAULT_MODEL, event_bytes.or(reply.event_bytes))
     }
 
-    fn decorate(&self, resp: &mut Response<EmuBody>, api: Api, content_type: &'static str) {
+    fn decorate(&self, resp: &mut Response<EmuBody>, content_type: &'static str) {
         let h = resp.headers_mut();
         h.insert(CONTENT_TYPE, HeaderValue::from_static(content_type));
-        if let Some(name) = api.request_id_header() {
+        if let Some(name) = self.route.and_then(Route::request_id_header) {
             let n = REQUEST_IDS.fetch_add(1, Ordering::Relaxed);
             let id = format!("req_emulator_{n:08x}");
             if let Ok(v) = HeaderValue::from_str(&id) {
@@ -539,90 +658,170 @@ impl Ctx<'_> {
         }
     }
 
+    /// Events shaped by a stream fault; `error_tail` renders the API's in-stream error after
+    /// the first `keep` events.
+    fn stream_body(
+        &self,
+        rendered: Rendered,
+        delay: Duration,
+        fault: Option<&FaultKind>,
+        error_tail: impl FnOnce(usize, &ErrorInfo) -> Events,
+    ) -> EmuBody {
+        let total = rendered.len();
+        let last = total.saturating_sub(1);
+        match fault {
+            Some(FaultKind::ResetAfterEvents(n)) => {
+                EmuBody::events(rendered, delay).cut_after((*n).min(last), End::Reset, self.abort.clone())
+            }
+            Some(FaultKind::TruncateAfterEvents(n)) => {
+                EmuBody::events(rendered, delay).cut_after((*n).min(last), End::Clean, self.abort.clone())
+            }
+            Some(FaultKind::StallAfterEvents { after_events, stall_ms }) => {
+                EmuBody::events(rendered, delay).stall_after(*after_events, Duration::from_millis(*stall_ms))
+            }
+            Some(FaultKind::MalformedEventAt(i)) => {
+                EmuBody::events(rendered.edited(total, (*i).min(last), wire::corrupt), delay)
+            }
+            Some(FaultKind::StreamErrorAt { after_events, message }) => {
+                let keep = (*after_events).min(last);
+                let err = ErrorInfo::new(
+                    500,
+                    message.clone().unwrap_or_else(|| {
+                        "The server had an error while processing your request (emulated in-stream error).".into()
+                    }),
+                );
+                let tail = error_tail(keep, &err);
+                EmuBody::events(rendered.with_tail(keep, tail), delay)
+            }
+            _ => EmuBody::events(rendered, delay),
+        }
+    }
+
+    /// A complete body shaped by a stream fault: reset, truncate and stall cut it in the middle,
+    /// malformed sends its first half. `Err` is the response that replaces it: a stream error on
+    /// a unary request is an HTTP 500 with the API's error body.
+    fn unary_body(&self, bytes: Vec<u8>, fault: Option<&FaultKind>) -> Result<Shaped, Box<Response<EmuBody>>> {
+        let full_len = bytes.len();
+        Ok(match fault {
+            Some(FaultKind::ResetAfterEvents(_)) => {
+                (EmuBody::halves(bytes).cut_after(1, End::Reset, self.abort.clone()), Some(full_len))
+            }
+            Some(FaultKind::TruncateAfterEvents(_)) => {
+                (EmuBody::halves(bytes).cut_after(1, End::Clean, self.abort.clone()), None)
+            }
+            Some(FaultKind::StallAfterEvents { stall_ms, .. }) => {
+                (EmuBody::halves(bytes).stall_after(1, Duration::from_millis(*stall_ms)), Some(full_len))
+            }
+            Some(FaultKind::MalformedEventAt(_)) => {
+                let half = bytes.len() / 2;
+                (EmuBody::full(bytes[..half].to_vec()), None)
+            }
+            Some(FaultKind::StreamErrorAt { message, .. }) => {
+                let err = ErrorInfo::new(500, message.clone().unwrap_or_else(|| wire::default_message(500)));
+                return Err(Box::new(json_response(500, self.error_body(&err))));
+            }
+            _ => (EmuBody::full(bytes), None),
+        })
+    }
+
     /// A normal answer, optionally shaped by a stream fault.
     async fn reply(&self, reply: &Reply, fault: Option<&FaultKind>) -> Response<EmuBody> {
         let Some(route) = self.route else {
             return not_found(None, self.path);
         };
-        let api = route.api;
+        let api = match &route.service {
+            Service::Text(api) => *api,
+            Service::Image(api, endpoint) => return self.image_reply(*api, endpoint, reply, fault).await,
+        };
         let oversize = match fault {
             Some(FaultKind::OversizeEventBytes(n)) => Some(*n),
             _ => None,
         };
         let mut plan = self.plan(reply, oversize);
+        if let Some(ask) = self.image_ask {
+            let seed = String::from_utf8_lossy(&self.body[..self.body.len().min(4096)]);
+            ask.apply(&mut plan, &seed, reply.usage.output_tokens.is_some());
+        }
         let status = status_code(reply.status);
         if self.stream {
-            let framing = self.framing();
-            let mut rendered = api.stream(&mut plan, framing);
-            let total = rendered.len();
-            let last = total.saturating_sub(1);
+            let framing = route.framing;
+            let rendered = api.stream(&mut plan, framing);
             let delay = Duration::from_millis(reply.delay_ms);
-            let body = match fault {
-                Some(FaultKind::ResetAfterEvents(n)) => {
-                    EmuBody::events(rendered, delay).cut_after((*n).min(last), End::Reset, self.abort.clone())
-                }
-                Some(FaultKind::TruncateAfterEvents(n)) => {
-                    EmuBody::events(rendered, delay).cut_after((*n).min(last), End::Clean, self.abort.clone())
-                }
-                Some(FaultKind::StallAfterEvents { after_events, stall_ms }) => {
-                    EmuBody::events(rendered, delay).stall_after(*after_events, Duration::from_millis(*stall_ms))
-                }
-                Some(FaultKind::MalformedEventAt(i)) => {
-                    rendered = rendered.edited(total, (*i).min(last), wire::corrupt);
-                    EmuBody::events(rendered, delay)
-                }
-                Some(FaultKind::StreamErrorAt { after_events, message }) => {
-                    let keep = (*after_events).min(last);
-                    let err = ErrorInfo::new(
-                        500,
-                        message.clone().unwrap_or_else(|| {
-                            "The server had an error while processing your request (emulated in-stream error).".into()
-                        }),
-                    );
-                    let tail = api.stream_error(&mut plan, framing, keep, &err);
-                    EmuBody::events(rendered.with_tail(keep, tail), delay)
-                }
-                _ => EmuBody::events(rendered, delay),
-            };
+            let body =
+                self.stream_body(rendered, delay, fault, |keep, err| api.stream_error(&mut plan, framing, keep, err));
             let mut resp = Response::new(body);
             *resp.status_mut() = status;
-            self.decorate(&mut resp, api, api.stream_content_type(framing));
+            self.decorate(&mut resp, api.stream_content_type(framing));
             resp.headers_mut().insert(CACHE_CONTROL, HeaderValue::from_static("no-cache"));
             resp
         } else {
             if reply.delay_ms > 0 {
                 tokio::time::sleep(Duration::from_millis(reply.delay_ms)).await;
             }
-            let bytes = api.unary(&mut plan);
-            let full_len = bytes.len();
-            let (body, announce_full) = match fault {
-                Some(FaultKind::ResetAfterEvents(_)) => {
-                    (EmuBody::halves(bytes).cut_after(1, End::Reset, self.abort.clone()), true)
-                }
-                Some(FaultKind::TruncateAfterEvents(_)) => {
-                    (EmuBody::halves(bytes).cut_after(1, End::Clean, self.abort.clone()), false)
-                }
-                Some(FaultKind::StallAfterEvents { stall_ms, .. }) => {
-                    (EmuBody::halves(bytes).stall_after(1, Duration::from_millis(*stall_ms)), true)
-                }
-                Some(FaultKind::MalformedEventAt(_)) => {
-                    let half = bytes.len() / 2;
-                    (EmuBody::full(bytes[..half].to_vec()), false)
-                }
-                Some(FaultKind::StreamErrorAt { message, .. }) => {
-                    let err = ErrorInfo::new(500, message.clone().unwrap_or_else(|| wire::default_message(500)));
-                    return json_response(500, api.error_body(&err));
-                }
-                _ => (EmuBody::full(bytes), false),
+            let (body, announce) = match self.unary_body(api.unary(&mut plan), fault) {
+                Ok(shaped) => shaped,
+                Err(resp) => return *resp,
             };
             let mut resp = Response::new(body);
             *resp.status_mut() = status;
-            self.decorate(&mut resp, api, "application/json");
-            if announce_full {
-                resp.headers_mut().insert(CONTENT_LENGTH, HeaderValue::from(full_len));
+            self.decorate(&mut resp, "application/json");
+            if let Some(len) = announce {
+                resp.headers_mut().insert(CONTENT_LENGTH, HeaderValue::from(len));
             }
             resp
         }
+    }
+
+    /// An image API's answer, shaped by a stream fault like the text APIs' answers.
+    async fn image_reply(
+        &self,
+        api: ImageApi,
+        endpoint: &images::Endpoint,
+        reply: &Reply,
+        fault: Option<&FaultKind>,
+    ) -> Response<EmuBody> {
+        let call = Call {
+            api,
+            endpoint,
+            payload: self.payload,
+            model: self.facts.model.as_deref(),
+            reply,
+            store: &self.shared.store,
+            base_url: self.base_url,
+            created: crate::plan::unix_now(),
+        };
+        let Answer { status, content_type, headers, body } = images::answer(&call);
+        let delay = Duration::from_millis(reply.delay_ms);
+        let (body, announce, streamed) = match body {
+            AnswerBody::Unary(bytes) => {
+                if !delay.is_zero() {
+                    tokio::time::sleep(delay).await;
+                }
+                match self.unary_body(bytes, fault) {
+                    Ok((body, announce)) => (body, announce, false),
+                    Err(resp) => return *resp,
+                }
+            }
+            AnswerBody::Stream(rendered) => {
+                (self.stream_body(rendered, delay, fault, |_, err| api.stream_error(err)), None, true)
+            }
+        };
+        let mut resp = Response::new(body);
+        *resp.status_mut() = status_code(status);
+        self.decorate(&mut resp, content_type);
+        let h = resp.headers_mut();
+        if streamed {
+            h.insert(CACHE_CONTROL, HeaderValue::from_static("no-cache"));
+        }
+        if let Some(len) = announce {
+            h.insert(CONTENT_LENGTH, HeaderValue::from(len));
+        }
+        for (name, value) in headers {
+            if let Ok(v) = HeaderValue::from_str(&value) {
+                h.insert(name, v);
+            }
+        }
+        resp
     }
 
     async fn fault(&self, fault: &Fault) -> Response<EmuBody> {

@@ -283,7 +283,7 @@ fn config_errors_are_reported() {
 fn example_scenario_file_parses() {
     let path = concat!(env!("CARGO_MANIFEST_DIR"), "/scenarios/example.json");
     let config = Config::from_file(path).unwrap();
-    assert_eq!(config.scenarios.len(), 5);
+    assert_eq!(config.scenarios.len(), 7);
     assert!(Config::from_file("/nonexistent/emulator.json").is_err());
 }
 

@@ -1,11 +1,73 @@
 //! Gemini: `POST /v1beta/models/{model}:generateContent` and `:streamGenerateContent`
 //! (`?alt=sse` for SSE, otherwise a streamed JSON array), also under Vertex-style
 //! `/v1/projects/.../models/{model}:...` paths.
+//!
+//! Image output: a request whose `generationConfig.responseModalities` has `IMAGE`, or that
+//! names no modalities and a model with `-image` in its id, is answered with one PNG as an
+//! `inlineData {mimeType, data}` part after the text (the text part only when `TEXT` is asked
+//! for, or no modalities are named), sized by `generationConfig.imageConfig.aspectRatio`.
 
 use serde_json::{Value, json};
 
-use super::{ErrorInfo, Events, Framing, push_json, push_str, to_vec};
-use crate::plan::Plan;
+use super::{ErrorInfo, Events, Framing, images, push_json, push_str, to_vec};
+use crate::image::{self, Format};
+use crate::plan::{Plan, PlanImage};
+
+/// Output tokens Gemini bills per generated image (1024x1024).
+pub(crate) const IMAGE_TOKENS: u64 = 1290;
+
+/// An image asked of a text API (Gemini, Interactions).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct ImageAsk {
+    /// The scaled output size.
+    pub dims: (u32, u32),
+    /// Whether a text part goes with the image.
+    pub text: bool,
+}
+
+impl ImageAsk {
+    /// Renders the image into the plan, and adds its tokens to the output unless the reply set
+    /// them.
+    pub fn apply(self, plan: &mut Plan, seed_text: &str, output_tokens_set: bool) {
+        if !self.text {
+            plan.text = crate::plan::Cut::default();
+        }
+        let bytes = image::render(Format::Png, self.dims, images::seed(seed_text, 0), 1.0);
+        plan.images.push(PlanImage { mime: Format::Png.mime(), data: images::b64(&bytes) });
+        if !output_tokens_set {
+            plan.usage.output += IMAGE_TOKENS;
+        }
+    }
+}
+
+/// The size for an `aspectRatio` / `aspect_ratio` value (1:1 when absent or unreadable).
+pub(crate) fn ratio(value: Option<&Value>) -> (u32, u32) {
+    match value.and_then(Value::as_str).and_then(image::parse_ratio) {
+        Some((w, h)) => images::ratio_dims(w, h),
+        None => images::ratio_dims(1.0, 1.0),
+    }
+}
+
+/// Whether (and how) a generateContent request asks for an image.
+pub(crate) fn image_ask(model: Option<&str>, generation_config: Option<&Value>) -> Option<ImageAsk> {
+    let modalities: Option<Vec<String>> = generation_config
+        .and_then(|g| g.get("responseModalities").or_else(|| g.get("response_modalities")))
+        .and_then(Value::as_array)
+        .map(|a| a.iter().filter_map(Value::as_str).map(str::to_ascii_uppercase).collect());
+    let text = match &modalities {
+        Some(m) if m.iter().any(|x| x == "IMAGE") => m.iter().any(|x| x == "TEXT"),
+        Some(_) => return None,
+        None if model.is_some_and(|m| m.contains("-image")) => true,
+        None => return None,
+    };
+    let config = generation_config.and_then(|g| g.get("imageConfig").or_else(|| g.get("image_config")));
+    let aspect = config.and_then(|c| c.get("aspectRatio").or_else(|| c.get("aspect_ratio")));
+    Some(ImageAsk { dims: ratio(aspect), text })
+}
+
+fn image_part(img: &PlanImage) -> Value {
+    json!({"inlineData": {"mimeType": img.mime, "data": img.data}})
+}
 
 fn finish_reason(plan: &Plan) -> String {
     plan.finish_reason.clone().unwrap_or_else(|| "STOP".into())
@@ -25,6 +87,13 @@ fn usage(plan: &Plan) -> Value {
     if u.cached > 0 {
         v["cachedContentTokenCount"] = json!(u.cached);
     }
+    if !plan.images.is_empty() {
+        let image = (IMAGE_TOKENS * plan.images.len() as u64).min(u.output);
+        v["candidatesTokensDetails"] = json!([
+            {"modality": "IMAGE", "tokenCount": image},
+            {"modality": "TEXT", "tokenCount": u.output.saturating_sub(u.reasoning).saturating_sub(image)},
+        ]);
+    }
     v
 }
 
@@ -42,9 +111,10 @@ pub(crate) fn unary(plan: &mut Plan) -> Vec<u8> {
     if let Some(r) = &plan.reasoning {
         parts.push(json!({"text": r.text, "thought": true}));
     }
-    if !plan.text.is_empty() || plan.tools.is_empty() {
+    if !plan.text.is_empty() || (plan.tools.is_empty() && plan.images.is_empty()) {
         parts.push(json!({"text": plan.text.text}));
     }
+    parts.extend(plan.images.iter().map(image_part));
     parts.extend(plan.tools.iter().map(call_part));
     to_vec(&json!({
         "candidates": [{
@@ -100,6 +170,13 @@ pub(crate) fn stream(plan: &mut Plan, ev: &mut Events, framing: Framing) {
             b.extend_from_slice(b"{\"text\":");
             push_str(b, d);
             b.push(b'}');
+            b.extend_from_slice(&tail);
+        });
+    }
+    for img in &plan.images {
+        element(ev, framing, |b| {
+            b.extend_from_slice(head);
+            push_json(b, &image_part(img));
             b.extend_from_slice(&tail);
         });
     }

@@ -3,11 +3,33 @@
 //!
 //! Reasoning is sent as a `thought` step with a `thought_summary` text delta followed by a
 //! `thought_signature` delta; the summary delta's exact shape is a best guess.
+//!
+//! Image output: `response_format: {type: "image", aspect_ratio?}` (the reference's request),
+//! or no `response_format` and a model with `-image` in its id, is answered with one PNG as
+//! `{"type": "image", "data", "mime_type"}` content of the `model_output` step (text content
+//! only in the second case). Streamed, the image is one `step.delta` of that shape.
 
 use serde_json::{Value, json};
 
+use super::gemini::{IMAGE_TOKENS, ImageAsk};
 use super::{ErrorInfo, Events, gemini, push_json, push_num, push_str, rfc3339, to_vec};
-use crate::plan::Plan;
+use crate::plan::{Plan, PlanImage};
+
+/// Whether (and how) an interaction asks for an image.
+pub(crate) fn image_ask(model: Option<&str>, response_format: Option<&Value>) -> Option<ImageAsk> {
+    match response_format {
+        Some(f) if f.get("type").and_then(Value::as_str) == Some("image") => {
+            Some(ImageAsk { dims: gemini::ratio(f.get("aspect_ratio")), text: false })
+        }
+        Some(_) => None,
+        None if model.is_some_and(|m| m.contains("-image")) => Some(ImageAsk { dims: gemini::ratio(None), text: true }),
+        None => None,
+    }
+}
+
+fn image_content(img: &PlanImage) -> Value {
+    json!({"type": "image", "data": img.data, "mime_type": img.mime})
+}
 
 fn interaction_id(plan: &mut Plan) -> String {
     format!("v1_{}", plan.alnum(72))
@@ -19,7 +41,7 @@ fn status(plan: &Plan) -> &'static str {
 
 fn usage(plan: &Plan) -> Value {
     let u = plan.usage;
-    json!({
+    let mut v = json!({
         "total_tokens": u.total(),
         "total_input_tokens": u.input,
         "input_tokens_by_modality": [{"modality": "text", "tokens": u.input}],
@@ -27,7 +49,15 @@ fn usage(plan: &Plan) -> Value {
         "total_output_tokens": u.output.saturating_sub(u.reasoning),
         "total_tool_use_tokens": 0,
         "total_thought_tokens": u.reasoning,
-    })
+    });
+    if !plan.images.is_empty() {
+        let image = (IMAGE_TOKENS * plan.images.len() as u64).min(u.output);
+        v["output_tokens_by_modality"] = json!([
+            {"modality": "image", "tokens": image},
+            {"modality": "text", "tokens": u.output.saturating_sub(u.reasoning).saturating_sub(image)},
+        ]);
+    }
+    v
 }
 
 fn call_ids(plan: &mut Plan) -> Vec<String> {
@@ -49,8 +79,12 @@ pub(crate) fn unary(plan: &mut Plan) -> Vec<u8> {
                           "summary": [{"type": "text", "text": r.text}]}));
     }
     if !plan.text.is_empty() || plan.tools.is_empty() {
-        steps.push(json!({"type": "model_output",
-                          "content": [{"type": "text", "text": plan.text.text}]}));
+        let mut content = Vec::new();
+        if !plan.text.is_empty() || plan.images.is_empty() {
+            content.push(json!({"type": "text", "text": plan.text.text}));
+        }
+        content.extend(plan.images.iter().map(image_content));
+        steps.push(json!({"type": "model_output", "content": content}));
     }
     for (t, cid) in plan.tools.iter().zip(&calls) {
         steps.push(json!({"type": "function_call", "id": cid, "name": t.name,
@@ -120,6 +154,9 @@ pub(crate) fn stream(plan: &mut Plan, ev: &mut Events) {
         value_event(ev, &json!({"index": index, "step": {"type": "model_output"}, "event_type": "step.start"}));
         for d in plan.text.deltas() {
             text_delta(ev, index, d);
+        }
+        for img in &plan.images {
+            value_event(ev, &json!({"index": index, "delta": image_content(img), "event_type": "step.delta"}));
         }
         value_event(ev, &json!({"index": index, "event_type": "step.stop"}));
         index += 1;

@@ -9,6 +9,7 @@ pub(crate) mod anthropic;
 pub(crate) mod chat;
 pub(crate) mod cohere;
 pub(crate) mod gemini;
+pub(crate) mod images;
 pub(crate) mod interactions;
 pub(crate) mod ollama;
 pub(crate) mod responses;
@@ -37,10 +38,33 @@ pub(crate) enum Framing {
     JsonArray,
 }
 
+/// What a recognised path is served by.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) enum Service {
+    /// A text API, rendered from a [`Plan`] (Gemini and Interactions also answer images that
+    /// way).
+    Text(Api),
+    /// An image API ([`images`]).
+    Image(images::ImageApi, images::Endpoint),
+}
+
+/// How a request's body must be encoded.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum BodyKind {
+    /// A JSON object.
+    Json,
+    /// A JSON object or `multipart/form-data` (OpenAI edits).
+    JsonOrForm,
+    /// `multipart/form-data` (Topaz submits).
+    Form,
+    /// None: a `GET`.
+    None,
+}
+
 /// A recognised API path.
 #[derive(Clone, Debug)]
 pub(crate) struct Route {
-    pub api: Api,
+    pub service: Service,
     /// The model named in the path (Gemini).
     pub path_model: Option<String>,
     /// `Some(true)` when the path itself asks for a stream (Gemini `:streamGenerateContent`),
@@ -49,9 +73,55 @@ pub(crate) struct Route {
     pub framing: Framing,
 }
 
+impl Route {
+    fn text(api: Api, path_model: Option<String>, path_stream: Option<bool>, framing: Framing) -> Route {
+        Route { service: Service::Text(api), path_model, path_stream, framing }
+    }
+
+    /// The text API, if this is one.
+    pub fn api(&self) -> Option<Api> {
+        match self.service {
+            Service::Text(api) => Some(api),
+            Service::Image(..) => None,
+        }
+    }
+
+    /// Whether the route is read with `GET` (the others take `POST`).
+    pub fn is_get(&self) -> bool {
+        matches!(&self.service, Service::Image(_, e) if e.is_get())
+    }
+
+    /// How the body must be encoded.
+    pub fn body_kind(&self) -> BodyKind {
+        match &self.service {
+            Service::Text(_) => BodyKind::Json,
+            Service::Image(_, e) if e.is_get() => BodyKind::None,
+            Service::Image(images::ImageApi::Topaz, _) => BodyKind::Form,
+            Service::Image(_, images::Endpoint::Edit) => BodyKind::JsonOrForm,
+            Service::Image(..) => BodyKind::Json,
+        }
+    }
+
+    /// The JSON body of an HTTP error, in the API's shape.
+    pub fn error_body(&self, err: &ErrorInfo) -> Vec<u8> {
+        match &self.service {
+            Service::Text(api) => api.error_body(err),
+            Service::Image(api, _) => api.error_body(err),
+        }
+    }
+
+    /// The request-id header the API's servers send.
+    pub fn request_id_header(&self) -> Option<&'static str> {
+        match &self.service {
+            Service::Text(api) => api.request_id_header(),
+            Service::Image(api, _) => api.request_id_header(),
+        }
+    }
+}
+
 /// Maps a request path (without query) to its API.
 pub(crate) fn route(path: &str, query: Option<&str>) -> Option<Route> {
-    let plain = |api, framing| Some(Route { api, path_model: None, path_stream: None, framing });
+    let plain = |api, framing| Some(Route::text(api, None, None, framing));
     match path {
         "/v1/responses" | "/responses" | "/openai/v1/responses" => {
             return plain(Api::Responses, Framing::Sse);
@@ -66,6 +136,10 @@ pub(crate) fn route(path: &str, query: Option<&str>) -> Option<Route> {
             return plain(Api::Interactions, Framing::Sse);
         }
         _ => {}
+    }
+    if let Some((api, endpoint, path_model)) = images::route(path, query) {
+        let framing = if api == images::ImageApi::Ollama { Framing::Ndjson } else { Framing::Sse };
+        return Some(Route { service: Service::Image(api, endpoint), path_model, path_stream: None, framing });
     }
     // Vertex AI's OpenAI-compatible endpoint (DeepSeek and other partner models):
     // /v1/projects/{p}/locations/{l}/endpoints/openapi/chat/completions
@@ -93,12 +167,7 @@ pub(crate) fn route(path: &str, query: Option<&str>) -> Option<Route> {
             "streamRawPredict" => true,
             _ => return None,
         };
-        return Some(Route {
-            api,
-            path_model: Some(model.to_string()),
-            path_stream: Some(stream),
-            framing: Framing::Sse,
-        });
+        return Some(Route::text(api, Some(model.to_string()), Some(stream), Framing::Sse));
     }
     let stream = match method {
         "generateContent" => false,
@@ -106,12 +175,8 @@ pub(crate) fn route(path: &str, query: Option<&str>) -> Option<Route> {
         _ => return None,
     };
     let sse = query.is_some_and(|q| q.split('&').any(|kv| kv == "alt=sse"));
-    Some(Route {
-        api: Api::Gemini,
-        path_model: Some(model.to_string()),
-        path_stream: Some(stream),
-        framing: if sse { Framing::Sse } else { Framing::JsonArray },
-    })
+    let framing = if sse { Framing::Sse } else { Framing::JsonArray };
+    Some(Route::text(Api::Gemini, Some(model.to_string()), Some(stream), framing))
 }
 
 /// A pre-rendered stream: one buffer and the end offset of every event in it.
@@ -240,11 +305,13 @@ pub(crate) struct ErrorInfo {
     pub code: Option<String>,
     /// The `Retry-After` value, echoed where the API puts retry hints in the body (Gemini).
     pub retry_after: Option<String>,
+    /// The request field at fault, where the API names it (OpenAI `param`).
+    pub param: Option<String>,
 }
 
 impl ErrorInfo {
     pub fn new(status: u16, message: impl Into<String>) -> Self {
-        ErrorInfo { status, message: message.into(), kind: None, code: None, retry_after: None }
+        ErrorInfo { status, message: message.into(), kind: None, code: None, retry_after: None, param: None }
     }
 }
 
@@ -375,7 +442,7 @@ pub(crate) fn openai_error_value(err: &ErrorInfo) -> Value {
         "error": {
             "message": err.message,
             "type": err.kind.as_deref().unwrap_or(kind),
-            "param": null,
+            "param": err.param,
             "code": err.code.as_deref().or(code),
         }
     })
@@ -428,10 +495,10 @@ mod tests {
 
     #[test]
     fn routes() {
-        assert_eq!(route("/v1/responses", None).unwrap().api, Api::Responses);
-        assert_eq!(route("/openai/v1/chat/completions", None).unwrap().api, Api::Chat);
+        assert_eq!(route("/v1/responses", None).unwrap().api(), Some(Api::Responses));
+        assert_eq!(route("/openai/v1/chat/completions", None).unwrap().api(), Some(Api::Chat));
         let g = route("/v1beta/models/gemini-2.5-flash:streamGenerateContent", Some("alt=sse")).unwrap();
-        assert_eq!(g.api, Api::Gemini);
+        assert_eq!(g.api(), Some(Api::Gemini));
         assert_eq!(g.path_model.as_deref(), Some("gemini-2.5-flash"));
         assert_eq!(g.framing, Framing::Sse);
         assert_eq!(g.path_stream, Some(true));
@@ -442,12 +509,19 @@ mod tests {
         assert_eq!(v.path_stream, Some(false));
         let a = route("/v1/projects/p/locations/global/publishers/anthropic/models/claude-x:streamRawPredict", None)
             .unwrap();
-        assert_eq!((a.api, a.path_stream, a.path_model.as_deref()), (Api::Anthropic, Some(true), Some("claude-x")));
+        assert_eq!(
+            (a.api(), a.path_stream, a.path_model.as_deref()),
+            (Some(Api::Anthropic), Some(true), Some("claude-x"))
+        );
         let m = route("/v1/projects/p/locations/us-central1/publishers/mistralai/models/mistral-x:rawPredict", None)
             .unwrap();
-        assert_eq!((m.api, m.path_stream), (Api::Chat, Some(false)));
+        assert_eq!((m.api(), m.path_stream), (Some(Api::Chat), Some(false)));
         let d = route("/v1/projects/p/locations/us-central1/endpoints/openapi/chat/completions", None).unwrap();
-        assert_eq!((d.api, d.path_stream), (Api::Chat, None));
+        assert_eq!((d.api(), d.path_stream), (Some(Api::Chat), None));
+        let i = route("/v1/images/edits", None).unwrap();
+        assert_eq!(i.body_kind(), BodyKind::JsonOrForm);
+        assert!(route("/image/v1/status/x", None).unwrap().is_get());
+        assert_eq!(route("/image/v1/enhance/async", None).unwrap().body_kind(), BodyKind::Form);
         assert!(route("/v1/projects/p/locations/l/publishers/anthropic/models/c:generateContent", None).is_none());
         assert!(route("/v1/nope", None).is_none());
         assert!(route("/v1beta/models/x:countTokens", None).is_none());

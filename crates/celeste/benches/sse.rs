@@ -1,4 +1,4 @@
-//! SSE framing throughput: `celeste::transport::sse::SseDecoder` against `eventsource-stream`.
+//! SSE framing throughput: `celeste::framing::SseDecoder` against `eventsource-stream`.
 //!
 //! Both consume the same `Bytes` chunks, sliced from one buffer as a network reader would hand
 //! them out, and every event is consumed. Measurement times are kept short so the whole run
@@ -9,7 +9,7 @@ use std::hint::black_box;
 use std::time::Duration;
 
 use bytes::Bytes;
-use celeste::transport::sse::SseDecoder;
+use celeste::framing::SseDecoder;
 use criterion::{BenchmarkGroup, Criterion, SamplingMode, Throughput, criterion_group, criterion_main};
 use eventsource_stream::Eventsource;
 use futures::StreamExt;

@@ -83,7 +83,7 @@ pub enum Auth {
     /// A custom scheme.
     Custom(Arc<dyn AuthProvider>),
     /// Google Vertex AI: calls to Google, Anthropic, Mistral and DeepSeek models go to Vertex AI with an
-    /// OAuth token (see [`crate::vertex`]).
+    /// OAuth token (see [`crate::Vertex`]).
     Vertex(crate::vertex::Vertex),
 }
 
@@ -120,7 +120,7 @@ impl Auth {
         Ok(Auth::Header { name, value })
     }
 
-    /// Google Vertex AI (see [`crate::vertex::Vertex`]).
+    /// Google Vertex AI (see [`crate::Vertex`]).
     pub fn vertex(vertex: crate::vertex::Vertex) -> Self {
         Auth::Vertex(vertex)
     }

@@ -15,31 +15,35 @@
 #![warn(missing_docs)]
 #![forbid(unsafe_code)]
 
-pub mod auth;
+mod auth;
 pub mod blocking;
 mod call;
 pub mod catalog;
-pub mod client;
-pub mod domains;
-pub mod error;
+mod client;
+mod domains;
+mod error;
 pub mod providers;
-pub mod stream;
+mod stream;
 pub(crate) mod structured;
-pub mod telemetry;
+mod telemetry;
 #[cfg(test)]
 mod testing;
 pub mod text;
-pub mod transport;
+mod transport;
 pub mod types;
-pub mod vertex;
+mod vertex;
 pub(crate) mod wire;
 
 pub use auth::{Auth, AuthProvider, Credentials, SecretString};
-pub use client::{Client, ClientBuilder};
+pub use client::{Client, ClientBuilder, TextOps};
 pub use domains::{Embeddings, MediaCall, audio, documents, images, videos};
-pub use error::{Error, Origin, Result};
+pub use error::{
+    CredentialsError, Error, HttpError, Origin, OutputValidationError, Result, StreamEventError, TimeoutPhase,
+    UnsupportedError, ValidationError,
+};
 pub use stream::Stream;
 pub use telemetry::{CaptureContent, TelemetryConfig};
+pub use transport::cassette::{Cassette, MatchOn};
 pub use transport::http::Timeouts;
 pub use transport::retry::RetryPolicy;
 pub use types::enums::{Domain, InputType, Modality, Operation, Protocol, Provider, Role};
@@ -47,6 +51,14 @@ pub use types::{
     Artifact, Chunk, FinishKind, FinishReason, FunctionTool, Item, Message, Output, Part, Tool, ToolCall, ToolChoice,
     ToolResult, Usage,
 };
+pub use vertex::Vertex;
+
+/// The framing decoders the library cuts response bodies with, for callers who read event streams of
+/// their own: push bytes in, pull complete events out; linear in the input and bounded.
+pub mod framing {
+    pub use crate::transport::ndjson::NdjsonDecoder;
+    pub use crate::transport::sse::{SseDecoder, SseEvent};
+}
 
 /// The README's examples, compiled as doc tests so they cannot rot.
 #[doc = include_str!("../../../README.md")]

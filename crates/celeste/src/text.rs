@@ -151,7 +151,7 @@ impl<M> Generate<M, String> {
     /// with the schema inlined; DeepSeek, Groq and Moonshot `json_object` mode, which carries no schema,
     /// so say in the prompt what you expect). The reply is parsed leniently (raw control characters in
     /// strings, a Markdown fence, a list wrapped in `{"items": ...}`); a reply that does not fit `T`
-    /// fails with [`Error::OutputValidation`], which keeps the whole text output. A reply with only
+    /// fails with [`crate::Error::OutputValidation`], which keeps the whole text output. A reply with only
     /// tool calls has no `T` to give, and fails the same way with the calls inside.
     ///
     /// ```no_run

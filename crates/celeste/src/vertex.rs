@@ -10,7 +10,7 @@
 //! ```no_run
 //! # #[cfg(feature = "vertex")]
 //! # async fn demo() -> celeste::Result<()> {
-//! use celeste::{Auth, vertex::Vertex};
+//! use celeste::{Auth, Vertex};
 //!
 //! let vertex = Auth::vertex(Vertex::adc().project("my-project").location("us-east5"));
 //! let out = celeste::text::generate("Hello", "claude-sonnet-4-5").auth(vertex).await?;

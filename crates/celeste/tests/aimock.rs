@@ -13,7 +13,7 @@ use std::process::{Child, Command, Stdio};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
-use celeste::vertex::Vertex;
+use celeste::Vertex;
 use celeste::{
     Auth, Client, Credentials, Error, FinishKind, FunctionTool, Output, Protocol, Provider, RetryPolicy,
     TelemetryConfig, ToolChoice,

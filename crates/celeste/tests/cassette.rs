@@ -4,7 +4,7 @@ mod support;
 
 use std::time::Duration;
 
-use celeste::transport::cassette::{Cassette, MatchOn};
+use celeste::{Cassette, MatchOn};
 use celeste::{Client, Credentials, Error, Provider, RetryPolicy, TelemetryConfig};
 use futures::StreamExt;
 use serde_json::json;

@@ -3,7 +3,7 @@
 
 use std::time::{Duration, Instant};
 
-use celeste::error::TimeoutPhase;
+use celeste::TimeoutPhase;
 use celeste::{Client, Credentials, Error, Provider, RetryPolicy, TelemetryConfig, Timeouts};
 use celeste_emulator::{Config, Emulator, Fault, Reply, Scenario};
 use futures::StreamExt;

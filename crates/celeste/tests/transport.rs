@@ -5,7 +5,7 @@ mod support;
 
 use std::time::{Duration, Instant};
 
-use celeste::error::TimeoutPhase;
+use celeste::TimeoutPhase;
 use celeste::{Client, Credentials, Error, Provider, RetryPolicy, TelemetryConfig, Timeouts};
 use futures::StreamExt;
 use serde_json::json;

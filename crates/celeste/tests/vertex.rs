@@ -3,7 +3,7 @@
 //! (Vertex's OpenAI-compatible endpoint), unary and streaming, with an access token of our own. The
 //! emulator stands in for the Vertex host (`base_url`); the paths, headers and bodies are Vertex's.
 
-use celeste::vertex::Vertex;
+use celeste::Vertex;
 use celeste::{Auth, Client, Credentials, Error, Provider, TelemetryConfig};
 use celeste_emulator::{Config, DEFAULT_TEXT, Emulator};
 use futures::StreamExt;

@@ -30,7 +30,9 @@
 //!   `SPAN_AND_EVENT`), or [`TelemetryConfig::capture_content`]. Media travel by reference (URI and MIME
 //!   type), never as bytes.
 
+#[cfg_attr(not(feature = "telemetry"), allow(dead_code, reason = "read by the OpenTelemetry implementation"))]
 pub mod content;
+#[cfg_attr(not(feature = "telemetry"), allow(dead_code, reason = "read by the OpenTelemetry implementation"))]
 pub mod names;
 #[cfg(feature = "telemetry")]
 mod span;

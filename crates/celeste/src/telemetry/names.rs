@@ -83,8 +83,6 @@ pub const REQUEST_STOP_SEQUENCES: &str = "gen_ai.request.stop_sequences";
 pub const REQUEST_FREQUENCY_PENALTY: &str = "gen_ai.request.frequency_penalty";
 /// `gen_ai.request.presence_penalty`.
 pub const REQUEST_PRESENCE_PENALTY: &str = "gen_ai.request.presence_penalty";
-/// `gen_ai.request.choice.count`.
-pub const REQUEST_CHOICE_COUNT: &str = "gen_ai.request.choice.count";
 /// `gen_ai.output.type`.
 pub const OUTPUT_TYPE: &str = "gen_ai.output.type";
 /// `gen_ai.response.id`.
@@ -181,6 +179,7 @@ pub const TOKEN_BUCKETS: &[f64] = &[
 ];
 
 /// Every `gen_ai.*` name this library can emit, for the registry test.
+#[cfg(test)]
 pub const ALL_GEN_AI_NAMES: &[&str] = &[
     OPERATION_NAME,
     PROVIDER_NAME,
@@ -194,7 +193,6 @@ pub const ALL_GEN_AI_NAMES: &[&str] = &[
     REQUEST_STOP_SEQUENCES,
     REQUEST_FREQUENCY_PENALTY,
     REQUEST_PRESENCE_PENALTY,
-    REQUEST_CHOICE_COUNT,
     OUTPUT_TYPE,
     RESPONSE_ID,
     RESPONSE_MODEL,

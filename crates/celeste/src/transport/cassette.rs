@@ -8,7 +8,7 @@
 //! the recorded response, streamed chunk by chunk, so streams, errors and retries behave as they did.
 //!
 //! ```no_run
-//! use celeste::{Client, transport::cassette::Cassette};
+//! use celeste::{Cassette, Client};
 //!
 //! // Record once with real keys…
 //! let client = Client::builder().cassette(Cassette::record("tests/cassettes/hello.json")).build()?;

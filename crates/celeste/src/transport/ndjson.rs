@@ -13,7 +13,7 @@ use crate::error::Error;
 ///
 /// ```
 /// use bytes::Bytes;
-/// use celeste::transport::ndjson::NdjsonDecoder;
+/// use celeste::framing::NdjsonDecoder;
 ///
 /// let mut decoder = NdjsonDecoder::new(NdjsonDecoder::DEFAULT_MAX_LINE_SIZE);
 /// decoder.feed(Bytes::from_static(b"{\"a\":1}\r\n\n{\"b\""));

@@ -155,7 +155,7 @@ impl Pending {
 ///
 /// ```
 /// use bytes::Bytes;
-/// use celeste::transport::sse::SseDecoder;
+/// use celeste::framing::SseDecoder;
 ///
 /// let mut decoder = SseDecoder::new(SseDecoder::DEFAULT_MAX_EVENT_SIZE);
 /// decoder.feed(Bytes::from_static(b"event: delta\ndata: {\"a\":1}\n\ndata: [DO"));

@@ -4,6 +4,8 @@ mod args;
 mod text;
 mod trace;
 
+use std::io::Write;
+
 use clap::Parser;
 
 use args::{
@@ -24,9 +26,23 @@ fn main() -> std::process::ExitCode {
     match rt.block_on(run(cli)) {
         Ok(()) => std::process::ExitCode::SUCCESS,
         Err(e) => {
-            eprintln!("celeste: error: {e}{}", hint(&e));
+            // `eprintln!` would panic if stderr is gone too; the exit code still tells.
+            let _ = writeln!(std::io::stderr(), "celeste: error: {e}{}", hint(&e));
             std::process::ExitCode::FAILURE
         }
+    }
+}
+
+/// Write `text` to stdout. A reader that went away (`celeste models list | head -1`) is not a failure
+/// (`println!` would panic): nobody is left to read the rest, so the command stops writing and
+/// succeeds, as `head` expects of what it reads from.
+fn out(text: &str) -> Result<(), Error> {
+    let mut stdout = std::io::stdout().lock();
+    match stdout.write_all(text.as_bytes()).and_then(|()| stdout.flush()) {
+        Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => {
+            Err(Error::InvalidInput(format!("could not write to standard output: {e}")))
+        }
+        _ => Ok(()),
     }
 }
 
@@ -69,9 +85,9 @@ fn models(json: bool, provider: Option<&str>, modality: Option<&str>, operation:
     let models = celeste::catalog::list_models(provider, modality, operation);
     if json {
         let v = serde_json::to_string_pretty(&models).map_err(|e| Error::InvalidInput(e.to_string()))?;
-        println!("{v}");
-        return Ok(());
+        return out(&format!("{v}\n"));
     }
+    let mut table = String::new();
     for m in &models {
         let ops: Vec<String> = m
             .operations
@@ -82,9 +98,10 @@ fn models(json: bool, provider: Option<&str>, modality: Option<&str>, operation:
             })
             .collect();
         let stream = if m.streaming { "stream" } else { "" };
-        println!("{:<12} {:<40} {:<28} {stream}", m.provider.as_str(), m.id, ops.join(" "));
+        table.push_str(&format!("{:<12} {:<40} {:<28} {stream}\n", m.provider.as_str(), m.id, ops.join(" ")));
     }
-    eprintln!("{} models", models.len());
+    out(&table)?;
+    let _ = writeln!(std::io::stderr(), "{} models", models.len());
     Ok(())
 }
 
@@ -98,7 +115,7 @@ async fn serve(bind: &str, scenarios: Option<std::path::PathBuf>) -> Result<(), 
     let emulator = celeste_emulator::Emulator::start(config)
         .await
         .map_err(|e| Error::InvalidInput(format!("could not start the emulator on {bind}: {e}")))?;
-    println!("listening on {}", emulator.url());
+    out(&format!("listening on {}\n", emulator.url()))?;
     let _ = tokio::signal::ctrl_c().await;
     emulator.shutdown().await;
     Ok(())

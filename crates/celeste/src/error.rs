@@ -142,6 +142,34 @@ impl fmt::Display for StreamEventError {
     }
 }
 
+/// A success response whose body is not the kind the call reads: an HTML page, a compressed or JSON
+/// body where an event stream was expected (see [`Error::UnexpectedBody`]).
+#[derive(Debug, Clone)]
+#[non_exhaustive]
+pub struct UnexpectedBodyError {
+    /// Who answered.
+    pub origin: Origin,
+    /// What the call reads (`an event stream`, `NDJSON lines`).
+    pub expected: &'static str,
+    /// What the body is, in words (`an HTML page: Sign in`, `a gzip-compressed body`).
+    pub found: String,
+    /// The response's `content-type`, when it sent one.
+    pub content_type: Option<String>,
+    /// The first bytes of the body, truncated (lossy UTF-8).
+    pub body: String,
+}
+
+impl fmt::Display for UnexpectedBodyError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{} answered with {} (content-type: ", self.origin, self.found)?;
+        match &self.content_type {
+            Some(ct) => write!(f, "{ct}")?,
+            None => f.write_str("none")?,
+        }
+        write!(f, ") where {} was expected", self.expected)
+    }
+}
+
 /// A parameter value the model does not accept.
 #[derive(Debug, Clone, PartialEq)]
 #[non_exhaustive]
@@ -302,6 +330,11 @@ pub enum Error {
         /// What was missing.
         reason: String,
     },
+    /// The response succeeded but its body is not what the call reads: an HTML page from a proxy or
+    /// captive portal, a compressed body, a JSON document where an event stream was expected. Nothing
+    /// of it was decoded.
+    #[error("{0}")]
+    UnexpectedBody(Box<UnexpectedBodyError>),
     /// A single stream event exceeded the configured maximum size.
     #[error("stream event exceeds the {limit}-byte limit (raise it with max_event_size)")]
     EventTooLarge {
@@ -407,6 +440,7 @@ impl Error {
                 Some(*origin)
             }
             Error::StreamEvent(e) => Some(e.origin),
+            Error::UnexpectedBody(e) => Some(e.origin),
             Error::Unsupported(u) => u.origin,
             Error::Credentials(
                 CredentialsError::Missing { provider, .. }
@@ -428,6 +462,7 @@ impl Error {
             Error::Timeout { .. } => "timeout",
             Error::StreamEvent(_) => "stream_event",
             Error::StreamTruncated { .. } => "stream_truncated",
+            Error::UnexpectedBody(_) => "unexpected_body",
             Error::EventTooLarge { .. } => "event_too_large",
             Error::Decode { .. } => "decode",
             Error::Validation(_) => "validation",

@@ -39,13 +39,13 @@ pub use client::{Client, ClientBuilder, TextOps};
 pub use domains::{Embeddings, MediaCall, audio, documents, images, videos};
 pub use error::{
     CredentialsError, Error, HttpError, Origin, OutputValidationError, Result, StreamEventError, TimeoutPhase,
-    UnsupportedError, ValidationError,
+    UnexpectedBodyError, UnsupportedError, ValidationError,
 };
 pub use stream::Stream;
 pub use telemetry::{CaptureContent, TelemetryConfig};
 pub use transport::cassette::{Cassette, MatchOn};
 pub use transport::http::Timeouts;
-pub use transport::retry::RetryPolicy;
+pub use transport::retry::{MAX_RETRY_AFTER, RetryPolicy};
 pub use types::enums::{Domain, InputType, Modality, Operation, Protocol, Provider, Role};
 pub use types::{
     Artifact, Chunk, FinishKind, FinishReason, FunctionTool, Item, Message, Output, Part, Tool, ToolCall, ToolChoice,

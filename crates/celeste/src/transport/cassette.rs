@@ -21,6 +21,7 @@
 //! default configuration.
 
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::task::{Context, Poll};
 
@@ -135,11 +136,17 @@ struct State {
 }
 
 /// A cassette: where exchanges are recorded to, or replayed from.
+///
+/// Clones share the cassette. Recording is safe from concurrent calls: the file is rewritten whole
+/// after each exchange, one writer at a time, through a temporary file renamed over it, so it always
+/// parses and the last write holds every exchange.
 #[derive(Debug, Clone)]
 pub struct Cassette {
     path: PathBuf,
     match_on: MatchOn,
     state: Arc<Mutex<State>>,
+    /// Held while the file is written, so that writes neither interleave nor land out of order.
+    writer: Arc<Mutex<()>>,
 }
 
 /// Response headers worth keeping (they change client behaviour); everything else is dropped.
@@ -153,6 +160,7 @@ impl Cassette {
             path: path.into(),
             match_on: MatchOn::default(),
             state: Arc::new(Mutex::new(State { mode: Mode::Record, interactions: Vec::new() })),
+            writer: Arc::default(),
         }
     }
 
@@ -168,6 +176,7 @@ impl Cassette {
             path: path.to_path_buf(),
             match_on: MatchOn::default(),
             state: Arc::new(Mutex::new(State { mode: Mode::Replay { used }, interactions: file.interactions })),
+            writer: Arc::default(),
         })
     }
 
@@ -268,20 +277,38 @@ impl Cassette {
     }
 
     fn save(&self, interaction: Interaction) {
-        let mut state = self.lock();
-        state.interactions.push(interaction);
-        let file = File { interactions: state.interactions.clone() };
-        drop(state);
-        let written = serde_json::to_string_pretty(&file).map_err(std::io::Error::other).and_then(|text| {
-            if let Some(dir) = self.path.parent().filter(|d| !d.as_os_str().is_empty()) {
-                std::fs::create_dir_all(dir)?;
-            }
-            std::fs::write(&self.path, text)
-        });
+        // The exchange is added in the writer's turn, and each writer writes everything added so far:
+        // whichever write lands last holds every exchange before it.
+        let _turn = self.writer.lock().unwrap_or_else(PoisonError::into_inner);
+        let file = {
+            let mut state = self.lock();
+            state.interactions.push(interaction);
+            File { interactions: state.interactions.clone() }
+        };
+        let written = serde_json::to_string_pretty(&file)
+            .map_err(std::io::Error::other)
+            .and_then(|t| write_atomically(&self.path, &t));
         if let Err(e) = written {
             tracing::error!(path = %self.path.display(), error = %e, "could not write the cassette");
         }
     }
+}
+
+/// Write `text` to `path` through a temporary file in the same folder renamed over it: a reader (or a
+/// crash) sees the old file or the new one, never a mix.
+fn write_atomically(path: &Path, text: &str) -> std::io::Result<()> {
+    static NEXT: AtomicU64 = AtomicU64::new(0);
+    let dir = path.parent().filter(|d| !d.as_os_str().is_empty()).unwrap_or(Path::new("."));
+    std::fs::create_dir_all(dir)?;
+    let name = path.file_name().ok_or_else(|| std::io::Error::other("the cassette path names no file"))?;
+    // Unique per process and write, so that nothing else can be writing the same temporary file.
+    let n = NEXT.fetch_add(1, Ordering::Relaxed);
+    let tmp = dir.join(format!(".{}.{}.{n}.tmp", name.to_string_lossy(), std::process::id()));
+    let result = std::fs::write(&tmp, text).and_then(|()| std::fs::rename(&tmp, path));
+    if result.is_err() {
+        let _ = std::fs::remove_file(&tmp);
+    }
+    result
 }
 
 /// A request as the cassette keeps it: the path with key-bearing parameters redacted, the body as JSON.

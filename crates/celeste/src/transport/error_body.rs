@@ -61,6 +61,11 @@ fn decode(body: &[u8]) -> Option<(String, Option<String>, Option<String>)> {
     }
 }
 
+/// The provider's message, when `body` is one of the JSON error shapes [`decode`] knows.
+pub(crate) fn error_message(body: &[u8]) -> Option<String> {
+    decode(body).map(|(message, _, _)| message)
+}
+
 /// The message when the body is not a JSON error: short text bodies verbatim, otherwise a description.
 fn fallback_message(status: u16, headers: &HeaderMap, body: &[u8]) -> String {
     let content_type = headers.get("content-type").and_then(|v| v.to_str().ok()).unwrap_or("");
@@ -78,7 +83,7 @@ fn fallback_message(status: u16, headers: &HeaderMap, body: &[u8]) -> String {
 }
 
 /// The `<title>` of an HTML page, if it has a short one.
-fn html_title(html: &str) -> Option<&str> {
+pub(crate) fn html_title(html: &str) -> Option<&str> {
     let lower = html.get(..html.len().min(4096))?.to_ascii_lowercase();
     let start = lower.find("<title>")? + "<title>".len();
     let end = start + lower[start..].find("</title>")?;

@@ -113,9 +113,9 @@ impl Transport {
         Ok(Transport { client, timeouts, retry, cassette })
     }
 
-    /// The deadline for an operation starting now.
+    /// The deadline for an operation starting now (none when the limit is too far to represent).
     pub fn deadline(&self) -> Option<Instant> {
-        self.timeouts.total.map(|t| Instant::now() + t)
+        self.timeouts.total.and_then(|t| Instant::now().checked_add(t))
     }
 
     /// Send `req`, retrying per the policy, until a success status arrives. A non-success status is
@@ -127,10 +127,17 @@ impl Transport {
         deadline: Option<Instant>,
         observer: &impl AttemptObserver,
     ) -> Result<reqwest::Response> {
+        let total = deadline.map(total_limit);
         let mut retry = 0;
         loop {
-            let err = match self.attempt(origin, req, deadline, observer, retry).await {
-                Ok(resp) => return Ok(resp),
+            let err = match self.attempt(origin, req, (deadline, total), observer, retry).await {
+                Ok(mut resp) => {
+                    // The body is read later, by whoever takes the response: it names the limit too.
+                    if let Some(t) = total {
+                        resp.extensions_mut().insert(TotalLimit(t));
+                    }
+                    return Ok(resp);
+                }
                 Err(e) => e,
             };
             if !err.is_retryable() {
@@ -143,10 +150,12 @@ impl Transport {
             let Some(wait) = self.retry.wait(retry, server_asked) else {
                 return Err(err);
             };
-            if deadline.is_some_and(|d| Instant::now() + wait >= d) {
+            // `max_wait` is the caller's and may be huge: an unrepresentable instant is past any deadline.
+            if deadline.is_some_and(|d| Instant::now().checked_add(wait).is_none_or(|at| at >= d)) {
                 return Err(err);
             }
-            tracing::debug!(%origin, retry = retry + 1, wait_ms = wait.as_millis() as u64, error = %err, "retrying");
+            let wait_ms = u64::try_from(wait.as_millis()).unwrap_or(u64::MAX);
+            tracing::debug!(%origin, retry = retry + 1, wait_ms, error = %err, "retrying");
             tokio::time::sleep(wait).await;
             retry += 1;
         }
@@ -157,7 +166,7 @@ impl Transport {
         &self,
         origin: Origin,
         req: &HttpRequest,
-        deadline: Option<Instant>,
+        limits: Limits,
         observer: &impl AttemptObserver,
         resend: u32,
     ) -> Result<reqwest::Response> {
@@ -170,7 +179,7 @@ impl Transport {
         };
         let resp = match &self.cassette {
             Some(c) if c.is_replay() => c.replay_response(req.method.as_str(), &req.url, json_body),
-            _ => self.network(origin, req, headers, deadline).await,
+            _ => self.network(origin, req, headers, limits).await,
         };
         let resp = match (&self.cassette, resp) {
             (Some(c), Ok(r)) if !c.is_replay() => Ok(c.record_response(req.method.as_str(), &req.url, json_body, r)),
@@ -182,7 +191,7 @@ impl Transport {
         if status.is_success() {
             return Ok(resp);
         }
-        Err(self.error_response(origin, status, resp, deadline).await)
+        Err(self.error_response(origin, status, resp, limits).await)
     }
 
     /// Send one request over the network and wait for the response headers within the limits.
@@ -191,14 +200,13 @@ impl Transport {
         origin: Origin,
         req: &HttpRequest,
         headers: reqwest::header::HeaderMap,
-        deadline: Option<Instant>,
+        limits: Limits,
     ) -> Result<reqwest::Response> {
-        let mut builder = match super::urls::parse(&req.url) {
-            Some(url) => self.client.request(req.method.clone(), url),
-            // reqwest reports the unparseable URL as a builder error, mapped like any other.
-            None => self.client.request(req.method.clone(), &req.url),
-        }
-        .headers(headers);
+        // A URL that cannot be sent to comes from the caller's base URL: their input, not a network
+        // failure. The message names the problem, never the URL (it may hold a key).
+        let url = super::urls::check(&req.url)
+            .map_err(|why| Error::invalid_input(format!("the request URL is not usable: {why}; check base_url")))?;
+        let mut builder = self.client.request(req.method.clone(), url).headers(headers);
         builder = match &req.body {
             RequestBody::Empty => builder,
             RequestBody::Json(b) => {
@@ -206,9 +214,9 @@ impl Transport {
             }
             RequestBody::Multipart(form) => builder.multipart(form()),
         };
-        let (limit, phase) = phase_limit(self.timeouts.headers, TimeoutPhase::Headers, deadline);
+        let (limit, phase, after) = phase_limit(self.timeouts.headers, TimeoutPhase::Headers, limits);
         match tokio::time::timeout(limit, builder.send()).await {
-            Err(_) => Err(Error::Timeout { origin, phase, after: limit }),
+            Err(_) => Err(Error::Timeout { origin, phase, after }),
             Ok(Err(e)) => Err(transport_error(origin, e, self.timeouts.connect)),
             Ok(Ok(r)) => Ok(r),
         }
@@ -220,17 +228,18 @@ impl Transport {
         origin: Origin,
         status: StatusCode,
         resp: reqwest::Response,
-        deadline: Option<Instant>,
+        limits: Limits,
     ) -> Error {
         let headers = resp.headers().clone();
         // An unreadable error body must not hide the status: keep whatever arrived.
-        let body = self.read_body_limited(origin, resp, 1 << 20, deadline).await.unwrap_or_default();
+        let body = self.read_body_limited(origin, resp, 1 << 20, limits).await.unwrap_or_default();
         Error::Http(Box::new(http_error(origin, status.as_u16(), &headers, &body)))
     }
 
     /// Read a whole body with the idle limit between chunks and the total deadline.
     pub async fn read_body(&self, origin: Origin, resp: reqwest::Response, deadline: Option<Instant>) -> Result<Bytes> {
-        self.read_body_limited(origin, resp, usize::MAX, deadline).await
+        let total = resp.extensions().get::<TotalLimit>().map(|t| t.0);
+        self.read_body_limited(origin, resp, usize::MAX, (deadline, total)).await
     }
 
     async fn read_body_limited(
@@ -238,17 +247,20 @@ impl Transport {
         origin: Origin,
         resp: reqwest::Response,
         max: usize,
-        deadline: Option<Instant>,
+        limits: Limits,
     ) -> Result<Bytes> {
-        let hint = resp.content_length().unwrap_or(0).min(max as u64) as usize;
+        // `content-length` is the server's claim, not a promise: it only sizes the first allocation,
+        // within reason, so a lying header cannot make us reserve gigabytes (or overflow) up front.
+        const MAX_HINT: u64 = 16 << 20;
+        let hint = usize::try_from(resp.content_length().unwrap_or(0).min(MAX_HINT)).unwrap_or(0).min(max);
         let mut stream = resp.bytes_stream();
         let mut first: Option<Bytes> = None;
         let mut buf = BytesMut::new();
         loop {
-            let (limit, phase) = phase_limit(self.timeouts.idle, TimeoutPhase::Idle, deadline);
+            let (limit, phase, after) = phase_limit(self.timeouts.idle, TimeoutPhase::Idle, limits);
             let next = match tokio::time::timeout(limit, stream.next()).await {
                 Err(_) => {
-                    return Err(Error::Timeout { origin, phase, after: limit });
+                    return Err(Error::Timeout { origin, phase, after });
                 }
                 Ok(n) => n,
             };
@@ -276,15 +288,35 @@ impl Transport {
     }
 }
 
-/// The limit for a phase: its own limit, or less if the total deadline comes first (then the phase
-/// reported is `Total`).
-pub(crate) fn phase_limit(limit: Duration, phase: TimeoutPhase, deadline: Option<Instant>) -> (Duration, TimeoutPhase) {
+/// A call's total deadline, and its total limit as [`total_limit`] measured it.
+type Limits = (Option<Instant>, Option<Duration>);
+
+/// The total limit of a call, carried in its response's extensions from [`Transport::send`] to
+/// whatever reads the body, so that a total timeout names the limit.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct TotalLimit(pub Duration);
+
+/// The total limit of a call whose deadline is `deadline`, measured as sending begins.
+///
+/// Callers take the deadline (now + the configured limit) immediately before sending, so the time left
+/// here is the configured limit less the microseconds in between. Rounded up to the millisecond, it
+/// is the configured limit itself for any limit in whole milliseconds: what a timeout should report,
+/// rather than the time left when it fired (always about zero).
+fn total_limit(deadline: Instant) -> Duration {
+    let left = deadline.saturating_duration_since(Instant::now());
+    u64::try_from(left.as_nanos().div_ceil(1_000_000)).map_or(left, Duration::from_millis)
+}
+
+/// How long to wait in a phase: its own limit, or less if the total deadline comes first. Also the
+/// phase to report and the limit to name if the wait runs out: the total limit (when known) once the
+/// deadline is what cut the wait short.
+fn phase_limit(limit: Duration, phase: TimeoutPhase, (deadline, total): Limits) -> (Duration, TimeoutPhase, Duration) {
     match deadline {
         Some(d) => {
             let left = d.saturating_duration_since(Instant::now());
-            if left < limit { (left, TimeoutPhase::Total) } else { (limit, phase) }
+            if left < limit { (left, TimeoutPhase::Total, total.unwrap_or(left)) } else { (limit, phase, limit) }
         }
-        None => (limit, phase),
+        None => (limit, phase, limit),
     }
 }
 

@@ -29,7 +29,12 @@ pub(crate) struct Line<'a> {
     range: Range<usize>,
 }
 
-impl Line<'_> {
+impl<'a> Line<'a> {
+    /// All of `buf` as one line.
+    pub(crate) fn whole(buf: &'a Bytes) -> Self {
+        Line { buf, range: 0..buf.len() }
+    }
+
     pub(crate) fn as_slice(&self) -> &[u8] {
         &self.buf[self.range.clone()]
     }

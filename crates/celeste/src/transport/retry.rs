@@ -10,7 +10,8 @@ use reqwest::header::HeaderMap;
 /// Retried: statuses 408, 409, 429, 500, 502, 503, 504 and 529, connection failures and header
 /// timeouts, unless the server says `x-should-retry: false` (and a `x-should-retry: true` makes any
 /// status retryable). The wait is exponential with full jitter, or what the server asked for with
-/// `Retry-After` (seconds or an HTTP date) or `retry-after-ms`. A server that asks for more than
+/// `Retry-After` (seconds or an HTTP date) or `retry-after-ms` (read defensively, capped at
+/// [`MAX_RETRY_AFTER`]). A server that asks for more than
 /// [`max_wait`](Self::max_wait) is not retried: the error (with its `retry_after`) goes to the caller
 /// at once instead of blocking it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -78,26 +79,49 @@ impl RetryPolicy {
         let exp = self.initial_backoff.saturating_mul(2u32.saturating_pow(retry));
         let cap = exp.min(self.max_backoff);
         // Full jitter spreads retries of many clients hit by the same outage.
-        let jittered = cap.mul_f64(0.5 + fastrand::f64() * 0.5);
+        // `mul_f64` would panic when `cap` is near `Duration::MAX` (the product rounds past it).
+        let jittered = Duration::try_from_secs_f64(cap.as_secs_f64() * (0.5 + fastrand::f64() * 0.5)).unwrap_or(cap);
         Some(jittered)
     }
 }
 
+/// The longest server-requested wait recorded in [`HttpError::retry_after`](crate::error::HttpError::retry_after):
+/// a `Retry-After` or `retry-after-ms` beyond it (`1e20`, a date in the year 9999) is read as this
+/// much. A server asking for a day or more is asking not to be retried now, and a day is far above
+/// any sensible [`RetryPolicy::max_wait`], so the policy hands the error back at once; and the value
+/// stays a `Duration` that any `Instant` can be added to.
+pub const MAX_RETRY_AFTER: Duration = Duration::from_secs(24 * 60 * 60);
+
 /// The wait the server asked for: `retry-after-ms`, then `Retry-After` as seconds or an HTTP date.
+///
+/// Header values are untrusted: a negative, NaN, infinite or unparseable value counts as absent (the
+/// next header, or the policy's own backoff, decides), and a finite one beyond [`MAX_RETRY_AFTER`]
+/// is capped to it.
 pub(crate) fn retry_after(headers: &HeaderMap) -> Option<Duration> {
-    if let Some(ms) =
-        headers.get("retry-after-ms").and_then(|v| v.to_str().ok()).and_then(|v| v.trim().parse::<f64>().ok())
-        && ms.is_finite()
-        && ms >= 0.0
-    {
-        return Some(Duration::from_secs_f64(ms / 1000.0));
+    let text = |name: &str| headers.get(name).and_then(|v| v.to_str().ok()).map(str::trim);
+    if let Some(d) = text("retry-after-ms").and_then(|v| seconds(v, 1000.0)) {
+        return Some(d);
     }
-    let v = headers.get("retry-after")?.to_str().ok()?.trim();
-    if let Ok(secs) = v.parse::<f64>() {
-        return (secs.is_finite() && secs >= 0.0).then(|| Duration::from_secs_f64(secs));
+    let v = text("retry-after")?;
+    if let Some(d) = seconds(v, 1.0) {
+        return Some(d);
     }
     let when = httpdate::parse_http_date(v).ok()?;
-    Some(when.duration_since(SystemTime::now()).unwrap_or(Duration::ZERO))
+    Some(when.duration_since(SystemTime::now()).unwrap_or(Duration::ZERO).min(MAX_RETRY_AFTER))
+}
+
+/// A non-negative finite number of `per_second` units as a wait, capped at [`MAX_RETRY_AFTER`].
+fn seconds(text: &str, per_second: f64) -> Option<Duration> {
+    let n = text.parse::<f64>().ok()?;
+    if !n.is_finite() || n < 0.0 {
+        return None;
+    }
+    // Compared before converting: `Duration::from_secs_f64` panics on values it cannot hold.
+    let secs = n / per_second;
+    if secs >= MAX_RETRY_AFTER.as_secs_f64() {
+        return Some(MAX_RETRY_AFTER);
+    }
+    Duration::try_from_secs_f64(secs).ok()
 }
 
 /// The server's `x-should-retry` verdict.
@@ -138,6 +162,40 @@ mod tests {
         assert_eq!(retry_after(&headers(&[("retry-after", "soon")])), None);
         assert_eq!(retry_after(&headers(&[("retry-after", "-1")])), None);
         assert_eq!(retry_after(&HeaderMap::new()), None);
+    }
+
+    #[test]
+    fn absurd_values_are_capped_or_absent_never_a_panic() {
+        let cap = Some(MAX_RETRY_AFTER);
+        for (name, value, want) in [
+            ("retry-after", "1e20", cap),
+            ("retry-after", "86400", cap),
+            ("retry-after", "86399.5", Some(Duration::from_millis(86_399_500))),
+            ("retry-after-ms", "1e300", cap),
+            ("retry-after-ms", "1.7976931348623157e308", cap),
+            ("retry-after", "-0.5", None),
+            ("retry-after-ms", "-1e300", None),
+            ("retry-after", "NaN", None),
+            ("retry-after", "inf", None),
+            ("retry-after-ms", "infinity", None),
+            ("retry-after", "Fri, 31 Dec 9999 23:59:59 GMT", cap),
+            ("retry-after", "", None),
+        ] {
+            assert_eq!(retry_after(&headers(&[(name, value)])), want, "{name}: {value}");
+        }
+        // An unusable `retry-after-ms` leaves the decision to `Retry-After`.
+        assert_eq!(
+            retry_after(&headers(&[("retry-after-ms", "NaN"), ("retry-after", "3")])),
+            Some(Duration::from_secs(3))
+        );
+    }
+
+    #[test]
+    fn a_huge_backoff_cap_does_not_panic() {
+        let p = RetryPolicy::default().with_initial_backoff(Duration::MAX).with_max_backoff(Duration::MAX);
+        for retry in 0..2 {
+            assert!(p.wait(retry, None).is_some());
+        }
     }
 
     #[test]

@@ -248,6 +248,25 @@ impl SseDecoder {
         self.next_event()
     }
 
+    /// Ends the input as the providers' SDKs do: like [`finish`](Self::finish), but a last event that
+    /// the body did not close with a blank line is dispatched instead of discarded, and so is a last
+    /// line without any line ending. Servers that end a stream that way mean it to count, so the wire
+    /// decoder sees the event; one that was cut short fails there, as a payload that does not decode.
+    pub fn finish_lenient(&mut self) -> Result<Option<SseEvent>, Error> {
+        if let Some(event) = self.next_event()? {
+            return Ok(Some(event));
+        }
+        // `next_event` consumed every chunk, so what is left is one unterminated line, if any.
+        if let Some(line) = self.lines.take_partial() {
+            let line = Line::whole(&line);
+            let comment = line.as_slice().first() == Some(&b':');
+            if !comment && self.pending.field(&line, self.max_event_size).is_err() {
+                return Err(self.fail());
+            }
+        }
+        Ok(self.pending.dispatch())
+    }
+
     /// Whether the input so far ends inside an event: an unterminated line, or field lines not
     /// yet closed by a blank line. Meaningful once `next_event` or `finish` has returned
     /// `Ok(None)` (before that, undrained complete events also count). A stream that ends while
@@ -566,6 +585,51 @@ mod tests {
                 decode_split(input, &(0..input.len()).collect::<Vec<_>>(), usize::MAX);
             assert_eq!((split_events, split_partial), (events, has_partial));
         }
+    }
+
+    /// `finish_lenient` after feeding `input` cut at `cuts`, draining as it goes.
+    fn decode_lenient(input: &[u8], cuts: &[usize]) -> Vec<SseEvent> {
+        let input = Bytes::copy_from_slice(input);
+        let mut at: Vec<usize> = cuts.iter().map(|&c| c.min(input.len())).collect();
+        at.extend([0, input.len()]);
+        at.sort_unstable();
+        let mut decoder = SseDecoder::default();
+        let mut events = Vec::new();
+        for pair in at.windows(2) {
+            decoder.feed(input.slice(pair[0]..pair[1]));
+            while let Some(event) = decoder.next_event().unwrap() {
+                events.push(event);
+            }
+        }
+        while let Some(event) = decoder.finish_lenient().unwrap() {
+            events.push(event);
+        }
+        assert!(!decoder.has_partial());
+        events
+    }
+
+    #[test]
+    fn finish_lenient_dispatches_an_event_the_body_did_not_close() {
+        for (input, expected) in [
+            (&b"data: a\n\ndata: b\n"[..], vec![data("a"), data("b")]),
+            (b"data: a\n\ndata: b", vec![data("a"), data("b")]),
+            (b"data: a\r\ndata: b\r", vec![data("a\nb")]),
+            (b"event: e\ndata: x\ndata: y", vec![ev(Some("e"), "x\ny", None, None)]),
+            (b"data: a\n\n", vec![data("a")]),
+            (b"data: a\n\n: trailing comment", vec![data("a")]),
+            (b"data: a\n\nevent: no-data\n", vec![data("a")]),
+            (b"data: a\n\nid: 7", vec![data("a")]),
+            (b"", vec![]),
+        ] {
+            assert_eq!(decode_lenient(input, &[]), expected, "{:?}", String::from_utf8_lossy(input));
+            let cuts: Vec<usize> = (0..input.len()).collect();
+            assert_eq!(decode_lenient(input, &cuts), expected, "{:?} bytewise", String::from_utf8_lossy(input));
+        }
+        // The size limit holds for the last line too: each line fits, the joined data does not.
+        let mut decoder = SseDecoder::new(10);
+        decoder.feed(Bytes::from_static(b"data:12345\ndata:67890"));
+        assert!(decoder.next_event().unwrap().is_none());
+        assert!(matches!(decoder.finish_lenient(), Err(Error::EventTooLarge { limit: 10 })));
     }
 
     #[test]

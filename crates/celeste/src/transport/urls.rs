@@ -22,6 +22,25 @@ pub(crate) fn parse(url: &str) -> Option<Url> {
     MEMO.get_or_init(Memo::default).parse(url)
 }
 
+/// `url` parsed and fit to send to: an `http` or `https` URL with a host. Otherwise why not, in words
+/// that never repeat the URL (it can carry a key in its query or credentials before its host).
+pub(crate) fn check(url: &str) -> Result<Url, String> {
+    let Some(parsed) = parse(url) else {
+        return Err(match Url::parse(url) {
+            Err(e) => format!("it does not parse ({e})"),
+            Ok(_) => "it does not parse".to_string(),
+        });
+    };
+    // `localhost:8080/v1` parses, with the scheme `localhost`: the usual slip is a missing `http://`.
+    if !matches!(parsed.scheme(), "http" | "https") {
+        return Err("it does not start with http:// or https://".to_string());
+    }
+    if parsed.host_str().is_none_or(str::is_empty) {
+        return Err("it has no host".to_string());
+    }
+    Ok(parsed)
+}
+
 #[derive(Default)]
 struct Memo(Mutex<HashMap<Box<str>, Url>>);
 
@@ -88,6 +107,21 @@ mod tests {
     fn urls_lose_credentials() {
         let r = redact_url("https://user:pw@host.example/v1/x?key=SECRET&alt=sse&access_token=T");
         assert_eq!(r, "https://host.example/v1/x?key=REDACTED&alt=sse&access_token=REDACTED");
+    }
+
+    #[test]
+    fn check_names_the_problem_without_the_url() {
+        assert!(check("https://example.com/v1").is_ok());
+        for (url, problem) in [
+            ("http://h:99999/x?key=secret", "invalid port number"),
+            ("/v1/responses?key=secret", "relative URL without a base"),
+            ("secret:pw@host/v1", "http:// or https://"),
+            ("file:///secret", "http:// or https://"),
+        ] {
+            let e = check(url).unwrap_err();
+            assert!(e.contains(problem), "{url}: {e}");
+            assert!(!e.contains("secret"), "{url}: {e}");
+        }
     }
 
     #[test]

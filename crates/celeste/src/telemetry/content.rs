@@ -47,8 +47,14 @@ fn part(p: &Part, max: Option<usize>) -> Value {
 /// The input messages of a request as `gen_ai.input.messages` JSON.
 pub fn input_messages(items: &[Item], tools: &[Tool], max: Option<usize>) -> InputContent {
     let mut messages = Vec::with_capacity(items.len());
+    let mut system: Vec<Value> = Vec::new();
     for item in items {
         match item {
+            // System and developer turns are the call's instructions: the conventions record them
+            // apart from the chat history, as `gen_ai.system_instructions`.
+            Item::Message(m) if matches!(m.role, Role::System | Role::Developer) => {
+                system.extend(m.content.iter().map(|p| part(p, max)));
+            }
             Item::Message(m) => {
                 let mut parts: Vec<Value> = Vec::new();
                 if let Some(r) = &m.reasoning {
@@ -80,7 +86,7 @@ pub fn input_messages(items: &[Item], tools: &[Tool], max: Option<usize>) -> Inp
         .collect();
     InputContent {
         messages: Value::Array(messages).to_string(),
-        system_instructions: None,
+        system_instructions: (!system.is_empty()).then(|| Value::Array(system).to_string()),
         tool_definitions: (!defs.is_empty()).then(|| Value::Array(defs).to_string()),
     }
 }
@@ -126,14 +132,16 @@ mod tests {
         ];
         let c = input_messages(&items, &[], None);
         let v: Value = serde_json::from_str(&c.messages).unwrap();
-        assert_eq!(v[0], json!({"role": "system", "parts": [{"type": "text", "content": "be brief"}]}));
+        // The system turn is an instruction, recorded apart; the history starts with the user.
+        let system: Value = serde_json::from_str(c.system_instructions.as_deref().unwrap()).unwrap();
+        assert_eq!(system, json!([{"type": "text", "content": "be brief"}]));
         assert_eq!(
-            v[1]["parts"][1],
+            v[0]["parts"][1],
             json!({"type": "uri", "modality": "image", "uri": "https://x/cat.png", "mime_type": null})
         );
-        assert_eq!(v[2]["parts"][1], json!({"type": "tool_call", "id": "c1", "name": "f", "arguments": {"a": 1}}));
+        assert_eq!(v[1]["parts"][1], json!({"type": "tool_call", "id": "c1", "name": "f", "arguments": {"a": 1}}));
         assert_eq!(
-            v[3],
+            v[2],
             json!({"role": "tool", "parts": [{"type": "tool_call_response", "id": "c1", "response": "ok"}]})
         );
         assert!(c.tool_definitions.is_none());

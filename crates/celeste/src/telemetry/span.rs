@@ -252,7 +252,12 @@ impl CallSpan {
         self.finish(|inner| {
             let span = inner.cx.span();
             let kind = err.kind();
-            span.record_error(err);
+            // The conventions' exception event, with its type (`record_error` gives the message only);
+            // the type is the same low-cardinality value as `error.type`.
+            span.add_event(
+                "exception",
+                vec![KeyValue::new("exception.type", kind), KeyValue::new("exception.message", err.to_string())],
+            );
             span.set_attribute(KeyValue::new(n::ERROR_TYPE, kind));
             span.set_status(Status::error(err.to_string()));
             let mut attrs = inner.metric_attrs.clone();

@@ -250,7 +250,10 @@ async fn error_mid_stream_sets_error_status_exception_and_type() {
     assert_eq!(spans.len(), 1);
     assert!(matches!(&spans[0].status, Status::Error { description } if description.contains("boom")));
     assert_eq!(span_attr(&spans[0], n::ERROR_TYPE).map(|v| v.to_string()).as_deref(), Some("stream_event"));
-    assert!(spans[0].events.iter().any(|e| e.name == "exception"));
+    let exception = spans[0].events.iter().find(|e| e.name == "exception").expect("an exception event");
+    let attr = |k: &str| exception.attributes.iter().find(|kv| kv.key.as_str() == k).map(|kv| kv.value.to_string());
+    assert_eq!(attr("exception.type").as_deref(), Some("stream_event"));
+    assert!(attr("exception.message").is_some_and(|m| m.contains("boom")));
     let d = otel.histogram(n::METRIC_OPERATION_DURATION);
     assert_eq!(d[0].0.get(n::ERROR_TYPE).map(String::as_str), Some("stream_event"));
 }
@@ -332,6 +335,27 @@ fn content_capture_is_off_by_default_and_by_reference_when_on() {
     assert!(input.contains("secret prompt"));
     let output = span_attr(&spans[1], n::OUTPUT_MESSAGES).unwrap().to_string();
     assert!(output.contains("answer"));
+    assert!(span_attr(&spans[1], n::SYSTEM_INSTRUCTIONS).is_none(), "no system instruction was given");
+}
+
+#[test]
+fn system_instructions_are_captured_apart_from_the_history() {
+    use crate::types::Message;
+    let otel = Otel::new();
+    let mut i = info(false);
+    let items =
+        [Message::system("be brief").into(), Message::developer("use metric").into(), Message::user("hi").into()];
+    i.content = Some(content::input_messages(&items, &[], None));
+    let cfg = otel.config().capture_content(CaptureContent::Span).resolve();
+    let out = crate::types::Output::new("a".to_string(), crate::types::Metadata::new("m", None, Modality::Text));
+    CallSpan::start(&cfg, &i).end_ok(&out);
+    let spans = otel.spans();
+    let system: serde_json::Value =
+        serde_json::from_str(&span_attr(&spans[0], n::SYSTEM_INSTRUCTIONS).unwrap().to_string()).unwrap();
+    assert_eq!(system.as_array().unwrap().len(), 2);
+    assert!(system.to_string().contains("be brief") && system.to_string().contains("use metric"));
+    let input = span_attr(&spans[0], n::INPUT_MESSAGES).unwrap().to_string();
+    assert!(input.contains("hi") && !input.contains("be brief"), "{input}");
 }
 
 #[test]

@@ -105,6 +105,12 @@ pub fn strict_schema(schema: &mut Value) {
         Value::Object(map) => {
             // schemars emits metadata that strict validators reject.
             map.remove("$schema");
+            // schemars names Rust number types as formats (`uint64`, `int32`, `double`, ...); strict
+            // modes accept only the string formats they document (OpenAI and Anthropic both list these),
+            // and reject a request with any other. The integer type and its bounds still say it all.
+            if map.get("format").and_then(Value::as_str).is_some_and(|f| !STRICT_FORMATS.contains(&f)) {
+                map.remove("format");
+            }
             let is_object = map.get("type").and_then(Value::as_str) == Some("object") || map.contains_key("properties");
             if is_object {
                 map.entry("additionalProperties").or_insert(Value::Bool(false));
@@ -121,6 +127,9 @@ pub fn strict_schema(schema: &mut Value) {
         _ => {}
     }
 }
+
+/// The `format` values strict structured-output modes document as supported.
+const STRICT_FORMATS: &[&str] = &["date-time", "time", "date", "duration", "email", "hostname", "ipv4", "ipv6", "uuid"];
 
 /// Web search as a provider built-in tool.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -325,6 +334,31 @@ mod tests {
             serde_json::json!({"city": "Paris", "days": null})
         );
         assert!(t.check_arguments(&serde_json::json!({"town": "Paris"})).is_err());
+    }
+
+    /// Rust number formats are not in any strict mode's subset; documented string formats stay.
+    #[test]
+    fn strict_schemas_keep_only_documented_formats() {
+        #[derive(Serialize, Deserialize, JsonSchema)]
+        #[allow(dead_code)]
+        struct City {
+            population: u64,
+            area: f64,
+            format: String,
+            founded: Stamp,
+        }
+        #[derive(Serialize, Deserialize, JsonSchema)]
+        #[allow(dead_code)]
+        struct Stamp(#[schemars(with = "String", extend("format" = "date-time"))] String);
+        let t = FunctionTool::of::<City>("city", "");
+        let text = serde_json::to_string(&t.parameters).unwrap();
+        for rejected in ["uint64", "double"] {
+            assert!(!text.contains(rejected), "{rejected} in {text}");
+        }
+        assert!(text.contains("date-time"), "{text}");
+        // A property that happens to be called `format` is a schema, not a format: it stays.
+        assert!(t.parameters["properties"]["format"].is_object(), "{text}");
+        assert_eq!(t.parameters["properties"]["population"]["minimum"], 0);
     }
 
     #[test]

@@ -5,7 +5,7 @@ use crate::text::TextParams;
 use crate::types::artifact::Artifact;
 use crate::types::enums::{Operation, Provider};
 use crate::types::message::{Message, ToolResult};
-use crate::types::tool::{FunctionTool, WebSearch};
+use crate::types::tool::{FunctionTool, ToolCallDelta, WebSearch};
 
 fn ctx() -> WireContext {
     WireContext {

@@ -4,7 +4,7 @@ use crate::text::TextParams;
 use crate::types::artifact::Artifact;
 use crate::types::enums::{Operation, Protocol};
 use crate::types::message::ToolResult;
-use crate::types::tool::{FunctionTool, WebSearch};
+use crate::types::tool::{FunctionTool, ToolCall, ToolCallDelta, WebSearch};
 use crate::types::usage::FinishKind;
 
 fn ctx_for(origin: Origin) -> WireContext {

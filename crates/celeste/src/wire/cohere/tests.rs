@@ -6,7 +6,7 @@ use crate::transport::sse::SseEvent;
 use crate::types::artifact::Artifact;
 use crate::types::enums::{Operation, Provider};
 use crate::types::message::ToolResult;
-use crate::types::tool::{FunctionTool, WebSearch};
+use crate::types::tool::{FunctionTool, ToolCall, ToolCallDelta, WebSearch};
 use crate::types::usage::FinishKind;
 
 fn ctx() -> WireContext {

@@ -4,7 +4,7 @@ use crate::testing::{decode_all, recorded_dir};
 use crate::transport::sse::SseEvent;
 use crate::types::enums::Provider;
 use crate::types::enums::{InputType, Operation};
-use crate::types::tool::{FunctionTool, WebSearch};
+use crate::types::tool::{FunctionTool, ToolActivity, ToolCallDelta, WebSearch};
 use crate::types::usage::FinishKind;
 
 fn ctx() -> WireContext {

@@ -29,9 +29,8 @@ use serde::Deserialize;
 use serde_json::value::RawValue;
 use serde_json::{Map, Number, Value, json};
 
-use crate::error::{Error, Result, StreamEventError, truncate_lossy};
+use crate::error::{Error, Result};
 use crate::stream::{Decoder, Frame};
-use crate::types::artifact::Artifact;
 use crate::types::enums::Role;
 use crate::types::message::{Item, Message, Part, ToolResult};
 use crate::types::output::{Chunk, Grounding, GroundingSource, Output};
@@ -40,6 +39,7 @@ use crate::types::tool::{ToolCall, ToolCallDelta, ToolChoice};
 use crate::types::usage::{FinishKind, FinishReason, Usage};
 use crate::types::{Citation, Tool};
 use crate::wire::WireContext;
+use crate::wire::google::{Media, byte_to_char, call_id, call_names, google_error, has_schema, media};
 
 /// The generateContent path below Google's base URL (streams use `:streamGenerateContent?alt=sse`,
 /// [`stream_url`]).
@@ -55,10 +55,6 @@ pub(crate) fn stream_url(url: &str) -> String {
 
 /// Prefix of the call ids this library makes up for calls the server sent without one.
 const LOCAL_CALL_ID: &str = "gemini-call-";
-
-fn local_call_id(index: usize) -> String {
-    format!("{LOCAL_CALL_ID}{index}")
-}
 
 // ---------------------------------------------------------------------------------------------------
 // Requests
@@ -169,19 +165,6 @@ fn contents(items: &[Item], ctx: &WireContext) -> Result<(Vec<Value>, Vec<Value>
     Ok((system, contents))
 }
 
-/// Call id → function name, from the assistant turns (a tool result without a name gets its call's).
-pub(crate) fn call_names(items: &[Item]) -> HashMap<&str, &str> {
-    let mut names = HashMap::new();
-    for item in items {
-        if let Item::Message(m) = item {
-            for c in &m.tool_calls {
-                names.insert(c.id.as_str(), c.name.as_str());
-            }
-        }
-    }
-    names
-}
-
 fn parts(content: &[Part], ctx: &WireContext) -> Result<Vec<Value>> {
     let mut out = Vec::with_capacity(content.len());
     for p in content {
@@ -239,41 +222,6 @@ const NATIVE_PART_KEYS: [&str; 5] =
 
 fn needs_native_replay(parts: &[Value]) -> bool {
     parts.iter().any(|p| NATIVE_PART_KEYS.iter().any(|k| p.get(k).is_some()))
-}
-
-/// A media part's content, as Gemini's APIs take it.
-pub(crate) enum Media {
-    /// Base64 bytes with their MIME type.
-    Inline { mime: String, data: String },
-    /// A URL the server fetches (`gs://`, `https://`, a Files API URI).
-    Uri { uri: String, mime: Option<String> },
-}
-
-/// Bytes (data or path) become inline base64, a URL stays a URL; a `data:` URL is inline.
-pub(crate) fn media(a: &Artifact) -> Result<Media> {
-    let url = a.data_url()?;
-    let Some(rest) = url.get(..5).filter(|p| p.eq_ignore_ascii_case("data:")).map(|_| &url[5..]) else {
-        return Ok(Media::Uri { mime: a.mime().map(|m| m.to_string()), uri: url });
-    };
-    let (meta, data) = rest.split_once(',').ok_or_else(|| Error::invalid_input("malformed data URL: no `,`"))?;
-    let mut params = meta.split(';');
-    let mime = params.next().unwrap_or_default().trim().to_string();
-    if !params.any(|p| p.trim().eq_ignore_ascii_case("base64")) {
-        return Err(Error::invalid_input("the data URL is not base64-encoded (no `;base64`)"));
-    }
-    let mime = if mime.is_empty() { a.mime().map(|m| m.to_string()) } else { Some(mime) };
-    let mime =
-        mime.ok_or_else(|| Error::invalid_input("the media's MIME type is unknown; set it with `with_mime_type`"))?;
-    Ok(Media::Inline { mime, data: data.to_string() })
-}
-
-/// An empty schema (`null` or `{}`) is not sent.
-pub(crate) fn has_schema(parameters: &Value) -> bool {
-    match parameters {
-        Value::Null => false,
-        Value::Object(o) => !o.is_empty(),
-        _ => true,
-    }
 }
 
 fn tools(req: &TextRequest, ctx: &WireContext, body: &mut Map<String, Value>) -> Result<()> {
@@ -639,7 +587,7 @@ impl GeminiDecoder {
             // A complete call in one part.
             self.close_open(out);
             let index = self.calls.len();
-            let id = fc.id.as_deref().filter(|i| !i.is_empty()).map_or_else(|| local_call_id(index), str::to_string);
+            let id = call_id(fc.id.as_deref(), LOCAL_CALL_ID, index);
             let args = args.filter(Value::is_object).unwrap_or_else(|| Value::Object(Map::new()));
             let mut call = ToolCall::new(id.clone(), name, args);
             if let Some(sig) = signature {
@@ -654,7 +602,7 @@ impl GeminiDecoder {
             // The first fragment of a streamed call names it.
             self.close_open(out);
             let index = self.calls.len();
-            let id = fc.id.as_deref().filter(|i| !i.is_empty()).map_or_else(|| local_call_id(index), str::to_string);
+            let id = call_id(fc.id.as_deref(), LOCAL_CALL_ID, index);
             out.push_back(call_chunk(index, Some(id.clone()), Some(name.to_string()), String::new()));
             self.open = Some(OpenCall {
                 index,
@@ -806,12 +754,6 @@ fn path_slot<'v>(root: &'v mut Value, path: &str) -> Option<&'v mut Value> {
     Some(cur)
 }
 
-/// A UTF-8 byte offset into `text` as a character offset; `None` when out of range or inside a
-/// character.
-pub(crate) fn byte_to_char(text: &str, offset: usize) -> Option<usize> {
-    (offset <= text.len() && text.is_char_boundary(offset)).then(|| text[..offset].chars().count())
-}
-
 /// The sources, citations, queries and search widget of `groundingMetadata` blocks, with citation
 /// offsets in characters of `text`.
 fn grounding(blocks: &[Value], text: &str) -> Option<Grounding> {
@@ -864,29 +806,6 @@ fn grounding(blocks: &[Value], text: &str) -> Option<Grounding> {
         }
     }
     Some(g)
-}
-
-/// A Google error object (`{code, message, status}`) as a stream event error; the type is the
-/// `status` name (`RESOURCE_EXHAUSTED`), else the code.
-pub(crate) fn google_error(ctx: &WireContext, err: &Value, raw: &[u8]) -> Error {
-    let (message, error_type) = match err {
-        Value::Object(o) => (
-            o.get("message").and_then(Value::as_str).map(str::to_string),
-            o.get("status").and_then(Value::as_str).map(str::to_string).or_else(|| match o.get("code") {
-                Some(Value::String(s)) => Some(s.clone()),
-                Some(Value::Number(n)) => Some(n.to_string()),
-                _ => None,
-            }),
-        ),
-        Value::String(s) => (Some(s.clone()), None),
-        _ => (None, None),
-    };
-    Error::StreamEvent(Box::new(StreamEventError {
-        origin: ctx.origin,
-        message: message.unwrap_or_else(|| "Unknown error".into()),
-        error_type,
-        event: truncate_lossy(raw, 1024),
-    }))
 }
 
 /// Decode a unary response body.

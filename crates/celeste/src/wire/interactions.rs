@@ -33,7 +33,7 @@ use crate::types::tool::{ToolActivity, ToolActivityStatus, ToolCall, ToolCallDel
 use crate::types::usage::{FinishKind, FinishReason, Usage};
 use crate::types::{Citation, Tool};
 use crate::wire::WireContext;
-use crate::wire::gemini::{Media, byte_to_char, call_names, google_error, has_schema, media};
+use crate::wire::google::{Media, byte_to_char, call_id, call_names, google_error, has_schema, media};
 
 /// Prefix of the call ids this library makes up for calls the server sent without one.
 const LOCAL_CALL_ID: &str = "interactions-call-";
@@ -427,11 +427,7 @@ impl Accumulated {
             }
             "function_call" => {
                 let index = self.tool_calls.len();
-                let id = step
-                    .id
-                    .as_deref()
-                    .filter(|i| !i.is_empty())
-                    .map_or_else(|| format!("{LOCAL_CALL_ID}{index}"), str::to_string);
+                let id = call_id(step.id.as_deref(), LOCAL_CALL_ID, index);
                 let args = match &step.arguments {
                     Some(v @ Value::Object(_)) => v.clone(),
                     Some(Value::String(s)) => parse_arguments(s),

@@ -10,6 +10,7 @@ pub(crate) mod anthropic;
 pub(crate) mod chatcompletions;
 pub(crate) mod cohere;
 pub(crate) mod gemini;
+pub(crate) mod google;
 pub(crate) mod interactions;
 pub(crate) mod kit;
 pub(crate) mod openresponses;

@@ -1,6 +1,7 @@
 use super::*;
 use crate::error::Origin;
 use crate::testing::{decode_all, recorded_dir};
+use crate::types::artifact::Artifact;
 use crate::types::enums::{Operation, Provider};
 use crate::types::mime::MimeType;
 use crate::types::tool::{FunctionTool, WebSearch};

@@ -35,11 +35,12 @@ use crate::types::enums::Role;
 use crate::types::message::{Item, Message, Part, ToolResult};
 use crate::types::output::{Chunk, Grounding, GroundingSource, Output};
 use crate::types::text::{TextParam, TextParams, TextRequest};
-use crate::types::tool::{ToolCall, ToolCallDelta, ToolChoice};
+use crate::types::tool::{ToolCall, ToolChoice};
 use crate::types::usage::{FinishKind, FinishReason, Usage};
 use crate::types::{Citation, Tool};
 use crate::wire::WireContext;
 use crate::wire::google::{Media, byte_to_char, call_id, call_names, google_error, has_schema, media};
+use crate::wire::kit::{Accumulator, StreamEnd, call_chunk, reasoning_chunk, ride_on_last, sum_counts};
 
 /// The generateContent path below Google's base URL (streams use `:streamGenerateContent?alt=sse`,
 /// [`stream_url`]).
@@ -418,13 +419,9 @@ struct WireUsage {
 
 fn usage_from(raw: &RawValue) -> Usage {
     let (w, raw_value): (WireUsage, _) = crate::wire::decode_usage(raw.get(), "gemini usage metadata");
-    let output_tokens = match (w.candidates_token_count, w.thoughts_token_count) {
-        (None, None) => None,
-        (c, t) => Some(c.unwrap_or(0) + t.unwrap_or(0)),
-    };
     Usage {
         input_tokens: w.prompt_token_count,
-        output_tokens,
+        output_tokens: sum_counts(w.candidates_token_count, w.thoughts_token_count),
         total_tokens: w.total_token_count,
         cache_read_tokens: w.cached_content_token_count,
         reasoning_tokens: w.thoughts_token_count,
@@ -453,38 +450,28 @@ struct OpenCall {
 /// The state of one generateContent response, unary or streamed.
 pub(crate) struct GeminiDecoder {
     ctx: WireContext,
-    text: String,
-    reasoning: String,
-    calls: Vec<ToolCall>,
+    /// Text, reasoning and the calls completed so far (the signature and grounding are made at the
+    /// end, from `parts` and `grounding`).
+    acc: Accumulator,
     open: Option<OpenCall>,
     parts: Vec<StoredPart>,
     native: bool,
     grounding: Vec<Value>,
-    usage: Option<Usage>,
-    usage_event: Option<Bytes>,
-    finish: Option<FinishReason>,
-    response_id: Option<String>,
-    response_model: Option<String>,
-    terminal: bool,
+    /// There is no end event: `terminal` is a chunk with a finish reason, and the raw response the
+    /// last chunk that carried usage.
+    end: StreamEnd,
 }
 
 impl GeminiDecoder {
     pub(crate) fn new(ctx: WireContext) -> Self {
         GeminiDecoder {
             ctx,
-            text: String::new(),
-            reasoning: String::new(),
-            calls: Vec::new(),
+            acc: Accumulator::default(),
             open: None,
             parts: Vec::new(),
             native: false,
             grounding: Vec::new(),
-            usage: None,
-            usage_event: None,
-            finish: None,
-            response_id: None,
-            response_model: None,
-            terminal: false,
+            end: StreamEnd::default(),
         }
     }
 
@@ -495,12 +482,7 @@ impl GeminiDecoder {
         if let Some(err) = r.error.as_ref().filter(|e| !e.is_null()) {
             return Err(google_error(&self.ctx, err, data));
         }
-        if self.response_id.is_none() {
-            self.response_id = r.response_id.as_deref().map(str::to_string);
-        }
-        if self.response_model.is_none() {
-            self.response_model = r.model_version.as_deref().map(str::to_string);
-        }
+        self.end.first_ids(r.response_id.as_deref(), r.model_version.as_deref());
         let first = out.len();
         let mut finish = None;
         let candidate = r.candidates.as_deref().unwrap_or_default().iter().find(|c| c.index.unwrap_or(0) == 0);
@@ -518,31 +500,25 @@ impl GeminiDecoder {
         }
         let usage = r.usage_metadata.map(usage_from);
         if let Some(u) = &usage {
-            self.usage = Some(u.clone());
-            self.usage_event = Some(data.clone());
+            self.end.usage = Some(u.clone());
+            self.end.raw_response = Some(data.clone());
         }
         if let Some((raw, blocked)) = finish {
             self.close_open(out);
             let reason = if blocked {
                 FinishReason::new(FinishKind::ContentFilter, raw)
-            } else if raw.eq_ignore_ascii_case("stop") && !self.calls.is_empty() {
+            } else if raw.eq_ignore_ascii_case("stop") && self.acc.has_calls() {
                 FinishReason::new(FinishKind::ToolCall, raw)
             } else {
                 FinishReason::from_raw(raw)
             };
-            self.finish = Some(reason);
-            self.terminal = true;
-        } else if !self.terminal {
+            self.end.finish = Some(reason);
+            self.end.terminal = true;
+        } else if !self.end.terminal {
             // Usage is cumulative on every chunk; it rides on the terminal chunk only.
             return Ok(());
         }
-        if out.len() == first {
-            out.push_back(Chunk::empty());
-        }
-        if let Some(last) = out.back_mut() {
-            last.usage = usage;
-            last.finish_reason = self.finish.clone();
-        }
+        ride_on_last(out, first, usage, self.end.finish.clone());
         Ok(())
     }
 
@@ -557,12 +533,10 @@ impl GeminiDecoder {
         let thought = p.thought == Some(true);
         if let Some(t) = p.text.as_deref().filter(|t| !t.is_empty()) {
             if thought {
-                self.reasoning.push_str(t);
-                let mut c = Chunk::empty();
-                c.reasoning = Some(t.to_string());
-                out.push_back(c);
+                self.acc.reasoning.push_str(t);
+                out.push_back(reasoning_chunk(t.to_string()));
             } else {
-                self.text.push_str(t);
+                self.acc.push_text(t);
                 out.push_back(Chunk::content(t.to_string()));
             }
         }
@@ -586,7 +560,7 @@ impl GeminiDecoder {
         if let (Some(name), false) = (name, fragment) {
             // A complete call in one part.
             self.close_open(out);
-            let index = self.calls.len();
+            let index = self.acc.tool_calls.len();
             let id = call_id(fc.id.as_deref(), LOCAL_CALL_ID, index);
             let args = args.filter(Value::is_object).unwrap_or_else(|| Value::Object(Map::new()));
             let mut call = ToolCall::new(id.clone(), name, args);
@@ -594,14 +568,14 @@ impl GeminiDecoder {
                 call.extra.insert("thoughtSignature".into(), sig.into());
             }
             out.push_back(call_chunk(index, Some(id), Some(name.to_string()), call.arguments.to_string()));
-            self.calls.push(call);
+            self.acc.tool_calls.push(call);
             self.parts.push(StoredPart::Raw { json: raw.get().to_string(), signed_thought: false });
             return Ok(());
         }
         if let Some(name) = name {
             // The first fragment of a streamed call names it.
             self.close_open(out);
-            let index = self.calls.len();
+            let index = self.acc.tool_calls.len();
             let id = call_id(fc.id.as_deref(), LOCAL_CALL_ID, index);
             out.push_back(call_chunk(index, Some(id.clone()), Some(name.to_string()), String::new()));
             self.open = Some(OpenCall {
@@ -635,14 +609,15 @@ impl GeminiDecoder {
             call.extra.insert("thoughtSignature".into(), sig.into());
         }
         out.push_back(call_chunk(open.index, None, None, call.arguments.to_string()));
-        self.calls.push(call);
+        self.acc.tool_calls.push(call);
     }
 
     fn signature(&self) -> Vec<Value> {
+        // A call part whose call never completed has no value.
         let value = |p: &StoredPart| match p {
-            StoredPart::Raw { json, .. } => serde_json::from_str(json).unwrap_or(Value::Null),
+            StoredPart::Raw { json, .. } => Some(serde_json::from_str(json).unwrap_or(Value::Null)),
             StoredPart::Call(i) => {
-                let c = &self.calls[*i];
+                let c = self.acc.tool_calls.get(*i)?;
                 let mut call = json!({"name": c.name, "args": c.arguments});
                 if !c.id.starts_with(LOCAL_CALL_ID) {
                     call["id"] = c.id.clone().into();
@@ -651,42 +626,26 @@ impl GeminiDecoder {
                 if let Some(sig) = c.extra.get("thoughtSignature") {
                     part["thoughtSignature"] = sig.clone();
                 }
-                part
+                Some(part)
             }
         };
         if self.native {
+            self.parts.iter().filter_map(value).collect()
+        } else {
             self.parts
                 .iter()
-                .filter(|p| !matches!(p, StoredPart::Call(i) if *i >= self.calls.len()))
-                .map(value)
+                .filter(|p| matches!(p, StoredPart::Raw { signed_thought: true, .. }))
+                .filter_map(value)
                 .collect()
-        } else {
-            self.parts.iter().filter(|p| matches!(p, StoredPart::Raw { signed_thought: true, .. })).map(value).collect()
         }
     }
 
-    fn build(&mut self, raw_response: Option<Bytes>) -> Output<String> {
-        let mut meta = self.ctx.metadata();
-        meta.response_id = self.response_id.take();
-        meta.response_model = self.response_model.take();
-        meta.raw_response = raw_response;
-        let signature = self.signature();
-        let grounding = grounding(&self.grounding, &self.text);
-        let mut out = Output::new(std::mem::take(&mut self.text), meta);
-        out.usage = self.usage.take().unwrap_or_default();
-        out.finish_reason = self.finish.take();
-        out.tool_calls = std::mem::take(&mut self.calls);
-        out.reasoning = (!self.reasoning.is_empty()).then(|| std::mem::take(&mut self.reasoning));
-        out.signature = signature;
-        out.grounding = grounding;
-        out
+    /// The output, once: the signature and grounding are made from what was kept.
+    fn build(&mut self) -> Output<String> {
+        self.acc.signature = self.signature();
+        self.acc.grounding = grounding(&self.grounding, self.acc.text());
+        self.end.assemble(&self.ctx, &mut self.acc)
     }
-}
-
-fn call_chunk(index: usize, id: Option<String>, name: Option<String>, arguments: String) -> Chunk<String> {
-    let mut c = Chunk::empty();
-    c.tool_call = Some(ToolCallDelta { index, id, name, arguments });
-    c
 }
 
 /// Set one streamed argument at its JSON path; string fragments at the same path are appended.
@@ -814,7 +773,8 @@ pub(crate) fn parse_response(body: Bytes, ctx: &WireContext) -> Result<Output<St
     let mut sink = VecDeque::new();
     dec.fold(&body, &mut sink)?;
     dec.close_open(&mut sink);
-    Ok(dec.build(Some(body)))
+    dec.end.raw_response = Some(body);
+    Ok(dec.build())
 }
 
 impl Decoder<String, String> for GeminiDecoder {
@@ -827,20 +787,16 @@ impl Decoder<String, String> for GeminiDecoder {
     }
 
     fn is_terminal(&self) -> bool {
-        self.terminal
+        self.end.terminal
     }
 
     fn finish(&mut self) -> Result<Output<String>> {
         // There is no end-of-stream event: the chunk with a finishReason is the last one that
         // matters, and whatever follows it before the body ends is still folded in.
-        if !self.terminal {
-            return Err(Error::StreamTruncated {
-                origin: self.ctx.origin,
-                reason: "no chunk with a finishReason".into(),
-            });
+        if !self.end.terminal {
+            return Err(self.ctx.truncated("no chunk with a finishReason"));
         }
-        let raw = self.usage_event.take();
-        Ok(self.build(raw))
+        Ok(self.build())
     }
 }
 

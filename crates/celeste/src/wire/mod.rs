@@ -218,3 +218,5 @@ impl WireFunction<'_> {
 
 #[cfg(test)]
 mod params;
+#[cfg(test)]
+pub(crate) mod testkit;

@@ -3,36 +3,20 @@ use crate::error::Origin;
 use crate::testing::{decode_all, recorded_dir};
 use crate::text::TextParams;
 use crate::types::artifact::Artifact;
-use crate::types::enums::{Operation, Provider};
+use crate::types::enums::Provider;
 use crate::types::message::{Message, ToolResult};
 use crate::types::tool::{FunctionTool, ToolCallDelta, WebSearch};
+use crate::wire::testkit::{Setup, ev};
 
-fn ctx() -> WireContext {
-    WireContext {
-        origin: Origin::Provider(Provider::OpenAi),
-        model: "gpt-5-mini".into(),
-        operation: Operation::Generate,
-    }
-}
-
-fn request(items: Vec<Item>) -> TextRequest {
-    TextRequest {
-        model: "gpt-5-mini".into(),
-        items,
-        params: TextParams::default(),
-        tools: vec![],
-        tool_choice: None,
-        output_schema: None,
-        limits: Default::default(),
-    }
-}
+/// The call these tests make.
+const T: Setup = Setup::new(Origin::Provider(Provider::OpenAi), "gpt-5-mini");
 
 #[test]
 fn every_parameter_maps_to_its_field_and_none_omits_it() {
-    let bare = build_request(&request(vec![Message::user("hi").into()]), &ctx(), false).unwrap();
+    let bare = build_request(&T.request(vec![Message::user("hi").into()]), &T.ctx(), false).unwrap();
     assert_eq!(bare.as_object().unwrap().keys().collect::<Vec<_>>(), ["input", "model"]);
 
-    let mut req = request(vec![Message::user("hi").into()]);
+    let mut req = T.request(vec![Message::user("hi").into()]);
     req.params = TextParams {
         temperature: Some(0.5),
         max_tokens: Some(100),
@@ -41,7 +25,7 @@ fn every_parameter_maps_to_its_field_and_none_omits_it() {
         verbosity: Some("high".into()),
         ..TextParams::default()
     };
-    let body = build_request(&req, &ctx(), true).unwrap();
+    let body = build_request(&req, &T.ctx(), true).unwrap();
     assert_eq!(body["temperature"], json!(0.5));
     assert_eq!(body["max_output_tokens"], json!(100));
     assert_eq!(body["top_p"], json!(0.9));
@@ -56,7 +40,7 @@ fn every_parameter_maps_to_its_field_and_none_omits_it() {
 
 #[test]
 fn tools_and_tool_choice_shapes() {
-    let mut req = request(vec![Message::user("hi").into()]);
+    let mut req = T.request(vec![Message::user("hi").into()]);
     req.tools = vec![
         FunctionTool::new("get_weather", "Weather", json!({"type": "object"})).into(),
         WebSearch::new().allowed_domains(["example.com"]).into(),
@@ -64,7 +48,7 @@ fn tools_and_tool_choice_shapes() {
         Tool::CodeExecution,
     ];
     req.tool_choice = Some(ToolChoice::Tool("get_weather".into()));
-    let body = build_request(&req, &ctx(), false).unwrap();
+    let body = build_request(&req, &T.ctx(), false).unwrap();
     assert_eq!(
         body["tools"],
         json!([
@@ -79,7 +63,7 @@ fn tools_and_tool_choice_shapes() {
         assert_eq!(tool_choice(&choice), json!(wire));
     }
     req.tools = vec![Tool::UrlContext];
-    let err = build_request(&req, &ctx(), false).unwrap_err();
+    let err = build_request(&req, &T.ctx(), false).unwrap_err();
     assert!(matches!(err, Error::Unsupported(_)), "{err}");
 }
 
@@ -96,7 +80,7 @@ fn multi_turn_with_tool_calls_results_and_reasoning_replay() {
         assistant.into(),
         ToolResult::new("call_1", json!({"temp": 21})).into(),
     ];
-    let body = build_request(&request(items), &ctx(), false).unwrap();
+    let body = build_request(&T.request(items), &T.ctx(), false).unwrap();
     assert_eq!(
         body["input"],
         json!([
@@ -116,7 +100,7 @@ fn assistant_turns_replay_as_plain_text() {
         Message::assistant("Hello!").with_part(Part::text(" How can I help?")).into(),
         Message::assistant("").with_tool_calls(vec![ToolCall::new("call_1", "f", json!({}))]).into(),
     ];
-    let body = build_request(&request(items), &ctx(), false).unwrap();
+    let body = build_request(&T.request(items), &T.ctx(), false).unwrap();
     assert_eq!(
         body["input"],
         json!([
@@ -132,7 +116,7 @@ fn media_parts_and_unsupported_parts() {
     let m = Message::user("describe")
         .with_part(Part::image(Artifact::from_url("https://x/cat.png")))
         .with_part(Part::document(Artifact::from_url("https://x/a.pdf")));
-    let body = build_request(&request(vec![m.into()]), &ctx(), false).unwrap();
+    let body = build_request(&T.request(vec![m.into()]), &T.ctx(), false).unwrap();
     assert_eq!(
         body["input"][0]["content"][1],
         json!({"type": "input_image", "image_url": "https://x/cat.png", "detail": "auto"})
@@ -140,7 +124,7 @@ fn media_parts_and_unsupported_parts() {
     assert_eq!(body["input"][0]["content"][2], json!({"type": "input_file", "file_url": "https://x/a.pdf"}));
 
     let m = Message::user("listen").with_part(Part::audio(Artifact::from_url("https://x/a.mp3")));
-    let err = build_request(&request(vec![m.into()]), &ctx(), false).unwrap_err();
+    let err = build_request(&T.request(vec![m.into()]), &T.ctx(), false).unwrap_err();
     assert!(err.to_string().contains("audio content parts"), "{err}");
     assert_eq!(err.provider(), Some(Provider::OpenAi));
 }
@@ -160,7 +144,7 @@ const UNARY: &str = r#"{
 
 #[test]
 fn unary_response_decodes_everything() {
-    let out = parse_response(Bytes::from_static(UNARY.as_bytes()), &ctx()).unwrap();
+    let out = parse_response(Bytes::from_static(UNARY.as_bytes()), &T.ctx()).unwrap();
     assert_eq!(out.content, "Hello, world.");
     assert_eq!(out.reasoning.as_deref(), Some("Think A\nThink B"));
     assert_eq!(out.signature.len(), 1);
@@ -177,7 +161,7 @@ fn unary_response_decodes_everything() {
     assert_eq!(g.sources[0].domain.as_deref(), Some("example.com"));
     assert_eq!((g.citations[0].start, g.citations[0].end), (0, 5));
     // The next turn replays the reasoning item and the call.
-    let m = parse_response(Bytes::from_static(UNARY.as_bytes()), &ctx()).unwrap().message();
+    let m = parse_response(Bytes::from_static(UNARY.as_bytes()), &T.ctx()).unwrap().message();
     assert_eq!(m.signature.len(), 1);
     assert_eq!(m.tool_calls.len(), 1);
 }
@@ -185,20 +169,16 @@ fn unary_response_decodes_everything() {
 #[test]
 fn unary_incomplete_failed_and_garbage() {
     let body = r#"{"status":"incomplete","incomplete_details":{"reason":"max_output_tokens"},"output":[]}"#;
-    let out = parse_response(Bytes::from(body), &ctx()).unwrap();
+    let out = parse_response(Bytes::from(body), &T.ctx()).unwrap();
     assert_eq!(out.finish_reason.unwrap().kind, FinishKind::Length);
     assert_eq!(out.usage, Usage::default());
 
     let body = r#"{"status":"failed","error":{"code":"server_error","message":"boom"},"output":[]}"#;
-    let err = parse_response(Bytes::from(body), &ctx()).unwrap_err();
+    let err = parse_response(Bytes::from(body), &T.ctx()).unwrap_err();
     assert!(matches!(&err, Error::StreamEvent(e) if e.message == "boom"), "{err}");
 
-    let err = parse_response(Bytes::from_static(b"<html>oops</html>"), &ctx()).unwrap_err();
+    let err = parse_response(Bytes::from_static(b"<html>oops</html>"), &T.ctx()).unwrap_err();
     assert!(matches!(err, Error::Decode { .. }), "{err}");
-}
-
-fn ev(v: Value) -> Vec<u8> {
-    serde_json::to_vec(&v).unwrap()
 }
 
 fn stream_events() -> Vec<Vec<u8>> {
@@ -236,7 +216,7 @@ fn stream_events() -> Vec<Vec<u8>> {
 
 #[test]
 fn stream_decodes_text_reasoning_tool_calls_and_usage() {
-    let mut dec = ResponsesDecoder::new(ctx());
+    let mut dec = ResponsesDecoder::new(T.ctx());
     let (chunks, out) = decode_all(&mut dec, &stream_events());
     let out = out.unwrap();
     let text: String = chunks.iter().map(|c| c.content.as_str()).collect();
@@ -259,7 +239,7 @@ fn stream_decodes_text_reasoning_tool_calls_and_usage() {
 fn stream_without_completion_is_truncated() {
     let mut events = stream_events();
     events.pop();
-    let mut dec = ResponsesDecoder::new(ctx());
+    let mut dec = ResponsesDecoder::new(T.ctx());
     let (_, out) = decode_all(&mut dec, &events);
     assert!(matches!(out, Err(Error::StreamTruncated { .. })), "{out:?}");
 }
@@ -270,7 +250,7 @@ fn stream_error_event_is_typed_and_keeps_earlier_chunks() {
         ev(json!({"type": "response.output_text.delta", "output_index": 0, "delta": "partial"})),
         ev(json!({"type": "error", "code": "server_error", "message": "The server had an error"})),
     ];
-    let mut dec = ResponsesDecoder::new(ctx());
+    let mut dec = ResponsesDecoder::new(T.ctx());
     let (chunks, out) = decode_all(&mut dec, &events);
     assert_eq!(chunks.len(), 1);
     match out {
@@ -280,7 +260,7 @@ fn stream_error_event_is_typed_and_keeps_earlier_chunks() {
         }
         other => panic!("{other:?}"),
     }
-    let mut dec = ResponsesDecoder::new(ctx());
+    let mut dec = ResponsesDecoder::new(T.ctx());
     let (_, out) = decode_all(&mut dec, &[b"{not json".to_vec()]);
     assert!(matches!(out, Err(Error::Decode { .. })));
 }
@@ -311,7 +291,7 @@ fn recorded_responses_streams_conform() {
             segments.last_mut().unwrap().push(line.as_bytes().to_vec());
         }
         for seg in segments {
-            let mut dec = ResponsesDecoder::new(ctx());
+            let mut dec = ResponsesDecoder::new(T.ctx());
             let (chunks, out) = decode_all(&mut dec, &seg);
             let last: Value = serde_json::from_slice(seg.last().unwrap()).unwrap();
             if name.contains("error") {

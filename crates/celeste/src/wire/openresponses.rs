@@ -407,6 +407,8 @@ pub(crate) struct ResponsesDecoder {
     /// Output index → tool-call index, for argument deltas.
     call_index: Vec<(usize, usize)>,
     calls_started: usize,
+    /// A reasoning summary part has ended: the next reasoning delta starts a new part.
+    part_done: bool,
     /// The final response is the raw response.
     end: StreamEnd,
 }
@@ -418,6 +420,7 @@ impl ResponsesDecoder {
             acc: Accumulator::default(),
             call_index: Vec::new(),
             calls_started: 0,
+            part_done: false,
             end: StreamEnd::default(),
         }
     }
@@ -466,14 +469,18 @@ impl Decoder<String, String> for ResponsesDecoder {
                 out.push_back(Chunk::content(d.into_owned()));
             }
             "response.reasoning_summary_text.delta" | "response.reasoning_text.delta" => {
-                let d = e.delta.unwrap_or_default().into_owned();
-                self.acc.reasoning.push_str(&d);
-                out.push_back(reasoning_chunk(d));
+                let d = e.delta.unwrap_or_default();
+                // Summary parts are joined with a newline, as in unary responses: the newline goes
+                // before the next part's first delta, never after the last part.
+                let mut piece = String::with_capacity(d.len() + 1);
+                if std::mem::take(&mut self.part_done) && !self.acc.reasoning.is_empty() {
+                    piece.push('\n');
+                }
+                piece.push_str(&d);
+                self.acc.reasoning.push_str(&piece);
+                out.push_back(reasoning_chunk(piece));
             }
-            "response.reasoning_summary_part.done" if !self.acc.reasoning.is_empty() => {
-                // Summary parts are joined with a newline, as in unary responses.
-                self.acc.reasoning.push('\n');
-            }
+            "response.reasoning_summary_part.done" => self.part_done = true,
             "response.output_item.added" => {
                 let Some(raw) = e.item else { return Ok(()) };
                 let item: OutputItem = serde_json::from_str(raw.get())

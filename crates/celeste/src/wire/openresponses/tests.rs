@@ -235,6 +235,33 @@ fn stream_decodes_text_reasoning_tool_calls_and_usage() {
     assert_eq!(last.usage.as_ref().and_then(|u| u.output_tokens), Some(6));
 }
 
+/// The reasoning of `UNARY` as a stream sends it: two summary parts, each closed by its own
+/// `reasoning_summary_part.done`, then the same response as `response.completed`.
+#[test]
+fn reasoning_in_parts_reads_the_same_streamed_and_unary() {
+    let unary: Value = serde_json::from_str(UNARY).unwrap();
+    let mut events = vec![ev(
+        json!({"type": "response.output_item.added", "output_index": 0, "item": {"type": "reasoning", "id": "rs_1", "summary": []}}),
+    )];
+    for (i, part) in ["Think A", "Think B"].into_iter().enumerate() {
+        events
+            .push(ev(json!({"type": "response.reasoning_summary_part.added", "output_index": 0, "summary_index": i})));
+        events.push(ev(json!({"type": "response.reasoning_summary_text.delta", "output_index": 0, "delta": part})));
+        events.push(ev(json!({"type": "response.reasoning_summary_part.done", "output_index": 0, "summary_index": i})));
+    }
+    events.push(ev(json!({"type": "response.output_item.done", "output_index": 0, "item": unary["output"][0]})));
+    events.push(ev(json!({"type": "response.completed", "response": unary})));
+    let mut dec = ResponsesDecoder::new(T.ctx());
+    let (chunks, streamed) = decode_all(&mut dec, &events);
+    let streamed = streamed.unwrap();
+    let unary = parse_response(Bytes::from_static(UNARY.as_bytes()), &T.ctx()).unwrap();
+    assert_eq!(unary.reasoning.as_deref(), Some("Think A\nThink B"));
+    assert_eq!(streamed.reasoning, unary.reasoning);
+    // The chunks carry the separator too, so that they add up to the same text.
+    let deltas: String = chunks.iter().filter_map(|c| c.reasoning.as_deref()).collect();
+    assert_eq!(Some(deltas), unary.reasoning);
+}
+
 #[test]
 fn stream_without_completion_is_truncated() {
     let mut events = stream_events();

@@ -39,7 +39,9 @@ use crate::types::tool::{ToolCall, ToolChoice};
 use crate::types::usage::{FinishKind, FinishReason, Usage};
 use crate::types::{Citation, Tool};
 use crate::wire::WireContext;
-use crate::wire::google::{Media, byte_to_char, call_id, call_names, google_error, has_schema, media};
+use crate::wire::google::{
+    Media, byte_to_char, call_id, call_names, function_parameters, google_error, has_schema, media,
+};
 use crate::wire::kit::{Accumulator, StreamEnd, call_chunk, reasoning_chunk, ride_on_last, sum_counts};
 
 /// The generateContent path below Google's base URL (streams use `:streamGenerateContent?alt=sse`,
@@ -237,7 +239,7 @@ fn tools(req: &TextRequest, ctx: &WireContext, body: &mut Map<String, Value>) ->
                     d["description"] = desc.clone().into();
                 }
                 if has_schema(&f.parameters) {
-                    d["parametersJsonSchema"] = f.parameters.clone();
+                    d["parametersJsonSchema"] = function_parameters(&f.parameters);
                 }
                 declarations.push(d);
             }

@@ -49,6 +49,39 @@ pub(crate) fn has_schema(parameters: &Value) -> bool {
     }
 }
 
+/// A function's parameter schema as Google's APIs take it: without `additionalProperties` at any
+/// level, which Google rejects in function declarations.
+pub(crate) fn function_parameters(schema: &Value) -> Value {
+    let mut schema = schema.clone();
+    strip_additional_properties(&mut schema);
+    schema
+}
+
+/// Keywords whose value maps names to subschemas: the names are not keywords, the values are schemas.
+const SCHEMA_MAPS: [&str; 5] = ["properties", "patternProperties", "$defs", "definitions", "dependentSchemas"];
+
+/// Keywords whose value is data, not a schema.
+const DATA: [&str; 4] = ["enum", "const", "default", "examples"];
+
+fn strip_additional_properties(schema: &mut Value) {
+    match schema {
+        Value::Object(o) => {
+            o.remove("additionalProperties");
+            for (key, value) in o.iter_mut() {
+                match value {
+                    _ if DATA.contains(&key.as_str()) => {}
+                    Value::Object(map) if SCHEMA_MAPS.contains(&key.as_str()) => {
+                        map.values_mut().for_each(strip_additional_properties);
+                    }
+                    _ => strip_additional_properties(value),
+                }
+            }
+        }
+        Value::Array(items) => items.iter_mut().for_each(strip_additional_properties),
+        _ => {}
+    }
+}
+
 /// Call id → function name, from the assistant turns (a tool result without a name gets its call's).
 pub(crate) fn call_names(items: &[Item]) -> HashMap<&str, &str> {
     let mut names = HashMap::new();

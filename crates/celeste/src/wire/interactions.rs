@@ -33,7 +33,9 @@ use crate::types::text::{TextParam, TextParams, TextRequest};
 use crate::types::tool::{ToolActivityStatus, ToolCall, ToolChoice, parse_arguments};
 use crate::types::usage::{FinishKind, FinishReason, Usage};
 use crate::wire::WireContext;
-use crate::wire::google::{Media, byte_to_char, call_id, call_names, google_error, has_schema, media};
+use crate::wire::google::{
+    Media, byte_to_char, call_id, call_names, function_parameters, google_error, has_schema, media,
+};
 use crate::wire::kit::{Accumulator, StreamEnd, activity_chunk, call_chunk, reasoning_chunk, ride_on_last, sum_counts};
 
 /// Prefix of the call ids this library makes up for calls the server sent without one.
@@ -198,7 +200,7 @@ fn tool(t: &Tool, ctx: &WireContext) -> Result<Value> {
                 v["description"] = d.clone().into();
             }
             if has_schema(&f.parameters) {
-                v["parameters"] = f.parameters.clone();
+                v["parameters"] = function_parameters(&f.parameters);
             }
             v
         }

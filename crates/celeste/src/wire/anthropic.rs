@@ -30,7 +30,7 @@ use crate::types::tool::{ToolActivityStatus, ToolCall, ToolChoice, parse_argumen
 use crate::types::usage::{FinishReason, Usage};
 use crate::wire::WireContext;
 use crate::wire::kit::{
-    Accumulator, StreamEnd, activity_chunk, call_chunk, domain_of, end_chunk, present, reasoning_chunk,
+    Accumulator, StreamEnd, activity_chunk, call_chunk, domain_of, end_chunk, present, put_params, reasoning_chunk,
 };
 
 /// The `anthropic-version` header value every request carries.
@@ -89,18 +89,16 @@ pub(crate) fn build_request(req: &TextRequest, ctx: &WireContext, stream: bool) 
     if let Some(id) = conv.container {
         body.insert("container".into(), Value::String(id));
     }
-    if let Some(v) = p.temperature {
-        body.insert("temperature".into(), v.into());
-    }
-    if let Some(v) = p.top_p {
-        body.insert("top_p".into(), v.into());
-    }
-    if let Some(v) = p.top_k {
-        body.insert("top_k".into(), v.into());
-    }
-    if !p.stop.is_empty() {
-        body.insert("stop_sequences".into(), json!(p.stop));
-    }
+    put_params(
+        &mut body,
+        p,
+        &[
+            (TextParam::Temperature, "temperature"),
+            (TextParam::TopP, "top_p"),
+            (TextParam::TopK, "top_k"),
+            (TextParam::Stop, "stop_sequences"),
+        ],
+    );
     // Shared by the effort and the structured-output format.
     let mut output_config = Map::new();
     thinking(p, &mut body, &mut output_config);

@@ -26,7 +26,9 @@ use crate::types::output::{Chunk, GroundingSource, Output};
 use crate::types::text::{TextParam, TextRequest};
 use crate::types::tool::ToolChoice;
 use crate::types::usage::{FinishReason, Usage};
-use crate::wire::kit::{Accumulator, StreamEnd, call_chunk, domain_of, present, reasoning_chunk, ride_on_last};
+use crate::wire::kit::{
+    Accumulator, StreamEnd, call_chunk, domain_of, present, put_params, reasoning_chunk, ride_on_last,
+};
 use crate::wire::{WireContext, WireFunction};
 
 // ---------------------------------------------------------------------------------------------------
@@ -203,28 +205,30 @@ pub(crate) fn build_request(req: &TextRequest, ctx: &WireContext, stream: bool) 
     body.insert("messages".into(), Value::Array(messages));
 
     let p = &req.params;
-    let mut put = |field: &str, v: Option<Value>| {
-        if let Some(v) = v {
-            body.insert(field.into(), v);
-        }
-    };
-    put(q.max_tokens_field, p.max_tokens.map(Value::from));
-    put("temperature", p.temperature.map(Value::from));
-    put("top_p", p.top_p.map(Value::from));
-    put(q.seed_field, p.seed.map(Value::from));
-    put("stop", (!p.stop.is_empty()).then(|| json!(p.stop)));
-    put("frequency_penalty", p.frequency_penalty.map(Value::from));
-    put("presence_penalty", p.presence_penalty.map(Value::from));
+    put_params(
+        &mut body,
+        p,
+        &[
+            (TextParam::MaxTokens, q.max_tokens_field),
+            (TextParam::Temperature, "temperature"),
+            (TextParam::TopP, "top_p"),
+            (TextParam::Seed, q.seed_field),
+            (TextParam::Stop, "stop"),
+            (TextParam::FrequencyPenalty, "frequency_penalty"),
+            (TextParam::PresencePenalty, "presence_penalty"),
+        ],
+    );
     if let Some(effort) = &p.thinking_level {
-        match q.reasoning {
-            ReasoningStyle::Effort => put("reasoning_effort", Some(effort.as_str().into())),
-            ReasoningStyle::Thinking if matches!(effort.as_str(), "disabled" | "none") => {
-                put("thinking", Some(json!({"type": "disabled"})));
-            }
-            ReasoningStyle::Thinking => {
-                put("thinking", Some(json!({"type": "enabled"})));
-                put("reasoning_effort", Some(effort.as_str().into()));
-            }
+        let (thinking, effort) = match q.reasoning {
+            ReasoningStyle::Effort => (None, Some(effort)),
+            ReasoningStyle::Thinking if matches!(effort.as_str(), "disabled" | "none") => (Some("disabled"), None),
+            ReasoningStyle::Thinking => (Some("enabled"), Some(effort)),
+        };
+        if let Some(t) = thinking {
+            body.insert("thinking".into(), json!({"type": t}));
+        }
+        if let Some(e) = effort {
+            body.insert("reasoning_effort".into(), e.as_str().into());
         }
     }
     if !req.tools.is_empty() {

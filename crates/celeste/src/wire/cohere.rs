@@ -41,7 +41,9 @@ use crate::types::text::{TextParam, TextRequest};
 use crate::types::tool::ToolChoice;
 use crate::types::usage::{FinishReason, Usage};
 use crate::types::{Citation, Tool};
-use crate::wire::kit::{Accumulator, StreamEnd, call_chunk, domain_of, end_chunk, present, reasoning_chunk};
+use crate::wire::kit::{
+    Accumulator, StreamEnd, call_chunk, domain_of, end_chunk, present, put_params, reasoning_chunk,
+};
 use crate::wire::{WireContext, WireFunction};
 
 // ---------------------------------------------------------------------------------------------------
@@ -64,20 +66,10 @@ pub(crate) fn build_request(req: &TextRequest, ctx: &WireContext, stream: bool) 
     body.insert("messages".into(), Value::Array(messages));
 
     let p = &req.params;
-    let mut put = |field: &str, v: Option<Value>| {
-        if let Some(v) = v {
-            body.insert(field.into(), v);
-        }
-    };
-    put("max_tokens", p.max_tokens.map(Value::from));
-    put("temperature", p.temperature.map(Value::from));
-    put("p", p.top_p.map(Value::from));
-    put("k", p.top_k.map(Value::from));
-    put("seed", p.seed.map(Value::from));
-    put("stop_sequences", (!p.stop.is_empty()).then(|| json!(p.stop)));
-    put("frequency_penalty", p.frequency_penalty.map(Value::from));
-    put("presence_penalty", p.presence_penalty.map(Value::from));
-    put("thinking", p.thinking_budget.map(thinking).transpose()?);
+    put_params(&mut body, p, PARAMS);
+    if let Some(t) = p.thinking_budget.map(thinking).transpose()? {
+        body.insert("thinking".into(), t);
+    }
     if !req.tools.is_empty() {
         let tools = req.tools.iter().map(|t| tool(t, ctx)).collect::<Result<Vec<_>>>()?;
         body.insert("tools".into(), Value::Array(tools));
@@ -116,6 +108,18 @@ pub(crate) const CARRIED: &[TextParam] = &[
     TextParam::FrequencyPenalty,
     TextParam::PresencePenalty,
     TextParam::ThinkingBudget,
+];
+
+/// Where the plain parameters go.
+const PARAMS: &[(TextParam, &str)] = &[
+    (TextParam::MaxTokens, "max_tokens"),
+    (TextParam::Temperature, "temperature"),
+    (TextParam::TopP, "p"),
+    (TextParam::TopK, "k"),
+    (TextParam::Seed, "seed"),
+    (TextParam::Stop, "stop_sequences"),
+    (TextParam::FrequencyPenalty, "frequency_penalty"),
+    (TextParam::PresencePenalty, "presence_penalty"),
 ];
 
 /// The `thinking` object for a budget: `0` disables thinking, `-1` enables it with the model's own

@@ -42,7 +42,7 @@ use crate::wire::WireContext;
 use crate::wire::google::{
     Media, byte_to_char, call_id, call_names, function_parameters, google_error, has_schema, media,
 };
-use crate::wire::kit::{Accumulator, StreamEnd, call_chunk, reasoning_chunk, ride_on_last, sum_counts};
+use crate::wire::kit::{Accumulator, StreamEnd, call_chunk, put_params, reasoning_chunk, ride_on_last, sum_counts};
 
 /// The generateContent path below Google's base URL (streams use `:streamGenerateContent?alt=sse`,
 /// [`stream_url`]).
@@ -84,19 +84,20 @@ pub(crate) fn build_request(req: &TextRequest, ctx: &WireContext) -> Result<Valu
 
 fn generation_config(p: &TextParams) -> Map<String, Value> {
     let mut c = Map::new();
-    let mut put = |k: &str, v: Option<Value>| {
-        if let Some(v) = v {
-            c.insert(k.into(), v);
-        }
-    };
-    put("temperature", p.temperature.map(Value::from));
-    put("topP", p.top_p.map(Value::from));
-    put("topK", p.top_k.map(Value::from));
-    put("maxOutputTokens", p.max_tokens.map(Value::from));
-    put("seed", p.seed.map(Value::from));
-    put("stopSequences", (!p.stop.is_empty()).then(|| json!(p.stop)));
-    put("presencePenalty", p.presence_penalty.map(Value::from));
-    put("frequencyPenalty", p.frequency_penalty.map(Value::from));
+    put_params(
+        &mut c,
+        p,
+        &[
+            (TextParam::Temperature, "temperature"),
+            (TextParam::TopP, "topP"),
+            (TextParam::TopK, "topK"),
+            (TextParam::MaxTokens, "maxOutputTokens"),
+            (TextParam::Seed, "seed"),
+            (TextParam::Stop, "stopSequences"),
+            (TextParam::PresencePenalty, "presencePenalty"),
+            (TextParam::FrequencyPenalty, "frequencyPenalty"),
+        ],
+    );
     // A token budget (`-1` dynamic, `0` off) or a named level; both when the caller gives both (the
     // API decides which wins, as for any parameter pair it documents as exclusive).
     if p.thinking_budget.is_some() || p.thinking_level.is_some() {
@@ -108,7 +109,7 @@ fn generation_config(p: &TextParams) -> Map<String, Value> {
             t.insert("thinkingLevel".into(), level.as_str().into());
         }
         t.insert("includeThoughts".into(), true.into());
-        put("thinkingConfig", Some(Value::Object(t)));
+        c.insert("thinkingConfig".into(), Value::Object(t));
     }
     c
 }

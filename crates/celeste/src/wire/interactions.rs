@@ -36,7 +36,9 @@ use crate::wire::WireContext;
 use crate::wire::google::{
     Media, byte_to_char, call_id, call_names, function_parameters, google_error, has_schema, media,
 };
-use crate::wire::kit::{Accumulator, StreamEnd, activity_chunk, call_chunk, reasoning_chunk, ride_on_last, sum_counts};
+use crate::wire::kit::{
+    Accumulator, StreamEnd, activity_chunk, call_chunk, put_params, reasoning_chunk, ride_on_last, sum_counts,
+};
 
 /// Prefix of the call ids this library makes up for calls the server sent without one.
 const LOCAL_CALL_ID: &str = "interactions-call-";
@@ -75,19 +77,20 @@ pub(crate) fn build_request(req: &TextRequest, ctx: &WireContext, stream: bool) 
 
 fn generation_config(p: &TextParams) -> Map<String, Value> {
     let mut c = Map::new();
-    let mut put = |k: &str, v: Option<Value>| {
-        if let Some(v) = v {
-            c.insert(k.into(), v);
-        }
-    };
-    put("temperature", p.temperature.map(Value::from));
-    put("top_p", p.top_p.map(Value::from));
-    put("max_output_tokens", p.max_tokens.map(Value::from));
-    put("seed", p.seed.map(Value::from));
-    put("stop_sequences", (!p.stop.is_empty()).then(|| json!(p.stop)));
+    put_params(
+        &mut c,
+        p,
+        &[
+            (TextParam::Temperature, "temperature"),
+            (TextParam::TopP, "top_p"),
+            (TextParam::MaxTokens, "max_output_tokens"),
+            (TextParam::Seed, "seed"),
+            (TextParam::Stop, "stop_sequences"),
+        ],
+    );
     if let Some(level) = &p.thinking_level {
-        put("thinking_level", Some(level.as_str().into()));
-        put("thinking_summaries", Some("auto".into()));
+        c.insert("thinking_level".into(), level.as_str().into());
+        c.insert("thinking_summaries".into(), "auto".into());
     }
     c
 }

@@ -13,13 +13,14 @@
 use std::collections::VecDeque;
 
 use bytes::Bytes;
-use serde_json::Value;
 use serde_json::value::RawValue;
+use serde_json::{Map, Value, json};
 
 use crate::error::{Error, StreamEventError, truncate_lossy};
 use crate::types::Citation;
 use crate::types::enums::Modality;
 use crate::types::output::{Chunk, Grounding, GroundingSource, Metadata, Output};
+use crate::types::text::{TextParam, TextParams};
 use crate::types::tool::{ToolActivity, ToolActivityStatus, ToolCall, ToolCallDelta, parse_arguments};
 use crate::types::usage::{FinishReason, Usage};
 use crate::wire::WireContext;
@@ -44,6 +45,28 @@ pub(crate) fn sum_counts(a: Option<u64>, b: Option<u64>) -> Option<u64> {
     match (a, b) {
         (None, None) => None,
         (a, b) => Some(a.unwrap_or(0) + b.unwrap_or(0)),
+    }
+}
+
+/// Put the plain sampling parameters that are set (the numbers, and the stop list when not empty)
+/// into a request object under their wire names, from the wire API's table. Thinking and verbosity
+/// have a shape of their own in every wire API; each module writes those.
+pub(crate) fn put_params(object: &mut Map<String, Value>, p: &TextParams, names: &[(TextParam, &str)]) {
+    for (param, name) in names {
+        let value = match param {
+            TextParam::Temperature => p.temperature.map(Value::from),
+            TextParam::MaxTokens => p.max_tokens.map(Value::from),
+            TextParam::TopP => p.top_p.map(Value::from),
+            TextParam::TopK => p.top_k.map(Value::from),
+            TextParam::Seed => p.seed.map(Value::from),
+            TextParam::Stop => (!p.stop.is_empty()).then(|| json!(p.stop)),
+            TextParam::FrequencyPenalty => p.frequency_penalty.map(Value::from),
+            TextParam::PresencePenalty => p.presence_penalty.map(Value::from),
+            TextParam::ThinkingBudget | TextParam::ThinkingLevel | TextParam::Verbosity => None,
+        };
+        if let Some(value) = value {
+            object.insert((*name).into(), value);
+        }
     }
 }
 

@@ -19,7 +19,9 @@ use crate::types::text::{TextParam, TextRequest};
 use crate::types::tool::{ToolActivityStatus, ToolCall, ToolChoice, parse_arguments};
 use crate::types::usage::{FinishKind, FinishReason, Usage};
 use crate::wire::WireContext;
-use crate::wire::kit::{Accumulator, StreamEnd, activity_chunk, call_chunk, domain_of, end_chunk, reasoning_chunk};
+use crate::wire::kit::{
+    Accumulator, StreamEnd, activity_chunk, call_chunk, domain_of, end_chunk, put_params, reasoning_chunk,
+};
 
 // ---------------------------------------------------------------------------------------------------
 // Requests
@@ -35,15 +37,15 @@ pub(crate) fn build_request(req: &TextRequest, ctx: &WireContext, stream: bool) 
     body.insert("model".into(), Value::String(req.model.clone()));
     body.insert("input".into(), Value::Array(input_items(&req.items, ctx)?));
     let p = &req.params;
-    if let Some(v) = p.max_tokens {
-        body.insert("max_output_tokens".into(), v.into());
-    }
-    if let Some(v) = p.temperature {
-        body.insert("temperature".into(), v.into());
-    }
-    if let Some(v) = p.top_p {
-        body.insert("top_p".into(), v.into());
-    }
+    put_params(
+        &mut body,
+        p,
+        &[
+            (TextParam::MaxTokens, "max_output_tokens"),
+            (TextParam::Temperature, "temperature"),
+            (TextParam::TopP, "top_p"),
+        ],
+    );
     if let Some(effort) = &p.thinking_level {
         body.insert("reasoning".into(), json!({"effort": effort, "summary": "auto"}));
     }

@@ -27,7 +27,7 @@ use crate::types::text::{TextParam, TextRequest};
 use crate::types::tool::ToolChoice;
 use crate::types::usage::{FinishReason, Usage};
 use crate::wire::kit::{
-    Accumulator, StreamEnd, call_chunk, domain_of, present, put_params, reasoning_chunk, ride_on_last,
+    Accumulator, StreamEnd, TokenDetails, call_chunk, domain_of, present, put_params, reasoning_chunk, ride_on_last,
 };
 use crate::wire::{WireContext, WireFunction};
 
@@ -489,14 +489,6 @@ struct WireUsage {
     /// DeepSeek's own name for cached prompt tokens.
     #[serde(default)]
     prompt_cache_hit_tokens: Option<u64>,
-}
-
-#[derive(Deserialize, Default)]
-struct TokenDetails {
-    #[serde(default)]
-    cached_tokens: Option<u64>,
-    #[serde(default)]
-    reasoning_tokens: Option<u64>,
 }
 
 /// A usage object as [`Usage`], keeping the provider's object verbatim in `raw`.

@@ -8,11 +8,14 @@
 //!   finish reason, the event kept as the raw response, whether the terminal event came) and the
 //!   truncation check every `finish()` makes before assembling the output.
 //! - The chunks every decoder pushes (reasoning, tool-call deltas, tool activity, usage and finish
-//!   reason), and the small shared helpers ([`present`], [`domain_of`], [`sum_counts`]).
+//!   reason), and the small shared helpers ([`present`], [`domain_of`], [`sum_counts`], OpenAI's
+//!   [`TokenDetails`], and [`put_params`] for the request side's plain sampling parameters).
+//! - On [`WireContext`]: the output metadata, the truncation error and typed stream-event errors.
 
 use std::collections::VecDeque;
 
 use bytes::Bytes;
+use serde::Deserialize;
 use serde_json::value::RawValue;
 use serde_json::{Map, Value, json};
 
@@ -68,6 +71,16 @@ pub(crate) fn put_params(object: &mut Map<String, Value>, p: &TextParams, names:
             object.insert((*name).into(), value);
         }
     }
+}
+
+/// OpenAI's token breakdown objects (`input_tokens_details` / `prompt_tokens_details` and their
+/// output twins), the same in Chat Completions and Responses.
+#[derive(Deserialize, Default)]
+pub(crate) struct TokenDetails {
+    #[serde(default)]
+    pub cached_tokens: Option<u64>,
+    #[serde(default)]
+    pub reasoning_tokens: Option<u64>,
 }
 
 impl WireContext {

@@ -20,7 +20,7 @@ use crate::types::tool::{ToolActivityStatus, ToolCall, ToolChoice, parse_argumen
 use crate::types::usage::{FinishKind, FinishReason, Usage};
 use crate::wire::WireContext;
 use crate::wire::kit::{
-    Accumulator, StreamEnd, activity_chunk, call_chunk, domain_of, end_chunk, put_params, reasoning_chunk,
+    Accumulator, StreamEnd, TokenDetails, activity_chunk, call_chunk, domain_of, end_chunk, put_params, reasoning_chunk,
 };
 
 // ---------------------------------------------------------------------------------------------------
@@ -211,14 +211,6 @@ struct WireUsage {
     input_tokens_details: Option<TokenDetails>,
     #[serde(default)]
     output_tokens_details: Option<TokenDetails>,
-}
-
-#[derive(Deserialize, Default)]
-struct TokenDetails {
-    #[serde(default)]
-    cached_tokens: Option<u64>,
-    #[serde(default)]
-    reasoning_tokens: Option<u64>,
 }
 
 impl WireUsage {

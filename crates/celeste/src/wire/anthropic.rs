@@ -19,16 +19,19 @@ use serde_json::{Map, Value, json};
 
 use crate::error::{Error, Result};
 use crate::stream::{Decoder, Frame};
+use crate::types::Tool;
 use crate::types::artifact::Artifact;
 use crate::types::enums::Role;
 use crate::types::message::{Item, Message, Part, ToolResult};
 use crate::types::mime::MimeType;
-use crate::types::output::{Chunk, Grounding, GroundingSource, Output};
+use crate::types::output::{Chunk, GroundingSource, Output};
 use crate::types::text::{TextParam, TextParams, TextRequest};
-use crate::types::tool::{ToolActivity, ToolActivityStatus, ToolCall, ToolCallDelta, ToolChoice, parse_arguments};
+use crate::types::tool::{ToolActivityStatus, ToolCall, ToolChoice, parse_arguments};
 use crate::types::usage::{FinishReason, Usage};
-use crate::types::{Citation, Tool};
 use crate::wire::WireContext;
+use crate::wire::kit::{
+    Accumulator, StreamEnd, activity_chunk, call_chunk, domain_of, end_chunk, present, put_params, reasoning_chunk,
+};
 
 /// The `anthropic-version` header value every request carries.
 pub(crate) const API_VERSION: &str = "2023-06-01";
@@ -86,18 +89,16 @@ pub(crate) fn build_request(req: &TextRequest, ctx: &WireContext, stream: bool) 
     if let Some(id) = conv.container {
         body.insert("container".into(), Value::String(id));
     }
-    if let Some(v) = p.temperature {
-        body.insert("temperature".into(), v.into());
-    }
-    if let Some(v) = p.top_p {
-        body.insert("top_p".into(), v.into());
-    }
-    if let Some(v) = p.top_k {
-        body.insert("top_k".into(), v.into());
-    }
-    if !p.stop.is_empty() {
-        body.insert("stop_sequences".into(), json!(p.stop));
-    }
+    put_params(
+        &mut body,
+        p,
+        &[
+            (TextParam::Temperature, "temperature"),
+            (TextParam::TopP, "top_p"),
+            (TextParam::TopK, "top_k"),
+            (TextParam::Stop, "stop_sequences"),
+        ],
+    );
     // Shared by the effort and the structured-output format.
     let mut output_config = Map::new();
     thinking(p, &mut body, &mut output_config);
@@ -451,22 +452,10 @@ fn usage_from(raw: &str) -> Usage {
     }
 }
 
-/// A present, non-null raw value.
-fn present(raw: Option<&RawValue>) -> Option<&RawValue> {
-    raw.filter(|r| r.get() != "null")
-}
-
-fn domain_of(url: &str) -> Option<String> {
-    url.split("://").nth(1).and_then(|rest| rest.split('/').next()).filter(|d| !d.is_empty()).map(str::to_string)
-}
-
 /// Everything the content blocks of a message hold.
 #[derive(Default)]
 struct Decoded {
-    text: String,
-    reasoning: Vec<String>,
-    tool_calls: Vec<ToolCall>,
-    grounding: Grounding,
+    acc: Accumulator,
     /// Whether the blocks must be replayed verbatim on the next turn.
     native: bool,
 }
@@ -481,46 +470,33 @@ impl Decoded {
         }
         match kind {
             "text" => {
-                let text = b.text.as_deref().unwrap_or_default();
-                let start = self.text.chars().count();
-                self.text.push_str(text);
-                let end = start + text.chars().count();
+                let start = self.acc.text_chars();
+                self.acc.push_text(b.text.as_deref().unwrap_or_default());
+                let end = self.acc.text_chars();
                 // Citations cover the whole text block they are attached to.
                 for c in b.citations.iter().flatten() {
                     if c.kind.as_deref() != Some("web_search_result_location") {
                         continue;
                     }
                     let (Some(url), Some(cited)) = (c.url.as_deref(), c.cited_text.as_deref()) else { continue };
-                    let idx = self.grounding.add_source(GroundingSource {
-                        url: url.to_string(),
-                        title: c.title.as_deref().map(str::to_string),
-                        domain: domain_of(url),
-                    });
-                    self.grounding.citations.push(Citation {
-                        start,
-                        end,
-                        source_indices: vec![idx],
-                        cited_text: Some(cited.to_string()),
-                    });
+                    let title = c.title.as_deref().map(str::to_string);
+                    let source = GroundingSource { url: url.to_string(), title, domain: domain_of(url) };
+                    self.acc.cite(source, Some((start, end)), Some(cited.to_string()));
                 }
             }
-            "thinking" => {
-                if let Some(t) = b.thinking.as_deref().filter(|t| !t.is_empty()) {
-                    self.reasoning.push(t.to_string());
-                }
-            }
+            "thinking" => self.acc.push_reasoning_block(b.thinking.as_deref().unwrap_or_default()),
             "tool_use" => {
                 if b.caller.as_ref().is_some_and(|c| c.kind.as_deref() != Some("direct")) {
                     self.native = true;
                 }
                 let args = present(b.input).map(|r| parse_arguments(r.get())).unwrap_or_else(|| json!({}));
                 let id = b.id.unwrap_or_default().into_owned();
-                self.tool_calls.push(ToolCall::new(id, b.name.unwrap_or_default().into_owned(), args));
+                self.acc.tool_calls.push(ToolCall::new(id, b.name.unwrap_or_default().into_owned(), args));
             }
             "server_tool_use" if b.name.as_deref() == Some("web_search") => {
                 let query = present(b.input).and_then(|r| serde_json::from_str::<Query>(r.get()).ok());
                 if let Some(q) = query.and_then(|q| q.query) {
-                    self.grounding.queries.push(q.into_owned());
+                    self.acc.grounding().queries.push(q.into_owned());
                 }
             }
             "web_search_tool_result" => {
@@ -530,11 +506,12 @@ impl Decoded {
                         continue;
                     }
                     if let Some(url) = r.url.as_deref() {
-                        self.grounding.add_source(GroundingSource {
-                            url: url.to_string(),
-                            title: r.title.as_deref().map(str::to_string),
-                            domain: domain_of(url),
-                        });
+                        let title = r.title.as_deref().map(str::to_string);
+                        self.acc.cite(
+                            GroundingSource { url: url.to_string(), title, domain: domain_of(url) },
+                            None,
+                            None,
+                        );
                     }
                 }
             }
@@ -556,24 +533,20 @@ pub(crate) fn parse_response(body: Bytes, ctx: &WireContext) -> Result<Output<St
     for raw in &blocks {
         d.add_block(raw)?;
     }
-    let mut meta = ctx.metadata();
-    meta.response_id = msg.id.map(Cow::into_owned);
-    meta.response_model = msg.model.map(Cow::into_owned);
-    let mut out = Output::new(d.text, meta);
-    out.usage = present(msg.usage).map(|u| usage_from(u.get())).unwrap_or_default();
-    out.finish_reason = msg.stop_reason.as_deref().map(FinishReason::from_raw);
-    out.tool_calls = d.tool_calls;
-    out.reasoning = (!d.reasoning.is_empty()).then(|| d.reasoning.join("\n"));
     if d.native {
-        out.signature = blocks.iter().map(|r| serde_json::from_str(r.get()).unwrap_or(Value::Null)).collect();
+        d.acc.signature = blocks.iter().map(|r| serde_json::from_str(r.get()).unwrap_or(Value::Null)).collect();
     }
-    let g = d.grounding;
-    if !(g.queries.is_empty() && g.sources.is_empty() && g.citations.is_empty()) {
-        out.grounding = Some(g);
-    }
+    let end = StreamEnd {
+        usage: present(msg.usage).map(|u| usage_from(u.get())),
+        finish: msg.stop_reason.as_deref().map(FinishReason::from_raw),
+        response_id: msg.id.map(Cow::into_owned),
+        response_model: msg.model.map(Cow::into_owned),
+        raw_response: Some(body.clone()),
+        terminal: true,
+    };
+    let mut out = end.into_output(ctx, d.acc);
     out.container =
         present(msg.container).and_then(|c| serde_json::from_str::<Value>(c.get()).ok()).filter(Value::is_object);
-    out.metadata.raw_response = Some(body.clone());
     Ok(out)
 }
 
@@ -720,24 +693,18 @@ impl AnthropicDecoder {
                     let index = self.calls_started;
                     self.calls_started += 1;
                     let initial = map.get("input").filter(|v| v.as_object().is_some_and(|o| !o.is_empty()));
-                    let mut c = Chunk::empty();
-                    c.tool_call = Some(ToolCallDelta {
-                        index,
-                        id: map.get("id").and_then(Value::as_str).map(str::to_string),
-                        name: Some(name),
-                        arguments: initial.map(Value::to_string).unwrap_or_default(),
-                    });
-                    out.push_back(c);
+                    let id = map.get("id").and_then(Value::as_str).map(str::to_string);
+                    out.push_back(call_chunk(index, id, Some(name), initial.map(Value::to_string).unwrap_or_default()));
                     Some(index)
                 } else {
-                    out.push_back(activity(name, ToolActivityStatus::Started));
+                    out.push_back(activity_chunk(name, ToolActivityStatus::Started));
                     None
                 };
                 StreamBlock::Tool { block: map, json: String::new(), call }
             }
             _ => {
                 if let Some(tool) = kind.strip_suffix("_tool_result") {
-                    out.push_back(activity(tool.to_string(), ToolActivityStatus::Completed));
+                    out.push_back(activity_chunk(tool, ToolActivityStatus::Completed));
                 }
                 StreamBlock::Verbatim(Value::Object(map))
             }
@@ -785,10 +752,7 @@ impl AnthropicDecoder {
                 if !piece.is_empty() {
                     json.push_str(&piece);
                     if let Some(index) = *call {
-                        let mut c = Chunk::empty();
-                        c.tool_call =
-                            Some(ToolCallDelta { index, id: None, name: None, arguments: piece.into_owned() });
-                        out.push_back(c);
+                        out.push_back(call_chunk(index, None, None, piece.into_owned()));
                     }
                 }
             }
@@ -808,24 +772,9 @@ impl AnthropicDecoder {
             usage_from(&Value::Object(self.usage.clone()).to_string())
         });
         if usage.is_some() || finish.is_some() {
-            let mut c = Chunk::empty();
-            c.usage = usage;
-            c.finish_reason = finish;
-            out.push_back(c);
+            out.push_back(end_chunk(usage, finish));
         }
     }
-}
-
-fn reasoning_chunk(text: String) -> Chunk<String> {
-    let mut c = Chunk::empty();
-    c.reasoning = Some(text);
-    c
-}
-
-fn activity(tool_name: String, status: ToolActivityStatus) -> Chunk<String> {
-    let mut c = Chunk::empty();
-    c.tool_activity = Some(ToolActivity { tool_name, status });
-    c
 }
 
 impl Decoder<String, String> for AnthropicDecoder {
@@ -888,7 +837,7 @@ impl Decoder<String, String> for AnthropicDecoder {
 
     fn finish(&mut self) -> Result<Output<String>> {
         if !self.terminal {
-            return Err(Error::StreamTruncated { origin: self.ctx.origin, reason: "no message_stop event".into() });
+            return Err(self.ctx.truncated("no message_stop event"));
         }
         let mut message = std::mem::take(&mut self.message);
         let blocks = std::mem::take(&mut self.blocks);

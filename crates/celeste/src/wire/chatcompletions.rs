@@ -19,13 +19,16 @@ use serde_json::{Map, Value, json};
 
 use crate::error::{Error, Origin, Result};
 use crate::stream::{Decoder, Frame};
+use crate::types::Tool;
 use crate::types::enums::{Provider, Role};
 use crate::types::message::{Item, Message, Part};
-use crate::types::output::{Chunk, Grounding, GroundingSource, Metadata, Output};
+use crate::types::output::{Chunk, GroundingSource, Output};
 use crate::types::text::{TextParam, TextRequest};
-use crate::types::tool::{ToolCall, ToolCallDelta, ToolChoice, parse_arguments};
+use crate::types::tool::ToolChoice;
 use crate::types::usage::{FinishReason, Usage};
-use crate::types::{Citation, Tool};
+use crate::wire::kit::{
+    Accumulator, StreamEnd, TokenDetails, call_chunk, domain_of, present, put_params, reasoning_chunk, ride_on_last,
+};
 use crate::wire::{WireContext, WireFunction};
 
 // ---------------------------------------------------------------------------------------------------
@@ -202,28 +205,30 @@ pub(crate) fn build_request(req: &TextRequest, ctx: &WireContext, stream: bool) 
     body.insert("messages".into(), Value::Array(messages));
 
     let p = &req.params;
-    let mut put = |field: &str, v: Option<Value>| {
-        if let Some(v) = v {
-            body.insert(field.into(), v);
-        }
-    };
-    put(q.max_tokens_field, p.max_tokens.map(Value::from));
-    put("temperature", p.temperature.map(Value::from));
-    put("top_p", p.top_p.map(Value::from));
-    put(q.seed_field, p.seed.map(Value::from));
-    put("stop", (!p.stop.is_empty()).then(|| json!(p.stop)));
-    put("frequency_penalty", p.frequency_penalty.map(Value::from));
-    put("presence_penalty", p.presence_penalty.map(Value::from));
+    put_params(
+        &mut body,
+        p,
+        &[
+            (TextParam::MaxTokens, q.max_tokens_field),
+            (TextParam::Temperature, "temperature"),
+            (TextParam::TopP, "top_p"),
+            (TextParam::Seed, q.seed_field),
+            (TextParam::Stop, "stop"),
+            (TextParam::FrequencyPenalty, "frequency_penalty"),
+            (TextParam::PresencePenalty, "presence_penalty"),
+        ],
+    );
     if let Some(effort) = &p.thinking_level {
-        match q.reasoning {
-            ReasoningStyle::Effort => put("reasoning_effort", Some(effort.as_str().into())),
-            ReasoningStyle::Thinking if matches!(effort.as_str(), "disabled" | "none") => {
-                put("thinking", Some(json!({"type": "disabled"})));
-            }
-            ReasoningStyle::Thinking => {
-                put("thinking", Some(json!({"type": "enabled"})));
-                put("reasoning_effort", Some(effort.as_str().into()));
-            }
+        let (thinking, effort) = match q.reasoning {
+            ReasoningStyle::Effort => (None, Some(effort)),
+            ReasoningStyle::Thinking if matches!(effort.as_str(), "disabled" | "none") => (Some("disabled"), None),
+            ReasoningStyle::Thinking => (Some("enabled"), Some(effort)),
+        };
+        if let Some(t) = thinking {
+            body.insert("thinking".into(), json!({"type": t}));
+        }
+        if let Some(e) = effort {
+            body.insert("reasoning_effort".into(), e.as_str().into());
         }
     }
     if !req.tools.is_empty() {
@@ -486,14 +491,6 @@ struct WireUsage {
     prompt_cache_hit_tokens: Option<u64>,
 }
 
-#[derive(Deserialize, Default)]
-struct TokenDetails {
-    #[serde(default)]
-    cached_tokens: Option<u64>,
-    #[serde(default)]
-    reasoning_tokens: Option<u64>,
-}
-
 /// A usage object as [`Usage`], keeping the provider's object verbatim in `raw`.
 fn usage_from(raw: &RawValue) -> Usage {
     let (w, raw): (WireUsage, _) = crate::wire::decode_usage(raw.get(), "chat completions usage");
@@ -515,142 +512,78 @@ fn usage_from(raw: &RawValue) -> Usage {
     }
 }
 
-/// A present, non-null raw value.
-fn present(raw: Option<&RawValue>) -> Option<&RawValue> {
-    raw.filter(|r| r.get() != "null")
-}
-
-/// A tool call being assembled.
-#[derive(Default)]
-struct PartialCall {
-    /// The wire `index`, when the server sends one.
-    wire_index: Option<u64>,
-    id: String,
-    name: String,
-    arguments: String,
-}
-
-/// Everything a response (unary or streamed) accumulates into.
-#[derive(Default)]
-struct Accumulated {
-    text: String,
-    reasoning: String,
-    calls: Vec<PartialCall>,
-    grounding: Option<Grounding>,
-}
-
 /// What one message or delta produced, for a stream to turn into chunks.
 enum Piece {
     Text(String),
     Reasoning(String),
 }
 
-impl Accumulated {
-    /// Fold content, reasoning and annotations in; `emit` receives each non-empty piece.
-    fn add_message(&mut self, m: &WireMessage<'_>, emit: &mut dyn FnMut(Piece)) {
-        if let Some(r) = m.reasoning_content.as_deref().or(m.reasoning.as_deref()) {
-            self.add_reasoning(r, emit);
-        }
-        match &m.content {
-            Some(Content::Text(t)) => self.add_text(t, emit),
-            Some(Content::Parts(parts)) => {
-                for p in parts {
-                    match p.kind.as_deref() {
-                        Some("text") | None => self.add_text(p.text.as_deref().unwrap_or(""), emit),
-                        Some("thinking") => match &p.thinking {
-                            Some(Content::Text(t)) => self.add_reasoning(t, emit),
-                            Some(Content::Parts(inner)) => {
-                                for i in inner {
-                                    self.add_reasoning(i.text.as_deref().unwrap_or(""), emit);
-                                }
+/// Fold content, reasoning and annotations in; `emit` receives each non-empty piece.
+fn add_message(acc: &mut Accumulator, m: &WireMessage<'_>, emit: &mut dyn FnMut(Piece)) {
+    if let Some(r) = m.reasoning_content.as_deref().or(m.reasoning.as_deref()) {
+        add_reasoning(acc, r, emit);
+    }
+    match &m.content {
+        Some(Content::Text(t)) => add_text(acc, t, emit),
+        Some(Content::Parts(parts)) => {
+            for p in parts {
+                match p.kind.as_deref() {
+                    Some("text") | None => add_text(acc, p.text.as_deref().unwrap_or(""), emit),
+                    Some("thinking") => match &p.thinking {
+                        Some(Content::Text(t)) => add_reasoning(acc, t, emit),
+                        Some(Content::Parts(inner)) => {
+                            for i in inner {
+                                add_reasoning(acc, i.text.as_deref().unwrap_or(""), emit);
                             }
-                            None => {}
-                        },
-                        Some(_) => {}
-                    }
+                        }
+                        None => {}
+                    },
+                    Some(_) => {}
                 }
             }
-            None => {}
         }
-        for a in m.annotations.iter().flatten() {
-            self.add_annotation(a);
-        }
+        None => {}
     }
+    for a in m.annotations.iter().flatten() {
+        add_annotation(acc, a);
+    }
+}
 
-    fn add_text(&mut self, t: &str, emit: &mut dyn FnMut(Piece)) {
-        if !t.is_empty() {
-            self.text.push_str(t);
-            emit(Piece::Text(t.to_owned()));
-        }
+fn add_text(acc: &mut Accumulator, t: &str, emit: &mut dyn FnMut(Piece)) {
+    if !t.is_empty() {
+        acc.push_text(t);
+        emit(Piece::Text(t.to_owned()));
     }
+}
 
-    fn add_reasoning(&mut self, t: &str, emit: &mut dyn FnMut(Piece)) {
-        if !t.is_empty() {
-            self.reasoning.push_str(t);
-            emit(Piece::Reasoning(t.to_owned()));
-        }
+fn add_reasoning(acc: &mut Accumulator, t: &str, emit: &mut dyn FnMut(Piece)) {
+    if !t.is_empty() {
+        acc.reasoning.push_str(t);
+        emit(Piece::Reasoning(t.to_owned()));
     }
+}
 
-    fn add_annotation(&mut self, a: &WireAnnotation<'_>) {
-        if a.kind.as_deref() != Some("url_citation") {
-            return;
-        }
-        let Some(c) = &a.url_citation else { return };
-        let Some(url) = c.url.as_deref() else { return };
-        let g = self.grounding.get_or_insert_with(Grounding::default);
-        let domain = url
-            .split("://")
-            .nth(1)
-            .and_then(|rest| rest.split('/').next())
-            .filter(|d| !d.is_empty())
-            .map(str::to_string);
-        let idx = g.add_source(GroundingSource {
-            url: url.to_string(),
-            title: c.title.as_deref().map(str::to_string),
-            domain,
-        });
-        if let (Some(start), Some(end)) = (c.start_index, c.end_index) {
-            g.citations.push(Citation { start, end, source_indices: vec![idx], cited_text: None });
-        }
+fn add_annotation(acc: &mut Accumulator, a: &WireAnnotation<'_>) {
+    if a.kind.as_deref() != Some("url_citation") {
+        return;
     }
+    let Some(c) = &a.url_citation else { return };
+    let Some(url) = c.url.as_deref() else { return };
+    let source =
+        GroundingSource { url: url.to_string(), title: c.title.as_deref().map(str::to_string), domain: domain_of(url) };
+    acc.cite(source, c.start_index.zip(c.end_index), None);
+}
 
-    /// Fold one tool-call delta in, returning the call's position (0-based, in output order).
-    /// Calls are keyed by their wire `index`; servers that send none (Mistral) start a new call per
-    /// new id, and id-less fragments continue the latest call.
-    fn add_call_delta<'t>(&mut self, tc: &'t WireToolCall<'_>) -> (usize, Cow<'t, str>) {
-        let id = tc.id.as_deref().filter(|s| !s.is_empty());
-        let slot = match (tc.index, id) {
-            (Some(i), _) => self.calls.iter().position(|c| c.wire_index == Some(i)),
-            (None, Some(id)) => self.calls.iter().position(|c| c.id == id),
-            (None, None) => self.calls.len().checked_sub(1),
-        };
-        let pos = slot.unwrap_or_else(|| {
-            self.calls.push(PartialCall { wire_index: tc.index, ..PartialCall::default() });
-            self.calls.len() - 1
-        });
-        let call = &mut self.calls[pos];
-        if let Some(id) = id.filter(|_| call.id.is_empty()) {
-            call.id = id.to_string();
-        }
-        let func = tc.function.as_ref();
-        if let Some(name) = func.and_then(|f| f.name.as_deref()).filter(|n| !n.is_empty() && call.name.is_empty()) {
-            call.name = name.to_string();
-        }
-        let args = func.map(WireFunction::arguments_text).unwrap_or_default();
-        call.arguments.push_str(&args);
-        (pos, args)
-    }
-
-    fn into_output(self, meta: Metadata, usage: Usage, finish: Option<FinishReason>) -> Output<String> {
-        let mut out = Output::new(self.text, meta);
-        out.usage = usage;
-        out.finish_reason = finish;
-        out.tool_calls =
-            self.calls.into_iter().map(|c| ToolCall::new(c.id, c.name, parse_arguments(&c.arguments))).collect();
-        out.reasoning = (!self.reasoning.is_empty()).then_some(self.reasoning);
-        out.grounding = self.grounding;
-        out
-    }
+/// Fold one tool-call delta in, returning the call's position (0-based, in output order) and its
+/// argument text. Calls are keyed by their wire `index`; servers that send none (Mistral) start a new
+/// call per new id, and id-less fragments continue the latest call.
+fn add_call_delta<'t>(acc: &mut Accumulator, tc: &'t WireToolCall<'_>) -> (usize, Cow<'t, str>) {
+    let id = tc.id.as_deref().filter(|s| !s.is_empty());
+    let func = tc.function.as_ref();
+    let pos = acc.partial_calls.slot(tc.index, id, false);
+    let args = func.map(WireFunction::arguments_text).unwrap_or_default();
+    acc.partial_calls.merge(pos, id, func.and_then(|f| f.name.as_deref()), &args);
+    (pos, args)
 }
 
 fn error_value(raw: &RawValue) -> Value {
@@ -664,33 +597,35 @@ pub(crate) fn parse_response(body: Bytes, ctx: &WireContext) -> Result<Output<St
     if let Some(err) = present(resp.error) {
         return Err(ctx.stream_error_from(&error_value(err), &body));
     }
-    let mut acc = Accumulated::default();
+    let mut acc = Accumulator::default();
     let mut finish = None;
     let mut usage_raw = present(resp.usage);
     let choice = resp.choices.as_deref().unwrap_or_default().iter().find(|c| c.index.unwrap_or(0) == 0);
     if let Some(choice) = choice {
         if let Some(m) = choice.message.as_ref().or(choice.delta.as_ref()) {
-            acc.add_message(m, &mut |_| {});
+            add_message(&mut acc, m, &mut |_| {});
             // Every entry of a complete message is its own call, whatever its `index` says.
             for tc in m.tool_calls.iter().flatten() {
                 let f = tc.function.as_ref();
-                acc.calls.push(PartialCall {
-                    wire_index: None,
-                    id: tc.id.as_deref().unwrap_or_default().to_string(),
-                    name: f.and_then(|f| f.name.as_deref()).unwrap_or_default().to_string(),
-                    arguments: f.map(WireFunction::arguments_text).unwrap_or_default().into_owned(),
-                });
+                acc.partial_calls.push_whole(
+                    tc.id.as_deref().unwrap_or_default(),
+                    f.and_then(|f| f.name.as_deref()).unwrap_or_default(),
+                    &f.map(WireFunction::arguments_text).unwrap_or_default(),
+                );
             }
         }
         finish = choice.finish_reason.as_deref().map(FinishReason::from_raw);
         usage_raw = usage_raw.or(present(choice.usage));
     }
-    let usage = usage_raw.map(usage_from).unwrap_or_default();
-    let mut meta = ctx.metadata();
-    meta.response_id = resp.id.map(Cow::into_owned);
-    meta.response_model = resp.model.map(Cow::into_owned);
-    meta.raw_response = Some(body.clone());
-    Ok(acc.into_output(meta, usage, finish))
+    let end = StreamEnd {
+        usage: usage_raw.map(usage_from),
+        finish,
+        response_id: resp.id.map(Cow::into_owned),
+        response_model: resp.model.map(Cow::into_owned),
+        raw_response: Some(body.clone()),
+        terminal: true,
+    };
+    Ok(end.into_output(ctx, acc))
 }
 
 // ---------------------------------------------------------------------------------------------------
@@ -699,28 +634,14 @@ pub(crate) fn parse_response(body: Bytes, ctx: &WireContext) -> Result<Output<St
 /// The stream state of one Chat Completions stream.
 pub(crate) struct ChatDecoder {
     ctx: WireContext,
-    acc: Accumulated,
-    usage: Option<Usage>,
-    finish: Option<FinishReason>,
-    response_id: Option<String>,
-    response_model: Option<String>,
-    /// The last chunk that carried usage, as the raw response.
-    usage_event: Option<Bytes>,
-    done: bool,
+    acc: Accumulator,
+    /// `terminal` is the `[DONE]` event; the raw response is the last chunk that carried usage.
+    end: StreamEnd,
 }
 
 impl ChatDecoder {
     pub(crate) fn new(ctx: WireContext) -> Self {
-        ChatDecoder {
-            ctx,
-            acc: Accumulated::default(),
-            usage: None,
-            finish: None,
-            response_id: None,
-            response_model: None,
-            usage_event: None,
-            done: false,
-        }
+        ChatDecoder { ctx, acc: Accumulator::default(), end: StreamEnd::default() }
     }
 }
 
@@ -728,7 +649,7 @@ impl Decoder<String, String> for ChatDecoder {
     fn on_frame(&mut self, frame: Frame, out: &mut VecDeque<Chunk<String>>) -> Result<()> {
         let Frame::Sse(ev) = frame else { return Ok(()) };
         if ev.is_done() {
-            self.done = true;
+            self.end.terminal = true;
             return Ok(());
         }
         if ev.data.iter().all(u8::is_ascii_whitespace) {
@@ -739,44 +660,28 @@ impl Decoder<String, String> for ChatDecoder {
         if let Some(err) = present(c.error) {
             return Err(self.ctx.stream_error_from(&error_value(err), &ev.data));
         }
-        if self.response_id.is_none() {
-            self.response_id = c.id.as_deref().map(str::to_string);
-        }
-        if self.response_model.is_none() {
-            self.response_model = c.model.as_deref().map(str::to_string);
-        }
+        self.end.first_ids(c.id.as_deref(), c.model.as_deref());
         let first = out.len();
         let mut usage_raw = present(c.usage);
         let mut finish = None;
         let choice = c.choices.as_deref().unwrap_or_default().iter().find(|ch| ch.index.unwrap_or(0) == 0);
         if let Some(choice) = choice {
             if let Some(d) = choice.delta.as_ref().or(choice.message.as_ref()) {
-                self.acc.add_message(d, &mut |piece| {
+                add_message(&mut self.acc, d, &mut |piece| {
                     out.push_back(match piece {
                         Piece::Text(t) => Chunk::content(t),
-                        Piece::Reasoning(r) => {
-                            let mut ch = Chunk::empty();
-                            ch.reasoning = Some(r);
-                            ch
-                        }
+                        Piece::Reasoning(r) => reasoning_chunk(r),
                     })
                 });
                 for tc in d.tool_calls.iter().flatten() {
-                    let (index, args) = self.acc.add_call_delta(tc);
-                    let args = args.into_owned();
-                    let mut ch = Chunk::empty();
-                    ch.tool_call = Some(ToolCallDelta {
+                    let (index, args) = add_call_delta(&mut self.acc, tc);
+                    let non_empty = |s: &&str| !s.is_empty();
+                    out.push_back(call_chunk(
                         index,
-                        id: tc.id.as_deref().filter(|s| !s.is_empty()).map(str::to_string),
-                        name: tc
-                            .function
-                            .as_ref()
-                            .and_then(|f| f.name.as_deref())
-                            .filter(|s| !s.is_empty())
-                            .map(str::to_string),
-                        arguments: args,
-                    });
-                    out.push_back(ch);
+                        tc.id.as_deref().filter(non_empty).map(str::to_string),
+                        tc.function.as_ref().and_then(|f| f.name.as_deref()).filter(non_empty).map(str::to_string),
+                        args.into_owned(),
+                    ));
                 }
             }
             finish = choice.finish_reason.as_deref().map(FinishReason::from_raw);
@@ -787,42 +692,27 @@ impl Decoder<String, String> for ChatDecoder {
             return Ok(());
         }
         if let Some(u) = &usage {
-            self.usage = Some(u.clone());
-            self.usage_event = Some(ev.data.clone());
+            self.end.usage = Some(u.clone());
+            self.end.raw_response = Some(ev.data.clone());
         }
         if let Some(f) = &finish {
-            self.finish = Some(f.clone());
+            self.end.finish = Some(f.clone());
         }
-        // Usage and the finish reason ride on this event's last chunk, or on a chunk of their own.
-        if out.len() == first {
-            out.push_back(Chunk::empty());
-        }
-        if let Some(last) = out.back_mut() {
-            last.usage = usage;
-            last.finish_reason = finish;
-        }
+        ride_on_last(out, first, usage, finish);
         Ok(())
     }
 
     fn is_terminal(&self) -> bool {
-        self.done
+        self.end.terminal
     }
 
     fn finish(&mut self) -> Result<Output<String>> {
         // `[DONE]` ends a stream; a compatible server that omits it has still finished once it sent a
         // finish reason.
-        if !self.done && self.finish.is_none() {
-            return Err(Error::StreamTruncated {
-                origin: self.ctx.origin,
-                reason: "no [DONE] event and no finish_reason".into(),
-            });
+        if !self.end.terminal && self.end.finish.is_none() {
+            return Err(self.ctx.truncated("no [DONE] event and no finish_reason"));
         }
-        let mut meta = self.ctx.metadata();
-        meta.response_id = self.response_id.take();
-        meta.response_model = self.response_model.take();
-        meta.raw_response = self.usage_event.take();
-        let acc = std::mem::take(&mut self.acc);
-        Ok(acc.into_output(meta, self.usage.take().unwrap_or_default(), self.finish.take()))
+        Ok(self.end.assemble(&self.ctx, &mut self.acc))
     }
 }
 

@@ -36,11 +36,14 @@ use crate::error::{Error, Result};
 use crate::stream::{Decoder, Frame};
 use crate::types::enums::Role;
 use crate::types::message::{Item, Message, Part};
-use crate::types::output::{Chunk, Grounding, GroundingSource, Metadata, Output};
+use crate::types::output::{Chunk, GroundingSource, Output};
 use crate::types::text::{TextParam, TextRequest};
-use crate::types::tool::{ToolCall, ToolCallDelta, ToolChoice, parse_arguments};
+use crate::types::tool::ToolChoice;
 use crate::types::usage::{FinishReason, Usage};
 use crate::types::{Citation, Tool};
+use crate::wire::kit::{
+    Accumulator, StreamEnd, call_chunk, domain_of, end_chunk, present, put_params, reasoning_chunk,
+};
 use crate::wire::{WireContext, WireFunction};
 
 // ---------------------------------------------------------------------------------------------------
@@ -63,20 +66,10 @@ pub(crate) fn build_request(req: &TextRequest, ctx: &WireContext, stream: bool) 
     body.insert("messages".into(), Value::Array(messages));
 
     let p = &req.params;
-    let mut put = |field: &str, v: Option<Value>| {
-        if let Some(v) = v {
-            body.insert(field.into(), v);
-        }
-    };
-    put("max_tokens", p.max_tokens.map(Value::from));
-    put("temperature", p.temperature.map(Value::from));
-    put("p", p.top_p.map(Value::from));
-    put("k", p.top_k.map(Value::from));
-    put("seed", p.seed.map(Value::from));
-    put("stop_sequences", (!p.stop.is_empty()).then(|| json!(p.stop)));
-    put("frequency_penalty", p.frequency_penalty.map(Value::from));
-    put("presence_penalty", p.presence_penalty.map(Value::from));
-    put("thinking", p.thinking_budget.map(thinking).transpose()?);
+    put_params(&mut body, p, PARAMS);
+    if let Some(t) = p.thinking_budget.map(thinking).transpose()? {
+        body.insert("thinking".into(), t);
+    }
     if !req.tools.is_empty() {
         let tools = req.tools.iter().map(|t| tool(t, ctx)).collect::<Result<Vec<_>>>()?;
         body.insert("tools".into(), Value::Array(tools));
@@ -115,6 +108,18 @@ pub(crate) const CARRIED: &[TextParam] = &[
     TextParam::FrequencyPenalty,
     TextParam::PresencePenalty,
     TextParam::ThinkingBudget,
+];
+
+/// Where the plain parameters go.
+const PARAMS: &[(TextParam, &str)] = &[
+    (TextParam::MaxTokens, "max_tokens"),
+    (TextParam::Temperature, "temperature"),
+    (TextParam::TopP, "p"),
+    (TextParam::TopK, "k"),
+    (TextParam::Seed, "seed"),
+    (TextParam::Stop, "stop_sequences"),
+    (TextParam::FrequencyPenalty, "frequency_penalty"),
+    (TextParam::PresencePenalty, "presence_penalty"),
 ];
 
 /// The `thinking` object for a budget: `0` disables thinking, `-1` enables it with the model's own
@@ -311,11 +316,6 @@ fn usage_from(raw: &RawValue) -> Usage {
     }
 }
 
-/// A present, non-null raw value.
-fn present(raw: Option<&RawValue>) -> Option<&RawValue> {
-    raw.filter(|r| r.get() != "null")
-}
-
 /// Whether a finish reason reports a failed generation.
 fn is_failure(reason: Option<&str>) -> bool {
     reason.is_some_and(|r| r.eq_ignore_ascii_case("error"))
@@ -330,41 +330,26 @@ enum ReasoningBlock {
     Plan,
 }
 
-/// A tool call being assembled.
-#[derive(Default)]
-struct PartialCall {
-    /// The event `index`, in streams.
-    wire_index: Option<usize>,
-    id: String,
-    name: String,
-    arguments: String,
-}
-
-/// Everything a response (unary or streamed) accumulates into.
+/// What a response (unary or streamed) accumulates: the kit's accumulator, and what Cohere's own
+/// offsets and reasoning blocks need.
 #[derive(Default)]
 struct Accumulated {
-    text: String,
-    /// `text.chars().count()`, kept as text arrives.
-    text_chars: usize,
-    reasoning: String,
+    acc: Accumulator,
     reasoning_block: Option<ReasoningBlock>,
-    calls: Vec<PartialCall>,
-    grounding: Option<Grounding>,
-    /// Content index → the character offset in `text` where that text block starts.
+    /// Content index → the character offset in the text where that text block starts.
     text_blocks: Vec<(usize, usize)>,
 }
 
 impl Accumulated {
     fn start_text_block(&mut self, index: usize) {
         if !self.text_blocks.iter().any(|(i, _)| *i == index) {
-            self.text_blocks.push((index, self.text_chars));
+            self.text_blocks.push((index, self.acc.text_chars()));
         }
     }
 
     /// Append text; returns whether there was any.
     fn add_text(&mut self, t: &str) -> bool {
-        self.text.push_str(t);
-        self.text_chars += t.chars().count();
+        self.acc.push_text(t);
         !t.is_empty()
     }
 
@@ -375,12 +360,12 @@ impl Accumulated {
             return None;
         }
         let mut piece = String::with_capacity(t.len() + 1);
-        if self.reasoning_block != Some(block) && !self.reasoning.is_empty() {
+        if self.reasoning_block != Some(block) && !self.acc.reasoning.is_empty() {
             piece.push('\n');
         }
         self.reasoning_block = Some(block);
         piece.push_str(t);
-        self.reasoning.push_str(&piece);
+        self.acc.reasoning.push_str(&piece);
         Some(piece)
     }
 
@@ -396,14 +381,8 @@ impl Accumulated {
             let doc = s.document.as_ref();
             let field = |name: &str| doc.and_then(|d| d.get(name)).and_then(Value::as_str).map(str::to_string);
             let Some(url) = field("url").or_else(|| s.id.clone()).or_else(|| field("id")) else { continue };
-            let domain = url
-                .split("://")
-                .nth(1)
-                .and_then(|rest| rest.split('/').next())
-                .filter(|d| !d.is_empty())
-                .map(str::to_string);
-            let g = self.grounding.get_or_insert_with(Grounding::default);
-            let idx = g.add_source(GroundingSource { url, title: field("title"), domain });
+            let domain = domain_of(&url);
+            let idx = self.acc.cite(GroundingSource { url, title: field("title"), domain }, None, None);
             if !indices.contains(&idx) {
                 indices.push(idx);
             }
@@ -417,24 +396,12 @@ impl Accumulated {
             .and_then(|ci| self.text_blocks.iter().find(|(i, _)| *i == ci))
             .map(|(_, off)| *off)
             .unwrap_or(0);
-        let g = self.grounding.get_or_insert_with(Grounding::default);
-        g.citations.push(Citation {
+        self.acc.grounding().citations.push(Citation {
             start: offset + start,
             end: offset + end,
             source_indices: indices,
             cited_text: c.text.as_deref().map(str::to_string),
         });
-    }
-
-    fn into_output(self, meta: Metadata, usage: Usage, finish: Option<FinishReason>) -> Output<String> {
-        let mut out = Output::new(self.text, meta);
-        out.usage = usage;
-        out.finish_reason = finish;
-        out.tool_calls =
-            self.calls.into_iter().map(|c| ToolCall::new(c.id, c.name, parse_arguments(&c.arguments))).collect();
-        out.reasoning = (!self.reasoning.is_empty()).then_some(self.reasoning);
-        out.grounding = self.grounding;
-        out
     }
 }
 
@@ -471,23 +438,24 @@ pub(crate) fn parse_response(body: Bytes, ctx: &WireContext) -> Result<Output<St
         }
         for tc in m.tool_calls.iter().flatten() {
             let f = tc.function.as_ref();
-            acc.calls.push(PartialCall {
-                wire_index: None,
-                id: tc.id.as_deref().unwrap_or_default().to_string(),
-                name: f.and_then(|f| f.name.as_deref()).unwrap_or_default().to_string(),
-                arguments: f.map(WireFunction::arguments_text).unwrap_or_default().into_owned(),
-            });
+            acc.acc.partial_calls.push_whole(
+                tc.id.as_deref().unwrap_or_default(),
+                f.and_then(|f| f.name.as_deref()).unwrap_or_default(),
+                &f.map(WireFunction::arguments_text).unwrap_or_default(),
+            );
         }
         for c in m.citations.iter().flatten() {
             acc.add_citation(c);
         }
     }
-    let usage = present(resp.usage).map(usage_from).unwrap_or_default();
-    let finish = resp.finish_reason.as_deref().map(FinishReason::from_raw);
-    let mut meta = ctx.metadata();
-    meta.response_id = resp.id.map(Cow::into_owned);
-    meta.raw_response = Some(body.clone());
-    Ok(acc.into_output(meta, usage, finish))
+    let end = StreamEnd {
+        usage: present(resp.usage).map(usage_from),
+        finish: resp.finish_reason.as_deref().map(FinishReason::from_raw),
+        response_id: resp.id.map(Cow::into_owned),
+        raw_response: Some(body.clone()),
+        ..StreamEnd::default()
+    };
+    Ok(end.into_output(ctx, acc.acc))
 }
 
 // ---------------------------------------------------------------------------------------------------
@@ -547,45 +515,14 @@ fn sub<'a, T: Deserialize<'a>>(raw: Option<&'a RawValue>, what: &'static str) ->
 pub(crate) struct CohereDecoder {
     ctx: WireContext,
     acc: Accumulated,
-    usage: Option<Usage>,
-    finish: Option<FinishReason>,
-    response_id: Option<String>,
-    /// The `message-end` event, as the raw response.
-    end_event: Option<Bytes>,
-    terminal: bool,
+    /// The raw response is the `message-end` event.
+    end: StreamEnd,
 }
 
 impl CohereDecoder {
     pub(crate) fn new(ctx: WireContext) -> Self {
-        CohereDecoder {
-            ctx,
-            acc: Accumulated::default(),
-            usage: None,
-            finish: None,
-            response_id: None,
-            end_event: None,
-            terminal: false,
-        }
+        CohereDecoder { ctx, acc: Accumulated::default(), end: StreamEnd::default() }
     }
-
-    /// The position of the tool call with event index `index`, starting a new call if asked.
-    fn call_slot(&mut self, index: Option<usize>, start: bool) -> usize {
-        let found = match index {
-            Some(i) => self.acc.calls.iter().position(|c| c.wire_index == Some(i)),
-            None if start => None,
-            None => self.acc.calls.len().checked_sub(1),
-        };
-        found.unwrap_or_else(|| {
-            self.acc.calls.push(PartialCall { wire_index: index, ..PartialCall::default() });
-            self.acc.calls.len() - 1
-        })
-    }
-}
-
-fn reasoning_chunk(r: String) -> Chunk<String> {
-    let mut c = Chunk::empty();
-    c.reasoning = Some(r);
-    c
 }
 
 impl Decoder<String, String> for CohereDecoder {
@@ -608,7 +545,7 @@ impl Decoder<String, String> for CohereDecoder {
         match kind {
             "message-start" => {
                 if let Some(id) = e.id.as_deref() {
-                    self.response_id = Some(id.to_string());
+                    self.end.response_id = Some(id.to_string());
                 }
             }
             "content-start" | "content-delta" => {
@@ -644,28 +581,17 @@ impl Decoder<String, String> for CohereDecoder {
             "tool-call-start" | "tool-call-delta" => {
                 let tc = sub::<WireToolCall>(msg.and_then(|m| m.tool_calls), "cohere tool call delta")?;
                 let start = kind == "tool-call-start";
-                let pos = self.call_slot(index, start);
-                let call = &mut self.acc.calls[pos];
+                // Calls are keyed by the event index; without one a start begins a call and a delta
+                // continues the latest.
+                let calls = &mut self.acc.acc.partial_calls;
+                let pos = calls.slot(index.map(|i| i as u64), None, start);
                 let id = tc.as_ref().and_then(|t| t.id.as_deref()).filter(|s| !s.is_empty());
                 let f = tc.as_ref().and_then(|t| t.function.as_ref());
                 let name = f.and_then(|f| f.name.as_deref()).filter(|s| !s.is_empty());
-                if let Some(id) = id.filter(|_| call.id.is_empty()) {
-                    call.id = id.to_string();
-                }
-                if let Some(name) = name.filter(|_| call.name.is_empty()) {
-                    call.name = name.to_string();
-                }
                 let args = f.map(WireFunction::arguments_text).unwrap_or_default();
-                call.arguments.push_str(&args);
+                calls.merge(pos, id, name, &args);
                 if start || !args.is_empty() {
-                    let mut c = Chunk::empty();
-                    c.tool_call = Some(ToolCallDelta {
-                        index: pos,
-                        id: id.map(str::to_string),
-                        name: name.map(str::to_string),
-                        arguments: args.into_owned(),
-                    });
-                    out.push_back(c);
+                    out.push_back(call_chunk(pos, id.map(str::to_string), name.map(str::to_string), args.into_owned()));
                 }
             }
             "citation-start" => {
@@ -689,14 +615,11 @@ impl Decoder<String, String> for CohereDecoder {
                 }
                 let usage = present(d.and_then(|d| d.usage)).map(usage_from);
                 let finish = reason.map(FinishReason::from_raw);
-                self.usage = usage.clone();
-                self.finish = finish.clone();
-                self.end_event = Some(ev.data.clone());
-                self.terminal = true;
-                let mut c = Chunk::empty();
-                c.usage = usage;
-                c.finish_reason = finish;
-                out.push_back(c);
+                self.end.usage = usage.clone();
+                self.end.finish = finish.clone();
+                self.end.raw_response = Some(ev.data.clone());
+                self.end.terminal = true;
+                out.push_back(end_chunk(usage, finish));
             }
             // content-end, tool-call-end, citation-end, debug and anything new carry nothing to keep.
             _ => {}
@@ -705,18 +628,11 @@ impl Decoder<String, String> for CohereDecoder {
     }
 
     fn is_terminal(&self) -> bool {
-        self.terminal
+        self.end.terminal
     }
 
     fn finish(&mut self) -> Result<Output<String>> {
-        if !self.terminal {
-            return Err(Error::StreamTruncated { origin: self.ctx.origin, reason: "no message-end event".into() });
-        }
-        let mut meta = self.ctx.metadata();
-        meta.response_id = self.response_id.take();
-        meta.raw_response = self.end_event.take();
-        let acc = std::mem::take(&mut self.acc);
-        Ok(acc.into_output(meta, self.usage.take().unwrap_or_default(), self.finish.take()))
+        self.end.output(&self.ctx, &mut self.acc.acc, "no message-end event")
     }
 }
 

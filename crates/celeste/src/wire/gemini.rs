@@ -29,17 +29,20 @@ use serde::Deserialize;
 use serde_json::value::RawValue;
 use serde_json::{Map, Number, Value, json};
 
-use crate::error::{Error, Result, StreamEventError, truncate_lossy};
+use crate::error::{Error, Result};
 use crate::stream::{Decoder, Frame};
-use crate::types::artifact::Artifact;
 use crate::types::enums::Role;
 use crate::types::message::{Item, Message, Part, ToolResult};
 use crate::types::output::{Chunk, Grounding, GroundingSource, Output};
 use crate::types::text::{TextParam, TextParams, TextRequest};
-use crate::types::tool::{ToolCall, ToolCallDelta, ToolChoice};
+use crate::types::tool::{ToolCall, ToolChoice};
 use crate::types::usage::{FinishKind, FinishReason, Usage};
 use crate::types::{Citation, Tool};
 use crate::wire::WireContext;
+use crate::wire::google::{
+    Media, byte_to_char, call_id, call_names, function_parameters, google_error, has_schema, media,
+};
+use crate::wire::kit::{Accumulator, StreamEnd, call_chunk, put_params, reasoning_chunk, ride_on_last, sum_counts};
 
 /// The generateContent path below Google's base URL (streams use `:streamGenerateContent?alt=sse`,
 /// [`stream_url`]).
@@ -55,10 +58,6 @@ pub(crate) fn stream_url(url: &str) -> String {
 
 /// Prefix of the call ids this library makes up for calls the server sent without one.
 const LOCAL_CALL_ID: &str = "gemini-call-";
-
-fn local_call_id(index: usize) -> String {
-    format!("{LOCAL_CALL_ID}{index}")
-}
 
 // ---------------------------------------------------------------------------------------------------
 // Requests
@@ -85,19 +84,20 @@ pub(crate) fn build_request(req: &TextRequest, ctx: &WireContext) -> Result<Valu
 
 fn generation_config(p: &TextParams) -> Map<String, Value> {
     let mut c = Map::new();
-    let mut put = |k: &str, v: Option<Value>| {
-        if let Some(v) = v {
-            c.insert(k.into(), v);
-        }
-    };
-    put("temperature", p.temperature.map(Value::from));
-    put("topP", p.top_p.map(Value::from));
-    put("topK", p.top_k.map(Value::from));
-    put("maxOutputTokens", p.max_tokens.map(Value::from));
-    put("seed", p.seed.map(Value::from));
-    put("stopSequences", (!p.stop.is_empty()).then(|| json!(p.stop)));
-    put("presencePenalty", p.presence_penalty.map(Value::from));
-    put("frequencyPenalty", p.frequency_penalty.map(Value::from));
+    put_params(
+        &mut c,
+        p,
+        &[
+            (TextParam::Temperature, "temperature"),
+            (TextParam::TopP, "topP"),
+            (TextParam::TopK, "topK"),
+            (TextParam::MaxTokens, "maxOutputTokens"),
+            (TextParam::Seed, "seed"),
+            (TextParam::Stop, "stopSequences"),
+            (TextParam::PresencePenalty, "presencePenalty"),
+            (TextParam::FrequencyPenalty, "frequencyPenalty"),
+        ],
+    );
     // A token budget (`-1` dynamic, `0` off) or a named level; both when the caller gives both (the
     // API decides which wins, as for any parameter pair it documents as exclusive).
     if p.thinking_budget.is_some() || p.thinking_level.is_some() {
@@ -109,7 +109,7 @@ fn generation_config(p: &TextParams) -> Map<String, Value> {
             t.insert("thinkingLevel".into(), level.as_str().into());
         }
         t.insert("includeThoughts".into(), true.into());
-        put("thinkingConfig", Some(Value::Object(t)));
+        c.insert("thinkingConfig".into(), Value::Object(t));
     }
     c
 }
@@ -167,19 +167,6 @@ fn contents(items: &[Item], ctx: &WireContext) -> Result<(Vec<Value>, Vec<Value>
         }
     }
     Ok((system, contents))
-}
-
-/// Call id → function name, from the assistant turns (a tool result without a name gets its call's).
-pub(crate) fn call_names(items: &[Item]) -> HashMap<&str, &str> {
-    let mut names = HashMap::new();
-    for item in items {
-        if let Item::Message(m) = item {
-            for c in &m.tool_calls {
-                names.insert(c.id.as_str(), c.name.as_str());
-            }
-        }
-    }
-    names
 }
 
 fn parts(content: &[Part], ctx: &WireContext) -> Result<Vec<Value>> {
@@ -241,41 +228,6 @@ fn needs_native_replay(parts: &[Value]) -> bool {
     parts.iter().any(|p| NATIVE_PART_KEYS.iter().any(|k| p.get(k).is_some()))
 }
 
-/// A media part's content, as Gemini's APIs take it.
-pub(crate) enum Media {
-    /// Base64 bytes with their MIME type.
-    Inline { mime: String, data: String },
-    /// A URL the server fetches (`gs://`, `https://`, a Files API URI).
-    Uri { uri: String, mime: Option<String> },
-}
-
-/// Bytes (data or path) become inline base64, a URL stays a URL; a `data:` URL is inline.
-pub(crate) fn media(a: &Artifact) -> Result<Media> {
-    let url = a.data_url()?;
-    let Some(rest) = url.get(..5).filter(|p| p.eq_ignore_ascii_case("data:")).map(|_| &url[5..]) else {
-        return Ok(Media::Uri { mime: a.mime().map(|m| m.to_string()), uri: url });
-    };
-    let (meta, data) = rest.split_once(',').ok_or_else(|| Error::invalid_input("malformed data URL: no `,`"))?;
-    let mut params = meta.split(';');
-    let mime = params.next().unwrap_or_default().trim().to_string();
-    if !params.any(|p| p.trim().eq_ignore_ascii_case("base64")) {
-        return Err(Error::invalid_input("the data URL is not base64-encoded (no `;base64`)"));
-    }
-    let mime = if mime.is_empty() { a.mime().map(|m| m.to_string()) } else { Some(mime) };
-    let mime =
-        mime.ok_or_else(|| Error::invalid_input("the media's MIME type is unknown; set it with `with_mime_type`"))?;
-    Ok(Media::Inline { mime, data: data.to_string() })
-}
-
-/// An empty schema (`null` or `{}`) is not sent.
-pub(crate) fn has_schema(parameters: &Value) -> bool {
-    match parameters {
-        Value::Null => false,
-        Value::Object(o) => !o.is_empty(),
-        _ => true,
-    }
-}
-
 fn tools(req: &TextRequest, ctx: &WireContext, body: &mut Map<String, Value>) -> Result<()> {
     let mut tools = Vec::new();
     let mut declarations = Vec::new();
@@ -288,7 +240,7 @@ fn tools(req: &TextRequest, ctx: &WireContext, body: &mut Map<String, Value>) ->
                     d["description"] = desc.clone().into();
                 }
                 if has_schema(&f.parameters) {
-                    d["parametersJsonSchema"] = f.parameters.clone();
+                    d["parametersJsonSchema"] = function_parameters(&f.parameters);
                 }
                 declarations.push(d);
             }
@@ -470,13 +422,9 @@ struct WireUsage {
 
 fn usage_from(raw: &RawValue) -> Usage {
     let (w, raw_value): (WireUsage, _) = crate::wire::decode_usage(raw.get(), "gemini usage metadata");
-    let output_tokens = match (w.candidates_token_count, w.thoughts_token_count) {
-        (None, None) => None,
-        (c, t) => Some(c.unwrap_or(0) + t.unwrap_or(0)),
-    };
     Usage {
         input_tokens: w.prompt_token_count,
-        output_tokens,
+        output_tokens: sum_counts(w.candidates_token_count, w.thoughts_token_count),
         total_tokens: w.total_token_count,
         cache_read_tokens: w.cached_content_token_count,
         reasoning_tokens: w.thoughts_token_count,
@@ -505,38 +453,28 @@ struct OpenCall {
 /// The state of one generateContent response, unary or streamed.
 pub(crate) struct GeminiDecoder {
     ctx: WireContext,
-    text: String,
-    reasoning: String,
-    calls: Vec<ToolCall>,
+    /// Text, reasoning and the calls completed so far (the signature and grounding are made at the
+    /// end, from `parts` and `grounding`).
+    acc: Accumulator,
     open: Option<OpenCall>,
     parts: Vec<StoredPart>,
     native: bool,
     grounding: Vec<Value>,
-    usage: Option<Usage>,
-    usage_event: Option<Bytes>,
-    finish: Option<FinishReason>,
-    response_id: Option<String>,
-    response_model: Option<String>,
-    terminal: bool,
+    /// There is no end event: `terminal` is a chunk with a finish reason, and the raw response the
+    /// last chunk that carried usage.
+    end: StreamEnd,
 }
 
 impl GeminiDecoder {
     pub(crate) fn new(ctx: WireContext) -> Self {
         GeminiDecoder {
             ctx,
-            text: String::new(),
-            reasoning: String::new(),
-            calls: Vec::new(),
+            acc: Accumulator::default(),
             open: None,
             parts: Vec::new(),
             native: false,
             grounding: Vec::new(),
-            usage: None,
-            usage_event: None,
-            finish: None,
-            response_id: None,
-            response_model: None,
-            terminal: false,
+            end: StreamEnd::default(),
         }
     }
 
@@ -547,12 +485,7 @@ impl GeminiDecoder {
         if let Some(err) = r.error.as_ref().filter(|e| !e.is_null()) {
             return Err(google_error(&self.ctx, err, data));
         }
-        if self.response_id.is_none() {
-            self.response_id = r.response_id.as_deref().map(str::to_string);
-        }
-        if self.response_model.is_none() {
-            self.response_model = r.model_version.as_deref().map(str::to_string);
-        }
+        self.end.first_ids(r.response_id.as_deref(), r.model_version.as_deref());
         let first = out.len();
         let mut finish = None;
         let candidate = r.candidates.as_deref().unwrap_or_default().iter().find(|c| c.index.unwrap_or(0) == 0);
@@ -570,31 +503,25 @@ impl GeminiDecoder {
         }
         let usage = r.usage_metadata.map(usage_from);
         if let Some(u) = &usage {
-            self.usage = Some(u.clone());
-            self.usage_event = Some(data.clone());
+            self.end.usage = Some(u.clone());
+            self.end.raw_response = Some(data.clone());
         }
         if let Some((raw, blocked)) = finish {
             self.close_open(out);
             let reason = if blocked {
                 FinishReason::new(FinishKind::ContentFilter, raw)
-            } else if raw.eq_ignore_ascii_case("stop") && !self.calls.is_empty() {
+            } else if raw.eq_ignore_ascii_case("stop") && self.acc.has_calls() {
                 FinishReason::new(FinishKind::ToolCall, raw)
             } else {
                 FinishReason::from_raw(raw)
             };
-            self.finish = Some(reason);
-            self.terminal = true;
-        } else if !self.terminal {
+            self.end.finish = Some(reason);
+            self.end.terminal = true;
+        } else if !self.end.terminal {
             // Usage is cumulative on every chunk; it rides on the terminal chunk only.
             return Ok(());
         }
-        if out.len() == first {
-            out.push_back(Chunk::empty());
-        }
-        if let Some(last) = out.back_mut() {
-            last.usage = usage;
-            last.finish_reason = self.finish.clone();
-        }
+        ride_on_last(out, first, usage, self.end.finish.clone());
         Ok(())
     }
 
@@ -609,12 +536,10 @@ impl GeminiDecoder {
         let thought = p.thought == Some(true);
         if let Some(t) = p.text.as_deref().filter(|t| !t.is_empty()) {
             if thought {
-                self.reasoning.push_str(t);
-                let mut c = Chunk::empty();
-                c.reasoning = Some(t.to_string());
-                out.push_back(c);
+                self.acc.reasoning.push_str(t);
+                out.push_back(reasoning_chunk(t.to_string()));
             } else {
-                self.text.push_str(t);
+                self.acc.push_text(t);
                 out.push_back(Chunk::content(t.to_string()));
             }
         }
@@ -638,23 +563,23 @@ impl GeminiDecoder {
         if let (Some(name), false) = (name, fragment) {
             // A complete call in one part.
             self.close_open(out);
-            let index = self.calls.len();
-            let id = fc.id.as_deref().filter(|i| !i.is_empty()).map_or_else(|| local_call_id(index), str::to_string);
+            let index = self.acc.tool_calls.len();
+            let id = call_id(fc.id.as_deref(), LOCAL_CALL_ID, index);
             let args = args.filter(Value::is_object).unwrap_or_else(|| Value::Object(Map::new()));
             let mut call = ToolCall::new(id.clone(), name, args);
             if let Some(sig) = signature {
                 call.extra.insert("thoughtSignature".into(), sig.into());
             }
             out.push_back(call_chunk(index, Some(id), Some(name.to_string()), call.arguments.to_string()));
-            self.calls.push(call);
+            self.acc.tool_calls.push(call);
             self.parts.push(StoredPart::Raw { json: raw.get().to_string(), signed_thought: false });
             return Ok(());
         }
         if let Some(name) = name {
             // The first fragment of a streamed call names it.
             self.close_open(out);
-            let index = self.calls.len();
-            let id = fc.id.as_deref().filter(|i| !i.is_empty()).map_or_else(|| local_call_id(index), str::to_string);
+            let index = self.acc.tool_calls.len();
+            let id = call_id(fc.id.as_deref(), LOCAL_CALL_ID, index);
             out.push_back(call_chunk(index, Some(id.clone()), Some(name.to_string()), String::new()));
             self.open = Some(OpenCall {
                 index,
@@ -687,14 +612,15 @@ impl GeminiDecoder {
             call.extra.insert("thoughtSignature".into(), sig.into());
         }
         out.push_back(call_chunk(open.index, None, None, call.arguments.to_string()));
-        self.calls.push(call);
+        self.acc.tool_calls.push(call);
     }
 
     fn signature(&self) -> Vec<Value> {
+        // A call part whose call never completed has no value.
         let value = |p: &StoredPart| match p {
-            StoredPart::Raw { json, .. } => serde_json::from_str(json).unwrap_or(Value::Null),
+            StoredPart::Raw { json, .. } => Some(serde_json::from_str(json).unwrap_or(Value::Null)),
             StoredPart::Call(i) => {
-                let c = &self.calls[*i];
+                let c = self.acc.tool_calls.get(*i)?;
                 let mut call = json!({"name": c.name, "args": c.arguments});
                 if !c.id.starts_with(LOCAL_CALL_ID) {
                     call["id"] = c.id.clone().into();
@@ -703,42 +629,26 @@ impl GeminiDecoder {
                 if let Some(sig) = c.extra.get("thoughtSignature") {
                     part["thoughtSignature"] = sig.clone();
                 }
-                part
+                Some(part)
             }
         };
         if self.native {
+            self.parts.iter().filter_map(value).collect()
+        } else {
             self.parts
                 .iter()
-                .filter(|p| !matches!(p, StoredPart::Call(i) if *i >= self.calls.len()))
-                .map(value)
+                .filter(|p| matches!(p, StoredPart::Raw { signed_thought: true, .. }))
+                .filter_map(value)
                 .collect()
-        } else {
-            self.parts.iter().filter(|p| matches!(p, StoredPart::Raw { signed_thought: true, .. })).map(value).collect()
         }
     }
 
-    fn build(&mut self, raw_response: Option<Bytes>) -> Output<String> {
-        let mut meta = self.ctx.metadata();
-        meta.response_id = self.response_id.take();
-        meta.response_model = self.response_model.take();
-        meta.raw_response = raw_response;
-        let signature = self.signature();
-        let grounding = grounding(&self.grounding, &self.text);
-        let mut out = Output::new(std::mem::take(&mut self.text), meta);
-        out.usage = self.usage.take().unwrap_or_default();
-        out.finish_reason = self.finish.take();
-        out.tool_calls = std::mem::take(&mut self.calls);
-        out.reasoning = (!self.reasoning.is_empty()).then(|| std::mem::take(&mut self.reasoning));
-        out.signature = signature;
-        out.grounding = grounding;
-        out
+    /// The output, once: the signature and grounding are made from what was kept.
+    fn build(&mut self) -> Output<String> {
+        self.acc.signature = self.signature();
+        self.acc.grounding = grounding(&self.grounding, self.acc.text());
+        self.end.assemble(&self.ctx, &mut self.acc)
     }
-}
-
-fn call_chunk(index: usize, id: Option<String>, name: Option<String>, arguments: String) -> Chunk<String> {
-    let mut c = Chunk::empty();
-    c.tool_call = Some(ToolCallDelta { index, id, name, arguments });
-    c
 }
 
 /// Set one streamed argument at its JSON path; string fragments at the same path are appended.
@@ -806,12 +716,6 @@ fn path_slot<'v>(root: &'v mut Value, path: &str) -> Option<&'v mut Value> {
     Some(cur)
 }
 
-/// A UTF-8 byte offset into `text` as a character offset; `None` when out of range or inside a
-/// character.
-pub(crate) fn byte_to_char(text: &str, offset: usize) -> Option<usize> {
-    (offset <= text.len() && text.is_char_boundary(offset)).then(|| text[..offset].chars().count())
-}
-
 /// The sources, citations, queries and search widget of `groundingMetadata` blocks, with citation
 /// offsets in characters of `text`.
 fn grounding(blocks: &[Value], text: &str) -> Option<Grounding> {
@@ -866,36 +770,14 @@ fn grounding(blocks: &[Value], text: &str) -> Option<Grounding> {
     Some(g)
 }
 
-/// A Google error object (`{code, message, status}`) as a stream event error; the type is the
-/// `status` name (`RESOURCE_EXHAUSTED`), else the code.
-pub(crate) fn google_error(ctx: &WireContext, err: &Value, raw: &[u8]) -> Error {
-    let (message, error_type) = match err {
-        Value::Object(o) => (
-            o.get("message").and_then(Value::as_str).map(str::to_string),
-            o.get("status").and_then(Value::as_str).map(str::to_string).or_else(|| match o.get("code") {
-                Some(Value::String(s)) => Some(s.clone()),
-                Some(Value::Number(n)) => Some(n.to_string()),
-                _ => None,
-            }),
-        ),
-        Value::String(s) => (Some(s.clone()), None),
-        _ => (None, None),
-    };
-    Error::StreamEvent(Box::new(StreamEventError {
-        origin: ctx.origin,
-        message: message.unwrap_or_else(|| "Unknown error".into()),
-        error_type,
-        event: truncate_lossy(raw, 1024),
-    }))
-}
-
 /// Decode a unary response body.
 pub(crate) fn parse_response(body: Bytes, ctx: &WireContext) -> Result<Output<String>> {
     let mut dec = GeminiDecoder::new(ctx.clone());
     let mut sink = VecDeque::new();
     dec.fold(&body, &mut sink)?;
     dec.close_open(&mut sink);
-    Ok(dec.build(Some(body)))
+    dec.end.raw_response = Some(body);
+    Ok(dec.build())
 }
 
 impl Decoder<String, String> for GeminiDecoder {
@@ -908,20 +790,16 @@ impl Decoder<String, String> for GeminiDecoder {
     }
 
     fn is_terminal(&self) -> bool {
-        self.terminal
+        self.end.terminal
     }
 
     fn finish(&mut self) -> Result<Output<String>> {
         // There is no end-of-stream event: the chunk with a finishReason is the last one that
         // matters, and whatever follows it before the body ends is still folded in.
-        if !self.terminal {
-            return Err(Error::StreamTruncated {
-                origin: self.ctx.origin,
-                reason: "no chunk with a finishReason".into(),
-            });
+        if !self.end.terminal {
+            return Err(self.ctx.truncated("no chunk with a finishReason"));
         }
-        let raw = self.usage_event.take();
-        Ok(self.build(raw))
+        Ok(self.build())
     }
 }
 

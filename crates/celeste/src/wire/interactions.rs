@@ -25,15 +25,20 @@ use serde_json::{Map, Value, json};
 
 use crate::error::{Error, Result};
 use crate::stream::{Decoder, Frame};
+use crate::types::Tool;
 use crate::types::enums::Role;
 use crate::types::message::{Item, Part};
-use crate::types::output::{Chunk, Grounding, GroundingSource, Metadata, Output};
+use crate::types::output::{Chunk, GroundingSource, Output};
 use crate::types::text::{TextParam, TextParams, TextRequest};
-use crate::types::tool::{ToolActivity, ToolActivityStatus, ToolCall, ToolCallDelta, ToolChoice, parse_arguments};
+use crate::types::tool::{ToolActivityStatus, ToolCall, ToolChoice, parse_arguments};
 use crate::types::usage::{FinishKind, FinishReason, Usage};
-use crate::types::{Citation, Tool};
 use crate::wire::WireContext;
-use crate::wire::gemini::{Media, byte_to_char, call_names, google_error, has_schema, media};
+use crate::wire::google::{
+    Media, byte_to_char, call_id, call_names, function_parameters, google_error, has_schema, media,
+};
+use crate::wire::kit::{
+    Accumulator, StreamEnd, activity_chunk, call_chunk, put_params, reasoning_chunk, ride_on_last, sum_counts,
+};
 
 /// Prefix of the call ids this library makes up for calls the server sent without one.
 const LOCAL_CALL_ID: &str = "interactions-call-";
@@ -72,19 +77,20 @@ pub(crate) fn build_request(req: &TextRequest, ctx: &WireContext, stream: bool) 
 
 fn generation_config(p: &TextParams) -> Map<String, Value> {
     let mut c = Map::new();
-    let mut put = |k: &str, v: Option<Value>| {
-        if let Some(v) = v {
-            c.insert(k.into(), v);
-        }
-    };
-    put("temperature", p.temperature.map(Value::from));
-    put("top_p", p.top_p.map(Value::from));
-    put("max_output_tokens", p.max_tokens.map(Value::from));
-    put("seed", p.seed.map(Value::from));
-    put("stop_sequences", (!p.stop.is_empty()).then(|| json!(p.stop)));
+    put_params(
+        &mut c,
+        p,
+        &[
+            (TextParam::Temperature, "temperature"),
+            (TextParam::TopP, "top_p"),
+            (TextParam::MaxTokens, "max_output_tokens"),
+            (TextParam::Seed, "seed"),
+            (TextParam::Stop, "stop_sequences"),
+        ],
+    );
     if let Some(level) = &p.thinking_level {
-        put("thinking_level", Some(level.as_str().into()));
-        put("thinking_summaries", Some("auto".into()));
+        c.insert("thinking_level".into(), level.as_str().into());
+        c.insert("thinking_summaries".into(), "auto".into());
     }
     c
 }
@@ -197,7 +203,7 @@ fn tool(t: &Tool, ctx: &WireContext) -> Result<Value> {
                 v["description"] = d.clone().into();
             }
             if has_schema(&f.parameters) {
-                v["parameters"] = f.parameters.clone();
+                v["parameters"] = function_parameters(&f.parameters);
             }
             v
         }
@@ -339,13 +345,9 @@ struct WireUsage {
 
 fn usage_from(raw: &RawValue) -> Usage {
     let (w, raw_value): (WireUsage, _) = crate::wire::decode_usage(raw.get(), "interactions usage");
-    let output_tokens = match (w.total_output_tokens, w.total_thought_tokens) {
-        (None, None) => None,
-        (o, t) => Some(o.unwrap_or(0) + t.unwrap_or(0)),
-    };
     Usage {
         input_tokens: w.total_input_tokens,
-        output_tokens,
+        output_tokens: sum_counts(w.total_output_tokens, w.total_thought_tokens),
         total_tokens: w.total_tokens,
         cache_read_tokens: w.total_cached_tokens,
         reasoning_tokens: w.total_thought_tokens,
@@ -364,136 +366,88 @@ fn finish_reason(status: &str, has_calls: bool) -> FinishReason {
     }
 }
 
-/// Everything a response (unary or streamed) accumulates into.
-#[derive(Default)]
-struct Accumulated {
-    text: String,
-    /// `text.chars().count()`, kept up to date.
-    text_chars: usize,
-    reasoning: String,
-    tool_calls: Vec<ToolCall>,
-    signature: Vec<Value>,
-    grounding: Option<Grounding>,
+/// Fold a completed step in. `with_text` is false for streams, whose text and reasoning arrived as
+/// deltas; `base` is then the character offset where the step's text began.
+fn add_step(acc: &mut Accumulator, step: &Step<'_>, raw: impl FnOnce() -> Value, with_text: bool, base: usize) {
+    match step.kind.as_deref().unwrap_or_default() {
+        "model_output" => {
+            let mut offset = base;
+            for c in step.content.iter().flatten() {
+                if c.kind.as_deref().is_some_and(|k| k != "text") {
+                    continue;
+                }
+                let text = c.text.as_deref().unwrap_or_default();
+                let start = if with_text { acc.text_chars() } else { offset };
+                if with_text {
+                    acc.push_text(text);
+                }
+                add_annotations(acc, c.annotations.as_deref().unwrap_or_default(), text, start);
+                offset += text.chars().count();
+            }
+        }
+        "text" => {
+            // A legacy `outputs` text item.
+            let text = step.text.as_deref().unwrap_or_default();
+            let start = if with_text { acc.text_chars() } else { base };
+            if with_text {
+                acc.push_text(text);
+            }
+            add_annotations(acc, step.annotations.as_deref().unwrap_or_default(), text, start);
+        }
+        "thought" => {
+            if with_text {
+                for s in step.summary.iter().flatten().filter_map(|s| s.text.as_deref()) {
+                    acc.push_reasoning_block(s);
+                }
+            }
+            acc.signature.push(raw());
+        }
+        "function_call" => {
+            let id = call_id(step.id.as_deref(), LOCAL_CALL_ID, acc.tool_calls.len());
+            let args = match &step.arguments {
+                Some(v @ Value::Object(_)) => v.clone(),
+                Some(Value::String(s)) => parse_arguments(s),
+                _ => Value::Object(Map::new()),
+            };
+            let mut call = ToolCall::new(id, step.name.as_deref().unwrap_or_default(), args);
+            if let Some(sig) = step.signature.as_deref().filter(|s| !s.is_empty()) {
+                call.extra.insert("signature".into(), sig.into());
+            }
+            acc.tool_calls.push(call);
+        }
+        "google_search_call" => {
+            let queries = step.arguments.as_ref().and_then(|a| a.get("queries")).and_then(Value::as_array);
+            for q in queries.into_iter().flatten().filter_map(Value::as_str) {
+                acc.add_query(q);
+            }
+        }
+        "google_search_result" => {
+            let results = step.result.as_ref().and_then(Value::as_array);
+            for html in results.into_iter().flatten().filter_map(|r| r["search_suggestions"].as_str()) {
+                acc.grounding().search_entry_point = Some(html.to_string());
+            }
+        }
+        _ => {}
+    }
 }
 
-impl Accumulated {
-    fn push_text(&mut self, t: &str) {
-        self.text.push_str(t);
-        self.text_chars += t.chars().count();
-    }
-
-    fn push_reasoning(&mut self, t: &str) {
-        self.reasoning.push_str(t);
-    }
-
-    /// Fold a completed step in. `with_text` is false for streams, whose text and reasoning arrived
-    /// as deltas; `base` is then the character offset where the step's text began.
-    fn add_step(&mut self, step: &Step<'_>, raw: impl FnOnce() -> Value, with_text: bool, base: usize) {
-        match step.kind.as_deref().unwrap_or_default() {
-            "model_output" => {
-                let mut offset = base;
-                for c in step.content.iter().flatten() {
-                    if c.kind.as_deref().is_some_and(|k| k != "text") {
-                        continue;
-                    }
-                    let text = c.text.as_deref().unwrap_or_default();
-                    let start = if with_text { self.text_chars } else { offset };
-                    if with_text {
-                        self.push_text(text);
-                    }
-                    self.add_annotations(c.annotations.as_deref().unwrap_or_default(), text, start);
-                    offset += text.chars().count();
-                }
-            }
-            "text" => {
-                // A legacy `outputs` text item.
-                let text = step.text.as_deref().unwrap_or_default();
-                let start = if with_text { self.text_chars } else { base };
-                if with_text {
-                    self.push_text(text);
-                }
-                self.add_annotations(step.annotations.as_deref().unwrap_or_default(), text, start);
-            }
-            "thought" => {
-                if with_text {
-                    for s in step.summary.iter().flatten().filter_map(|s| s.text.as_deref()).filter(|t| !t.is_empty()) {
-                        if !self.reasoning.is_empty() {
-                            self.reasoning.push('\n');
-                        }
-                        self.push_reasoning(s);
-                    }
-                }
-                self.signature.push(raw());
-            }
-            "function_call" => {
-                let index = self.tool_calls.len();
-                let id = step
-                    .id
-                    .as_deref()
-                    .filter(|i| !i.is_empty())
-                    .map_or_else(|| format!("{LOCAL_CALL_ID}{index}"), str::to_string);
-                let args = match &step.arguments {
-                    Some(v @ Value::Object(_)) => v.clone(),
-                    Some(Value::String(s)) => parse_arguments(s),
-                    _ => Value::Object(Map::new()),
-                };
-                let mut call = ToolCall::new(id, step.name.as_deref().unwrap_or_default(), args);
-                if let Some(sig) = step.signature.as_deref().filter(|s| !s.is_empty()) {
-                    call.extra.insert("signature".into(), sig.into());
-                }
-                self.tool_calls.push(call);
-            }
-            "google_search_call" => {
-                let queries = step.arguments.as_ref().and_then(|a| a.get("queries")).and_then(Value::as_array);
-                for q in queries.into_iter().flatten().filter_map(Value::as_str) {
-                    let g = self.grounding.get_or_insert_with(Grounding::default);
-                    if !g.queries.iter().any(|have| have == q) {
-                        g.queries.push(q.to_string());
-                    }
-                }
-            }
-            "google_search_result" => {
-                let results = step.result.as_ref().and_then(Value::as_array);
-                for html in results.into_iter().flatten().filter_map(|r| r["search_suggestions"].as_str()) {
-                    self.grounding.get_or_insert_with(Grounding::default).search_entry_point = Some(html.to_string());
-                }
-            }
-            _ => {}
+/// URL citations of one text part; offsets are UTF-8 bytes into `text`, which starts at character
+/// `start` of the output.
+fn add_annotations(acc: &mut Accumulator, annotations: &[Annotation<'_>], text: &str, start: usize) {
+    for a in annotations {
+        if a.kind.as_deref().is_some_and(|k| k != "url_citation") {
+            continue;
         }
-    }
-
-    /// URL citations of one text part; offsets are UTF-8 bytes into `text`, which starts at character
-    /// `start` of the output.
-    fn add_annotations(&mut self, annotations: &[Annotation<'_>], text: &str, start: usize) {
-        for a in annotations {
-            if a.kind.as_deref().is_some_and(|k| k != "url_citation") {
-                continue;
-            }
-            let Some(url) = a.url.as_deref().or(a.source.as_deref()).filter(|u| !u.is_empty()) else { continue };
-            let g = self.grounding.get_or_insert_with(Grounding::default);
-            let title = a.title.as_deref().map(str::to_string);
-            let idx = g.add_source(GroundingSource { url: url.to_string(), domain: title.clone(), title });
-            let (Some(s), Some(e)) = (a.start_index, a.end_index) else { continue };
-            let (Some(s), Some(e)) = (byte_to_char(text, s), byte_to_char(text, e)) else { continue };
-            let cited: String = text.chars().skip(s).take(e.saturating_sub(s)).collect();
-            g.citations.push(Citation {
-                start: start + s,
-                end: start + e,
-                source_indices: vec![idx],
-                cited_text: (!cited.is_empty()).then_some(cited),
-            });
-        }
-    }
-
-    fn into_output(self, meta: Metadata, usage: Usage, finish: Option<FinishReason>) -> Output<String> {
-        let mut out = Output::new(self.text, meta);
-        out.usage = usage;
-        out.finish_reason = finish;
-        out.tool_calls = self.tool_calls;
-        out.reasoning = (!self.reasoning.is_empty()).then_some(self.reasoning);
-        out.signature = self.signature;
-        out.grounding = self.grounding;
-        out
+        let Some(url) = a.url.as_deref().or(a.source.as_deref()).filter(|u| !u.is_empty()) else { continue };
+        let title = a.title.as_deref().map(str::to_string);
+        // Google's annotations name the site in the title.
+        let source = GroundingSource { url: url.to_string(), domain: title.clone(), title };
+        let span =
+            a.start_index.zip(a.end_index).and_then(|(s, e)| Some((byte_to_char(text, s)?, byte_to_char(text, e)?)));
+        let cited: Option<String> = span
+            .map(|(s, e)| text.chars().skip(s).take(e.saturating_sub(s)).collect())
+            .filter(|c: &String| !c.is_empty());
+        acc.cite(source, span.map(|(s, e)| (start + s, start + e)), cited);
     }
 }
 
@@ -512,17 +466,19 @@ pub(crate) fn parse_response(body: Bytes, ctx: &WireContext) -> Result<Output<St
     if let Some(err) = resp.error.as_ref().filter(|e| !e.is_null()) {
         return Err(google_error(ctx, err, &body));
     }
-    let mut acc = Accumulated::default();
+    let mut acc = Accumulator::default();
     for raw in resp.steps.as_ref().or(resp.outputs.as_ref()).into_iter().flatten() {
-        acc.add_step(&decode_step(raw)?, || raw_value(raw), true, 0);
+        add_step(&mut acc, &decode_step(raw)?, || raw_value(raw), true, 0);
     }
-    let finish = resp.status.as_deref().map(|s| finish_reason(s, !acc.tool_calls.is_empty()));
-    let usage = resp.usage.map(usage_from).unwrap_or_default();
-    let mut meta = ctx.metadata();
-    meta.response_id = resp.id.map(Cow::into_owned);
-    meta.response_model = resp.model.map(Cow::into_owned);
-    meta.raw_response = Some(body.clone());
-    Ok(acc.into_output(meta, usage, finish))
+    let end = StreamEnd {
+        finish: resp.status.as_deref().map(|s| finish_reason(s, acc.has_calls())),
+        usage: resp.usage.map(usage_from),
+        response_id: resp.id.map(Cow::into_owned),
+        response_model: resp.model.map(Cow::into_owned),
+        raw_response: Some(body.clone()),
+        terminal: true,
+    };
+    Ok(end.into_output(ctx, acc))
 }
 
 // ---------------------------------------------------------------------------------------------------
@@ -625,32 +581,23 @@ impl Pending {
 /// The stream state of one Interactions stream.
 pub(crate) struct InteractionsDecoder {
     ctx: WireContext,
-    acc: Accumulated,
+    acc: Accumulator,
     pending: Vec<Pending>,
     calls_started: usize,
     steps_seen: bool,
-    usage: Option<Usage>,
-    finish: Option<FinishReason>,
-    response_id: Option<String>,
-    response_model: Option<String>,
-    final_interaction: Option<Bytes>,
-    terminal: bool,
+    /// The raw response is the final interaction.
+    end: StreamEnd,
 }
 
 impl InteractionsDecoder {
     pub(crate) fn new(ctx: WireContext) -> Self {
         InteractionsDecoder {
             ctx,
-            acc: Accumulated::default(),
+            acc: Accumulator::default(),
             pending: Vec::new(),
             calls_started: 0,
             steps_seen: false,
-            usage: None,
-            finish: None,
-            response_id: None,
-            response_model: None,
-            final_interaction: None,
-            terminal: false,
+            end: StreamEnd::default(),
         }
     }
 
@@ -658,7 +605,7 @@ impl InteractionsDecoder {
         let pos = match self.pending.iter().position(|p| p.index == index) {
             Some(pos) => pos,
             None => {
-                self.pending.push(Pending::new(index, Map::new(), self.acc.text_chars));
+                self.pending.push(Pending::new(index, Map::new(), self.acc.text_chars()));
                 self.pending.len() - 1
             }
         };
@@ -668,7 +615,7 @@ impl InteractionsDecoder {
     fn on_start(&mut self, index: u64, raw: Option<&RawValue>, out: &mut VecDeque<Chunk<String>>) {
         self.steps_seen = true;
         let step: Map<String, Value> = raw.and_then(|r| serde_json::from_str(r.get()).ok()).unwrap_or_default();
-        let mut p = Pending::new(index, step, self.acc.text_chars);
+        let mut p = Pending::new(index, step, self.acc.text_chars());
         if p.kind() == "text" {
             // A legacy text item is a model output.
             p.step.insert("type".into(), "model_output".into());
@@ -680,13 +627,10 @@ impl InteractionsDecoder {
                 p.call = Some(call);
                 let field =
                     |k: &str| p.step.get(k).and_then(Value::as_str).filter(|s| !s.is_empty()).map(str::to_string);
-                let mut c = Chunk::empty();
-                c.tool_call =
-                    Some(ToolCallDelta { index: call, id: field("id"), name: field("name"), arguments: String::new() });
-                out.push_back(c);
+                out.push_back(call_chunk(call, field("id"), field("name"), String::new()));
             }
             kind if kind.ends_with("_call") => {
-                out.push_back(activity(kind.trim_end_matches("_call"), ToolActivityStatus::Started))
+                out.push_back(activity_chunk(kind.trim_end_matches("_call"), ToolActivityStatus::Started))
             }
             _ => {}
         }
@@ -711,10 +655,8 @@ impl InteractionsDecoder {
                 let t = d.content.as_ref().and_then(|c| c.text.as_deref()).unwrap_or_default();
                 if !t.is_empty() {
                     self.pending_mut(index).summary.push_str(t);
-                    self.acc.push_reasoning(t);
-                    let mut c = Chunk::empty();
-                    c.reasoning = Some(t.to_string());
-                    out.push_back(c);
+                    self.acc.reasoning.push_str(t);
+                    out.push_back(reasoning_chunk(t.to_string()));
                 }
             }
             "thought_signature" => {
@@ -731,10 +673,7 @@ impl InteractionsDecoder {
                 let p = self.pending_mut(index);
                 p.arguments.get_or_insert_with(String::new).push_str(fragment);
                 if let Some(call) = p.call {
-                    let mut c = Chunk::empty();
-                    c.tool_call =
-                        Some(ToolCallDelta { index: call, id: None, name: None, arguments: fragment.to_string() });
-                    out.push_back(c);
+                    out.push_back(call_chunk(call, None, None, fragment.to_string()));
                 }
             }
             "text_annotation_delta" => {
@@ -768,17 +707,15 @@ impl InteractionsDecoder {
         if let (Some(call), None) = (p.call, &p.arguments) {
             let args = p.step.get("arguments").filter(|a| a.as_object().is_some_and(|o| !o.is_empty()));
             if let Some(args) = args {
-                let mut c = Chunk::empty();
-                c.tool_call = Some(ToolCallDelta { index: call, id: None, name: None, arguments: args.to_string() });
-                out.push_back(c);
+                out.push_back(call_chunk(call, None, None, args.to_string()));
             }
         }
         let value = p.into_step();
         let step = Step::deserialize(&value)
             .map_err(|e| Error::decode("interactions step", e, value.to_string().as_bytes()))?;
-        self.acc.add_step(&step, || value.clone(), false, base);
+        add_step(&mut self.acc, &step, || value.clone(), false, base);
         if let Some(tool) = kind.strip_suffix("_result") {
-            out.push_back(activity(tool, ToolActivityStatus::Completed));
+            out.push_back(activity_chunk(tool, ToolActivityStatus::Completed));
         }
         Ok(())
     }
@@ -789,39 +726,27 @@ impl InteractionsDecoder {
         if let Some(err) = resp.error.as_ref().filter(|e| !e.is_null()) {
             return Err(google_error(&self.ctx, err, raw.get().as_bytes()));
         }
-        self.response_id = resp.id.map(Cow::into_owned).or(self.response_id.take());
-        self.response_model = resp.model.map(Cow::into_owned).or(self.response_model.take());
+        self.end.response_id = resp.id.map(Cow::into_owned).or(self.end.response_id.take());
+        self.end.response_model = resp.model.map(Cow::into_owned).or(self.end.response_model.take());
         let first = out.len();
         // A server that streams no steps still lists them here.
         if !self.steps_seen {
             for step in resp.steps.as_ref().or(resp.outputs.as_ref()).into_iter().flatten() {
-                let before = self.acc.text.len();
-                self.acc.add_step(&decode_step(step)?, || raw_value(step), true, 0);
-                if self.acc.text.len() > before {
-                    out.push_back(Chunk::content(self.acc.text[before..].to_string()));
+                let before = self.acc.text().len();
+                add_step(&mut self.acc, &decode_step(step)?, || raw_value(step), true, 0);
+                if let Some(added) = self.acc.text().get(before..).filter(|t| !t.is_empty()) {
+                    out.push_back(Chunk::content(added.to_string()));
                 }
             }
         }
         let usage = resp.usage.map(usage_from);
-        self.usage = usage.clone().or(self.usage.take());
-        self.finish = resp.status.as_deref().map(|s| finish_reason(s, !self.acc.tool_calls.is_empty()));
-        self.final_interaction = Some(Bytes::copy_from_slice(raw.get().as_bytes()));
-        self.terminal = true;
-        if out.len() == first {
-            out.push_back(Chunk::empty());
-        }
-        if let Some(last) = out.back_mut() {
-            last.usage = usage;
-            last.finish_reason = self.finish.clone();
-        }
+        self.end.usage = usage.clone().or(self.end.usage.take());
+        self.end.finish = resp.status.as_deref().map(|s| finish_reason(s, self.acc.has_calls()));
+        self.end.raw_response = Some(Bytes::copy_from_slice(raw.get().as_bytes()));
+        self.end.terminal = true;
+        ride_on_last(out, first, usage, self.end.finish.clone());
         Ok(())
     }
-}
-
-fn activity(tool: &str, status: ToolActivityStatus) -> Chunk<String> {
-    let mut c = Chunk::empty();
-    c.tool_activity = Some(ToolActivity { tool_name: tool.to_string(), status });
-    c
 }
 
 impl Decoder<String, String> for InteractionsDecoder {
@@ -845,13 +770,13 @@ impl Decoder<String, String> for InteractionsDecoder {
                 if let Some(raw) = e.interaction
                     && let Ok(i) = serde_json::from_str::<Interaction>(raw.get())
                 {
-                    self.response_id = i.id.map(Cow::into_owned);
-                    self.response_model = i.model.map(Cow::into_owned);
+                    self.end.response_id = i.id.map(Cow::into_owned);
+                    self.end.response_model = i.model.map(Cow::into_owned);
                 }
             }
             "interaction.completed" | "interaction.complete" => match e.interaction {
                 Some(raw) => self.on_completed(raw, out)?,
-                None => self.terminal = true,
+                None => self.end.terminal = true,
             },
             "error" => {
                 let err = e.error.unwrap_or(Value::Null);
@@ -863,24 +788,13 @@ impl Decoder<String, String> for InteractionsDecoder {
     }
 
     fn is_terminal(&self) -> bool {
-        self.terminal
+        self.end.terminal
     }
 
     fn finish(&mut self) -> Result<Output<String>> {
-        if !self.terminal {
-            return Err(Error::StreamTruncated {
-                origin: self.ctx.origin,
-                reason: "no interaction.completed event".into(),
-            });
-        }
         // Steps still open at the end never completed: dropped.
         self.pending.clear();
-        let mut meta = self.ctx.metadata();
-        meta.response_id = self.response_id.take();
-        meta.response_model = self.response_model.take();
-        meta.raw_response = self.final_interaction.take();
-        let acc = std::mem::take(&mut self.acc);
-        Ok(acc.into_output(meta, self.usage.take().unwrap_or_default(), self.finish.take()))
+        self.end.output(&self.ctx, &mut self.acc, "no interaction.completed event")
     }
 }
 

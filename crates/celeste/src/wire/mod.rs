@@ -10,7 +10,9 @@ pub(crate) mod anthropic;
 pub(crate) mod chatcompletions;
 pub(crate) mod cohere;
 pub(crate) mod gemini;
+pub(crate) mod google;
 pub(crate) mod interactions;
+pub(crate) mod kit;
 pub(crate) mod openresponses;
 
 use bytes::Bytes;
@@ -216,3 +218,5 @@ impl WireFunction<'_> {
 
 #[cfg(test)]
 mod params;
+#[cfg(test)]
+pub(crate) mod testkit;

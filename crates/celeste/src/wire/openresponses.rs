@@ -9,16 +9,19 @@ use serde::Deserialize;
 use serde_json::value::RawValue;
 use serde_json::{Map, Value, json};
 
-use crate::error::{Error, Result, StreamEventError, truncate_lossy};
+use crate::error::{Error, Result};
 use crate::stream::{Decoder, Frame};
-use crate::types::enums::{Modality, Role};
+use crate::types::Tool;
+use crate::types::enums::Role;
 use crate::types::message::{Item, Part};
-use crate::types::output::{Chunk, Grounding, GroundingSource, Metadata, Output};
+use crate::types::output::{Chunk, GroundingSource, Output};
 use crate::types::text::{TextParam, TextRequest};
-use crate::types::tool::{ToolActivity, ToolActivityStatus, ToolCall, ToolCallDelta, ToolChoice, parse_arguments};
+use crate::types::tool::{ToolActivityStatus, ToolCall, ToolChoice, parse_arguments};
 use crate::types::usage::{FinishKind, FinishReason, Usage};
-use crate::types::{Citation, Tool};
 use crate::wire::WireContext;
+use crate::wire::kit::{
+    Accumulator, StreamEnd, TokenDetails, activity_chunk, call_chunk, domain_of, end_chunk, put_params, reasoning_chunk,
+};
 
 // ---------------------------------------------------------------------------------------------------
 // Requests
@@ -34,15 +37,15 @@ pub(crate) fn build_request(req: &TextRequest, ctx: &WireContext, stream: bool) 
     body.insert("model".into(), Value::String(req.model.clone()));
     body.insert("input".into(), Value::Array(input_items(&req.items, ctx)?));
     let p = &req.params;
-    if let Some(v) = p.max_tokens {
-        body.insert("max_output_tokens".into(), v.into());
-    }
-    if let Some(v) = p.temperature {
-        body.insert("temperature".into(), v.into());
-    }
-    if let Some(v) = p.top_p {
-        body.insert("top_p".into(), v.into());
-    }
+    put_params(
+        &mut body,
+        p,
+        &[
+            (TextParam::MaxTokens, "max_output_tokens"),
+            (TextParam::Temperature, "temperature"),
+            (TextParam::TopP, "top_p"),
+        ],
+    );
     if let Some(effort) = &p.thinking_level {
         body.insert("reasoning".into(), json!({"effort": effort, "summary": "auto"}));
     }
@@ -210,14 +213,6 @@ struct WireUsage {
     output_tokens_details: Option<TokenDetails>,
 }
 
-#[derive(Deserialize, Default)]
-struct TokenDetails {
-    #[serde(default)]
-    cached_tokens: Option<u64>,
-    #[serde(default)]
-    reasoning_tokens: Option<u64>,
-}
-
 impl WireUsage {
     fn into_usage(self, raw: Option<Value>) -> Usage {
         Usage {
@@ -281,73 +276,47 @@ struct Annotation {
     end_index: Option<usize>,
 }
 
-/// Everything a response (unary or streamed) accumulates into.
-#[derive(Default)]
-struct Accumulated {
-    text: String,
-    reasoning: String,
-    signature: Vec<Value>,
-    tool_calls: Vec<ToolCall>,
-    grounding: Option<Grounding>,
-}
-
-impl Accumulated {
-    /// Fold a finished output item in. `with_text` is false for streams, whose text arrived as deltas.
-    fn add_item(&mut self, raw: &RawValue, with_text: bool) -> Result<()> {
-        let item: OutputItem = serde_json::from_str(raw.get())
-            .map_err(|e| Error::decode("openresponses output item", e, raw.get().as_bytes()))?;
-        match item.kind.as_ref() {
-            "message" => {
-                for part in item.content {
-                    if part.kind != "output_text" {
-                        continue;
-                    }
-                    let offset = self.text.chars().count();
-                    if with_text {
-                        self.text.push_str(part.text.as_deref().unwrap_or_default());
-                    }
-                    self.add_annotations(&part.annotations, if with_text { offset } else { 0 });
+/// Fold a finished output item in. `with_text` is false for streams, whose text arrived as deltas.
+fn add_item(acc: &mut Accumulator, raw: &RawValue, with_text: bool) -> Result<()> {
+    let item: OutputItem = serde_json::from_str(raw.get())
+        .map_err(|e| Error::decode("openresponses output item", e, raw.get().as_bytes()))?;
+    match item.kind.as_ref() {
+        "message" => {
+            for part in item.content {
+                if part.kind != "output_text" {
+                    continue;
                 }
+                let offset = acc.text_chars();
+                if with_text {
+                    acc.push_text(part.text.as_deref().unwrap_or_default());
+                }
+                add_annotations(acc, &part.annotations, if with_text { offset } else { 0 });
             }
-            "reasoning" => {
+        }
+        "reasoning" => {
+            if with_text {
                 let summary: Vec<&str> = item.summary.iter().map(|s| s.text.as_str()).collect();
                 let text = item.content.iter().filter_map(|c| c.text.as_deref()).collect::<Vec<_>>();
-                if with_text {
-                    let joined = if summary.is_empty() { text.join("\n") } else { summary.join("\n") };
-                    if !joined.is_empty() {
-                        if !self.reasoning.is_empty() {
-                            self.reasoning.push('\n');
-                        }
-                        self.reasoning.push_str(&joined);
-                    }
-                }
-                self.signature.push(serde_json::from_str(raw.get()).unwrap_or(Value::Null));
+                acc.push_reasoning_block(&if summary.is_empty() { text.join("\n") } else { summary.join("\n") });
             }
-            "function_call" => {
-                let id = item.call_id.or(item.id).unwrap_or_default().into_owned();
-                let args = parse_arguments(item.arguments.as_deref().unwrap_or(""));
-                self.tool_calls.push(ToolCall::new(id, item.name.unwrap_or_default().into_owned(), args));
-            }
-            _ => {}
+            acc.signature.push(serde_json::from_str(raw.get()).unwrap_or(Value::Null));
         }
-        Ok(())
+        "function_call" => {
+            let id = item.call_id.or(item.id).unwrap_or_default().into_owned();
+            let args = parse_arguments(item.arguments.as_deref().unwrap_or(""));
+            acc.tool_calls.push(ToolCall::new(id, item.name.unwrap_or_default().into_owned(), args));
+        }
+        _ => {}
     }
+    Ok(())
+}
 
-    fn add_annotations(&mut self, annotations: &[Annotation], offset: usize) {
-        for a in annotations.iter().filter(|a| a.kind == "url_citation") {
-            let Some(url) = a.url.clone() else { continue };
-            let g = self.grounding.get_or_insert_with(Grounding::default);
-            let domain = url.split("://").nth(1).and_then(|r| r.split('/').next()).map(str::to_string);
-            let idx = g.add_source(GroundingSource { url, title: a.title.clone(), domain });
-            if let (Some(s), Some(e)) = (a.start_index, a.end_index) {
-                g.citations.push(Citation {
-                    start: offset + s,
-                    end: offset + e,
-                    source_indices: vec![idx],
-                    cited_text: None,
-                });
-            }
-        }
+fn add_annotations(acc: &mut Accumulator, annotations: &[Annotation], offset: usize) {
+    for a in annotations.iter().filter(|a| a.kind == "url_citation") {
+        let Some(url) = a.url.clone() else { continue };
+        let domain = domain_of(&url);
+        let span = a.start_index.zip(a.end_index).map(|(s, e)| (offset + s, offset + e));
+        acc.cite(GroundingSource { url, title: a.title.clone(), domain }, span, None);
     }
 }
 
@@ -375,30 +344,19 @@ pub(crate) fn parse_response(body: Bytes, ctx: &WireContext) -> Result<Output<St
     if let Some(err) = resp.error.as_ref().filter(|e| !e.is_null()) {
         return Err(ctx.stream_error_from(err, &body));
     }
-    let mut acc = Accumulated::default();
+    let mut acc = Accumulator::default();
     for item in resp.output.iter().flatten() {
-        acc.add_item(item, true)?;
+        add_item(&mut acc, item, true)?;
     }
-    let finish = finish_reason(resp.status.as_deref(), resp.incomplete_details.as_ref(), !acc.tool_calls.is_empty());
-    let usage = resp.usage.map(|u| u.into_usage(raw_usage(&body))).unwrap_or_default();
-    let mut meta = ctx.metadata();
-    meta.response_id = resp.id.map(Cow::into_owned);
-    meta.response_model = resp.model.map(Cow::into_owned);
-    meta.raw_response = Some(body.clone());
-    Ok(acc.into_output(meta, usage, finish))
-}
-
-impl Accumulated {
-    fn into_output(self, meta: Metadata, usage: Usage, finish: Option<FinishReason>) -> Output<String> {
-        let mut out = Output::new(self.text, meta);
-        out.usage = usage;
-        out.finish_reason = finish;
-        out.tool_calls = self.tool_calls;
-        out.reasoning = (!self.reasoning.is_empty()).then_some(self.reasoning);
-        out.signature = self.signature;
-        out.grounding = self.grounding;
-        out
-    }
+    let end = StreamEnd {
+        finish: finish_reason(resp.status.as_deref(), resp.incomplete_details.as_ref(), acc.has_calls()),
+        usage: resp.usage.map(|u| u.into_usage(raw_usage(&body))),
+        response_id: resp.id.map(Cow::into_owned),
+        response_model: resp.model.map(Cow::into_owned),
+        raw_response: Some(body.clone()),
+        terminal: true,
+    };
+    Ok(end.into_output(ctx, acc))
 }
 
 /// The provider's usage object, verbatim (decoded only to keep it; cheap next to the network).
@@ -439,39 +397,33 @@ struct Event<'a> {
 /// The stream state of one Responses stream.
 pub(crate) struct ResponsesDecoder {
     ctx: WireContext,
-    acc: Accumulated,
+    acc: Accumulator,
     /// Output index → tool-call index, for argument deltas.
     call_index: Vec<(usize, usize)>,
     calls_started: usize,
-    usage: Option<Usage>,
-    finish: Option<FinishReason>,
-    response_id: Option<String>,
-    response_model: Option<String>,
-    final_response: Option<Bytes>,
-    terminal: bool,
+    /// A reasoning summary part has ended: the next reasoning delta starts a new part.
+    part_done: bool,
+    /// The final response is the raw response.
+    end: StreamEnd,
 }
 
 impl ResponsesDecoder {
     pub(crate) fn new(ctx: WireContext) -> Self {
         ResponsesDecoder {
             ctx,
-            acc: Accumulated::default(),
+            acc: Accumulator::default(),
             call_index: Vec::new(),
             calls_started: 0,
-            usage: None,
-            finish: None,
-            response_id: None,
-            response_model: None,
-            final_response: None,
-            terminal: false,
+            part_done: false,
+            end: StreamEnd::default(),
         }
     }
 
     fn on_response(&mut self, raw: &RawValue, terminal: bool, out: &mut VecDeque<Chunk<String>>) -> Result<()> {
         let resp: Response = serde_json::from_str(raw.get())
             .map_err(|e| Error::decode("openresponses response", e, raw.get().as_bytes()))?;
-        self.response_id = resp.id.map(Cow::into_owned).or(self.response_id.take());
-        self.response_model = resp.model.map(Cow::into_owned).or(self.response_model.take());
+        self.end.response_id = resp.id.map(Cow::into_owned).or(self.end.response_id.take());
+        self.end.response_model = resp.model.map(Cow::into_owned).or(self.end.response_model.take());
         if !terminal {
             return Ok(());
         }
@@ -481,19 +433,15 @@ impl ResponsesDecoder {
         // Servers that send no per-item `done` events still list the items here.
         if self.acc.tool_calls.is_empty() && self.acc.signature.is_empty() {
             for item in resp.output.iter().flatten() {
-                self.acc.add_item(item, false)?;
+                add_item(&mut self.acc, item, false)?;
             }
         }
         let usage = resp.usage.map(|u| u.into_usage(raw_usage(raw.get().as_bytes())));
-        self.finish =
-            finish_reason(resp.status.as_deref(), resp.incomplete_details.as_ref(), !self.acc.tool_calls.is_empty());
-        self.usage = usage.clone();
-        self.final_response = Some(Bytes::copy_from_slice(raw.get().as_bytes()));
-        self.terminal = true;
-        let mut chunk = Chunk::empty();
-        chunk.usage = usage;
-        chunk.finish_reason = self.finish.clone();
-        out.push_back(chunk);
+        self.end.finish = finish_reason(resp.status.as_deref(), resp.incomplete_details.as_ref(), self.acc.has_calls());
+        self.end.usage = usage.clone();
+        self.end.raw_response = Some(Bytes::copy_from_slice(raw.get().as_bytes()));
+        self.end.terminal = true;
+        out.push_back(end_chunk(usage, self.end.finish.clone()));
         Ok(())
     }
 }
@@ -511,20 +459,22 @@ impl Decoder<String, String> for ResponsesDecoder {
         match e.kind.as_ref() {
             "response.output_text.delta" => {
                 let d = e.delta.unwrap_or_default();
-                self.acc.text.push_str(&d);
+                self.acc.push_text(&d);
                 out.push_back(Chunk::content(d.into_owned()));
             }
             "response.reasoning_summary_text.delta" | "response.reasoning_text.delta" => {
-                let d = e.delta.unwrap_or_default().into_owned();
-                self.acc.reasoning.push_str(&d);
-                let mut c = Chunk::empty();
-                c.reasoning = Some(d);
-                out.push_back(c);
+                let d = e.delta.unwrap_or_default();
+                // Summary parts are joined with a newline, as in unary responses: the newline goes
+                // before the next part's first delta, never after the last part.
+                let mut piece = String::with_capacity(d.len() + 1);
+                if std::mem::take(&mut self.part_done) && !self.acc.reasoning.is_empty() {
+                    piece.push('\n');
+                }
+                piece.push_str(&d);
+                self.acc.reasoning.push_str(&piece);
+                out.push_back(reasoning_chunk(piece));
             }
-            "response.reasoning_summary_part.done" if !self.acc.reasoning.is_empty() => {
-                // Summary parts are joined with a newline, as in unary responses.
-                self.acc.reasoning.push('\n');
-            }
+            "response.reasoning_summary_part.done" => self.part_done = true,
             "response.output_item.added" => {
                 let Some(raw) = e.item else { return Ok(()) };
                 let item: OutputItem = serde_json::from_str(raw.get())
@@ -534,14 +484,12 @@ impl Decoder<String, String> for ResponsesDecoder {
                         let index = self.calls_started;
                         self.calls_started += 1;
                         self.call_index.push((e.output_index.unwrap_or(usize::MAX), index));
-                        let mut c = Chunk::empty();
-                        c.tool_call = Some(ToolCallDelta {
+                        out.push_back(call_chunk(
                             index,
-                            id: item.call_id.or(item.id).map(Cow::into_owned),
-                            name: item.name.map(Cow::into_owned),
-                            arguments: item.arguments.map(Cow::into_owned).unwrap_or_default(),
-                        });
-                        out.push_back(c);
+                            item.call_id.or(item.id).map(Cow::into_owned),
+                            item.name.map(Cow::into_owned),
+                            item.arguments.map(Cow::into_owned).unwrap_or_default(),
+                        ));
                     }
                     kind if kind.ends_with("_call") => out.push_back(activity(kind, ToolActivityStatus::Started)),
                     _ => {}
@@ -550,20 +498,13 @@ impl Decoder<String, String> for ResponsesDecoder {
             "response.function_call_arguments.delta" => {
                 let oi = e.output_index.unwrap_or(usize::MAX);
                 let index = self.call_index.iter().find(|(o, _)| *o == oi).map(|(_, i)| *i).unwrap_or(0);
-                let mut c = Chunk::empty();
-                c.tool_call = Some(ToolCallDelta {
-                    index,
-                    id: None,
-                    name: None,
-                    arguments: e.delta.unwrap_or_default().into_owned(),
-                });
-                out.push_back(c);
+                out.push_back(call_chunk(index, None, None, e.delta.unwrap_or_default().into_owned()));
             }
             "response.output_item.done" => {
                 if let Some(raw) = e.item {
                     let kind =
                         serde_json::from_str::<OutputItem>(raw.get()).map(|i| i.kind.into_owned()).unwrap_or_default();
-                    self.acc.add_item(raw, false)?;
+                    add_item(&mut self.acc, raw, false)?;
                     if kind.ends_with("_call") && kind != "function_call" {
                         out.push_back(activity(&kind, ToolActivityStatus::Completed));
                     }
@@ -573,7 +514,7 @@ impl Decoder<String, String> for ResponsesDecoder {
                 if let Some(raw) = e.annotation
                     && let Ok(a) = serde_json::from_str::<Annotation>(raw.get())
                 {
-                    self.acc.add_annotations(std::slice::from_ref(&a), 0);
+                    add_annotations(&mut self.acc, std::slice::from_ref(&a), 0);
                 }
             }
             "response.created" | "response.in_progress" => {
@@ -585,7 +526,7 @@ impl Decoder<String, String> for ResponsesDecoder {
                 if let Some(raw) = e.response {
                     self.on_response(raw, true, out)?;
                 } else {
-                    self.terminal = true;
+                    self.end.terminal = true;
                 }
             }
             "error" => {
@@ -601,57 +542,17 @@ impl Decoder<String, String> for ResponsesDecoder {
     }
 
     fn is_terminal(&self) -> bool {
-        self.terminal
+        self.end.terminal
     }
 
     fn finish(&mut self) -> Result<Output<String>> {
-        if !self.terminal {
-            return Err(Error::StreamTruncated {
-                origin: self.ctx.origin,
-                reason: "no response.completed event".into(),
-            });
-        }
-        let mut meta = self.ctx.metadata();
-        meta.response_id = self.response_id.take();
-        meta.response_model = self.response_model.take();
-        meta.raw_response = self.final_response.take();
-        let acc = std::mem::take(&mut self.acc);
-        Ok(acc.into_output(meta, self.usage.take().unwrap_or_default(), self.finish.take()))
+        self.end.output(&self.ctx, &mut self.acc, "no response.completed event")
     }
 }
 
+/// The activity chunk of a server tool's `<tool>_call` item.
 fn activity(kind: &str, status: ToolActivityStatus) -> Chunk<String> {
-    let mut c = Chunk::empty();
-    c.tool_activity = Some(ToolActivity { tool_name: kind.trim_end_matches("_call").to_string(), status });
-    c
-}
-
-impl WireContext {
-    /// A stream error event (or a response's `error` object) as a typed error.
-    pub(crate) fn stream_error_from(&self, err: &Value, raw: &[u8]) -> Error {
-        let (message, error_type) = match err {
-            Value::Object(o) => (
-                o.get("message").and_then(Value::as_str).map(str::to_string),
-                // A `"code": null` (common in OpenAI-style bodies) does not hide the `type`.
-                o.get("code")
-                    .and_then(Value::as_str)
-                    .or_else(|| o.get("type").and_then(Value::as_str))
-                    .map(str::to_string),
-            ),
-            Value::String(s) => (Some(s.clone()), None),
-            _ => (None, None),
-        };
-        Error::StreamEvent(Box::new(StreamEventError {
-            origin: self.origin,
-            message: message.unwrap_or_else(|| "Unknown error".into()),
-            error_type,
-            event: truncate_lossy(raw, 1024),
-        }))
-    }
-
-    pub(crate) fn metadata(&self) -> Metadata {
-        Metadata::new(self.model.clone(), Some(self.origin), Modality::Text)
-    }
+    activity_chunk(kind.trim_end_matches("_call"), status)
 }
 
 #[cfg(test)]

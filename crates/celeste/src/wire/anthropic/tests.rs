@@ -1,56 +1,17 @@
 use super::*;
 use crate::error::Origin;
-use crate::testing::{decode_all, recorded_dir};
-use crate::transport::sse::SseEvent;
+use crate::testing::decode_all;
+use crate::types::enums::InputType;
 use crate::types::enums::Provider;
-use crate::types::enums::{InputType, Operation};
-use crate::types::tool::{FunctionTool, WebSearch};
+use crate::types::tool::{FunctionTool, ToolActivity, ToolCallDelta, WebSearch};
 use crate::types::usage::FinishKind;
+use crate::wire::testkit::{Recorded, Setup, decode_named, ev, keys, named_by_type, recordings, sorted};
 
-fn ctx() -> WireContext {
-    WireContext {
-        origin: Origin::Provider(Provider::Anthropic),
-        model: "claude-sonnet-4-5".into(),
-        operation: Operation::Generate,
-    }
-}
-
-fn request(items: Vec<Item>) -> TextRequest {
-    TextRequest {
-        model: "claude-sonnet-4-5".into(),
-        items,
-        params: TextParams::default(),
-        tools: vec![],
-        tool_choice: None,
-        output_schema: None,
-        limits: Default::default(),
-    }
-}
-
-fn user(text: &str) -> TextRequest {
-    request(vec![Message::user(text).into()])
-}
-
-fn with_params(params: TextParams) -> TextRequest {
-    let mut req = user("hi");
-    req.params = params;
-    req
-}
+/// The call these tests make.
+const T: Setup = Setup::new(Origin::Provider(Provider::Anthropic), "claude-sonnet-4-5");
 
 fn build(req: &TextRequest) -> Value {
-    build_request(req, &ctx(), false).unwrap()
-}
-
-/// The body's top-level fields, sorted.
-fn keys(v: &Value) -> Vec<&str> {
-    let mut k: Vec<&str> = v.as_object().unwrap().keys().map(String::as_str).collect();
-    k.sort_unstable();
-    k
-}
-
-fn sorted(mut k: Vec<&str>) -> Vec<&str> {
-    k.sort_unstable();
-    k
+    build_request(req, &T.ctx(), false).unwrap()
 }
 
 fn assistant_with(calls: Vec<ToolCall>) -> Message {
@@ -64,7 +25,7 @@ fn assistant_with(calls: Vec<ToolCall>) -> Message {
 
 #[test]
 fn every_parameter_maps_to_its_field_and_none_omits_it() {
-    let bare = build(&user("hi"));
+    let bare = build(&T.user("hi"));
     assert_eq!(keys(&bare), ["max_tokens", "messages", "model"]);
     assert_eq!(bare["model"], json!("claude-sonnet-4-5"));
     assert_eq!(bare["messages"], json!([{"role": "user", "content": [{"type": "text", "text": "hi"}]}]));
@@ -85,17 +46,17 @@ fn every_parameter_maps_to_its_field_and_none_omits_it() {
         ),
     ];
     for (params, field, value) in cases {
-        let body = build(&with_params(params));
+        let body = build(&T.with_params(params));
         assert_eq!(keys(&body), sorted(vec!["max_tokens", "messages", "model", field]), "{field}");
         assert_eq!(body[field], value, "{field}");
     }
 
-    let body = build(&with_params(TextParams { max_tokens: Some(100), ..TextParams::default() }));
+    let body = build(&T.with_params(TextParams { max_tokens: Some(100), ..TextParams::default() }));
     assert_eq!(keys(&body), ["max_tokens", "messages", "model"]);
     assert_eq!(body["max_tokens"], json!(100));
 
     // Parameters the API has no field for are dropped, not sent under a guessed name.
-    let body = build(&with_params(TextParams {
+    let body = build(&T.with_params(TextParams {
         seed: Some(1),
         frequency_penalty: Some(0.1),
         presence_penalty: Some(0.2),
@@ -104,7 +65,7 @@ fn every_parameter_maps_to_its_field_and_none_omits_it() {
     }));
     assert_eq!(keys(&body), ["max_tokens", "messages", "model"]);
 
-    let streamed = build_request(&user("hi"), &ctx(), true).unwrap();
+    let streamed = build_request(&T.user("hi"), &T.ctx(), true).unwrap();
     assert_eq!(streamed["stream"], json!(true));
     assert!(bare.get("stream").is_none());
 }
@@ -136,7 +97,7 @@ fn thinking_budget_and_reasoning_effort() {
     ];
     for (p, thinking, output_config) in cases {
         let label = format!("{p:?}");
-        let body = build(&with_params(p));
+        let body = build(&T.with_params(p));
         assert_eq!(body["thinking"], thinking, "{label}");
         assert_eq!(body.get("output_config").cloned(), output_config, "{label}");
     }
@@ -145,13 +106,13 @@ fn thinking_budget_and_reasoning_effort() {
 #[test]
 fn max_tokens_defaults_to_the_ceiling_the_request_carries() {
     let body_for = |model: &str| {
-        let mut req = user("hi");
+        let mut req = T.user("hi");
         req.model = model.into();
         build(&req)["max_tokens"].clone()
     };
     // Without a catalog ceiling on the request, the API's required field gets the fallback.
     assert_eq!(body_for("not-a-claude-model"), json!(DEFAULT_MAX_TOKENS));
-    let mut req = user("hi");
+    let mut req = T.user("hi");
     req.limits.max_output_tokens = Some(4096);
     assert_eq!(build(&req)["max_tokens"], json!(4096));
     req.params.max_tokens = Some(10);
@@ -161,18 +122,18 @@ fn max_tokens_defaults_to_the_ceiling_the_request_carries() {
 #[test]
 fn system_and_developer_messages_become_the_system_field() {
     let items: Vec<Item> = vec![Message::system("be brief").into(), Message::user("hi").into()];
-    let body = build(&request(items));
+    let body = build(&T.request(items));
     assert_eq!(body["system"], json!("be brief"));
     assert_eq!(body["messages"].as_array().unwrap().len(), 1);
 
     let items: Vec<Item> =
         vec![Message::system("be brief").into(), Message::user("hi").into(), Message::developer("use metric").into()];
-    let body = build(&request(items));
+    let body = build(&T.request(items));
     assert_eq!(body["system"], json!([{"type": "text", "text": "be brief"}, {"type": "text", "text": "use metric"}]));
     assert_eq!(body["messages"], json!([{"role": "user", "content": [{"type": "text", "text": "hi"}]}]));
 
     let sys = Message::system("look").with_part(Part::image(Artifact::from_url("https://x/cat.png")));
-    let err = build_request(&request(vec![sys.into()]), &ctx(), false).unwrap_err();
+    let err = build_request(&T.request(vec![sys.into()]), &T.ctx(), false).unwrap_err();
     assert!(matches!(err, Error::Unsupported(_)), "{err}");
     assert!(err.to_string().contains("image content parts in system messages"), "{err}");
 }
@@ -193,7 +154,7 @@ fn tool_results_are_batched_into_one_user_turn() {
         Message::assistant("Checking.").with_tool_calls(vec![ToolCall::new("toolu_3", "get_time", Value::Null)]).into(),
         ToolResult::new("toolu_3", "12:00").with_name("get_time").into(),
     ];
-    let body = build(&request(items));
+    let body = build(&T.request(items));
     assert_eq!(
         body["messages"],
         json!([
@@ -226,7 +187,7 @@ fn thinking_signatures_are_replayed_before_the_rebuilt_turn() {
     m.signature = vec![thinking.clone(), redacted.clone()];
     // Reasoning text alone is never sent: the API only takes signed thinking blocks.
     m.reasoning = Some("Need the weather.".into());
-    let body = build(&request(vec![Message::user("weather?").into(), m.into()]));
+    let body = build(&T.request(vec![Message::user("weather?").into(), m.into()]));
     assert_eq!(
         body["messages"][1],
         json!({"role": "assistant", "content": [
@@ -251,13 +212,13 @@ fn native_content_is_replayed_verbatim_and_the_container_carried() {
     second.container = Some(json!({"id": "container_new"}));
     let items: Vec<Item> =
         vec![Message::user("list").into(), first.into(), Message::user("more").into(), second.into()];
-    let body = build(&request(items));
+    let body = build(&T.request(items));
     assert_eq!(body["messages"][1], json!({"role": "assistant", "content": native}));
     assert_eq!(body["messages"][3], json!({"role": "assistant", "content": [{"type": "text", "text": "Done."}]}));
     // The latest message's container id wins.
     assert_eq!(body["container"], json!("container_new"));
 
-    let body = build(&user("hi"));
+    let body = build(&T.user("hi"));
     assert!(body.get("container").is_none());
 }
 
@@ -274,7 +235,7 @@ fn media_parts_and_unsupported_parts() {
         .with_part(Part::document(
             Artifact::from_bytes(&b"plain notes"[..]).with_mime_type(MimeType::from_extension("txt").unwrap()),
         ));
-    let body = build(&request(vec![m.into()]));
+    let body = build(&T.request(vec![m.into()]));
     assert_eq!(
         body["messages"][0]["content"],
         json!([
@@ -295,7 +256,7 @@ fn media_parts_and_unsupported_parts() {
         ToolResult::new("t", "ok").into(),
         Message::user("").into(),
     ];
-    let body = build(&request(items));
+    let body = build(&T.request(items));
     assert_eq!(body["messages"].as_array().unwrap().len(), 3);
     assert_eq!(body["messages"][1]["content"], json!([{"type": "tool_use", "id": "t", "name": "f", "input": {}}]));
     assert_eq!(body["messages"][2]["content"][0]["type"], json!("tool_result"));
@@ -303,7 +264,8 @@ fn media_parts_and_unsupported_parts() {
     for part in [Part::audio(Artifact::from_url("https://x/a.mp3")), Part::video(Artifact::from_url("https://x/v.mp4"))]
     {
         let kind = part.input_type();
-        let err = build_request(&request(vec![Message::user("hm").with_part(part).into()]), &ctx(), false).unwrap_err();
+        let err =
+            build_request(&T.request(vec![Message::user("hm").with_part(part).into()]), &T.ctx(), false).unwrap_err();
         assert!(matches!(err, Error::Unsupported(_)), "{err}");
         assert!(err.to_string().contains(&format!("{kind} content parts")), "{err}");
         assert_eq!(err.provider(), Some(Provider::Anthropic));
@@ -313,14 +275,14 @@ fn media_parts_and_unsupported_parts() {
     // Bytes of an unknown type cannot be labelled; a non-base64 data URL cannot be sent.
     for art in [Artifact::from_bytes(&b"????"[..]), Artifact::from_url("data:image/png,raw")] {
         let m = Message::user("x").with_part(Part::image(art));
-        let err = build_request(&request(vec![m.into()]), &ctx(), false).unwrap_err();
+        let err = build_request(&T.request(vec![m.into()]), &T.ctx(), false).unwrap_err();
         assert!(matches!(err, Error::InvalidInput(_)), "{err}");
     }
 }
 
 #[test]
 fn tools_and_tool_choice_shapes() {
-    let mut req = user("hi");
+    let mut req = T.user("hi");
     req.tools = vec![
         FunctionTool::new(
             "get_weather",
@@ -355,7 +317,7 @@ fn tools_and_tool_choice_shapes() {
         ("claude-opus-4-7", "web_search_20260209"),
         ("claude-haiku-4-5", "web_search_20250305"),
     ] {
-        let mut req = user("hi");
+        let mut req = T.user("hi");
         req.model = model.into();
         req.tools = vec![WebSearch::new().into()];
         assert_eq!(build(&req)["tools"][0]["type"], json!(version), "{model}");
@@ -371,9 +333,9 @@ fn tools_and_tool_choice_shapes() {
 
     for t in [Tool::CodeExecution, Tool::XSearch, Tool::UrlContext] {
         let name = t.name().to_string();
-        let mut req = user("hi");
+        let mut req = T.user("hi");
         req.tools = vec![t];
-        let err = build_request(&req, &ctx(), false).unwrap_err();
+        let err = build_request(&req, &T.ctx(), false).unwrap_err();
         assert!(matches!(err, Error::Unsupported(_)), "{err}");
         assert!(err.to_string().contains(&name), "{err}");
     }
@@ -416,7 +378,7 @@ const UNARY: &str = r#"{
 
 #[test]
 fn unary_response_decodes_everything() {
-    let out = parse_response(Bytes::from_static(UNARY.as_bytes()), &ctx()).unwrap();
+    let out = parse_response(Bytes::from_static(UNARY.as_bytes()), &T.ctx()).unwrap();
     assert_eq!(out.content, "Rust shipped. Fast édition.");
     assert_eq!(out.reasoning.as_deref(), Some("Search first.\nThen call."));
     assert_eq!(out.tool_calls, vec![ToolCall::new("toolu_1", "lookup", json!({"q": "x", "n": [1, 2]}))]);
@@ -448,7 +410,7 @@ fn unary_response_decodes_everything() {
     assert_eq!(out.content.chars().skip(c.start).take(c.end - c.start).collect::<String>(), "Fast édition.");
 
     // The next turn replays the whole turn verbatim and carries the container.
-    let next = build(&request(vec![Message::user("q").into(), out.message().into(), Message::user("go on").into()]));
+    let next = build(&T.request(vec![Message::user("q").into(), out.message().into(), Message::user("go on").into()]));
     assert_eq!(next["messages"][1]["content"], full["content"]);
     assert_eq!(next["container"], json!("container_1"));
 }
@@ -459,13 +421,13 @@ fn plain_turns_have_no_signature_and_programmatic_calls_do() {
         {"type": "text", "text": "Calling."},
         {"type": "tool_use", "id": "toolu_1", "name": "f", "input": {}, "caller": {"type": "direct"}}
     ], "stop_reason": "tool_use", "usage": {"input_tokens": 1, "output_tokens": 2}}"#;
-    let out = parse_response(Bytes::from_static(plain.as_bytes()), &ctx()).unwrap();
+    let out = parse_response(Bytes::from_static(plain.as_bytes()), &T.ctx()).unwrap();
     assert!(out.signature.is_empty());
     assert_eq!(out.tool_calls, vec![ToolCall::new("toolu_1", "f", json!({}))]);
     assert_eq!((out.usage.input_tokens, out.usage.total_tokens), (Some(1), Some(3)));
     assert_eq!(out.usage.cache_read_tokens, None);
     // A rebuilt turn: text then tool_use.
-    let next = build(&request(vec![out.message().into()]));
+    let next = build(&T.request(vec![out.message().into()]));
     assert_eq!(
         next["messages"][0]["content"],
         json!([{"type": "text", "text": "Calling."}, {"type": "tool_use", "id": "toolu_1", "name": "f", "input": {}}])
@@ -475,7 +437,7 @@ fn plain_turns_have_no_signature_and_programmatic_calls_do() {
         {"type": "tool_use", "id": "toolu_2", "name": "query", "input": {"sql": "SELECT 2"},
          "caller": {"type": "code_execution_20260120", "tool_id": "srvtoolu_1"}}
     ], "stop_reason": "tool_use"}"#;
-    let out = parse_response(Bytes::from_static(programmatic.as_bytes()), &ctx()).unwrap();
+    let out = parse_response(Bytes::from_static(programmatic.as_bytes()), &T.ctx()).unwrap();
     assert_eq!(out.signature.len(), 1);
     assert_eq!(out.signature[0]["caller"]["tool_id"], json!("srvtoolu_1"));
     assert_eq!(out.tool_calls.len(), 1);
@@ -485,7 +447,7 @@ fn plain_turns_have_no_signature_and_programmatic_calls_do() {
 #[test]
 fn unary_error_refusal_and_garbage() {
     let body = r#"{"type": "error", "error": {"type": "overloaded_error", "message": "Overloaded"}}"#;
-    let err = parse_response(Bytes::from(body), &ctx()).unwrap_err();
+    let err = parse_response(Bytes::from(body), &T.ctx()).unwrap_err();
     match err {
         Error::StreamEvent(e) => {
             assert_eq!(e.message, "Overloaded");
@@ -496,35 +458,17 @@ fn unary_error_refusal_and_garbage() {
 
     let body = r#"{"id": "msg_r", "type": "message", "content": [], "stop_reason": "refusal",
                    "stop_details": {"type": "refusal", "category": "cyber"}, "usage": {"input_tokens": 5, "output_tokens": 1}}"#;
-    let out = parse_response(Bytes::from(body), &ctx()).unwrap();
+    let out = parse_response(Bytes::from(body), &T.ctx()).unwrap();
     assert_eq!(out.content, "");
     assert_eq!(out.finish_reason.unwrap().kind, FinishKind::ContentFilter);
     assert!(out.reasoning.is_none() && out.grounding.is_none() && out.container.is_none());
 
-    let err = parse_response(Bytes::from_static(b"<html>oops</html>"), &ctx()).unwrap_err();
+    let err = parse_response(Bytes::from_static(b"<html>oops</html>"), &T.ctx()).unwrap_err();
     assert!(matches!(err, Error::Decode { .. }), "{err}");
 }
 
 // ---------------------------------------------------------------------------------------------------
 // Streams
-
-fn ev(v: Value) -> Vec<u8> {
-    serde_json::to_vec(&v).unwrap()
-}
-
-/// Feed events as a real stream carries them: each with its `event:` name (the payload's `type`).
-fn decode_named(dec: &mut AnthropicDecoder, events: &[Vec<u8>]) -> (Vec<Chunk<String>>, Result<Output<String>>) {
-    let mut out = VecDeque::new();
-    for data in events {
-        let name = serde_json::from_slice::<Value>(data).ok().and_then(|v| v["type"].as_str().map(str::to_string));
-        let frame = Frame::Sse(SseEvent { event: name, data: Bytes::from(data.clone()), id: None, retry: None });
-        if let Err(e) = dec.on_frame(frame, &mut out) {
-            return (out.into(), Err(e));
-        }
-    }
-    let res = dec.finish();
-    (out.into(), res)
-}
 
 fn block_start(index: usize, block: Value) -> Vec<u8> {
     ev(json!({"type": "content_block_start", "index": index, "content_block": block}))
@@ -570,9 +514,12 @@ fn stream_events() -> Vec<Vec<u8>> {
 #[test]
 fn stream_decodes_text_thinking_tool_use_and_usage() {
     for named in [false, true] {
-        let mut dec = AnthropicDecoder::new(ctx());
-        let (chunks, out) =
-            if named { decode_named(&mut dec, &stream_events()) } else { decode_all(&mut dec, &stream_events()) };
+        let mut dec = AnthropicDecoder::new(T.ctx());
+        let (chunks, out) = if named {
+            decode_named(&mut dec, &named_by_type(&stream_events()))
+        } else {
+            decode_all(&mut dec, &stream_events())
+        };
         let out = out.unwrap();
         let text: String = chunks.iter().map(|c| c.content.as_str()).collect();
         assert_eq!(text, "Hello");
@@ -640,7 +587,7 @@ fn stream_usage_is_a_cumulative_snapshot() {
         ),
         ev(json!({"type": "message_stop"})),
     ];
-    let (_, out) = decode_all(&mut AnthropicDecoder::new(ctx()), &events);
+    let (_, out) = decode_all(&mut AnthropicDecoder::new(T.ctx()), &events);
     let out = out.unwrap();
     assert_eq!((out.usage.input_tokens, out.usage.output_tokens), (Some(61), Some(2)));
     assert_eq!(out.finish_reason.unwrap().kind, FinishKind::Stop);
@@ -675,7 +622,7 @@ fn stream_server_tools_ground_and_report_activity() {
         ev(json!({"type": "message_delta", "delta": {"stop_reason": "end_turn"}, "usage": {"output_tokens": 9}})),
         ev(json!({"type": "message_stop"})),
     ];
-    let (chunks, out) = decode_all(&mut AnthropicDecoder::new(ctx()), &events);
+    let (chunks, out) = decode_all(&mut AnthropicDecoder::new(T.ctx()), &events);
     let out = out.unwrap();
     let activity: Vec<&ToolActivity> = chunks.iter().filter_map(|c| c.tool_activity.as_ref()).collect();
     assert_eq!(
@@ -718,7 +665,7 @@ fn stream_programmatic_tool_use_replays_with_its_caller_and_container() {
         ev(json!({"type": "message_delta", "delta": {"stop_reason": "tool_use"}, "usage": {"output_tokens": 10}})),
         ev(json!({"type": "message_stop"})),
     ];
-    let (_, out) = decode_all(&mut AnthropicDecoder::new(ctx()), &events);
+    let (_, out) = decode_all(&mut AnthropicDecoder::new(T.ctx()), &events);
     let out = out.unwrap();
     let kinds: Vec<&str> = out.signature.iter().map(|b| b["type"].as_str().unwrap()).collect();
     assert_eq!(kinds, ["server_tool_use", "tool_use"]);
@@ -726,7 +673,7 @@ fn stream_programmatic_tool_use_replays_with_its_caller_and_container() {
     assert_eq!(out.container, Some(container));
     assert_eq!(out.tool_calls, vec![ToolCall::new("toolu_01", "query_database", json!({"sql": "SELECT 1"}))]);
 
-    let next = build(&request(vec![out.message().into()]));
+    let next = build(&T.request(vec![out.message().into()]));
     assert_eq!(next["messages"][0]["content"], Value::Array(out.signature.clone()));
     assert_eq!(next["container"], json!("container_xyz"));
 
@@ -737,7 +684,7 @@ fn stream_programmatic_tool_use_replays_with_its_caller_and_container() {
         delta(0, json!({"type": "input_json_delta", "partial_json": "{\"sql\":\"SELECT 2\"}"})),
         ev(json!({"type": "message_stop"})),
     ];
-    let (_, out) = decode_all(&mut AnthropicDecoder::new(ctx()), &events);
+    let (_, out) = decode_all(&mut AnthropicDecoder::new(T.ctx()), &events);
     assert_eq!(out.unwrap().signature[0]["caller"], caller);
     let events = vec![
         block_start(
@@ -747,7 +694,7 @@ fn stream_programmatic_tool_use_replays_with_its_caller_and_container() {
         delta(1, json!({"type": "text_delta", "text": "done"})),
         ev(json!({"type": "message_stop"})),
     ];
-    let (chunks, out) = decode_all(&mut AnthropicDecoder::new(ctx()), &events);
+    let (chunks, out) = decode_all(&mut AnthropicDecoder::new(T.ctx()), &events);
     let out = out.unwrap();
     let kinds: Vec<&str> = out.signature.iter().map(|b| b["type"].as_str().unwrap()).collect();
     assert_eq!(kinds, ["bash_code_execution_tool_result", "text"]);
@@ -766,8 +713,9 @@ fn stream_error_event_is_typed_and_keeps_earlier_chunks() {
         ev(json!({"type": "error", "error": {"type": "overloaded_error", "message": "Overloaded"}})),
     ];
     for named in [false, true] {
-        let mut dec = AnthropicDecoder::new(ctx());
-        let (chunks, out) = if named { decode_named(&mut dec, &events) } else { decode_all(&mut dec, &events) };
+        let mut dec = AnthropicDecoder::new(T.ctx());
+        let (chunks, out) =
+            if named { decode_named(&mut dec, &named_by_type(&events)) } else { decode_all(&mut dec, &events) };
         assert_eq!(chunks.len(), 1);
         assert_eq!(chunks[0].content, "partial");
         match out {
@@ -785,11 +733,11 @@ fn stream_error_event_is_typed_and_keeps_earlier_chunks() {
 fn stream_without_message_stop_is_truncated() {
     let mut events = stream_events();
     events.pop();
-    let (chunks, out) = decode_all(&mut AnthropicDecoder::new(ctx()), &events);
+    let (chunks, out) = decode_all(&mut AnthropicDecoder::new(T.ctx()), &events);
     assert!(!chunks.is_empty());
     assert!(matches!(out, Err(Error::StreamTruncated { .. })), "{out:?}");
 
-    let (_, out) = decode_all(&mut AnthropicDecoder::new(ctx()), &[]);
+    let (_, out) = decode_all(&mut AnthropicDecoder::new(T.ctx()), &[]);
     assert!(matches!(out, Err(Error::StreamTruncated { .. })), "{out:?}");
 }
 
@@ -798,7 +746,7 @@ fn malformed_events_are_decode_errors() {
     for bad in
         [b"{not json".to_vec(), delta(0, json!("not an object")), delta(0, json!({"type": "text_delta", "text": 5}))]
     {
-        let mut dec = AnthropicDecoder::new(ctx());
+        let mut dec = AnthropicDecoder::new(T.ctx());
         let mut events = vec![block_start(0, json!({"type": "text", "text": ""}))];
         events.push(bad.clone());
         let (_, out) = decode_all(&mut dec, &events);
@@ -942,23 +890,13 @@ fn check(name: &str, out: &Output<String>, e: &Expected) {
 
 #[test]
 fn recorded_anthropic_messages_conform() {
-    let Some(dir) = recorded_dir() else {
-        eprintln!("recorded fixtures not found; skipping anthropic conformance");
-        return;
-    };
-    let mut files: Vec<_> = std::fs::read_dir(dir.join("anthropic")).unwrap().map(|e| e.unwrap().path()).collect();
-    files.sort();
+    let Some(recorded) = recordings("anthropic") else { return };
     let mut checked = 0;
-    for path in files {
-        let name = path.display().to_string();
-        if name.ends_with(".chunks.txt") {
-            let text = std::fs::read_to_string(&path).unwrap();
-            let events: Vec<Vec<u8>> =
-                text.split('\n').filter(|l| !l.trim().is_empty()).map(|l| l.as_bytes().to_vec()).collect();
-            let values: Vec<Value> = events.iter().map(|e| serde_json::from_slice(e).unwrap()).collect();
+    for (name, rec) in recorded {
+        if let Recorded::Chunks { events, values } = rec {
             let expected = expected_from_events(&values);
-            let mut dec = AnthropicDecoder::new(ctx());
-            let (chunks, out) = decode_named(&mut dec, &events);
+            let mut dec = AnthropicDecoder::new(T.ctx());
+            let (chunks, out) = decode_named(&mut dec, &named_by_type(&events));
             let out = out.unwrap_or_else(|e| panic!("{name}: {e}"));
             check(&name, &out, &expected);
             let streamed: String = chunks.iter().map(|c| c.content.as_str()).collect();
@@ -983,10 +921,8 @@ fn recorded_anthropic_messages_conform() {
                 assert!(!g.sources.is_empty(), "{name}");
             }
             checked += 1;
-        } else if name.ends_with(".json") {
-            let body = std::fs::read(&path).unwrap();
-            let v: Value = serde_json::from_slice(&body).unwrap();
-            let out = parse_response(Bytes::from(body), &ctx()).unwrap_or_else(|e| panic!("{name}: {e}"));
+        } else if let Recorded::Json { body, value: v } = rec {
+            let out = parse_response(Bytes::from(body), &T.ctx()).unwrap_or_else(|e| panic!("{name}: {e}"));
             check(&name, &out, &expected_from_message(&v));
             if !out.signature.is_empty() {
                 assert_eq!(Value::Array(out.signature.clone()), v["content"], "{name}");

@@ -1,56 +1,22 @@
 use super::*;
-use crate::testing::{decode_all, recorded_dir};
+use crate::testing::decode_all;
 use crate::text::TextParams;
 use crate::types::artifact::Artifact;
-use crate::types::enums::{Operation, Protocol};
+use crate::types::enums::Protocol;
 use crate::types::message::ToolResult;
-use crate::types::tool::{FunctionTool, WebSearch};
+use crate::types::tool::{FunctionTool, ToolCall, ToolCallDelta, WebSearch};
 use crate::types::usage::FinishKind;
+use crate::wire::testkit::{Recorded, Setup, ev, keys, recordings, sorted};
 
-fn ctx_for(origin: Origin) -> WireContext {
-    WireContext { origin, model: "some-model".into(), operation: Operation::Generate }
-}
+/// The call these tests make.
+const T: Setup = Setup::new(Origin::Protocol(Protocol::ChatCompletions), "some-model");
 
 fn provider(p: Provider) -> WireContext {
-    ctx_for(Origin::Provider(p))
+    Setup { origin: Origin::Provider(p), ..T }.ctx()
 }
 
 fn protocol() -> WireContext {
-    ctx_for(Origin::Protocol(Protocol::ChatCompletions))
-}
-
-fn request(items: Vec<Item>) -> TextRequest {
-    TextRequest {
-        model: "some-model".into(),
-        items,
-        params: TextParams::default(),
-        tools: vec![],
-        tool_choice: None,
-        output_schema: None,
-        limits: Default::default(),
-    }
-}
-
-fn user(text: &str) -> TextRequest {
-    request(vec![Message::user(text).into()])
-}
-
-fn with_params(params: TextParams) -> TextRequest {
-    let mut req = user("hi");
-    req.params = params;
-    req
-}
-
-/// The body's top-level fields, sorted.
-fn keys(v: &Value) -> Vec<&str> {
-    let mut k: Vec<&str> = v.as_object().unwrap().keys().map(String::as_str).collect();
-    k.sort_unstable();
-    k
-}
-
-fn sorted(mut k: Vec<&str>) -> Vec<&str> {
-    k.sort_unstable();
-    k
+    T.ctx()
 }
 
 // ---------------------------------------------------------------------------------------------------
@@ -58,7 +24,7 @@ fn sorted(mut k: Vec<&str>) -> Vec<&str> {
 
 #[test]
 fn every_parameter_maps_to_its_field_and_none_omits_it() {
-    let bare = build_request(&user("hi"), &protocol(), false).unwrap();
+    let bare = build_request(&T.user("hi"), &protocol(), false).unwrap();
     assert_eq!(keys(&bare), ["messages", "model"]);
     assert_eq!(bare["model"], json!("some-model"));
     assert_eq!(bare["messages"], json!([{"role": "user", "content": "hi"}]));
@@ -78,14 +44,14 @@ fn every_parameter_maps_to_its_field_and_none_omits_it() {
         (TextParams { thinking_level: Some("low".into()), ..TextParams::default() }, "reasoning_effort", json!("low")),
     ];
     for (params, field, value) in cases {
-        let body = build_request(&with_params(params), &protocol(), false).unwrap();
+        let body = build_request(&T.with_params(params), &protocol(), false).unwrap();
         assert_eq!(keys(&body), sorted(vec!["messages", "model", field]), "{field}");
         assert_eq!(body[field], value, "{field}");
     }
 
     // Parameters the API has no field for are dropped, not sent under a guessed name.
     let body = build_request(
-        &with_params(TextParams { top_k: Some(5), verbosity: Some("low".into()), ..TextParams::default() }),
+        &T.with_params(TextParams { top_k: Some(5), verbosity: Some("low".into()), ..TextParams::default() }),
         &protocol(),
         false,
     )
@@ -105,7 +71,7 @@ fn field_names_follow_the_provider_quirks() {
         (provider(Provider::Mistral), "max_tokens", "random_seed"),
     ];
     for (ctx, max_field, seed_field) in cases {
-        let body = build_request(&with_params(params.clone()), &ctx, false).unwrap();
+        let body = build_request(&T.with_params(params.clone()), &ctx, false).unwrap();
         assert_eq!(keys(&body), sorted(vec!["messages", "model", max_field, seed_field]), "{}", ctx.origin);
         assert_eq!(body[max_field], json!(64));
         assert_eq!(body[seed_field], json!(3));
@@ -122,14 +88,14 @@ fn streaming_asks_for_usage_except_where_the_field_is_rejected() {
         (provider(Provider::HuggingFace), true),
         (provider(Provider::Mistral), false),
     ] {
-        let body = build_request(&user("hi"), &ctx, true).unwrap();
+        let body = build_request(&T.user("hi"), &ctx, true).unwrap();
         assert_eq!(body["stream"], json!(true), "{}", ctx.origin);
         if options {
             assert_eq!(body["stream_options"], json!({"include_usage": true}), "{}", ctx.origin);
         } else {
             assert!(body.get("stream_options").is_none(), "{}", ctx.origin);
         }
-        let unary = build_request(&user("hi"), &ctx, false).unwrap();
+        let unary = build_request(&T.user("hi"), &ctx, false).unwrap();
         assert!(unary.get("stream").is_none() && unary.get("stream_options").is_none());
     }
 }
@@ -138,15 +104,15 @@ fn streaming_asks_for_usage_except_where_the_field_is_rejected() {
 fn deepseek_sends_reasoning_effort_as_thinking() {
     let effort = |e: &str| TextParams { thinking_level: Some(e.into()), ..TextParams::default() };
     let ds = provider(Provider::DeepSeek);
-    let body = build_request(&with_params(effort("high")), &ds, false).unwrap();
+    let body = build_request(&T.with_params(effort("high")), &ds, false).unwrap();
     assert_eq!(body["thinking"], json!({"type": "enabled"}));
     assert_eq!(body["reasoning_effort"], json!("high"));
     for off in ["disabled", "none"] {
-        let body = build_request(&with_params(effort(off)), &ds, false).unwrap();
+        let body = build_request(&T.with_params(effort(off)), &ds, false).unwrap();
         assert_eq!(body["thinking"], json!({"type": "disabled"}));
         assert!(body.get("reasoning_effort").is_none());
     }
-    let body = build_request(&with_params(effort("high")), &provider(Provider::Mistral), false).unwrap();
+    let body = build_request(&T.with_params(effort("high")), &provider(Provider::Mistral), false).unwrap();
     assert!(body.get("thinking").is_none());
     assert_eq!(body["reasoning_effort"], json!("high"));
 }
@@ -169,7 +135,7 @@ fn messages_per_role_tool_calls_and_tool_results() {
         Message::assistant("It is 21°C.").into(),
         Message::new(Role::User, vec![]).into(),
     ];
-    let body = build_request(&request(items), &protocol(), false).unwrap();
+    let body = build_request(&T.request(items), &protocol(), false).unwrap();
     assert_eq!(
         body["messages"],
         json!([
@@ -189,14 +155,14 @@ fn messages_per_role_tool_calls_and_tool_results() {
 
     // An assistant turn with text and calls keeps its text.
     let m = Message::assistant("Checking.").with_tool_calls(vec![ToolCall::new("c", "f", json!({"a": 1}))]);
-    let body = build_request(&request(vec![m.into()]), &protocol(), false).unwrap();
+    let body = build_request(&T.request(vec![m.into()]), &protocol(), false).unwrap();
     assert_eq!(body["messages"][0]["content"], json!("Checking."));
 
     // Caller-supplied wire fields pass through but never replace built ones.
     let mut m = Message::user("hi");
     m.extra.insert("name".into(), json!("alice"));
     m.extra.insert("role".into(), json!("system"));
-    let body = build_request(&request(vec![m.into()]), &protocol(), false).unwrap();
+    let body = build_request(&T.request(vec![m.into()]), &protocol(), false).unwrap();
     assert_eq!(body["messages"][0], json!({"role": "user", "content": "hi", "name": "alice"}));
 }
 
@@ -206,7 +172,7 @@ fn media_parts_and_unsupported_parts() {
         .with_part(Part::image(Artifact::from_url("https://x/cat.png")))
         .with_part(Part::video(Artifact::from_url("https://x/clip.mp4")))
         .with_part(Part::document(Artifact::from_url("data:application/pdf;base64,JVBERi0=")));
-    let body = build_request(&request(vec![m.into()]), &protocol(), false).unwrap();
+    let body = build_request(&T.request(vec![m.into()]), &protocol(), false).unwrap();
     assert_eq!(
         body["messages"][0]["content"],
         json!([
@@ -223,7 +189,7 @@ fn media_parts_and_unsupported_parts() {
         (protocol(), "chatcompletions endpoint"),
     ] {
         let m = Message::user("listen").with_part(Part::audio(Artifact::from_url("https://x/a.mp3")));
-        let err = build_request(&request(vec![m.into()]), &ctx, false).unwrap_err();
+        let err = build_request(&T.request(vec![m.into()]), &ctx, false).unwrap_err();
         assert!(matches!(err, Error::Unsupported(_)), "{err}");
         let text = err.to_string();
         assert!(text.contains("audio content parts"), "{text}");
@@ -239,7 +205,7 @@ fn function_tools_and_tool_choice_shapes() {
     struct Args {
         city: String,
     }
-    let mut req = user("hi");
+    let mut req = T.user("hi");
     req.tools = vec![
         FunctionTool::new("get_weather", "Weather", json!({"type": "object"})).into(),
         FunctionTool::new("ping", "", json!({"type": "object"})).into(),
@@ -278,7 +244,7 @@ fn function_tools_and_tool_choice_shapes() {
         (provider(Provider::DeepSeek), ToolChoice::Required, json!("required")),
     ];
     for (ctx, choice, wire) in cases {
-        let mut req = user("hi");
+        let mut req = T.user("hi");
         req.tool_choice = Some(choice.clone());
         let body = build_request(&req, &ctx, false).unwrap();
         assert_eq!(body["tool_choice"], wire, "{} {choice:?}", ctx.origin);
@@ -288,7 +254,7 @@ fn function_tools_and_tool_choice_shapes() {
 #[test]
 fn built_in_tools_per_provider() {
     let build = |ctx: &WireContext, tool: Tool| {
-        let mut req = user("hi");
+        let mut req = T.user("hi");
         req.tools = vec![tool];
         build_request(&req, ctx, false).map(|b| b["tools"][0].clone())
     };
@@ -337,7 +303,7 @@ fn reasoning_replay_follows_the_provider() {
         empty.into(),
     ];
     let replayed = |ctx: WireContext| -> Vec<Option<String>> {
-        let body = build_request(&request(items.clone()), &ctx, false).unwrap();
+        let body = build_request(&T.request(items.clone()), &ctx, false).unwrap();
         body["messages"]
             .as_array()
             .unwrap()
@@ -402,8 +368,9 @@ fn unary_response_decodes_everything() {
 
     // The next turn replays text, calls and reasoning; DeepSeek sends the reasoning back.
     let m = out.message();
-    let body = build_request(&request(vec![Message::user("q").into(), m.into()]), &provider(Provider::DeepSeek), false)
-        .unwrap();
+    let body =
+        build_request(&T.request(vec![Message::user("q").into(), m.into()]), &provider(Provider::DeepSeek), false)
+            .unwrap();
     assert_eq!(body["messages"][1]["reasoning_content"], json!("Look it up."));
     assert_eq!(body["messages"][1]["tool_calls"][0]["function"]["arguments"], json!("{\"q\":\"x\"}"));
 }
@@ -482,10 +449,6 @@ fn unary_error_body_and_garbage() {
 
 // ---------------------------------------------------------------------------------------------------
 // Streams
-
-fn ev(v: Value) -> Vec<u8> {
-    serde_json::to_vec(&v).unwrap()
-}
 
 fn delta(d: Value) -> Vec<u8> {
     ev(
@@ -798,22 +761,12 @@ fn origin_of(folder: &str) -> WireContext {
 
 #[test]
 fn recorded_chat_completions_conform() {
-    let Some(dir) = recorded_dir() else {
-        eprintln!("recorded fixtures not found; skipping chatcompletions conformance");
-        return;
-    };
     let mut checked = 0;
     for folder in CHAT_FOLDERS {
-        let mut files: Vec<_> = std::fs::read_dir(dir.join(folder)).unwrap().map(|e| e.unwrap().path()).collect();
-        files.sort();
-        for path in files {
-            let name = path.display().to_string();
+        let Some(recorded) = recordings(folder) else { return };
+        for (name, rec) in recorded {
             let ctx = origin_of(folder);
-            if name.ends_with(".chunks.txt") {
-                let text = std::fs::read_to_string(&path).unwrap();
-                let mut events: Vec<Vec<u8>> =
-                    text.split('\n').filter(|l| !l.trim().is_empty()).map(|l| l.as_bytes().to_vec()).collect();
-                let values: Vec<Value> = events.iter().map(|e| serde_json::from_slice(e).unwrap()).collect();
+            if let Recorded::Chunks { mut events, values } = rec {
                 let expected = expected_from_events(&values);
                 // The recordings drop the terminator the real APIs send.
                 events.push(done());
@@ -837,9 +790,7 @@ fn recorded_chat_completions_conform() {
                 assert!(out.usage.raw.is_some(), "{name}");
                 assert_eq!(out.metadata.response_id.as_deref(), values[0]["id"].as_str(), "{name}");
                 checked += 1;
-            } else if name.ends_with(".json") {
-                let body = std::fs::read(&path).unwrap();
-                let v: Value = serde_json::from_slice(&body).unwrap();
+            } else if let Recorded::Json { body, value: v } = rec {
                 if v.get("choices").is_none() {
                     continue; // not a chat completion (a transcription wrapper)
                 }

@@ -1,62 +1,23 @@
 use super::*;
 use crate::error::Origin;
-use crate::testing::{decode_all, recorded_dir};
+use crate::testing::decode_all;
 use crate::text::TextParams;
-use crate::transport::sse::SseEvent;
 use crate::types::artifact::Artifact;
-use crate::types::enums::{Operation, Provider};
+use crate::types::enums::Provider;
 use crate::types::message::ToolResult;
-use crate::types::tool::{FunctionTool, WebSearch};
+use crate::types::tool::{FunctionTool, ToolCall, ToolCallDelta, WebSearch};
 use crate::types::usage::FinishKind;
+use crate::wire::testkit::{Recorded, Setup, decode_named, ev, keys, named_by_type, recordings, sorted};
 
-fn ctx() -> WireContext {
-    WireContext {
-        origin: Origin::Provider(Provider::Cohere),
-        model: "command-a-03-2025".into(),
-        operation: Operation::Generate,
-    }
-}
-
-fn request(items: Vec<Item>) -> TextRequest {
-    TextRequest {
-        model: "command-a-03-2025".into(),
-        items,
-        params: TextParams::default(),
-        tools: vec![],
-        tool_choice: None,
-        output_schema: None,
-        limits: Default::default(),
-    }
-}
-
-fn user(text: &str) -> TextRequest {
-    request(vec![Message::user(text).into()])
-}
-
-fn with_params(params: TextParams) -> TextRequest {
-    let mut req = user("hi");
-    req.params = params;
-    req
-}
-
-/// The body's top-level fields, sorted.
-fn keys(v: &Value) -> Vec<&str> {
-    let mut k: Vec<&str> = v.as_object().unwrap().keys().map(String::as_str).collect();
-    k.sort_unstable();
-    k
-}
-
-fn sorted(mut k: Vec<&str>) -> Vec<&str> {
-    k.sort_unstable();
-    k
-}
+/// The call these tests make.
+const T: Setup = Setup::new(Origin::Provider(Provider::Cohere), "command-a-03-2025");
 
 // ---------------------------------------------------------------------------------------------------
 // Request contracts
 
 #[test]
 fn every_parameter_maps_to_its_field_and_none_omits_it() {
-    let bare = build_request(&user("hi"), &ctx(), false).unwrap();
+    let bare = build_request(&T.user("hi"), &T.ctx(), false).unwrap();
     assert_eq!(keys(&bare), ["messages", "model"]);
     assert_eq!(bare["model"], json!("command-a-03-2025"));
     assert_eq!(bare["messages"], json!([{"role": "user", "content": "hi"}]));
@@ -83,37 +44,40 @@ fn every_parameter_maps_to_its_field_and_none_omits_it() {
         (TextParams { thinking_budget: Some(0), ..TextParams::default() }, "thinking", json!({"type": "disabled"})),
     ];
     for (params, field, value) in cases {
-        let body = build_request(&with_params(params.clone()), &ctx(), false).unwrap();
+        let body = build_request(&T.with_params(params.clone()), &T.ctx(), false).unwrap();
         assert_eq!(keys(&body), sorted(vec!["messages", "model", field]), "{params:?}");
         assert_eq!(body[field], value, "{params:?}");
     }
 
     // Parameters the API has no field for are dropped, not sent under a guessed name.
     let body = build_request(
-        &with_params(TextParams {
+        &T.with_params(TextParams {
             thinking_level: Some("high".into()),
             verbosity: Some("low".into()),
             ..TextParams::default()
         }),
-        &ctx(),
+        &T.ctx(),
         false,
     )
     .unwrap();
     assert_eq!(keys(&body), ["messages", "model"]);
 
     // A budget below -1 means nothing: it is rejected before any request.
-    let err =
-        build_request(&with_params(TextParams { thinking_budget: Some(-5), ..TextParams::default() }), &ctx(), false)
-            .unwrap_err();
+    let err = build_request(
+        &T.with_params(TextParams { thinking_budget: Some(-5), ..TextParams::default() }),
+        &T.ctx(),
+        false,
+    )
+    .unwrap_err();
     assert!(matches!(err, Error::InvalidInput(_)), "{err}");
 }
 
 #[test]
 fn streaming_sets_the_stream_flag_only_when_streaming() {
-    let body = build_request(&user("hi"), &ctx(), true).unwrap();
+    let body = build_request(&T.user("hi"), &T.ctx(), true).unwrap();
     assert_eq!(keys(&body), ["messages", "model", "stream"]);
     assert_eq!(body["stream"], json!(true));
-    assert!(build_request(&user("hi"), &ctx(), false).unwrap().get("stream").is_none());
+    assert!(build_request(&T.user("hi"), &T.ctx(), false).unwrap().get("stream").is_none());
 }
 
 #[test]
@@ -136,7 +100,7 @@ fn messages_per_role_tool_calls_and_tool_results() {
         answered.into(),
         Message::new(Role::User, vec![]).into(),
     ];
-    let body = build_request(&request(items), &ctx(), false).unwrap();
+    let body = build_request(&T.request(items), &T.ctx(), false).unwrap();
     assert_eq!(
         body["messages"],
         json!([
@@ -156,13 +120,13 @@ fn messages_per_role_tool_calls_and_tool_results() {
 
     // A calling turn with text keeps it, and without reasoning sends no tool_plan.
     let m = Message::assistant("Checking.").with_tool_calls(vec![ToolCall::new("c", "f", json!({"a": 1}))]);
-    let body = build_request(&request(vec![m.into()]), &ctx(), false).unwrap();
+    let body = build_request(&T.request(vec![m.into()]), &T.ctx(), false).unwrap();
     assert_eq!(keys(&body["messages"][0]), ["content", "role", "tool_calls"]);
     assert_eq!(body["messages"][0]["content"], json!("Checking."));
 
     // Several text parts become a list of text items.
     let m = Message::system("one").with_part(Part::text("two"));
-    let body = build_request(&request(vec![m.into()]), &ctx(), false).unwrap();
+    let body = build_request(&T.request(vec![m.into()]), &T.ctx(), false).unwrap();
     assert_eq!(
         body["messages"][0]["content"],
         json!([{"type": "text", "text": "one"}, {"type": "text", "text": "two"}])
@@ -172,14 +136,14 @@ fn messages_per_role_tool_calls_and_tool_results() {
     let mut m = Message::user("hi");
     m.extra.insert("name".into(), json!("alice"));
     m.extra.insert("role".into(), json!("system"));
-    let body = build_request(&request(vec![m.into()]), &ctx(), false).unwrap();
+    let body = build_request(&T.request(vec![m.into()]), &T.ctx(), false).unwrap();
     assert_eq!(body["messages"][0], json!({"role": "user", "content": "hi", "name": "alice"}));
 }
 
 #[test]
 fn image_parts_and_unsupported_parts() {
     let m = Message::user("describe").with_part(Part::image(Artifact::from_url("https://x/cat.png")));
-    let body = build_request(&request(vec![m.into()]), &ctx(), false).unwrap();
+    let body = build_request(&T.request(vec![m.into()]), &T.ctx(), false).unwrap();
     assert_eq!(
         body["messages"][0]["content"],
         json!([
@@ -202,7 +166,7 @@ fn image_parts_and_unsupported_parts() {
         ),
     ];
     for (m, what) in cases {
-        let err = build_request(&request(vec![m.into()]), &ctx(), false).unwrap_err();
+        let err = build_request(&T.request(vec![m.into()]), &T.ctx(), false).unwrap_err();
         assert!(matches!(err, Error::Unsupported(_)), "{err}");
         let text = err.to_string();
         assert!(text.contains(what), "{text}");
@@ -213,13 +177,13 @@ fn image_parts_and_unsupported_parts() {
 
 #[test]
 fn function_tools_tool_choice_and_unsupported_tools() {
-    let mut req = user("hi");
+    let mut req = T.user("hi");
     req.tools = vec![
         FunctionTool::new("get_weather", "Weather", json!({"type": "object"})).into(),
         FunctionTool::new("ping", "", json!({"type": "object"})).into(),
         Tool::Raw { value: json!({"type": "function", "function": {"name": "raw"}}) },
     ];
-    let body = build_request(&req, &ctx(), false).unwrap();
+    let body = build_request(&req, &T.ctx(), false).unwrap();
     assert_eq!(
         body["tools"],
         json!([
@@ -235,14 +199,14 @@ fn function_tools_tool_choice_and_unsupported_tools() {
         (ToolChoice::None, Some(json!("NONE"))),
     ];
     for (choice, wire) in cases {
-        let mut req = user("hi");
+        let mut req = T.user("hi");
         req.tool_choice = Some(choice.clone());
-        let body = build_request(&req, &ctx(), false).unwrap();
+        let body = build_request(&req, &T.ctx(), false).unwrap();
         assert_eq!(body.get("tool_choice"), wire.as_ref(), "{choice:?}");
     }
-    let mut req = user("hi");
+    let mut req = T.user("hi");
     req.tool_choice = Some(ToolChoice::Tool("get_weather".into()));
-    let err = build_request(&req, &ctx(), false).unwrap_err();
+    let err = build_request(&req, &T.ctx(), false).unwrap_err();
     assert!(matches!(err, Error::Unsupported(_)), "{err}");
     assert!(err.to_string().contains("get_weather"), "{err}");
 
@@ -252,9 +216,9 @@ fn function_tools_tool_choice_and_unsupported_tools() {
         (Tool::XSearch, "x_search"),
         (Tool::UrlContext, "url_context"),
     ] {
-        let mut req = user("hi");
+        let mut req = T.user("hi");
         req.tools = vec![tool];
-        let err = build_request(&req, &ctx(), false).unwrap_err();
+        let err = build_request(&req, &T.ctx(), false).unwrap_err();
         assert!(matches!(err, Error::Unsupported(_)), "{err}");
         assert!(err.to_string().contains(name), "{err}");
         assert_eq!(err.provider(), Some(Provider::Cohere));
@@ -291,7 +255,7 @@ const UNARY: &str = r#"{
 
 #[test]
 fn unary_response_decodes_text_thinking_citations_and_usage() {
-    let out = parse_response(Bytes::from_static(UNARY.as_bytes()), &ctx()).unwrap();
+    let out = parse_response(Bytes::from_static(UNARY.as_bytes()), &T.ctx()).unwrap();
     assert_eq!(out.content, "Emperor penguins are the tallest.");
     assert_eq!(out.reasoning.as_deref(), Some("The user asks about penguins."));
     assert!(out.tool_calls.is_empty());
@@ -332,7 +296,7 @@ fn unary_tool_calls_with_a_tool_plan() {
         "finish_reason": "TOOL_CALL",
         "usage": {"tokens": {"input_tokens": 5, "output_tokens": 6}}
     });
-    let out = parse_response(Bytes::from(body.to_string()), &ctx()).unwrap();
+    let out = parse_response(Bytes::from(body.to_string()), &T.ctx()).unwrap();
     assert_eq!(out.content, "");
     assert_eq!(out.reasoning.as_deref(), Some("I will check the weather."));
     assert_eq!(
@@ -348,7 +312,7 @@ fn unary_tool_calls_with_a_tool_plan() {
     // The next turn replays the plan and the calls.
     let m = out.message();
     assert_eq!(m.tool_calls.len(), 3);
-    let next = build_request(&request(vec![m.into()]), &ctx(), false).unwrap();
+    let next = build_request(&T.request(vec![m.into()]), &T.ctx(), false).unwrap();
     assert_eq!(next["messages"][0]["tool_plan"], json!("I will check the weather."));
     assert_eq!(next["messages"][0]["tool_calls"][0]["function"]["arguments"], json!("{\"location\":\"Paris\"}"));
 }
@@ -365,14 +329,14 @@ fn unary_finish_reasons_failures_and_garbage() {
     ];
     for (raw, kind) in cases {
         let body = json!({"id": "x", "message": {"role": "assistant", "content": [{"type": "text", "text": "a"}]}, "finish_reason": raw});
-        let out = parse_response(Bytes::from(body.to_string()), &ctx()).unwrap();
+        let out = parse_response(Bytes::from(body.to_string()), &T.ctx()).unwrap();
         let f = out.finish_reason.unwrap();
         assert_eq!((f.kind, f.raw.as_str()), (kind, raw));
         assert!(out.usage.is_empty());
     }
 
     let body = json!({"id": "x", "message": {"role": "assistant", "content": []}, "finish_reason": "ERROR"});
-    let err = parse_response(Bytes::from(body.to_string()), &ctx()).unwrap_err();
+    let err = parse_response(Bytes::from(body.to_string()), &T.ctx()).unwrap_err();
     match &err {
         Error::StreamEvent(e) => {
             assert_eq!(e.error_type.as_deref(), Some("ERROR"));
@@ -381,45 +345,14 @@ fn unary_finish_reasons_failures_and_garbage() {
         other => panic!("{other:?}"),
     }
 
-    let err = parse_response(Bytes::from_static(b"<html>oops</html>"), &ctx()).unwrap_err();
+    let err = parse_response(Bytes::from_static(b"<html>oops</html>"), &T.ctx()).unwrap_err();
     assert!(matches!(err, Error::Decode { .. }), "{err}");
-    let err = parse_response(Bytes::from_static(br#"{"message": "not an object"}"#), &ctx()).unwrap_err();
+    let err = parse_response(Bytes::from_static(br#"{"message": "not an object"}"#), &T.ctx()).unwrap_err();
     assert!(matches!(err, Error::Decode { .. }), "{err}");
 }
 
 // ---------------------------------------------------------------------------------------------------
 // Streams
-
-fn ev(v: Value) -> Vec<u8> {
-    serde_json::to_vec(&v).unwrap()
-}
-
-/// Feed events with their SSE `event:` names, as Cohere sends them, and finish.
-fn decode_named(
-    dec: &mut CohereDecoder,
-    events: &[(Option<String>, Vec<u8>)],
-) -> (Vec<Chunk<String>>, Result<Output<String>>) {
-    let mut out = VecDeque::new();
-    for (name, data) in events {
-        let ev = SseEvent { event: name.clone(), data: Bytes::from(data.clone()), id: None, retry: None };
-        if let Err(e) = dec.on_frame(Frame::Sse(ev), &mut out) {
-            return (out.into(), Err(e));
-        }
-    }
-    let res = dec.finish();
-    (out.into(), res)
-}
-
-/// Each payload with its `type` as the SSE event name.
-fn named(events: &[Vec<u8>]) -> Vec<(Option<String>, Vec<u8>)> {
-    events
-        .iter()
-        .map(|data| {
-            let v: Value = serde_json::from_slice(data).unwrap();
-            (v["type"].as_str().map(str::to_string), data.clone())
-        })
-        .collect()
-}
 
 fn content_delta(index: usize, field: &str, text: &str) -> Vec<u8> {
     ev(json!({"type": "content-delta", "index": index, "delta": {"message": {"content": {field: text}}}}))
@@ -462,8 +395,8 @@ fn text_stream() -> Vec<Vec<u8>> {
 
 #[test]
 fn stream_decodes_text_thinking_citations_and_usage() {
-    let mut dec = CohereDecoder::new(ctx());
-    let (chunks, out) = decode_named(&mut dec, &named(&text_stream()));
+    let mut dec = CohereDecoder::new(T.ctx());
+    let (chunks, out) = decode_named(&mut dec, &named_by_type(&text_stream()));
     assert!(dec.is_terminal());
     let out = out.unwrap();
     assert_eq!(out.content, "Emperor penguins \"rule\".");
@@ -502,7 +435,7 @@ fn stream_dispatches_on_the_sse_event_name_when_the_payload_has_no_type() {
         (Some("content-delta".into()), ev(json!({"index": 0, "delta": {"message": {"content": {"text": "Hi"}}}}))),
         (Some("message-end".into()), ev(json!({"delta": {"finish_reason": "MAX_TOKENS"}}))),
     ];
-    let mut dec = CohereDecoder::new(ctx());
+    let mut dec = CohereDecoder::new(T.ctx());
     let (_, out) = decode_named(&mut dec, &events);
     let out = out.unwrap();
     assert_eq!(out.content, "Hi");
@@ -538,8 +471,8 @@ fn tool_stream() -> Vec<Vec<u8>> {
 
 #[test]
 fn stream_assembles_tool_calls_from_argument_pieces() {
-    let mut dec = CohereDecoder::new(ctx());
-    let (chunks, out) = decode_named(&mut dec, &named(&tool_stream()));
+    let mut dec = CohereDecoder::new(T.ctx());
+    let (chunks, out) = decode_named(&mut dec, &named_by_type(&tool_stream()));
     let out = out.unwrap();
     assert_eq!(out.content, "");
     assert_eq!(out.reasoning.as_deref(), Some("I will look."));
@@ -576,14 +509,14 @@ fn reasoning_blocks_are_separated_by_a_newline_in_streams_and_responses() {
         ev(json!({"type": "tool-plan-delta", "delta": {"message": {"tool_plan": "Plan."}}})),
         message_end("TOOL_CALL"),
     ];
-    let mut dec = CohereDecoder::new(ctx());
+    let mut dec = CohereDecoder::new(T.ctx());
     let (chunks, out) = decode_all(&mut dec, &events);
     let streamed: String = chunks.iter().filter_map(|c| c.reasoning.as_deref()).collect();
     assert_eq!(streamed, "Think.\nPlan.");
     assert_eq!(out.unwrap().reasoning.as_deref(), Some("Think.\nPlan."));
 
     let body = json!({"message": {"content": [{"type": "thinking", "thinking": "Think."}], "tool_plan": "Plan."}});
-    let out = parse_response(Bytes::from(body.to_string()), &ctx()).unwrap();
+    let out = parse_response(Bytes::from(body.to_string()), &T.ctx()).unwrap();
     assert_eq!(out.reasoning.as_deref(), Some("Think.\nPlan."));
 }
 
@@ -591,8 +524,8 @@ fn reasoning_blocks_are_separated_by_a_newline_in_streams_and_responses() {
 fn stream_without_message_end_is_truncated() {
     let mut events = text_stream();
     events.pop();
-    let mut dec = CohereDecoder::new(ctx());
-    let (chunks, out) = decode_named(&mut dec, &named(&events));
+    let mut dec = CohereDecoder::new(T.ctx());
+    let (chunks, out) = decode_named(&mut dec, &named_by_type(&events));
     assert!(!chunks.is_empty());
     assert!(!dec.is_terminal());
     match out {
@@ -603,7 +536,7 @@ fn stream_without_message_end_is_truncated() {
         other => panic!("{other:?}"),
     }
 
-    let mut dec = CohereDecoder::new(ctx());
+    let mut dec = CohereDecoder::new(T.ctx());
     let (chunks, out) = decode_all(&mut dec, &[]);
     assert!(chunks.is_empty());
     assert!(matches!(out, Err(Error::StreamTruncated { .. })), "{out:?}");
@@ -617,8 +550,8 @@ fn stream_errors_are_typed_and_keep_earlier_chunks() {
         content_delta(0, "text", "partial"),
         ev(json!({"type": "message-end", "delta": {"finish_reason": "ERROR", "error": "internal failure"}})),
     ];
-    let mut dec = CohereDecoder::new(ctx());
-    let (chunks, out) = decode_named(&mut dec, &named(&events));
+    let mut dec = CohereDecoder::new(T.ctx());
+    let (chunks, out) = decode_named(&mut dec, &named_by_type(&events));
     assert_eq!(chunks.len(), 1);
     assert_eq!(chunks[0].content, "partial");
     match out {
@@ -638,7 +571,7 @@ fn stream_errors_are_typed_and_keep_earlier_chunks() {
         json!({"type": "error", "message": "overloaded"}),
         json!({"error": {"message": "quota", "type": "rate_limit"}}),
     ] {
-        let mut dec = CohereDecoder::new(ctx());
+        let mut dec = CohereDecoder::new(T.ctx());
         let (_, out) = decode_all(&mut dec, &[start(), ev(event.clone())]);
         match out {
             Err(Error::StreamEvent(e)) => assert!(!e.message.is_empty(), "{event}"),
@@ -650,7 +583,7 @@ fn stream_errors_are_typed_and_keep_earlier_chunks() {
     for bad in
         [b"{not json".to_vec(), ev(json!({"type": "content-delta", "index": 0, "delta": {"message": {"content": 5}}}))]
     {
-        let mut dec = CohereDecoder::new(ctx());
+        let mut dec = CohereDecoder::new(T.ctx());
         let (_, out) = decode_all(&mut dec, &[start(), bad]);
         assert!(matches!(out, Err(Error::Decode { .. })), "{out:?}");
     }
@@ -668,7 +601,7 @@ fn stream_tolerates_nulls_unknown_events_and_keep_alives() {
         content_delta(0, "text", "ok"),
         ev(json!({"type": "message-end", "delta": {"finish_reason": "COMPLETE", "usage": null}})),
     ];
-    let mut dec = CohereDecoder::new(ctx());
+    let mut dec = CohereDecoder::new(T.ctx());
     let (_, out) = decode_all(&mut dec, &events);
     let out = out.unwrap();
     assert_eq!(out.content, "ok");
@@ -741,23 +674,13 @@ fn assert_usage(u: &Usage, wire: &Value, name: &str) {
 
 #[test]
 fn recorded_cohere_conforms() {
-    let Some(dir) = recorded_dir() else {
-        eprintln!("recorded fixtures not found; skipping cohere conformance");
-        return;
-    };
-    let mut files: Vec<_> = std::fs::read_dir(dir.join("cohere")).unwrap().map(|e| e.unwrap().path()).collect();
-    files.sort();
+    let Some(recorded) = recordings("cohere") else { return };
     let mut checked = 0;
-    for path in files {
-        let name = path.display().to_string();
-        if name.ends_with(".chunks.txt") {
-            let text = std::fs::read_to_string(&path).unwrap();
-            let events: Vec<Vec<u8>> =
-                text.split('\n').filter(|l| !l.trim().is_empty()).map(|l| l.as_bytes().to_vec()).collect();
-            let values: Vec<Value> = events.iter().map(|e| serde_json::from_slice(e).unwrap()).collect();
+    for (name, rec) in recorded {
+        if let Recorded::Chunks { events, values } = rec {
             let expected = expected_from_events(&values);
-            let mut dec = CohereDecoder::new(ctx());
-            let (chunks, out) = decode_named(&mut dec, &named(&events));
+            let mut dec = CohereDecoder::new(T.ctx());
+            let (chunks, out) = decode_named(&mut dec, &named_by_type(&events));
             let out = out.unwrap_or_else(|e| panic!("{name}: {e}"));
             let streamed: String = chunks.iter().map(|c| c.content.as_str()).collect();
             assert_eq!(streamed, expected.text, "{name}");
@@ -776,13 +699,11 @@ fn recorded_cohere_conforms() {
             assert_usage(&out.usage, &expected.usage, &name);
             assert_eq!(out.metadata.response_id, expected.id, "{name}");
             checked += 1;
-        } else if name.ends_with(".json") {
-            let body = std::fs::read(&path).unwrap();
-            let v: Value = serde_json::from_slice(&body).unwrap();
+        } else if let Recorded::Json { body, value: v } = rec {
             if v.get("message").is_none() {
                 continue; // not a chat response (the embedding recording)
             }
-            let out = parse_response(Bytes::from(body), &ctx()).unwrap_or_else(|e| panic!("{name}: {e}"));
+            let out = parse_response(Bytes::from(body), &T.ctx()).unwrap_or_else(|e| panic!("{name}: {e}"));
             let content = v["message"]["content"].as_array().cloned().unwrap_or_default();
             let text: String =
                 content.iter().filter(|c| c["type"] == "text").map(|c| c["text"].as_str().unwrap()).collect();

@@ -1,39 +1,14 @@
 use super::*;
 use crate::error::Origin;
-use crate::testing::{decode_all, recorded_dir};
-use crate::types::enums::{Operation, Provider};
+use crate::testing::decode_all;
+use crate::types::artifact::Artifact;
+use crate::types::enums::Provider;
 use crate::types::mime::MimeType;
 use crate::types::tool::{FunctionTool, WebSearch};
+use crate::wire::testkit::{Recorded, Setup, ev, keys, recordings};
 
-fn ctx() -> WireContext {
-    WireContext {
-        origin: Origin::Provider(Provider::Google),
-        model: "gemini-2.5-flash".into(),
-        operation: Operation::Generate,
-    }
-}
-
-fn request(items: Vec<Item>) -> TextRequest {
-    TextRequest {
-        model: "gemini-2.5-flash".into(),
-        items,
-        params: TextParams::default(),
-        tools: vec![],
-        tool_choice: None,
-        output_schema: None,
-        limits: Default::default(),
-    }
-}
-
-fn user(text: &str) -> TextRequest {
-    request(vec![Message::user(text).into()])
-}
-
-fn keys(v: &Value) -> Vec<&str> {
-    let mut k: Vec<&str> = v.as_object().unwrap().keys().map(String::as_str).collect();
-    k.sort_unstable();
-    k
-}
+/// The call these tests make.
+const T: Setup = Setup::new(Origin::Provider(Provider::Google), "gemini-2.5-flash");
 
 const PNG_1X1: &[u8] = &[
     0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a, 0x00, 0x00, 0x00, 0x0d, 0x49, 0x48, 0x44, 0x52, 0x00, 0x00, 0x00,
@@ -45,7 +20,7 @@ const PNG_1X1: &[u8] = &[
 
 #[test]
 fn every_parameter_maps_to_its_field_and_none_omits_it() {
-    let bare = build_request(&user("hi"), &ctx()).unwrap();
+    let bare = build_request(&T.user("hi"), &T.ctx()).unwrap();
     assert_eq!(keys(&bare), ["contents"]);
     assert_eq!(bare["contents"], json!([{"role": "user", "parts": [{"text": "hi"}]}]));
 
@@ -76,18 +51,18 @@ fn every_parameter_maps_to_its_field_and_none_omits_it() {
         ),
     ];
     for (params, field, value) in cases {
-        let mut req = user("hi");
+        let mut req = T.user("hi");
         req.params = params;
-        let body = build_request(&req, &ctx()).unwrap();
+        let body = build_request(&req, &T.ctx()).unwrap();
         assert_eq!(keys(&body), ["contents", "generationConfig"], "{field}");
         assert_eq!(keys(&body["generationConfig"]), [field], "{field}");
         assert_eq!(body["generationConfig"][field], value, "{field}");
     }
 
     // Verbosity has no field here: dropped, not guessed. Streaming is chosen by the URL.
-    let mut req = user("hi");
+    let mut req = T.user("hi");
     req.params = TextParams { verbosity: Some("low".into()), ..d() };
-    assert_eq!(keys(&build_request(&req, &ctx()).unwrap()), ["contents"]);
+    assert_eq!(keys(&build_request(&req, &T.ctx()).unwrap()), ["contents"]);
 }
 
 #[test]
@@ -97,6 +72,41 @@ fn stream_url_switches_the_method_and_asks_for_sse() {
         "https://generativelanguage.googleapis.com/v1beta/models/gemini-2.5-flash:streamGenerateContent?alt=sse"
     );
     assert_eq!(stream_url("http://h/other"), "http://h/other");
+}
+
+/// Google rejects `additionalProperties` in function parameter schemas: it is left out at every
+/// level, while a property that happens to have that name, and data such as defaults, stay.
+#[test]
+fn function_schemas_carry_no_additional_properties() {
+    let schema = json!({
+        "type": "object",
+        "additionalProperties": false,
+        "properties": {
+            "additionalProperties": {"type": "string"},
+            "address": {"type": "object", "additionalProperties": false, "properties": {"city": {"type": "string"}}},
+            "tags": {"type": "array", "items": {"type": "object", "additionalProperties": {"type": "string"}}},
+            "extra": {"anyOf": [{"type": "object", "additionalProperties": true}, {"type": "null"}]},
+            "options": {"type": "object", "default": {"additionalProperties": 1}}
+        },
+        "$defs": {"Point": {"type": "object", "additionalProperties": false}}
+    });
+    let mut req = T.user("hi");
+    req.tools = vec![FunctionTool::new("f", "F", schema).into()];
+    let body = build_request(&req, &T.ctx()).unwrap();
+    assert_eq!(
+        body["tools"][0]["functionDeclarations"][0]["parametersJsonSchema"],
+        json!({
+            "type": "object",
+            "properties": {
+                "additionalProperties": {"type": "string"},
+                "address": {"type": "object", "properties": {"city": {"type": "string"}}},
+                "tags": {"type": "array", "items": {"type": "object"}},
+                "extra": {"anyOf": [{"type": "object"}, {"type": "null"}]},
+                "options": {"type": "object", "default": {"additionalProperties": 1}}
+            },
+            "$defs": {"Point": {"type": "object"}}
+        })
+    );
 }
 
 #[test]
@@ -109,9 +119,9 @@ fn tools_and_tool_choice_shapes() {
     let no_params = FunctionTool::new("ping", "", json!({}));
 
     // Functions only: declarations, no server-side flag.
-    let mut req = user("hi");
+    let mut req = T.user("hi");
     req.tools = vec![weather.clone().into(), no_params.into()];
-    let body = build_request(&req, &ctx()).unwrap();
+    let body = build_request(&req, &T.ctx()).unwrap();
     assert_eq!(
         body["tools"],
         json!([{"functionDeclarations": [
@@ -129,7 +139,7 @@ fn tools_and_tool_choice_shapes() {
         Tool::UrlContext,
         Tool::Raw { value: json!({"google_maps": {}}) },
     ];
-    let body = build_request(&req, &ctx()).unwrap();
+    let body = build_request(&req, &T.ctx()).unwrap();
     assert_eq!(
         body["tools"],
         json!([
@@ -145,7 +155,7 @@ fn tools_and_tool_choice_shapes() {
     // Mixed: built-ins first, then the declarations, and the server-side flag.
     req.tools = vec![weather.into(), WebSearch::new().into()];
     req.tool_choice = Some(ToolChoice::Auto);
-    let body = build_request(&req, &ctx()).unwrap();
+    let body = build_request(&req, &T.ctx()).unwrap();
     assert_eq!(body["tools"][0], json!({"google_search": {}}));
     assert_eq!(body["tools"][1]["functionDeclarations"][0]["name"], json!("get_weather"));
     assert_eq!(
@@ -159,15 +169,15 @@ fn tools_and_tool_choice_shapes() {
         (ToolChoice::None, json!({"mode": "NONE"})),
         (ToolChoice::Tool("get_weather".into()), json!({"mode": "ANY", "allowedFunctionNames": ["get_weather"]})),
     ] {
-        let mut req = user("hi");
+        let mut req = T.user("hi");
         req.tool_choice = Some(choice);
-        let body = build_request(&req, &ctx()).unwrap();
+        let body = build_request(&req, &T.ctx()).unwrap();
         assert_eq!(body["toolConfig"], json!({"functionCallingConfig": config}));
     }
 
-    let mut req = user("hi");
+    let mut req = T.user("hi");
     req.tools = vec![Tool::XSearch];
-    assert!(matches!(build_request(&req, &ctx()), Err(Error::Unsupported(_))));
+    assert!(matches!(build_request(&req, &T.ctx()), Err(Error::Unsupported(_))));
 }
 
 #[test]
@@ -187,7 +197,7 @@ fn roles_system_instruction_tool_calls_and_results() {
         Message::assistant("21°C; no clock.").into(),
         Message::new(Role::User, vec![]).into(),
     ];
-    let body = build_request(&request(items), &ctx()).unwrap();
+    let body = build_request(&T.request(items), &T.ctx()).unwrap();
     assert_eq!(body["systemInstruction"], json!({"parts": [{"text": "be brief"}, {"text": "use metric"}]}));
     assert_eq!(
         body["contents"],
@@ -215,7 +225,7 @@ fn media_parts_inline_file_and_errors() {
         .with_part(Part::video(Artifact::from_url("gs://bucket/clip.mp4").with_mime_type(MimeType::VideoMp4)))
         .with_part(Part::document(Artifact::from_url("https://example.com/a.pdf")))
         .with_part(Part::audio(Artifact::from_url("data:audio/wav;base64,UklGRg==")));
-    let body = build_request(&request(vec![m.into()]), &ctx()).unwrap();
+    let body = build_request(&T.request(vec![m.into()]), &T.ctx()).unwrap();
     let png = base64::Engine::encode(&base64::engine::general_purpose::STANDARD, PNG_1X1);
     assert_eq!(
         body["contents"][0]["parts"],
@@ -228,7 +238,7 @@ fn media_parts_inline_file_and_errors() {
         ])
     );
     let unknown = Message::user("x").with_part(Part::document(Artifact::from_bytes(&b"no magic"[..])));
-    assert!(matches!(build_request(&request(vec![unknown.into()]), &ctx()), Err(Error::InvalidInput(_))));
+    assert!(matches!(build_request(&T.request(vec![unknown.into()]), &T.ctx()), Err(Error::InvalidInput(_))));
 }
 
 // ---------------------------------------------------------------------------------------------------
@@ -252,7 +262,7 @@ fn unary_splits_thoughts_text_and_usage() {
         {"text": "There are "},
         {"text": "3 r's.", "thoughtSignature": "text-sig"},
     ]));
-    let out = parse_response(body, &ctx()).unwrap();
+    let out = parse_response(body, &T.ctx()).unwrap();
     assert_eq!(out.content, "There are 3 r's.");
     assert_eq!(out.reasoning.as_deref(), Some("Counting letters."));
     // No native parts: the signature is the signed thought parts.
@@ -277,7 +287,7 @@ fn unary_function_calls_keep_their_signature_and_replay_verbatim() {
         {"functionCall": {"name": "get_weather", "args": {"city": "Paris"}}, "thoughtSignature": "call-sig"},
         {"functionCall": {"id": "fc_9", "name": "get_time"}},
     ]);
-    let out = parse_response(response(parts.clone()), &ctx()).unwrap();
+    let out = parse_response(response(parts.clone()), &T.ctx()).unwrap();
     assert_eq!(out.tool_calls.len(), 2);
     assert_eq!(out.tool_calls[0].id, "gemini-call-0");
     assert_eq!(out.tool_calls[0].arguments, json!({"city": "Paris"}));
@@ -294,7 +304,7 @@ fn unary_function_calls_keep_their_signature_and_replay_verbatim() {
         ToolResult::new("gemini-call-0", "sunny").into(),
         ToolResult::new("fc_9", "noon").into(),
     ];
-    let body = build_request(&request(items), &ctx()).unwrap();
+    let body = build_request(&T.request(items), &T.ctx()).unwrap();
     assert_eq!(body["contents"][1], json!({"role": "model", "parts": parts}));
     assert_eq!(
         body["contents"][2]["parts"],
@@ -309,10 +319,10 @@ fn unary_function_calls_keep_their_signature_and_replay_verbatim() {
 fn signed_thoughts_replay_before_the_content() {
     let out = parse_response(
         response(json!([{"text": "Hmm.", "thought": true, "thoughtSignature": "s"}, {"text": "Hi"}])),
-        &ctx(),
+        &T.ctx(),
     )
     .unwrap();
-    let body = build_request(&request(vec![Message::user("a").into(), out.message().into()]), &ctx()).unwrap();
+    let body = build_request(&T.request(vec![Message::user("a").into(), out.message().into()]), &T.ctx()).unwrap();
     assert_eq!(
         body["contents"][1],
         json!({"role": "model", "parts": [{"text": "Hmm.", "thought": true, "thoughtSignature": "s"}, {"text": "Hi"}]})
@@ -357,7 +367,7 @@ fn byte_offsets_become_character_offsets() {
 fn unary_grounding_with_multibyte_text() {
     let v = json!({"candidates": [{"content": {"parts": [{"text": MULTIBYTE}]}, "finishReason": "STOP",
                                    "groundingMetadata": grounding_metadata()}]});
-    let out = parse_response(Bytes::from(v.to_string()), &ctx()).unwrap();
+    let out = parse_response(Bytes::from(v.to_string()), &T.ctx()).unwrap();
     let g = out.grounding.unwrap();
     assert_eq!(g.queries, ["hello world"]);
     assert_eq!(g.search_entry_point.as_deref(), Some("<div>search</div>"));
@@ -378,32 +388,28 @@ fn unary_grounding_with_multibyte_text() {
 #[test]
 fn unary_blocked_prompt_errors_and_garbage() {
     let blocked = Bytes::from_static(br#"{"promptFeedback":{"blockReason":"PROHIBITED_CONTENT"},"usageMetadata":{"promptTokenCount":3,"totalTokenCount":3}}"#);
-    let out = parse_response(blocked, &ctx()).unwrap();
+    let out = parse_response(blocked, &T.ctx()).unwrap();
     assert_eq!(out.content, "");
     let f = out.finish_reason.unwrap();
     assert_eq!((f.kind, f.raw.as_str()), (FinishKind::ContentFilter, "PROHIBITED_CONTENT"));
     assert_eq!(out.usage.output_tokens, None, "absent is not zero");
 
     let err = Bytes::from_static(br#"{"error":{"code":429,"message":"slow down","status":"RESOURCE_EXHAUSTED"}}"#);
-    match parse_response(err, &ctx()) {
+    match parse_response(err, &T.ctx()) {
         Err(Error::StreamEvent(e)) => {
             assert_eq!(e.message, "slow down");
             assert_eq!(e.error_type.as_deref(), Some("RESOURCE_EXHAUSTED"));
         }
         other => panic!("{other:?}"),
     }
-    let other = parse_response(Bytes::from_static(br#"{"candidates":null,"extra":1}"#), &ctx()).unwrap();
+    let other = parse_response(Bytes::from_static(br#"{"candidates":null,"extra":1}"#), &T.ctx()).unwrap();
     assert_eq!(other.content, "");
     assert!(other.finish_reason.is_none());
-    assert!(matches!(parse_response(Bytes::from_static(b"{nope"), &ctx()), Err(Error::Decode { .. })));
+    assert!(matches!(parse_response(Bytes::from_static(b"{nope"), &T.ctx()), Err(Error::Decode { .. })));
 }
 
 // ---------------------------------------------------------------------------------------------------
 // Streams
-
-fn ev(v: Value) -> Vec<u8> {
-    serde_json::to_vec(&v).unwrap()
-}
 
 fn chunk(parts: Value) -> Vec<u8> {
     ev(json!({"candidates": [{"content": {"role": "model", "parts": parts}, "index": 0}],
@@ -424,7 +430,7 @@ fn stream_decodes_thoughts_text_calls_usage_and_grounding() {
             "usageMetadata": {"promptTokenCount": 4, "candidatesTokenCount": 9, "thoughtsTokenCount": 3, "totalTokenCount": 16},
         })),
     ];
-    let mut dec = GeminiDecoder::new(ctx());
+    let mut dec = GeminiDecoder::new(T.ctx());
     let (chunks, out) = decode_all(&mut dec, &events);
     let out = out.unwrap();
     let streamed: String = chunks.iter().map(|c| c.content.as_str()).collect();
@@ -475,7 +481,7 @@ fn stream_assembles_function_call_arguments_from_fragments() {
                                   "finishReason": "STOP"}],
                   "usageMetadata": {"promptTokenCount": 1, "candidatesTokenCount": 2, "totalTokenCount": 3}})),
     ];
-    let mut dec = GeminiDecoder::new(ctx());
+    let mut dec = GeminiDecoder::new(T.ctx());
     let (chunks, out) = decode_all(&mut dec, &events);
     let out = out.unwrap();
     let expected =
@@ -508,7 +514,7 @@ fn stream_assembles_function_call_arguments_from_fragments() {
 #[test]
 fn stream_ends_truncated_errors_and_blocks() {
     // No finishReason: truncated.
-    let mut dec = GeminiDecoder::new(ctx());
+    let mut dec = GeminiDecoder::new(T.ctx());
     let (chunks, out) = decode_all(&mut dec, &[chunk(json!([{"text": "par"}]))]);
     assert_eq!(chunks.len(), 1);
     assert!(matches!(out, Err(Error::StreamTruncated { origin: Origin::Provider(Provider::Google), .. })), "{out:?}");
@@ -518,7 +524,7 @@ fn stream_ends_truncated_errors_and_blocks() {
         chunk(json!([{"text": "partial"}])),
         ev(json!({"error": {"code": 503, "message": "overloaded", "status": "UNAVAILABLE"}})),
     ];
-    let mut dec = GeminiDecoder::new(ctx());
+    let mut dec = GeminiDecoder::new(T.ctx());
     let (chunks, out) = decode_all(&mut dec, &events);
     assert_eq!(chunks[0].content, "partial");
     match out {
@@ -527,20 +533,20 @@ fn stream_ends_truncated_errors_and_blocks() {
         }
         other => panic!("{other:?}"),
     }
-    let mut dec = GeminiDecoder::new(ctx());
+    let mut dec = GeminiDecoder::new(T.ctx());
     let (_, out) = decode_all(&mut dec, &[ev(json!({"error": {"code": 500}}))]);
     assert!(
         matches!(out, Err(Error::StreamEvent(ref e)) if e.error_type.as_deref() == Some("500") && e.message == "Unknown error")
     );
 
     // A blocked prompt ends the stream.
-    let mut dec = GeminiDecoder::new(ctx());
+    let mut dec = GeminiDecoder::new(T.ctx());
     let (chunks, out) = decode_all(&mut dec, &[ev(json!({"promptFeedback": {"blockReason": "SAFETY"}}))]);
     assert_eq!(chunks.len(), 1);
     assert_eq!(out.unwrap().finish_reason.unwrap().kind, FinishKind::ContentFilter);
 
     // Blank and [DONE]-style frames are ignored; garbage is a decode error.
-    let mut dec = GeminiDecoder::new(ctx());
+    let mut dec = GeminiDecoder::new(T.ctx());
     let (_, out) = decode_all(&mut dec, &[b"  ".to_vec(), b"{nope".to_vec()]);
     assert!(matches!(out, Err(Error::Decode { .. })), "{out:?}");
 }
@@ -554,7 +560,7 @@ fn stream_finish_reasons_normalise() {
         ("STOP", FinishKind::Stop),
     ] {
         let events = vec![ev(json!({"candidates": [{"content": {"parts": [{"text": "x"}]}, "finishReason": raw}]}))];
-        let mut dec = GeminiDecoder::new(ctx());
+        let mut dec = GeminiDecoder::new(T.ctx());
         let (_, out) = decode_all(&mut dec, &events);
         let f = out.unwrap().finish_reason.unwrap();
         assert_eq!((f.kind, f.raw.as_str()), (kind, raw));
@@ -632,21 +638,11 @@ fn check(name: &str, out: &Output<String>, e: &Expected) {
 
 #[test]
 fn recorded_generate_content_conforms() {
-    let Some(dir) = recorded_dir() else {
-        eprintln!("recorded fixtures not found; skipping gemini conformance");
-        return;
-    };
-    let mut files: Vec<_> = std::fs::read_dir(dir.join("google")).unwrap().map(|e| e.unwrap().path()).collect();
-    files.sort();
+    let Some(recorded) = recordings("google") else { return };
     let mut checked = 0;
-    for path in files {
-        let name = path.display().to_string();
-        if name.ends_with(".chunks.txt") {
-            let text = std::fs::read_to_string(&path).unwrap();
-            let events: Vec<Vec<u8>> =
-                text.split('\n').filter(|l| !l.trim().is_empty()).map(|l| l.as_bytes().to_vec()).collect();
-            let values: Vec<Value> = events.iter().map(|e| serde_json::from_slice(e).unwrap()).collect();
-            let mut dec = GeminiDecoder::new(ctx());
+    for (name, rec) in recorded {
+        if let Recorded::Chunks { events, values } = rec {
+            let mut dec = GeminiDecoder::new(T.ctx());
             let (chunks, out) = decode_all(&mut dec, &events);
             let out = out.unwrap_or_else(|e| panic!("{name}: {e}"));
             let e = expected(&values);
@@ -656,12 +652,10 @@ fn recorded_generate_content_conforms() {
             assert_eq!(out.metadata.response_id.as_deref(), values[0]["responseId"].as_str(), "{name}");
             assert!(out.usage.raw.is_some(), "{name}");
             checked += 1;
-        } else if name.ends_with(".json") {
-            let body = std::fs::read(&path).unwrap();
-            let v: Value = serde_json::from_slice(&body).unwrap();
+        } else if let Recorded::Json { body, value: v } = rec {
             if v.get("error").is_some() {
                 // An HTTP error body (the transport's business); as a payload it is a typed error.
-                let err = parse_response(Bytes::from(body), &ctx()).unwrap_err();
+                let err = parse_response(Bytes::from(body), &T.ctx()).unwrap_err();
                 assert!(
                     matches!(err, Error::StreamEvent(ref e) if e.error_type.as_deref() == Some("RESOURCE_EXHAUSTED")),
                     "{name}"
@@ -669,7 +663,7 @@ fn recorded_generate_content_conforms() {
                 checked += 1;
                 continue;
             }
-            let out = parse_response(Bytes::from(body), &ctx()).unwrap_or_else(|e| panic!("{name}: {e}"));
+            let out = parse_response(Bytes::from(body), &T.ctx()).unwrap_or_else(|e| panic!("{name}: {e}"));
             check(&name, &out, &expected(std::slice::from_ref(&v)));
             assert_eq!(out.metadata.response_id.as_deref(), v["responseId"].as_str(), "{name}");
             assert_eq!(out.metadata.response_model.as_deref(), v["modelVersion"].as_str(), "{name}");

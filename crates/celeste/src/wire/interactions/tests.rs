@@ -1,42 +1,16 @@
 use super::*;
 use crate::error::Origin;
-use crate::testing::{decode_all, recorded_dir};
+use crate::testing::decode_all;
 use crate::types::artifact::Artifact;
-use crate::types::enums::{Operation, Provider};
+use crate::types::enums::Provider;
 use crate::types::message::{Message, ToolResult};
 use crate::types::mime::MimeType;
 use crate::types::tool::{FunctionTool, WebSearch};
 use crate::wire::WireApi;
+use crate::wire::testkit::{Recorded, Setup, ev, keys, recordings};
 
-fn ctx() -> WireContext {
-    WireContext {
-        origin: Origin::Provider(Provider::Google),
-        model: "gemini-2.5-flash".into(),
-        operation: Operation::Generate,
-    }
-}
-
-fn request(items: Vec<Item>) -> TextRequest {
-    TextRequest {
-        model: "gemini-2.5-flash".into(),
-        items,
-        params: TextParams::default(),
-        tools: vec![],
-        tool_choice: None,
-        output_schema: None,
-        limits: Default::default(),
-    }
-}
-
-fn user(text: &str) -> TextRequest {
-    request(vec![Message::user(text).into()])
-}
-
-fn keys(v: &Value) -> Vec<&str> {
-    let mut k: Vec<&str> = v.as_object().unwrap().keys().map(String::as_str).collect();
-    k.sort_unstable();
-    k
-}
+/// The call these tests make.
+const T: Setup = Setup::new(Origin::Provider(Provider::Google), "gemini-2.5-flash");
 
 fn weather() -> Tool {
     FunctionTool::new("get_weather", "Weather", json!({"type": "object"})).into()
@@ -47,7 +21,7 @@ fn weather() -> Tool {
 
 #[test]
 fn every_parameter_maps_to_its_field_and_none_omits_it() {
-    let bare = build_request(&user("hi"), &ctx(), false).unwrap();
+    let bare = build_request(&T.user("hi"), &T.ctx(), false).unwrap();
     assert_eq!(keys(&bare), ["input", "model", "stream"]);
     assert_eq!(bare["stream"], json!(false), "a unary call says so");
     assert_eq!(bare["model"], json!("gemini-2.5-flash"));
@@ -66,15 +40,15 @@ fn every_parameter_maps_to_its_field_and_none_omits_it() {
         ),
     ];
     for (params, config) in cases {
-        let mut req = user("hi");
+        let mut req = T.user("hi");
         req.params = params;
-        let body = build_request(&req, &ctx(), false).unwrap();
+        let body = build_request(&req, &T.ctx(), false).unwrap();
         assert_eq!(keys(&body), ["generation_config", "input", "model", "stream"], "{config}");
         assert_eq!(body["generation_config"], config);
     }
 
     // No field for these here (and no thinking budget): dropped, not guessed.
-    let mut req = user("hi");
+    let mut req = T.user("hi");
     req.params = TextParams {
         top_k: Some(3),
         frequency_penalty: Some(0.1),
@@ -83,15 +57,50 @@ fn every_parameter_maps_to_its_field_and_none_omits_it() {
         thinking_budget: Some(2048),
         ..d()
     };
-    assert_eq!(keys(&build_request(&req, &ctx(), false).unwrap()), ["input", "model", "stream"]);
+    assert_eq!(keys(&build_request(&req, &T.ctx(), false).unwrap()), ["input", "model", "stream"]);
 
-    let streamed = build_request(&user("hi"), &ctx(), true).unwrap();
+    let streamed = build_request(&T.user("hi"), &T.ctx(), true).unwrap();
     assert_eq!(streamed["stream"], json!(true));
+}
+
+/// Google rejects `additionalProperties` in function parameter schemas: it is left out at every
+/// level, while a property that happens to have that name, and data such as defaults, stay.
+#[test]
+fn function_schemas_carry_no_additional_properties() {
+    let schema = json!({
+        "type": "object",
+        "additionalProperties": false,
+        "properties": {
+            "additionalProperties": {"type": "string"},
+            "address": {"type": "object", "additionalProperties": false, "properties": {"city": {"type": "string"}}},
+            "tags": {"type": "array", "items": {"type": "object", "additionalProperties": {"type": "string"}}},
+            "extra": {"anyOf": [{"type": "object", "additionalProperties": true}, {"type": "null"}]},
+            "options": {"type": "object", "default": {"additionalProperties": 1}}
+        },
+        "$defs": {"Point": {"type": "object", "additionalProperties": false}}
+    });
+    let mut req = T.user("hi");
+    req.tools = vec![FunctionTool::new("f", "F", schema).into()];
+    let body = build_request(&req, &T.ctx(), false).unwrap();
+    assert_eq!(
+        body["tools"][0]["parameters"],
+        json!({
+            "type": "object",
+            "properties": {
+                "additionalProperties": {"type": "string"},
+                "address": {"type": "object", "properties": {"city": {"type": "string"}}},
+                "tags": {"type": "array", "items": {"type": "object"}},
+                "extra": {"anyOf": [{"type": "object"}, {"type": "null"}]},
+                "options": {"type": "object", "default": {"additionalProperties": 1}}
+            },
+            "$defs": {"Point": {"type": "object"}}
+        })
+    );
 }
 
 #[test]
 fn tools_and_tool_choice_shapes() {
-    let mut req = user("hi");
+    let mut req = T.user("hi");
     req.tools = vec![
         weather(),
         FunctionTool::new("ping", "", Value::Null).into(),
@@ -100,7 +109,7 @@ fn tools_and_tool_choice_shapes() {
         Tool::UrlContext,
         Tool::Raw { value: json!({"type": "google_maps"}) },
     ];
-    let body = build_request(&req, &ctx(), false).unwrap();
+    let body = build_request(&req, &T.ctx(), false).unwrap();
     assert_eq!(
         body["tools"],
         json!([
@@ -129,16 +138,16 @@ fn tools_and_tool_choice_shapes() {
         ),
     ];
     for (tools, choice, wire) in cases {
-        let mut req = user("hi");
+        let mut req = T.user("hi");
         req.tools = tools;
         req.tool_choice = Some(choice);
-        let body = build_request(&req, &ctx(), false).unwrap();
+        let body = build_request(&req, &T.ctx(), false).unwrap();
         assert_eq!(body["generation_config"], json!({"tool_choice": wire}));
     }
 
-    let mut req = user("hi");
+    let mut req = T.user("hi");
     req.tools = vec![Tool::XSearch];
-    assert!(matches!(build_request(&req, &ctx(), false), Err(Error::Unsupported(_))));
+    assert!(matches!(build_request(&req, &T.ctx(), false), Err(Error::Unsupported(_))));
 }
 
 #[test]
@@ -157,7 +166,7 @@ fn turns_system_instruction_signatures_and_tool_results() {
         ToolResult::error("c2", "clock broken").with_name("get_time").into(),
         Message::new(Role::User, vec![Part::text("")]).into(),
     ];
-    let body = build_request(&request(items), &ctx(), false).unwrap();
+    let body = build_request(&T.request(items), &T.ctx(), false).unwrap();
     assert_eq!(body["system_instruction"], json!("be brief\n\nuse metric"));
     assert_eq!(
         body["input"],
@@ -175,7 +184,7 @@ fn turns_system_instruction_signatures_and_tool_results() {
     );
 
     let bad = Message::system("x").with_part(Part::image(Artifact::from_url("https://x/y.png")));
-    assert!(matches!(build_request(&request(vec![bad.into()]), &ctx(), false), Err(Error::Unsupported(_))));
+    assert!(matches!(build_request(&T.request(vec![bad.into()]), &T.ctx(), false), Err(Error::Unsupported(_))));
 }
 
 #[test]
@@ -185,7 +194,7 @@ fn media_parts() {
         .with_part(Part::image(Artifact::from_url("https://x/y.png").with_mime_type(MimeType::ImagePng)))
         .with_part(Part::video(Artifact::from_url("https://youtu.be/v")))
         .with_part(Part::document(Artifact::from_url("data:application/pdf;base64,JVBERg==")));
-    let body = build_request(&request(vec![m.into()]), &ctx(), false).unwrap();
+    let body = build_request(&T.request(vec![m.into()]), &T.ctx(), false).unwrap();
     assert_eq!(
         body["input"][0]["content"],
         json!([
@@ -242,7 +251,7 @@ fn unary_decodes_thoughts_text_calls_grounding_and_usage() {
     steps.push(json!({"id": "call-1", "type": "function_call", "name": "get_weather", "arguments": {"city": "Paris"}, "signature": "cs"}));
     steps.push(json!({"type": "function_call", "name": "no_id", "arguments": "{\"a\":1}", "signature": ""}));
     let body = Bytes::from(interaction(Value::Array(steps), "requires_action").to_string());
-    let out = parse_response(body, &ctx()).unwrap();
+    let out = parse_response(body, &T.ctx()).unwrap();
 
     assert_eq!(out.content, format!("Intro: {MULTIBYTE}"));
     assert_eq!(out.reasoning.as_deref(), Some("First.\nSecond."));
@@ -285,7 +294,7 @@ fn unary_status_legacy_outputs_and_errors() {
         ("cancelled", FinishKind::Other),
     ] {
         let body = Bytes::from(interaction(json!([]), status).to_string());
-        assert_eq!(parse_response(body, &ctx()).unwrap().finish_reason.unwrap().kind, kind, "{status}");
+        assert_eq!(parse_response(body, &T.ctx()).unwrap().finish_reason.unwrap().kind, kind, "{status}");
     }
     // Older servers: `outputs` with typed content items.
     let legacy = json!({"id": "x", "status": "completed", "outputs": [
@@ -293,16 +302,16 @@ fn unary_status_legacy_outputs_and_errors() {
         {"type": "text", "text": "Hello"},
         {"type": "function_call", "id": "f", "name": "n", "arguments": {}},
     ]});
-    let out = parse_response(Bytes::from(legacy.to_string()), &ctx()).unwrap();
+    let out = parse_response(Bytes::from(legacy.to_string()), &T.ctx()).unwrap();
     assert_eq!((out.content.as_str(), out.reasoning.as_deref()), ("Hello", Some("hm")));
     assert_eq!(out.finish_reason.unwrap().kind, FinishKind::ToolCall);
     assert!(out.usage.is_empty());
 
     let err = Bytes::from_static(br#"{"error":{"code":400,"message":"bad model","status":"INVALID_ARGUMENT"}}"#);
     assert!(
-        matches!(parse_response(err, &ctx()), Err(Error::StreamEvent(e)) if e.error_type.as_deref() == Some("INVALID_ARGUMENT"))
+        matches!(parse_response(err, &T.ctx()), Err(Error::StreamEvent(e)) if e.error_type.as_deref() == Some("INVALID_ARGUMENT"))
     );
-    assert!(matches!(parse_response(Bytes::from_static(b"[1"), &ctx()), Err(Error::Decode { .. })));
+    assert!(matches!(parse_response(Bytes::from_static(b"[1"), &T.ctx()), Err(Error::Decode { .. })));
 }
 
 #[test]
@@ -311,10 +320,10 @@ fn replay_round_trip_keeps_thoughts_and_call_signatures() {
         {"type": "thought", "signature": "ts"},
         {"id": "c1", "type": "function_call", "name": "get_weather", "arguments": {"city": "Paris"}, "signature": "cs"},
     ]);
-    let out = parse_response(Bytes::from(interaction(steps, "requires_action").to_string()), &ctx()).unwrap();
+    let out = parse_response(Bytes::from(interaction(steps, "requires_action").to_string()), &T.ctx()).unwrap();
     let items: Vec<Item> =
         vec![Message::user("weather?").into(), out.message().into(), ToolResult::new("c1", "sunny").into()];
-    let body = build_request(&request(items), &ctx(), false).unwrap();
+    let body = build_request(&T.request(items), &T.ctx(), false).unwrap();
     assert_eq!(
         body["input"],
         json!([
@@ -328,10 +337,6 @@ fn replay_round_trip_keeps_thoughts_and_call_signatures() {
 
 // ---------------------------------------------------------------------------------------------------
 // Streams
-
-fn ev(v: Value) -> Vec<u8> {
-    serde_json::to_vec(&v).unwrap()
-}
 
 fn start(index: u64, step: Value) -> Vec<u8> {
     ev(json!({"index": index, "step": step, "event_type": "step.start"}))
@@ -391,7 +396,7 @@ fn stream_events() -> Vec<Vec<u8>> {
 
 #[test]
 fn stream_rebuilds_steps_text_reasoning_calls_grounding_and_usage() {
-    let mut dec = InteractionsDecoder::new(ctx());
+    let mut dec = InteractionsDecoder::new(T.ctx());
     let (chunks, out) = decode_all(&mut dec, &stream_events());
     let out = out.unwrap();
     let streamed: String = chunks.iter().map(|c| c.content.as_str()).collect();
@@ -444,7 +449,7 @@ fn stream_rebuilds_steps_text_reasoning_calls_grounding_and_usage() {
 #[test]
 fn stream_without_steps_takes_them_from_the_completed_interaction() {
     let i = interaction(json!([{"type": "model_output", "content": [{"type": "text", "text": "whole"}]}]), "completed");
-    let mut dec = InteractionsDecoder::new(ctx());
+    let mut dec = InteractionsDecoder::new(T.ctx());
     let (chunks, out) = decode_all(&mut dec, &[ev(json!({"interaction": i, "event_type": "interaction.completed"}))]);
     assert_eq!(chunks.iter().map(|c| c.content.as_str()).collect::<String>(), "whole");
     assert_eq!(out.unwrap().content, "whole");
@@ -458,7 +463,7 @@ fn stream_errors_and_truncation() {
         ev(json!({"event_type": "error", "error": {"code": 429, "message": "quota", "status": "RESOURCE_EXHAUSTED"}})),
         delta(0, json!({"type": "text", "text": "never"})),
     ];
-    let mut dec = InteractionsDecoder::new(ctx());
+    let mut dec = InteractionsDecoder::new(T.ctx());
     let (chunks, out) = decode_all(&mut dec, &events);
     assert_eq!(chunks.len(), 1);
     match out {
@@ -469,16 +474,16 @@ fn stream_errors_and_truncation() {
         other => panic!("{other:?}"),
     }
 
-    let mut dec = InteractionsDecoder::new(ctx());
+    let mut dec = InteractionsDecoder::new(T.ctx());
     let (_, out) = decode_all(&mut dec, &stream_events()[..10]);
     assert!(matches!(out, Err(Error::StreamTruncated { .. })), "{out:?}");
 
-    let mut dec = InteractionsDecoder::new(ctx());
+    let mut dec = InteractionsDecoder::new(T.ctx());
     let (_, out) = decode_all(&mut dec, &[b"{oops".to_vec()]);
     assert!(matches!(out, Err(Error::Decode { .. })), "{out:?}");
 
     // Unknown events and unknown deltas are ignored; a stray stop is harmless.
-    let mut dec = InteractionsDecoder::new(ctx());
+    let mut dec = InteractionsDecoder::new(T.ctx());
     let events = vec![
         ev(json!({"event_type": "interaction.something_new", "x": 1})),
         stop(7),
@@ -527,21 +532,10 @@ fn check_usage(name: &str, out: &Output<String>, usage: &Value) {
 
 #[test]
 fn recorded_interactions_conform() {
-    let Some(dir) = recorded_dir() else {
-        eprintln!("recorded fixtures not found; skipping interactions conformance");
-        return;
-    };
-    let mut files: Vec<_> =
-        std::fs::read_dir(dir.join("google-interactions")).unwrap().map(|e| e.unwrap().path()).collect();
-    files.sort();
+    let Some(recorded) = recordings("google-interactions") else { return };
     let mut checked = 0;
-    for path in files {
-        let name = path.display().to_string();
-        if name.ends_with(".chunks.txt") {
-            let text = std::fs::read_to_string(&path).unwrap();
-            let events: Vec<Vec<u8>> =
-                text.split('\n').filter(|l| !l.trim().is_empty()).map(|l| l.as_bytes().to_vec()).collect();
-            let values: Vec<Value> = events.iter().map(|e| serde_json::from_slice(e).unwrap()).collect();
+    for (name, rec) in recorded {
+        if let Recorded::Chunks { events, values } = rec {
             let mut text = String::new();
             let mut thought_signatures = 0;
             let mut calls: Vec<(String, String)> = Vec::new();
@@ -558,7 +552,7 @@ fn recorded_interactions_conform() {
                 }
             }
             let last = values.last().unwrap();
-            let mut dec = InteractionsDecoder::new(ctx());
+            let mut dec = InteractionsDecoder::new(T.ctx());
             let (chunks, out) = decode_all(&mut dec, &events);
             let out = out.unwrap_or_else(|e| panic!("{name}: {e}"));
             let streamed: String = chunks.iter().map(|c| c.content.as_str()).collect();
@@ -579,10 +573,8 @@ fn recorded_interactions_conform() {
             check_usage(&name, &out, &last["interaction"]["usage"]);
             assert_eq!(out.metadata.response_id.as_deref(), last["interaction"]["id"].as_str(), "{name}");
             checked += 1;
-        } else if name.ends_with(".json") {
-            let body = std::fs::read(&path).unwrap();
-            let v: Value = serde_json::from_slice(&body).unwrap();
-            let out = parse_response(Bytes::from(body), &ctx()).unwrap_or_else(|e| panic!("{name}: {e}"));
+        } else if let Recorded::Json { body, value: v } = rec {
+            let out = parse_response(Bytes::from(body), &T.ctx()).unwrap_or_else(|e| panic!("{name}: {e}"));
             let (text, calls) = expected_text(&v["steps"]);
             assert_eq!(out.content, text, "{name}");
             assert_eq!(out.tool_calls.len(), calls.len(), "{name}");

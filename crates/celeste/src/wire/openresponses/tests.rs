@@ -3,40 +3,24 @@ use crate::error::Origin;
 use crate::testing::{decode_all, recorded_dir};
 use crate::text::TextParams;
 use crate::types::artifact::Artifact;
-use crate::types::enums::{Operation, Provider};
+use crate::types::enums::Provider;
 use crate::types::message::{Message, ToolResult};
-use crate::types::tool::{FunctionTool, WebSearch};
+use crate::types::tool::{FunctionTool, ToolCallDelta, WebSearch};
+use crate::wire::testkit::{Setup, ev};
 
-fn ctx() -> WireContext {
-    WireContext {
-        origin: Origin::Provider(Provider::OpenAi),
-        model: "gpt-5-mini".into(),
-        operation: Operation::Generate,
-    }
-}
-
-fn request(items: Vec<Item>) -> TextRequest {
-    TextRequest {
-        model: "gpt-5-mini".into(),
-        items,
-        params: TextParams::default(),
-        tools: vec![],
-        tool_choice: None,
-        output_schema: None,
-        limits: Default::default(),
-    }
-}
+/// The call these tests make.
+const T: Setup = Setup::new(Origin::Provider(Provider::OpenAi), "gpt-5-mini");
 
 #[test]
 fn every_parameter_maps_to_its_field_and_none_omits_it() {
-    let bare = build_request(&request(vec![Message::user("hi").into()]), &ctx(), false).unwrap();
+    let bare = build_request(&T.request(vec![Message::user("hi").into()]), &T.ctx(), false).unwrap();
     // Compared as a set: key order depends on serde_json's `preserve_order`, which another crate in
     // the build may turn on.
     let mut keys: Vec<&String> = bare.as_object().unwrap().keys().collect();
     keys.sort();
     assert_eq!(keys, ["input", "model"]);
 
-    let mut req = request(vec![Message::user("hi").into()]);
+    let mut req = T.request(vec![Message::user("hi").into()]);
     req.params = TextParams {
         temperature: Some(0.5),
         max_tokens: Some(100),
@@ -45,7 +29,7 @@ fn every_parameter_maps_to_its_field_and_none_omits_it() {
         verbosity: Some("high".into()),
         ..TextParams::default()
     };
-    let body = build_request(&req, &ctx(), true).unwrap();
+    let body = build_request(&req, &T.ctx(), true).unwrap();
     assert_eq!(body["temperature"], json!(0.5));
     assert_eq!(body["max_output_tokens"], json!(100));
     assert_eq!(body["top_p"], json!(0.9));
@@ -60,7 +44,7 @@ fn every_parameter_maps_to_its_field_and_none_omits_it() {
 
 #[test]
 fn tools_and_tool_choice_shapes() {
-    let mut req = request(vec![Message::user("hi").into()]);
+    let mut req = T.request(vec![Message::user("hi").into()]);
     req.tools = vec![
         FunctionTool::new("get_weather", "Weather", json!({"type": "object"})).into(),
         WebSearch::new().allowed_domains(["example.com"]).into(),
@@ -68,7 +52,7 @@ fn tools_and_tool_choice_shapes() {
         Tool::CodeExecution,
     ];
     req.tool_choice = Some(ToolChoice::Tool("get_weather".into()));
-    let body = build_request(&req, &ctx(), false).unwrap();
+    let body = build_request(&req, &T.ctx(), false).unwrap();
     assert_eq!(
         body["tools"],
         json!([
@@ -83,7 +67,7 @@ fn tools_and_tool_choice_shapes() {
         assert_eq!(tool_choice(&choice), json!(wire));
     }
     req.tools = vec![Tool::UrlContext];
-    let err = build_request(&req, &ctx(), false).unwrap_err();
+    let err = build_request(&req, &T.ctx(), false).unwrap_err();
     assert!(matches!(err, Error::Unsupported(_)), "{err}");
 }
 
@@ -100,7 +84,7 @@ fn multi_turn_with_tool_calls_results_and_reasoning_replay() {
         assistant.into(),
         ToolResult::new("call_1", json!({"temp": 21})).into(),
     ];
-    let body = build_request(&request(items), &ctx(), false).unwrap();
+    let body = build_request(&T.request(items), &T.ctx(), false).unwrap();
     assert_eq!(
         body["input"],
         json!([
@@ -120,7 +104,7 @@ fn assistant_turns_replay_as_plain_text() {
         Message::assistant("Hello!").with_part(Part::text(" How can I help?")).into(),
         Message::assistant("").with_tool_calls(vec![ToolCall::new("call_1", "f", json!({}))]).into(),
     ];
-    let body = build_request(&request(items), &ctx(), false).unwrap();
+    let body = build_request(&T.request(items), &T.ctx(), false).unwrap();
     assert_eq!(
         body["input"],
         json!([
@@ -136,7 +120,7 @@ fn media_parts_and_unsupported_parts() {
     let m = Message::user("describe")
         .with_part(Part::image(Artifact::from_url("https://x/cat.png")))
         .with_part(Part::document(Artifact::from_url("https://x/a.pdf")));
-    let body = build_request(&request(vec![m.into()]), &ctx(), false).unwrap();
+    let body = build_request(&T.request(vec![m.into()]), &T.ctx(), false).unwrap();
     assert_eq!(
         body["input"][0]["content"][1],
         json!({"type": "input_image", "image_url": "https://x/cat.png", "detail": "auto"})
@@ -144,7 +128,7 @@ fn media_parts_and_unsupported_parts() {
     assert_eq!(body["input"][0]["content"][2], json!({"type": "input_file", "file_url": "https://x/a.pdf"}));
 
     let m = Message::user("listen").with_part(Part::audio(Artifact::from_url("https://x/a.mp3")));
-    let err = build_request(&request(vec![m.into()]), &ctx(), false).unwrap_err();
+    let err = build_request(&T.request(vec![m.into()]), &T.ctx(), false).unwrap_err();
     assert!(err.to_string().contains("audio content parts"), "{err}");
     assert_eq!(err.provider(), Some(Provider::OpenAi));
 }
@@ -164,7 +148,7 @@ const UNARY: &str = r#"{
 
 #[test]
 fn unary_response_decodes_everything() {
-    let out = parse_response(Bytes::from_static(UNARY.as_bytes()), &ctx()).unwrap();
+    let out = parse_response(Bytes::from_static(UNARY.as_bytes()), &T.ctx()).unwrap();
     assert_eq!(out.content, "Hello, world.");
     assert_eq!(out.reasoning.as_deref(), Some("Think A\nThink B"));
     assert_eq!(out.signature.len(), 1);
@@ -181,7 +165,7 @@ fn unary_response_decodes_everything() {
     assert_eq!(g.sources[0].domain.as_deref(), Some("example.com"));
     assert_eq!((g.citations[0].start, g.citations[0].end), (0, 5));
     // The next turn replays the reasoning item and the call.
-    let m = parse_response(Bytes::from_static(UNARY.as_bytes()), &ctx()).unwrap().message();
+    let m = parse_response(Bytes::from_static(UNARY.as_bytes()), &T.ctx()).unwrap().message();
     assert_eq!(m.signature.len(), 1);
     assert_eq!(m.tool_calls.len(), 1);
 }
@@ -189,20 +173,16 @@ fn unary_response_decodes_everything() {
 #[test]
 fn unary_incomplete_failed_and_garbage() {
     let body = r#"{"status":"incomplete","incomplete_details":{"reason":"max_output_tokens"},"output":[]}"#;
-    let out = parse_response(Bytes::from(body), &ctx()).unwrap();
+    let out = parse_response(Bytes::from(body), &T.ctx()).unwrap();
     assert_eq!(out.finish_reason.unwrap().kind, FinishKind::Length);
     assert_eq!(out.usage, Usage::default());
 
     let body = r#"{"status":"failed","error":{"code":"server_error","message":"boom"},"output":[]}"#;
-    let err = parse_response(Bytes::from(body), &ctx()).unwrap_err();
+    let err = parse_response(Bytes::from(body), &T.ctx()).unwrap_err();
     assert!(matches!(&err, Error::StreamEvent(e) if e.message == "boom"), "{err}");
 
-    let err = parse_response(Bytes::from_static(b"<html>oops</html>"), &ctx()).unwrap_err();
+    let err = parse_response(Bytes::from_static(b"<html>oops</html>"), &T.ctx()).unwrap_err();
     assert!(matches!(err, Error::Decode { .. }), "{err}");
-}
-
-fn ev(v: Value) -> Vec<u8> {
-    serde_json::to_vec(&v).unwrap()
 }
 
 fn stream_events() -> Vec<Vec<u8>> {
@@ -240,7 +220,7 @@ fn stream_events() -> Vec<Vec<u8>> {
 
 #[test]
 fn stream_decodes_text_reasoning_tool_calls_and_usage() {
-    let mut dec = ResponsesDecoder::new(ctx());
+    let mut dec = ResponsesDecoder::new(T.ctx());
     let (chunks, out) = decode_all(&mut dec, &stream_events());
     let out = out.unwrap();
     let text: String = chunks.iter().map(|c| c.content.as_str()).collect();
@@ -259,11 +239,38 @@ fn stream_decodes_text_reasoning_tool_calls_and_usage() {
     assert_eq!(last.usage.as_ref().and_then(|u| u.output_tokens), Some(6));
 }
 
+/// The reasoning of `UNARY` as a stream sends it: two summary parts, each closed by its own
+/// `reasoning_summary_part.done`, then the same response as `response.completed`.
+#[test]
+fn reasoning_in_parts_reads_the_same_streamed_and_unary() {
+    let unary: Value = serde_json::from_str(UNARY).unwrap();
+    let mut events = vec![ev(
+        json!({"type": "response.output_item.added", "output_index": 0, "item": {"type": "reasoning", "id": "rs_1", "summary": []}}),
+    )];
+    for (i, part) in ["Think A", "Think B"].into_iter().enumerate() {
+        events
+            .push(ev(json!({"type": "response.reasoning_summary_part.added", "output_index": 0, "summary_index": i})));
+        events.push(ev(json!({"type": "response.reasoning_summary_text.delta", "output_index": 0, "delta": part})));
+        events.push(ev(json!({"type": "response.reasoning_summary_part.done", "output_index": 0, "summary_index": i})));
+    }
+    events.push(ev(json!({"type": "response.output_item.done", "output_index": 0, "item": unary["output"][0]})));
+    events.push(ev(json!({"type": "response.completed", "response": unary})));
+    let mut dec = ResponsesDecoder::new(T.ctx());
+    let (chunks, streamed) = decode_all(&mut dec, &events);
+    let streamed = streamed.unwrap();
+    let unary = parse_response(Bytes::from_static(UNARY.as_bytes()), &T.ctx()).unwrap();
+    assert_eq!(unary.reasoning.as_deref(), Some("Think A\nThink B"));
+    assert_eq!(streamed.reasoning, unary.reasoning);
+    // The chunks carry the separator too, so that they add up to the same text.
+    let deltas: String = chunks.iter().filter_map(|c| c.reasoning.as_deref()).collect();
+    assert_eq!(Some(deltas), unary.reasoning);
+}
+
 #[test]
 fn stream_without_completion_is_truncated() {
     let mut events = stream_events();
     events.pop();
-    let mut dec = ResponsesDecoder::new(ctx());
+    let mut dec = ResponsesDecoder::new(T.ctx());
     let (_, out) = decode_all(&mut dec, &events);
     assert!(matches!(out, Err(Error::StreamTruncated { .. })), "{out:?}");
 }
@@ -274,7 +281,7 @@ fn stream_error_event_is_typed_and_keeps_earlier_chunks() {
         ev(json!({"type": "response.output_text.delta", "output_index": 0, "delta": "partial"})),
         ev(json!({"type": "error", "code": "server_error", "message": "The server had an error"})),
     ];
-    let mut dec = ResponsesDecoder::new(ctx());
+    let mut dec = ResponsesDecoder::new(T.ctx());
     let (chunks, out) = decode_all(&mut dec, &events);
     assert_eq!(chunks.len(), 1);
     match out {
@@ -284,7 +291,7 @@ fn stream_error_event_is_typed_and_keeps_earlier_chunks() {
         }
         other => panic!("{other:?}"),
     }
-    let mut dec = ResponsesDecoder::new(ctx());
+    let mut dec = ResponsesDecoder::new(T.ctx());
     let (_, out) = decode_all(&mut dec, &[b"{not json".to_vec()]);
     assert!(matches!(out, Err(Error::Decode { .. })));
 }
@@ -315,7 +322,7 @@ fn recorded_responses_streams_conform() {
             segments.last_mut().unwrap().push(line.as_bytes().to_vec());
         }
         for seg in segments {
-            let mut dec = ResponsesDecoder::new(ctx());
+            let mut dec = ResponsesDecoder::new(T.ctx());
             let (chunks, out) = decode_all(&mut dec, &seg);
             let last: Value = serde_json::from_slice(seg.last().unwrap()).unwrap();
             if name.contains("error") {

@@ -1,0 +1,151 @@
+//! What Google's two text wire APIs (generateContent in [`super::gemini`], Interactions in
+//! [`super::interactions`]) share: media parts, tool-call ids and names, function schemas, grounding
+//! offsets and error objects.
+
+use std::collections::HashMap;
+
+use serde_json::Value;
+
+use crate::error::{Error, Result};
+use crate::types::artifact::Artifact;
+use crate::types::message::Item;
+use crate::wire::WireContext;
+
+// ---------------------------------------------------------------------------------------------------
+// Requests
+
+/// A media part's content, as Gemini's APIs take it.
+pub(crate) enum Media {
+    /// Base64 bytes with their MIME type.
+    Inline { mime: String, data: String },
+    /// A URL the server fetches (`gs://`, `https://`, a Files API URI).
+    Uri { uri: String, mime: Option<String> },
+}
+
+/// Bytes (data or path) become inline base64, a URL stays a URL; a `data:` URL is inline.
+pub(crate) fn media(a: &Artifact) -> Result<Media> {
+    let url = a.data_url()?;
+    let Some(rest) = url.get(..5).filter(|p| p.eq_ignore_ascii_case("data:")).and_then(|_| url.get(5..)) else {
+        return Ok(Media::Uri { mime: a.mime().map(|m| m.to_string()), uri: url });
+    };
+    let (meta, data) = rest.split_once(',').ok_or_else(|| Error::invalid_input("malformed data URL: no `,`"))?;
+    let mut params = meta.split(';');
+    let mime = params.next().unwrap_or_default().trim().to_string();
+    if !params.any(|p| p.trim().eq_ignore_ascii_case("base64")) {
+        return Err(Error::invalid_input("the data URL is not base64-encoded (no `;base64`)"));
+    }
+    let mime = if mime.is_empty() { a.mime().map(|m| m.to_string()) } else { Some(mime) };
+    let mime =
+        mime.ok_or_else(|| Error::invalid_input("the media's MIME type is unknown; set it with `with_mime_type`"))?;
+    Ok(Media::Inline { mime, data: data.to_string() })
+}
+
+/// An empty schema (`null` or `{}`) is not sent.
+pub(crate) fn has_schema(parameters: &Value) -> bool {
+    match parameters {
+        Value::Null => false,
+        Value::Object(o) => !o.is_empty(),
+        _ => true,
+    }
+}
+
+/// A function's parameter schema as Google's APIs take it: without `additionalProperties` at any
+/// level, which Google rejects in function declarations.
+pub(crate) fn function_parameters(schema: &Value) -> Value {
+    let mut schema = schema.clone();
+    strip_additional_properties(&mut schema);
+    schema
+}
+
+/// Keywords whose value maps names to subschemas: the names are not keywords, the values are schemas.
+const SCHEMA_MAPS: [&str; 5] = ["properties", "patternProperties", "$defs", "definitions", "dependentSchemas"];
+
+/// Keywords whose value is data, not a schema.
+const DATA: [&str; 4] = ["enum", "const", "default", "examples"];
+
+fn strip_additional_properties(schema: &mut Value) {
+    match schema {
+        Value::Object(o) => {
+            o.remove("additionalProperties");
+            for (key, value) in o.iter_mut() {
+                match value {
+                    _ if DATA.contains(&key.as_str()) => {}
+                    Value::Object(map) if SCHEMA_MAPS.contains(&key.as_str()) => {
+                        map.values_mut().for_each(strip_additional_properties);
+                    }
+                    _ => strip_additional_properties(value),
+                }
+            }
+        }
+        Value::Array(items) => items.iter_mut().for_each(strip_additional_properties),
+        _ => {}
+    }
+}
+
+/// Call id → function name, from the assistant turns (a tool result without a name gets its call's).
+pub(crate) fn call_names(items: &[Item]) -> HashMap<&str, &str> {
+    let mut names = HashMap::new();
+    for item in items {
+        if let Item::Message(m) = item {
+            for c in &m.tool_calls {
+                names.insert(c.id.as_str(), c.name.as_str());
+            }
+        }
+    }
+    names
+}
+
+// ---------------------------------------------------------------------------------------------------
+// Responses
+
+/// A call's id: the server's, or (Google often sends none) a local one, `local_prefix` and the call's
+/// index, which the wire module knows never to send back as the server's.
+pub(crate) fn call_id(id: Option<&str>, local_prefix: &str, index: usize) -> String {
+    id.filter(|i| !i.is_empty()).map_or_else(|| format!("{local_prefix}{index}"), str::to_string)
+}
+
+/// A UTF-8 byte offset into `text` as a character offset; `None` when out of range or inside a
+/// character.
+pub(crate) fn byte_to_char(text: &str, offset: usize) -> Option<usize> {
+    text.get(..offset).map(|head| head.chars().count())
+}
+
+/// A Google error object (`{code, message, status}`) as a stream event error; the type is the
+/// `status` name (`RESOURCE_EXHAUSTED`), else the code.
+pub(crate) fn google_error(ctx: &WireContext, err: &Value, raw: &[u8]) -> Error {
+    let (message, error_type) = match err {
+        Value::Object(o) => (
+            o.get("message").and_then(Value::as_str).map(str::to_string),
+            o.get("status").and_then(Value::as_str).map(str::to_string).or_else(|| match o.get("code") {
+                Some(Value::String(s)) => Some(s.clone()),
+                Some(Value::Number(n)) => Some(n.to_string()),
+                _ => None,
+            }),
+        ),
+        Value::String(s) => (Some(s.clone()), None),
+        _ => (None, None),
+    };
+    ctx.event_error(message, error_type, raw)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn byte_offsets_become_character_offsets() {
+        let text = "héllo";
+        assert_eq!(byte_to_char(text, 0), Some(0));
+        assert_eq!(byte_to_char(text, 3), Some(2));
+        assert_eq!(byte_to_char(text, 2), None, "inside a character");
+        assert_eq!(byte_to_char(text, text.len()), Some(5));
+        assert_eq!(byte_to_char(text, text.len() + 1), None, "out of range");
+    }
+
+    #[test]
+    fn local_call_ids_fill_in_for_missing_ones() {
+        assert_eq!(call_id(Some("abc"), "local-", 3), "abc");
+        assert_eq!(call_id(Some(""), "local-", 3), "local-3");
+        assert_eq!(call_id(None, "local-", 0), "local-0");
+    }
+}

@@ -1,0 +1,425 @@
+//! The decoder kit: what every wire decoder does the same way, so that each wire module says only what
+//! its API does differently.
+//!
+//! - [`Accumulator`]: what a response (unary or streamed) adds up to: text, reasoning, tool calls
+//!   (whole, or assembled from OpenAI-style fragments in [`PartialCalls`]), the native signature and
+//!   grounding; turned into the [`Output`] once.
+//! - [`StreamEnd`]: what a stream learns for its end (the response id and model, the last usage and
+//!   finish reason, the event kept as the raw response, whether the terminal event came) and the
+//!   truncation check every `finish()` makes before assembling the output.
+//! - The chunks every decoder pushes (reasoning, tool-call deltas, tool activity, usage and finish
+//!   reason), and the small shared helpers ([`present`], [`domain_of`], [`sum_counts`], OpenAI's
+//!   [`TokenDetails`], and [`put_params`] for the request side's plain sampling parameters).
+//! - On [`WireContext`]: the output metadata, the truncation error and typed stream-event errors.
+
+use std::collections::VecDeque;
+
+use bytes::Bytes;
+use serde::Deserialize;
+use serde_json::value::RawValue;
+use serde_json::{Map, Value, json};
+
+use crate::error::{Error, StreamEventError, truncate_lossy};
+use crate::types::Citation;
+use crate::types::enums::Modality;
+use crate::types::output::{Chunk, Grounding, GroundingSource, Metadata, Output};
+use crate::types::text::{TextParam, TextParams};
+use crate::types::tool::{ToolActivity, ToolActivityStatus, ToolCall, ToolCallDelta, parse_arguments};
+use crate::types::usage::{FinishReason, Usage};
+use crate::wire::WireContext;
+
+// ---------------------------------------------------------------------------------------------------
+// Small helpers
+
+/// A present, non-null raw value (serde gives `Some("null")` for an explicit `null`).
+pub(crate) fn present(raw: Option<&RawValue>) -> Option<&RawValue> {
+    raw.filter(|r| r.get() != "null")
+}
+
+/// The host part of a URL (`https://example.com/a` → `example.com`), for a source's domain; `None`
+/// when there is no scheme or no host.
+pub(crate) fn domain_of(url: &str) -> Option<String> {
+    url.split("://").nth(1).and_then(|rest| rest.split('/').next()).filter(|d| !d.is_empty()).map(str::to_string)
+}
+
+/// The sum of two token counts of which either may be absent: `None` only when both are (absent is
+/// not zero).
+pub(crate) fn sum_counts(a: Option<u64>, b: Option<u64>) -> Option<u64> {
+    match (a, b) {
+        (None, None) => None,
+        (a, b) => Some(a.unwrap_or(0) + b.unwrap_or(0)),
+    }
+}
+
+/// Put the plain sampling parameters that are set (the numbers, and the stop list when not empty)
+/// into a request object under their wire names, from the wire API's table. Thinking and verbosity
+/// have a shape of their own in every wire API; each module writes those.
+pub(crate) fn put_params(object: &mut Map<String, Value>, p: &TextParams, names: &[(TextParam, &str)]) {
+    for (param, name) in names {
+        let value = match param {
+            TextParam::Temperature => p.temperature.map(Value::from),
+            TextParam::MaxTokens => p.max_tokens.map(Value::from),
+            TextParam::TopP => p.top_p.map(Value::from),
+            TextParam::TopK => p.top_k.map(Value::from),
+            TextParam::Seed => p.seed.map(Value::from),
+            TextParam::Stop => (!p.stop.is_empty()).then(|| json!(p.stop)),
+            TextParam::FrequencyPenalty => p.frequency_penalty.map(Value::from),
+            TextParam::PresencePenalty => p.presence_penalty.map(Value::from),
+            TextParam::ThinkingBudget | TextParam::ThinkingLevel | TextParam::Verbosity => None,
+        };
+        if let Some(value) = value {
+            object.insert((*name).into(), value);
+        }
+    }
+}
+
+/// OpenAI's token breakdown objects (`input_tokens_details` / `prompt_tokens_details` and their
+/// output twins), the same in Chat Completions and Responses.
+#[derive(Deserialize, Default)]
+pub(crate) struct TokenDetails {
+    #[serde(default)]
+    pub cached_tokens: Option<u64>,
+    #[serde(default)]
+    pub reasoning_tokens: Option<u64>,
+}
+
+impl WireContext {
+    /// The metadata of a response from this call, before the response's own id and model are known.
+    pub(crate) fn metadata(&self) -> Metadata {
+        Metadata::new(self.model.clone(), Some(self.origin), Modality::Text)
+    }
+
+    /// The error for a stream that ended before its terminal event; `missing` says what never came.
+    pub(crate) fn truncated(&self, missing: &str) -> Error {
+        Error::StreamTruncated { origin: self.origin, reason: missing.into() }
+    }
+
+    /// A stream error event (or a response's `error` object) as a typed error.
+    pub(crate) fn stream_error_from(&self, err: &Value, raw: &[u8]) -> Error {
+        let (message, error_type) = match err {
+            Value::Object(o) => (
+                o.get("message").and_then(Value::as_str).map(str::to_string),
+                // A `"code": null` (common in OpenAI-style bodies) does not hide the `type`.
+                o.get("code")
+                    .and_then(Value::as_str)
+                    .or_else(|| o.get("type").and_then(Value::as_str))
+                    .map(str::to_string),
+            ),
+            Value::String(s) => (Some(s.clone()), None),
+            _ => (None, None),
+        };
+        self.event_error(message, error_type, raw)
+    }
+
+    /// A typed stream event error from its parts (`raw` is kept, truncated, for diagnosis).
+    pub(crate) fn event_error(&self, message: Option<String>, error_type: Option<String>, raw: &[u8]) -> Error {
+        Error::StreamEvent(Box::new(StreamEventError {
+            origin: self.origin,
+            message: message.unwrap_or_else(|| "Unknown error".into()),
+            error_type,
+            event: truncate_lossy(raw, 1024),
+        }))
+    }
+}
+
+// ---------------------------------------------------------------------------------------------------
+// Chunks
+
+/// A chunk carrying one reasoning delta.
+pub(crate) fn reasoning_chunk(text: String) -> Chunk<String> {
+    let mut c = Chunk::empty();
+    c.reasoning = Some(text);
+    c
+}
+
+/// A chunk carrying one tool-call delta.
+pub(crate) fn call_chunk(index: usize, id: Option<String>, name: Option<String>, arguments: String) -> Chunk<String> {
+    let mut c = Chunk::empty();
+    c.tool_call = Some(ToolCallDelta { index, id, name, arguments });
+    c
+}
+
+/// A chunk saying that a server-side tool started or completed.
+pub(crate) fn activity_chunk(tool_name: impl Into<String>, status: ToolActivityStatus) -> Chunk<String> {
+    let mut c = Chunk::empty();
+    c.tool_activity = Some(ToolActivity { tool_name: tool_name.into(), status });
+    c
+}
+
+/// A chunk of its own for the usage and finish reason.
+pub(crate) fn end_chunk(usage: Option<Usage>, finish: Option<FinishReason>) -> Chunk<String> {
+    let mut c = Chunk::empty();
+    c.usage = usage;
+    c.finish_reason = finish;
+    c
+}
+
+/// Put the usage and finish reason on the last chunk one event produced (those from index `first`
+/// on), or on a chunk of their own when the event produced none, so that a consumer sees them with
+/// the content they came with.
+pub(crate) fn ride_on_last(
+    out: &mut VecDeque<Chunk<String>>,
+    first: usize,
+    usage: Option<Usage>,
+    finish: Option<FinishReason>,
+) {
+    let produced = out.len() > first;
+    match out.back_mut().filter(|_| produced) {
+        Some(last) => {
+            last.usage = usage;
+            last.finish_reason = finish;
+        }
+        None => out.push_back(end_chunk(usage, finish)),
+    }
+}
+
+// ---------------------------------------------------------------------------------------------------
+// Accumulation
+
+/// Everything a response (unary or streamed) accumulates into its output.
+#[derive(Default)]
+pub(crate) struct Accumulator {
+    text: String,
+    /// `text.chars().count()`, kept as text arrives (citation offsets are in characters).
+    text_chars: usize,
+    pub reasoning: String,
+    /// Calls that arrived whole.
+    pub tool_calls: Vec<ToolCall>,
+    /// Calls assembled from fragments; they follow `tool_calls` in the output.
+    pub partial_calls: PartialCalls,
+    /// Native content the provider wants back verbatim on the next turn.
+    pub signature: Vec<Value>,
+    pub grounding: Option<Grounding>,
+}
+
+impl Accumulator {
+    /// The text so far.
+    pub fn text(&self) -> &str {
+        &self.text
+    }
+
+    /// The length of the text so far, in characters.
+    pub fn text_chars(&self) -> usize {
+        self.text_chars
+    }
+
+    pub fn push_text(&mut self, t: &str) {
+        self.text.push_str(t);
+        self.text_chars += t.chars().count();
+    }
+
+    /// Append one whole block of reasoning (a summary, a thinking block); blocks are separated by a
+    /// newline, and an empty one adds nothing.
+    pub fn push_reasoning_block(&mut self, t: &str) {
+        if t.is_empty() {
+            return;
+        }
+        if !self.reasoning.is_empty() {
+            self.reasoning.push('\n');
+        }
+        self.reasoning.push_str(t);
+    }
+
+    /// Whether any tool call arrived (a finish reason of `stop` then means tool calls).
+    pub fn has_calls(&self) -> bool {
+        !self.tool_calls.is_empty() || !self.partial_calls.0.is_empty()
+    }
+
+    /// The grounding, started on first use.
+    pub fn grounding(&mut self) -> &mut Grounding {
+        self.grounding.get_or_insert_with(Grounding::default)
+    }
+
+    /// A search query the provider ran, once.
+    pub fn add_query(&mut self, query: &str) {
+        let g = self.grounding();
+        if !g.queries.iter().any(|have| have == query) {
+            g.queries.push(query.to_string());
+        }
+    }
+
+    /// A web source (one per URL), and the span of the text it backs (character offsets) when the
+    /// wire API gives one. Returns the source's index.
+    pub fn cite(&mut self, source: GroundingSource, span: Option<(usize, usize)>, cited_text: Option<String>) -> usize {
+        let g = self.grounding();
+        let idx = g.add_source(source);
+        if let Some((start, end)) = span {
+            g.citations.push(Citation { start, end, source_indices: vec![idx], cited_text });
+        }
+        idx
+    }
+
+    /// The output: everything accumulated, with the response's metadata, usage and finish reason.
+    pub fn into_output(self, meta: Metadata, usage: Usage, finish: Option<FinishReason>) -> Output<String> {
+        let mut out = Output::new(self.text, meta);
+        out.usage = usage;
+        out.finish_reason = finish;
+        out.tool_calls = self.tool_calls;
+        out.tool_calls.extend(self.partial_calls.into_calls());
+        out.reasoning = (!self.reasoning.is_empty()).then_some(self.reasoning);
+        out.signature = self.signature;
+        out.grounding = self.grounding;
+        out
+    }
+}
+
+/// A tool call arriving as OpenAI-style fragments: the id and name once, the arguments as JSON text
+/// in pieces.
+#[derive(Default)]
+struct PartialCall {
+    /// The wire `index`, when the server sends one.
+    wire_index: Option<u64>,
+    id: String,
+    name: String,
+    arguments: String,
+}
+
+/// The tool calls of a response whose calls arrive in fragments; arguments are parsed once, at the end.
+#[derive(Default)]
+pub(crate) struct PartialCalls(Vec<PartialCall>);
+
+impl PartialCalls {
+    /// A call that arrived whole (a unary response's): its own call, whatever index it carries.
+    pub fn push_whole(&mut self, id: &str, name: &str, arguments: &str) {
+        self.0.push(PartialCall { wire_index: None, id: id.into(), name: name.into(), arguments: arguments.into() });
+    }
+
+    /// The position (0-based, in output order) of the call a fragment belongs to: the call with its
+    /// wire `index`; without one, a new call when `new`, else the call with its `id`, else the latest.
+    /// A fragment that matches no call starts one.
+    pub fn slot(&mut self, index: Option<u64>, id: Option<&str>, new: bool) -> usize {
+        let found = match (index, id) {
+            (Some(i), _) => self.0.iter().position(|c| c.wire_index == Some(i)),
+            (None, _) if new => None,
+            (None, Some(id)) => self.0.iter().position(|c| c.id == id),
+            (None, None) => self.0.len().checked_sub(1),
+        };
+        found.unwrap_or_else(|| {
+            self.0.push(PartialCall { wire_index: index, ..PartialCall::default() });
+            self.0.len() - 1
+        })
+    }
+
+    /// Fold a fragment into the call at `pos`: the first non-empty id and name stick, the arguments
+    /// are appended.
+    pub fn merge(&mut self, pos: usize, id: Option<&str>, name: Option<&str>, arguments: &str) {
+        let Some(call) = self.0.get_mut(pos) else { return };
+        if let Some(id) = id.filter(|s| !s.is_empty() && call.id.is_empty()) {
+            call.id = id.to_string();
+        }
+        if let Some(name) = name.filter(|s| !s.is_empty() && call.name.is_empty()) {
+            call.name = name.to_string();
+        }
+        call.arguments.push_str(arguments);
+    }
+
+    fn into_calls(self) -> Vec<ToolCall> {
+        self.0.into_iter().map(|c| ToolCall::new(c.id, c.name, parse_arguments(&c.arguments))).collect()
+    }
+}
+
+// ---------------------------------------------------------------------------------------------------
+// Stream ends
+
+/// What a stream keeps for its end; a unary parser fills one whole.
+#[derive(Default)]
+pub(crate) struct StreamEnd {
+    pub response_id: Option<String>,
+    pub response_model: Option<String>,
+    /// The last usage reported.
+    pub usage: Option<Usage>,
+    pub finish: Option<FinishReason>,
+    /// The event kept as the output's raw response.
+    pub raw_response: Option<Bytes>,
+    /// Whether the wire API's terminal event arrived.
+    pub terminal: bool,
+}
+
+impl StreamEnd {
+    /// Keep the id and model of the first event that carries them.
+    pub fn first_ids(&mut self, id: Option<&str>, model: Option<&str>) {
+        if self.response_id.is_none() {
+            self.response_id = id.map(str::to_string);
+        }
+        if self.response_model.is_none() {
+            self.response_model = model.map(str::to_string);
+        }
+    }
+
+    /// The metadata of the output, taking the id, model and raw response.
+    pub fn metadata(&mut self, ctx: &WireContext) -> Metadata {
+        let mut meta = ctx.metadata();
+        meta.response_id = self.response_id.take();
+        meta.response_model = self.response_model.take();
+        meta.raw_response = self.raw_response.take();
+        meta
+    }
+
+    /// The stream's output: [`Error::StreamTruncated`] (saying `missing` never came) unless the
+    /// terminal event arrived, else everything accumulated.
+    pub fn output(
+        &mut self,
+        ctx: &WireContext,
+        acc: &mut Accumulator,
+        missing: &str,
+    ) -> crate::error::Result<Output<String>> {
+        if !self.terminal {
+            return Err(ctx.truncated(missing));
+        }
+        Ok(self.assemble(ctx, acc))
+    }
+
+    /// The output of a unary response, which has ended by definition (its parser fills a whole
+    /// `StreamEnd` with `terminal: true`).
+    pub fn into_output(mut self, ctx: &WireContext, mut acc: Accumulator) -> Output<String> {
+        self.assemble(ctx, &mut acc)
+    }
+
+    /// The output from everything accumulated, without the terminal check (a unary response, or a
+    /// stream its decoder judged complete). The accumulator is taken: an output is assembled once.
+    pub fn assemble(&mut self, ctx: &WireContext, acc: &mut Accumulator) -> Output<String> {
+        let meta = self.metadata(ctx);
+        std::mem::take(acc).into_output(meta, self.usage.take().unwrap_or_default(), self.finish.take())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn domain_of_takes_the_host() {
+        assert_eq!(domain_of("https://example.com/a/b").as_deref(), Some("example.com"));
+        assert_eq!(domain_of("http://example.com").as_deref(), Some("example.com"));
+        assert_eq!(domain_of("https:///path"), None);
+        assert_eq!(domain_of("doc:0"), None);
+    }
+
+    #[test]
+    fn partial_calls_follow_index_then_id_then_the_latest() {
+        let mut calls = PartialCalls::default();
+        let a = calls.slot(Some(0), Some("a"), false);
+        calls.merge(a, Some("a"), Some("f"), "{\"x\":");
+        let b = calls.slot(Some(1), None, false);
+        calls.merge(b, Some("b"), Some("g"), "{}");
+        assert_eq!(calls.slot(Some(0), None, false), a);
+        calls.merge(a, Some("other"), Some(""), "1}");
+        assert_eq!(calls.slot(None, Some("b"), false), b);
+        assert_eq!(calls.slot(None, None, false), b);
+        assert_eq!(calls.slot(None, None, true), 2);
+        let out = calls.into_calls();
+        assert_eq!(out[0], ToolCall::new("a", "f", serde_json::json!({"x": 1})));
+        assert_eq!(out[1], ToolCall::new("b", "g", serde_json::json!({})));
+        assert_eq!(out.len(), 3);
+    }
+
+    #[test]
+    fn usage_and_finish_ride_on_the_last_chunk_of_the_event() {
+        let mut out = VecDeque::from([Chunk::content("a".to_string())]);
+        ride_on_last(&mut out, 1, None, Some(FinishReason::from_raw("stop")));
+        assert_eq!(out.len(), 2, "no chunk from this event: one of its own");
+        ride_on_last(&mut out, 0, None, Some(FinishReason::from_raw("length")));
+        assert_eq!(out.len(), 2);
+        assert_eq!(out[1].finish_reason.as_ref().map(|f| f.raw.as_str()), Some("length"));
+    }
+}

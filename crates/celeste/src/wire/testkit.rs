@@ -1,0 +1,143 @@
+//! Test set-up shared by the wire modules' tests: the call a module's tests make ([`Setup`]), the
+//! body helpers, stream-event helpers, and the recorded exchanges the conformance tests replay.
+
+use std::collections::VecDeque;
+
+use bytes::Bytes;
+use serde_json::Value;
+
+use crate::error::{Origin, Result};
+use crate::stream::{Decoder, Frame};
+use crate::testing::recorded_dir;
+use crate::transport::sse::SseEvent;
+use crate::types::enums::Operation;
+use crate::types::message::{Item, Message};
+use crate::types::output::{Chunk, Output};
+use crate::types::text::{TextParams, TextRequest};
+use crate::wire::WireContext;
+
+/// Who a test module calls, and with which model: one `const` per module.
+#[derive(Clone, Copy)]
+pub(crate) struct Setup {
+    pub origin: Origin,
+    pub model: &'static str,
+}
+
+impl Setup {
+    pub(crate) const fn new(origin: Origin, model: &'static str) -> Self {
+        Setup { origin, model }
+    }
+
+    pub(crate) fn ctx(&self) -> WireContext {
+        WireContext { origin: self.origin, model: self.model.into(), operation: Operation::Generate }
+    }
+
+    /// A request for the model with these items and nothing else set.
+    pub(crate) fn request(&self, items: Vec<Item>) -> TextRequest {
+        TextRequest {
+            model: self.model.into(),
+            items,
+            params: TextParams::default(),
+            tools: vec![],
+            tool_choice: None,
+            output_schema: None,
+            limits: Default::default(),
+        }
+    }
+
+    /// A request of one user message.
+    pub(crate) fn user(&self, text: &str) -> TextRequest {
+        self.request(vec![Message::user(text).into()])
+    }
+
+    /// A request saying "hi" with these parameters.
+    pub(crate) fn with_params(&self, params: TextParams) -> TextRequest {
+        let mut req = self.user("hi");
+        req.params = params;
+        req
+    }
+}
+
+/// A JSON object's keys, sorted.
+pub(crate) fn keys(v: &Value) -> Vec<&str> {
+    let mut k: Vec<&str> = v.as_object().map(|o| o.keys().map(String::as_str).collect()).unwrap_or_default();
+    k.sort_unstable();
+    k
+}
+
+pub(crate) fn sorted(mut k: Vec<&str>) -> Vec<&str> {
+    k.sort_unstable();
+    k
+}
+
+/// An event payload's bytes.
+pub(crate) fn ev(v: Value) -> Vec<u8> {
+    serde_json::to_vec(&v).unwrap_or_default()
+}
+
+/// Each payload with its `type` as the SSE event name, as Anthropic and Cohere send them.
+pub(crate) fn named_by_type(events: &[Vec<u8>]) -> Vec<(Option<String>, Vec<u8>)> {
+    events
+        .iter()
+        .map(|data| {
+            let name = serde_json::from_slice::<Value>(data).ok().and_then(|v| v["type"].as_str().map(str::to_string));
+            (name, data.clone())
+        })
+        .collect()
+}
+
+/// Feed events with their SSE `event:` names to a decoder, stopping at the first error, and finish it.
+pub(crate) fn decode_named<D, C>(
+    dec: &mut dyn Decoder<D, C>,
+    events: &[(Option<String>, Vec<u8>)],
+) -> (Vec<Chunk<D>>, Result<Output<C>>) {
+    let mut out = VecDeque::new();
+    for (name, data) in events {
+        let ev = SseEvent { event: name.clone(), data: Bytes::from(data.clone()), id: None, retry: None };
+        if let Err(e) = dec.on_frame(Frame::Sse(ev), &mut out) {
+            return (out.into(), Err(e));
+        }
+    }
+    let res = dec.finish();
+    (out.into(), res)
+}
+
+/// One recorded exchange.
+pub(crate) enum Recorded {
+    /// A stream: its event payloads, as bytes and as JSON.
+    Chunks { events: Vec<Vec<u8>>, values: Vec<Value> },
+    /// A unary body, as bytes and as JSON.
+    Json { body: Vec<u8>, value: Value },
+}
+
+/// The recordings of one provider folder, sorted by file name, each with its path as its name; `None`
+/// (said on stderr) when the recordings are not beside the checkout.
+pub(crate) fn recordings(folder: &str) -> Option<Vec<(String, Recorded)>> {
+    let Some(dir) = recorded_dir() else {
+        eprintln!("recorded fixtures not found; skipping {folder} conformance");
+        return None;
+    };
+    let mut paths: Vec<_> = std::fs::read_dir(dir.join(folder))
+        .unwrap_or_else(|e| panic!("{folder}: {e}"))
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .collect();
+    paths.sort();
+    let mut out = Vec::new();
+    for path in paths {
+        let name = path.display().to_string();
+        let read = |p: &std::path::Path| std::fs::read(p).unwrap_or_else(|e| panic!("{name}: {e}"));
+        let json = |b: &[u8]| serde_json::from_slice::<Value>(b).unwrap_or_else(|e| panic!("{name}: {e}"));
+        if name.ends_with(".chunks.txt") {
+            let bytes = read(&path);
+            let events: Vec<Vec<u8>> =
+                bytes.split(|b| *b == b'\n').filter(|l| !l.trim_ascii().is_empty()).map(<[u8]>::to_vec).collect();
+            let values = events.iter().map(|e| json(e)).collect();
+            out.push((name, Recorded::Chunks { events, values }));
+        } else if name.ends_with(".json") {
+            let body = read(&path);
+            let value = json(&body);
+            out.push((name, Recorded::Json { body, value }));
+        }
+    }
+    Some(out)
+}

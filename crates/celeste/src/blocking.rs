@@ -126,7 +126,61 @@ macro_rules! blocking_analyze {
     )*};
 }
 
-blocking_analyze!(images, audio, videos, documents);
+blocking_analyze!(audio, videos, documents);
+
+/// Blocking `celeste::images` operations: the same [`ImageCall`](crate::images::ImageCall) builder,
+/// sent with `.send()`.
+pub mod images {
+    use super::text::{BlockingStreaming, BlockingUnary};
+    use super::{Stream, block_on};
+    use crate::error::Result;
+    use crate::images::ImageCall;
+    use crate::text::{Generate, Streaming, Unary};
+    use crate::types::artifact::Artifact;
+    use crate::types::media::Image;
+    use crate::types::output::Output;
+
+    /// Blocking twin of [`crate::images::generate`].
+    pub fn generate(prompt: impl Into<String>, model: impl Into<String>) -> ImageCall<BlockingUnary> {
+        crate::images::generate(prompt, model).with_mode()
+    }
+
+    /// Blocking twin of [`crate::images::edit`].
+    pub fn edit(image: Artifact, prompt: impl Into<String>, model: impl Into<String>) -> ImageCall<BlockingUnary> {
+        crate::images::edit(image, prompt, model).with_mode()
+    }
+
+    /// Blocking twin of [`crate::images::upscale`].
+    pub fn upscale(image: Artifact, model: impl Into<String>) -> ImageCall<BlockingUnary> {
+        crate::images::upscale(image, model).with_mode()
+    }
+
+    /// Blocking twin of [`crate::images::analyze`]; `.stream()` streams.
+    pub fn analyze(image: Artifact, prompt: impl Into<String>, model: impl Into<String>) -> Generate<BlockingUnary> {
+        crate::images::analyze(image, prompt, model).with_mode()
+    }
+
+    impl ImageCall<BlockingUnary> {
+        /// Stream partial images instead.
+        pub fn stream(self) -> ImageCall<BlockingStreaming> {
+            self.with_mode()
+        }
+
+        /// Send the call and wait for the finished images.
+        pub fn send(self) -> Result<Output<Vec<Image>>> {
+            let call: ImageCall<Unary> = self.with_mode();
+            block_on(call.send())?
+        }
+    }
+
+    impl ImageCall<BlockingStreaming> {
+        /// Open the stream (blocks until the response headers arrive).
+        pub fn send(self) -> Result<Stream<Image, Vec<Image>>> {
+            let call: ImageCall<Streaming> = self.with_mode();
+            Ok(Stream::new(block_on(call.send())??))
+        }
+    }
+}
 
 /// Blocking text operations.
 pub mod text {

@@ -22,15 +22,18 @@ use crate::auth::Auth;
 use crate::catalog::{Constraint, Model};
 use crate::client::{Client, Target};
 use crate::error::{Error, Origin, Result, ValidationError};
+use crate::jobs::{JobOptions, Poller};
 use crate::stream::{Decoder, Framing, Stream, StreamParts};
 use crate::telemetry::{CallInfo, CallSpan, CaptureContent, content};
 use crate::transport::http::{HttpRequest, RequestBody};
 use crate::transport::sse::SseDecoder;
 use crate::types::enums::{InputType, Modality, Operation};
+use crate::types::media::Image;
 use crate::types::message::Item;
 use crate::types::output::Output;
 use crate::types::text::{ModelLimits, TextParam, TextRequest};
 use crate::types::tool::ToolChoice;
+use crate::wire::images::{Body as ImageBody, FormField, ImageApi, ImageContext, ImageRequest};
 use crate::wire::{WireApi, WireContext, WireRequest};
 
 /// What every call carries besides its modality's own request: where it goes and how it is sent.
@@ -222,6 +225,247 @@ impl Prepared {
             },
         ))
     }
+}
+
+/// An image call resolved, checked and built: ready to send.
+pub(crate) struct PreparedImage {
+    client: Client,
+    ctx: ImageContext,
+    api: ImageApi,
+    request: HttpRequest,
+    /// The credentials of the API's host, for a job's polls.
+    auth: HeaderMap,
+    timeout: Option<Duration>,
+    telemetry: CallInfo,
+    req: ImageRequest,
+    job: JobOptions,
+}
+
+/// Resolve, check, build and authenticate an image call.
+pub(crate) async fn prepare_image(
+    opts: CallOptions,
+    mut req: ImageRequest,
+    stream: bool,
+    job: JobOptions,
+) -> Result<PreparedImage> {
+    if let Some(msg) = opts.invalid {
+        return Err(Error::InvalidInput(msg));
+    }
+    let client = match opts.client {
+        Some(c) => c,
+        None => Client::shared()?,
+    };
+    let operation = req.operation;
+    // Resolve.
+    if req.model.is_empty() {
+        req.model = crate::catalog::default_model(Modality::Images, operation, opts.target.provider)
+            .map(|m| m.id)
+            .ok_or_else(|| Error::ModelNotFound { model: String::new(), provider: opts.target.provider })?;
+    }
+    let resolved = client.resolve_media(&req.model, &opts.target, Modality::Images, operation)?;
+    let unsupported =
+        |what: String| Error::unsupported(Some(resolved.origin), Some(Modality::Images), Some(operation), what);
+    let api = crate::providers::image_api(resolved.provider)
+        .ok_or_else(|| unsupported(format!("images on {}", resolved.provider)))?;
+    let path = api
+        .path(operation, &req.model)
+        .ok_or_else(|| unsupported(format!("image {operation} with model {}", req.model)))?;
+    // Check: the inputs, then against the catalog.
+    check_image_inputs(&req)?;
+    if let Some(model) = &resolved.model {
+        check_image(model, &mut req, stream, resolved.origin)?;
+    }
+    // Build.
+    let ctx = ImageContext { origin: resolved.origin, model: req.model.clone(), operation };
+    let url = crate::providers::join_url(&resolved.base, &path);
+    let built = api.build(&req, &ctx, stream, url).await?;
+    if !built.dropped.is_empty() {
+        tracing::warn!(origin = %ctx.origin, model = %ctx.model, parameters = ?built.dropped, "parameters this image API cannot carry were dropped");
+    }
+    // Authenticate, then the caller's extras.
+    let mut auth = HeaderMap::new();
+    resolved.auth.apply(&mut auth).await?;
+    let body = match built.body {
+        ImageBody::Json(mut v) => {
+            if let Some(extra) = &opts.extra_body {
+                deep_merge(&mut v, extra);
+            }
+            let bytes = serde_json::to_vec(&v).map_err(|e| Error::invalid_input(format!("request body: {e}")))?;
+            RequestBody::Json(Bytes::from(bytes))
+        }
+        ImageBody::Form(fields) => {
+            if opts.extra_body.is_some() {
+                return Err(Error::invalid_input("extra_body applies to JSON requests; this image API sends a form"));
+            }
+            form_body(fields)
+        }
+    };
+    let mut headers = auth.clone();
+    for (k, v) in built.headers.into_iter().chain(opts.extra_headers.iter().cloned()) {
+        headers.insert(k, v);
+    }
+    let request = HttpRequest { method: Method::POST, url: built.url, headers, body };
+    let telemetry = CallInfo {
+        modality: Modality::Images,
+        operation,
+        provider_name: telemetry_name(resolved.origin),
+        model: req.model.clone(),
+        url: request.url.clone(),
+        stream,
+        output_type: Some("image"),
+        content: None,
+        params: Default::default(),
+    };
+    Ok(PreparedImage { client, ctx, api, request, auth, timeout: opts.timeout, telemetry, req, job })
+}
+
+/// A multipart body, rebuilt for each attempt (reqwest consumes forms).
+fn form_body(fields: Vec<FormField>) -> RequestBody {
+    let fields = std::sync::Arc::new(fields);
+    RequestBody::Multipart(std::sync::Arc::new(move || {
+        let mut form = reqwest::multipart::Form::new();
+        for f in fields.iter() {
+            form = match f {
+                FormField::Text(name, value) => form.text(*name, value.clone()),
+                FormField::File { name, bytes, filename, mime } => {
+                    let part = reqwest::multipart::Part::stream(reqwest::Body::from(bytes.clone()))
+                        .file_name(filename.clone());
+                    // A MIME type the builder rejects leaves the part untyped rather than failing.
+                    let part = match part.mime_str(mime) {
+                        Ok(p) => p,
+                        Err(_) => reqwest::multipart::Part::stream(reqwest::Body::from(bytes.clone()))
+                            .file_name(filename.clone()),
+                    };
+                    form.part(*name, part)
+                }
+            };
+        }
+        form
+    }))
+}
+
+impl PreparedImage {
+    fn deadline(&self) -> Option<tokio::time::Instant> {
+        match self.timeout {
+            Some(t) => tokio::time::Instant::now().checked_add(t),
+            None => self.client.transport().deadline(),
+        }
+    }
+
+    /// Send, and settle the reply: decode it, or poll the job it started to its end. One span covers
+    /// the whole call, polls and downloads included.
+    pub(crate) async fn unary(self) -> Result<Output<Vec<Image>>> {
+        let mut span = CallSpan::start(self.client.telemetry(), &self.telemetry);
+        let result = self.settle(&span).await;
+        match &result {
+            Ok(out) => span.end_ok(out),
+            Err(e) => span.end_err(e),
+        }
+        result
+    }
+
+    async fn settle(&self, span: &CallSpan) -> Result<Output<Vec<Image>>> {
+        let t = self.client.transport();
+        let deadline = self.deadline();
+        let resp = t.send(self.ctx.origin, &self.request, deadline, span).await?;
+        let body = t.read_body(self.ctx.origin, resp, deadline).await?;
+        let mut poller = Poller::new(t, span, self.ctx.origin, self.auth.clone(), &self.request.url, self.job.clone());
+        self.api.settle(body, &self.ctx, &mut poller).await
+    }
+
+    /// Open the stream of partial images.
+    pub(crate) async fn stream(self) -> Result<Stream<Image, Vec<Image>>> {
+        let mut span = CallSpan::start(self.client.telemetry(), &self.telemetry);
+        let t = self.client.transport();
+        let deadline = self.deadline();
+        let decoder = match self.api.decoder(self.ctx.clone(), &self.req) {
+            Ok(d) => d,
+            Err(e) => {
+                span.end_err(&e);
+                return Err(e);
+            }
+        };
+        let resp = match t.send(self.ctx.origin, &self.request, deadline, &span).await {
+            Ok(r) => r,
+            Err(e) => {
+                span.end_err(&e);
+                return Err(e);
+            }
+        };
+        Ok(Stream::new(
+            resp,
+            StreamParts {
+                origin: self.ctx.origin,
+                framing: self.api.framing(self.client.max_event_size()),
+                decoder,
+                idle: t.timeouts.idle,
+                deadline,
+                connect_limit: t.timeouts.connect,
+                observer: Some(Box::new(span)),
+            },
+        ))
+    }
+}
+
+/// Inputs every image call needs, whatever the model: an edit or upscale has its image, and every
+/// input image can be read and is an image.
+fn check_image_inputs(req: &ImageRequest) -> Result<()> {
+    let op = req.operation;
+    let needs_image = matches!(op, Operation::Edit | Operation::Upscale);
+    match (&req.image, needs_image) {
+        (None, true) => return Err(Error::invalid_input(format!("image {op}: no input image given"))),
+        (Some(_), false) => return Err(Error::invalid_input(format!("image {op} takes no input image"))),
+        _ => {}
+    }
+    if op != Operation::Upscale && req.prompt.as_deref().is_none_or(|p| p.trim().is_empty()) {
+        return Err(Error::invalid_input(format!("image {op}: the prompt is empty")));
+    }
+    let inputs = req.image.iter().chain(&req.params.reference_images).chain(&req.params.mask);
+    for (i, a) in inputs.enumerate() {
+        let what = if i == 0 && req.image.is_some() { "the input image".to_string() } else { format!("image {i}") };
+        if !a.has_content() {
+            return Err(Error::invalid_input(format!("{what} is empty: give it bytes, a path or a URL")));
+        }
+        if let Some(path) = a.path.as_deref().filter(|p| !p.as_os_str().is_empty())
+            && a.data.is_none()
+            && !path.is_file()
+        {
+            return Err(Error::invalid_input(format!("{what}: no readable file at `{}`", path.display())));
+        }
+        if let Some(mime) = a.mime()
+            && !mime.as_str().starts_with("image/")
+        {
+            return Err(Error::invalid_input(format!("{what} is `{mime}`, not an image")));
+        }
+    }
+    Ok(())
+}
+
+/// Check an image call against the catalog's model: the operation, streaming, and each parameter
+/// against its own constraint (reference images by count and type); the normalised values are sent.
+fn check_image(model: &Model, req: &mut ImageRequest, stream: bool, origin: Origin) -> Result<()> {
+    let op = req.operation;
+    let unsupported = |what: String| Error::unsupported(Some(origin), Some(Modality::Images), Some(op), what);
+    if !model.supports(Modality::Images, op) {
+        return Err(unsupported(format!("model {} does not support image {op}", model.id)));
+    }
+    if stream && !model.streaming {
+        return Err(unsupported(format!("streaming with model {}", model.id)));
+    }
+    let mut params: Map<String, Value> = req.params.values().iter().map(|(k, v)| (k.clone(), v.clone())).collect();
+    if !req.params.reference_images.is_empty() {
+        let refs: Vec<Value> = req
+            .params
+            .reference_images
+            .iter()
+            .map(|a| serde_json::json!({ "mime_type": a.mime().map(|m| m.as_str().to_string()) }))
+            .collect();
+        params.insert("reference_images".into(), Value::Array(refs));
+    }
+    let mut checked = model.validate(&params)?;
+    checked.remove("reference_images");
+    req.params.replace_values(checked.into_iter().collect());
+    Ok(())
 }
 
 /// The `gen_ai.provider.name` of a provider or protocol.

@@ -270,37 +270,8 @@ impl Client {
                 base: base.to_string(),
             });
         }
-        let (provider, model_entry) = match target.provider {
-            Some(p) => match catalog::get_model(model, Some(p)) {
-                Some(m) => (p, Some(m)),
-                None => {
-                    warn_unregistered(model, p);
-                    (p, None)
-                }
-            },
-            None => {
-                let m = catalog::get_model(model, None)
-                    .ok_or_else(|| Error::ModelNotFound { model: model.to_string(), provider: None })?;
-                (m.provider, Some(m))
-            }
-        };
+        let (provider, model_entry, prof) = Self::provider_of(model, target, modality, operation)?;
         let origin = Origin::Provider(provider);
-        if profile(provider).is_some() && !crate::providers::compiled_in(provider) {
-            return Err(Error::unsupported(
-                Some(origin),
-                Some(modality),
-                Some(operation),
-                format!("the {provider} provider is compiled out: enable the `{provider}` cargo feature of celeste-ai"),
-            ));
-        }
-        let Some(prof) = profile(provider) else {
-            return Err(Error::unsupported(
-                Some(origin),
-                Some(modality),
-                Some(operation),
-                format!("the {provider} provider is not implemented"),
-            ));
-        };
         let route = route_for(provider, modality).ok_or_else(|| {
             Error::unsupported(Some(origin), Some(modality), Some(operation), format!("{modality} on {provider}"))
         })?;
@@ -337,6 +308,86 @@ impl Client {
         let base = target.base_url.as_deref().or(configured).unwrap_or(prof.base_url);
         Ok(Resolved { origin, route, url: route.url(base, model), auth, model: model_entry, base: base.to_string() })
     }
+}
+
+impl Client {
+    /// The provider of a call (the explicit one, else the catalog's for the model id), its catalog
+    /// entry, and its profile; a provider compiled out or not implemented is `Unsupported`.
+    fn provider_of(
+        model: &str,
+        target: &Target,
+        modality: Modality,
+        operation: Operation,
+    ) -> Result<(Provider, Option<Model>, &'static crate::providers::ProviderProfile)> {
+        let (provider, model_entry) = match target.provider {
+            Some(p) => match catalog::get_model(model, Some(p)) {
+                Some(m) => (p, Some(m)),
+                None => {
+                    warn_unregistered(model, p);
+                    (p, None)
+                }
+            },
+            None => {
+                let m = catalog::get_model(model, None)
+                    .ok_or_else(|| Error::ModelNotFound { model: model.to_string(), provider: None })?;
+                (m.provider, Some(m))
+            }
+        };
+        let origin = Origin::Provider(provider);
+        let unsupported = |what: String| Error::unsupported(Some(origin), Some(modality), Some(operation), what);
+        if profile(provider).is_some() && !crate::providers::compiled_in(provider) {
+            return Err(unsupported(format!(
+                "the {provider} provider is compiled out: enable the `{provider}` cargo feature of celeste-ai"
+            )));
+        }
+        let prof =
+            profile(provider).ok_or_else(|| unsupported(format!("the {provider} provider is not implemented")))?;
+        Ok((provider, model_entry, prof))
+    }
+
+    /// Resolve a media call: the provider (a base URL keeps the model's provider: media has no
+    /// compatible-endpoint protocol), its catalog entry, base URL and auth.
+    pub(crate) fn resolve_media(
+        &self,
+        model: &str,
+        target: &Target,
+        modality: Modality,
+        operation: Operation,
+    ) -> Result<MediaResolved> {
+        if let Some(protocol) = target.protocol {
+            return Err(Error::unsupported(
+                Some(Origin::Protocol(protocol)),
+                Some(modality),
+                Some(operation),
+                format!("{modality} over the {protocol} protocol (it is a text protocol)"),
+            ));
+        }
+        let (provider, model_entry, prof) = Self::provider_of(model, target, modality, operation)?;
+        let origin = Origin::Provider(provider);
+        let auth = match &target.auth {
+            Some(Auth::Vertex(_)) => {
+                let what = format!("{modality} on Vertex AI (not implemented yet)");
+                return Err(Error::unsupported(Some(origin), Some(modality), Some(operation), what));
+            }
+            Some(a) => a.clone(),
+            None => self.inner.credentials.auth_for(provider, target.api_key.as_ref())?,
+        };
+        let configured = self.inner.base_urls.iter().find(|(p, _)| *p == provider).map(|(_, url)| url.as_str());
+        let base = target.base_url.as_deref().or(configured).unwrap_or(prof.base_url).to_string();
+        Ok(MediaResolved { origin, provider, auth, model: model_entry, base })
+    }
+}
+
+/// Where a media call goes, resolved.
+#[derive(Debug, Clone)]
+pub(crate) struct MediaResolved {
+    pub origin: Origin,
+    pub provider: Provider,
+    pub auth: Auth,
+    /// The catalog's model, when the id is registered for the provider (`None`: validation is off).
+    pub model: Option<Model>,
+    /// The base URL the operation's path is joined to.
+    pub base: String,
 }
 
 /// Say once per (model, provider) that an unregistered id is used without validation, as the reference

@@ -55,7 +55,7 @@ impl<C> MediaCall<C> {
         self.prompt(text)
     }
 
-    fn input(mut self, part: Part) -> Self {
+    pub(crate) fn input(mut self, part: Part) -> Self {
         self.inputs.push(part);
         self
     }
@@ -123,41 +123,6 @@ pub type Embeddings = Vec<Vec<f32>>;
 
 fn analyze(part: Part, prompt: impl Into<String>, model: impl Into<String>) -> Generate<Unary> {
     crate::text::generate(prompt, model).part(part).operation(Operation::Analyze)
-}
-
-/// `celeste::images`: generate, edit, upscale, analyze, embed, segment.
-pub mod images {
-    use super::*;
-
-    /// Ask a model about an image (a text call; `.stream()` streams it).
-    pub fn analyze(image: Artifact, prompt: impl Into<String>, model: impl Into<String>) -> Generate<Unary> {
-        super::analyze(Part::image(image), prompt, model)
-    }
-
-    /// Generate images from a prompt.
-    pub fn generate(prompt: impl Into<String>, model: impl Into<String>) -> MediaCall<Vec<Artifact>> {
-        MediaCall::new(Modality::Images, Operation::Generate, model).prompt(prompt)
-    }
-
-    /// Edit an image as the prompt says.
-    pub fn edit(image: Artifact, prompt: impl Into<String>, model: impl Into<String>) -> MediaCall<Vec<Artifact>> {
-        MediaCall::new(Modality::Images, Operation::Edit, model).input(Part::image(image)).prompt(prompt)
-    }
-
-    /// Upscale an image.
-    pub fn upscale(image: Artifact, model: impl Into<String>) -> MediaCall<Vec<Artifact>> {
-        MediaCall::new(Modality::Images, Operation::Upscale, model).input(Part::image(image))
-    }
-
-    /// Embed images.
-    pub fn embed(images: Vec<Artifact>, model: impl Into<String>) -> MediaCall<Embeddings> {
-        images.into_iter().fold(MediaCall::embeddings(model), |c, i| c.input(Part::image(i)))
-    }
-
-    /// Segment an image.
-    pub fn segment(image: Artifact, model: impl Into<String>) -> MediaCall<serde_json::Value> {
-        MediaCall::new(Modality::Segmentation, Operation::Segment, model).input(Part::image(image))
-    }
 }
 
 /// `celeste::audio`: speak, generate, analyze, transcribe, embed.
@@ -231,15 +196,15 @@ mod tests {
 
     #[tokio::test]
     async fn media_operations_name_provider_modality_and_operation() {
-        let err = images::generate("a cat", "gpt-image-1").client(client()).await.unwrap_err();
+        let err = videos::generate("waves", "veo-3.1-generate-preview").client(client()).await.unwrap_err();
         let Error::Unsupported(u) = err else { panic!("{err:?}") };
-        assert_eq!(u.origin, Some(crate::error::Origin::Provider(Provider::OpenAi)));
-        assert_eq!((u.modality, u.operation), (Some(Modality::Images), Some(Operation::Generate)));
+        assert_eq!(u.origin, Some(crate::error::Origin::Provider(Provider::Google)));
+        assert_eq!((u.modality, u.operation), (Some(Modality::Videos), Some(Operation::Generate)));
         let err = audio::speak("hi", "tts-1").client(client()).await.unwrap_err();
         assert!(err.to_string().contains("the openai audio wire API (speak) is not implemented yet"), "{err}");
         let err = crate::text::embed("hello", "gemini-embedding-2").client(client()).await.unwrap_err();
         assert!(err.to_string().contains("the google embeddings wire API (embed) is not implemented yet"), "{err}");
-        let err = images::embed(Vec::new(), "gemini-embedding-2").client(client()).await.unwrap_err();
+        let err = crate::images::embed(Vec::new(), "gemini-embedding-2").client(client()).await.unwrap_err();
         assert!(matches!(err, Error::InvalidInput(_)), "{err:?}");
         let err = videos::generate("waves", "no-such-video-model").client(client()).await.unwrap_err();
         assert!(matches!(err, Error::ModelNotFound { .. }), "{err:?}");

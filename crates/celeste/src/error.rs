@@ -66,6 +66,9 @@ pub enum TimeoutPhase {
     Idle,
     /// The whole operation, retries included.
     Total,
+    /// A long-running provider job (image, video, upscale, segmentation) did not settle before its
+    /// deadline.
+    Job,
 }
 
 impl fmt::Display for TimeoutPhase {
@@ -75,6 +78,7 @@ impl fmt::Display for TimeoutPhase {
             TimeoutPhase::Headers => "waiting for response headers",
             TimeoutPhase::Idle => "idle between stream chunks",
             TimeoutPhase::Total => "total",
+            TimeoutPhase::Job => "waiting for the job to finish",
         })
     }
 }
@@ -283,6 +287,34 @@ pub struct OutputValidationError {
     pub output: crate::types::output::Output<String>,
 }
 
+/// A long-running provider job that reported failure (or was refused: moderated, not found).
+#[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
+pub struct JobError {
+    /// Who ran the job.
+    pub origin: Origin,
+    /// The provider's job id, to look the job up again.
+    pub job_id: Option<String>,
+    /// The provider's status word (`Error`, `Request Moderated`, `Failed`, ...).
+    pub status: String,
+    /// The provider's message, when it gave one.
+    pub message: Option<String>,
+}
+
+impl fmt::Display for JobError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{} job", self.origin)?;
+        if let Some(id) = &self.job_id {
+            write!(f, " {id}")?;
+        }
+        write!(f, " failed ({})", self.status)?;
+        if let Some(m) = &self.message {
+            write!(f, ": {m}")?;
+        }
+        Ok(())
+    }
+}
+
 impl fmt::Display for OutputValidationError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "{} does not fit the declared type: {}", self.what, self.message)
@@ -335,6 +367,9 @@ pub enum Error {
     /// of it was decoded.
     #[error("{0}")]
     UnexpectedBody(Box<UnexpectedBodyError>),
+    /// A long-running provider job reported failure.
+    #[error("{0}")]
+    Job(Box<JobError>),
     /// A single stream event exceeded the configured maximum size.
     #[error("stream event exceeds the {limit}-byte limit (raise it with max_event_size)")]
     EventTooLarge {
@@ -441,6 +476,7 @@ impl Error {
             }
             Error::StreamEvent(e) => Some(e.origin),
             Error::UnexpectedBody(e) => Some(e.origin),
+            Error::Job(e) => Some(e.origin),
             Error::Unsupported(u) => u.origin,
             Error::Credentials(
                 CredentialsError::Missing { provider, .. }
@@ -464,6 +500,7 @@ impl Error {
             Error::StreamTruncated { .. } => "stream_truncated",
             Error::UnexpectedBody(_) => "unexpected_body",
             Error::EventTooLarge { .. } => "event_too_large",
+            Error::Job(_) => "job_failed",
             Error::Decode { .. } => "decode",
             Error::Validation(_) => "validation",
             Error::OutputValidation(_) => "output_validation",

@@ -130,6 +130,15 @@ pub fn compiled_in(provider: Provider) -> bool {
     }
 }
 
+/// The image API `provider` serves, if any.
+pub fn image_api(provider: Provider) -> Option<crate::wire::images::ImageApi> {
+    use crate::wire::images::ImageApi;
+    match provider {
+        Provider::OpenAi => Some(ImageApi::OpenAi),
+        _ => None,
+    }
+}
+
 /// The default base URL of a protocol endpoint (a local OpenAI-compatible server).
 pub const PROTOCOL_DEFAULT_BASE_URL: &str = "http://localhost:8000";
 

@@ -5,7 +5,7 @@
 use serde::Serialize;
 use serde_json::{Value, json};
 
-use crate::types::enums::Role;
+use crate::types::enums::{Modality, Role};
 use crate::types::message::{Item, Part};
 use crate::types::output::Output;
 use crate::types::tool::Tool;
@@ -91,6 +91,24 @@ pub fn input_messages(items: &[Item], tools: &[Tool], max: Option<usize>) -> Inp
     }
 }
 
+/// The artifacts inside a media output, as `uri` parts (their URL) or `blob` parts without content.
+fn media_parts(v: &Value, modality: Modality, parts: &mut Vec<Value>) {
+    match v {
+        Value::Array(items) => items.iter().for_each(|i| media_parts(i, modality, parts)),
+        Value::Object(m) if m.contains_key("data") || m.contains_key("url") || m.contains_key("path") => {
+            let mime = m.get("mime_type").cloned().unwrap_or(Value::Null);
+            match m.get("url").and_then(Value::as_str) {
+                Some(uri) => {
+                    parts.push(json!({"type": "uri", "modality": modality.as_str(), "uri": uri, "mime_type": mime}))
+                }
+                None => parts.push(json!({"type": "blob", "modality": modality.as_str(), "mime_type": mime})),
+            }
+        }
+        Value::Object(m) => m.values().for_each(|i| media_parts(i, modality, parts)),
+        _ => {}
+    }
+}
+
 /// The output of a call as `gen_ai.output.messages` JSON (`None` when there is nothing to show).
 pub fn output_messages<C: Serialize>(out: &Output<C>, max: Option<usize>) -> Option<String> {
     let mut parts: Vec<Value> = Vec::new();
@@ -101,6 +119,8 @@ pub fn output_messages<C: Serialize>(out: &Output<C>, max: Option<usize>) -> Opt
         Ok(Value::String(s)) if s.is_empty() => {}
         Ok(Value::String(s)) => parts.push(json!({"type": "text", "content": cut(&s, max)})),
         Ok(Value::Null) | Err(_) => {}
+        // Media outputs (images, audio, video) are recorded by reference: never their bytes.
+        Ok(other) if out.metadata.modality != Modality::Text => media_parts(&other, out.metadata.modality, &mut parts),
         Ok(other) => parts.push(json!({"type": "text", "content": cut(&other.to_string(), max)})),
     }
     for c in &out.tool_calls {
@@ -145,6 +165,23 @@ mod tests {
             json!({"role": "tool", "parts": [{"type": "tool_call_response", "id": "c1", "response": "ok"}]})
         );
         assert!(c.tool_definitions.is_none());
+    }
+
+    #[test]
+    fn media_outputs_are_recorded_by_reference() {
+        let images = vec![
+            crate::types::media::Image::new(
+                Artifact::from_bytes(&b"SECRETBYTES"[..]).with_mime_type("image/png".parse().unwrap()),
+            ),
+            crate::types::media::Image::new(Artifact::from_url("https://cdn.example/a.png")),
+        ];
+        let out = Output::new(images, Metadata::new("m", None, Modality::Images));
+        let text = output_messages(&out, None).unwrap();
+        assert!(!text.contains("U0VDUkVUQllURVM"), "no base64 bytes: {text}");
+        let v: Value = serde_json::from_str(&text).unwrap();
+        let parts = v[0]["parts"].as_array().unwrap();
+        assert_eq!(parts[0], json!({"type": "blob", "modality": "images", "mime_type": "image/png"}));
+        assert_eq!(parts[1]["uri"], "https://cdn.example/a.png");
     }
 
     #[test]

@@ -69,7 +69,6 @@ impl Timeouts {
 
 /// A request body that can be sent again on retry.
 #[derive(Clone)]
-#[cfg_attr(not(test), expect(dead_code, reason = "GET and multipart serve the media wire APIs, which land next"))]
 pub(crate) enum RequestBody {
     /// No body (GET).
     Empty,

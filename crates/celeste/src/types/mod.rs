@@ -4,6 +4,7 @@
 pub mod artifact;
 pub mod enums;
 pub mod image;
+pub mod media;
 pub mod message;
 pub mod mime;
 pub mod output;
@@ -12,6 +13,7 @@ pub mod tool;
 pub mod usage;
 
 pub use artifact::Artifact;
+pub use media::{Image, ImageParams, JobProgress};
 pub use message::{Item, Message, Part, ToolResult};
 pub use mime::MimeType;
 pub use output::{Chunk, Citation, Grounding, GroundingSource, Metadata, Output};

@@ -11,6 +11,7 @@ pub(crate) mod chatcompletions;
 pub(crate) mod cohere;
 pub(crate) mod gemini;
 pub(crate) mod google;
+pub(crate) mod images;
 pub(crate) mod interactions;
 pub(crate) mod kit;
 pub(crate) mod openresponses;

@@ -1,0 +1,163 @@
+//! The one polling engine for long-running provider jobs (BFL and Topaz images; videos and fal next):
+//! a wire module submits, then hands the [`Poller`] the job's status URL and a function that reads a
+//! status reply; the poller waits, polls and reports progress until the job settles, within an
+//! overall deadline.
+//!
+//! - The wait between polls is the API's interval, or longer when the server asks (`Retry-After`).
+//! - Every job has a deadline: a job that has not settled by then is [`Error::Timeout`] with
+//!   [`TimeoutPhase::Job`] (the reference waits for ever on Veo).
+//! - Dropping the call's future stops polling: nothing runs in the background.
+//! - Every poll and download is an HTTP request of the call's span (child spans), and goes through
+//!   the transport (timeouts, retries, error bodies).
+//! - The API's credentials go only to the API's own host: a result URL on another host (a CDN's
+//!   presigned URL) gets none.
+
+use std::time::Duration;
+
+use bytes::Bytes;
+use reqwest::Method;
+use reqwest::header::HeaderMap;
+use tokio::time::Instant;
+
+use crate::error::{Error, JobError, Origin, Result, TimeoutPhase};
+use crate::telemetry::CallSpan;
+use crate::transport::http::{HttpRequest, RequestBody, Transport};
+use crate::types::media::{JobProgress, ProgressFn};
+
+/// What one status reply says.
+#[derive(Debug)]
+pub(crate) enum Poll<T> {
+    /// Still running.
+    Pending {
+        /// The provider's status word.
+        status: String,
+        /// Completion between 0 and 1, when reported.
+        fraction: Option<f64>,
+    },
+    /// Settled with a result.
+    Done(T),
+    /// Settled with a failure.
+    Failed {
+        /// The provider's status word.
+        status: String,
+        /// The provider's message.
+        message: Option<String>,
+    },
+}
+
+/// How a caller wants jobs run (each unset value takes the API's own).
+#[derive(Clone, Default)]
+pub(crate) struct JobOptions {
+    pub interval: Option<Duration>,
+    pub deadline: Option<Duration>,
+    pub progress: Option<ProgressFn>,
+}
+
+impl std::fmt::Debug for JobOptions {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("JobOptions")
+            .field("interval", &self.interval)
+            .field("deadline", &self.deadline)
+            .field("progress", &self.progress.as_ref().map(|_| "callback"))
+            .finish()
+    }
+}
+
+/// Polls one job to its end.
+pub(crate) struct Poller<'a> {
+    transport: &'a Transport,
+    span: &'a CallSpan,
+    origin: Origin,
+    /// The credentials of the API's host, and that host.
+    auth: HeaderMap,
+    host: Option<String>,
+    options: JobOptions,
+    job_id: Option<String>,
+    polls: u32,
+}
+
+impl<'a> Poller<'a> {
+    pub(crate) fn new(
+        transport: &'a Transport,
+        span: &'a CallSpan,
+        origin: Origin,
+        auth: HeaderMap,
+        api_url: &str,
+        options: JobOptions,
+    ) -> Self {
+        let host = crate::transport::urls::parse(api_url).and_then(|u| u.host_str().map(str::to_string));
+        Poller { transport, span, origin, auth, host, options, job_id: None, polls: 0 }
+    }
+
+    /// The job's id, for errors and progress.
+    pub(crate) fn set_job_id(&mut self, id: impl Into<String>) {
+        self.job_id = Some(id.into());
+    }
+
+    /// How many status replies have been read.
+    pub(crate) fn polls(&self) -> u32 {
+        self.polls
+    }
+
+    /// Poll `url` until `read` says the job settled. `interval` and `deadline` are the API's own
+    /// (the caller's options win).
+    pub(crate) async fn poll<T>(
+        &mut self,
+        url: &str,
+        interval: Duration,
+        deadline: Duration,
+        mut read: impl FnMut(&[u8]) -> Result<Poll<T>>,
+    ) -> Result<T> {
+        let interval = self.options.interval.unwrap_or(interval);
+        let limit = self.options.deadline.unwrap_or(deadline);
+        let ends = Instant::now().checked_add(limit);
+        let mut wait = interval;
+        loop {
+            if let Some(end) = ends
+                && Instant::now().checked_add(wait).is_none_or(|t| t >= end)
+            {
+                return Err(Error::Timeout { origin: self.origin, phase: TimeoutPhase::Job, after: limit });
+            }
+            tokio::time::sleep(wait).await;
+            let (body, asked) = self.get_with_headers(url, ends).await?;
+            self.polls += 1;
+            match read(&body)? {
+                Poll::Done(t) => return Ok(t),
+                Poll::Failed { status, message } => {
+                    return Err(Error::Job(Box::new(JobError {
+                        origin: self.origin,
+                        job_id: self.job_id.clone(),
+                        status,
+                        message,
+                    })));
+                }
+                Poll::Pending { status, fraction } => {
+                    if let Some(cb) = &self.options.progress {
+                        let fraction = fraction.filter(|f| f.is_finite()).map(|f| f.clamp(0.0, 1.0));
+                        cb(&JobProgress { job_id: self.job_id.clone(), status, fraction, polls: self.polls });
+                    }
+                    // The server may ask for a longer wait, never a shorter one than the API's.
+                    wait = asked.map_or(interval, |a| a.max(interval));
+                }
+            }
+        }
+    }
+
+    /// GET `url` (a status, a result description or the result itself) within the job's deadline.
+    pub(crate) async fn get(&self, url: &str) -> Result<Bytes> {
+        Ok(self.get_with_headers(url, None).await?.0)
+    }
+
+    async fn get_with_headers(&self, url: &str, deadline: Option<Instant>) -> Result<(Bytes, Option<Duration>)> {
+        let same_host = crate::transport::urls::parse(url)
+            .and_then(|u| u.host_str().map(str::to_string))
+            .is_some_and(|h| self.host.as_deref() == Some(h.as_str()));
+        let headers = if same_host { self.auth.clone() } else { HeaderMap::new() };
+        let req = HttpRequest { method: Method::GET, url: url.to_string(), headers, body: RequestBody::Empty };
+        let deadline = deadline.or_else(|| self.transport.deadline());
+        let resp = self.transport.send(self.origin, &req, deadline, self.span).await?;
+        let asked = crate::transport::retry::retry_after(resp.headers());
+        let body = self.transport.read_body(self.origin, resp, deadline).await?;
+        Ok((body, asked))
+    }
+}

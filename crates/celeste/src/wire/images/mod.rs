@@ -1,0 +1,172 @@
+//! Image wire APIs: one module per provider API, behind one seam ([`ImageApi`]) that holds the only
+//! `match` over them: the path of an operation, building a request, settling the reply (decoding it,
+//! or polling a job to its end), decoding a stream, and the parameter table.
+//!
+//! Adding an image API is one module here plus one arm in each method of [`ImageApi`].
+
+pub(crate) mod openai;
+
+use bytes::Bytes;
+use futures::future::BoxFuture;
+use reqwest::header::{HeaderName, HeaderValue};
+use serde_json::Value;
+
+use crate::error::{Error, Origin, Result};
+use crate::jobs::Poller;
+use crate::stream::{Decoder, Framing};
+use crate::types::artifact::Artifact;
+use crate::types::enums::{Modality, Operation};
+use crate::types::media::{Image, ImageParams};
+use crate::types::output::Output;
+
+/// The image APIs this library speaks.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum ImageApi {
+    /// OpenAI Images (`/v1/images/generations`, `/v1/images/edits`).
+    OpenAi,
+}
+
+/// What an image call asks for, whoever serves it.
+#[derive(Debug, Clone)]
+pub(crate) struct ImageRequest {
+    pub model: String,
+    pub operation: Operation,
+    /// The prompt (absent for an upscale).
+    pub prompt: Option<String>,
+    /// The image an edit or upscale works on.
+    pub image: Option<Artifact>,
+    pub params: ImageParams,
+}
+
+/// What an image wire module needs to know about the call it serves.
+#[derive(Debug, Clone)]
+pub(crate) struct ImageContext {
+    pub origin: Origin,
+    pub model: String,
+    pub operation: Operation,
+}
+
+impl ImageContext {
+    /// The error for something this API cannot do.
+    pub(crate) fn unsupported(&self, what: impl Into<String>) -> Error {
+        Error::unsupported(Some(self.origin), Some(Modality::Images), Some(self.operation), what)
+    }
+
+    /// The error for a reply that does not decode.
+    pub(crate) fn decode_error(&self, what: &'static str, e: impl std::fmt::Display, body: &[u8]) -> Error {
+        Error::decode(what, e.to_string(), body)
+    }
+}
+
+/// A request body as an image API builds it.
+#[derive(Debug, Clone)]
+pub(crate) enum Body {
+    /// A JSON document.
+    Json(Value),
+    /// A multipart form.
+    Form(Vec<FormField>),
+}
+
+/// One field of a multipart form.
+#[derive(Debug, Clone)]
+pub(crate) enum FormField {
+    /// A text field.
+    Text(&'static str, String),
+    /// A file.
+    File { name: &'static str, bytes: Bytes, filename: String, mime: String },
+}
+
+/// A request as an image API builds it.
+#[derive(Debug, Clone)]
+pub(crate) struct ImageWireRequest {
+    pub body: Body,
+    /// The API's own headers (`Accept` for streams).
+    pub headers: Vec<(HeaderName, HeaderValue)>,
+    pub url: String,
+    /// Parameters set but not carried by this API: dropped, and reported once.
+    pub dropped: Vec<String>,
+}
+
+impl ImageApi {
+    /// The path of `operation` for `model` below the provider's base URL.
+    pub(crate) fn path(self, operation: Operation, _model: &str) -> Option<String> {
+        match self {
+            ImageApi::OpenAi => openai::path(operation).map(str::to_string),
+        }
+    }
+
+    /// The parameters this API carries for `model` (`reference_images` and `mask` included when it
+    /// takes them).
+    pub(crate) fn carried(self, _model: &str) -> &'static [&'static str] {
+        match self {
+            ImageApi::OpenAi => openai::CARRIED,
+        }
+    }
+
+    /// Build the request (`url` is the operation's URL below the base URL). Parameters the API does
+    /// not carry are removed first and listed in `dropped`.
+    pub(crate) async fn build(
+        self,
+        req: &ImageRequest,
+        ctx: &ImageContext,
+        stream: bool,
+        url: String,
+    ) -> Result<ImageWireRequest> {
+        let carried = self.carried(&req.model);
+        let mut req = req.clone();
+        let dropped: Vec<String> =
+            req.params.set_names().into_iter().filter(|n| !carried.contains(n)).map(str::to_string).collect();
+        for name in &dropped {
+            req.params.remove(name);
+        }
+        let body = match self {
+            ImageApi::OpenAi => openai::build(&req, ctx, stream).await?,
+        };
+        let mut headers = Vec::new();
+        if stream {
+            headers.push((reqwest::header::ACCEPT, HeaderValue::from_static("text/event-stream")));
+        }
+        Ok(ImageWireRequest { body, headers, url, dropped })
+    }
+
+    /// Turn a successful reply into the output: decode it, or (for job APIs) poll the job it started
+    /// to its end and fetch the result.
+    pub(crate) fn settle<'a>(
+        self,
+        body: Bytes,
+        ctx: &'a ImageContext,
+        _jobs: &'a mut Poller<'_>,
+    ) -> BoxFuture<'a, Result<Output<Vec<Image>>>> {
+        match self {
+            ImageApi::OpenAi => Box::pin(async move { openai::parse(&body, ctx) }),
+        }
+    }
+
+    /// Whether the API streams partial images, and how its stream is framed.
+    pub(crate) fn framing(self, max_event_size: usize) -> Framing {
+        match self {
+            ImageApi::OpenAi => Framing::Sse(crate::transport::sse::SseDecoder::new(max_event_size)),
+        }
+    }
+
+    /// A decoder for the API's stream.
+    pub(crate) fn decoder(self, ctx: ImageContext, req: &ImageRequest) -> Result<Box<dyn Decoder<Image, Vec<Image>>>> {
+        match self {
+            ImageApi::OpenAi => Ok(Box::new(openai::ImagesDecoder::new(ctx, req))),
+        }
+    }
+}
+
+/// A file field for `artifact`, read (without blocking) and typed; `what` names it in errors.
+pub(crate) async fn file_field(name: &'static str, artifact: &Artifact, what: &str) -> Result<FormField> {
+    let bytes = artifact.read_bytes().await.map_err(|e| Error::invalid_input(format!("{what}: {e}")))?;
+    let mime = artifact.mime_type.clone().or_else(|| crate::types::mime::MimeType::sniff(&bytes)).ok_or_else(|| {
+        Error::invalid_input(format!("{what}: the image's type is unknown (set it with `with_mime_type`)"))
+    })?;
+    let ext = mime.as_str().rsplit('/').next().unwrap_or("bin").to_string();
+    Ok(FormField::File { name, bytes, filename: format!("image.{ext}"), mime: mime.as_str().to_string() })
+}
+
+#[cfg(test)]
+mod tests;

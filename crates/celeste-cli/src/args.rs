@@ -61,12 +61,12 @@ pub enum TextCommand {
 
 #[derive(Subcommand, Debug)]
 pub enum ImagesCommand {
-    /// Generate an image from a prompt.
-    Generate(MediaGenerateArgs),
-    /// Edit an image.
-    Edit(MediaEditArgs),
+    /// Generate images from a prompt (`-o` names the file).
+    Generate(crate::images::GenerateArgs),
+    /// Edit an image as the prompt says.
+    Edit(crate::images::EditArgs),
     /// Upscale an image.
-    Upscale(MediaEditArgs),
+    Upscale(crate::images::UpscaleArgs),
     /// Ask a model about an image.
     Analyze(AnalyzeArgs),
 }

@@ -1,6 +1,7 @@
 //! `celeste`: every celeste-ai operation from the shell.
 
 mod args;
+mod images;
 mod text;
 mod trace;
 
@@ -57,9 +58,9 @@ async fn run(cli: Cli) -> Result<(), Error> {
         Command::Videos(VideosCommand::Analyze(a)) => analyze(g, "video", a).await,
         Command::Documents(DocumentsCommand::Analyze(a)) => analyze(g, "document", a).await,
         Command::Text(TextCommand::Embed(_)) => not_yet("text embed"),
-        Command::Images(ImagesCommand::Generate(_)) => not_yet("images generate"),
-        Command::Images(ImagesCommand::Edit(_)) => not_yet("images edit"),
-        Command::Images(ImagesCommand::Upscale(_)) => not_yet("images upscale"),
+        Command::Images(ImagesCommand::Generate(a)) => images::run(g, images::Ask::Generate(a)).await,
+        Command::Images(ImagesCommand::Edit(a)) => images::run(g, images::Ask::Edit(a)).await,
+        Command::Images(ImagesCommand::Upscale(a)) => images::run(g, images::Ask::Upscale(a)).await,
         Command::Audio(AudioCommand::Speak(_)) => not_yet("audio speak"),
         Command::Audio(AudioCommand::Transcribe(_)) => not_yet("audio transcribe"),
         Command::Videos(VideosCommand::Generate(_)) => not_yet("videos generate"),

@@ -13,13 +13,13 @@ use crate::args::{Global, Target, TextParams};
 use crate::trace::Telemetry;
 
 /// Where the call goes, and the emulator serving it if one was started.
-struct Route {
-    provider: Option<Provider>,
-    protocol: Option<Protocol>,
-    base_url: Option<String>,
-    api_key: Option<String>,
-    emulator: Option<Emulator>,
-    note: Option<String>,
+pub(crate) struct Route {
+    pub(crate) provider: Option<Provider>,
+    pub(crate) protocol: Option<Protocol>,
+    pub(crate) base_url: Option<String>,
+    pub(crate) api_key: Option<String>,
+    pub(crate) emulator: Option<Emulator>,
+    pub(crate) note: Option<String>,
 }
 
 fn parse<T: std::str::FromStr<Err = Error>>(v: &Option<String>) -> Result<Option<T>, Error> {
@@ -27,7 +27,7 @@ fn parse<T: std::str::FromStr<Err = Error>>(v: &Option<String>) -> Result<Option
 }
 
 /// Decide between the real provider and the emulator.
-async fn route(target: &Target) -> Result<Route, Error> {
+pub(crate) async fn route(target: &Target) -> Result<Route, Error> {
     let provider: Option<Provider> = parse(&target.provider)?;
     let protocol: Option<Protocol> = parse(&target.protocol)?;
     let mut r =

@@ -83,10 +83,76 @@ fn errors_are_one_line_with_a_hint() {
 #[test]
 fn operations_not_implemented_yet_say_so() {
     celeste()
-        .args(["images", "generate", "a cat"])
+        .args(["audio", "speak", "hello"])
         .assert()
         .failure()
-        .stderr(predicate::str::contains("`celeste images generate` is not implemented yet"));
+        .stderr(predicate::str::contains("`celeste audio speak` is not implemented yet"));
+}
+
+/// A fresh folder for a test's files.
+fn workdir(name: &str) -> std::path::PathBuf {
+    let dir = std::env::temp_dir().join(format!("celeste-cli-{name}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+#[test]
+fn images_generate_and_edit_write_real_images() {
+    let dir = workdir("images");
+    celeste()
+        .current_dir(&dir)
+        .args(["images", "generate", "a lighthouse at dusk", "-m", "gpt-image-1", "-o", "lighthouse.png"])
+        .args(["--aspect-ratio", "1536x1024"])
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("wrote lighthouse.png"))
+        .stderr(predicate::str::contains("using the local emulator"));
+    let png = std::fs::read(dir.join("lighthouse.png")).unwrap();
+    assert!(png.starts_with(b"\x89PNG\r\n\x1a\n"), "a PNG file");
+    // Two edits: numbered files, and JSON output that names them.
+    let out = celeste()
+        .current_dir(&dir)
+        .args(["images", "edit", "lighthouse.png", "make it night", "-m", "gpt-image-1", "-o", "night.jpg"])
+        .args(["-n", "2", "--output-format", "jpeg", "--json"])
+        .assert()
+        .success()
+        .get_output()
+        .stdout
+        .clone();
+    let v: serde_json::Value = serde_json::from_slice(&out).unwrap();
+    assert_eq!(v["images"][1]["path"], "night-2.jpg");
+    assert_eq!(v["images"][0]["mime_type"], "image/jpeg");
+    for name in ["night-1.jpg", "night-2.jpg"] {
+        assert!(std::fs::read(dir.join(name)).unwrap().starts_with(&[0xFF, 0xD8]), "{name} is a JPEG");
+    }
+    // Streamed partial images, then the finished one on disk.
+    celeste()
+        .current_dir(&dir)
+        .args(["images", "generate", "a cat", "-m", "gpt-image-1", "--stream", "-o", "cat.png"])
+        .assert()
+        .success();
+    assert!(dir.join("cat.png").is_file());
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
+fn images_bad_input_fails_before_any_request_and_leaves_no_file() {
+    let dir = workdir("images-bad");
+    celeste()
+        .current_dir(&dir)
+        .args(["images", "edit", "missing.png", "night", "-m", "gpt-image-1", "-o", "out.png"])
+        .assert()
+        .failure()
+        .stderr(predicate::str::contains("no readable file"));
+    celeste()
+        .current_dir(&dir)
+        .args(["images", "generate", "a cat", "-m", "gpt-image-1", "-n", "99", "-o", "out.png"])
+        .assert()
+        .failure()
+        .stderr(predicate::str::contains("num_images"));
+    assert!(!dir.join("out.png").exists());
+    std::fs::remove_dir_all(&dir).unwrap();
 }
 
 #[test]

@@ -1,0 +1,349 @@
+//! `celeste images generate | edit | upscale`: one image call, its result written to files, with a
+//! progress line while a provider job runs (hidden when stderr is not a terminal), against the real
+//! provider when its key is set, otherwise against the bundled emulator.
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use clap::Args;
+use futures::StreamExt;
+use indicatif::{ProgressBar, ProgressStyle};
+use serde_json::{Value, json};
+
+use celeste::types::{Artifact, Image};
+use celeste::{Client, Error, ImageCall, Output};
+
+use crate::args::{Global, Target};
+use crate::trace::Telemetry;
+
+/// Where an image call goes and what it asks for (shared by the three commands).
+#[derive(Args, Debug, Clone)]
+pub struct ImageOptions {
+    /// The model id; the catalog resolves its provider.
+    #[arg(long, short, default_value = "gpt-image-1")]
+    pub model: String,
+    /// The provider (for ids the catalog does not know, e.g. Ollama models).
+    #[arg(long)]
+    pub provider: Option<String>,
+    /// Send to this base URL (the model keeps its provider's API).
+    #[arg(long, value_name = "URL")]
+    pub base_url: Option<String>,
+    /// Use the bundled emulator even if a provider key is set.
+    #[arg(long)]
+    pub emulator: bool,
+    /// Where to write the image (`-1`, `-2`, ... are added before the extension for several).
+    /// Default: `image.<format>` in the current directory.
+    #[arg(long, short)]
+    pub output: Option<PathBuf>,
+    /// Aspect ratio or size (`16:9`, `1536x1024`; see `celeste models list --json` for a model's values).
+    #[arg(long)]
+    pub aspect_ratio: Option<String>,
+    /// Quality or resolution tier (`low`, `high`, `2K`, ...).
+    #[arg(long)]
+    pub quality: Option<String>,
+    /// How many images to make.
+    #[arg(long, short = 'n')]
+    pub num_images: Option<u32>,
+    /// Output file format (`png`, `jpeg`, `webp`).
+    #[arg(long)]
+    pub output_format: Option<String>,
+    /// Background (`transparent`, `opaque`, `auto`).
+    #[arg(long)]
+    pub background: Option<String>,
+    /// Sampling seed.
+    #[arg(long)]
+    pub seed: Option<i64>,
+    /// Diffusion steps.
+    #[arg(long)]
+    pub steps: Option<u32>,
+    /// Guidance scale.
+    #[arg(long)]
+    pub guidance: Option<f64>,
+    /// What the image must not show.
+    #[arg(long)]
+    pub negative_prompt: Option<String>,
+    /// Moderation strictness: a level (`2`) or a name (`low`).
+    #[arg(long)]
+    pub safety_tolerance: Option<String>,
+    /// A reference image (repeat for more).
+    #[arg(long = "reference", value_name = "FILE")]
+    pub references: Vec<PathBuf>,
+    /// Any other parameter of the model, as `name=value` (value read as JSON when it parses, else as
+    /// text), e.g. `--option face_enhancement=true`.
+    #[arg(long = "option", value_name = "NAME=VALUE")]
+    pub options: Vec<String>,
+    /// Stream partial images as they are drawn (providers that stream).
+    #[arg(long)]
+    pub stream: bool,
+    /// The longest a provider job may run, in seconds.
+    #[arg(long, value_name = "SECONDS")]
+    pub job_deadline: Option<u64>,
+}
+
+#[derive(Args, Debug)]
+pub struct GenerateArgs {
+    /// The prompt.
+    pub prompt: String,
+    #[command(flatten)]
+    pub options: Box<ImageOptions>,
+}
+
+#[derive(Args, Debug)]
+pub struct EditArgs {
+    /// The image to edit.
+    pub input: PathBuf,
+    /// What to change.
+    pub prompt: String,
+    /// The area to repaint (transparent pixels), for APIs that take a mask.
+    #[arg(long, value_name = "FILE")]
+    pub mask: Option<PathBuf>,
+    #[command(flatten)]
+    pub options: Box<ImageOptions>,
+}
+
+#[derive(Args, Debug)]
+pub struct UpscaleArgs {
+    /// The image to upscale.
+    pub input: PathBuf,
+    #[command(flatten)]
+    pub options: Box<ImageOptions>,
+}
+
+/// Which image operation.
+pub enum Ask {
+    Generate(GenerateArgs),
+    Edit(EditArgs),
+    Upscale(UpscaleArgs),
+}
+
+impl Ask {
+    fn options(&self) -> &ImageOptions {
+        match self {
+            Ask::Generate(a) => &a.options,
+            Ask::Edit(a) => &a.options,
+            Ask::Upscale(a) => &a.options,
+        }
+    }
+}
+
+/// Run one image command.
+pub async fn run(global: &Global, ask: Ask) -> Result<(), Error> {
+    let o = ask.options().clone();
+    let telemetry = Telemetry::new(global.trace, global.otlp_endpoint.as_deref()).map_err(Error::InvalidInput)?;
+    let mut builder = Client::builder();
+    if let Some(t) = &telemetry {
+        builder = builder.telemetry(t.config());
+    }
+    let client = builder.build()?;
+    let target = Target {
+        model: o.model.clone(),
+        provider: o.provider.clone(),
+        base_url: o.base_url.clone(),
+        protocol: None,
+        emulator: o.emulator,
+    };
+    let route = crate::text::route(&target).await?;
+    if let Some(note) = &route.note {
+        eprintln!("celeste: {note}");
+    }
+    let mut call = match &ask {
+        Ask::Generate(a) => client.images().generate(a.prompt.clone(), o.model.clone()),
+        Ask::Edit(a) => {
+            let mut c = client.images().edit(Artifact::from_path(&a.input), a.prompt.clone(), o.model.clone());
+            if let Some(m) = &a.mask {
+                c = c.mask(Artifact::from_path(m));
+            }
+            c
+        }
+        Ask::Upscale(a) => client.images().upscale(Artifact::from_path(&a.input), o.model.clone()),
+    };
+    if let Some(p) = route.provider {
+        call = call.provider(p);
+    }
+    if let Some(u) = &route.base_url {
+        call = call.base_url(u.clone());
+    }
+    if let Some(k) = &route.api_key {
+        call = call.api_key(k.as_str());
+    }
+    call = apply(call, &o)?;
+    let bar = progress_bar();
+    let watched = bar.clone();
+    call = call.on_progress(move |p| {
+        let pct = p.fraction.map(|f| format!(" {:.0}%", f * 100.0)).unwrap_or_default();
+        watched.set_message(format!("job {}{pct} (poll {})", p.status, p.polls));
+    });
+    bar.set_message("waiting for the provider");
+    let out = if o.stream {
+        let mut stream = call.stream().await?;
+        let mut partials = 0;
+        while let Some(chunk) = stream.next().await {
+            let chunk = chunk?;
+            if chunk.finish_reason.is_none() {
+                partials += 1;
+                bar.set_message(format!("partial image {partials}"));
+            }
+        }
+        stream.into_output()?
+    } else {
+        call.await?
+    };
+    bar.set_message("saving");
+    let saved = save_all(&client, &out, o.output.as_deref()).await;
+    bar.finish_and_clear();
+    let saved = saved?;
+    report(global, &out, &saved)?;
+    drop(client);
+    if let Some(t) = telemetry {
+        let summary = tokio::task::spawn_blocking(move || t.finish()).await.ok().flatten();
+        if let Some(s) = summary {
+            print!("{s}");
+        }
+    }
+    if let Some(e) = route.emulator {
+        e.shutdown().await;
+    }
+    Ok(())
+}
+
+/// The flags as call parameters.
+fn apply<M>(mut call: ImageCall<M>, o: &ImageOptions) -> Result<ImageCall<M>, Error> {
+    if let Some(v) = &o.aspect_ratio {
+        call = call.aspect_ratio(v.clone());
+    }
+    if let Some(v) = &o.quality {
+        call = call.quality(v.clone());
+    }
+    if let Some(v) = o.num_images {
+        call = call.num_images(v);
+    }
+    if let Some(v) = &o.output_format {
+        call = call.output_format(v.clone());
+    }
+    if let Some(v) = &o.background {
+        call = call.background(v.clone());
+    }
+    if let Some(v) = o.seed {
+        call = call.seed(v);
+    }
+    if let Some(v) = o.steps {
+        call = call.steps(v);
+    }
+    if let Some(v) = o.guidance {
+        call = call.guidance(v);
+    }
+    if let Some(v) = &o.negative_prompt {
+        call = call.negative_prompt(v.clone());
+    }
+    if let Some(v) = &o.safety_tolerance {
+        call = call.safety_tolerance(json_or_text(v));
+    }
+    for r in &o.references {
+        call = call.reference_image(Artifact::from_path(r));
+    }
+    for kv in &o.options {
+        let (k, v) =
+            kv.split_once('=').ok_or_else(|| Error::InvalidInput(format!("--option {kv}: expected NAME=VALUE")))?;
+        call = call.option(k.trim(), json_or_text(v.trim()));
+    }
+    if let Some(s) = o.job_deadline {
+        call = call.job_deadline(Duration::from_secs(s));
+    }
+    Ok(call)
+}
+
+/// `2` → a number, `true` → a boolean, anything else → text.
+fn json_or_text(v: &str) -> Value {
+    serde_json::from_str(v).unwrap_or_else(|_| Value::String(v.to_string()))
+}
+
+/// A spinner on stderr; indicatif draws nothing when stderr is not a terminal.
+fn progress_bar() -> ProgressBar {
+    let bar = ProgressBar::new_spinner();
+    if let Ok(style) = ProgressStyle::with_template("{spinner} {elapsed} {msg}") {
+        bar.set_style(style);
+    }
+    bar.enable_steady_tick(Duration::from_millis(120));
+    bar
+}
+
+/// Write every image (downloading URL results first); returns the paths written.
+async fn save_all(client: &Client, out: &Output<Vec<Image>>, output: Option<&Path>) -> Result<Vec<PathBuf>, Error> {
+    let mut paths = Vec::with_capacity(out.content.len());
+    let several = out.content.len() > 1;
+    for (i, img) in out.content.iter().enumerate() {
+        let img = client.download(img).await?;
+        let ext = img.artifact.mime().map(|m| m.as_str().rsplit('/').next().unwrap_or("bin").to_string());
+        let ext = ext.as_deref().map(|e| if e == "jpeg" { "jpg" } else { e }).unwrap_or("bin").to_string();
+        let base = output.map(Path::to_path_buf).unwrap_or_else(|| PathBuf::from(format!("image.{ext}")));
+        let path = if several { numbered(&base, i + 1) } else { base };
+        img.save(&path).await?;
+        paths.push(path);
+    }
+    Ok(paths)
+}
+
+/// `night.png` → `night-2.png`.
+fn numbered(path: &Path, n: usize) -> PathBuf {
+    let stem = path.file_stem().and_then(|s| s.to_str()).unwrap_or("image");
+    let name = match path.extension().and_then(|e| e.to_str()) {
+        Some(ext) => format!("{stem}-{n}.{ext}"),
+        None => format!("{stem}-{n}"),
+    };
+    path.with_file_name(name)
+}
+
+fn report(global: &Global, out: &Output<Vec<Image>>, saved: &[PathBuf]) -> Result<(), Error> {
+    if global.json {
+        let images: Vec<Value> = out
+            .content
+            .iter()
+            .zip(saved)
+            .map(|(img, path)| {
+                json!({
+                    "path": path.display().to_string(),
+                    "mime_type": img.artifact.mime().map(|m| m.as_str().to_string()),
+                    "width": img.width,
+                    "height": img.height,
+                    "revised_prompt": img.revised_prompt,
+                    "url": img.artifact.url,
+                })
+            })
+            .collect();
+        let v = json!({"images": images, "usage": out.usage, "model": out.metadata.model});
+        let text = serde_json::to_string_pretty(&v).map_err(|e| Error::InvalidInput(e.to_string()))?;
+        println!("{text}");
+        return Ok(());
+    }
+    for (img, path) in out.content.iter().zip(saved) {
+        let size = match (img.width, img.height) {
+            (Some(w), Some(h)) => format!(" {w}x{h}"),
+            _ => String::new(),
+        };
+        println!("wrote {}{size}", path.display());
+    }
+    let u = &out.usage;
+    let n = |v: Option<u64>| v.map_or_else(|| "-".to_string(), |v| v.to_string());
+    println!(
+        "usage: images {} · input {} · output {} tokens · model {}",
+        n(u.images),
+        n(u.input_tokens),
+        n(u.output_tokens),
+        out.metadata.model
+    );
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn several_images_get_numbered_names() {
+        assert_eq!(numbered(Path::new("out/night.png"), 2), PathBuf::from("out/night-2.png"));
+        assert_eq!(numbered(Path::new("night"), 1), PathBuf::from("night-1"));
+        assert_eq!(json_or_text("2"), json!(2));
+        assert_eq!(json_or_text("true"), json!(true));
+        assert_eq!(json_or_text("low"), json!("low"));
+    }
+}

@@ -200,7 +200,7 @@ impl Prepared {
         let mut span = self.start_span();
         let t = self.client.transport();
         let deadline = self.deadline();
-        let resp = match t.send(self.ctx.origin, &self.request, deadline, &span).await {
+        let resp = match t.open_stream(self.ctx.origin, &self.request, deadline, &span).await {
             Ok(r) => r,
             Err(e) => {
                 span.end_err(&e);

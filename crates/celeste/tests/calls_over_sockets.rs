@@ -1,0 +1,137 @@
+//! Issue 18, over real sockets: time limits that fit real LLM calls (no re-sending a request the
+//! provider may still be processing), URL parts escaped, and secrets redacted on every path they
+//! could leak through (Debug, errors, telemetry, cassettes).
+
+mod support;
+
+use std::time::Duration;
+
+use celeste::TimeoutPhase;
+use celeste::{Client, Credentials, Error, Provider, RetryPolicy, TelemetryConfig, Timeouts};
+use futures::StreamExt;
+use serde_json::json;
+use support::{End, Reply, Server};
+
+const KEY: &str = "sk-issue18-canary-0123456789";
+
+fn client(retry: RetryPolicy, timeouts: Timeouts) -> Client {
+    Client::builder()
+        .credentials(Credentials::empty().with_key(Provider::OpenAi, KEY))
+        .retry(retry)
+        .timeouts(timeouts)
+        .telemetry(TelemetryConfig::new().disabled())
+        .build()
+        .unwrap()
+}
+
+fn fast_retry() -> RetryPolicy {
+    RetryPolicy::default().with_initial_backoff(Duration::from_millis(10)).with_max_backoff(Duration::from_millis(20))
+}
+
+fn ok_body(text: &str) -> String {
+    json!({
+        "id": "resp_1", "model": "gpt-5-mini", "status": "completed",
+        "output": [{"type": "message", "role": "assistant", "content": [{"type": "output_text", "text": text}]}],
+        "usage": {"input_tokens": 3, "output_tokens": 1, "total_tokens": 4}
+    })
+    .to_string()
+}
+
+fn delta(text: &str) -> String {
+    json!({"type": "response.output_text.delta", "delta": text}).to_string()
+}
+
+fn completed() -> String {
+    json!({"type": "response.completed", "response": {"id": "resp_s", "status": "completed",
+        "usage": {"input_tokens": 2, "output_tokens": 2, "total_tokens": 4}}})
+    .to_string()
+}
+
+macro_rules! generate {
+    ($c:expr, $url:expr) => {
+        $c.text().generate("hi", "gpt-5-mini").provider(Provider::OpenAi).base_url($url)
+    };
+}
+
+// ---- 5. Time limits ----------------------------------------------------------------------------
+
+/// A slow reasoning call whose headers do not come in time was received by the provider, which may
+/// still be generating (and billing) it: it is not sent again unless the caller opts in.
+#[tokio::test]
+async fn a_header_timeout_is_not_sent_again_unless_asked() {
+    let slow = || Reply::Delay(Duration::from_secs(5), Box::new(Reply::json(200, &ok_body("late"))));
+    let timeouts = Timeouts::default().with_headers(Duration::from_millis(200));
+
+    let srv = Server::start(vec![slow()]).await;
+    let err = generate!(client(fast_retry(), timeouts), &srv.url).await.unwrap_err();
+    assert!(matches!(err, Error::Timeout { phase: TimeoutPhase::Headers, .. }), "{err:?}");
+    assert!(!err.is_retryable() && err.may_have_been_processed(), "{err:?}");
+    assert_eq!(srv.count(), 1, "sent once");
+
+    let srv = Server::start(vec![slow()]).await;
+    let opted_in = fast_retry().with_retry_after_send(true);
+    generate!(client(opted_in, timeouts), &srv.url).await.unwrap_err();
+    assert_eq!(srv.count(), 3, "one attempt and two retries, as asked");
+}
+
+/// A connection that breaks after the request was sent is the same case: not re-sent by default.
+/// Connection failures before sending, and 429/5xx answers, are still retried.
+#[tokio::test]
+async fn a_connection_lost_after_sending_is_not_sent_again_unless_asked() {
+    let srv = Server::start(vec![Reply::Close]).await;
+    let err = generate!(client(fast_retry(), Timeouts::default()), &srv.url).await.unwrap_err();
+    assert!(matches!(err, Error::Transport { connect: false, .. }), "{err:?}");
+    assert!(err.may_have_been_processed());
+    assert_eq!(srv.count(), 1);
+
+    let srv = Server::start(vec![Reply::Close, Reply::json(200, &ok_body("second"))]).await;
+    let c = client(fast_retry().with_retry_after_send(true), Timeouts::default());
+    assert_eq!(generate!(c, &srv.url).await.unwrap().content, "second");
+    assert_eq!(srv.count(), 2);
+
+    let srv = Server::start(vec![Reply::json(503, "{}"), Reply::json(429, "{}"), Reply::json(200, &ok_body("ok"))]).await;
+    assert_eq!(generate!(client(fast_retry(), Timeouts::default()), &srv.url).await.unwrap().content, "ok");
+    assert_eq!(srv.count(), 3);
+
+    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let err = generate!(client(RetryPolicy::none(), Timeouts::default()), format!("http://127.0.0.1:{port}"))
+        .await
+        .unwrap_err();
+    assert!(err.is_retryable() && !err.may_have_been_processed(), "{err:?}");
+}
+
+/// A unary call's headers arrive when the reply is generated: a total limit longer than the header
+/// limit is the one that applies, not cut short by the header phase.
+#[tokio::test]
+async fn a_unary_call_waits_for_its_headers_up_to_its_total_limit() {
+    let srv = Server::start(vec![Reply::Delay(Duration::from_millis(600), Box::new(Reply::json(200, &ok_body("done"))))])
+        .await;
+    let timeouts = Timeouts::default().with_headers(Duration::from_millis(200)).with_total(Some(Duration::from_secs(30)));
+    let out = generate!(client(RetryPolicy::none(), timeouts), &srv.url).await.unwrap();
+    assert_eq!(out.content, "done");
+    // The per-call limit counts the same way.
+    let c = client(RetryPolicy::none(), Timeouts::default().with_headers(Duration::from_millis(200)));
+    assert_eq!(generate!(c, &srv.url).timeout(Duration::from_secs(30)).await.unwrap().content, "done");
+}
+
+/// With the default limits (on a paused clock: the server's pauses take no real time), a unary call
+/// that takes eight minutes to generate completes, and so does a stream that produces for fifteen
+/// minutes without a gap longer than the idle limit.
+#[tokio::test(start_paused = true)]
+async fn default_limits_let_long_generations_finish() {
+    let minutes = |m: u64| Duration::from_secs(60 * m);
+    let srv = Server::start(vec![Reply::Delay(minutes(8), Box::new(Reply::json(200, &ok_body("essay"))))]).await;
+    let c = client(RetryPolicy::default(), Timeouts::default());
+    assert_eq!(generate!(c, &srv.url).await.unwrap().content, "essay");
+
+    let mut events: Vec<String> = (0..15).map(|i| delta(&format!("{i} "))).collect();
+    events.push(completed());
+    let srv = Server::start(vec![Reply::sse(&events, minutes(1), End::Clean)]).await;
+    let mut s = generate!(c, &srv.url).stream().await.unwrap();
+    let mut text = String::new();
+    while let Some(item) = s.next().await {
+        text.push_str(&item.unwrap().content);
+    }
+    assert!(text.starts_with("0 1 2 ") && text.ends_with("14 "), "{text}");
+    s.output().unwrap();
+}

@@ -94,7 +94,7 @@ pub(crate) async fn prepare_text(
     if vertex.is_none()
         && let Some(route) = resolved.route.wire.redirect(&req)
     {
-        resolved.reroute(route, &req.model);
+        resolved.reroute(route, &req.model)?;
     }
     // Check: the parameters' kinds, then against the catalog.
     check_thinking_kinds(&req)?;

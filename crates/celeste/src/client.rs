@@ -184,9 +184,10 @@ pub(crate) struct Resolved {
 impl Resolved {
     /// Send the call over another wire API at `path`, below the same base URL (a wire API's
     /// redirect, [`crate::wire::WireApi::redirect`]).
-    pub(crate) fn reroute(&mut self, (wire, path): (crate::wire::WireApi, &'static str), model: &str) {
+    pub(crate) fn reroute(&mut self, (wire, path): (crate::wire::WireApi, &'static str), model: &str) -> Result<()> {
         self.route = Route { wire, path };
-        self.url = self.route.url(&self.base, model);
+        self.url = self.route.url(&self.base, model).map_err(Error::InvalidInput)?;
+        Ok(())
     }
 }
 
@@ -236,6 +237,10 @@ impl Client {
         modality: Modality,
         operation: Operation,
     ) -> Result<Resolved> {
+        // Model ids go into URL paths (Gemini, Vertex AI): one that cannot be a path segment is refused
+        // here, before any request, whichever route would have carried it.
+        crate::transport::urls::path_segment(model)
+            .map_err(|why| Error::InvalidInput(format!("the model id {model:?} cannot be used: {why}")))?;
         let vertex = matches!(target.auth, Some(Auth::Vertex(_)));
         // A base URL without a provider means a compatible endpoint, unless the call is for Vertex AI,
         // where the model id still picks the provider and the base URL only replaces the host.
@@ -260,7 +265,7 @@ impl Client {
                 (None, None) => Auth::None,
             };
             // A user endpoint serves whatever it serves: no catalog constraints apply.
-            let url = route.url(base, model);
+            let url = route.url(base, model).map_err(Error::InvalidInput)?;
             return Ok(Resolved {
                 origin: Origin::Protocol(protocol),
                 route,
@@ -335,7 +340,8 @@ impl Client {
             None => self.inner.credentials.auth_for(provider, target.api_key.as_ref())?,
         };
         let base = target.base_url.as_deref().or(configured).unwrap_or(prof.base_url);
-        Ok(Resolved { origin, route, url: route.url(base, model), auth, model: model_entry, base: base.to_string() })
+        let url = route.url(base, model).map_err(Error::InvalidInput)?;
+        Ok(Resolved { origin, route, url, auth, model: model_entry, base: base.to_string() })
     }
 }
 
@@ -456,7 +462,7 @@ mod tests {
         let c = Client::builder().credentials(Credentials::empty().with_key(Provider::Google, "g")).build().unwrap();
         let mut r = c.resolve("gemini-2.5-flash", &Target::default(), Modality::Text, Operation::Generate).unwrap();
         assert_eq!(r.url, "https://generativelanguage.googleapis.com/v1beta/interactions");
-        r.reroute((crate::wire::WireApi::GeminiGenerateContent, crate::wire::gemini::PATH), "gemini-2.5-flash");
+        r.reroute((crate::wire::WireApi::GeminiGenerateContent, crate::wire::gemini::PATH), "gemini-2.5-flash").unwrap();
         assert_eq!(r.url, "https://generativelanguage.googleapis.com/v1beta/models/gemini-2.5-flash:generateContent");
         let t = Target {
             provider: Some(Provider::Google),
@@ -464,7 +470,7 @@ mod tests {
             ..Target::default()
         };
         let mut r = c.resolve("gemini-3.6-flash", &t, Modality::Text, Operation::Generate).unwrap();
-        r.reroute((crate::wire::WireApi::GeminiGenerateContent, crate::wire::gemini::PATH), "gemini-3.6-flash");
+        r.reroute((crate::wire::WireApi::GeminiGenerateContent, crate::wire::gemini::PATH), "gemini-3.6-flash").unwrap();
         assert_eq!(r.url, "http://127.0.0.1:9/v1beta/models/gemini-3.6-flash:generateContent");
 
         let t = Target { provider: Some(Provider::Luma), ..Target::default() };

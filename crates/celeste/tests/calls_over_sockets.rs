@@ -135,3 +135,78 @@ async fn default_limits_let_long_generations_finish() {
     assert!(text.starts_with("0 1 2 ") && text.ends_with("14 "), "{text}");
     s.output().unwrap();
 }
+
+// ---- 7. URL parts escaped ----------------------------------------------------------------------
+
+/// The request line the server saw: `POST /path?query`.
+fn request_target(srv: &Server) -> String {
+    let reqs = srv.requests();
+    let head = &reqs.last().expect("a request").head;
+    head.lines().next().unwrap().split(' ').nth(1).unwrap().to_string()
+}
+
+/// A base URL's query (`?api-version=…`, as Azure-style gateways take it) stays a query, after the
+/// route's path, instead of swallowing the path.
+#[tokio::test]
+async fn a_base_url_query_stays_after_the_route() {
+    let srv = Server::start(vec![Reply::json(200, &ok_body("ok"))]).await;
+    let c = client(RetryPolicy::none(), Timeouts::default());
+    let base = format!("{}/openai/v1?api-version=2024-10-21#ignored", srv.url);
+    assert_eq!(generate!(c, base).await.unwrap().content, "ok");
+    assert_eq!(request_target(&srv), "/openai/v1/responses?api-version=2024-10-21");
+}
+
+fn vertex_client() -> Client {
+    Client::builder()
+        .credentials(Credentials::empty())
+        .retry(RetryPolicy::none())
+        .telemetry(TelemetryConfig::new().disabled())
+        .build()
+        .unwrap()
+}
+
+/// Vertex AI puts project, location and model in the path: each is one escaped segment, so none can
+/// walk up (`../`), start a query (`?`) or cut the path (`#`) with the token attached.
+#[tokio::test]
+async fn vertex_project_location_and_model_are_escaped_segments() {
+    use celeste::{Auth, Vertex};
+    let srv = Server::start(vec![Reply::json(500, "{}")]).await;
+    let c = vertex_client();
+    let vertex = Vertex::with_token("ya29.token").project("p?x=1#y").location("us-east5");
+    let call = c.text().generate("hi", "../../../admin?z#").provider(Provider::Google).base_url(&srv.url);
+    call.auth(Auth::vertex(vertex)).await.unwrap_err();
+    assert_eq!(
+        request_target(&srv),
+        "/v1/projects/p%3Fx=1%23y/locations/us-east5/publishers/google/models/..%2F..%2F..%2Fadmin%3Fz%23:generateContent"
+    );
+
+    // What cannot be a segment, or (for the location) a host name, is refused before any request.
+    let before = srv.count();
+    for (project, location) in [("..", "us-east5"), ("p", "evil.example/x#"), ("p", "us-east5@evil.example"), ("", "us")] {
+        let vertex = Vertex::with_token("ya29.token").project(project).location(location);
+        let err = c
+            .text()
+            .generate("hi", "gemini-2.5-flash")
+            .base_url(&srv.url)
+            .auth(Auth::vertex(vertex))
+            .await
+            .unwrap_err();
+        assert!(matches!(err, Error::InvalidInput(_)), "{project:?} {location:?}: {err:?}");
+    }
+    assert_eq!(srv.count(), before);
+}
+
+/// A model id that cannot be a path segment is refused with `InvalidInput` before any request, on
+/// every route (it would walk up, or carry control characters into a path or a log).
+#[tokio::test]
+async fn unusable_model_ids_are_refused_before_any_request() {
+    let srv = Server::start(vec![Reply::json(200, &ok_body("ok"))]).await;
+    let c = client(RetryPolicy::none(), Timeouts::default());
+    for model in ["..", ".", "gpt\u{7}", "a\r\nx-injected: 1"] {
+        let err =
+            c.text().generate("hi", model).provider(Provider::OpenAi).base_url(&srv.url).await.unwrap_err();
+        let Error::InvalidInput(msg) = &err else { panic!("{model:?}: {err:?}") };
+        assert!(msg.contains("model id"), "{msg}");
+    }
+    assert_eq!(srv.count(), 0);
+}

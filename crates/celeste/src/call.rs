@@ -47,10 +47,14 @@ pub(crate) struct CallOptions {
 }
 
 impl CallOptions {
-    /// Add a caller header, or remember why it cannot be sent.
+    /// Add a caller header, or remember why it cannot be sent. A credential header's value is marked
+    /// sensitive, so that no `Debug` shows it (see `transport::redact`).
     pub(crate) fn header(&mut self, name: &str, value: &str) {
         match (HeaderName::from_bytes(name.as_bytes()), HeaderValue::from_str(value)) {
-            (Ok(n), Ok(v)) => self.extra_headers.push((n, v)),
+            (Ok(n), Ok(mut v)) => {
+                v.set_sensitive(crate::transport::redact::is_secret_header(name));
+                self.extra_headers.push((n, v));
+            }
             _ => self.invalid = Some(format!("invalid extra header `{name}`")),
         }
     }

@@ -2,6 +2,7 @@
 //! every clone shares one connection pool.
 
 use std::collections::HashSet;
+use std::fmt;
 use std::sync::{Arc, Mutex, OnceLock, PoisonError};
 
 use crate::auth::{Auth, Credentials, SecretString};
@@ -12,6 +13,7 @@ use crate::telemetry::TelemetryConfig;
 use crate::text::{Generate, Unary};
 use crate::transport::cassette::Cassette;
 use crate::transport::http::{Timeouts, Transport};
+use crate::transport::redact::redact_url;
 use crate::transport::retry::RetryPolicy;
 use crate::transport::sse::SseDecoder;
 use crate::types::enums::{Modality, Operation, Protocol, Provider};
@@ -40,7 +42,7 @@ pub struct Client {
 struct Inner {
     transport: Transport,
     credentials: Credentials,
-    base_urls: Vec<(Provider, String)>,
+    base_urls: BaseUrls,
     max_event_size: usize,
     telemetry: TelemetryConfig,
 }
@@ -52,7 +54,7 @@ pub struct ClientBuilder {
     timeouts: Timeouts,
     retry: RetryPolicy,
     credentials: Option<Credentials>,
-    base_urls: Vec<(Provider, String)>,
+    base_urls: BaseUrls,
     max_event_size: usize,
     telemetry: TelemetryConfig,
     cassette: Option<Cassette>,
@@ -64,7 +66,7 @@ impl Default for ClientBuilder {
             timeouts: Timeouts::default(),
             retry: RetryPolicy::default(),
             credentials: None,
-            base_urls: Vec::new(),
+            base_urls: BaseUrls::default(),
             max_event_size: SseDecoder::DEFAULT_MAX_EVENT_SIZE,
             telemetry: TelemetryConfig::default(),
             cassette: None,
@@ -114,9 +116,9 @@ impl ClientBuilder {
     /// ```
     pub fn base_url(mut self, provider: Provider, url: impl Into<String>) -> Self {
         let url = url.into();
-        match self.base_urls.iter_mut().find(|(p, _)| *p == provider) {
+        match self.base_urls.0.iter_mut().find(|(p, _)| *p == provider) {
             Some(slot) => slot.1 = url,
-            None => self.base_urls.push((provider, url)),
+            None => self.base_urls.0.push((provider, url)),
         }
         self
     }
@@ -158,14 +160,38 @@ impl ClientBuilder {
     }
 }
 
+/// Per-provider base URLs. A base URL can carry a key (`https://user:key@host`, `?key=…`), so its
+/// `Debug` shows them redacted.
+#[derive(Clone, Default)]
+struct BaseUrls(Vec<(Provider, String)>);
+
+impl fmt::Debug for BaseUrls {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_map().entries(self.0.iter().map(|(p, url)| (p, redact_url(url)))).finish()
+    }
+}
+
 /// Where a call goes, as the caller asked for it.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub(crate) struct Target {
     pub provider: Option<Provider>,
     pub protocol: Option<Protocol>,
     pub base_url: Option<String>,
     pub api_key: Option<SecretString>,
     pub auth: Option<Auth>,
+}
+
+// By hand: the base URL may hold a key (see `BaseUrls`).
+impl fmt::Debug for Target {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Target")
+            .field("provider", &self.provider)
+            .field("protocol", &self.protocol)
+            .field("base_url", &self.base_url.as_deref().map(redact_url))
+            .field("api_key", &self.api_key)
+            .field("auth", &self.auth)
+            .finish()
+    }
 }
 
 /// Where a call goes, resolved.
@@ -317,7 +343,7 @@ impl Client {
                 format!("the {:?} wire API is not implemented yet", route.wire),
             ));
         }
-        let configured = self.inner.base_urls.iter().find(|(p, _)| *p == provider).map(|(_, url)| url.as_str());
+        let configured = self.inner.base_urls.0.iter().find(|(p, _)| *p == provider).map(|(_, url)| url.as_str());
         if let Some(Auth::Vertex(v)) = &target.auth {
             // Vertex serves the model in its provider's wire format; the URL needs the project,
             // which may take the credentials to find, so the call builds it (`vertex::model_url`).

@@ -210,3 +210,116 @@ async fn unusable_model_ids_are_refused_before_any_request() {
     }
     assert_eq!(srv.count(), 0);
 }
+
+// ---- 8. Secrets --------------------------------------------------------------------------------
+
+/// A base URL carrying the key as user info and as query parameters of every secret kind, with a
+/// fragment too.
+fn keyed_base(url: &str) -> String {
+    let host = url.trim_start_matches("http://");
+    format!("http://user:{KEY}@{host}/v1?key={KEY}&code={KEY}&pass={KEY}&token={KEY}&sig={KEY}&alt=sse#{KEY}")
+}
+
+/// `Debug` of the client, its builder and a call shows neither a key in a base URL nor the value of
+/// a credential header given with `.header(...)`.
+#[tokio::test]
+async fn debug_output_never_shows_a_key() {
+    let srv = Server::start(vec![Reply::json(200, &ok_body("ok"))]).await;
+    let builder = Client::builder()
+        .credentials(Credentials::empty())
+        .base_url(Provider::OpenAi, keyed_base(&srv.url))
+        .telemetry(TelemetryConfig::new().disabled());
+    assert!(!format!("{builder:?}").contains(KEY), "{builder:?}");
+    let c = builder.build().unwrap();
+    assert!(!format!("{c:?}").contains(KEY), "{c:?}");
+    let mut call =
+        c.text().generate("hi", "gpt-5-mini").provider(Provider::OpenAi).base_url(keyed_base(&srv.url)).api_key("sk-other");
+    for header in ["authorization", "x-api-key", "api-key", "x-goog-api-key", "xi-api-key", "x-key", "Cookie"] {
+        call = call.header(header, &format!("Bearer {KEY}"));
+    }
+    let shown = format!("{call:?}");
+    assert!(!shown.contains(KEY), "{shown}");
+    assert!(shown.contains("x-goog-api-key") && shown.contains("alt=sse"), "still useful: {shown}");
+    // The headers are still sent as given.
+    call.await.unwrap();
+    assert_eq!(srv.requests()[0].header("x-api-key").as_deref(), Some(format!("Bearer {KEY}").as_str()));
+}
+
+/// A server that echoes the key it was sent (in a header, or in the URL's query) into its error body:
+/// neither the error's message nor its kept body repeats it.
+#[tokio::test]
+async fn a_key_echoed_in_an_error_body_is_redacted() {
+    let echo = format!(
+        r#"{{"error":{{"message":"Incorrect API key provided: {KEY}. Bearer {KEY}","type":"invalid_request_error","code":"{KEY}"}}}}"#
+    );
+    let srv = Server::start(vec![Reply::json(401, &echo)]).await;
+    let c = client(RetryPolicy::none(), Timeouts::default());
+    let err = generate!(c, &srv.url).await.unwrap_err();
+    let Error::Http(h) = &err else { panic!("{err:?}") };
+    assert!(h.message.starts_with("Incorrect API key provided: REDACTED"), "{}", h.message);
+    for shown in [err.to_string(), format!("{err:?}"), h.body.clone()] {
+        assert!(!shown.contains(KEY), "{shown}");
+    }
+
+    // The key in the query of a key-in-URL endpoint, echoed in a plain-text body.
+    let srv = Server::start(vec![Reply::Full { status: 400, headers: vec![], body: format!("bad key {KEY}").into() }]).await;
+    let c = vertex_client();
+    let base = format!("{}/v1?key={KEY}", srv.url);
+    let err = c.text().generate("hi", "m").protocol(celeste::Protocol::ChatCompletions).base_url(base).await.unwrap_err();
+    assert!(!format!("{err} {err:?}").contains(KEY), "{err:?}");
+}
+
+/// Recording to a cassette keeps the path and the harmless query, never user info, secret query
+/// values or the fragment.
+#[tokio::test]
+async fn cassette_paths_hold_no_secret() {
+    let srv = Server::start(vec![Reply::json(200, &ok_body("ok"))]).await;
+    let path = std::env::temp_dir().join(format!("celeste-issue18-{}.json", std::process::id()));
+    let c = Client::builder()
+        .credentials(Credentials::empty().with_key(Provider::OpenAi, "sk-other"))
+        .cassette(celeste::Cassette::record(&path))
+        .telemetry(TelemetryConfig::new().disabled())
+        .build()
+        .unwrap();
+    generate!(c, keyed_base(&srv.url)).await.unwrap();
+    let recorded = std::fs::read_to_string(&path).unwrap();
+    std::fs::remove_file(&path).ok();
+    assert!(recorded.contains("/v1/responses?key=REDACTED"), "{recorded}");
+    assert!(recorded.contains("alt=sse"), "{recorded}");
+    assert!(!recorded.contains(KEY), "{recorded}");
+}
+
+/// `url.full` of each HTTP attempt's span keeps the URL's shape without user info, secret query
+/// values or fragment; no attribute of any span holds the key.
+#[cfg(feature = "telemetry")]
+#[tokio::test]
+async fn telemetry_urls_hold_no_secret() {
+    use opentelemetry_sdk::trace::{InMemorySpanExporter, SdkTracerProvider};
+
+    let srv = Server::start(vec![Reply::json(401, &format!(r#"{{"error":{{"message":"bad key {KEY}"}}}}"#))]).await;
+    let spans = InMemorySpanExporter::default();
+    let tp = SdkTracerProvider::builder().with_simple_exporter(spans.clone()).build();
+    let c = Client::builder()
+        .credentials(Credentials::empty().with_key(Provider::OpenAi, "sk-other"))
+        .retry(RetryPolicy::none())
+        .telemetry(TelemetryConfig::new().tracer_provider(tp))
+        .build()
+        .unwrap();
+    generate!(c, keyed_base(&srv.url)).await.unwrap_err();
+    let finished = spans.get_finished_spans().unwrap();
+    let url = finished
+        .iter()
+        .flat_map(|s| s.attributes.iter())
+        .find(|kv| kv.key.as_str() == "url.full")
+        .map(|kv| kv.value.to_string())
+        .expect("url.full");
+    let host = srv.url.trim_start_matches("http://");
+    assert_eq!(
+        url,
+        format!(
+            "http://{host}/v1/responses?key=REDACTED&code=REDACTED&pass=REDACTED&token=REDACTED&sig=REDACTED&alt=sse"
+        )
+    );
+    let everything = format!("{finished:?}");
+    assert!(!everything.contains(KEY), "{everything}");
+}

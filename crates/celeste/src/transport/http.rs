@@ -236,7 +236,7 @@ impl Transport {
         if status.is_success() {
             return Ok(resp);
         }
-        Err(self.error_response(origin, status, resp, limits).await)
+        Err(self.error_response(origin, req, status, resp, limits).await)
     }
 
     /// Send one request over the network and wait for the response headers within the limits.
@@ -268,10 +268,12 @@ impl Transport {
         }
     }
 
-    /// Read an error response's body (at most 1 MiB, within the idle limit) into [`Error::Http`].
+    /// Read an error response's body (at most 1 MiB, within the idle limit) into [`Error::Http`],
+    /// without any credential of `req` the server echoed back ("Incorrect API key provided: …").
     async fn error_response(
         &self,
         origin: Origin,
+        req: &HttpRequest,
         status: StatusCode,
         resp: reqwest::Response,
         limits: Limits,
@@ -279,7 +281,9 @@ impl Transport {
         let headers = resp.headers().clone();
         // An unreadable error body must not hide the status: keep whatever arrived.
         let body = self.read_body_limited(origin, resp, 1 << 20, limits).await.unwrap_or_default();
-        Error::Http(Box::new(http_error(origin, status.as_u16(), &headers, &body)))
+        let mut error = http_error(origin, status.as_u16(), &headers, &body);
+        super::redact::scrub_http_error(&mut error, &super::redact::secrets_in(&req.url, &req.headers));
+        Error::Http(Box::new(error))
     }
 
     /// Read a whole body with the idle limit between chunks and the total deadline.

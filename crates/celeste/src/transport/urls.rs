@@ -111,27 +111,6 @@ impl Memo {
     }
 }
 
-/// A URL safe to record: no user info, and the values of key-bearing query parameters redacted.
-pub(crate) fn redact_url(url: &str) -> String {
-    let Ok(mut u) = reqwest::Url::parse(url) else { return String::from("[unparseable url]") };
-    let _ = u.set_username("");
-    let _ = u.set_password(None);
-    if u.query().is_some() {
-        let pairs: Vec<(String, String)> = u
-            .query_pairs()
-            .map(|(k, v)| {
-                let lower = k.to_ascii_lowercase();
-                let secret = ["key", "token", "sig", "secret", "auth", "password", "credential"]
-                    .iter()
-                    .any(|s| lower.contains(s));
-                (k.into_owned(), if secret { "REDACTED".to_string() } else { v.into_owned() })
-            })
-            .collect();
-        u.query_pairs_mut().clear().extend_pairs(pairs);
-    }
-    u.to_string()
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -147,12 +126,6 @@ mod tests {
         assert!(memo.parse("not a url").is_none());
         assert_eq!(memo.len(), 1, "failures are not remembered");
         assert_eq!(parse("https://example.com/a").unwrap().host_str(), Some("example.com"));
-    }
-
-    #[test]
-    fn urls_lose_credentials() {
-        let r = redact_url("https://user:pw@host.example/v1/x?key=SECRET&alt=sse&access_token=T");
-        assert_eq!(r, "https://host.example/v1/x?key=REDACTED&alt=sse&access_token=REDACTED");
     }
 
     #[test]

@@ -488,7 +488,8 @@ mod tests {
         let c = Client::builder().credentials(Credentials::empty().with_key(Provider::Google, "g")).build().unwrap();
         let mut r = c.resolve("gemini-2.5-flash", &Target::default(), Modality::Text, Operation::Generate).unwrap();
         assert_eq!(r.url, "https://generativelanguage.googleapis.com/v1beta/interactions");
-        r.reroute((crate::wire::WireApi::GeminiGenerateContent, crate::wire::gemini::PATH), "gemini-2.5-flash").unwrap();
+        r.reroute((crate::wire::WireApi::GeminiGenerateContent, crate::wire::gemini::PATH), "gemini-2.5-flash")
+            .unwrap();
         assert_eq!(r.url, "https://generativelanguage.googleapis.com/v1beta/models/gemini-2.5-flash:generateContent");
         let t = Target {
             provider: Some(Provider::Google),
@@ -496,7 +497,8 @@ mod tests {
             ..Target::default()
         };
         let mut r = c.resolve("gemini-3.6-flash", &t, Modality::Text, Operation::Generate).unwrap();
-        r.reroute((crate::wire::WireApi::GeminiGenerateContent, crate::wire::gemini::PATH), "gemini-3.6-flash").unwrap();
+        r.reroute((crate::wire::WireApi::GeminiGenerateContent, crate::wire::gemini::PATH), "gemini-3.6-flash")
+            .unwrap();
         assert_eq!(r.url, "http://127.0.0.1:9/v1beta/models/gemini-3.6-flash:generateContent");
 
         let t = Target { provider: Some(Provider::Luma), ..Target::default() };

@@ -204,7 +204,10 @@ mod tests {
     #[test]
     fn model_ids_are_one_escaped_segment() {
         let r = Route { wire: WireApi::GeminiGenerateContent, path: "/v1beta/models/{model}:generateContent" };
-        assert_eq!(r.url("http://h", "../../x?y#z").unwrap(), "http://h/v1beta/models/..%2F..%2Fx%3Fy%23z:generateContent");
+        assert_eq!(
+            r.url("http://h", "../../x?y#z").unwrap(),
+            "http://h/v1beta/models/..%2F..%2Fx%3Fy%23z:generateContent"
+        );
         assert!(r.url("http://h", "..").is_err());
         let r = Route { wire: WireApi::OpenResponses, path: "/v1/responses" };
         assert_eq!(r.url("http://h", "any/thing").unwrap(), "http://h/v1/responses");

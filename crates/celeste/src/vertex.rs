@@ -227,8 +227,9 @@ pub(crate) fn model_url(
     stream: bool,
 ) -> Result<String> {
     let segment = |what: &str, value: &str| {
-        crate::transport::urls::path_segment(value)
-            .map_err(|why| Error::invalid_input(format!("the Vertex AI {what} {value:?} cannot be used in a URL: {why}")))
+        crate::transport::urls::path_segment(value).map_err(|why| {
+            Error::invalid_input(format!("the Vertex AI {what} {value:?} cannot be used in a URL: {why}"))
+        })
     };
     let (project, location) = (segment("project", project)?, segment("location", location)?);
     let root = format!("/v1/projects/{project}/locations/{location}");

@@ -89,7 +89,8 @@ async fn a_connection_lost_after_sending_is_not_sent_again_unless_asked() {
     assert_eq!(generate!(c, &srv.url).await.unwrap().content, "second");
     assert_eq!(srv.count(), 2);
 
-    let srv = Server::start(vec![Reply::json(503, "{}"), Reply::json(429, "{}"), Reply::json(200, &ok_body("ok"))]).await;
+    let srv =
+        Server::start(vec![Reply::json(503, "{}"), Reply::json(429, "{}"), Reply::json(200, &ok_body("ok"))]).await;
     assert_eq!(generate!(client(fast_retry(), Timeouts::default()), &srv.url).await.unwrap().content, "ok");
     assert_eq!(srv.count(), 3);
 
@@ -104,9 +105,11 @@ async fn a_connection_lost_after_sending_is_not_sent_again_unless_asked() {
 /// limit is the one that applies, not cut short by the header phase.
 #[tokio::test]
 async fn a_unary_call_waits_for_its_headers_up_to_its_total_limit() {
-    let srv = Server::start(vec![Reply::Delay(Duration::from_millis(600), Box::new(Reply::json(200, &ok_body("done"))))])
-        .await;
-    let timeouts = Timeouts::default().with_headers(Duration::from_millis(200)).with_total(Some(Duration::from_secs(30)));
+    let srv =
+        Server::start(vec![Reply::Delay(Duration::from_millis(600), Box::new(Reply::json(200, &ok_body("done"))))])
+            .await;
+    let timeouts =
+        Timeouts::default().with_headers(Duration::from_millis(200)).with_total(Some(Duration::from_secs(30)));
     let out = generate!(client(RetryPolicy::none(), timeouts), &srv.url).await.unwrap();
     assert_eq!(out.content, "done");
     // The per-call limit counts the same way.
@@ -182,7 +185,9 @@ async fn vertex_project_location_and_model_are_escaped_segments() {
 
     // What cannot be a segment, or (for the location) a host name, is refused before any request.
     let before = srv.count();
-    for (project, location) in [("..", "us-east5"), ("p", "evil.example/x#"), ("p", "us-east5@evil.example"), ("", "us")] {
+    for (project, location) in
+        [("..", "us-east5"), ("p", "evil.example/x#"), ("p", "us-east5@evil.example"), ("", "us")]
+    {
         let vertex = Vertex::with_token("ya29.token").project(project).location(location);
         let err = c
             .text()
@@ -203,8 +208,7 @@ async fn unusable_model_ids_are_refused_before_any_request() {
     let srv = Server::start(vec![Reply::json(200, &ok_body("ok"))]).await;
     let c = client(RetryPolicy::none(), Timeouts::default());
     for model in ["..", ".", "gpt\u{7}", "a\r\nx-injected: 1"] {
-        let err =
-            c.text().generate("hi", model).provider(Provider::OpenAi).base_url(&srv.url).await.unwrap_err();
+        let err = c.text().generate("hi", model).provider(Provider::OpenAi).base_url(&srv.url).await.unwrap_err();
         let Error::InvalidInput(msg) = &err else { panic!("{model:?}: {err:?}") };
         assert!(msg.contains("model id"), "{msg}");
     }
@@ -232,8 +236,12 @@ async fn debug_output_never_shows_a_key() {
     assert!(!format!("{builder:?}").contains(KEY), "{builder:?}");
     let c = builder.build().unwrap();
     assert!(!format!("{c:?}").contains(KEY), "{c:?}");
-    let mut call =
-        c.text().generate("hi", "gpt-5-mini").provider(Provider::OpenAi).base_url(keyed_base(&srv.url)).api_key("sk-other");
+    let mut call = c
+        .text()
+        .generate("hi", "gpt-5-mini")
+        .provider(Provider::OpenAi)
+        .base_url(keyed_base(&srv.url))
+        .api_key("sk-other");
     for header in ["authorization", "x-api-key", "api-key", "x-goog-api-key", "xi-api-key", "x-key", "Cookie"] {
         call = call.header(header, &format!("Bearer {KEY}"));
     }
@@ -262,10 +270,12 @@ async fn a_key_echoed_in_an_error_body_is_redacted() {
     }
 
     // The key in the query of a key-in-URL endpoint, echoed in a plain-text body.
-    let srv = Server::start(vec![Reply::Full { status: 400, headers: vec![], body: format!("bad key {KEY}").into() }]).await;
+    let srv =
+        Server::start(vec![Reply::Full { status: 400, headers: vec![], body: format!("bad key {KEY}").into() }]).await;
     let c = vertex_client();
     let base = format!("{}/v1?key={KEY}", srv.url);
-    let err = c.text().generate("hi", "m").protocol(celeste::Protocol::ChatCompletions).base_url(base).await.unwrap_err();
+    let err =
+        c.text().generate("hi", "m").protocol(celeste::Protocol::ChatCompletions).base_url(base).await.unwrap_err();
     assert!(!format!("{err} {err:?}").contains(KEY), "{err:?}");
 }
 

@@ -15,7 +15,8 @@ pub struct Cli {
 
 #[derive(Args, Debug, Clone)]
 pub struct Global {
-    /// Print machine-readable JSON instead of text.
+    /// Print machine-readable JSON instead of text (for a streamed call, the final output once the
+    /// stream has ended).
     #[arg(long, global = true)]
     pub json: bool,
     /// After the call, print a summary of the GenAI span and metrics it produced.
@@ -142,6 +143,23 @@ pub struct Target {
     /// Use the bundled emulator even if a provider key is set.
     #[arg(long)]
     pub emulator: bool,
+    /// Send the API key held in this environment variable, for any target (a provider, or a
+    /// --protocol endpoint, which otherwise gets no key). Without it, CELESTE_API_KEY is used when
+    /// set, then the provider's own variable. The key is never printed.
+    #[arg(long, value_name = "NAME")]
+    pub api_key_env: Option<String>,
+    /// Call the model through Google Vertex AI in this project (Gemini, Claude, Mistral and DeepSeek
+    /// models; needs --vertex-token-env).
+    #[arg(long, value_name = "PROJECT")]
+    pub vertex_project: Option<String>,
+    /// The Vertex AI location (global, us, eu, or a region such as us-east5; default
+    /// GOOGLE_CLOUD_LOCATION, then global).
+    #[arg(long, value_name = "LOCATION")]
+    pub vertex_location: Option<String>,
+    /// The environment variable holding a Vertex AI OAuth access token (for example the output of
+    /// `gcloud auth print-access-token`). Setting it sends the call to Vertex AI.
+    #[arg(long, value_name = "NAME")]
+    pub vertex_token_env: Option<String>,
 }
 
 /// Text generation parameters.
@@ -187,6 +205,14 @@ pub struct TextParams {
     /// Wait for the whole reply instead of streaming it.
     #[arg(long)]
     pub no_stream: bool,
+    /// Also print the model's reasoning, when the provider returns it: before the answer, dimmed on
+    /// a terminal. Without this flag reasoning is not shown (it is in --json output either way).
+    #[arg(long)]
+    pub reasoning: bool,
+    /// Print each stream chunk as one JSON line as it arrives, then the final output as the last
+    /// line (`{"output": …}`).
+    #[arg(long, conflicts_with = "no_stream")]
+    pub json_stream: bool,
 }
 
 #[derive(Args, Debug)]

@@ -31,6 +31,10 @@ pub struct ImageOptions {
     /// Use the bundled emulator even if a provider key is set.
     #[arg(long)]
     pub emulator: bool,
+    /// Send the API key held in this environment variable (else CELESTE_API_KEY when set, then the
+    /// provider's own variable). The key is never printed.
+    #[arg(long, value_name = "NAME")]
+    pub api_key_env: Option<String>,
     /// Where to write the image (`-1`, `-2`, ... are added before the extension for several).
     /// Default: `image.<format>` in the current directory.
     #[arg(long, short)]
@@ -141,6 +145,10 @@ pub async fn run(global: &Global, ask: Ask) -> Result<(), Error> {
         base_url: o.base_url.clone(),
         protocol: None,
         emulator: o.emulator,
+        api_key_env: o.api_key_env.clone(),
+        vertex_project: None,
+        vertex_location: None,
+        vertex_token_env: None,
     };
     let route = crate::text::route(&target).await?;
     if let Some(note) = &route.note {
@@ -165,6 +173,9 @@ pub async fn run(global: &Global, ask: Ask) -> Result<(), Error> {
     }
     if let Some(k) = &route.api_key {
         call = call.api_key(k.as_str());
+    }
+    if let Some(a) = &route.auth {
+        call = call.auth(a.clone());
     }
     call = apply(call, &o)?;
     let bar = progress_bar();

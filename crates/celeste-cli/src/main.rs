@@ -34,17 +34,31 @@ fn main() -> std::process::ExitCode {
     }
 }
 
-/// Write `text` to stdout. A reader that went away (`celeste models list | head -1`) is not a failure
-/// (`println!` would panic): nobody is left to read the rest, so the command stops writing and
-/// succeeds, as `head` expects of what it reads from.
+/// Set once stdout's reader has gone away: a stream stops reading what nobody will see.
+static STDOUT_CLOSED: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+
+/// Write `text` to stdout: every stdout write of the command goes through here. A reader that went
+/// away (`celeste models list | head -1`) is not a failure (`println!` would panic): nobody is left
+/// to read the rest, so the command stops writing and succeeds, as `head` expects of what it reads
+/// from.
 fn out(text: &str) -> Result<(), Error> {
+    if STDOUT_CLOSED.load(std::sync::atomic::Ordering::Relaxed) {
+        return Ok(());
+    }
     let mut stdout = std::io::stdout().lock();
     match stdout.write_all(text.as_bytes()).and_then(|()| stdout.flush()) {
-        Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => {
-            Err(Error::InvalidInput(format!("could not write to standard output: {e}")))
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => {
+            STDOUT_CLOSED.store(true, std::sync::atomic::Ordering::Relaxed);
+            Ok(())
         }
-        _ => Ok(()),
+        Err(e) => Err(Error::InvalidInput(format!("could not write to standard output: {e}"))),
+        Ok(()) => Ok(()),
     }
+}
+
+/// Whether stdout's reader has gone away (see [`out`]).
+fn stdout_closed() -> bool {
+    STDOUT_CLOSED.load(std::sync::atomic::Ordering::Relaxed)
 }
 
 async fn run(cli: Cli) -> Result<(), Error> {

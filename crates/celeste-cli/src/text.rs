@@ -5,7 +5,8 @@ use std::io::Write;
 
 use celeste::text::{Generate, Unary};
 use celeste::types::Artifact;
-use celeste::{Client, Credentials, Error, Message, Protocol, Provider};
+use celeste::types::{FinishKind, Output};
+use celeste::{Auth, Client, Credentials, Error, Message, Protocol, Provider, Vertex};
 use celeste_emulator::{Config, Emulator};
 use futures::StreamExt;
 
@@ -18,6 +19,7 @@ pub(crate) struct Route {
     pub(crate) protocol: Option<Protocol>,
     pub(crate) base_url: Option<String>,
     pub(crate) api_key: Option<String>,
+    pub(crate) auth: Option<Auth>,
     pub(crate) emulator: Option<Emulator>,
     pub(crate) note: Option<String>,
 }
@@ -26,12 +28,65 @@ fn parse<T: std::str::FromStr<Err = Error>>(v: &Option<String>) -> Result<Option
     v.as_deref().map(str::parse).transpose()
 }
 
+/// The value of the environment variable `name` that `flag` named. Messages name the variable,
+/// never its value (a key).
+fn env_value(flag: &str, name: &str) -> Result<String, Error> {
+    // `std::env::var` panics on such names.
+    if name.is_empty() || name.contains(['=', '\0']) {
+        return Err(Error::InvalidInput(format!("{flag}: `{name}` is not an environment variable name")));
+    }
+    match std::env::var(name) {
+        Ok(v) if !v.trim().is_empty() => Ok(v.trim().to_string()),
+        Ok(_) => Err(Error::InvalidInput(format!("{flag}: the variable {name} is blank"))),
+        Err(std::env::VarError::NotPresent) => {
+            Err(Error::InvalidInput(format!("{flag}: the variable {name} is not set")))
+        }
+        Err(std::env::VarError::NotUnicode(_)) => {
+            Err(Error::InvalidInput(format!("{flag}: the variable {name} is not valid UTF-8")))
+        }
+    }
+}
+
+/// The key the user chose for this call: `--api-key-env NAME`, else `CELESTE_API_KEY` when set.
+fn explicit_key(target: &Target) -> Result<Option<String>, Error> {
+    match &target.api_key_env {
+        Some(name) => env_value("--api-key-env", name).map(Some),
+        None => Ok(std::env::var("CELESTE_API_KEY").ok().map(|k| k.trim().to_string()).filter(|k| !k.is_empty())),
+    }
+}
+
+/// Vertex AI authentication, when a `--vertex-*` flag asks for it.
+fn vertex_auth(target: &Target) -> Result<Option<Auth>, Error> {
+    let (project, location) = (&target.vertex_project, &target.vertex_location);
+    let Some(name) = &target.vertex_token_env else {
+        if project.is_some() || location.is_some() {
+            return Err(Error::InvalidInput(
+                "--vertex-project and --vertex-location need --vertex-token-env NAME, the variable holding an \
+                 access token (`gcloud auth print-access-token`)"
+                    .into(),
+            ));
+        }
+        return Ok(None);
+    };
+    let mut vertex = Vertex::with_token(env_value("--vertex-token-env", name)?);
+    if let Some(p) = project {
+        vertex = vertex.project(p.clone());
+    }
+    if let Some(l) = location {
+        vertex = vertex.location(l.clone());
+    }
+    Ok(Some(Auth::vertex(vertex)))
+}
+
 /// Decide between the real provider and the emulator.
 pub(crate) async fn route(target: &Target) -> Result<Route, Error> {
     let provider: Option<Provider> = parse(&target.provider)?;
     let protocol: Option<Protocol> = parse(&target.protocol)?;
+    let api_key = explicit_key(target)?;
+    let auth = vertex_auth(target)?;
+    let chosen = api_key.is_some() || auth.is_some();
     let mut r =
-        Route { provider, protocol, base_url: target.base_url.clone(), api_key: None, emulator: None, note: None };
+        Route { provider, protocol, base_url: target.base_url.clone(), api_key, auth, emulator: None, note: None };
     if protocol.is_some() {
         return Ok(r);
     }
@@ -44,7 +99,7 @@ pub(crate) async fn route(target: &Target) -> Result<Route, Error> {
     }
     let resolved = provider.or_else(|| celeste::catalog::provider_of(&target.model));
     let env_var = resolved.and_then(celeste::providers::profile).and_then(|p| p.credential).map(|c| c.env_var);
-    let has_key = resolved.is_some_and(|p| Credentials::from_env().has_credential(p));
+    let has_key = chosen || resolved.is_some_and(|p| Credentials::from_env().has_credential(p));
     // A key for the provider, or an id nobody serves (the library reports it), means no emulator
     // unless asked for.
     if (has_key || resolved.is_none()) && !target.emulator {
@@ -112,6 +167,9 @@ fn build(
     if let Some(k) = &r.api_key {
         call = call.api_key(k.as_str());
     }
+    if let Some(a) = &r.auth {
+        call = call.auth(a.clone());
+    }
     if let Some(t) = params.temperature {
         call = call.temperature(t);
     }
@@ -160,7 +218,8 @@ fn media_artifact(input: &str) -> Artifact {
     }
 }
 
-/// Run one text call and print it.
+/// Run one text call and print it; with `--trace`, print its span and metrics afterwards, whether
+/// the call succeeded or failed.
 pub async fn run(
     global: &Global,
     ask: Ask<'_>,
@@ -174,54 +233,140 @@ pub async fn run(
         builder = builder.telemetry(t.config());
     }
     let client = builder.build()?;
-    let r = route(target).await?;
-    if let Some(note) = &r.note {
-        eprintln!("celeste: {note}");
-    }
-    let call = build(&client, &ask, prompt, target, params, &r);
-    let out = if params.no_stream || global.json {
-        call.await?
-    } else {
-        let mut stream = call.stream().await?;
-        let mut stdout = std::io::stdout().lock();
-        while let Some(chunk) = stream.next().await {
-            let chunk = chunk?;
-            if !chunk.content.is_empty() {
-                let _ = stdout.write_all(chunk.content.as_bytes());
-                let _ = stdout.flush();
+    let result = match route(target).await {
+        Ok(r) => {
+            if let Some(note) = &r.note {
+                let _ = writeln!(std::io::stderr(), "celeste: {note}");
             }
+            let call = build(&client, &ask, prompt, target, params, &r);
+            let result = print_call(call, global, params).await;
+            if let Some(e) = r.emulator {
+                e.shutdown().await;
+            }
+            result
         }
-        let _ = writeln!(stdout);
-        stream.into_output()?
+        Err(e) => Err(e),
     };
-    if global.json {
-        let v = serde_json::to_string_pretty(&out).map_err(|e| Error::InvalidInput(e.to_string()))?;
-        println!("{v}");
-    } else {
-        if params.no_stream {
-            println!("{}", out.content);
-        }
-        let u = &out.usage;
-        let n = |v: Option<u64>| v.map_or_else(|| "-".to_string(), |v| v.to_string());
-        let finish = out.finish_reason.as_ref().map_or("-", |f| f.kind.as_str());
-        println!(
-            "usage: input {} · output {} · total {} tokens · finish {finish} · model {}",
-            n(u.input_tokens),
-            n(u.output_tokens),
-            n(u.total_tokens),
-            out.metadata.response_model.as_deref().unwrap_or(&out.metadata.model)
-        );
-    }
     drop(client);
     if let Some(t) = telemetry {
         // Exporters flush on their own threads; keep the runtime free while they do.
         let summary = tokio::task::spawn_blocking(move || t.finish()).await.ok().flatten();
         if let Some(s) = summary {
-            print!("{s}");
+            // The call's own error, if any, is the one to report.
+            let printed = crate::out(&s);
+            result?;
+            return printed;
         }
     }
-    if let Some(e) = r.emulator {
-        e.shutdown().await;
+    result
+}
+
+/// Send the call and print what it returns, streaming unless `--no-stream`.
+async fn print_call(call: Generate<Unary>, global: &Global, params: &TextParams) -> Result<(), Error> {
+    let look = Look::new(params.reasoning);
+    if params.no_stream {
+        let out = call.await?;
+        if global.json {
+            return print_json(&out);
+        }
+        if let Some(r) = out.reasoning.as_deref().filter(|r| params.reasoning && !r.is_empty()) {
+            crate::out(&format!("{}\n\n", look.dim(r)))?;
+        }
+        crate::out(&format!("{}\n", out.content))?;
+        return print_summary(&out);
     }
-    Ok(())
+    let mut stream = call.stream().await?;
+    let mut in_reasoning = false;
+    while let Some(chunk) = stream.next().await {
+        let chunk = chunk?;
+        if crate::stdout_closed() {
+            // Nobody reads what follows: stop here (the span records the stream as dropped).
+            return Ok(());
+        }
+        if params.json_stream {
+            crate::out(&format!("{}\n", to_json(serde_json::to_value(&chunk), false)?))?;
+            continue;
+        }
+        if global.json {
+            continue;
+        }
+        if let Some(r) = chunk.reasoning.as_deref().filter(|r| params.reasoning && !r.is_empty()) {
+            crate::out(&look.dim(r))?;
+            in_reasoning = true;
+        }
+        if !chunk.content.is_empty() {
+            if std::mem::take(&mut in_reasoning) {
+                crate::out("\n\n")?;
+            }
+            crate::out(&chunk.content)?;
+        }
+    }
+    let out = stream.into_output()?;
+    if params.json_stream {
+        return crate::out(&format!(
+            "{}\n",
+            to_json(serde_json::to_value(&out).map(|o| serde_json::json!({ "output": o })), false)?
+        ));
+    }
+    if global.json {
+        return print_json(&out);
+    }
+    crate::out("\n")?;
+    print_summary(&out)
+}
+
+/// `v` (already turned into JSON by `serde_json::to_value`) as text.
+fn to_json(v: serde_json::Result<serde_json::Value>, pretty: bool) -> Result<String, Error> {
+    let text = v.and_then(|v| if pretty { serde_json::to_string_pretty(&v) } else { serde_json::to_string(&v) });
+    text.map_err(|e| Error::InvalidInput(format!("could not print the output as JSON: {e}")))
+}
+
+fn print_json(out: &Output<String>) -> Result<(), Error> {
+    crate::out(&format!("{}\n", to_json(serde_json::to_value(out), true)?))
+}
+
+/// What the output carries besides its text: tool calls, grounding sources, a refusal, and usage.
+fn print_summary(out: &Output<String>) -> Result<(), Error> {
+    let mut text = String::new();
+    for call in &out.tool_calls {
+        text.push_str(&format!("tool call: {}({})\n", call.name, call.arguments));
+    }
+    if let Some(g) = &out.grounding {
+        for (i, source) in g.sources.iter().enumerate() {
+            match &source.title {
+                Some(title) => text.push_str(&format!("source [{}]: {title} <{}>\n", i + 1, source.url)),
+                None => text.push_str(&format!("source [{}]: <{}>\n", i + 1, source.url)),
+            }
+        }
+    }
+    if let Some(f) = out.finish_reason.as_ref().filter(|f| f.kind == FinishKind::ContentFilter) {
+        text.push_str(&format!("refused: the provider withheld the output ({})\n", f.raw));
+    }
+    let u = &out.usage;
+    let n = |v: Option<u64>| v.map_or_else(|| "-".to_string(), |v| v.to_string());
+    let finish = out.finish_reason.as_ref().map_or("-", |f| f.kind.as_str());
+    text.push_str(&format!(
+        "usage: input {} · output {} · total {} tokens · finish {finish} · model {}\n",
+        n(u.input_tokens),
+        n(u.output_tokens),
+        n(u.total_tokens),
+        out.metadata.response_model.as_deref().unwrap_or(&out.metadata.model)
+    ));
+    crate::out(&text)
+}
+
+/// How reasoning looks: dimmed when stdout is a terminal, plain otherwise (no escape codes in files
+/// and pipes).
+struct Look {
+    dim: bool,
+}
+
+impl Look {
+    fn new(reasoning: bool) -> Look {
+        Look { dim: reasoning && std::io::IsTerminal::is_terminal(&std::io::stdout()) }
+    }
+
+    fn dim(&self, text: &str) -> String {
+        if self.dim { format!("\x1b[2m{text}\x1b[0m") } else { text.to_string() }
+    }
 }

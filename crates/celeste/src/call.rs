@@ -50,10 +50,14 @@ pub(crate) struct CallOptions {
 }
 
 impl CallOptions {
-    /// Add a caller header, or remember why it cannot be sent.
+    /// Add a caller header, or remember why it cannot be sent. A credential header's value is marked
+    /// sensitive, so that no `Debug` shows it (see `transport::redact`).
     pub(crate) fn header(&mut self, name: &str, value: &str) {
         match (HeaderName::from_bytes(name.as_bytes()), HeaderValue::from_str(value)) {
-            (Ok(n), Ok(v)) => self.extra_headers.push((n, v)),
+            (Ok(n), Ok(mut v)) => {
+                v.set_sensitive(crate::transport::redact::is_secret_header(name));
+                self.extra_headers.push((n, v));
+            }
             _ => self.invalid = Some(format!("invalid extra header `{name}`")),
         }
     }
@@ -97,7 +101,7 @@ pub(crate) async fn prepare_text(
     if vertex.is_none()
         && let Some(route) = resolved.route.wire.redirect(&req)
     {
-        resolved.reroute(route, &req.model);
+        resolved.reroute(route, &req.model)?;
     }
     // Check: the parameters' kinds, then against the catalog.
     check_thinking_kinds(&req)?;
@@ -203,7 +207,7 @@ impl Prepared {
         let mut span = self.start_span();
         let t = self.client.transport();
         let deadline = self.deadline();
-        let resp = match t.send(self.ctx.origin, &self.request, deadline, &span).await {
+        let resp = match t.open_stream(self.ctx.origin, &self.request, deadline, &span).await {
             Ok(r) => r,
             Err(e) => {
                 span.end_err(&e);
@@ -385,7 +389,7 @@ impl PreparedImage {
                 return Err(e);
             }
         };
-        let resp = match t.send(self.ctx.origin, &self.request, deadline, &span).await {
+        let resp = match t.open_stream(self.ctx.origin, &self.request, deadline, &span).await {
             Ok(r) => r,
             Err(e) => {
                 span.end_err(&e);

@@ -2,6 +2,7 @@
 //! every clone shares one connection pool.
 
 use std::collections::HashSet;
+use std::fmt;
 use std::sync::{Arc, Mutex, OnceLock, PoisonError};
 
 use crate::auth::{Auth, Credentials, SecretString};
@@ -12,6 +13,7 @@ use crate::telemetry::TelemetryConfig;
 use crate::text::{Generate, Unary};
 use crate::transport::cassette::Cassette;
 use crate::transport::http::{Timeouts, Transport};
+use crate::transport::redact::redact_url;
 use crate::transport::retry::RetryPolicy;
 use crate::transport::sse::SseDecoder;
 use crate::types::enums::{Modality, Operation, Protocol, Provider};
@@ -40,7 +42,7 @@ pub struct Client {
 struct Inner {
     transport: Transport,
     credentials: Credentials,
-    base_urls: Vec<(Provider, String)>,
+    base_urls: BaseUrls,
     max_event_size: usize,
     telemetry: TelemetryConfig,
 }
@@ -52,7 +54,7 @@ pub struct ClientBuilder {
     timeouts: Timeouts,
     retry: RetryPolicy,
     credentials: Option<Credentials>,
-    base_urls: Vec<(Provider, String)>,
+    base_urls: BaseUrls,
     max_event_size: usize,
     telemetry: TelemetryConfig,
     cassette: Option<Cassette>,
@@ -64,7 +66,7 @@ impl Default for ClientBuilder {
             timeouts: Timeouts::default(),
             retry: RetryPolicy::default(),
             credentials: None,
-            base_urls: Vec::new(),
+            base_urls: BaseUrls::default(),
             max_event_size: SseDecoder::DEFAULT_MAX_EVENT_SIZE,
             telemetry: TelemetryConfig::default(),
             cassette: None,
@@ -114,9 +116,9 @@ impl ClientBuilder {
     /// ```
     pub fn base_url(mut self, provider: Provider, url: impl Into<String>) -> Self {
         let url = url.into();
-        match self.base_urls.iter_mut().find(|(p, _)| *p == provider) {
+        match self.base_urls.0.iter_mut().find(|(p, _)| *p == provider) {
             Some(slot) => slot.1 = url,
-            None => self.base_urls.push((provider, url)),
+            None => self.base_urls.0.push((provider, url)),
         }
         self
     }
@@ -158,14 +160,38 @@ impl ClientBuilder {
     }
 }
 
+/// Per-provider base URLs. A base URL can carry a key (`https://user:key@host`, `?key=…`), so its
+/// `Debug` shows them redacted.
+#[derive(Clone, Default)]
+struct BaseUrls(Vec<(Provider, String)>);
+
+impl fmt::Debug for BaseUrls {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_map().entries(self.0.iter().map(|(p, url)| (p, redact_url(url)))).finish()
+    }
+}
+
 /// Where a call goes, as the caller asked for it.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub(crate) struct Target {
     pub provider: Option<Provider>,
     pub protocol: Option<Protocol>,
     pub base_url: Option<String>,
     pub api_key: Option<SecretString>,
     pub auth: Option<Auth>,
+}
+
+// By hand: the base URL may hold a key (see `BaseUrls`).
+impl fmt::Debug for Target {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Target")
+            .field("provider", &self.provider)
+            .field("protocol", &self.protocol)
+            .field("base_url", &self.base_url.as_deref().map(redact_url))
+            .field("api_key", &self.api_key)
+            .field("auth", &self.auth)
+            .finish()
+    }
 }
 
 /// Where a call goes, resolved.
@@ -184,9 +210,10 @@ pub(crate) struct Resolved {
 impl Resolved {
     /// Send the call over another wire API at `path`, below the same base URL (a wire API's
     /// redirect, [`crate::wire::WireApi::redirect`]).
-    pub(crate) fn reroute(&mut self, (wire, path): (crate::wire::WireApi, &'static str), model: &str) {
+    pub(crate) fn reroute(&mut self, (wire, path): (crate::wire::WireApi, &'static str), model: &str) -> Result<()> {
         self.route = Route { wire, path };
-        self.url = self.route.url(&self.base, model);
+        self.url = self.route.url(&self.base, model).map_err(Error::InvalidInput)?;
+        Ok(())
     }
 }
 
@@ -236,6 +263,10 @@ impl Client {
         modality: Modality,
         operation: Operation,
     ) -> Result<Resolved> {
+        // Model ids go into URL paths (Gemini, Vertex AI): one that cannot be a path segment is refused
+        // here, before any request, whichever route would have carried it.
+        crate::transport::urls::path_segment(model)
+            .map_err(|why| Error::InvalidInput(format!("the model id {model:?} cannot be used: {why}")))?;
         let vertex = matches!(target.auth, Some(Auth::Vertex(_)));
         // A base URL without a provider means a compatible endpoint, unless the call is for Vertex AI,
         // where the model id still picks the provider and the base URL only replaces the host.
@@ -260,7 +291,7 @@ impl Client {
                 (None, None) => Auth::None,
             };
             // A user endpoint serves whatever it serves: no catalog constraints apply.
-            let url = route.url(base, model);
+            let url = route.url(base, model).map_err(Error::InvalidInput)?;
             return Ok(Resolved {
                 origin: Origin::Protocol(protocol),
                 route,
@@ -283,7 +314,7 @@ impl Client {
                 format!("the {:?} wire API is not implemented yet", route.wire),
             ));
         }
-        let configured = self.inner.base_urls.iter().find(|(p, _)| *p == provider).map(|(_, url)| url.as_str());
+        let configured = self.inner.base_urls.0.iter().find(|(p, _)| *p == provider).map(|(_, url)| url.as_str());
         if let Some(Auth::Vertex(v)) = &target.auth {
             // Vertex serves the model in its provider's wire format; the URL needs the project,
             // which may take the credentials to find, so the call builds it (`vertex::model_url`).
@@ -306,7 +337,8 @@ impl Client {
             None => self.inner.credentials.auth_for(provider, target.api_key.as_ref())?,
         };
         let base = target.base_url.as_deref().or(configured).unwrap_or(prof.base_url);
-        Ok(Resolved { origin, route, url: route.url(base, model), auth, model: model_entry, base: base.to_string() })
+        let url = route.url(base, model).map_err(Error::InvalidInput)?;
+        Ok(Resolved { origin, route, url, auth, model: model_entry, base: base.to_string() })
     }
 }
 
@@ -354,6 +386,9 @@ impl Client {
         modality: Modality,
         operation: Operation,
     ) -> Result<MediaResolved> {
+        // Media APIs put model ids in paths too (BFL, Gemini).
+        crate::transport::urls::path_segment(model)
+            .map_err(|why| Error::InvalidInput(format!("the model id {model:?} cannot be used: {why}")))?;
         if let Some(protocol) = target.protocol {
             return Err(Error::unsupported(
                 Some(Origin::Protocol(protocol)),
@@ -372,7 +407,7 @@ impl Client {
             Some(a) => a.clone(),
             None => self.inner.credentials.auth_for(provider, target.api_key.as_ref())?,
         };
-        let configured = self.inner.base_urls.iter().find(|(p, _)| *p == provider).map(|(_, url)| url.as_str());
+        let configured = self.inner.base_urls.0.iter().find(|(p, _)| *p == provider).map(|(_, url)| url.as_str());
         let base = target.base_url.as_deref().or(configured).unwrap_or(prof.base_url).to_string();
         Ok(MediaResolved { origin, provider, auth, model: model_entry, base })
     }
@@ -507,7 +542,8 @@ mod tests {
         let c = Client::builder().credentials(Credentials::empty().with_key(Provider::Google, "g")).build().unwrap();
         let mut r = c.resolve("gemini-2.5-flash", &Target::default(), Modality::Text, Operation::Generate).unwrap();
         assert_eq!(r.url, "https://generativelanguage.googleapis.com/v1beta/interactions");
-        r.reroute((crate::wire::WireApi::GeminiGenerateContent, crate::wire::gemini::PATH), "gemini-2.5-flash");
+        r.reroute((crate::wire::WireApi::GeminiGenerateContent, crate::wire::gemini::PATH), "gemini-2.5-flash")
+            .unwrap();
         assert_eq!(r.url, "https://generativelanguage.googleapis.com/v1beta/models/gemini-2.5-flash:generateContent");
         let t = Target {
             provider: Some(Provider::Google),
@@ -515,7 +551,8 @@ mod tests {
             ..Target::default()
         };
         let mut r = c.resolve("gemini-3.6-flash", &t, Modality::Text, Operation::Generate).unwrap();
-        r.reroute((crate::wire::WireApi::GeminiGenerateContent, crate::wire::gemini::PATH), "gemini-3.6-flash");
+        r.reroute((crate::wire::WireApi::GeminiGenerateContent, crate::wire::gemini::PATH), "gemini-3.6-flash")
+            .unwrap();
         assert_eq!(r.url, "http://127.0.0.1:9/v1beta/models/gemini-3.6-flash:generateContent");
 
         let t = Target { provider: Some(Provider::Luma), ..Target::default() };

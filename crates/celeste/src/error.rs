@@ -437,9 +437,13 @@ impl Error {
         Error::Decode { what, message: err.to_string(), payload: truncate_lossy(payload, 512) }
     }
 
-    /// Whether retrying the same request could succeed: 408, 409, 429, 500, 502, 503, 504 and 529
-    /// statuses (unless the server said `x-should-retry: false`), connection failures, and connect
-    /// or header timeouts.
+    /// Whether sending the same request again is safe and could succeed: 408, 409, 429, 500, 502,
+    /// 503, 504 and 529 statuses (unless the server said `x-should-retry: false`), failures to connect,
+    /// and connect timeouts.
+    ///
+    /// A request the provider may still be processing ([`may_have_been_processed`](Self::may_have_been_processed))
+    /// is not: sending it again can run (and bill) the generation twice. The retry policy re-sends
+    /// those only when asked to ([`RetryPolicy::with_retry_after_send`](crate::RetryPolicy::with_retry_after_send)).
     pub fn is_retryable(&self) -> bool {
         match self {
             Error::Http(h) => match h.should_retry {
@@ -447,9 +451,18 @@ impl Error {
                 None => matches!(h.status, 408 | 409 | 429 | 500 | 502 | 503 | 504 | 529),
             },
             Error::Transport { connect, .. } => *connect,
-            Error::Timeout { phase, .. } => {
-                matches!(phase, TimeoutPhase::Connect | TimeoutPhase::Headers)
-            }
+            Error::Timeout { phase, .. } => matches!(phase, TimeoutPhase::Connect),
+            _ => false,
+        }
+    }
+
+    /// Whether the request was sent and no answer came: the response headers did not arrive in time,
+    /// or the connection was lost after it was established. The provider may have received the
+    /// request and may still be generating (and billing) the reply.
+    pub fn may_have_been_processed(&self) -> bool {
+        match self {
+            Error::Transport { connect, .. } => !*connect,
+            Error::Timeout { phase, .. } => matches!(phase, TimeoutPhase::Headers),
             _ => false,
         }
     }

@@ -18,7 +18,8 @@ pub struct CredentialSpec {
 }
 
 /// Which wire API serves a modality, and at which path below the base URL. A `{model}` in the path is
-/// replaced by the model id (Gemini generateContent puts the model in the URL).
+/// replaced by the model id, percent-escaped as one path segment (Gemini generateContent puts the
+/// model in the URL).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct Route {
@@ -29,9 +30,18 @@ pub struct Route {
 }
 
 impl Route {
-    /// The URL of this route below `base` for `model`.
-    pub fn url(&self, base: &str, model: &str) -> String {
-        join_url(base, &self.path.replace("{model}", model))
+    /// The URL of this route below `base` for `model`. A model id that cannot be a path segment
+    /// (empty, `.`, `..`, control characters) is refused when the path holds it; calls refuse such
+    /// ids before this, so an `Err` here names the reason only.
+    pub fn url(&self, base: &str, model: &str) -> Result<String, String> {
+        let path = if self.path.contains("{model}") {
+            let segment = crate::transport::urls::path_segment(model)
+                .map_err(|why| format!("the model id {model:?} cannot be used in a URL: {why}"))?;
+            self.path.replace("{model}", &segment)
+        } else {
+            self.path.to_string()
+        };
+        Ok(join_url(base, &path))
     }
 }
 
@@ -160,15 +170,16 @@ pub fn route_for(provider: Provider, modality: Modality) -> Option<Route> {
 }
 
 /// Join a base URL and a route path. A base that already ends in `/v1` (the usual way OpenAI-compatible
-/// servers are written down) does not get a second `/v1`.
+/// servers are written down) does not get a second `/v1`. A query on the base (`?api-version=…`)
+/// stays after the joined path, and a fragment on it is dropped.
 pub fn join_url(base: &str, path: &str) -> String {
-    let base = base.trim_end_matches('/');
-    if base.ends_with("/v1")
-        && let Some(rest) = path.strip_prefix("/v1/")
-    {
-        return format!("{base}/{rest}");
-    }
-    format!("{base}{path}")
+    let without_fragment = base.split_once('#').map_or(base, |(b, _)| b);
+    let base_path = without_fragment.split_once('?').map_or(without_fragment, |(b, _)| b).trim_end_matches('/');
+    let path = match path.strip_prefix("/v1") {
+        Some(rest) if rest.starts_with('/') && base_path.ends_with("/v1") => rest,
+        _ => path,
+    };
+    crate::transport::urls::append_path(without_fragment, path)
 }
 
 #[cfg(test)]
@@ -195,5 +206,19 @@ mod tests {
         assert_eq!(join_url("http://h:1/", "/v1/responses"), "http://h:1/v1/responses");
         assert_eq!(join_url("http://h:1/v1", "/v1/chat/completions"), "http://h:1/v1/chat/completions");
         assert_eq!(join_url("https://openrouter.ai/api", "/v1/responses"), "https://openrouter.ai/api/v1/responses");
+        assert_eq!(join_url("http://h:1/v1/?api-version=2", "/v1/responses"), "http://h:1/v1/responses?api-version=2");
+        assert_eq!(join_url("http://h:1/openai?a=1#f", "/v1/responses"), "http://h:1/openai/v1/responses?a=1");
+    }
+
+    #[test]
+    fn model_ids_are_one_escaped_segment() {
+        let r = Route { wire: WireApi::GeminiGenerateContent, path: "/v1beta/models/{model}:generateContent" };
+        assert_eq!(
+            r.url("http://h", "../../x?y#z").unwrap(),
+            "http://h/v1beta/models/..%2F..%2Fx%3Fy%23z:generateContent"
+        );
+        assert!(r.url("http://h", "..").is_err());
+        let r = Route { wire: WireApi::OpenResponses, path: "/v1/responses" };
+        assert_eq!(r.url("http://h", "any/thing").unwrap(), "http://h/v1/responses");
     }
 }

@@ -155,7 +155,9 @@ impl Vertex {
         headers: &mut HeaderMap,
     ) -> Result<()> {
         let project = self.project_id(provider).await?;
-        req.url = model_url(base, &project, &self.resolved_location(), provider, model, stream);
+        let location = self.resolved_location();
+        check_location(&location)?;
+        req.url = model_url(base, &project, &location, provider, model, stream)?;
         if wire_for(provider) == Some(WireApi::AnthropicMessages) {
             if let serde_json::Value::Object(m) = &mut req.body {
                 m.remove("model");
@@ -213,7 +215,9 @@ pub(crate) fn wire_for(provider: Provider) -> Option<WireApi> {
     }
 }
 
-/// The URL of `model` from `provider` below `base`, for a unary call or a stream.
+/// The URL of `model` from `provider` below `base`, for a unary call or a stream. Project, location
+/// and model are each one percent-escaped path segment (a project `../x` or a model `a?b` cannot
+/// reshape the URL the token is sent to); a base URL's query stays after the path.
 pub(crate) fn model_url(
     base: &str,
     project: &str,
@@ -221,19 +225,40 @@ pub(crate) fn model_url(
     provider: Provider,
     model: &str,
     stream: bool,
-) -> String {
-    let base = base.trim_end_matches('/');
-    let root = format!("{base}/v1/projects/{project}/locations/{location}");
-    let publisher = |name: &str, unary: &str, streaming: &str| {
-        format!("{root}/publishers/{name}/models/{model}:{}", if stream { streaming } else { unary })
+) -> Result<String> {
+    let segment = |what: &str, value: &str| {
+        crate::transport::urls::path_segment(value).map_err(|why| {
+            Error::invalid_input(format!("the Vertex AI {what} {value:?} cannot be used in a URL: {why}"))
+        })
     };
-    match provider {
-        Provider::Google => publisher("google", "generateContent", "streamGenerateContent?alt=sse"),
-        Provider::Anthropic => publisher("anthropic", "rawPredict", "streamRawPredict"),
-        Provider::Mistral => publisher("mistralai", "rawPredict", "streamRawPredict"),
+    let (project, location) = (segment("project", project)?, segment("location", location)?);
+    let root = format!("/v1/projects/{project}/locations/{location}");
+    let path = match provider {
+        Provider::Google | Provider::Anthropic | Provider::Mistral => {
+            let model = segment("model id", model)?;
+            let (name, unary, streaming) = match provider {
+                Provider::Google => ("google", "generateContent", "streamGenerateContent?alt=sse"),
+                Provider::Anthropic => ("anthropic", "rawPredict", "streamRawPredict"),
+                _ => ("mistralai", "rawPredict", "streamRawPredict"),
+            };
+            format!("{root}/publishers/{name}/models/{model}:{}", if stream { streaming } else { unary })
+        }
         // DeepSeek and the other open models are served by Vertex's OpenAI-compatible endpoint.
         _ => format!("{root}/endpoints/openapi/chat/completions"),
+    };
+    Ok(crate::transport::urls::append_path(base, &path))
+}
+
+/// A location names a host (`{location}-aiplatform.googleapis.com`) as well as a path segment: only
+/// the letters, digits and dashes of Google's location names are accepted, so that no location can
+/// point the token at another host.
+fn check_location(location: &str) -> Result<()> {
+    if !location.is_empty() && location.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-') {
+        return Ok(());
     }
+    Err(Error::invalid_input(format!(
+        "the Vertex AI location {location:?} is not a location name (letters, digits and dashes, such as `us-east5`)"
+    )))
 }
 
 fn base_url_for(location: &str) -> String {
@@ -303,13 +328,13 @@ mod tests {
         for location in ["global", "us", "eu", "us-east5"] {
             let base = base_url_for(location);
             for (provider, model, stream, tail) in cases {
-                let url = model_url(&base, "proj", location, provider, model, stream);
+                let url = model_url(&base, "proj", location, provider, model, stream).unwrap();
                 assert_eq!(url, format!("{base}/v1/projects/proj/locations/{location}/{tail}"));
             }
         }
         // A base URL of the caller's (a proxy, the emulator) keeps the path.
         assert_eq!(
-            model_url("http://127.0.0.1:9/", "p", "global", Provider::Anthropic, "c", false),
+            model_url("http://127.0.0.1:9/", "p", "global", Provider::Anthropic, "c", false).unwrap(),
             "http://127.0.0.1:9/v1/projects/p/locations/global/publishers/anthropic/models/c:rawPredict"
         );
         assert_eq!(wire_for(Provider::Google), Some(WireApi::GeminiGenerateContent));

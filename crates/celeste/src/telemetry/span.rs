@@ -21,7 +21,7 @@ use super::names::{self as n, Semconv};
 use super::{CallInfo, CaptureContent, TelemetryConfig, content, server_of};
 use crate::error::Error;
 use crate::stream::{End, Observer};
-use crate::transport::urls::redact_url;
+use crate::transport::redact::redact_url;
 use crate::types::output::{Chunk, Output};
 use crate::types::usage::Usage;
 

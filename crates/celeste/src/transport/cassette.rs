@@ -313,7 +313,7 @@ fn write_atomically(path: &Path, text: &str) -> std::io::Result<()> {
 
 /// A request as the cassette keeps it: the path with key-bearing parameters redacted, the body as JSON.
 fn request_record(method: &str, url: &str, body: Option<&[u8]>) -> RecordedRequest {
-    let redacted = super::urls::redact_url(url);
+    let redacted = super::redact::redact_url(url);
     let path = match reqwest::Url::parse(&redacted) {
         Ok(u) => match u.query() {
             Some(q) => format!("{}?{q}", u.path()),

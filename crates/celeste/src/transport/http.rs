@@ -16,17 +16,34 @@ use crate::transport::error_body::http_error;
 use crate::transport::retry::RetryPolicy;
 
 /// Time limits for each phase of a request.
+///
+/// The defaults are chosen so that no limit cuts a healthy LLM call short (see "Timeouts" in
+/// ARCHITECTURE.md):
+///
+/// - a unary call's response headers come only when the whole reply has been generated, so the
+///   header limit is the generation limit, and a unary call waits for its headers up to the larger of
+///   [`headers`](Self::headers) and [`total`](Self::total): a total never ends a unary call early
+///   through the header phase;
+/// - a stream is governed by the gap between chunks ([`idle`](Self::idle)): a long generation that
+///   keeps producing is never cut, and there is no overall deadline unless one is set (here, or per
+///   call with `timeout`);
+/// - a request that was sent and got no answer is not sent again by default (see
+///   [`RetryPolicy`](crate::RetryPolicy)), so a slow reasoning call is neither billed twice nor
+///   left to time out once per attempt.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct Timeouts {
     /// Establishing the connection (default 10 s).
     pub connect: Duration,
-    /// From sending the request to receiving the status and headers (default 300 s: a unary call's
-    /// headers arrive only when generation has finished).
+    /// From sending the request to receiving the status and headers (default 600 s). For a unary call
+    /// this is the time to generate the whole reply; a stream's headers come with its first event.
     pub headers: Duration,
-    /// The longest gap between two chunks of a body (default 120 s).
+    /// The longest gap between two chunks of a body (default 120 s). This is what ends a stream whose
+    /// server stopped sending; reasoning models can think for a minute or more before their first
+    /// visible chunk, so keep it generous.
     pub idle: Duration,
-    /// The whole operation, retries and body included (default 600 s; `None` for no limit).
+    /// The whole operation, retries and body included, unary calls and streams alike (default `None`:
+    /// no overall limit; the header and idle limits bound every wait).
     pub total: Option<Duration>,
 }
 
@@ -34,9 +51,9 @@ impl Default for Timeouts {
     fn default() -> Self {
         Timeouts {
             connect: Duration::from_secs(10),
-            headers: Duration::from_secs(300),
+            headers: Duration::from_secs(600),
             idle: Duration::from_secs(120),
-            total: Some(Duration::from_secs(600)),
+            total: None,
         }
     }
 }
@@ -117,8 +134,10 @@ impl Transport {
         self.timeouts.total.and_then(|t| Instant::now().checked_add(t))
     }
 
-    /// Send `req`, retrying per the policy, until a success status arrives. A non-success status is
-    /// read (bounded) and returned as [`Error::Http`].
+    /// Send a unary request, retrying per the policy, until a success status arrives. A non-success
+    /// status is read (bounded) and returned as [`Error::Http`]. The response headers are awaited up
+    /// to the larger of the header limit and the call's total limit: they come only when the reply
+    /// has been generated.
     pub async fn send(
         &self,
         origin: Origin,
@@ -127,9 +146,34 @@ impl Transport {
         observer: &impl AttemptObserver,
     ) -> Result<reqwest::Response> {
         let total = deadline.map(total_limit);
+        let headers = total.map_or(self.timeouts.headers, |t| self.timeouts.headers.max(t));
+        self.send_within(origin, req, (deadline, total), headers, observer).await
+    }
+
+    /// Send a request whose body is a stream: as [`send`](Self::send), with the header limit as set
+    /// (a stream's headers come with its first event, not at the end of the generation).
+    pub async fn open_stream(
+        &self,
+        origin: Origin,
+        req: &HttpRequest,
+        deadline: Option<Instant>,
+        observer: &impl AttemptObserver,
+    ) -> Result<reqwest::Response> {
+        let total = deadline.map(total_limit);
+        self.send_within(origin, req, (deadline, total), self.timeouts.headers, observer).await
+    }
+
+    async fn send_within(
+        &self,
+        origin: Origin,
+        req: &HttpRequest,
+        (deadline, total): Limits,
+        headers: Duration,
+        observer: &impl AttemptObserver,
+    ) -> Result<reqwest::Response> {
         let mut retry = 0;
         loop {
-            let err = match self.attempt(origin, req, (deadline, total), observer, retry).await {
+            let err = match self.attempt(origin, req, (deadline, total), headers, observer, retry).await {
                 Ok(mut resp) => {
                     // The body is read later, by whoever takes the response: it names the limit too.
                     if let Some(t) = total {
@@ -139,7 +183,7 @@ impl Transport {
                 }
                 Err(e) => e,
             };
-            if !err.is_retryable() {
+            if !self.retry.retries(&err) {
                 return Err(err);
             }
             let server_asked = match &err {
@@ -166,6 +210,7 @@ impl Transport {
         origin: Origin,
         req: &HttpRequest,
         limits: Limits,
+        headers_limit: Duration,
         observer: &impl AttemptObserver,
         resend: u32,
     ) -> Result<reqwest::Response> {
@@ -178,7 +223,7 @@ impl Transport {
         };
         let resp = match &self.cassette {
             Some(c) if c.is_replay() => c.replay_response(req.method.as_str(), &req.url, json_body),
-            _ => self.network(origin, req, headers, limits).await,
+            _ => self.network(origin, req, headers, limits, headers_limit).await,
         };
         let resp = match (&self.cassette, resp) {
             (Some(c), Ok(r)) if !c.is_replay() => Ok(c.record_response(req.method.as_str(), &req.url, json_body, r)),
@@ -190,7 +235,7 @@ impl Transport {
         if status.is_success() {
             return Ok(resp);
         }
-        Err(self.error_response(origin, status, resp, limits).await)
+        Err(self.error_response(origin, req, status, resp, limits).await)
     }
 
     /// Send one request over the network and wait for the response headers within the limits.
@@ -200,6 +245,7 @@ impl Transport {
         req: &HttpRequest,
         headers: reqwest::header::HeaderMap,
         limits: Limits,
+        headers_limit: Duration,
     ) -> Result<reqwest::Response> {
         // A URL that cannot be sent to comes from the caller's base URL: their input, not a network
         // failure. The message names the problem, never the URL (it may hold a key).
@@ -213,7 +259,7 @@ impl Transport {
             }
             RequestBody::Multipart(form) => builder.multipart(form()),
         };
-        let (limit, phase, after) = phase_limit(self.timeouts.headers, TimeoutPhase::Headers, limits);
+        let (limit, phase, after) = phase_limit(headers_limit, TimeoutPhase::Headers, limits);
         match tokio::time::timeout(limit, builder.send()).await {
             Err(_) => Err(Error::Timeout { origin, phase, after }),
             Ok(Err(e)) => Err(transport_error(origin, e, self.timeouts.connect)),
@@ -221,10 +267,12 @@ impl Transport {
         }
     }
 
-    /// Read an error response's body (at most 1 MiB, within the idle limit) into [`Error::Http`].
+    /// Read an error response's body (at most 1 MiB, within the idle limit) into [`Error::Http`],
+    /// without any credential of `req` the server echoed back ("Incorrect API key provided: …").
     async fn error_response(
         &self,
         origin: Origin,
+        req: &HttpRequest,
         status: StatusCode,
         resp: reqwest::Response,
         limits: Limits,
@@ -232,7 +280,9 @@ impl Transport {
         let headers = resp.headers().clone();
         // An unreadable error body must not hide the status: keep whatever arrived.
         let body = self.read_body_limited(origin, resp, 1 << 20, limits).await.unwrap_or_default();
-        Error::Http(Box::new(http_error(origin, status.as_u16(), &headers, &body)))
+        let mut error = http_error(origin, status.as_u16(), &headers, &body);
+        super::redact::scrub_http_error(&mut error, &super::redact::secrets_in(&req.url, &req.headers));
+        Error::Http(Box::new(error))
     }
 
     /// Read a whole body with the idle limit between chunks and the total deadline.

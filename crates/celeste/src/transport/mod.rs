@@ -9,6 +9,7 @@ pub mod error_body;
 pub mod http;
 mod lines;
 pub mod ndjson;
+pub(crate) mod redact;
 pub mod retry;
 pub mod sse;
 pub(crate) mod urls;

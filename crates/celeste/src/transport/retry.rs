@@ -7,9 +7,13 @@ use reqwest::header::HeaderMap;
 /// The retry policy for unary requests and for opening streams (never after a stream has produced a
 /// chunk: a half-consumed stream is not replayed).
 ///
-/// Retried: statuses 408, 409, 429, 500, 502, 503, 504 and 529, connection failures and header
-/// timeouts, unless the server says `x-should-retry: false` (and a `x-should-retry: true` makes any
-/// status retryable). The wait is exponential with full jitter, or what the server asked for with
+/// Retried: statuses 408, 409, 429, 500, 502, 503, 504 and 529, and failures to connect, unless the
+/// server says `x-should-retry: false` (and a `x-should-retry: true` makes any status retryable).
+///
+/// Not retried unless [`retry_after_send`](Self::retry_after_send) is set: a request that was sent and
+/// got no answer (the response headers did not arrive within [`Timeouts::headers`](crate::Timeouts),
+/// or the connection broke before they did). The provider may still be generating that reply, and
+/// sending it again would bill the generation twice (and, for a slow reasoning call, time out again). The wait is exponential with full jitter, or what the server asked for with
 /// `Retry-After` (seconds or an HTTP date) or `retry-after-ms` (read defensively, capped at
 /// [`MAX_RETRY_AFTER`]). A server that asks for more than
 /// [`max_wait`](Self::max_wait) is not retried: the error (with its `retry_after`) goes to the caller
@@ -25,6 +29,8 @@ pub struct RetryPolicy {
     pub max_backoff: Duration,
     /// The longest server-requested wait honoured (default 60 s).
     pub max_wait: Duration,
+    /// Whether a request that was sent and got no answer is sent again (default `false`; see above).
+    pub retry_after_send: bool,
 }
 
 impl Default for RetryPolicy {
@@ -34,6 +40,7 @@ impl Default for RetryPolicy {
             initial_backoff: Duration::from_millis(500),
             max_backoff: Duration::from_secs(8),
             max_wait: Duration::from_secs(60),
+            retry_after_send: false,
         }
     }
 }
@@ -66,6 +73,20 @@ impl RetryPolicy {
     pub fn with_max_wait(mut self, d: Duration) -> Self {
         self.max_wait = d;
         self
+    }
+
+    /// Also re-send a request that was sent and got no answer (a header timeout, a connection lost
+    /// before the response): for idempotent or cheap calls, where a second run costs nothing that
+    /// matters.
+    pub fn with_retry_after_send(mut self, on: bool) -> Self {
+        self.retry_after_send = on;
+        self
+    }
+
+    /// Whether `err`, from one attempt, is worth another under this policy (the attempt count and
+    /// the wait are [`wait`](Self::wait)'s).
+    pub(crate) fn retries(&self, err: &crate::error::Error) -> bool {
+        err.is_retryable() || (self.retry_after_send && err.may_have_been_processed())
     }
 
     /// The wait before retry number `retry` (0-based), or `None` to stop retrying.

@@ -41,6 +41,52 @@ pub(crate) fn check(url: &str) -> Result<Url, String> {
     Ok(parsed)
 }
 
+/// `part` as one path segment, percent-escaped, or why it cannot be one: empty, `.` or `..` (which URL
+/// parsers resolve as "this" and "parent" segments, escaped or not, so a model id `..` would walk up
+/// the provider's path with the credential attached), or holding control characters.
+///
+/// Everything but the characters RFC 3986 allows in a segment is escaped (`/`, `?`, `#`, `%`, space,
+/// non-ASCII, ...), so a value can neither add segments, start a query nor cut the path.
+pub(crate) fn path_segment(part: &str) -> Result<String, &'static str> {
+    if part.is_empty() {
+        return Err("it is empty");
+    }
+    if part == "." || part == ".." {
+        return Err("`.` and `..` are not names");
+    }
+    if part.chars().any(char::is_control) {
+        return Err("it holds control characters");
+    }
+    let mut out = String::with_capacity(part.len());
+    for b in part.bytes() {
+        // RFC 3986 `pchar`: unreserved, sub-delims, `:` and `@`.
+        if b.is_ascii_alphanumeric() || b"-._~!$&'()*+,;=:@".contains(&b) {
+            out.push(char::from(b));
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    Ok(out)
+}
+
+/// Append `path` (which may carry its own query) to `base`, keeping the base's query after the
+/// path: `https://h/openai?api-version=1` + `/v1/x` is `https://h/openai/v1/x?api-version=1`, not a
+/// path inside the query. A fragment on the base is dropped (it is never sent, and would cut the
+/// path). Both queries are kept, the path's first.
+pub(crate) fn append_path(base: &str, path: &str) -> String {
+    let base = base.split_once('#').map_or(base, |(b, _)| b);
+    let (base, base_query) = match base.split_once('?') {
+        Some((b, q)) => (b, Some(q).filter(|q| !q.is_empty())),
+        None => (base, None),
+    };
+    let joined = format!("{}{path}", base.trim_end_matches('/'));
+    match base_query {
+        Some(q) if joined.contains('?') => format!("{joined}&{q}"),
+        Some(q) => format!("{joined}?{q}"),
+        None => joined,
+    }
+}
+
 #[derive(Default)]
 struct Memo(Mutex<HashMap<Box<str>, Url>>);
 
@@ -65,27 +111,6 @@ impl Memo {
     }
 }
 
-/// A URL safe to record: no user info, and the values of key-bearing query parameters redacted.
-pub(crate) fn redact_url(url: &str) -> String {
-    let Ok(mut u) = reqwest::Url::parse(url) else { return String::from("[unparseable url]") };
-    let _ = u.set_username("");
-    let _ = u.set_password(None);
-    if u.query().is_some() {
-        let pairs: Vec<(String, String)> = u
-            .query_pairs()
-            .map(|(k, v)| {
-                let lower = k.to_ascii_lowercase();
-                let secret = ["key", "token", "sig", "secret", "auth", "password", "credential"]
-                    .iter()
-                    .any(|s| lower.contains(s));
-                (k.into_owned(), if secret { "REDACTED".to_string() } else { v.into_owned() })
-            })
-            .collect();
-        u.query_pairs_mut().clear().extend_pairs(pairs);
-    }
-    u.to_string()
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -104,9 +129,23 @@ mod tests {
     }
 
     #[test]
-    fn urls_lose_credentials() {
-        let r = redact_url("https://user:pw@host.example/v1/x?key=SECRET&alt=sse&access_token=T");
-        assert_eq!(r, "https://host.example/v1/x?key=REDACTED&alt=sse&access_token=REDACTED");
+    fn path_segments_are_escaped_or_refused() {
+        assert_eq!(path_segment("gemini-2.5-flash").unwrap(), "gemini-2.5-flash");
+        assert_eq!(path_segment("ft:gpt-4o:org@x").unwrap(), "ft:gpt-4o:org@x");
+        assert_eq!(path_segment("../a?b=1#c d%").unwrap(), "..%2Fa%3Fb=1%23c%20d%25");
+        assert_eq!(path_segment("é").unwrap(), "%C3%A9");
+        for bad in ["", ".", "..", "a\nb", "a\u{7f}"] {
+            assert!(path_segment(bad).is_err(), "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn a_base_query_stays_after_the_path() {
+        assert_eq!(append_path("http://h/a/", "/v1/x"), "http://h/a/v1/x");
+        assert_eq!(append_path("http://h/a?v=1", "/v1/x"), "http://h/a/v1/x?v=1");
+        assert_eq!(append_path("http://h/a/?v=1#frag", "/m:s?alt=sse"), "http://h/a/m:s?alt=sse&v=1");
+        assert_eq!(append_path("http://h/a#frag", "/x"), "http://h/a/x");
+        assert_eq!(append_path("http://h/a?", "/x"), "http://h/a/x");
     }
 
     #[test]

@@ -20,6 +20,9 @@ pub enum Reply {
     Stream { pieces: Vec<Vec<u8>>, delay: Duration, end: End },
     /// Wait this long before answering with the inner reply.
     Delay(Duration, Box<Reply>),
+    /// Read the request, then close the connection without answering (a server or proxy that died
+    /// after the request reached it).
+    Close,
 }
 
 /// How a streamed response ends.
@@ -206,6 +209,7 @@ async fn serve(
                     }
                 }
             }
+            Reply::Close => return,
             Reply::Delay(..) => unreachable!("delays are unwrapped above"),
         }
     }

@@ -215,7 +215,13 @@ impl Prepared {
             }
         };
         let origin = self.ctx.origin;
-        let decoder = finish(self.wire.decoder(self.ctx));
+        let decoder = match self.wire.decoder(self.ctx) {
+            Ok(d) => finish(d),
+            Err(e) => {
+                span.end_err(&e);
+                return Err(e);
+            }
+        };
         Ok(Stream::new(
             resp,
             StreamParts {

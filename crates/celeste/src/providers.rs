@@ -61,56 +61,85 @@ pub struct ProviderProfile {
     pub telemetry_name: &'static str,
 }
 
+#[cfg_attr(
+    not(feature = "all-providers"),
+    allow(dead_code, reason = "used by the rows of providers compiled into the build")
+)]
 const fn key(env_var: &'static str, header: &'static str, prefix: &'static str) -> Option<CredentialSpec> {
     Some(CredentialSpec { env_var, header, prefix })
 }
 
+#[cfg_attr(
+    not(feature = "all-providers"),
+    allow(dead_code, reason = "used by the rows of providers compiled into the build")
+)]
 const fn bearer(env_var: &'static str) -> Option<CredentialSpec> {
     key(env_var, "authorization", "Bearer ")
 }
 
+#[cfg_attr(
+    not(feature = "all-providers"),
+    allow(dead_code, reason = "used by the rows of providers compiled into the build")
+)]
 const fn route(wire: WireApi, path: &'static str) -> Option<Route> {
     Some(Route { wire, path })
 }
 
+#[cfg_attr(
+    not(feature = "all-providers"),
+    allow(dead_code, reason = "used by the rows of providers compiled into the build")
+)]
 const RESPONSES: Option<Route> = route(WireApi::OpenResponses, "/v1/responses");
+#[cfg_attr(
+    not(any(feature = "mistral", feature = "moonshot", feature = "huggingface")),
+    allow(dead_code, reason = "the route of Chat Completions providers compiled out of this build")
+)]
 const CHAT: Option<Route> = route(WireApi::ChatCompletions, "/v1/chat/completions");
 
+/// One row per provider, compiled in only with the provider's cargo feature: a provider left out of a
+/// build has no profile, so nothing can route to it (and its wire code, where it has its own, is
+/// left out too).
 macro_rules! profiles {
-    ($($p:ident: $cred:expr, $base:literal, $text:expr, $otel:literal;)*) => {
+    ($($p:ident [$feature:literal]: $cred:expr, $base:literal, $text:expr, $otel:literal;)*) => {
         const PROFILES: &[ProviderProfile] = &[
-            $(ProviderProfile { provider: Provider::$p, credential: $cred, base_url: $base, text: $text, telemetry_name: $otel },)*
+            $(#[cfg(feature = $feature)] ProviderProfile { provider: Provider::$p, credential: $cred, base_url: $base, text: $text, telemetry_name: $otel },)*
         ];
     };
 }
 
 profiles! {
-    OpenAi: bearer("OPENAI_API_KEY"), "https://api.openai.com", RESPONSES, "openai";
-    Anthropic: key("ANTHROPIC_API_KEY", "x-api-key", ""), "https://api.anthropic.com", route(WireApi::AnthropicMessages, "/v1/messages"), "anthropic";
-    Google: key("GOOGLE_API_KEY", "x-goog-api-key", ""), "https://generativelanguage.googleapis.com", route(WireApi::GeminiInteractions, "/v1beta/interactions"), "gcp.gemini";
-    Mistral: bearer("MISTRAL_API_KEY"), "https://api.mistral.ai", CHAT, "mistral_ai";
-    Moonshot: bearer("MOONSHOT_API_KEY"), "https://api.moonshot.ai", CHAT, "moonshot_ai";
-    Cohere: key("COHERE_API_KEY", "authorization", "bearer "), "https://api.cohere.com", route(WireApi::CohereChat, "/v2/chat"), "cohere";
-    XAi: bearer("XAI_API_KEY"), "https://api.x.ai", RESPONSES, "x_ai";
-    DeepSeek: bearer("DEEPSEEK_API_KEY"), "https://api.deepseek.com", route(WireApi::ChatCompletions, "/chat/completions"), "deepseek";
-    HuggingFace: bearer("HF_TOKEN"), "https://router.huggingface.co", CHAT, "huggingface";
-    BytePlus: bearer("BYTEPLUS_API_KEY"), "https://ark.ap-southeast.bytepluses.com", None, "byteplus";
-    ElevenLabs: key("ELEVENLABS_API_KEY", "xi-api-key", ""), "https://api.elevenlabs.io", None, "elevenlabs";
-    Bfl: key("BFL_API_KEY", "x-key", ""), "https://api.bfl.ai", None, "bfl";
-    Groq: bearer("GROQ_API_KEY"), "https://api.groq.com", route(WireApi::ChatCompletions, "/openai/v1/chat/completions"), "groq";
-    Gradium: key("GRADIUM_API_KEY", "x-api-key", ""), "wss://eu.api.gradium.ai", None, "gradium";
-    OpenRouter: bearer("OPENROUTER_API_KEY"), "https://openrouter.ai/api", RESPONSES, "openrouter";
-    TopazLabs: key("TOPAZ_API_KEY", "x-api-key", ""), "https://api.topazlabs.com", None, "topazlabs";
-    Fal: key("FAL_KEY", "authorization", "Key "), "https://queue.fal.run", None, "fal";
-    Ollama: None, "http://localhost:11434", RESPONSES, "ollama";
-    Meta: bearer("MODEL_API_KEY"), "https://api.meta.ai", RESPONSES, "meta";
-    TypeSafe: bearer("TYPESAFE_API_KEY"), "https://api.typesafe.ai", None, "typesafe";
+    OpenAi ["openai"]: bearer("OPENAI_API_KEY"), "https://api.openai.com", RESPONSES, "openai";
+    Anthropic ["anthropic"]: key("ANTHROPIC_API_KEY", "x-api-key", ""), "https://api.anthropic.com", route(WireApi::AnthropicMessages, "/v1/messages"), "anthropic";
+    Google ["google"]: key("GOOGLE_API_KEY", "x-goog-api-key", ""), "https://generativelanguage.googleapis.com", route(WireApi::GeminiInteractions, "/v1beta/interactions"), "gcp.gemini";
+    Mistral ["mistral"]: bearer("MISTRAL_API_KEY"), "https://api.mistral.ai", CHAT, "mistral_ai";
+    Moonshot ["moonshot"]: bearer("MOONSHOT_API_KEY"), "https://api.moonshot.ai", CHAT, "moonshot_ai";
+    Cohere ["cohere"]: key("COHERE_API_KEY", "authorization", "bearer "), "https://api.cohere.com", route(WireApi::CohereChat, "/v2/chat"), "cohere";
+    XAi ["xai"]: bearer("XAI_API_KEY"), "https://api.x.ai", RESPONSES, "x_ai";
+    DeepSeek ["deepseek"]: bearer("DEEPSEEK_API_KEY"), "https://api.deepseek.com", route(WireApi::ChatCompletions, "/chat/completions"), "deepseek";
+    HuggingFace ["huggingface"]: bearer("HF_TOKEN"), "https://router.huggingface.co", CHAT, "huggingface";
+    BytePlus ["byteplus"]: bearer("BYTEPLUS_API_KEY"), "https://ark.ap-southeast.bytepluses.com", None, "byteplus";
+    ElevenLabs ["elevenlabs"]: key("ELEVENLABS_API_KEY", "xi-api-key", ""), "https://api.elevenlabs.io", None, "elevenlabs";
+    Bfl ["bfl"]: key("BFL_API_KEY", "x-key", ""), "https://api.bfl.ai", None, "bfl";
+    Groq ["groq"]: bearer("GROQ_API_KEY"), "https://api.groq.com", route(WireApi::ChatCompletions, "/openai/v1/chat/completions"), "groq";
+    Gradium ["gradium"]: key("GRADIUM_API_KEY", "x-api-key", ""), "wss://eu.api.gradium.ai", None, "gradium";
+    OpenRouter ["openrouter"]: bearer("OPENROUTER_API_KEY"), "https://openrouter.ai/api", RESPONSES, "openrouter";
+    TopazLabs ["topazlabs"]: key("TOPAZ_API_KEY", "x-api-key", ""), "https://api.topazlabs.com", None, "topazlabs";
+    Fal ["fal"]: key("FAL_KEY", "authorization", "Key "), "https://queue.fal.run", None, "fal";
+    Ollama ["ollama"]: None, "http://localhost:11434", RESPONSES, "ollama";
+    Meta ["meta"]: bearer("MODEL_API_KEY"), "https://api.meta.ai", RESPONSES, "meta";
+    TypeSafe ["typesafe"]: bearer("TYPESAFE_API_KEY"), "https://api.typesafe.ai", None, "typesafe";
 }
 
 /// The profile of an implemented provider. `None` for the providers the reference lists but does not
 /// implement (Replicate, Stability AI, Luma, Perplexity).
 pub fn profile(provider: Provider) -> Option<&'static ProviderProfile> {
     PROFILES.iter().find(|p| p.provider == provider)
+}
+
+/// Whether this library implements `provider` at all (in some build): every provider the reference
+/// implements. Replicate, Stability AI, Luma and Perplexity are listed by the reference, not served.
+pub fn implemented(provider: Provider) -> bool {
+    !matches!(provider, Provider::Replicate | Provider::StabilityAi | Provider::Luma | Provider::Perplexity)
 }
 
 /// Whether a provider's cargo feature is enabled in this build.
@@ -142,9 +171,9 @@ pub fn compiled_in(provider: Provider) -> bool {
 
 /// The image API `provider` serves, if any.
 pub fn image_api(provider: Provider) -> Option<crate::wire::images::ImageApi> {
-    use crate::wire::images::ImageApi;
     match provider {
-        Provider::OpenAi => Some(ImageApi::OpenAi),
+        #[cfg(feature = "openai")]
+        Provider::OpenAi => Some(crate::wire::images::ImageApi::OpenAi),
         _ => None,
     }
 }
@@ -186,12 +215,14 @@ pub fn join_url(base: &str, path: &str) -> String {
 mod tests {
     use super::*;
 
+    #[cfg_attr(not(feature = "all-providers"), ignore = "needs every provider compiled in")]
     #[test]
     fn every_implemented_provider_has_a_profile() {
         let missing: Vec<Provider> = Provider::ALL.iter().copied().filter(|p| profile(*p).is_none()).collect();
         assert_eq!(missing, [Provider::Replicate, Provider::StabilityAi, Provider::Luma, Provider::Perplexity]);
     }
 
+    #[cfg_attr(not(feature = "all-providers"), ignore = "needs every provider compiled in")]
     #[test]
     fn telemetry_names_follow_the_semantic_conventions() {
         assert_eq!(profile(Provider::Google).unwrap().telemetry_name, "gcp.gemini");

@@ -81,6 +81,7 @@ impl OutputSchema {
         s
     }
 
+    #[cfg_attr(not(feature = "cohere"), allow(dead_code, reason = "Cohere's variant"))]
     /// Inlined, otherwise as generated (Cohere).
     pub(crate) fn inlined(&self) -> Value {
         let mut s = self.inlined.clone();
@@ -90,6 +91,7 @@ impl OutputSchema {
         s
     }
 
+    #[cfg_attr(not(feature = "google"), allow(dead_code, reason = "the Gemini variant"))]
     /// As generated, with `title` keywords removed (Gemini rejects them in places and they tell the
     /// model nothing the property names do not).
     pub(crate) fn untitled(&self) -> Value {
@@ -128,6 +130,7 @@ fn wire_name(title: &str) -> String {
     if name.is_empty() { "output".into() } else { name }
 }
 
+#[cfg_attr(not(feature = "google"), allow(dead_code, reason = "for the Gemini variant"))]
 fn strip_titles(v: &mut Value) {
     match v {
         Value::Object(m) => {

@@ -15,6 +15,7 @@ const PNG: &[u8] = &[
     0, 0, 0, 0x1f, 0x15, 0xc4, 0x89,
 ];
 
+#[cfg_attr(not(feature = "openai"), ignore = "calls OpenAI models")]
 #[tokio::test]
 async fn bad_input_fails_before_any_request() {
     let c = client();
@@ -41,6 +42,7 @@ async fn bad_input_fails_before_any_request() {
     assert!(matches!(err, Error::Unsupported(_)), "{err:?}");
 }
 
+#[cfg_attr(not(feature = "openai"), ignore = "calls OpenAI models")]
 #[tokio::test]
 async fn a_valid_call_reaches_the_transport() {
     // Everything checks out, so the request is sent: to a port nothing listens on.

@@ -44,6 +44,7 @@ pub(crate) fn domain_of(url: &str) -> Option<String> {
 
 /// The sum of two token counts of which either may be absent: `None` only when both are (absent is
 /// not zero).
+#[cfg_attr(not(feature = "google"), allow(dead_code, reason = "Google's usage adds thoughts to outputs"))]
 pub(crate) fn sum_counts(a: Option<u64>, b: Option<u64>) -> Option<u64> {
     match (a, b) {
         (None, None) => None,
@@ -193,6 +194,10 @@ pub(crate) struct Accumulator {
 }
 
 impl Accumulator {
+    #[cfg_attr(
+        not(feature = "all-providers"),
+        allow(dead_code, reason = "read by the native decoders compiled out of this build")
+    )]
     /// The text so far.
     pub fn text(&self) -> &str {
         &self.text
@@ -230,6 +235,10 @@ impl Accumulator {
         self.grounding.get_or_insert_with(Grounding::default)
     }
 
+    #[cfg_attr(
+        not(feature = "all-providers"),
+        allow(dead_code, reason = "read by the native decoders compiled out of this build")
+    )]
     /// A search query the provider ran, once.
     pub fn add_query(&mut self, query: &str) {
         let g = self.grounding();

@@ -6,12 +6,19 @@
 //! parse a reply, make a stream decoder, say which parameters the API carries). Adding a wire API is
 //! one module here plus one arm in each of those methods.
 
+// The native wire APIs are compiled in with their provider's feature; the two protocols
+// (Responses, Chat Completions) always are, since any compatible endpoint speaks them.
+#[cfg(feature = "anthropic")]
 pub(crate) mod anthropic;
 pub(crate) mod chatcompletions;
+#[cfg(feature = "cohere")]
 pub(crate) mod cohere;
+#[cfg(feature = "google")]
 pub(crate) mod gemini;
+#[cfg(feature = "google")]
 pub(crate) mod google;
 pub(crate) mod images;
+#[cfg(feature = "google")]
 pub(crate) mod interactions;
 pub(crate) mod kit;
 pub(crate) mod openresponses;
@@ -59,22 +66,39 @@ pub(crate) struct WireRequest {
 }
 
 impl WireApi {
-    /// Whether this library implements the wire API yet.
+    /// Whether this build holds the wire API (the native ones come with their provider's feature).
     pub fn is_implemented(self) -> bool {
-        true
+        match self {
+            WireApi::OpenResponses | WireApi::ChatCompletions => true,
+            WireApi::AnthropicMessages => cfg!(feature = "anthropic"),
+            WireApi::GeminiInteractions | WireApi::GeminiGenerateContent => cfg!(feature = "google"),
+            WireApi::CohereChat => cfg!(feature = "cohere"),
+        }
+    }
+
+    /// The error for a wire API this build left out.
+    fn compiled_out(self, ctx: &WireContext) -> Error {
+        ctx.unsupported(format!("the {self:?} wire API is compiled out: enable its provider's cargo feature"))
     }
 
     /// Build the request for `req`, sent to `url` (the route's URL below the base URL).
     pub(crate) fn build(self, req: &TextRequest, ctx: &WireContext, stream: bool, url: String) -> Result<WireRequest> {
+        #[allow(unreachable_patterns, reason = "the arm for wire APIs compiled out of this build")]
         let body = match self {
             WireApi::OpenResponses => openresponses::build_request(req, ctx, stream)?,
             WireApi::ChatCompletions => chatcompletions::build_request(req, ctx, stream)?,
+            #[cfg(feature = "cohere")]
             WireApi::CohereChat => cohere::build_request(req, ctx, stream)?,
+            #[cfg(feature = "google")]
             WireApi::GeminiGenerateContent => gemini::build_request(req, ctx)?,
+            #[cfg(feature = "google")]
             WireApi::GeminiInteractions => interactions::build_request(req, ctx, stream)?,
+            #[cfg(feature = "anthropic")]
             WireApi::AnthropicMessages => anthropic::build_request(req, ctx, stream)?,
+            _ => return Err(self.compiled_out(ctx)),
         };
         let mut headers = match self {
+            #[cfg(feature = "anthropic")]
             WireApi::AnthropicMessages => anthropic::headers(),
             _ => Vec::new(),
         };
@@ -82,6 +106,7 @@ impl WireApi {
             headers.push((reqwest::header::ACCEPT, HeaderValue::from_static("text/event-stream")));
         }
         let url = match self {
+            #[cfg(feature = "google")]
             WireApi::GeminiGenerateContent if stream => gemini::stream_url(&url),
             _ => url,
         };
@@ -95,48 +120,70 @@ impl WireApi {
     /// on some models, which go to generateContent instead (the reference's issue #335).
     pub(crate) fn redirect(self, req: &TextRequest) -> Option<(WireApi, &'static str)> {
         match self {
+            #[cfg(feature = "google")]
             WireApi::GeminiInteractions if interactions::needs_generate_content(req) => {
                 Some((WireApi::GeminiGenerateContent, gemini::PATH))
             }
-            _ => None,
+            _ => {
+                let _ = req;
+                None
+            }
         }
     }
 
     /// Decode a unary reply.
     pub(crate) fn parse(self, body: Bytes, ctx: &WireContext) -> Result<Output<String>> {
+        #[allow(unreachable_patterns, reason = "the arm for wire APIs compiled out of this build")]
         match self {
             WireApi::OpenResponses => openresponses::parse_response(body, ctx),
             WireApi::ChatCompletions => chatcompletions::parse_response(body, ctx),
+            #[cfg(feature = "cohere")]
             WireApi::CohereChat => cohere::parse_response(body, ctx),
+            #[cfg(feature = "google")]
             WireApi::GeminiGenerateContent => gemini::parse_response(body, ctx),
+            #[cfg(feature = "google")]
             WireApi::GeminiInteractions => interactions::parse_response(body, ctx),
+            #[cfg(feature = "anthropic")]
             WireApi::AnthropicMessages => anthropic::parse_response(body, ctx),
+            _ => Err(self.compiled_out(ctx)),
         }
     }
 
     /// A decoder for this wire API's stream events.
-    pub(crate) fn decoder(self, ctx: WireContext) -> Box<dyn Decoder<String, String>> {
-        match self {
+    pub(crate) fn decoder(self, ctx: WireContext) -> Result<Box<dyn Decoder<String, String>>> {
+        #[allow(unreachable_patterns, reason = "the arm for wire APIs compiled out of this build")]
+        Ok(match self {
             WireApi::OpenResponses => Box::new(openresponses::ResponsesDecoder::new(ctx)),
             WireApi::ChatCompletions => Box::new(chatcompletions::ChatDecoder::new(ctx)),
+            #[cfg(feature = "cohere")]
             WireApi::CohereChat => Box::new(cohere::CohereDecoder::new(ctx)),
+            #[cfg(feature = "google")]
             WireApi::GeminiGenerateContent => Box::new(gemini::GeminiDecoder::new(ctx)),
+            #[cfg(feature = "google")]
             WireApi::GeminiInteractions => Box::new(interactions::InteractionsDecoder::new(ctx)),
+            #[cfg(feature = "anthropic")]
             WireApi::AnthropicMessages => Box::new(anthropic::AnthropicDecoder::new(ctx)),
-        }
+            _ => return Err(self.compiled_out(&ctx)),
+        })
     }
 
     /// The parameter table: which text parameters this wire API carries. Every other parameter that
     /// is set is dropped and reported. `params::every_parameter_reaches_the_wire_or_is_reported`
     /// holds each module to its table.
     pub(crate) fn carried(self) -> &'static [TextParam] {
+        #[allow(unreachable_patterns, reason = "the arm for wire APIs compiled out of this build")]
         match self {
             WireApi::OpenResponses => openresponses::CARRIED,
             WireApi::ChatCompletions => chatcompletions::CARRIED,
+            #[cfg(feature = "cohere")]
             WireApi::CohereChat => cohere::CARRIED,
+            #[cfg(feature = "google")]
             WireApi::GeminiGenerateContent => gemini::CARRIED,
+            #[cfg(feature = "google")]
             WireApi::GeminiInteractions => interactions::CARRIED,
+            #[cfg(feature = "anthropic")]
             WireApi::AnthropicMessages => anthropic::CARRIED,
+            _ => &[],
         }
     }
 }

@@ -86,7 +86,8 @@ fn request(params: TextParams) -> TextRequest {
 #[test]
 fn every_parameter_reaches_the_wire_or_is_reported() {
     let mut checked = 0;
-    for (wire, origin) in SPEAKERS {
+    // A build with some providers holds some wire APIs: each of those is held to its table.
+    for (wire, origin) in SPEAKERS.iter().filter(|(w, _)| w.is_implemented()) {
         let ctx = WireContext { origin: *origin, model: "m".into(), operation: Operation::Generate };
         for stream in [false, true] {
             let base = wire.build(&request(TextParams::default()), &ctx, stream, "u".into()).unwrap();
@@ -108,11 +109,13 @@ fn every_parameter_reaches_the_wire_or_is_reported() {
             }
         }
     }
-    assert_eq!(checked, SPEAKERS.len() * 2 * TextParam::ALL.len());
+    let held = SPEAKERS.iter().filter(|(w, _)| w.is_implemented()).count();
+    assert_eq!(checked, held * 2 * TextParam::ALL.len());
 }
 
 /// The 1.0.0 reasoning split, per wire API: a named level and a token budget go where each API takes
 /// them.
+#[cfg_attr(not(feature = "all-providers"), ignore = "needs every provider compiled in")]
 #[test]
 fn thinking_level_and_budget_land_where_each_api_takes_them() {
     let body = |wire: WireApi, origin: Origin, p: TextParams| -> Value {

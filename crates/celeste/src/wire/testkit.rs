@@ -75,6 +75,7 @@ pub(crate) fn ev(v: Value) -> Vec<u8> {
     serde_json::to_vec(&v).unwrap_or_default()
 }
 
+#[cfg_attr(not(any(feature = "anthropic", feature = "cohere")), allow(dead_code, reason = "for their tests"))]
 /// Each payload with its `type` as the SSE event name, as Anthropic and Cohere send them.
 pub(crate) fn named_by_type(events: &[Vec<u8>]) -> Vec<(Option<String>, Vec<u8>)> {
     events
@@ -86,6 +87,7 @@ pub(crate) fn named_by_type(events: &[Vec<u8>]) -> Vec<(Option<String>, Vec<u8>)
         .collect()
 }
 
+#[cfg_attr(not(any(feature = "anthropic", feature = "cohere")), allow(dead_code, reason = "for their tests"))]
 /// Feed events with their SSE `event:` names to a decoder, stopping at the first error, and finish it.
 pub(crate) fn decode_named<D, C>(
     dec: &mut dyn Decoder<D, C>,

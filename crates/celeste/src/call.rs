@@ -280,8 +280,9 @@ pub(crate) async fn prepare_image(
     let path = api
         .path(operation, &req.model)
         .ok_or_else(|| unsupported(format!("image {operation} with model {}", req.model)))?;
-    // Check: the inputs, then against the catalog.
+    // Check: the inputs (and what this API takes of them), then against the catalog.
     check_image_inputs(&req)?;
+    check_input_rules(&req, api.input_rules())?;
     if let Some(model) = &resolved.model {
         check_image(model, &mut req, stream, resolved.origin)?;
     }
@@ -446,6 +447,35 @@ fn check_image_inputs(req: &ImageRequest) -> Result<()> {
             && !mime.as_str().starts_with("image/")
         {
             return Err(Error::invalid_input(format!("{what} is `{mime}`, not an image")));
+        }
+    }
+    Ok(())
+}
+
+/// The input images against what the API documents it takes: size and type, before any request.
+fn check_input_rules(req: &ImageRequest, rules: crate::wire::images::InputRules) -> Result<()> {
+    let inputs = req.image.iter().chain(&req.params.reference_images).chain(&req.params.mask);
+    for (i, a) in inputs.enumerate() {
+        let what = if i == 0 && req.image.is_some() { "the input image".to_string() } else { format!("image {i}") };
+        if let Some(max) = rules.max_bytes {
+            let size = match (&a.data, a.path.as_deref()) {
+                (Some(d), _) => Some(d.len() as u64),
+                (None, Some(p)) => std::fs::metadata(p).ok().map(|m| m.len()),
+                _ => None,
+            };
+            if let Some(size) = size.filter(|s| *s > max) {
+                return Err(Error::invalid_input(format!(
+                    "{what} is {size} bytes; this provider takes images up to {max} bytes"
+                )));
+            }
+        }
+        if let (Some(allowed), Some(mime)) = (rules.mime_types, a.mime())
+            && !allowed.contains(&mime.as_str())
+        {
+            return Err(Error::invalid_input(format!(
+                "{what} is `{mime}`; this provider takes {}",
+                allowed.join(", ")
+            )));
         }
     }
     Ok(())

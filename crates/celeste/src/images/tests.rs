@@ -37,6 +37,15 @@ async fn bad_input_fails_before_any_request() {
         c.images().edit(Artifact::from_bytes(PNG), "night", "gpt-image-1").reference_image(Artifact::default()).await;
     assert!(err.unwrap_err().to_string().contains("is empty"));
 
+    // What OpenAI documents it takes: PNG, JPEG or WebP, under 50 MB.
+    let gif = Artifact::from_bytes(&b"GIF89a\x01\x00\x01\x00\x00\x00\x00;"[..]);
+    let err = c.images().edit(gif, "night", "gpt-image-1").await.unwrap_err();
+    assert!(err.to_string().contains("takes image/png, image/jpeg, image/webp"), "{err}");
+    let mut huge = PNG.to_vec();
+    huge.resize(50 * 1000 * 1000 + 1, 0);
+    let err = c.images().edit(Artifact::from_bytes(huge), "night", "gpt-image-1").await.unwrap_err();
+    assert!(err.to_string().contains("up to 50000000 bytes"), "{err}");
+
     // A model without the operation, and streaming where the model does not stream.
     let err = c.images().upscale(Artifact::from_bytes(PNG), "gpt-image-1").await.unwrap_err();
     assert!(matches!(err, Error::Unsupported(_)), "{err:?}");

@@ -88,7 +88,30 @@ pub(crate) struct ImageWireRequest {
     pub dropped: Vec<String>,
 }
 
+/// What an image API accepts as input images, by its documentation (`None`: not documented, not
+/// checked).
+#[derive(Debug, Clone, Copy, Default)]
+pub(crate) struct InputRules {
+    /// The largest input image, in bytes.
+    pub max_bytes: Option<u64>,
+    /// The MIME types it takes.
+    pub mime_types: Option<&'static [&'static str]>,
+}
+
 impl ImageApi {
+    /// The input images this API takes, checked before any request.
+    pub(crate) fn input_rules(self) -> InputRules {
+        #[allow(unreachable_patterns, reason = "APIs without documented limits take the default")]
+        match self {
+            // "Each image should be a png, webp, or jpg file less than 50MB" (gpt-image edits).
+            ImageApi::OpenAi => InputRules {
+                max_bytes: Some(50 * 1000 * 1000),
+                mime_types: Some(&["image/png", "image/jpeg", "image/webp"]),
+            },
+            _ => InputRules::default(),
+        }
+    }
+
     /// The path of `operation` for `model` below the provider's base URL.
     pub(crate) fn path(self, operation: Operation, _model: &str) -> Option<String> {
         match self {

@@ -135,6 +135,10 @@ pub fn image_api(provider: Provider) -> Option<crate::wire::images::ImageApi> {
     use crate::wire::images::ImageApi;
     match provider {
         Provider::OpenAi => Some(ImageApi::OpenAi),
+        Provider::BytePlus => Some(ImageApi::BytePlus),
+        Provider::XAi => Some(ImageApi::XAi),
+        Provider::Google => Some(ImageApi::Google),
+        Provider::Ollama => Some(ImageApi::Ollama),
         _ => None,
     }
 }

@@ -59,12 +59,15 @@ async fn body(api: ImageApi, req: &ImageRequest, stream: bool) -> Result<(Value,
     Ok((v, built))
 }
 
+/// A row of the request table: case, API, operation, parameters, reference images, streamed, the
+/// exact body.
+type Case<'a> = (&'a str, ImageApi, Operation, Vec<(&'a str, Value)>, usize, bool, Value);
+
 #[tokio::test]
 async fn request_bodies_per_provider() {
     use Operation::{Edit, Generate};
     let url = png_url();
-    // (case, API, operation, parameters, reference images, streamed, the exact body)
-    let table: Vec<(&str, ImageApi, Operation, Vec<(&str, Value)>, usize, bool, Value)> = vec![
+    let table: Vec<Case> = vec![
         (
             "BytePlus: aspect ratio is the size; base64 asked for",
             ImageApi::BytePlus,

@@ -75,14 +75,12 @@ pub(crate) async fn build(req: &ImageRequest, ctx: &ImageContext, stream: bool) 
         images.push(r.data_url()?);
     }
     // One image is a string; reference images make it a list, the edited image first.
-    match (images.len(), p.reference_images.is_empty()) {
-        (0, _) => {}
-        (1, true) => {
-            m.insert("image".into(), images.swap_remove(0).into());
+    if p.reference_images.is_empty() {
+        if let Some(one) = images.pop() {
+            m.insert("image".into(), one.into());
         }
-        _ => {
-            m.insert("image".into(), json!(images));
-        }
+    } else {
+        m.insert("image".into(), json!(images));
     }
     m.insert("response_format".into(), "b64_json".into());
     if stream {
@@ -129,6 +127,8 @@ struct Response {
 struct Datum {
     #[serde(rename = "type", default)]
     kind: String,
+    #[serde(default)]
+    model: Option<String>,
     #[serde(default)]
     b64_json: Option<String>,
     #[serde(default)]
@@ -249,12 +249,6 @@ impl SeedreamDecoder {
     }
 }
 
-#[derive(Deserialize)]
-struct EventHead {
-    #[serde(default)]
-    model: Option<String>,
-}
-
 impl Decoder<Image, Vec<Image>> for SeedreamDecoder {
     fn on_frame(&mut self, frame: Frame, out: &mut VecDeque<Chunk<Image>>) -> Result<()> {
         let Frame::Sse(ev) = frame else { return Ok(()) };
@@ -267,8 +261,8 @@ impl Decoder<Image, Vec<Image>> for SeedreamDecoder {
         }
         let d: Datum = serde_json::from_slice(&ev.data)
             .map_err(|e| Error::decode("a BytePlus images stream event", e.to_string(), &ev.data))?;
-        if let Ok(head) = serde_json::from_slice::<EventHead>(&ev.data) {
-            self.model = head.model.or(self.model.take());
+        if d.model.is_some() {
+            self.model = d.model.clone();
         }
         match d.kind.as_str() {
             "image_generation.partial_succeeded" => {

@@ -174,6 +174,14 @@ pub fn image_api(provider: Provider) -> Option<crate::wire::images::ImageApi> {
     match provider {
         #[cfg(feature = "openai")]
         Provider::OpenAi => Some(crate::wire::images::ImageApi::OpenAi),
+        #[cfg(feature = "byteplus")]
+        Provider::BytePlus => Some(crate::wire::images::ImageApi::BytePlus),
+        #[cfg(feature = "xai")]
+        Provider::XAi => Some(crate::wire::images::ImageApi::XAi),
+        #[cfg(feature = "google")]
+        Provider::Google => Some(crate::wire::images::ImageApi::Google),
+        #[cfg(feature = "ollama")]
+        Provider::Ollama => Some(crate::wire::images::ImageApi::Ollama),
         _ => None,
     }
 }

@@ -4,7 +4,13 @@
 //!
 //! Adding an image API is one module here plus one arm in each method of [`ImageApi`].
 
+pub(crate) mod byteplus;
+// Gemini image models speak Interactions and share its Google helpers: compiled with `google`.
+#[cfg(feature = "google")]
+pub(crate) mod google;
+pub(crate) mod ollama;
 pub(crate) mod openai;
+pub(crate) mod xai;
 
 use bytes::Bytes;
 use futures::future::BoxFuture;
@@ -25,6 +31,14 @@ use crate::types::output::Output;
 pub enum ImageApi {
     /// OpenAI Images (`/v1/images/generations`, `/v1/images/edits`).
     OpenAi,
+    /// BytePlus ModelArk Seedream (`/api/v3/images/generations`).
+    BytePlus,
+    /// xAI Grok Imagine (`/v1/images/generations`, `/v1/images/edits`).
+    XAi,
+    /// Gemini image models through Interactions (`/v1beta/interactions`).
+    Google,
+    /// Ollama image models (`/api/generate`).
+    Ollama,
 }
 
 /// What an image call asks for, whoever serves it.
@@ -113,9 +127,17 @@ impl ImageApi {
     }
 
     /// The path of `operation` for `model` below the provider's base URL.
-    pub(crate) fn path(self, operation: Operation, _model: &str) -> Option<String> {
+    #[cfg_attr(not(feature = "google"), allow(unused_variables, reason = "only Gemini puts the model in the path"))]
+    pub(crate) fn path(self, operation: Operation, model: &str) -> Option<String> {
         match self {
             ImageApi::OpenAi => openai::path(operation).map(str::to_string),
+            ImageApi::BytePlus => byteplus::path(operation).map(str::to_string),
+            ImageApi::XAi => xai::path(operation).map(str::to_string),
+            #[cfg(feature = "google")]
+            ImageApi::Google => google::path(operation, model).map(str::to_string),
+            #[cfg(not(feature = "google"))]
+            ImageApi::Google => None,
+            ImageApi::Ollama => ollama::path(operation).map(str::to_string),
         }
     }
 
@@ -124,6 +146,13 @@ impl ImageApi {
     pub(crate) fn carried(self, _model: &str) -> &'static [&'static str] {
         match self {
             ImageApi::OpenAi => openai::CARRIED,
+            ImageApi::BytePlus => byteplus::CARRIED,
+            ImageApi::XAi => xai::CARRIED,
+            #[cfg(feature = "google")]
+            ImageApi::Google => google::CARRIED,
+            #[cfg(not(feature = "google"))]
+            ImageApi::Google => &[],
+            ImageApi::Ollama => ollama::CARRIED,
         }
     }
 
@@ -145,10 +174,19 @@ impl ImageApi {
         }
         let body = match self {
             ImageApi::OpenAi => openai::build(&req, ctx, stream).await?,
+            ImageApi::BytePlus => byteplus::build(&req, ctx, stream).await?,
+            ImageApi::XAi => xai::build(&req, ctx).await?,
+            #[cfg(feature = "google")]
+            ImageApi::Google => google::build(&req, ctx).await?,
+            #[cfg(not(feature = "google"))]
+            ImageApi::Google => return Err(ctx.unsupported("Gemini images: enable the `google` cargo feature")),
+            ImageApi::Ollama => ollama::build(&req, stream).await?,
         };
         let mut headers = Vec::new();
         if stream {
-            headers.push((reqwest::header::ACCEPT, HeaderValue::from_static("text/event-stream")));
+            // Ollama streams NDJSON; the others SSE.
+            let accept = if self == ImageApi::Ollama { "application/x-ndjson" } else { "text/event-stream" };
+            headers.push((reqwest::header::ACCEPT, HeaderValue::from_static(accept)));
         }
         Ok(ImageWireRequest { body, headers, url, dropped })
     }
@@ -163,6 +201,16 @@ impl ImageApi {
     ) -> BoxFuture<'a, Result<Output<Vec<Image>>>> {
         match self {
             ImageApi::OpenAi => Box::pin(async move { openai::parse(&body, ctx) }),
+            ImageApi::BytePlus => Box::pin(async move { byteplus::parse(&body, ctx) }),
+            ImageApi::XAi => Box::pin(async move { xai::parse(&body, ctx) }),
+            #[cfg(feature = "google")]
+            ImageApi::Google => Box::pin(async move { google::parse(&body, ctx) }),
+            #[cfg(not(feature = "google"))]
+            ImageApi::Google => Box::pin(async move {
+                let _ = body;
+                Err(ctx.unsupported("Gemini images: enable the `google` cargo feature"))
+            }),
+            ImageApi::Ollama => Box::pin(async move { ollama::parse(&body, ctx) }),
         }
     }
 
@@ -170,6 +218,11 @@ impl ImageApi {
     pub(crate) fn framing(self, max_event_size: usize) -> Framing {
         match self {
             ImageApi::OpenAi => Framing::Sse(crate::transport::sse::SseDecoder::new(max_event_size)),
+            ImageApi::BytePlus => Framing::Sse(crate::transport::sse::SseDecoder::new(max_event_size)),
+            // xAI and Gemini image models do not stream: their decoder refuses first.
+            ImageApi::XAi => Framing::Sse(crate::transport::sse::SseDecoder::new(max_event_size)),
+            ImageApi::Google => Framing::Sse(crate::transport::sse::SseDecoder::new(max_event_size)),
+            ImageApi::Ollama => Framing::Ndjson(crate::transport::ndjson::NdjsonDecoder::new(max_event_size)),
         }
     }
 
@@ -177,6 +230,13 @@ impl ImageApi {
     pub(crate) fn decoder(self, ctx: ImageContext, req: &ImageRequest) -> Result<Box<dyn Decoder<Image, Vec<Image>>>> {
         match self {
             ImageApi::OpenAi => Ok(Box::new(openai::ImagesDecoder::new(ctx, req))),
+            ImageApi::BytePlus => Ok(Box::new(byteplus::SeedreamDecoder::new(ctx, req))),
+            ImageApi::XAi => Err(ctx.unsupported("streaming xAI images (the API is unary)")),
+            #[cfg(feature = "google")]
+            ImageApi::Google => Err(ctx.unsupported("streaming Gemini images (the API is unary here)")),
+            #[cfg(not(feature = "google"))]
+            ImageApi::Google => Err(ctx.unsupported("Gemini images: enable the `google` cargo feature")),
+            ImageApi::Ollama => Ok(Box::new(ollama::GenerateDecoder::new(ctx))),
         }
     }
 }
@@ -193,3 +253,7 @@ pub(crate) async fn file_field(name: &'static str, artifact: &Artifact, what: &s
 
 #[cfg(test)]
 mod tests;
+
+#[cfg(test)]
+#[cfg(feature = "all-providers")]
+mod provider_tests;

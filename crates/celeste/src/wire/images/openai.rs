@@ -155,8 +155,8 @@ fn mime_of(format: Option<&str>) -> MimeType {
     }
 }
 
-/// An image from base64 or a URL.
-fn image(
+/// An image from base64 or a URL (the other image modules decode theirs with it too).
+pub(crate) fn image(
     b64: Option<&str>,
     url: Option<&str>,
     mime: &MimeType,

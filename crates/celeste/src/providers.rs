@@ -135,6 +135,8 @@ pub fn image_api(provider: Provider) -> Option<crate::wire::images::ImageApi> {
     use crate::wire::images::ImageApi;
     match provider {
         Provider::OpenAi => Some(ImageApi::OpenAi),
+        Provider::Bfl => Some(ImageApi::Bfl),
+        Provider::TopazLabs => Some(ImageApi::Topaz),
         _ => None,
     }
 }

@@ -4,7 +4,9 @@
 //!
 //! Adding an image API is one module here plus one arm in each method of [`ImageApi`].
 
+pub(crate) mod bfl;
 pub(crate) mod openai;
+pub(crate) mod topaz;
 
 use bytes::Bytes;
 use futures::future::BoxFuture;
@@ -25,6 +27,10 @@ use crate::types::output::Output;
 pub enum ImageApi {
     /// OpenAI Images (`/v1/images/generations`, `/v1/images/edits`).
     OpenAi,
+    /// Black Forest Labs Flux (`/v1/{model}`, then polling).
+    Bfl,
+    /// Topaz Labs Image API (`/image/v1/{tool}/async`, then polling and a download link).
+    Topaz,
 }
 
 /// What an image call asks for, whoever serves it.
@@ -90,17 +96,21 @@ pub(crate) struct ImageWireRequest {
 
 impl ImageApi {
     /// The path of `operation` for `model` below the provider's base URL.
-    pub(crate) fn path(self, operation: Operation, _model: &str) -> Option<String> {
+    pub(crate) fn path(self, operation: Operation, model: &str) -> Option<String> {
         match self {
             ImageApi::OpenAi => openai::path(operation).map(str::to_string),
+            ImageApi::Bfl => bfl::path(operation, model),
+            ImageApi::Topaz => topaz::path(operation, model),
         }
     }
 
     /// The parameters this API carries for `model` (`reference_images` and `mask` included when it
     /// takes them).
-    pub(crate) fn carried(self, _model: &str) -> &'static [&'static str] {
+    pub(crate) fn carried(self, model: &str) -> &'static [&'static str] {
         match self {
             ImageApi::OpenAi => openai::CARRIED,
+            ImageApi::Bfl => bfl::carried(model),
+            ImageApi::Topaz => topaz::CARRIED,
         }
     }
 
@@ -122,10 +132,18 @@ impl ImageApi {
         }
         let body = match self {
             ImageApi::OpenAi => openai::build(&req, ctx, stream).await?,
+            ImageApi::Bfl => bfl::build(&req, ctx).await?,
+            ImageApi::Topaz => topaz::build(&req, ctx).await?,
         };
         let mut headers = Vec::new();
-        if stream {
-            headers.push((reqwest::header::ACCEPT, HeaderValue::from_static("text/event-stream")));
+        let accept = match self {
+            ImageApi::OpenAi if stream => Some("text/event-stream"),
+            // The reference asks BFL for JSON explicitly.
+            ImageApi::Bfl => Some("application/json"),
+            _ => None,
+        };
+        if let Some(accept) = accept {
+            headers.push((reqwest::header::ACCEPT, HeaderValue::from_static(accept)));
         }
         Ok(ImageWireRequest { body, headers, url, dropped })
     }
@@ -136,17 +154,22 @@ impl ImageApi {
         self,
         body: Bytes,
         ctx: &'a ImageContext,
-        _jobs: &'a mut Poller<'_>,
+        jobs: &'a mut Poller<'_>,
     ) -> BoxFuture<'a, Result<Output<Vec<Image>>>> {
         match self {
             ImageApi::OpenAi => Box::pin(async move { openai::parse(&body, ctx) }),
+            ImageApi::Bfl => Box::pin(bfl::settle(body, ctx, jobs)),
+            ImageApi::Topaz => Box::pin(topaz::settle(body, ctx, jobs)),
         }
     }
 
     /// Whether the API streams partial images, and how its stream is framed.
     pub(crate) fn framing(self, max_event_size: usize) -> Framing {
         match self {
-            ImageApi::OpenAi => Framing::Sse(crate::transport::sse::SseDecoder::new(max_event_size)),
+            // The job APIs never stream (their decoder refuses first): SSE stands in.
+            ImageApi::OpenAi | ImageApi::Bfl | ImageApi::Topaz => {
+                Framing::Sse(crate::transport::sse::SseDecoder::new(max_event_size))
+            }
         }
     }
 
@@ -154,6 +177,7 @@ impl ImageApi {
     pub(crate) fn decoder(self, ctx: ImageContext, req: &ImageRequest) -> Result<Box<dyn Decoder<Image, Vec<Image>>>> {
         match self {
             ImageApi::OpenAi => Ok(Box::new(openai::ImagesDecoder::new(ctx, req))),
+            ImageApi::Bfl | ImageApi::Topaz => Err(ctx.unsupported(format!("streaming with model {}", ctx.model))),
         }
     }
 }
@@ -168,5 +192,20 @@ pub(crate) async fn file_field(name: &'static str, artifact: &Artifact, what: &s
     Ok(FormField::File { name, bytes, filename: format!("image.{ext}"), mime: mime.as_str().to_string() })
 }
 
+/// An image a job API delivered as bytes from `url`: it must be an image (a storage host's error
+/// page or an empty body is not one), typed by its bytes.
+pub(crate) fn downloaded(bytes: Bytes, url: Option<String>, what: &'static str, ctx: &ImageContext) -> Result<Image> {
+    if bytes.is_empty() {
+        return Err(Error::decode(what, "the download is empty", &bytes));
+    }
+    let mime = crate::types::mime::MimeType::sniff(&bytes).filter(|m| m.as_str().starts_with("image/"));
+    let mime = mime.ok_or_else(|| Error::decode(what, "the download is not an image", &bytes))?;
+    let mut artifact = Artifact::from_bytes(bytes).with_mime_type(mime);
+    artifact.url = url;
+    Ok(Image::new(artifact).with_origin(ctx.origin))
+}
+
+#[cfg(test)]
+mod job_tests;
 #[cfg(test)]
 mod tests;

@@ -38,11 +38,14 @@ async fn bfl_body(req: &ImageRequest) -> (Value, Vec<String>) {
     (body, built.dropped)
 }
 
+/// One row of the BFL table: model, parameters besides the common ones, the body's fields besides
+/// prompt and the common ones, and the parameters reported as dropped.
+type Case = (&'static str, Vec<(&'static str, Value)>, Value, Vec<&'static str>);
+
 #[tokio::test]
 async fn bfl_request_shapes_per_model_family() {
     let common = || vec![("seed", json!(7)), ("safety_tolerance", json!(2)), ("output_format", json!("png"))];
-    // (model, extra parameters, expected body besides prompt/seed/safety/format, dropped)
-    let cases: Vec<(&str, Vec<(&str, Value)>, Value, Vec<&str>)> = vec![
+    let cases: Vec<Case> = vec![
         // flux-2 max/pro/pro-preview: WxH split exactly; prompt upsampling inverted as disable_pup.
         (
             "flux-2-pro",

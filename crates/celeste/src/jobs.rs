@@ -10,7 +10,9 @@
 //! - Every poll and download is an HTTP request of the call's span (child spans), and goes through
 //!   the transport (timeouts, retries, error bodies).
 //! - The API's credentials go only to the API's own host: a result URL on another host (a CDN's
-//!   presigned URL) gets none.
+//!   presigned URL) gets none. A status poll may also go to a sibling host of the API's domain
+//!   (BFL answers a submit to `api.bfl.ai` with a regional `api.us1.bfl.ai` polling URL, which
+//!   wants the key); a download never does.
 
 use std::time::Duration;
 
@@ -71,6 +73,11 @@ pub(crate) struct Poller<'a> {
     /// The credentials of the API's host, and that host.
     auth: HeaderMap,
     host: Option<String>,
+    /// The parent domain of the API's host (`bfl.ai` for `api.bfl.ai`), for status polls; none
+    /// for an IP address or a single-label host.
+    site: Option<String>,
+    /// The URL the job was submitted to (the base of APIs that build their status URLs).
+    api_url: String,
     options: JobOptions,
     job_id: Option<String>,
     polls: u32,
@@ -85,18 +92,30 @@ impl<'a> Poller<'a> {
         api_url: &str,
         options: JobOptions,
     ) -> Self {
-        let host = crate::transport::urls::parse(api_url).and_then(|u| u.host_str().map(str::to_string));
-        Poller { transport, span, origin, auth, host, options, job_id: None, polls: 0 }
+        let host = host_of(api_url);
+        let site = host.as_deref().and_then(parent_domain);
+        Poller {
+            transport,
+            span,
+            origin,
+            auth,
+            host,
+            site,
+            api_url: api_url.to_string(),
+            options,
+            job_id: None,
+            polls: 0,
+        }
+    }
+
+    /// The URL the job was submitted to.
+    pub(crate) fn api_url(&self) -> &str {
+        &self.api_url
     }
 
     /// The job's id, for errors and progress.
     pub(crate) fn set_job_id(&mut self, id: impl Into<String>) {
         self.job_id = Some(id.into());
-    }
-
-    /// How many status replies have been read.
-    pub(crate) fn polls(&self) -> u32 {
-        self.polls
     }
 
     /// Poll `url` until `read` says the job settled. `interval` and `deadline` are the API's own
@@ -119,7 +138,7 @@ impl<'a> Poller<'a> {
                 return Err(Error::Timeout { origin: self.origin, phase: TimeoutPhase::Job, after: limit });
             }
             tokio::time::sleep(wait).await;
-            let (body, asked) = self.get_with_headers(url, ends).await?;
+            let (body, asked) = self.get_with_headers(url, ends, true).await?;
             self.polls += 1;
             match read(&body)? {
                 Poll::Done(t) => return Ok(t),
@@ -145,19 +164,75 @@ impl<'a> Poller<'a> {
 
     /// GET `url` (a status, a result description or the result itself) within the job's deadline.
     pub(crate) async fn get(&self, url: &str) -> Result<Bytes> {
-        Ok(self.get_with_headers(url, None).await?.0)
+        Ok(self.get_with_headers(url, None, false).await?.0)
     }
 
-    async fn get_with_headers(&self, url: &str, deadline: Option<Instant>) -> Result<(Bytes, Option<Duration>)> {
-        let same_host = crate::transport::urls::parse(url)
-            .and_then(|u| u.host_str().map(str::to_string))
-            .is_some_and(|h| self.host.as_deref() == Some(h.as_str()));
-        let headers = if same_host { self.auth.clone() } else { HeaderMap::new() };
+    async fn get_with_headers(
+        &self,
+        url: &str,
+        deadline: Option<Instant>,
+        status: bool,
+    ) -> Result<(Bytes, Option<Duration>)> {
+        let trusted = credentials_for(self.host.as_deref(), self.site.as_deref(), url, status);
+        let headers = if trusted { self.auth.clone() } else { HeaderMap::new() };
         let req = HttpRequest { method: Method::GET, url: url.to_string(), headers, body: RequestBody::Empty };
         let deadline = deadline.or_else(|| self.transport.deadline());
         let resp = self.transport.send(self.origin, &req, deadline, self.span).await?;
         let asked = crate::transport::retry::retry_after(resp.headers());
         let body = self.transport.read_body(self.origin, resp, deadline).await?;
         Ok((body, asked))
+    }
+}
+
+fn host_of(url: &str) -> Option<String> {
+    crate::transport::urls::parse(url).and_then(|u| u.host_str().map(str::to_string))
+}
+
+/// The parent domain of a host name (`bfl.ai` for `api.bfl.ai`). None for an IP address (IPv6
+/// hosts come bracketed) or when the parent would be a single label (`ai` for `bfl.ai`).
+fn parent_domain(host: &str) -> Option<String> {
+    if host.starts_with('[') || host.parse::<std::net::Ipv4Addr>().is_ok() {
+        return None;
+    }
+    let (_, parent) = host.split_once('.')?;
+    parent.contains('.').then(|| parent.to_string())
+}
+
+/// Whether a request to `url` carries the API's credentials: one to the API's own host always; a
+/// status poll also to a sibling host under the API host's parent domain.
+fn credentials_for(api_host: Option<&str>, site: Option<&str>, url: &str, status: bool) -> bool {
+    let Some(host) = host_of(url) else { return false };
+    if api_host == Some(host.as_str()) {
+        return true;
+    }
+    status && site.is_some_and(|site| host.strip_suffix(site).is_some_and(|sub| sub.len() > 1 && sub.ends_with('.')))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn credentials_go_to_the_api_host_and_status_polls_to_its_siblings_only() {
+        let api = Some("api.bfl.ai");
+        let site = parent_domain("api.bfl.ai");
+        assert_eq!(site.as_deref(), Some("bfl.ai"));
+        let sends = |url: &str, status: bool| credentials_for(api, site.as_deref(), url, status);
+        assert!(sends("https://api.bfl.ai/v1/get_result?id=1", true));
+        assert!(sends("https://api.bfl.ai/v1/x", false));
+        // BFL's regional polling host gets the key for polls, never for a download.
+        assert!(sends("https://api.us1.bfl.ai/v1/get_result?id=1", true));
+        assert!(!sends("https://delivery-us1.bfl.ai/results/sample.jpeg?sig=x", false));
+        // Another domain never, even one that ends with the same letters.
+        assert!(!sends("https://evilbfl.ai/v1/get_result", true));
+        assert!(!sends("https://bfl.ai.evil.com/v1/get_result", true));
+        assert!(!sends("https://blob.core.windows.net/x", true));
+        assert!(!sends("not a url", true));
+        // No parent domain for IP addresses and two-label hosts: only the exact host.
+        assert_eq!(parent_domain("127.0.0.1"), None);
+        assert_eq!(parent_domain("[::1]"), None);
+        assert_eq!(parent_domain("localhost"), None);
+        assert_eq!(parent_domain("bfl.ai"), None);
+        assert!(!credentials_for(Some("127.0.0.1"), None, "http://localhost:1/x", true));
     }
 }

@@ -23,7 +23,6 @@ mod client;
 mod domains;
 mod error;
 pub mod images;
-#[allow(dead_code, reason = "the job APIs (BFL, Topaz) are its first users, landing next")]
 mod jobs;
 pub mod providers;
 mod stream;

@@ -182,6 +182,10 @@ pub fn image_api(provider: Provider) -> Option<crate::wire::images::ImageApi> {
         Provider::Google => Some(crate::wire::images::ImageApi::Google),
         #[cfg(feature = "ollama")]
         Provider::Ollama => Some(crate::wire::images::ImageApi::Ollama),
+        #[cfg(feature = "bfl")]
+        Provider::Bfl => Some(crate::wire::images::ImageApi::Bfl),
+        #[cfg(feature = "topazlabs")]
+        Provider::TopazLabs => Some(crate::wire::images::ImageApi::Topaz),
         _ => None,
     }
 }

@@ -4,12 +4,14 @@
 //!
 //! Adding an image API is one module here plus one arm in each method of [`ImageApi`].
 
+pub(crate) mod bfl;
 pub(crate) mod byteplus;
 // Gemini image models speak Interactions and share its Google helpers: compiled with `google`.
 #[cfg(feature = "google")]
 pub(crate) mod google;
 pub(crate) mod ollama;
 pub(crate) mod openai;
+pub(crate) mod topaz;
 pub(crate) mod xai;
 
 use bytes::Bytes;
@@ -39,6 +41,10 @@ pub enum ImageApi {
     Google,
     /// Ollama image models (`/api/generate`).
     Ollama,
+    /// Black Forest Labs Flux (`/v1/{model}`, then polling).
+    Bfl,
+    /// Topaz Labs Image API (`/image/v1/{tool}/async`, then polling and a download link).
+    Topaz,
 }
 
 /// What an image call asks for, whoever serves it.
@@ -138,12 +144,14 @@ impl ImageApi {
             #[cfg(not(feature = "google"))]
             ImageApi::Google => None,
             ImageApi::Ollama => ollama::path(operation).map(str::to_string),
+            ImageApi::Bfl => bfl::path(operation, model),
+            ImageApi::Topaz => topaz::path(operation, model),
         }
     }
 
     /// The parameters this API carries for `model` (`reference_images` and `mask` included when it
     /// takes them).
-    pub(crate) fn carried(self, _model: &str) -> &'static [&'static str] {
+    pub(crate) fn carried(self, model: &str) -> &'static [&'static str] {
         match self {
             ImageApi::OpenAi => openai::CARRIED,
             ImageApi::BytePlus => byteplus::CARRIED,
@@ -153,6 +161,8 @@ impl ImageApi {
             #[cfg(not(feature = "google"))]
             ImageApi::Google => &[],
             ImageApi::Ollama => ollama::CARRIED,
+            ImageApi::Bfl => bfl::carried(model),
+            ImageApi::Topaz => topaz::CARRIED,
         }
     }
 
@@ -181,11 +191,19 @@ impl ImageApi {
             #[cfg(not(feature = "google"))]
             ImageApi::Google => return Err(ctx.unsupported("Gemini images: enable the `google` cargo feature")),
             ImageApi::Ollama => ollama::build(&req, stream).await?,
+            ImageApi::Bfl => bfl::build(&req, ctx).await?,
+            ImageApi::Topaz => topaz::build(&req, ctx).await?,
         };
         let mut headers = Vec::new();
-        if stream {
+        let accept = match self {
             // Ollama streams NDJSON; the others SSE.
-            let accept = if self == ImageApi::Ollama { "application/x-ndjson" } else { "text/event-stream" };
+            ImageApi::Ollama if stream => Some("application/x-ndjson"),
+            _ if stream => Some("text/event-stream"),
+            // The reference asks BFL for JSON explicitly.
+            ImageApi::Bfl => Some("application/json"),
+            _ => None,
+        };
+        if let Some(accept) = accept {
             headers.push((reqwest::header::ACCEPT, HeaderValue::from_static(accept)));
         }
         Ok(ImageWireRequest { body, headers, url, dropped })
@@ -197,7 +215,7 @@ impl ImageApi {
         self,
         body: Bytes,
         ctx: &'a ImageContext,
-        _jobs: &'a mut Poller<'_>,
+        jobs: &'a mut Poller<'_>,
     ) -> BoxFuture<'a, Result<Output<Vec<Image>>>> {
         match self {
             ImageApi::OpenAi => Box::pin(async move { openai::parse(&body, ctx) }),
@@ -211,13 +229,18 @@ impl ImageApi {
                 Err(ctx.unsupported("Gemini images: enable the `google` cargo feature"))
             }),
             ImageApi::Ollama => Box::pin(async move { ollama::parse(&body, ctx) }),
+            ImageApi::Bfl => Box::pin(bfl::settle(body, ctx, jobs)),
+            ImageApi::Topaz => Box::pin(topaz::settle(body, ctx, jobs)),
         }
     }
 
     /// Whether the API streams partial images, and how its stream is framed.
     pub(crate) fn framing(self, max_event_size: usize) -> Framing {
         match self {
-            ImageApi::OpenAi => Framing::Sse(crate::transport::sse::SseDecoder::new(max_event_size)),
+            // The job APIs never stream (their decoder refuses first): SSE stands in.
+            ImageApi::OpenAi | ImageApi::Bfl | ImageApi::Topaz => {
+                Framing::Sse(crate::transport::sse::SseDecoder::new(max_event_size))
+            }
             ImageApi::BytePlus => Framing::Sse(crate::transport::sse::SseDecoder::new(max_event_size)),
             // xAI and Gemini image models do not stream: their decoder refuses first.
             ImageApi::XAi => Framing::Sse(crate::transport::sse::SseDecoder::new(max_event_size)),
@@ -237,6 +260,7 @@ impl ImageApi {
             #[cfg(not(feature = "google"))]
             ImageApi::Google => Err(ctx.unsupported("Gemini images: enable the `google` cargo feature")),
             ImageApi::Ollama => Ok(Box::new(ollama::GenerateDecoder::new(ctx))),
+            ImageApi::Bfl | ImageApi::Topaz => Err(ctx.unsupported(format!("streaming with model {}", ctx.model))),
         }
     }
 }
@@ -251,6 +275,21 @@ pub(crate) async fn file_field(name: &'static str, artifact: &Artifact, what: &s
     Ok(FormField::File { name, bytes, filename: format!("image.{ext}"), mime: mime.as_str().to_string() })
 }
 
+/// An image a job API delivered as bytes from `url`: it must be an image (a storage host's error
+/// page or an empty body is not one), typed by its bytes.
+pub(crate) fn downloaded(bytes: Bytes, url: Option<String>, what: &'static str, ctx: &ImageContext) -> Result<Image> {
+    if bytes.is_empty() {
+        return Err(Error::decode(what, "the download is empty", &bytes));
+    }
+    let mime = crate::types::mime::MimeType::sniff(&bytes).filter(|m| m.as_str().starts_with("image/"));
+    let mime = mime.ok_or_else(|| Error::decode(what, "the download is not an image", &bytes))?;
+    let mut artifact = Artifact::from_bytes(bytes).with_mime_type(mime);
+    artifact.url = url;
+    Ok(Image::new(artifact).with_origin(ctx.origin))
+}
+
+#[cfg(test)]
+mod job_tests;
 #[cfg(test)]
 mod tests;
 

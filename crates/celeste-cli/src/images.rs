@@ -288,6 +288,11 @@ async fn save_all(client: &Client, out: &Output<Vec<Image>>, output: Option<&Pat
         let ext = ext.as_deref().map(|e| if e == "jpeg" { "jpg" } else { e }).unwrap_or("bin").to_string();
         let base = output.map(Path::to_path_buf).unwrap_or_else(|| PathBuf::from(format!("image.{ext}")));
         let path = if several { numbered(&base, i + 1) } else { base };
+        let named = path.extension().and_then(|e| e.to_str()).map(str::to_ascii_lowercase);
+        let same = |e: &str| e == ext || (ext == "jpg" && e == "jpeg");
+        if output.is_some() && named.as_deref().is_some_and(|e| !same(e)) {
+            eprintln!("celeste: note: the image is {ext}; {} keeps the name you gave", path.display());
+        }
         img.save(&path).await?;
         paths.push(path);
     }
@@ -335,8 +340,9 @@ fn report(global: &Global, out: &Output<Vec<Image>>, saved: &[PathBuf]) -> Resul
     }
     let u = &out.usage;
     let n = |v: Option<u64>| v.map_or_else(|| "-".to_string(), |v| v.to_string());
+    let billed = u.billed_units.map(|b| format!(" · billed {b}")).unwrap_or_default();
     println!(
-        "usage: images {} · input {} · output {} tokens · model {}",
+        "usage: images {} · input {} · output {} tokens{billed} · model {}",
         n(u.images),
         n(u.input_tokens),
         n(u.output_tokens),

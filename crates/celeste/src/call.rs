@@ -275,8 +275,16 @@ pub(crate) async fn prepare_image(
     let resolved = client.resolve_media(&req.model, &opts.target, Modality::Images, operation)?;
     let unsupported =
         |what: String| Error::unsupported(Some(resolved.origin), Some(Modality::Images), Some(operation), what);
-    let api = crate::providers::image_api(resolved.provider)
-        .ok_or_else(|| unsupported(format!("images on {}", resolved.provider)))?;
+    // Vertex AI is chosen by authentication, as for text: Gemini image models go to generateContent.
+    let vertex = match &resolved.auth {
+        Auth::Vertex(v) => Some(v.clone()),
+        _ => None,
+    };
+    let api = match &vertex {
+        Some(_) => crate::wire::images::ImageApi::GoogleVertex,
+        None => crate::providers::image_api(resolved.provider)
+            .ok_or_else(|| unsupported(format!("images on {}", resolved.provider)))?,
+    };
     let path = api
         .path(operation, &req.model)
         .ok_or_else(|| unsupported(format!("image {operation} with model {}", req.model)))?;
@@ -288,14 +296,20 @@ pub(crate) async fn prepare_image(
     }
     // Build.
     let ctx = ImageContext { origin: resolved.origin, model: req.model.clone(), operation };
-    let url = crate::providers::join_url(&resolved.base, &path);
+    // Authenticate (the Vertex host adapter also gives the URL).
+    let mut auth = HeaderMap::new();
+    let url = match &vertex {
+        Some(v) => v.media_host(resolved.provider, &resolved.base, &req.model, &mut auth).await?,
+        None => {
+            resolved.auth.apply(&mut auth).await?;
+            crate::providers::join_url(&resolved.base, &path)
+        }
+    };
     let built = api.build(&req, &ctx, stream, url).await?;
     if !built.dropped.is_empty() {
         tracing::warn!(origin = %ctx.origin, model = %ctx.model, parameters = ?built.dropped, "parameters this image API cannot carry were dropped");
     }
-    // Authenticate, then the caller's extras.
-    let mut auth = HeaderMap::new();
-    resolved.auth.apply(&mut auth).await?;
+    // The caller's extras.
     let body = match built.body {
         ImageBody::Json(mut v) => {
             if let Some(extra) = &opts.extra_body {
@@ -319,7 +333,7 @@ pub(crate) async fn prepare_image(
     let telemetry = CallInfo {
         modality: Modality::Images,
         operation,
-        provider_name: telemetry_name(resolved.origin),
+        provider_name: if vertex.is_some() { "gcp.vertex_ai" } else { telemetry_name(resolved.origin) },
         model: req.model.clone(),
         url: request.url.clone(),
         stream,

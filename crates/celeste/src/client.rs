@@ -399,15 +399,21 @@ impl Client {
         }
         let (provider, model_entry, prof) = Self::provider_of(model, target, modality, operation)?;
         let origin = Origin::Provider(provider);
+        let configured = self.inner.base_urls.0.iter().find(|(p, _)| *p == provider).map(|(_, url)| url.as_str());
         let auth = match &target.auth {
+            // Vertex AI serves Google's image models (generateContent); the call's host adapter
+            // builds the URL, which needs the project.
+            Some(Auth::Vertex(v)) if provider == Provider::Google && modality == Modality::Images => {
+                let base = target.base_url.clone().or(configured.map(str::to_string)).unwrap_or_else(|| v.base_url());
+                return Ok(MediaResolved { origin, provider, auth: Auth::Vertex(v.clone()), model: model_entry, base });
+            }
             Some(Auth::Vertex(_)) => {
-                let what = format!("{modality} on Vertex AI (not implemented yet)");
+                let what = format!("{modality} on Vertex AI");
                 return Err(Error::unsupported(Some(origin), Some(modality), Some(operation), what));
             }
             Some(a) => a.clone(),
             None => self.inner.credentials.auth_for(provider, target.api_key.as_ref())?,
         };
-        let configured = self.inner.base_urls.0.iter().find(|(p, _)| *p == provider).map(|(_, url)| url.as_str());
         let base = target.base_url.as_deref().or(configured).unwrap_or(prof.base_url).to_string();
         Ok(MediaResolved { origin, provider, auth, model: model_entry, base })
     }

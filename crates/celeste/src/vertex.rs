@@ -168,6 +168,23 @@ impl Vertex {
         self.apply(headers, &project, provider).await
     }
 
+    /// Vertex AI as the host of a media call (Gemini image models): the model's generateContent URL,
+    /// with Google credentials put in `headers`.
+    pub(crate) async fn media_host(
+        &self,
+        provider: Provider,
+        base: &str,
+        model: &str,
+        headers: &mut HeaderMap,
+    ) -> Result<String> {
+        let project = self.project_id(provider).await?;
+        let location = self.resolved_location();
+        check_location(&location)?;
+        let url = model_url(base, &project, &location, provider, model, false)?;
+        self.apply(headers, &project, provider).await?;
+        Ok(url)
+    }
+
     /// `Authorization: Bearer {token}` and `x-goog-user-project: {project}`.
     async fn apply(&self, headers: &mut HeaderMap, project: &str, provider: Provider) -> Result<()> {
         let bearer = |token: &str| {

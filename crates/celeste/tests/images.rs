@@ -170,3 +170,83 @@ async fn spans_for_image_calls_streams_and_failures() {
     assert!(!text.contains("test-openai-key"), "no key in any span");
     emu.shutdown().await;
 }
+
+/// Gemini image models on Vertex AI: chosen by authentication, generateContent at the model's Vertex
+/// URL with the Google token, images from the `inlineData` parts.
+#[cfg(feature = "google")]
+#[tokio::test]
+async fn gemini_images_on_vertex_ai() {
+    use celeste::{Auth, Vertex};
+    let emu = Emulator::start(Config::default()).await.unwrap();
+    let c = Client::builder()
+        .credentials(Credentials::empty())
+        .telemetry(TelemetryConfig::new().disabled())
+        .build()
+        .unwrap();
+    let vertex = || Auth::vertex(Vertex::with_token("vertex-token").project("my-project").location("us-central1"));
+    let out = c
+        .images()
+        .generate("a lighthouse", "gemini-2.5-flash-image")
+        .auth(vertex())
+        .base_url(emu.url())
+        .aspect_ratio("16:9")
+        .await
+        .unwrap();
+    assert_decodes(&out.content[0], "image/png");
+    let req = &emu.requests()[0];
+    assert_eq!(
+        req.path,
+        "/v1/projects/my-project/locations/us-central1/publishers/google/models/gemini-2.5-flash-image:generateContent"
+    );
+    assert_eq!(req.header("authorization"), Some("Bearer vertex-token"));
+    let body = req.json().unwrap();
+    assert_eq!(body["generationConfig"]["responseModalities"], serde_json::json!(["TEXT", "IMAGE"]));
+    assert_eq!(body["generationConfig"]["imageConfig"]["aspectRatio"], "16:9");
+
+    // An edit sends the image first, then the prompt.
+    let source = out.content[0].artifact.clone();
+    c.images().edit(source, "at night", "gemini-2.5-flash-image").auth(vertex()).base_url(emu.url()).await.unwrap();
+    let body = emu.requests()[1].json().unwrap();
+    let parts = &body["contents"][0]["parts"];
+    assert!(parts[0]["inlineData"]["data"].is_string());
+    assert_eq!(parts[1]["text"], "at night");
+    emu.shutdown().await;
+}
+
+/// A job's whole life is one span; every submit, poll and download is an HTTP child span of it.
+#[cfg(feature = "telemetry")]
+#[tokio::test]
+async fn a_job_is_one_span_with_a_child_per_request() {
+    use celeste_emulator::{Reply, Scenario};
+    use opentelemetry_sdk::trace::{InMemorySpanExporter, SdkTracerProvider};
+    let config = Config::default()
+        .scenario(Scenario::new("slow").path("/v1/flux-dev").then(Reply::default().pending_polls(2)))
+        .scenario(Scenario::new("fails").path("/v1/flux-pro-1.1").then(Reply::default().job_failure("no GPU")));
+    let emu = Emulator::start(config).await.unwrap();
+    let spans = InMemorySpanExporter::default();
+    let tp = SdkTracerProvider::builder().with_simple_exporter(spans.clone()).build();
+    let c = Client::builder()
+        .credentials(Credentials::empty().with_key(Provider::Bfl, "bfl-key"))
+        .base_url(Provider::Bfl, emu.url())
+        .telemetry(TelemetryConfig::new().tracer_provider(tp))
+        .build()
+        .unwrap();
+    let fast = std::time::Duration::from_millis(10);
+    c.images().generate("a cat", "flux-dev").poll_interval(fast).await.unwrap();
+    let err = c.images().generate("a cat", "flux-pro-1.1").poll_interval(fast).await.unwrap_err();
+    assert!(matches!(err, celeste::Error::Job(_)), "{err:?}");
+    let finished = spans.get_finished_spans().unwrap();
+    let call = |model: &str| {
+        finished.iter().find(|s| s.name == format!("generate_content {model}")).expect("a call span").clone()
+    };
+    let (ok, failed) = (call("flux-dev"), call("flux-pro-1.1"));
+    let children = |parent: &opentelemetry_sdk::trace::SpanData| {
+        finished.iter().filter(|s| s.parent_span_id == parent.span_context.span_id()).count()
+    };
+    // Submit, two pending polls, the ready poll, the download.
+    assert_eq!(children(&ok), 5, "{:?}", finished.iter().map(|s| &s.name).collect::<Vec<_>>());
+    let error_type = failed.attributes.iter().find(|kv| kv.key.as_str() == "error.type").map(|kv| kv.value.to_string());
+    assert_eq!(error_type.as_deref(), Some("job_failed"));
+    assert!(!format!("{finished:?}").contains("bfl-key"));
+    emu.shutdown().await;
+}

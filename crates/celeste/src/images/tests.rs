@@ -58,3 +58,19 @@ async fn a_valid_call_reaches_the_transport() {
     let err = client().images().generate("a cat", "gpt-image-1").num_images(2).await.unwrap_err();
     assert!(matches!(err, Error::Transport { connect: true, .. }), "{err:?}");
 }
+
+/// Every image model of the catalog, for every operation it declares, has an API and a path in this
+/// build (with every provider compiled in).
+#[cfg_attr(not(feature = "all-providers"), ignore = "needs every provider compiled in")]
+#[test]
+fn every_catalog_image_operation_has_an_api() {
+    let mut checked = 0;
+    for m in crate::catalog::list_models(None, Some(crate::types::enums::Modality::Images), None) {
+        let api = crate::providers::image_api(m.provider).unwrap_or_else(|| panic!("no image API for {}", m.id));
+        for op in m.operations.get(&crate::types::enums::Modality::Images).into_iter().flatten() {
+            assert!(api.path(*op, &m.id).is_some(), "{} {op} on {api:?}", m.id);
+            checked += 1;
+        }
+    }
+    assert!(checked >= 41, "{checked} image operations");
+}

@@ -12,6 +12,9 @@ pub(crate) mod google;
 pub(crate) mod ollama;
 pub(crate) mod openai;
 pub(crate) mod topaz;
+// Gemini image models on Vertex AI (generateContent), also with `google`.
+#[cfg(feature = "google")]
+pub(crate) mod vertex;
 pub(crate) mod xai;
 
 use bytes::Bytes;
@@ -39,6 +42,8 @@ pub enum ImageApi {
     XAi,
     /// Gemini image models through Interactions (`/v1beta/interactions`).
     Google,
+    /// Gemini image models on Vertex AI (generateContent at the model's Vertex URL).
+    GoogleVertex,
     /// Ollama image models (`/api/generate`).
     Ollama,
     /// Black Forest Labs Flux (`/v1/{model}`, then polling).
@@ -143,6 +148,11 @@ impl ImageApi {
             ImageApi::Google => google::path(operation, model).map(str::to_string),
             #[cfg(not(feature = "google"))]
             ImageApi::Google => None,
+            // The host adapter builds the whole URL (`Vertex::media_url`).
+            #[cfg(feature = "google")]
+            ImageApi::GoogleVertex => vertex::serves(operation, model).then(String::new),
+            #[cfg(not(feature = "google"))]
+            ImageApi::GoogleVertex => None,
             ImageApi::Ollama => ollama::path(operation).map(str::to_string),
             ImageApi::Bfl => bfl::path(operation, model),
             ImageApi::Topaz => topaz::path(operation, model),
@@ -160,6 +170,10 @@ impl ImageApi {
             ImageApi::Google => google::CARRIED,
             #[cfg(not(feature = "google"))]
             ImageApi::Google => &[],
+            #[cfg(feature = "google")]
+            ImageApi::GoogleVertex => vertex::CARRIED,
+            #[cfg(not(feature = "google"))]
+            ImageApi::GoogleVertex => &[],
             ImageApi::Ollama => ollama::CARRIED,
             ImageApi::Bfl => bfl::carried(model),
             ImageApi::Topaz => topaz::CARRIED,
@@ -188,8 +202,12 @@ impl ImageApi {
             ImageApi::XAi => xai::build(&req, ctx).await?,
             #[cfg(feature = "google")]
             ImageApi::Google => google::build(&req, ctx).await?,
+            #[cfg(feature = "google")]
+            ImageApi::GoogleVertex => vertex::build(&req, ctx)?,
             #[cfg(not(feature = "google"))]
-            ImageApi::Google => return Err(ctx.unsupported("Gemini images: enable the `google` cargo feature")),
+            ImageApi::Google | ImageApi::GoogleVertex => {
+                return Err(ctx.unsupported("Gemini images: enable the `google` cargo feature"));
+            }
             ImageApi::Ollama => ollama::build(&req, stream).await?,
             ImageApi::Bfl => bfl::build(&req, ctx).await?,
             ImageApi::Topaz => topaz::build(&req, ctx).await?,
@@ -223,8 +241,10 @@ impl ImageApi {
             ImageApi::XAi => Box::pin(async move { xai::parse(&body, ctx) }),
             #[cfg(feature = "google")]
             ImageApi::Google => Box::pin(async move { google::parse(&body, ctx) }),
+            #[cfg(feature = "google")]
+            ImageApi::GoogleVertex => Box::pin(async move { vertex::parse(&body, ctx) }),
             #[cfg(not(feature = "google"))]
-            ImageApi::Google => Box::pin(async move {
+            ImageApi::Google | ImageApi::GoogleVertex => Box::pin(async move {
                 let _ = body;
                 Err(ctx.unsupported("Gemini images: enable the `google` cargo feature"))
             }),
@@ -244,7 +264,9 @@ impl ImageApi {
             ImageApi::BytePlus => Framing::Sse(crate::transport::sse::SseDecoder::new(max_event_size)),
             // xAI and Gemini image models do not stream: their decoder refuses first.
             ImageApi::XAi => Framing::Sse(crate::transport::sse::SseDecoder::new(max_event_size)),
-            ImageApi::Google => Framing::Sse(crate::transport::sse::SseDecoder::new(max_event_size)),
+            ImageApi::Google | ImageApi::GoogleVertex => {
+                Framing::Sse(crate::transport::sse::SseDecoder::new(max_event_size))
+            }
             ImageApi::Ollama => Framing::Ndjson(crate::transport::ndjson::NdjsonDecoder::new(max_event_size)),
         }
     }
@@ -257,6 +279,7 @@ impl ImageApi {
             ImageApi::XAi => Err(ctx.unsupported("streaming xAI images (the API is unary)")),
             #[cfg(feature = "google")]
             ImageApi::Google => Err(ctx.unsupported("streaming Gemini images (the API is unary here)")),
+            ImageApi::GoogleVertex => Err(ctx.unsupported("streaming Gemini images (the API is unary here)")),
             #[cfg(not(feature = "google"))]
             ImageApi::Google => Err(ctx.unsupported("Gemini images: enable the `google` cargo feature")),
             ImageApi::Ollama => Ok(Box::new(ollama::GenerateDecoder::new(ctx))),

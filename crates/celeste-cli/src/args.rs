@@ -244,11 +244,29 @@ pub struct AnalyzeArgs {
 
 #[derive(Args, Debug)]
 pub struct EmbedArgs {
-    /// The text to embed.
-    pub text: String,
-    /// The model id.
-    #[arg(long, short)]
-    pub model: Option<String>,
+    /// The texts to embed (one vector each).
+    #[arg(required = true)]
+    pub texts: Vec<String>,
+    /// The model id (OpenAI, Mistral and Cohere embedding models are not in the reference's catalog:
+    /// name their --provider).
+    #[arg(long, short, default_value = "gemini-embedding-2")]
+    pub model: String,
+    /// The provider, for model ids the catalog does not know.
+    #[arg(long)]
+    pub provider: Option<String>,
+    /// Send to this base URL (with --protocol: any OpenAI-compatible server).
+    #[arg(long, value_name = "URL")]
+    pub base_url: Option<String>,
+    /// Speak this protocol to the base URL (openresponses or chatcompletions: both mean the
+    /// compatible `/v1/embeddings`).
+    #[arg(long)]
+    pub protocol: Option<String>,
+    /// The vector size, for models that can shorten their vectors.
+    #[arg(long)]
+    pub dimensions: Option<u32>,
+    /// Use the bundled emulator even if a provider key is set.
+    #[arg(long)]
+    pub emulator: bool,
 }
 
 #[derive(Args, Debug)]

@@ -71,7 +71,7 @@ async fn run(cli: Cli) -> Result<(), Error> {
         Command::Audio(AudioCommand::Analyze(a)) => analyze(g, "audio", a).await,
         Command::Videos(VideosCommand::Analyze(a)) => analyze(g, "video", a).await,
         Command::Documents(DocumentsCommand::Analyze(a)) => analyze(g, "document", a).await,
-        Command::Text(TextCommand::Embed(_)) => not_yet("text embed"),
+        Command::Text(TextCommand::Embed(a)) => embed(g, a).await,
         Command::Images(ImagesCommand::Generate(a)) => images::run(g, images::Ask::Generate(a)).await,
         Command::Images(ImagesCommand::Edit(a)) => images::run(g, images::Ask::Edit(a)).await,
         Command::Images(ImagesCommand::Upscale(a)) => images::run(g, images::Ask::Upscale(a)).await,
@@ -87,6 +87,55 @@ async fn run(cli: Cli) -> Result<(), Error> {
 
 async fn analyze(g: &args::Global, kind: &str, a: args::AnalyzeArgs) -> Result<(), Error> {
     text::run(g, text::Ask::Analyze { kind, input: &a.input }, &a.prompt, &a.target, &a.params).await
+}
+
+/// `celeste text embed`: the vectors as JSON (`--json`: the whole output), else one line each.
+async fn embed(g: &args::Global, a: args::EmbedArgs) -> Result<(), Error> {
+    let target = args::Target {
+        model: a.model.clone(),
+        provider: a.provider.clone(),
+        base_url: a.base_url.clone(),
+        protocol: a.protocol.clone(),
+        emulator: a.emulator,
+        api_key_env: None,
+        vertex_project: None,
+        vertex_location: None,
+        vertex_token_env: None,
+    };
+    let route = text::route(&target).await?;
+    if let Some(note) = &route.note {
+        let _ = writeln!(std::io::stderr(), "celeste: {note}");
+    }
+    let mut call = celeste::text::embed_many(a.texts.clone(), a.model.clone());
+    if let Some(p) = route.provider {
+        call = call.provider(p);
+    }
+    if let Some(p) = route.protocol {
+        call = call.protocol(p);
+    }
+    if let Some(u) = &route.base_url {
+        call = call.base_url(u.clone());
+    }
+    if let Some(k) = &route.api_key {
+        call = call.api_key(k.as_str());
+    }
+    if let Some(d) = a.dimensions {
+        call = call.dimensions(d);
+    }
+    let result = call.await?;
+    if g.json {
+        let v = serde_json::to_string_pretty(&result).map_err(|e| Error::InvalidInput(e.to_string()))?;
+        out(&format!("{v}\n"))?;
+    } else {
+        for (text, v) in a.texts.iter().zip(&result.content) {
+            let head: Vec<String> = v.iter().take(4).map(|f| format!("{f:.4}")).collect();
+            out(&format!("{} dims [{} …] {text}\n", v.len(), head.join(", ")))?;
+        }
+    }
+    if let Some(e) = route.emulator {
+        e.shutdown().await;
+    }
+    Ok(())
 }
 
 fn not_yet(what: &str) -> Result<(), Error> {

@@ -6,7 +6,13 @@ use predicates::prelude::*;
 /// The command with provider keys removed, so it always falls back to the emulator.
 fn celeste() -> Command {
     let mut c = Command::cargo_bin("celeste").unwrap();
-    for var in ["OPENAI_API_KEY", "XAI_API_KEY", "GROQ_API_KEY", "OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT"] {
+    for var in [
+        "OPENAI_API_KEY",
+        "XAI_API_KEY",
+        "GROQ_API_KEY",
+        "GOOGLE_API_KEY",
+        "OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT",
+    ] {
         c.env_remove(var);
     }
     // A directory without a .env file, so a developer's keys cannot leak in.
@@ -279,4 +285,23 @@ fn analyze_is_sent_as_the_analyze_operation() {
         .assert()
         .success()
         .stdout(predicate::str::contains("celeste.operation = generate"));
+}
+
+#[test]
+fn text_embed_prints_one_vector_per_text() {
+    celeste()
+        .args(["text", "embed", "a cat", "a dog", "--dimensions", "128"])
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("128 dims").and(predicate::str::contains("a dog")));
+    let out = celeste()
+        .args(["text", "embed", "a cat", "-m", "text-embedding-3-small", "--provider", "openai", "--json"])
+        .assert()
+        .success()
+        .get_output()
+        .stdout
+        .clone();
+    let v: serde_json::Value = serde_json::from_slice(&out).unwrap();
+    assert_eq!(v["content"].as_array().unwrap().len(), 1);
+    assert!(v["content"][0].as_array().unwrap().len() >= 8);
 }

@@ -203,6 +203,27 @@ pub mod text {
         crate::text::generate(prompt, model).with_mode()
     }
 
+    /// Embed one text, blocking (see [`crate::text::embed`]).
+    pub fn embed(text: impl Into<String>, model: impl Into<String>) -> crate::embeddings::EmbedCall<BlockingUnary> {
+        crate::text::embed(text, model).with_mode()
+    }
+
+    /// Embed several texts, blocking (see [`crate::text::embed_many`]).
+    pub fn embed_many<I: IntoIterator<Item = S>, S: Into<String>>(
+        texts: I,
+        model: impl Into<String>,
+    ) -> crate::embeddings::EmbedCall<BlockingUnary> {
+        crate::text::embed_many(texts, model).with_mode()
+    }
+
+    impl crate::embeddings::EmbedCall<BlockingUnary> {
+        /// Send the call and wait for the vectors.
+        pub fn send(self) -> Result<Output<crate::wire::embeddings::Embeddings>> {
+            let call: crate::embeddings::EmbedCall<Unary> = self.with_mode();
+            block_on(call.send())?
+        }
+    }
+
     /// Stream text, blocking (see [`crate::text::stream`]).
     pub fn stream(prompt: impl Into<String>, model: impl Into<String>) -> Generate<BlockingStreaming> {
         crate::text::generate(prompt, model).with_mode()

@@ -33,6 +33,7 @@ use crate::types::message::Item;
 use crate::types::output::Output;
 use crate::types::text::{ModelLimits, TextParam, TextRequest};
 use crate::types::tool::ToolChoice;
+use crate::wire::embeddings::{EmbedContext, EmbedInput, EmbedRequest, Embeddings, EmbeddingsApi};
 use crate::wire::images::{Body as ImageBody, FormField, ImageApi, ImageContext, ImageRequest};
 use crate::wire::{WireApi, WireContext, WireRequest};
 
@@ -429,6 +430,127 @@ impl PreparedImage {
                 observer: Some(Box::new(span)),
             },
         ))
+    }
+}
+
+/// An embeddings call resolved, checked and built: ready to send.
+pub(crate) struct PreparedEmbed {
+    client: Client,
+    ctx: EmbedContext,
+    api: EmbeddingsApi,
+    request: HttpRequest,
+    timeout: Option<Duration>,
+    telemetry: CallInfo,
+}
+
+/// Resolve, check, build and authenticate an embeddings call. Besides the catalog's providers, any
+/// OpenAI-compatible server is reached with a protocol and a base URL.
+pub(crate) async fn prepare_embed(opts: CallOptions, mut req: EmbedRequest) -> Result<PreparedEmbed> {
+    let (op, modality) = (Operation::Embed, Modality::Embeddings);
+    if let Some(msg) = opts.invalid {
+        return Err(Error::InvalidInput(msg));
+    }
+    let client = match opts.client {
+        Some(c) => c,
+        None => Client::shared()?,
+    };
+    // Check the inputs first: nothing to embed is the caller's mistake whatever the model.
+    if req.inputs.is_empty() {
+        return Err(Error::invalid_input("embeddings: no input given (an empty batch)"));
+    }
+    if req.inputs.iter().any(|i| matches!(i, EmbedInput::Text(t) if t.trim().is_empty())) {
+        return Err(Error::invalid_input("embeddings: an input text is empty"));
+    }
+    if req.model.is_empty() {
+        req.model = crate::catalog::default_model(modality, op, opts.target.provider)
+            .map(|m| m.id)
+            .ok_or_else(|| Error::ModelNotFound { model: String::new(), provider: opts.target.provider })?;
+    }
+    let (origin, api, base, auth, model) = match opts.target.protocol {
+        Some(protocol) => {
+            let base =
+                opts.target.base_url.clone().unwrap_or_else(|| crate::providers::PROTOCOL_DEFAULT_BASE_URL.into());
+            let auth = match (&opts.target.auth, &opts.target.api_key) {
+                (Some(a), _) => a.clone(),
+                (None, Some(k)) => Auth::bearer(k.clone())?,
+                (None, None) => Auth::None,
+            };
+            (Origin::Protocol(protocol), EmbeddingsApi::OpenAi, base, auth, None)
+        }
+        None => {
+            let mut target = opts.target.clone();
+            target.protocol = None;
+            let r = client.resolve_media(&req.model, &target, modality, op)?;
+            let api = crate::providers::embeddings_api(r.provider).ok_or_else(|| {
+                Error::unsupported(Some(r.origin), Some(modality), Some(op), format!("embeddings on {}", r.provider))
+            })?;
+            (r.origin, api, r.base, r.auth, r.model)
+        }
+    };
+    if let Some(m) = &model {
+        if !m.supports(modality, op) {
+            let what = format!("model {} does not embed", m.id);
+            return Err(Error::unsupported(Some(origin), Some(modality), Some(op), what));
+        }
+        if let Some(d) = req.dimensions {
+            let mut params = Map::new();
+            params.insert("dimensions".into(), Value::from(d));
+            let checked = m.validate(&params)?;
+            req.dimensions = checked.get("dimensions").and_then(Value::as_u64).and_then(|d| u32::try_from(d).ok());
+        }
+    }
+    let ctx = EmbedContext { origin, model: req.model.clone() };
+    let url = crate::providers::join_url(&base, &api.path(&req)?);
+    let mut body = api.build(&req, &ctx)?;
+    if let Some(extra) = &opts.extra_body {
+        deep_merge(&mut body, extra);
+    }
+    let mut headers = HeaderMap::new();
+    auth.apply(&mut headers).await?;
+    for (k, v) in opts.extra_headers.iter().cloned() {
+        headers.insert(k, v);
+    }
+    let bytes = serde_json::to_vec(&body).map_err(|e| Error::invalid_input(format!("request body: {e}")))?;
+    let request = HttpRequest { method: Method::POST, url, headers, body: RequestBody::Json(Bytes::from(bytes)) };
+    let telemetry = CallInfo {
+        modality,
+        operation: op,
+        provider_name: telemetry_name(origin),
+        model: req.model.clone(),
+        url: request.url.clone(),
+        stream: false,
+        output_type: None,
+        content: None,
+        params: Default::default(),
+    };
+    Ok(PreparedEmbed { client, ctx, api, request, timeout: opts.timeout, telemetry })
+}
+
+impl PreparedEmbed {
+    /// Send the call and decode the vectors; one span, with the vectors' size on it.
+    pub(crate) async fn unary(self) -> Result<Output<Embeddings>> {
+        let mut span = CallSpan::start(self.client.telemetry(), &self.telemetry);
+        let t = self.client.transport();
+        let deadline = match self.timeout {
+            Some(d) => tokio::time::Instant::now().checked_add(d),
+            None => t.deadline(),
+        };
+        let result = async {
+            let resp = t.send(self.ctx.origin, &self.request, deadline, &span).await?;
+            let body = t.read_body(self.ctx.origin, resp, deadline).await?;
+            self.api.parse(&body, &self.ctx)
+        }
+        .await;
+        match &result {
+            Ok(out) => {
+                if let Some(first) = out.content.first() {
+                    span.embedding_dimensions(first.len());
+                }
+                span.end_ok(out);
+            }
+            Err(e) => span.end_err(e),
+        }
+        result
     }
 }
 

@@ -28,7 +28,7 @@ use serde_json::Value;
 use crate::auth::{Auth, SecretString};
 use crate::call::{CallOptions, prepare_image};
 use crate::client::Client;
-use crate::domains::{Embeddings, MediaCall};
+use crate::domains::MediaCall;
 use crate::error::Result;
 use crate::jobs::JobOptions;
 use crate::stream::Stream;
@@ -102,8 +102,8 @@ pub fn analyze(image: Artifact, prompt: impl Into<String>, model: impl Into<Stri
 }
 
 /// Embed images.
-pub fn embed(images: Vec<Artifact>, model: impl Into<String>) -> MediaCall<Embeddings> {
-    images.into_iter().fold(MediaCall::embeddings(model), |c, i| c.input(Part::image(i)))
+pub fn embed(images: Vec<Artifact>, model: impl Into<String>) -> crate::embeddings::EmbedCall {
+    crate::embeddings::embed_media(images, crate::wire::embeddings::EmbedInput::Image, model)
 }
 
 /// Segment an image.

@@ -21,6 +21,7 @@ mod call;
 pub mod catalog;
 mod client;
 mod domains;
+mod embeddings;
 mod error;
 pub mod images;
 mod jobs;
@@ -38,7 +39,8 @@ pub(crate) mod wire;
 
 pub use auth::{Auth, AuthProvider, Credentials, SecretString};
 pub use client::{Client, ClientBuilder, TextOps};
-pub use domains::{Embeddings, MediaCall, audio, documents, videos};
+pub use domains::{MediaCall, audio, documents, videos};
+pub use embeddings::EmbedCall;
 pub use error::{
     CredentialsError, Error, HttpError, JobError, Origin, OutputValidationError, Result, StreamEventError,
     TimeoutPhase, UnexpectedBodyError, UnsupportedError, ValidationError,
@@ -55,6 +57,7 @@ pub use types::{
     ToolResult, Usage,
 };
 pub use vertex::Vertex;
+pub use wire::embeddings::{EmbedInput, Embeddings, EmbeddingsApi};
 
 /// The framing decoders the library cuts response bodies with, for callers who read event streams of
 /// their own: push bytes in, pull complete events out; linear in the input and bounded.

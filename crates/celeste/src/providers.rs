@@ -190,6 +190,17 @@ pub fn image_api(provider: Provider) -> Option<crate::wire::images::ImageApi> {
     }
 }
 
+/// The embeddings API `provider` serves, if any (OpenAI's and Mistral's speak the same one).
+pub fn embeddings_api(provider: Provider) -> Option<crate::wire::embeddings::EmbeddingsApi> {
+    use crate::wire::embeddings::EmbeddingsApi;
+    match provider {
+        Provider::OpenAi | Provider::Mistral => Some(EmbeddingsApi::OpenAi),
+        Provider::Google => Some(EmbeddingsApi::Google),
+        Provider::Cohere => Some(EmbeddingsApi::Cohere),
+        _ => None,
+    }
+}
+
 /// The default base URL of a protocol endpoint (a local OpenAI-compatible server).
 pub const PROTOCOL_DEFAULT_BASE_URL: &str = "http://localhost:8000";
 

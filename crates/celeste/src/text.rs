@@ -112,14 +112,7 @@ pub fn stream(prompt: impl Into<String>, model: impl Into<String>) -> Generate<S
     generate(prompt, model).stream()
 }
 
-/// Embed text. Embeddings are not implemented yet: sending fails with [`crate::Error::Unsupported`]
-/// naming the missing wire API, before any request, and nothing passed here is discarded silently.
-pub fn embed(
-    text: impl Into<String>,
-    model: impl Into<String>,
-) -> crate::domains::MediaCall<crate::domains::Embeddings> {
-    crate::domains::MediaCall::embeddings(model).text(text)
-}
+pub use crate::embeddings::{EmbedCall, embed, embed_many};
 
 impl Generate<Unary> {
     pub(crate) fn new(prompt: Option<String>, model: String) -> Self {

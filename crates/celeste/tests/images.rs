@@ -140,7 +140,7 @@ async fn spans_for_image_calls_streams_and_failures() {
     let c = Client::builder()
         .credentials(Credentials::empty().with_key(Provider::OpenAi, "test-openai-key"))
         .base_url(Provider::OpenAi, emu.url())
-        .telemetry(TelemetryConfig::new().tracer_provider(tp))
+        .telemetry(TelemetryConfig::new().tracer_provider(tp.clone()))
         .build()
         .unwrap();
     c.images().generate("a cat", "gpt-image-1").await.unwrap();
@@ -150,6 +150,7 @@ async fn spans_for_image_calls_streams_and_failures() {
     // Refused by the server (the emulator answers 400 to a size it cannot parse): an error span.
     let err = c.images().generate("a cat", "my-image-model").provider(Provider::OpenAi).aspect_ratio("huge").await;
     assert!(err.is_err());
+    tp.force_flush().unwrap();
     let finished = spans.get_finished_spans().unwrap();
     let calls: Vec<_> =
         finished.iter().filter(|s| s.name.ends_with("gpt-image-1") || s.name.ends_with("my-image-model")).collect();
@@ -228,13 +229,14 @@ async fn a_job_is_one_span_with_a_child_per_request() {
     let c = Client::builder()
         .credentials(Credentials::empty().with_key(Provider::Bfl, "bfl-key"))
         .base_url(Provider::Bfl, emu.url())
-        .telemetry(TelemetryConfig::new().tracer_provider(tp))
+        .telemetry(TelemetryConfig::new().tracer_provider(tp.clone()))
         .build()
         .unwrap();
     let fast = std::time::Duration::from_millis(10);
     c.images().generate("a cat", "flux-dev").poll_interval(fast).await.unwrap();
     let err = c.images().generate("a cat", "flux-pro-1.1").poll_interval(fast).await.unwrap_err();
     assert!(matches!(err, celeste::Error::Job(_)), "{err:?}");
+    tp.force_flush().unwrap();
     let finished = spans.get_finished_spans().unwrap();
     let call = |model: &str| {
         finished.iter().find(|s| s.name == format!("generate_content {model}")).expect("a call span").clone()

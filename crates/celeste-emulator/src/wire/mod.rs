@@ -8,6 +8,7 @@ use crate::plan::Plan;
 pub(crate) mod anthropic;
 pub(crate) mod chat;
 pub(crate) mod cohere;
+pub(crate) mod embeddings;
 pub(crate) mod gemini;
 pub(crate) mod images;
 pub(crate) mod interactions;

@@ -83,6 +83,8 @@ pub const REQUEST_STOP_SEQUENCES: &str = "gen_ai.request.stop_sequences";
 pub const REQUEST_FREQUENCY_PENALTY: &str = "gen_ai.request.frequency_penalty";
 /// `gen_ai.request.presence_penalty`.
 pub const REQUEST_PRESENCE_PENALTY: &str = "gen_ai.request.presence_penalty";
+/// `gen_ai.embeddings.dimension.count`.
+pub const EMBEDDINGS_DIMENSION_COUNT: &str = "gen_ai.embeddings.dimension.count";
 /// `gen_ai.output.type`.
 pub const OUTPUT_TYPE: &str = "gen_ai.output.type";
 /// `gen_ai.response.id`.
@@ -181,6 +183,7 @@ pub const TOKEN_BUCKETS: &[f64] = &[
 /// Every `gen_ai.*` name this library can emit, for the registry test.
 #[cfg(test)]
 pub const ALL_GEN_AI_NAMES: &[&str] = &[
+    EMBEDDINGS_DIMENSION_COUNT,
     OPERATION_NAME,
     PROVIDER_NAME,
     REQUEST_MODEL,

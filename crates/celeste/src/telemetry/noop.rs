@@ -19,6 +19,7 @@ impl CallSpan {
         HttpSpan
     }
     pub fn end_ok<C: Serialize>(&mut self, _out: &Output<C>) {}
+    pub fn embedding_dimensions(&mut self, _count: usize) {}
     pub fn end_err(&mut self, _err: &Error) {}
 }
 

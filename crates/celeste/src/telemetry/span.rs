@@ -209,6 +209,16 @@ impl CallSpan {
         }
     }
 
+    /// The size of the vectors an embeddings call returned.
+    pub fn embedding_dimensions(&mut self, count: usize) {
+        if let Some(inner) = &self.inner {
+            let span = inner.cx.span();
+            if span.is_recording() {
+                span.set_attribute(KeyValue::new(n::EMBEDDINGS_DIMENSION_COUNT, count as i64));
+            }
+        }
+    }
+
     /// The call succeeded with `out`.
     pub fn end_ok<C: Serialize>(&mut self, out: &Output<C>) {
         self.finish(|inner| {

@@ -40,6 +40,13 @@ pub(crate) enum ImageApi {
     Topaz,
     /// Files the emulator stored: BFL samples, Topaz downloads, BytePlus and xAI image URLs.
     Files,
+    /// OpenAI `/v1/embeddings` (served by [`crate::wire::embeddings`]: embeddings share the media
+    /// APIs' request handling and faults).
+    OpenAiEmbeddings,
+    /// Gemini `:embedContent` / `:batchEmbedContents`.
+    GeminiEmbeddings,
+    /// Cohere v2 `/v2/embed`.
+    CohereEmbeddings,
 }
 
 /// What a request asks of an image API.
@@ -86,11 +93,19 @@ pub(crate) fn route(path: &str, query: Option<&str>) -> Option<(ImageApi, Endpoi
         "/v1/images/edits" => return plain(ImageApi::OpenAi, Endpoint::Edit),
         "/api/v3/images/generations" => return plain(ImageApi::BytePlus, Endpoint::Create),
         "/api/generate" => return plain(ImageApi::Ollama, Endpoint::Create),
+        "/v1/embeddings" | "/embeddings" => return plain(ImageApi::OpenAiEmbeddings, Endpoint::Create),
+        "/v2/embed" => return plain(ImageApi::CohereEmbeddings, Endpoint::Create),
         "/v1/get_result" => {
             let id = query_param(query, "id").unwrap_or_default();
             return plain(ImageApi::Bfl, Endpoint::Poll(id));
         }
         _ => {}
+    }
+    if let Some((model, method)) = path.rsplit_once("/models/").and_then(|(_, rest)| rest.split_once(':'))
+        && matches!(method, "embedContent" | "batchEmbedContents")
+        && !model.is_empty()
+    {
+        return Some((ImageApi::GeminiEmbeddings, Endpoint::Create, Some(model.to_string())));
     }
     if let Some(model) = path.strip_prefix("/v1/")
         && model.starts_with("flux")
@@ -163,6 +178,9 @@ impl ImageApi {
             ImageApi::Bfl => bfl::error_body(err),
             ImageApi::Ollama => super::ollama::error_body(err),
             ImageApi::Topaz => topaz::error_body(err),
+            ImageApi::OpenAiEmbeddings => to_vec(&openai_error_value(err)),
+            ImageApi::GeminiEmbeddings => super::Api::Gemini.error_body(err),
+            ImageApi::CohereEmbeddings => super::Api::Cohere.error_body(err),
         }
     }
 
@@ -388,6 +406,9 @@ pub(crate) fn answer(call: &Call<'_>) -> Answer {
         ImageApi::Ollama => ollama::answer(call),
         ImageApi::Topaz => topaz::answer(call),
         ImageApi::Files => files::answer(call),
+        ImageApi::OpenAiEmbeddings | ImageApi::GeminiEmbeddings | ImageApi::CohereEmbeddings => {
+            crate::wire::embeddings::answer(call)
+        }
     }
 }
 

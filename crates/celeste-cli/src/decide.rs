@@ -121,7 +121,7 @@ pub async fn run(global: &Global, a: DecideArgs) -> Result<(), Error> {
 
 /// The state: the JSON (or text) given, with the images in it; or the images alone.
 fn state(given: Option<&str>, images: &[PathBuf]) -> Result<DecisionValue, Error> {
-    let mut images: Vec<DecisionValue> = images.iter().map(|p| DecisionValue::Image(Artifact::from_path(p))).collect();
+    let mut images: Vec<DecisionValue> = images.iter().map(|p| Artifact::from_path(p).into()).collect();
     let Some(text) = given else {
         return match images.len() {
             0 => Err(Error::InvalidInput("STATE: give the state to decide about, or an --image".into())),

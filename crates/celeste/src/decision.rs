@@ -96,7 +96,7 @@ pub fn decide_image<N: Into<String>>(
     questions: impl IntoIterator<Item = (N, Question)>,
     model: impl Into<String>,
 ) -> Decide {
-    decide(DecisionValue::Image(image), questions, model)
+    decide(DecisionValue::from(image), questions, model)
 }
 
 impl Decide<Unary> {

@@ -98,7 +98,7 @@ fn read<'a>(p: &'a Payload, danger_zone: Option<&str>) -> Result<Ask<'a>, BadFie
         match kind {
             "noul" | "box" => {}
             "choice" => {
-                if !q.get("criteria").and_then(Value::as_object).is_some_and(|c| !c.is_empty()) {
+                if q.get("criteria").and_then(Value::as_object).is_none_or(|c| c.is_empty()) {
                     return Err(BadField::new(
                         "questions",
                         format!("Choice question '{name}' needs options in 'criteria'."),
@@ -106,7 +106,7 @@ fn read<'a>(p: &'a Payload, danger_zone: Option<&str>) -> Result<Ask<'a>, BadFie
                 }
             }
             "score" => {
-                if !q.get("criteria").and_then(Value::as_array).is_some_and(|c| !c.is_empty()) {
+                if q.get("criteria").and_then(Value::as_array).is_none_or(|c| c.is_empty()) {
                     return Err(BadField::new(
                         "questions",
                         format!("Score question '{name}' needs levels in 'criteria'."),

@@ -54,6 +54,7 @@ async fn bad_questions_fail_before_any_request_naming_the_parameter() {
     assert!(serde_json::from_str::<Question>(r#"{"type":"rank"}"#).is_err());
 }
 
+#[cfg_attr(not(all(feature = "typesafe", feature = "openai")), ignore = "calls TypeSafe and OpenAI models")]
 #[tokio::test]
 async fn the_model_and_provider_must_decide_and_nothing_streams() {
     // A text model has no decision API behind it.
@@ -73,6 +74,7 @@ async fn the_model_and_provider_must_decide_and_nothing_streams() {
     assert!(matches!(prepare_decision(call.opts, call.req, true).await, Err(Error::Unsupported(_))));
 }
 
+#[cfg_attr(not(all(feature = "typesafe", feature = "openai")), ignore = "calls TypeSafe and OpenAI models")]
 #[tokio::test]
 async fn a_valid_call_reaches_the_transport() {
     let state = DecisionValue::map([("photo", Artifact::from_bytes(PNG))]);

@@ -33,8 +33,9 @@ pub enum DecisionValue {
     Number(Number),
     /// Text.
     String(String),
-    /// An image: sent as an asset, with a reference to it in its place.
-    Image(Artifact),
+    /// An image: sent as an asset, with a reference to it in its place. (Boxed: an artifact is
+    /// several times the size of the other variants, and values nest.)
+    Image(Box<Artifact>),
     /// A list.
     List(Vec<DecisionValue>),
     /// Named values.
@@ -61,7 +62,7 @@ impl DecisionValue {
     /// that leads to it (`prefix.key[2]`), for error messages.
     pub(crate) fn images<'a>(&'a self, prefix: &str, out: &mut Vec<(String, &'a Artifact)>) {
         match self {
-            DecisionValue::Image(a) => out.push((prefix.to_string(), a)),
+            DecisionValue::Image(a) => out.push((prefix.to_string(), a.as_ref())),
             DecisionValue::List(items) => {
                 for (i, v) in items.iter().enumerate() {
                     v.images(&format!("{prefix}[{i}]"), out);
@@ -92,7 +93,7 @@ impl From<Value> for DecisionValue {
 
 impl From<Artifact> for DecisionValue {
     fn from(a: Artifact) -> Self {
-        DecisionValue::Image(a)
+        DecisionValue::Image(Box::new(a))
     }
 }
 

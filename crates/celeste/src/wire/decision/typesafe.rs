@@ -168,7 +168,7 @@ impl Assets {
             DecisionValue::Bool(b) => Value::Bool(*b),
             DecisionValue::Number(n) => Value::Number(n.clone()),
             DecisionValue::String(s) => Value::String(s.clone()),
-            DecisionValue::Image(a) => match self.ids.get(&std::ptr::from_ref(a).addr()) {
+            DecisionValue::Image(a) => match self.ids.get(&std::ptr::from_ref(a.as_ref()).addr()) {
                 Some(id) => Value::String(id.clone()),
                 // `collect` visits every image the body holds; this is a guard, not a path.
                 None => return Err(Error::invalid_input("an image of the decision was not read")),

@@ -58,6 +58,8 @@ pub enum TextCommand {
     Generate(GenerateArgs),
     /// Embed text.
     Embed(EmbedArgs),
+    /// Answer named, typed questions about a state (decision models such as TypeSafe's Jev).
+    Decide(Box<crate::decide::DecideArgs>),
 }
 
 #[derive(Subcommand, Debug)]

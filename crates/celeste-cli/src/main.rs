@@ -1,6 +1,7 @@
 //! `celeste`: every celeste-ai operation from the shell.
 
 mod args;
+mod decide;
 mod images;
 mod text;
 mod trace;
@@ -72,6 +73,7 @@ async fn run(cli: Cli) -> Result<(), Error> {
         Command::Videos(VideosCommand::Analyze(a)) => analyze(g, "video", a).await,
         Command::Documents(DocumentsCommand::Analyze(a)) => analyze(g, "document", a).await,
         Command::Text(TextCommand::Embed(a)) => embed(g, a).await,
+        Command::Text(TextCommand::Decide(a)) => decide::run(g, *a).await,
         Command::Images(ImagesCommand::Generate(a)) => images::run(g, images::Ask::Generate(a)).await,
         Command::Images(ImagesCommand::Edit(a)) => images::run(g, images::Ask::Edit(a)).await,
         Command::Images(ImagesCommand::Upscale(a)) => images::run(g, images::Ask::Upscale(a)).await,

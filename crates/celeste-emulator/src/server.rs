@@ -517,6 +517,7 @@ async fn handle(
         image_ask,
         body: &body,
         base_url: &base_url,
+        headers: &parts.headers,
     };
     let resp = match step {
         Some(Step::Fault(fault)) => ctx.fault(fault).await,
@@ -629,6 +630,8 @@ struct Ctx<'a> {
     image_ask: Option<ImageAsk>,
     body: &'a Bytes,
     base_url: &'a str,
+    /// The request's headers (TypeSafe's danger-zone header).
+    headers: &'a hyper::HeaderMap,
 }
 
 /// A fault-shaped body, and the `Content-Length` to announce when the body is cut short of it.
@@ -732,6 +735,7 @@ impl Ctx<'_> {
         let api = match &route.service {
             Service::Text(api) => *api,
             Service::Image(api, endpoint) => return self.image_reply(*api, endpoint, reply, fault).await,
+            Service::Decision => return self.decision_reply(reply, fault).await,
         };
         let oversize = match fault {
             Some(FaultKind::OversizeEventBytes(n)) => Some(*n),
@@ -820,6 +824,30 @@ impl Ctx<'_> {
             if let Ok(v) = HeaderValue::from_str(&value) {
                 h.insert(name, v);
             }
+        }
+        resp
+    }
+
+    /// A TypeSafe decision, shaped by a stream fault like the other unary answers.
+    async fn decision_reply(&self, reply: &Reply, fault: Option<&FaultKind>) -> Response<EmuBody> {
+        let danger_zone = self.headers.get(wire::typesafe::DANGER_ZONE).and_then(|v| v.to_str().ok());
+        let Answer { status, content_type, body, .. } = wire::typesafe::answer(self.payload, danger_zone, reply.status);
+        if reply.delay_ms > 0 {
+            tokio::time::sleep(Duration::from_millis(reply.delay_ms)).await;
+        }
+        let bytes = match body {
+            AnswerBody::Unary(bytes) => bytes,
+            AnswerBody::Stream(r) => r.buf.to_vec(),
+        };
+        let (body, announce) = match self.unary_body(bytes, fault) {
+            Ok(shaped) => shaped,
+            Err(resp) => return *resp,
+        };
+        let mut resp = Response::new(body);
+        *resp.status_mut() = status_code(status);
+        self.decorate(&mut resp, content_type);
+        if let Some(len) = announce {
+            resp.headers_mut().insert(CONTENT_LENGTH, HeaderValue::from(len));
         }
         resp
     }

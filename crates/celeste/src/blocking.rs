@@ -155,6 +155,15 @@ pub mod images {
         crate::images::upscale(image, model).with_mode()
     }
 
+    /// Blocking twin of [`crate::images::decide`]: answer questions about an image; `.send()` it.
+    pub fn decide<N: Into<String>>(
+        image: Artifact,
+        questions: impl IntoIterator<Item = (N, crate::types::decision::Question)>,
+        model: impl Into<String>,
+    ) -> crate::Decide<BlockingUnary> {
+        crate::images::decide(image, questions, model).with_mode()
+    }
+
     /// Blocking twin of [`crate::images::analyze`]; `.stream()` streams.
     pub fn analyze(image: Artifact, prompt: impl Into<String>, model: impl Into<String>) -> Generate<BlockingUnary> {
         crate::images::analyze(image, prompt, model).with_mode()
@@ -227,6 +236,23 @@ pub mod text {
     /// Stream text, blocking (see [`crate::text::stream`]).
     pub fn stream(prompt: impl Into<String>, model: impl Into<String>) -> Generate<BlockingStreaming> {
         crate::text::generate(prompt, model).with_mode()
+    }
+
+    /// Answer questions about a state, blocking (see [`crate::text::decide`]); `.send()` it.
+    pub fn decide<N: Into<String>>(
+        state: impl Into<crate::types::decision::DecisionValue>,
+        questions: impl IntoIterator<Item = (N, crate::types::decision::Question)>,
+        model: impl Into<String>,
+    ) -> crate::Decide<BlockingUnary> {
+        crate::text::decide(state, questions, model).with_mode()
+    }
+
+    impl crate::Decide<BlockingUnary> {
+        /// Send the call and wait for the answers.
+        pub fn send(self) -> Result<Output<crate::types::decision::Answers>> {
+            let call: crate::Decide<Unary> = self.with_mode();
+            block_on(call.send())?
+        }
     }
 
     impl<C: Serialize + Send + 'static> Generate<BlockingUnary, C> {

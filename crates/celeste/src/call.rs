@@ -37,6 +37,9 @@ use crate::wire::embeddings::{EmbedContext, EmbedInput, EmbedRequest, Embeddings
 use crate::wire::images::{Body as ImageBody, FormField, ImageApi, ImageContext, ImageRequest};
 use crate::wire::{WireApi, WireContext, WireRequest};
 
+mod decision;
+pub(crate) use decision::prepare_decision;
+
 /// What every call carries besides its modality's own request: where it goes and how it is sent.
 #[derive(Debug, Clone, Default)]
 pub(crate) struct CallOptions {

@@ -40,6 +40,8 @@ use crate::types::message::Part;
 use crate::types::output::Output;
 use crate::wire::images::ImageRequest;
 
+pub use crate::decision::decide_image as decide;
+
 /// A stream of partial images; its output holds the finished ones.
 pub type ImageStream = Stream<Image, Vec<Image>>;
 

@@ -20,6 +20,7 @@ pub mod blocking;
 mod call;
 pub mod catalog;
 mod client;
+mod decision;
 mod domains;
 mod embeddings;
 mod error;
@@ -39,6 +40,7 @@ pub(crate) mod wire;
 
 pub use auth::{Auth, AuthProvider, Credentials, SecretString};
 pub use client::{Client, ClientBuilder, TextOps};
+pub use decision::Decide;
 pub use domains::{MediaCall, audio, documents, videos};
 pub use embeddings::EmbedCall;
 pub use error::{

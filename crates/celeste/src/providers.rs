@@ -201,6 +201,15 @@ pub fn embeddings_api(provider: Provider) -> Option<crate::wire::embeddings::Emb
     }
 }
 
+/// The decision API `provider` serves, if any.
+pub(crate) fn decision_api(provider: Provider) -> Option<crate::wire::decision::DecisionApi> {
+    match provider {
+        #[cfg(feature = "typesafe")]
+        Provider::TypeSafe => Some(crate::wire::decision::DecisionApi::TypeSafe),
+        _ => None,
+    }
+}
+
 /// The default base URL of a protocol endpoint (a local OpenAI-compatible server).
 pub const PROTOCOL_DEFAULT_BASE_URL: &str = "http://localhost:8000";
 

@@ -44,6 +44,7 @@ use crate::types::output::Output;
 use crate::types::text::TextRequest;
 use crate::types::tool::{Tool, ToolChoice};
 
+pub use crate::decision::decide;
 pub use crate::types::text::{TextParam, TextParams};
 
 /// A text stream: chunks of `String` (the text as it arrives; JSON text for structured output), and

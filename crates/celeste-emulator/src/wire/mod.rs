@@ -14,6 +14,7 @@ pub(crate) mod images;
 pub(crate) mod interactions;
 pub(crate) mod ollama;
 pub(crate) mod responses;
+pub(crate) mod typesafe;
 
 /// The wire APIs the emulator speaks.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -47,6 +48,8 @@ pub(crate) enum Service {
     Text(Api),
     /// An image API ([`images`]).
     Image(images::ImageApi, images::Endpoint),
+    /// TypeSafe System One decisions ([`typesafe`]).
+    Decision,
 }
 
 /// How a request's body must be encoded.
@@ -83,7 +86,7 @@ impl Route {
     pub fn api(&self) -> Option<Api> {
         match self.service {
             Service::Text(api) => Some(api),
-            Service::Image(..) => None,
+            Service::Image(..) | Service::Decision => None,
         }
     }
 
@@ -99,7 +102,7 @@ impl Route {
             Service::Image(_, e) if e.is_get() => BodyKind::None,
             Service::Image(images::ImageApi::Topaz, _) => BodyKind::Form,
             Service::Image(_, images::Endpoint::Edit) => BodyKind::JsonOrForm,
-            Service::Image(..) => BodyKind::Json,
+            Service::Image(..) | Service::Decision => BodyKind::Json,
         }
     }
 
@@ -108,6 +111,7 @@ impl Route {
         match &self.service {
             Service::Text(api) => api.error_body(err),
             Service::Image(api, _) => api.error_body(err),
+            Service::Decision => typesafe::error_body(err),
         }
     }
 
@@ -116,6 +120,7 @@ impl Route {
         match &self.service {
             Service::Text(api) => api.request_id_header(),
             Service::Image(api, _) => api.request_id_header(),
+            Service::Decision => None,
         }
     }
 }
@@ -132,6 +137,14 @@ pub(crate) fn route(path: &str, query: Option<&str>) -> Option<Route> {
         }
         "/v1/messages" => return plain(Api::Anthropic, Framing::Sse),
         "/v2/chat" => return plain(Api::Cohere, Framing::Sse),
+        "/v1/systemone" => {
+            return Some(Route {
+                service: Service::Decision,
+                path_model: None,
+                path_stream: Some(false),
+                framing: Framing::Sse,
+            });
+        }
         "/api/chat" => return plain(Api::Ollama, Framing::Ndjson),
         "/v1beta/interactions" | "/v1/interactions" => {
             return plain(Api::Interactions, Framing::Sse);
@@ -524,6 +537,8 @@ mod tests {
         assert!(route("/image/v1/status/x", None).unwrap().is_get());
         assert_eq!(route("/image/v1/enhance/async", None).unwrap().body_kind(), BodyKind::Form);
         assert!(route("/v1/projects/p/locations/l/publishers/anthropic/models/c:generateContent", None).is_none());
+        let d = route("/v1/systemone", None).unwrap();
+        assert_eq!((&d.service, d.body_kind(), d.path_stream), (&Service::Decision, BodyKind::Json, Some(false)));
         assert!(route("/v1/nope", None).is_none());
         assert!(route("/v1beta/models/x:countTokens", None).is_none());
     }

@@ -9,7 +9,8 @@
 //! - A CLIENT span `{operation} {model}` per call, covering retries and, for streams, the whole stream.
 //!   Operation names: text → `chat`; embeddings → `embeddings`; images, audio and video →
 //!   `generate_content` with `gen_ai.output.type` = `image`, `speech` or `video` (transcription:
-//!   `generate_content` with output type `text`); segmentation → `generate_content` with `json`.
+//!   `generate_content` with output type `text`); segmentation and decisions → `generate_content`
+//!   with `json`.
 //!   `celeste.modality` and `celeste.operation` say which celeste operation it was.
 //! - A CLIENT child span per HTTP attempt (`POST`, `url.full` without credentials,
 //!   `http.request.resend_count` on retries), and W3C `traceparent` injected through the global
@@ -199,10 +200,12 @@ pub(crate) fn operation_name(modality: Modality, operation: Operation) -> (&'sta
         (Modality::Audio, _) => ("generate_content", Some("speech")),
         (Modality::Videos, _) => ("generate_content", Some("video")),
         (Modality::Segmentation, _) => ("generate_content", Some("json")),
-        // No call path serves these yet; the closest conventional names, until the live and decision
-        // modalities get their own telemetry (the reference names their spans `celeste.live` and
-        // `celeste.decision`).
+        // No call path serves live yet: the closest conventional name (the reference's span is
+        // `celeste.live`).
         (Modality::Live, _) => ("generate_content", Some("speech")),
+        // Decisions are structured answers: the conventions have no decision operation, and
+        // `generate_content` with output type `json` is the nearest (the reference's span is
+        // `celeste.decision {model}`; see ARCHITECTURE.md).
         (Modality::Decision, _) => ("generate_content", Some("json")),
     }
 }
@@ -248,5 +251,6 @@ mod unit_tests {
         assert_eq!(operation_name(Modality::Text, Operation::Analyze), ("chat", None));
         assert_eq!(operation_name(Modality::Images, Operation::Edit), ("generate_content", Some("image")));
         assert_eq!(operation_name(Modality::Audio, Operation::Speak), ("generate_content", Some("speech")));
+        assert_eq!(operation_name(Modality::Decision, Operation::Decide), ("generate_content", Some("json")));
     }
 }

@@ -2,6 +2,7 @@
 //! reasons, outputs and chunks.
 
 pub mod artifact;
+pub mod decision;
 pub mod enums;
 pub mod image;
 pub mod media;
@@ -13,6 +14,10 @@ pub mod tool;
 pub mod usage;
 
 pub use artifact::Artifact;
+pub use decision::{
+    Answer, Answers, BooleanAnswer, BooleanCriteria, BooleanQuestion, BoxAnswer, BoxCoordinates, BoxQuestion,
+    ChoiceAnswer, ChoiceQuestion, DecisionValue, Question, ScoreAnswer, ScoreQuestion,
+};
 pub use media::{Image, ImageParams, JobProgress};
 pub use message::{Item, Message, Part, ToolResult};
 pub use mime::MimeType;

@@ -13,6 +13,7 @@ pub(crate) mod anthropic;
 pub(crate) mod chatcompletions;
 #[cfg(feature = "cohere")]
 pub(crate) mod cohere;
+pub(crate) mod decision;
 pub(crate) mod embeddings;
 #[cfg(feature = "google")]
 pub(crate) mod gemini;

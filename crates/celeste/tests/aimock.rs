@@ -418,9 +418,8 @@ async fn malformed_bodies_are_typed_errors() {
         assert!(matches!(err, Error::Decode { .. }), "{route:?}: {err:?}");
         assert!(err.to_string().contains("malformed json"), "{err}");
 
-        // A stream request answered with a 200 JSON body that is not SSE: the body holds no event, so
-        // the stream ends without its terminal event. Today that surfaces as `StreamTruncated` (the
-        // malformed payload is not reported); a `Decode` error naming the payload would be better.
+        // A stream request answered with a 200 JSON body that is not SSE: the stream says so
+        // (`UnexpectedBody`, with the content type and the start of the body), not a truncation.
         let mut s = call(&c, &mock, route, "hello").stream().await.unwrap();
         let mut items = Vec::new();
         while let Some(item) = s.next().await {
@@ -428,6 +427,7 @@ async fn malformed_bodies_are_typed_errors() {
         }
         assert_eq!(items.len(), 1, "{route:?}: {items:?}");
         let err = items.pop().unwrap().unwrap_err();
-        assert!(matches!(err, Error::Decode { .. } | Error::StreamTruncated { .. }), "{route:?}: {err:?}");
+        let Error::UnexpectedBody(e) = &err else { panic!("{route:?}: {err:?}") };
+        assert!(e.body.contains("malformed json"), "{route:?}: {err:?}");
     }
 }

@@ -273,3 +273,44 @@ async fn a_total_timeout_reports_the_configured_limit() {
     let Error::Timeout { phase: TimeoutPhase::Total, after, .. } = err else { panic!("{err:?}") };
     assert!(after <= limit && after > limit - Duration::from_millis(100), "{after:?}");
 }
+
+/// A Gemini stream whose streamed function-call arguments (`partialArgs`) name slots far past the end
+/// of arrays: a couple of kilobytes that would build millions of values. The stream fails with a decode
+/// error that says why, instead of allocating them.
+#[tokio::test]
+async fn gemini_streamed_argument_paths_cannot_amplify_memory() {
+    use celeste::types::{FunctionTool, Tool, WebSearch};
+    let paths: Vec<serde_json::Value> =
+        (0..40).map(|i| json!({"jsonPath": format!("$.a{i}[99999]"), "stringValue": "x"})).collect();
+    let part = |fc: serde_json::Value| json!({"candidates": [{"content": {"role": "model", "parts": [{"functionCall": fc}]}}]});
+    let events = [
+        part(json!({"name": "f", "willContinue": true})).to_string(),
+        part(json!({"partialArgs": paths, "willContinue": true})).to_string(),
+        json!({"candidates": [{"content": {"role": "model", "parts": [{"text": "done"}]}, "finishReason": "STOP"}]})
+            .to_string(),
+    ];
+    let srv = Server::start(vec![Reply::sse(&events, Duration::ZERO, End::Clean)]).await;
+    let c = Client::builder()
+        .credentials(Credentials::empty().with_key(Provider::Google, KEY))
+        .retry(RetryPolicy::none())
+        .telemetry(TelemetryConfig::new().disabled())
+        .build()
+        .unwrap();
+    // A function beside a built-in tool sends this model to generateContent.
+    let tools: [Tool; 2] =
+        [FunctionTool::new("f", "A function", json!({"type": "object"})).into(), WebSearch::new().into()];
+    let mut call = celeste::text::stream("hi", "gemini-3.6-flash").client(c).provider(Provider::Google).base_url(&srv.url);
+    for t in tools {
+        call = call.tool(t);
+    }
+    let mut s = call.await.unwrap();
+    let mut err = None;
+    while let Some(item) = s.next().await {
+        if let Err(e) = item {
+            err = Some(e);
+        }
+    }
+    let err = err.expect("the oversized event is refused");
+    let Error::Decode { what, message, .. } = &err else { panic!("{err:?}") };
+    assert!(what.contains("partialArgs") && message.contains("more than 100000 values"), "{err}");
+}

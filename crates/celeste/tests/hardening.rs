@@ -314,3 +314,61 @@ async fn gemini_streamed_argument_paths_cannot_amplify_memory() {
     let Error::Decode { what, message, .. } = &err else { panic!("{err:?}") };
     assert!(what.contains("partialArgs") && message.contains("more than 100000 values"), "{err}");
 }
+
+/// A client with a test key for every provider these tests call.
+fn any_client(idle: Duration) -> Client {
+    let mut creds = Credentials::empty();
+    for p in [Provider::OpenAi, Provider::Groq, Provider::Anthropic] {
+        creds = creds.with_key(p, KEY);
+    }
+    Client::builder()
+        .credentials(creds)
+        .retry(RetryPolicy::none())
+        .timeouts(Timeouts::default().with_idle(idle))
+        .telemetry(TelemetryConfig::new().disabled())
+        .build()
+        .unwrap()
+}
+
+/// Drain a text stream: the chunks' text, then the output or the error.
+async fn finish(
+    mut s: celeste::text::TextStream,
+) -> (String, Result<celeste::types::Output<String>, Error>) {
+    let mut text = String::new();
+    while let Some(item) = s.next().await {
+        match item {
+            Ok(chunk) => text.push_str(&chunk.content),
+            Err(e) => return (text, Err(e)),
+        }
+    }
+    (text, s.into_output())
+}
+
+/// Anthropic's `pause_turn` is not a finished turn: it has its own finish kind.
+#[tokio::test]
+async fn anthropic_pause_turn_is_paused() {
+    use celeste::types::FinishKind;
+    let events = [
+        json!({"type": "message_start", "message": {"id": "msg_p", "type": "message", "role": "assistant",
+            "content": [], "model": "claude-sonnet-4-5", "usage": {"input_tokens": 5, "output_tokens": 1}}}),
+        json!({"type": "content_block_start", "index": 0, "content_block": {"type": "text", "text": ""}}),
+        json!({"type": "content_block_delta", "index": 0, "delta": {"type": "text_delta", "text": "Searching"}}),
+        json!({"type": "content_block_stop", "index": 0}),
+        json!({"type": "message_delta", "delta": {"stop_reason": "pause_turn"}, "usage": {"output_tokens": 2}}),
+        json!({"type": "message_stop"}),
+    ]
+    .map(|e| e.to_string());
+    let srv = Server::start(vec![Reply::sse(&events, Duration::ZERO, End::Clean)]).await;
+    let c = any_client(Duration::from_secs(30));
+    let s = c
+        .text()
+        .generate("hi", "claude-sonnet-4-5")
+        .provider(Provider::Anthropic)
+        .base_url(&srv.url)
+        .stream()
+        .await
+        .unwrap();
+    let (_, out) = finish(s).await;
+    let f = out.unwrap().finish_reason.unwrap();
+    assert_eq!((f.kind, f.raw.as_str()), (FinishKind::Paused, "pause_turn"));
+}

@@ -97,7 +97,10 @@ pub enum FinishKind {
     Length,
     /// The model asked for tool calls.
     ToolCall,
-    /// Output was withheld by a safety or content filter.
+    /// Output was withheld by a safety or content filter, or the model refused. A refusal's text, when
+    /// the provider sends one apart from the content (OpenAI's `refusal` fields, in Chat Completions and
+    /// Responses), is the output's content; the raw value is what the provider reported (`stop`,
+    /// `completed`, Anthropic's `refusal`, ...).
     ContentFilter,
     /// The provider reported a failure.
     Error,

@@ -518,7 +518,10 @@ fn usage_from(raw: &RawValue) -> Usage {
     // `Usage::output_tokens` includes reasoning. Some servers (xAI) leave reasoning out of
     // `completion_tokens` and count it only in `total_tokens`; the arithmetic says which is which.
     let output_tokens = match (w.prompt_tokens, w.completion_tokens, reasoning, w.total_tokens) {
-        (Some(p), Some(c), Some(r), Some(t)) if r > 0 && p + c + r == t => Some(c + r),
+        // Checked: the counts are the server's, and absurd ones must not overflow.
+        (Some(p), Some(c), Some(r), Some(t)) if r > 0 && p.checked_add(c).and_then(|s| s.checked_add(r)) == Some(t) => {
+            Some(c + r)
+        }
         (_, c, _, _) => c,
     };
     Usage {

@@ -111,7 +111,8 @@ pub(crate) fn domain_of(url: &str) -> Option<String> {
 pub(crate) fn sum_counts(a: Option<u64>, b: Option<u64>) -> Option<u64> {
     match (a, b) {
         (None, None) => None,
-        (a, b) => Some(a.unwrap_or(0) + b.unwrap_or(0)),
+        // Saturating: the counts are the server's, and absurd ones must not overflow.
+        (a, b) => Some(a.unwrap_or(0).saturating_add(b.unwrap_or(0))),
     }
 }
 

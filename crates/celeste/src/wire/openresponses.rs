@@ -332,7 +332,9 @@ fn add_annotations(acc: &mut Accumulator, annotations: &[Annotation], offset: us
     for a in annotations.iter().filter(|a| a.kind.0.as_deref() == Some("url_citation")) {
         let Some(url) = a.url.0.clone() else { continue };
         let domain = domain_of(&url);
-        let span = a.start_index.0.zip(a.end_index.0).map(|(s, e)| (offset + s, offset + e));
+        // Saturating: the indexes are the server's, and absurd ones must not overflow.
+        let span =
+            a.start_index.0.zip(a.end_index.0).map(|(s, e)| (offset.saturating_add(s), offset.saturating_add(e)));
         acc.cite(GroundingSource { url, title: a.title.0.clone(), domain }, span, None);
     }
 }

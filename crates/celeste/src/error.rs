@@ -359,7 +359,8 @@ pub enum Error {
     StreamTruncated {
         /// Who was streaming.
         origin: Origin,
-        /// What was missing.
+        /// What was missing, in the library's own words: never the stream's content (it is recorded on
+        /// telemetry spans whatever the content capture setting).
         reason: String,
     },
     /// The response succeeded but its body is not what the call reads: an HTML page from a proxy or

@@ -317,9 +317,12 @@ impl<D, C> Stream<D, C> {
             self.pending.truncate(before);
             self.failure = Some(match e {
                 // A last event that the body did not close and that does not decode was cut short.
-                Error::Decode { what, message, .. } if unclosed => Error::StreamTruncated {
+                // The reason is the library's own words: serde's message can quote the event's text
+                // (model output), and a truncation's reason is recorded on spans whatever the
+                // content capture setting.
+                Error::Decode { what, .. } if unclosed => Error::StreamTruncated {
                     origin: self.origin,
-                    reason: format!("the body ended inside an event ({what} does not decode: {message})"),
+                    reason: format!("the body ended inside an event ({what} does not decode)"),
                 },
                 e => e,
             });

@@ -273,3 +273,217 @@ async fn a_total_timeout_reports_the_configured_limit() {
     let Error::Timeout { phase: TimeoutPhase::Total, after, .. } = err else { panic!("{err:?}") };
     assert!(after <= limit && after > limit - Duration::from_millis(100), "{after:?}");
 }
+
+/// A Gemini stream whose streamed function-call arguments (`partialArgs`) name slots far past the end
+/// of arrays: a couple of kilobytes that would build millions of values. The stream fails with a decode
+/// error that says why, instead of allocating them.
+#[tokio::test]
+async fn gemini_streamed_argument_paths_cannot_amplify_memory() {
+    use celeste::types::{FunctionTool, Tool, WebSearch};
+    let paths: Vec<serde_json::Value> =
+        (0..40).map(|i| json!({"jsonPath": format!("$.a{i}[99999]"), "stringValue": "x"})).collect();
+    let part = |fc: serde_json::Value| json!({"candidates": [{"content": {"role": "model", "parts": [{"functionCall": fc}]}}]});
+    let events = [
+        part(json!({"name": "f", "willContinue": true})).to_string(),
+        part(json!({"partialArgs": paths, "willContinue": true})).to_string(),
+        json!({"candidates": [{"content": {"role": "model", "parts": [{"text": "done"}]}, "finishReason": "STOP"}]})
+            .to_string(),
+    ];
+    let srv = Server::start(vec![Reply::sse(&events, Duration::ZERO, End::Clean)]).await;
+    let c = Client::builder()
+        .credentials(Credentials::empty().with_key(Provider::Google, KEY))
+        .retry(RetryPolicy::none())
+        .telemetry(TelemetryConfig::new().disabled())
+        .build()
+        .unwrap();
+    // A function beside a built-in tool sends this model to generateContent.
+    let tools: [Tool; 2] =
+        [FunctionTool::new("f", "A function", json!({"type": "object"})).into(), WebSearch::new().into()];
+    let mut call =
+        celeste::text::stream("hi", "gemini-3.6-flash").client(c).provider(Provider::Google).base_url(&srv.url);
+    for t in tools {
+        call = call.tool(t);
+    }
+    let mut s = call.await.unwrap();
+    let mut err = None;
+    while let Some(item) = s.next().await {
+        if let Err(e) = item {
+            err = Some(e);
+        }
+    }
+    let err = err.expect("the oversized event is refused");
+    let Error::Decode { what, message, .. } = &err else { panic!("{err:?}") };
+    assert!(what.contains("partialArgs") && message.contains("more than 100000 values"), "{err}");
+}
+
+/// A client with a test key for every provider these tests call.
+fn any_client(idle: Duration) -> Client {
+    let mut creds = Credentials::empty();
+    for p in [Provider::OpenAi, Provider::Groq, Provider::Anthropic] {
+        creds = creds.with_key(p, KEY);
+    }
+    Client::builder()
+        .credentials(creds)
+        .retry(RetryPolicy::none())
+        .timeouts(Timeouts::default().with_idle(idle))
+        .telemetry(TelemetryConfig::new().disabled())
+        .build()
+        .unwrap()
+}
+
+/// Drain a text stream: the chunks' text, then the output or the error.
+async fn finish(mut s: celeste::text::TextStream) -> (String, Result<celeste::types::Output<String>, Error>) {
+    let mut text = String::new();
+    while let Some(item) = s.next().await {
+        match item {
+            Ok(chunk) => text.push_str(&chunk.content),
+            Err(e) => return (text, Err(e)),
+        }
+    }
+    (text, s.into_output())
+}
+
+/// Newer Responses items and events (a `tool_search_call` whose `arguments` is an object, a shell
+/// output delta whose `delta` is an object) used to fail the whole call; now they are skipped, and the
+/// items stay in the raw response.
+#[tokio::test]
+async fn reshaped_responses_items_and_events_do_not_fail_the_call() {
+    let tool_search = json!({"type": "tool_search_call", "id": "ts_1", "status": "completed", "arguments": {}});
+    let message = json!({"type": "message", "role": "assistant", "content": [{"type": "output_text", "text": "ok"}]});
+    let events = [
+        json!({"type": "response.output_item.added", "output_index": 0, "item": tool_search}),
+        json!({"type": "response.output_item.done", "output_index": 0, "item": tool_search}),
+        json!({"type": "response.shell_call_output_content.delta", "output_index": 1, "delta": {"stdout": "x"}}),
+        json!({"type": "response.output_text.delta", "output_index": 2, "delta": "ok"}),
+        json!({"type": "response.completed", "response": {"id": "resp_t", "status": "completed",
+            "output": [tool_search, message], "usage": {"input_tokens": 1, "output_tokens": 1, "total_tokens": 2}}}),
+    ]
+    .map(|e| e.to_string());
+    let body = json!({"id": "resp_u", "status": "completed", "output": [tool_search, message]}).to_string();
+    let srv = Server::start(vec![Reply::sse(&events, Duration::ZERO, End::Clean), Reply::json(200, &body)]).await;
+    let c = any_client(Duration::from_secs(30));
+    let call = || c.text().generate("hi", "gpt-5-mini").provider(Provider::OpenAi).base_url(&srv.url);
+    let (text, out) = finish(call().stream().await.unwrap()).await;
+    let out = out.unwrap();
+    assert_eq!((text.as_str(), out.content.as_str()), ("ok", "ok"));
+    assert_eq!(out.metadata.raw_json().unwrap()["output"][0]["arguments"], json!({}));
+    let out = call().await.unwrap();
+    assert_eq!(out.content, "ok");
+    assert_eq!(out.metadata.raw_json().unwrap()["output"][0]["type"], json!("tool_search_call"));
+}
+
+/// An OpenAI refusal used to be an empty reply finished with `stop`: now its text is the content and
+/// the finish is `content_filter` (raw `stop` kept), in Chat Completions streams and unary replies.
+#[tokio::test]
+async fn chat_refusals_are_surfaced_with_a_content_filter_finish() {
+    use celeste::types::FinishKind;
+    let chunk = |delta: serde_json::Value, finish: serde_json::Value| {
+        json!({"id": "c", "object": "chat.completion.chunk", "choices": [{"index": 0, "delta": delta,
+            "finish_reason": finish}]})
+        .to_string()
+    };
+    let events = [
+        chunk(json!({"role": "assistant", "content": null, "refusal": "I can't "}), json!(null)),
+        chunk(json!({"refusal": "help with that."}), json!(null)),
+        chunk(json!({}), json!("stop")),
+        "[DONE]".to_string(),
+    ];
+    let body = json!({"id": "c", "choices": [{"index": 0, "finish_reason": "stop",
+        "message": {"role": "assistant", "content": null, "refusal": "I can't help with that."}}]})
+    .to_string();
+    let srv = Server::start(vec![Reply::sse(&events, Duration::ZERO, End::Clean), Reply::json(200, &body)]).await;
+    let c = any_client(Duration::from_secs(30));
+    let call = || c.text().generate("hi", "gpt-4o").protocol(celeste::Protocol::ChatCompletions).base_url(&srv.url);
+    let (text, out) = finish(call().stream().await.unwrap()).await;
+    let out = out.unwrap();
+    assert_eq!(text, "I can't help with that.");
+    for out in [out, call().await.unwrap()] {
+        assert_eq!(out.content, "I can't help with that.");
+        let f = out.finish_reason.unwrap();
+        assert_eq!((f.kind, f.raw.as_str()), (FinishKind::ContentFilter, "stop"));
+    }
+}
+
+/// Groq streams report usage only in `x_groq.usage`; it used to be dropped.
+#[tokio::test]
+async fn groq_usage_in_x_groq_is_read() {
+    let usage = json!({"prompt_tokens": 12, "completion_tokens": 3, "total_tokens": 15});
+    let events = [
+        json!({"id": "c", "choices": [{"index": 0, "delta": {"role": "assistant", "content": "Hi"}}],
+            "x_groq": {"id": "req_1"}}),
+        json!({"id": "c", "choices": [{"index": 0, "delta": {}, "finish_reason": "stop"}],
+            "x_groq": {"id": "req_1", "usage": usage}}),
+    ]
+    .map(|e| e.to_string());
+    let mut events = events.to_vec();
+    events.push("[DONE]".into());
+    let body = json!({"id": "c", "choices": [{"index": 0, "finish_reason": "stop",
+        "message": {"role": "assistant", "content": "Hi"}}], "x_groq": {"id": "req_1", "usage": usage}})
+    .to_string();
+    let srv = Server::start(vec![Reply::sse(&events, Duration::ZERO, End::Clean), Reply::json(200, &body)]).await;
+    let c = any_client(Duration::from_secs(30));
+    let call = || c.text().generate("hi", "llama-3.3-70b-versatile").provider(Provider::Groq).base_url(&srv.url);
+    let (_, out) = finish(call().stream().await.unwrap()).await;
+    for out in [out.unwrap(), call().await.unwrap()] {
+        let u = &out.usage;
+        assert_eq!((u.input_tokens, u.output_tokens, u.total_tokens), (Some(12), Some(3), Some(15)));
+    }
+}
+
+/// A Chat Completions server that sends the finish reason and the usage it was asked for, never
+/// `[DONE]`, and keeps the connection open: the stream completes with its output instead of waiting
+/// for the idle limit and failing.
+#[tokio::test]
+async fn a_chat_stream_without_done_completes_at_its_finish_and_usage() {
+    let events = [
+        json!({"id": "c", "choices": [{"index": 0, "delta": {"role": "assistant", "content": "Hi"}}]}),
+        json!({"id": "c", "choices": [{"index": 0, "delta": {}, "finish_reason": "stop"}]}),
+        json!({"id": "c", "choices": [], "usage": {"prompt_tokens": 2, "completion_tokens": 1, "total_tokens": 3}}),
+    ]
+    .map(|e| e.to_string());
+    let srv = Server::start(vec![Reply::sse(&events, Duration::ZERO, End::Stall)]).await;
+    // An idle limit short enough that the old behaviour shows as a timeout rather than a long hang.
+    let c = any_client(Duration::from_secs(10));
+    let s = c
+        .text()
+        .generate("hi", "some-model")
+        .protocol(celeste::Protocol::ChatCompletions)
+        .base_url(&srv.url)
+        .stream()
+        .await
+        .unwrap();
+    let (text, out) = finish(s).await;
+    let out = out.unwrap();
+    assert_eq!((text.as_str(), out.content.as_str()), ("Hi", "Hi"));
+    assert_eq!(out.usage.total_tokens, Some(3));
+    assert_eq!(out.finish_reason.map(|f| f.raw), Some("stop".to_string()));
+}
+
+/// Anthropic's `pause_turn` is not a finished turn: it has its own finish kind.
+#[tokio::test]
+async fn anthropic_pause_turn_is_paused() {
+    use celeste::types::FinishKind;
+    let events = [
+        json!({"type": "message_start", "message": {"id": "msg_p", "type": "message", "role": "assistant",
+            "content": [], "model": "claude-sonnet-4-5", "usage": {"input_tokens": 5, "output_tokens": 1}}}),
+        json!({"type": "content_block_start", "index": 0, "content_block": {"type": "text", "text": ""}}),
+        json!({"type": "content_block_delta", "index": 0, "delta": {"type": "text_delta", "text": "Searching"}}),
+        json!({"type": "content_block_stop", "index": 0}),
+        json!({"type": "message_delta", "delta": {"stop_reason": "pause_turn"}, "usage": {"output_tokens": 2}}),
+        json!({"type": "message_stop"}),
+    ]
+    .map(|e| e.to_string());
+    let srv = Server::start(vec![Reply::sse(&events, Duration::ZERO, End::Clean)]).await;
+    let c = any_client(Duration::from_secs(30));
+    let s = c
+        .text()
+        .generate("hi", "claude-sonnet-4-5")
+        .provider(Provider::Anthropic)
+        .base_url(&srv.url)
+        .stream()
+        .await
+        .unwrap();
+    let (_, out) = finish(s).await;
+    let f = out.unwrap().finish_reason.unwrap();
+    assert_eq!((f.kind, f.raw.as_str()), (FinishKind::Paused, "pause_turn"));
+}

@@ -262,14 +262,15 @@ impl CallSpan {
         self.finish(|inner| {
             let span = inner.cx.span();
             let kind = err.kind();
+            let description = error_description(err, inner.capture);
             // The conventions' exception event, with its type (`record_error` gives the message only);
             // the type is the same low-cardinality value as `error.type`.
             span.add_event(
                 "exception",
-                vec![KeyValue::new("exception.type", kind), KeyValue::new("exception.message", err.to_string())],
+                vec![KeyValue::new("exception.type", kind), KeyValue::new("exception.message", description.clone())],
             );
             span.set_attribute(KeyValue::new(n::ERROR_TYPE, kind));
-            span.set_status(Status::error(err.to_string()));
+            span.set_status(Status::error(description));
             let mut attrs = inner.metric_attrs.clone();
             // A reply that arrived but did not fit the declared type still consumed its tokens.
             if let Error::OutputValidation(e) = err {
@@ -394,6 +395,28 @@ fn span_attributes(
     (attrs, event_attrs)
 }
 
+/// What a span records of an error (its status description and `exception.message`).
+///
+/// With content capture on, the error's whole message. With capture off, nothing the model wrote may
+/// reach telemetry, and two kinds of error quote it: a decode error carries the undecodable event (and
+/// serde's message, which quotes the offending value), and an output-validation error carries serde's
+/// message about the model's reply. Those are described by their kind and safe fields only (what was
+/// being decoded, what did not fit); the caller still has the whole payload on the `Error`. Every
+/// other error's message is the library's own words, the provider's error message (already scrubbed
+/// of the request's credentials), or the caller's input, and is recorded as it is.
+fn error_description(err: &Error, capture: CaptureContent) -> String {
+    if capture != CaptureContent::Off {
+        return err.to_string();
+    }
+    match err {
+        Error::Decode { what, .. } => format!("could not decode {what} (payload not recorded: content capture is off)"),
+        Error::OutputValidation(e) => {
+            format!("{} does not fit the declared type (details not recorded: content capture is off)", e.what)
+        }
+        other => other.to_string(),
+    }
+}
+
 /// Usage as span attributes: the conventions' names where they exist, `celeste.usage.*` otherwise.
 /// Absent fields stay absent.
 fn usage_attributes(u: &Usage, semconv: Semconv) -> Vec<KeyValue> {
@@ -482,7 +505,9 @@ impl HttpSpan {
     pub fn error(&mut self, err: &Error) {
         if let Some(s) = self.span.as_mut() {
             s.set_attribute(KeyValue::new(n::ERROR_TYPE, err.kind()));
-            s.set_status(Status::error(err.to_string()));
+            // An attempt fails before any body is read; the call's capture setting is not at hand, so
+            // the attempt records what capture off allows.
+            s.set_status(Status::error(error_description(err, CaptureContent::Off)));
         }
     }
 }

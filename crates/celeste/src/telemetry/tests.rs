@@ -120,7 +120,11 @@ fn text_events(with_completion: bool) -> Vec<serde_json::Value> {
 }
 
 fn stream_of(otel: &Otel, body: Vec<Bytes>) -> Stream<String, String> {
-    let cfg = otel.config().resolve();
+    stream_of_with(otel, body, CaptureContent::Off)
+}
+
+fn stream_of_with(otel: &Otel, body: Vec<Bytes>, capture: CaptureContent) -> Stream<String, String> {
+    let cfg = otel.config().capture_content(capture).resolve();
     let span = CallSpan::start(&cfg, &info(true));
     let ctx = WireContext {
         origin: Origin::Provider(Provider::OpenAi),
@@ -256,6 +260,67 @@ async fn error_mid_stream_sets_error_status_exception_and_type() {
     assert!(attr("exception.message").is_some_and(|m| m.contains("boom")));
     let d = otel.histogram(n::METRIC_OPERATION_DURATION);
     assert_eq!(d[0].0.get(n::ERROR_TYPE).map(String::as_str), Some("stream_event"));
+}
+
+/// The status description and `exception.message` of the one span `otel` holds.
+fn recorded_error(otel: &Otel) -> (String, String) {
+    let spans = otel.spans();
+    assert_eq!(spans.len(), 1);
+    let Status::Error { description } = &spans[0].status else { panic!("{:?}", spans[0].status) };
+    let exception = spans[0].events.iter().find(|e| e.name == "exception").expect("an exception event");
+    let message = exception.attributes.iter().find(|kv| kv.key.as_str() == "exception.message").unwrap();
+    (description.to_string(), message.value.to_string())
+}
+
+#[tokio::test]
+async fn with_capture_off_a_decode_error_records_no_model_text() {
+    // An event that does not decode: its text is the model's, and the error carries it.
+    let mut body = sse(&text_events(false));
+    body.push(Bytes::from("data: {\"type\": \"response.output_text.delta\", \"delta\": \"MODEL-SECRET\"\n\n"));
+    for (capture, recorded) in [(CaptureContent::Off, false), (CaptureContent::Span, true)] {
+        let otel = Otel::new();
+        let mut s = stream_of_with(&otel, body.clone(), capture);
+        let mut err = None;
+        while let Some(item) = s.next().await {
+            if let Err(e) = item {
+                err = Some(e);
+            }
+        }
+        drop(s);
+        let err = err.expect("a decode error");
+        assert_eq!(err.kind(), "decode");
+        // The caller keeps the whole payload.
+        assert!(err.to_string().contains("MODEL-SECRET"), "{err}");
+        let (description, message) = recorded_error(&otel);
+        for text in [&description, &message] {
+            assert_eq!(text.contains("MODEL-SECRET"), recorded, "{capture:?}: {text}");
+            assert!(text.contains("could not decode openresponses stream event"), "{text}");
+        }
+    }
+}
+
+#[test]
+fn with_capture_off_an_output_validation_error_records_no_model_text() {
+    use crate::error::OutputValidationError;
+    let output = crate::types::Output::new(
+        "{\"city\": \"MODEL-SECRET\"}".to_string(),
+        crate::types::Metadata::new("m", None, Modality::Text),
+    );
+    let err = Error::OutputValidation(Box::new(OutputValidationError {
+        what: "the structured output".into(),
+        message: "invalid type: string \"MODEL-SECRET\", expected u32".into(),
+        output,
+    }));
+    for (capture, recorded) in [(CaptureContent::Off, false), (CaptureContent::Event, true)] {
+        let otel = Otel::new();
+        let cfg = otel.config().capture_content(capture).resolve();
+        CallSpan::start(&cfg, &info(false)).end_err(&err);
+        let (description, message) = recorded_error(&otel);
+        for text in [&description, &message] {
+            assert_eq!(text.contains("MODEL-SECRET"), recorded, "{capture:?}: {text}");
+            assert!(text.contains("the structured output does not fit the declared type"), "{text}");
+        }
+    }
 }
 
 #[tokio::test]

@@ -97,10 +97,17 @@ pub enum FinishKind {
     Length,
     /// The model asked for tool calls.
     ToolCall,
-    /// Output was withheld by a safety or content filter.
+    /// Output was withheld by a safety or content filter, or the model refused. A refusal's text, when
+    /// the provider sends one apart from the content (OpenAI's `refusal` fields, in Chat Completions and
+    /// Responses), is the output's content; the raw value is what the provider reported (`stop`,
+    /// `completed`, Anthropic's `refusal`, ...).
     ContentFilter,
     /// The provider reported a failure.
     Error,
+    /// The provider paused a long turn before it was finished (Anthropic's `pause_turn`, while its
+    /// server tools run): the reply is partial. Send the conversation back with this reply appended, as
+    /// it is, and the model continues where it stopped.
+    Paused,
     /// Anything else; see the raw string.
     Other,
 }
@@ -114,6 +121,7 @@ impl FinishKind {
             FinishKind::ToolCall => "tool_call",
             FinishKind::ContentFilter => "content_filter",
             FinishKind::Error => "error",
+            FinishKind::Paused => "paused",
             FinishKind::Other => "other",
         }
     }
@@ -134,14 +142,10 @@ impl FinishReason {
     pub fn from_raw(raw: impl Into<String>) -> Self {
         let raw = raw.into();
         let kind = match raw.to_ascii_lowercase().as_str() {
-            "stop"
-            | "end_turn"
-            | "stop_sequence"
-            | "completed"
-            | "complete"
-            | "finish_reason_unspecified"
-            | "eos"
-            | "pause_turn" => FinishKind::Stop,
+            "stop" | "end_turn" | "stop_sequence" | "completed" | "complete" | "finish_reason_unspecified" | "eos" => {
+                FinishKind::Stop
+            }
+            "pause_turn" => FinishKind::Paused,
             "length" | "max_tokens" | "max_output_tokens" | "model_context_window_exceeded" => FinishKind::Length,
             "tool_calls" | "tool_call" | "tool_use" | "function_call" => FinishKind::ToolCall,
             "content_filter" | "safety" | "recitation" | "blocklist" | "prohibited_content" | "spii" | "refusal"
@@ -181,6 +185,7 @@ mod tests {
             ("COMPLETE", FinishKind::Stop),
             ("STOP_SEQUENCE", FinishKind::Stop),
             ("TOOL_CALL", FinishKind::ToolCall),
+            ("pause_turn", FinishKind::Paused),
             ("something_new", FinishKind::Other),
         ];
         for (raw, kind) in cases {

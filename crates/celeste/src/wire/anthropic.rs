@@ -439,11 +439,14 @@ struct OutputDetails {
 fn usage_from(raw: &str) -> Usage {
     let (w, raw): (WireUsage, _) = crate::wire::decode_usage(raw, "anthropic usage");
     let input =
-        w.input_tokens.map(|i| i + w.cache_read_input_tokens.unwrap_or(0) + w.cache_creation_input_tokens.unwrap_or(0));
+        // Saturating: the counts are the server's, and absurd ones must not overflow.
+        w.input_tokens.map(|i| {
+            i.saturating_add(w.cache_read_input_tokens.unwrap_or(0)).saturating_add(w.cache_creation_input_tokens.unwrap_or(0))
+        });
     Usage {
         input_tokens: input,
         output_tokens: w.output_tokens,
-        total_tokens: input.zip(w.output_tokens).map(|(i, o)| i + o),
+        total_tokens: input.zip(w.output_tokens).map(|(i, o)| i.saturating_add(o)),
         cache_read_tokens: w.cache_read_input_tokens,
         cache_creation_tokens: w.cache_creation_input_tokens,
         reasoning_tokens: w.output_tokens_details.and_then(|d| d.thinking_tokens),

@@ -364,6 +364,23 @@ struct Completion<'a> {
     usage: Option<&'a RawValue>,
     #[serde(default, borrow)]
     error: Option<&'a RawValue>,
+    /// Groq's own block; its usage is where Groq streams report usage.
+    #[serde(default, borrow)]
+    x_groq: Option<XGroq<'a>>,
+}
+
+#[derive(Deserialize)]
+struct XGroq<'a> {
+    #[serde(default, borrow)]
+    usage: Option<&'a RawValue>,
+}
+
+impl Completion<'_> {
+    /// The usage object, wherever this server puts it: at the top level (the protocol), or in Groq's
+    /// `x_groq` (the choice's own, Moonshot's, is read with the choice).
+    fn usage(&self) -> Option<&RawValue> {
+        present(self.usage).or_else(|| present(self.x_groq.as_ref()?.usage))
+    }
 }
 
 #[derive(Deserialize)]
@@ -393,6 +410,9 @@ struct WireMessage<'a> {
     tool_calls: Option<Vec<WireToolCall<'a>>>,
     #[serde(default, borrow)]
     annotations: Option<Vec<WireAnnotation<'a>>>,
+    /// OpenAI's refusal: the model declined, and says why here instead of in the content.
+    #[serde(default, borrow)]
+    refusal: Option<Cow<'a, str>>,
 }
 
 /// Message content: a string, or (Mistral) a list of typed parts.
@@ -498,7 +518,10 @@ fn usage_from(raw: &RawValue) -> Usage {
     // `Usage::output_tokens` includes reasoning. Some servers (xAI) leave reasoning out of
     // `completion_tokens` and count it only in `total_tokens`; the arithmetic says which is which.
     let output_tokens = match (w.prompt_tokens, w.completion_tokens, reasoning, w.total_tokens) {
-        (Some(p), Some(c), Some(r), Some(t)) if r > 0 && p + c + r == t => Some(c + r),
+        // Checked: the counts are the server's, and absurd ones must not overflow.
+        (Some(p), Some(c), Some(r), Some(t)) if r > 0 && p.checked_add(c).and_then(|s| s.checked_add(r)) == Some(t) => {
+            Some(c + r)
+        }
         (_, c, _, _) => c,
     };
     Usage {
@@ -543,6 +566,11 @@ fn add_message(acc: &mut Accumulator, m: &WireMessage<'_>, emit: &mut dyn FnMut(
             }
         }
         None => {}
+    }
+    // A refusal is the reply's content (see `Accumulator::push_refusal`).
+    if let Some(r) = m.refusal.as_deref().filter(|r| !r.is_empty()) {
+        acc.push_refusal(r);
+        emit(Piece::Text(r.to_owned()));
     }
     for a in m.annotations.iter().flatten() {
         add_annotation(acc, a);
@@ -599,7 +627,7 @@ pub(crate) fn parse_response(body: Bytes, ctx: &WireContext) -> Result<Output<St
     }
     let mut acc = Accumulator::default();
     let mut finish = None;
-    let mut usage_raw = present(resp.usage);
+    let mut usage_raw = resp.usage();
     let choice = resp.choices.as_deref().unwrap_or_default().iter().find(|c| c.index.unwrap_or(0) == 0);
     if let Some(choice) = choice {
         if let Some(m) = choice.message.as_ref().or(choice.delta.as_ref()) {
@@ -637,11 +665,25 @@ pub(crate) struct ChatDecoder {
     acc: Accumulator,
     /// `terminal` is the `[DONE]` event; the raw response is the last chunk that carried usage.
     end: StreamEnd,
+    /// Whether the request asked for the final usage chunk (`stream_options.include_usage`), which
+    /// comes after the chunk with the finish reason.
+    usage_requested: bool,
+    /// Whether usage arrived with or after the finish reason: the final usage, not a running count.
+    final_usage: bool,
 }
 
 impl ChatDecoder {
     pub(crate) fn new(ctx: WireContext) -> Self {
-        ChatDecoder { ctx, acc: Accumulator::default(), end: StreamEnd::default() }
+        let usage_requested = ChatQuirks::for_origin(ctx.origin).stream_usage_option;
+        ChatDecoder { ctx, acc: Accumulator::default(), end: StreamEnd::default(), usage_requested, final_usage: false }
+    }
+
+    /// Whether everything the stream will say has arrived: `[DONE]`, or (for servers that send the
+    /// finish reason and then keep the connection open without `[DONE]`) the finish reason, and the
+    /// final usage when the request asked for it. Waiting for the connection to close would wait for
+    /// the idle limit and then lose the output.
+    fn complete(&self) -> bool {
+        self.end.terminal || (self.end.finish.is_some() && (self.final_usage || !self.usage_requested))
     }
 }
 
@@ -662,7 +704,7 @@ impl Decoder<String, String> for ChatDecoder {
         }
         self.end.first_ids(c.id.as_deref(), c.model.as_deref());
         let first = out.len();
-        let mut usage_raw = present(c.usage);
+        let mut usage_raw = c.usage();
         let mut finish = None;
         let choice = c.choices.as_deref().unwrap_or_default().iter().find(|ch| ch.index.unwrap_or(0) == 0);
         if let Some(choice) = choice {
@@ -684,7 +726,7 @@ impl Decoder<String, String> for ChatDecoder {
                     ));
                 }
             }
-            finish = choice.finish_reason.as_deref().map(FinishReason::from_raw);
+            finish = self.acc.finish_after_refusal(choice.finish_reason.as_deref().map(FinishReason::from_raw));
             usage_raw = usage_raw.or(present(choice.usage));
         }
         let usage = usage_raw.map(usage_from);
@@ -694,6 +736,7 @@ impl Decoder<String, String> for ChatDecoder {
         if let Some(u) = &usage {
             self.end.usage = Some(u.clone());
             self.end.raw_response = Some(ev.data.clone());
+            self.final_usage |= finish.is_some() || self.end.finish.is_some();
         }
         if let Some(f) = &finish {
             self.end.finish = Some(f.clone());
@@ -703,12 +746,12 @@ impl Decoder<String, String> for ChatDecoder {
     }
 
     fn is_terminal(&self) -> bool {
-        self.end.terminal
+        self.complete()
     }
 
     fn finish(&mut self) -> Result<Output<String>> {
         // `[DONE]` ends a stream; a compatible server that omits it has still finished once it sent a
-        // finish reason.
+        // finish reason (and the body ended, or the usage it was asked for came).
         if !self.end.terminal && self.end.finish.is_none() {
             return Err(self.ctx.truncated("no [DONE] event and no finish_reason"));
         }

@@ -397,8 +397,9 @@ impl Accumulated {
             .map(|(_, off)| *off)
             .unwrap_or(0);
         self.acc.grounding().citations.push(Citation {
-            start: offset + start,
-            end: offset + end,
+            // Saturating: the offsets are the server's, and absurd ones must not overflow.
+            start: offset.saturating_add(start),
+            end: offset.saturating_add(end),
             source_indices: indices,
             cited_text: c.text.as_deref().map(str::to_string),
         });

@@ -460,6 +460,8 @@ pub(crate) struct GeminiDecoder {
     parts: Vec<StoredPart>,
     native: bool,
     grounding: Vec<Value>,
+    /// How many values the streamed arguments' paths may still create (see [`MAX_ARG_VALUES`]).
+    arg_budget: usize,
     /// There is no end event: `terminal` is a chunk with a finish reason, and the raw response the
     /// last chunk that carried usage.
     end: StreamEnd,
@@ -474,6 +476,7 @@ impl GeminiDecoder {
             parts: Vec::new(),
             native: false,
             grounding: Vec::new(),
+            arg_budget: MAX_ARG_VALUES,
             end: StreamEnd::default(),
         }
     }
@@ -595,7 +598,13 @@ impl GeminiDecoder {
                 open.signature = signature.map(str::to_string);
             }
             for pa in fc.partial_args.iter().flatten() {
-                apply_partial_arg(&mut open.args, pa);
+                if let Err(PathError::TooLarge(why)) = apply_partial_arg(&mut open.args, pa, &mut self.arg_budget) {
+                    return Err(Error::decode(
+                        "gemini streamed function-call arguments (partialArgs)",
+                        why,
+                        raw.get().as_bytes(),
+                    ));
+                }
             }
         }
         if fc.will_continue != Some(true) {
@@ -651,9 +660,30 @@ impl GeminiDecoder {
     }
 }
 
+/// How many values (array slots and object entries) the JSON paths of one response's streamed
+/// arguments may create, all calls together. A path is a few bytes of input but can name a slot far
+/// past the end of an array (`$.a[99999]` makes 100,000 values) or a new key in every fragment: without
+/// a bound on the total, a 5 KB event built close to a gigabyte. No real call needs this many: each
+/// value costs the model at least a token, and more than any output limit allows.
+const MAX_ARG_VALUES: usize = 100_000;
+
+/// How deep an argument path may reach. Serialising and dropping a `Value` recurse, so a path of a
+/// million `[0]` segments would overflow the stack; serde_json refuses documents deeper than 128, and
+/// the streamed paths stay below that.
+const MAX_ARG_DEPTH: usize = 64;
+
+/// What was wrong with a streamed argument's path.
+enum PathError {
+    /// The path does not parse: the fragment is skipped, as an unknown field would be.
+    Malformed,
+    /// The path would build more than the limits allow: the event is refused.
+    TooLarge(String),
+}
+
 /// Set one streamed argument at its JSON path; string fragments at the same path are appended.
-fn apply_partial_arg(args: &mut Value, pa: &PartialArg<'_>) {
-    let Some(path) = pa.json_path.as_deref() else { return };
+/// `budget` is the number of values paths may still create (see [`MAX_ARG_VALUES`]).
+fn apply_partial_arg(args: &mut Value, pa: &PartialArg<'_>, budget: &mut usize) -> Result<(), PathError> {
+    let Some(path) = pa.json_path.as_deref() else { return Ok(()) };
     let value = if let Some(s) = &pa.string_value {
         Value::String(s.to_string())
     } else if let Some(n) = &pa.number_value {
@@ -663,44 +693,60 @@ fn apply_partial_arg(args: &mut Value, pa: &PartialArg<'_>) {
     } else if pa.null_value.is_some() {
         Value::Null
     } else {
-        return;
+        return Ok(());
     };
-    let Some(slot) = path_slot(args, path) else { return };
+    let slot = match path_slot(args, path, budget) {
+        Ok(slot) => slot,
+        Err(PathError::Malformed) => return Ok(()),
+        Err(e) => return Err(e),
+    };
     match (slot, value) {
         (Value::String(existing), Value::String(more)) => existing.push_str(&more),
         (slot, value) => *slot = value,
     }
+    Ok(())
 }
 
-/// The value at a JSON path (`$.a.b`, `$.list[2]`, `$['key']`), created on the way.
-fn path_slot<'v>(root: &'v mut Value, path: &str) -> Option<&'v mut Value> {
-    const MAX_INDEX: usize = 100_000;
-    let mut rest = path.strip_prefix('$')?;
-    let mut cur = root;
+/// The value at a JSON path (`$.a.b`, `$.list[2]`, `$['key']`), created on the way. Each value created
+/// (a new key, or an array slot up to the index) is taken from `budget`; a path that would need more
+/// than is left, or that is deeper than [`MAX_ARG_DEPTH`], changes nothing and is refused.
+fn path_slot<'v>(root: &'v mut Value, path: &str, budget: &mut usize) -> Result<&'v mut Value, PathError> {
+    // Parsed whole before anything is created, so a path too deep is refused before it builds a level.
+    let mut segments = Vec::new();
+    let mut rest = path.strip_prefix('$').ok_or(PathError::Malformed)?;
     while !rest.is_empty() {
-        let key_or_index = if let Some(r) = rest.strip_prefix('.') {
+        if segments.len() == MAX_ARG_DEPTH {
+            return Err(PathError::TooLarge(format!("a path is deeper than {MAX_ARG_DEPTH} levels")));
+        }
+        if let Some(r) = rest.strip_prefix('.') {
             let end = r.find(['.', '[']).unwrap_or(r.len());
             rest = &r[end..];
-            Err(&r[..end])
+            segments.push(Err(&r[..end]));
         } else if let Some(r) = rest.strip_prefix('[') {
-            let end = r.find(']')?;
+            let end = r.find(']').ok_or(PathError::Malformed)?;
             let inner = &r[..end];
             rest = &r[end + 1..];
-            match inner.parse::<usize>() {
-                Ok(i) if i <= MAX_INDEX => Ok(i),
-                Ok(_) => return None,
+            segments.push(match inner.parse::<usize>() {
+                Ok(i) => Ok(i),
                 Err(_) => Err(inner.trim_matches(['\'', '"'])),
-            }
+            });
         } else {
-            return None;
-        };
-        cur = match key_or_index {
+            return Err(PathError::Malformed);
+        }
+    }
+    let too_many = || PathError::TooLarge(format!("the paths create more than {MAX_ARG_VALUES} values"));
+    let mut cur = root;
+    for segment in segments {
+        cur = match segment {
             Ok(i) => {
                 if !cur.is_array() {
                     *cur = Value::Array(Vec::new());
                 }
-                let arr = cur.as_array_mut()?;
+                let arr = cur.as_array_mut().ok_or(PathError::Malformed)?;
                 if arr.len() <= i {
+                    // Checked before growing: the index alone can be any `usize` (even `usize::MAX`).
+                    let new = (i - arr.len()).saturating_add(1);
+                    *budget = budget.checked_sub(new).ok_or_else(too_many)?;
                     arr.resize(i + 1, Value::Null);
                 }
                 &mut arr[i]
@@ -709,11 +755,15 @@ fn path_slot<'v>(root: &'v mut Value, path: &str) -> Option<&'v mut Value> {
                 if !cur.is_object() {
                     *cur = Value::Object(Map::new());
                 }
-                cur.as_object_mut()?.entry(key).or_insert(Value::Null)
+                let map = cur.as_object_mut().ok_or(PathError::Malformed)?;
+                if !map.contains_key(key) {
+                    *budget = budget.checked_sub(1).ok_or_else(too_many)?;
+                }
+                map.entry(key).or_insert(Value::Null)
             }
         };
     }
-    Some(cur)
+    Ok(cur)
 }
 
 /// The sources, citations, queries and search widget of `groundingMetadata` blocks, with citation

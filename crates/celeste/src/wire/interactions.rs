@@ -447,7 +447,8 @@ fn add_annotations(acc: &mut Accumulator, annotations: &[Annotation<'_>], text: 
         let cited: Option<String> = span
             .map(|(s, e)| text.chars().skip(s).take(e.saturating_sub(s)).collect())
             .filter(|c: &String| !c.is_empty());
-        acc.cite(source, span.map(|(s, e)| (start + s, start + e)), cited);
+        // Saturating: the offsets are the server's, and absurd ones must not overflow.
+        acc.cite(source, span.map(|(s, e)| (start.saturating_add(s), start.saturating_add(e))), cited);
     }
 }
 

@@ -12,10 +12,11 @@
 //!   [`TokenDetails`], and [`put_params`] for the request side's plain sampling parameters).
 //! - On [`WireContext`]: the output metadata, the truncation error and typed stream-event errors.
 
+use std::borrow::Cow;
 use std::collections::VecDeque;
 
 use bytes::Bytes;
-use serde::Deserialize;
+use serde::{Deserialize, Deserializer};
 use serde_json::value::RawValue;
 use serde_json::{Map, Value, json};
 
@@ -25,7 +26,7 @@ use crate::types::enums::Modality;
 use crate::types::output::{Chunk, Grounding, GroundingSource, Metadata, Output};
 use crate::types::text::{TextParam, TextParams};
 use crate::types::tool::{ToolActivity, ToolActivityStatus, ToolCall, ToolCallDelta, parse_arguments};
-use crate::types::usage::{FinishReason, Usage};
+use crate::types::usage::{FinishKind, FinishReason, Usage};
 use crate::wire::WireContext;
 
 // ---------------------------------------------------------------------------------------------------
@@ -34,6 +35,68 @@ use crate::wire::WireContext;
 /// A present, non-null raw value (serde gives `Some("null")` for an explicit `null`).
 pub(crate) fn present(raw: Option<&RawValue>) -> Option<&RawValue> {
     raw.filter(|r| r.get() != "null")
+}
+
+/// A string field read only when it is a string: any other shape (an object where a string was
+/// expected, a number) is absent rather than an error, so that a provider reshaping a field this
+/// library reads, in an event it otherwise understands, does not fail the whole call. Borrowed from the
+/// payload when it has no escapes.
+#[derive(Default)]
+pub(crate) struct LenientStr<'a>(pub Option<Cow<'a, str>>);
+
+impl<'a> LenientStr<'a> {
+    pub fn as_deref(&self) -> Option<&str> {
+        self.0.as_deref()
+    }
+}
+
+impl<'de: 'a, 'a> Deserialize<'de> for LenientStr<'a> {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let raw = <&'de RawValue>::deserialize(d)?;
+        let text = raw.get();
+        if !text.starts_with('"') {
+            return Ok(LenientStr(None));
+        }
+        // A borrowed `&str` is only possible without escapes; otherwise the string is unescaped.
+        Ok(LenientStr(match serde_json::from_str::<&'de str>(text) {
+            Ok(s) => Some(Cow::Borrowed(s)),
+            Err(_) => serde_json::from_str::<String>(text).ok().map(Cow::Owned),
+        }))
+    }
+}
+
+/// A field of any type read only when it has the expected shape (see [`LenientStr`]).
+pub(crate) struct Lenient<T>(pub Option<T>);
+
+impl<T> Default for Lenient<T> {
+    fn default() -> Self {
+        Lenient(None)
+    }
+}
+
+impl<'de, T: Deserialize<'de>> Deserialize<'de> for Lenient<T> {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let raw = <&'de RawValue>::deserialize(d)?;
+        Ok(Lenient(serde_json::from_str(raw.get()).ok()))
+    }
+}
+
+/// A list whose elements are read leniently: an element of another shape is left out, and a value
+/// that is not a list is an empty one (see [`LenientStr`]).
+pub(crate) struct LenientList<T>(pub Vec<T>);
+
+impl<T> Default for LenientList<T> {
+    fn default() -> Self {
+        LenientList(Vec::new())
+    }
+}
+
+impl<'de, T: Deserialize<'de>> Deserialize<'de> for LenientList<T> {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let raw = <&'de RawValue>::deserialize(d)?;
+        let items: Vec<&'de RawValue> = serde_json::from_str(raw.get()).unwrap_or_default();
+        Ok(LenientList(items.into_iter().filter_map(|r| serde_json::from_str(r.get()).ok()).collect()))
+    }
 }
 
 /// The host part of a URL (`https://example.com/a` → `example.com`), for a source's domain; `None`
@@ -48,7 +111,8 @@ pub(crate) fn domain_of(url: &str) -> Option<String> {
 pub(crate) fn sum_counts(a: Option<u64>, b: Option<u64>) -> Option<u64> {
     match (a, b) {
         (None, None) => None,
-        (a, b) => Some(a.unwrap_or(0) + b.unwrap_or(0)),
+        // Saturating: the counts are the server's, and absurd ones must not overflow.
+        (a, b) => Some(a.unwrap_or(0).saturating_add(b.unwrap_or(0))),
     }
 }
 
@@ -191,6 +255,8 @@ pub(crate) struct Accumulator {
     /// Native content the provider wants back verbatim on the next turn.
     pub signature: Vec<Value>,
     pub grounding: Option<Grounding>,
+    /// Whether the model refused (OpenAI's `refusal` fields); see [`push_refusal`](Self::push_refusal).
+    refused: bool,
 }
 
 impl Accumulator {
@@ -211,6 +277,30 @@ impl Accumulator {
     pub fn push_text(&mut self, t: &str) {
         self.text.push_str(t);
         self.text_chars += t.chars().count();
+    }
+
+    /// A refusal's text (OpenAI sends it apart from the content, as `refusal`). `Output` has no field
+    /// of its own for it: it is the reply's content, so a caller reading only the content still sees
+    /// why there is no answer, and the finish reason says it was a refusal
+    /// ([`finish_after_refusal`](Self::finish_after_refusal)).
+    pub fn push_refusal(&mut self, t: &str) {
+        if !t.is_empty() {
+            self.push_text(t);
+            self.refused = true;
+        }
+    }
+
+    /// The finish reason of a reply, given that it may have been a refusal: a refusal that the
+    /// provider reports as a natural stop (OpenAI's `stop`, `completed`) is `content_filter`, with the
+    /// provider's raw value kept. No finish reason stays none: a stream's chunks before its end have
+    /// none.
+    pub fn finish_after_refusal(&self, finish: Option<FinishReason>) -> Option<FinishReason> {
+        match finish {
+            Some(f) if self.refused && f.kind == FinishKind::Stop => {
+                Some(FinishReason::new(FinishKind::ContentFilter, f.raw))
+            }
+            other => other,
+        }
     }
 
     /// Append one whole block of reasoning (a summary, a thinking block); blocks are separated by a
@@ -260,6 +350,7 @@ impl Accumulator {
 
     /// The output: everything accumulated, with the response's metadata, usage and finish reason.
     pub fn into_output(self, meta: Metadata, usage: Usage, finish: Option<FinishReason>) -> Output<String> {
+        let finish = self.finish_after_refusal(finish);
         let mut out = Output::new(self.text, meta);
         out.usage = usage;
         out.finish_reason = finish;

@@ -20,7 +20,8 @@ use crate::types::tool::{ToolActivityStatus, ToolCall, ToolChoice, parse_argumen
 use crate::types::usage::{FinishKind, FinishReason, Usage};
 use crate::wire::WireContext;
 use crate::wire::kit::{
-    Accumulator, StreamEnd, TokenDetails, activity_chunk, call_chunk, domain_of, end_chunk, put_params, reasoning_chunk,
+    Accumulator, Lenient, LenientList, LenientStr, StreamEnd, TokenDetails, activity_chunk, call_chunk, domain_of,
+    end_chunk, put_params, reasoning_chunk,
 };
 
 // ---------------------------------------------------------------------------------------------------
@@ -175,20 +176,22 @@ fn tool_choice(c: &ToolChoice) -> Value {
 // ---------------------------------------------------------------------------------------------------
 // Responses
 
+/// A response object. The API keeps adding fields and item types: every field is read leniently (a
+/// field of an unexpected shape is absent), and the object is kept verbatim as the raw response.
 #[derive(Deserialize)]
 struct Response<'a> {
     #[serde(default, borrow)]
-    id: Option<Cow<'a, str>>,
+    id: LenientStr<'a>,
     #[serde(default, borrow)]
-    model: Option<Cow<'a, str>>,
+    model: LenientStr<'a>,
     #[serde(default, borrow)]
-    status: Option<Cow<'a, str>>,
+    status: LenientStr<'a>,
     #[serde(default, borrow)]
-    output: Option<Vec<&'a RawValue>>,
+    output: LenientList<&'a RawValue>,
     #[serde(default)]
-    usage: Option<WireUsage>,
+    usage: Lenient<WireUsage>,
     #[serde(default)]
-    incomplete_details: Option<IncompleteDetails>,
+    incomplete_details: Lenient<IncompleteDetails>,
     #[serde(default)]
     error: Option<Value>,
 }
@@ -196,7 +199,7 @@ struct Response<'a> {
 #[derive(Deserialize)]
 struct IncompleteDetails {
     #[serde(default)]
-    reason: Option<String>,
+    reason: Lenient<String>,
 }
 
 #[derive(Deserialize, Default)]
@@ -227,96 +230,112 @@ impl WireUsage {
     }
 }
 
-/// An output item; only the fields this library reads.
+/// An output item; only the fields this library reads, each read leniently. Items of other types
+/// (`tool_search_call`, `shell_call`, whatever comes next) are not decoded at all: they differ in shape
+/// (a `tool_search_call`'s `arguments` is an object where a `function_call`'s is a string), and they
+/// stay in the raw response (`Metadata::raw_response`: the body of a unary call, the final response
+/// object of a stream, which lists every output item).
 #[derive(Deserialize)]
 struct OutputItem<'a> {
-    #[serde(rename = "type", borrow)]
-    kind: Cow<'a, str>,
+    #[serde(rename = "type", default, borrow)]
+    kind: LenientStr<'a>,
     #[serde(default)]
-    content: Vec<ContentPart>,
+    content: LenientList<ContentPart>,
     #[serde(default)]
-    summary: Vec<TextPiece>,
+    summary: LenientList<TextPiece>,
     #[serde(default, borrow)]
-    call_id: Option<Cow<'a, str>>,
+    call_id: LenientStr<'a>,
     #[serde(default, borrow)]
-    id: Option<Cow<'a, str>>,
+    id: LenientStr<'a>,
     #[serde(default, borrow)]
-    name: Option<Cow<'a, str>>,
+    name: LenientStr<'a>,
     #[serde(default, borrow)]
-    arguments: Option<Cow<'a, str>>,
+    arguments: LenientStr<'a>,
 }
 
 #[derive(Deserialize)]
 struct ContentPart {
-    #[serde(rename = "type")]
-    kind: String,
+    #[serde(rename = "type", default)]
+    kind: Lenient<String>,
     #[serde(default)]
-    text: Option<String>,
+    text: Lenient<String>,
+    /// A `refusal` part's text.
     #[serde(default)]
-    annotations: Vec<Annotation>,
+    refusal: Lenient<String>,
+    #[serde(default)]
+    annotations: LenientList<Annotation>,
 }
 
 #[derive(Deserialize)]
 struct TextPiece {
     #[serde(default)]
-    text: String,
+    text: Lenient<String>,
 }
 
 #[derive(Deserialize)]
 struct Annotation {
-    #[serde(rename = "type")]
-    kind: String,
+    #[serde(rename = "type", default)]
+    kind: Lenient<String>,
     #[serde(default)]
-    url: Option<String>,
+    url: Lenient<String>,
     #[serde(default)]
-    title: Option<String>,
+    title: Lenient<String>,
     #[serde(default)]
-    start_index: Option<usize>,
+    start_index: Lenient<usize>,
     #[serde(default)]
-    end_index: Option<usize>,
+    end_index: Lenient<usize>,
 }
 
-/// Fold a finished output item in. `with_text` is false for streams, whose text arrived as deltas.
-fn add_item(acc: &mut Accumulator, raw: &RawValue, with_text: bool) -> Result<()> {
-    let item: OutputItem = serde_json::from_str(raw.get())
-        .map_err(|e| Error::decode("openresponses output item", e, raw.get().as_bytes()))?;
-    match item.kind.as_ref() {
-        "message" => {
-            for part in item.content {
-                if part.kind != "output_text" {
-                    continue;
+/// Fold a finished output item in, and say its type. `with_text` is false for streams, whose text (and
+/// refusal) arrived as deltas. An item that is not even an object is left raw, as an unknown one is.
+fn add_item(acc: &mut Accumulator, raw: &RawValue, with_text: bool) -> Option<String> {
+    let Ok(item) = serde_json::from_str::<OutputItem>(raw.get()) else {
+        tracing::debug!("a Responses output item that is not an object was left raw");
+        return None;
+    };
+    let kind = item.kind.as_deref().map(str::to_string);
+    match item.kind.as_deref() {
+        Some("message") => {
+            for part in item.content.0 {
+                match part.kind.0.as_deref() {
+                    Some("output_text") => {
+                        let offset = acc.text_chars();
+                        if with_text {
+                            acc.push_text(part.text.0.as_deref().unwrap_or_default());
+                        }
+                        add_annotations(acc, &part.annotations.0, if with_text { offset } else { 0 });
+                    }
+                    Some("refusal") if with_text => acc.push_refusal(part.refusal.0.as_deref().unwrap_or_default()),
+                    _ => {}
                 }
-                let offset = acc.text_chars();
-                if with_text {
-                    acc.push_text(part.text.as_deref().unwrap_or_default());
-                }
-                add_annotations(acc, &part.annotations, if with_text { offset } else { 0 });
             }
         }
-        "reasoning" => {
+        Some("reasoning") => {
             if with_text {
-                let summary: Vec<&str> = item.summary.iter().map(|s| s.text.as_str()).collect();
-                let text = item.content.iter().filter_map(|c| c.text.as_deref()).collect::<Vec<_>>();
+                let summary: Vec<&str> = item.summary.0.iter().filter_map(|s| s.text.0.as_deref()).collect();
+                let text = item.content.0.iter().filter_map(|c| c.text.0.as_deref()).collect::<Vec<_>>();
                 acc.push_reasoning_block(&if summary.is_empty() { text.join("\n") } else { summary.join("\n") });
             }
             acc.signature.push(serde_json::from_str(raw.get()).unwrap_or(Value::Null));
         }
-        "function_call" => {
-            let id = item.call_id.or(item.id).unwrap_or_default().into_owned();
+        Some("function_call") => {
+            let id = item.call_id.0.or(item.id.0).unwrap_or_default().into_owned();
             let args = parse_arguments(item.arguments.as_deref().unwrap_or(""));
-            acc.tool_calls.push(ToolCall::new(id, item.name.unwrap_or_default().into_owned(), args));
+            acc.tool_calls.push(ToolCall::new(id, item.name.0.unwrap_or_default().into_owned(), args));
         }
         _ => {}
     }
-    Ok(())
+    kind
 }
 
 fn add_annotations(acc: &mut Accumulator, annotations: &[Annotation], offset: usize) {
-    for a in annotations.iter().filter(|a| a.kind == "url_citation") {
-        let Some(url) = a.url.clone() else { continue };
+    for a in annotations.iter().filter(|a| a.kind.0.as_deref() == Some("url_citation")) {
+        let Some(url) = a.url.0.clone() else { continue };
         let domain = domain_of(&url);
-        let span = a.start_index.zip(a.end_index).map(|(s, e)| (offset + s, offset + e));
-        acc.cite(GroundingSource { url, title: a.title.clone(), domain }, span, None);
+        // Saturating: the indexes are the server's, and absurd ones must not overflow.
+        let span =
+            a.start_index.0.zip(a.end_index.0).map(|(s, e)| (offset.saturating_add(s), offset.saturating_add(e)));
+        acc.cite(GroundingSource { url, title: a.title.0.clone(), domain }, span, None);
     }
 }
 
@@ -329,7 +348,7 @@ fn finish_reason(
     let status = status?;
     Some(match status {
         "completed" if has_calls => FinishReason::new(FinishKind::ToolCall, status),
-        "incomplete" => match incomplete.and_then(|d| d.reason.as_deref()) {
+        "incomplete" => match incomplete.and_then(|d| d.reason.0.as_deref()) {
             Some(r) => FinishReason::from_raw(r),
             None => FinishReason::new(FinishKind::Length, status),
         },
@@ -345,14 +364,14 @@ pub(crate) fn parse_response(body: Bytes, ctx: &WireContext) -> Result<Output<St
         return Err(ctx.stream_error_from(err, &body));
     }
     let mut acc = Accumulator::default();
-    for item in resp.output.iter().flatten() {
-        add_item(&mut acc, item, true)?;
+    for item in &resp.output.0 {
+        add_item(&mut acc, item, true);
     }
     let end = StreamEnd {
-        finish: finish_reason(resp.status.as_deref(), resp.incomplete_details.as_ref(), acc.has_calls()),
-        usage: resp.usage.map(|u| u.into_usage(raw_usage(&body))),
-        response_id: resp.id.map(Cow::into_owned),
-        response_model: resp.model.map(Cow::into_owned),
+        finish: finish_reason(resp.status.as_deref(), resp.incomplete_details.0.as_ref(), acc.has_calls()),
+        usage: resp.usage.0.map(|u| u.into_usage(raw_usage(&body))),
+        response_id: resp.id.0.map(Cow::into_owned),
+        response_model: resp.model.0.map(Cow::into_owned),
         raw_response: Some(body.clone()),
         terminal: true,
     };
@@ -371,15 +390,18 @@ fn raw_usage(body: &[u8]) -> Option<Value> {
 // ---------------------------------------------------------------------------------------------------
 // Streams
 
-/// One stream event; only the fields this library reads, borrowed from the event's bytes.
+/// One stream event; only the fields this library reads, borrowed from the event's bytes. Every field
+/// is read leniently: events this library does not know (`response.shell_call_output_content.delta`,
+/// whose `delta` is an object) are skipped whatever their shape, and a known event whose delta is not
+/// text adds nothing.
 #[derive(Deserialize)]
 struct Event<'a> {
-    #[serde(rename = "type", borrow)]
-    kind: Cow<'a, str>,
+    #[serde(rename = "type", default, borrow)]
+    kind: LenientStr<'a>,
     #[serde(default, borrow)]
-    delta: Option<Cow<'a, str>>,
+    delta: LenientStr<'a>,
     #[serde(default)]
-    output_index: Option<usize>,
+    output_index: Lenient<usize>,
     #[serde(default, borrow)]
     item: Option<&'a RawValue>,
     #[serde(default, borrow)]
@@ -387,9 +409,9 @@ struct Event<'a> {
     #[serde(default, borrow)]
     annotation: Option<&'a RawValue>,
     #[serde(default, borrow)]
-    message: Option<Cow<'a, str>>,
+    message: LenientStr<'a>,
     #[serde(default, borrow)]
-    code: Option<Cow<'a, str>>,
+    code: LenientStr<'a>,
     #[serde(default)]
     error: Option<Value>,
 }
@@ -422,8 +444,8 @@ impl ResponsesDecoder {
     fn on_response(&mut self, raw: &RawValue, terminal: bool, out: &mut VecDeque<Chunk<String>>) -> Result<()> {
         let resp: Response = serde_json::from_str(raw.get())
             .map_err(|e| Error::decode("openresponses response", e, raw.get().as_bytes()))?;
-        self.end.response_id = resp.id.map(Cow::into_owned).or(self.end.response_id.take());
-        self.end.response_model = resp.model.map(Cow::into_owned).or(self.end.response_model.take());
+        self.end.response_id = resp.id.0.map(Cow::into_owned).or(self.end.response_id.take());
+        self.end.response_model = resp.model.0.map(Cow::into_owned).or(self.end.response_model.take());
         if !terminal {
             return Ok(());
         }
@@ -432,12 +454,13 @@ impl ResponsesDecoder {
         }
         // Servers that send no per-item `done` events still list the items here.
         if self.acc.tool_calls.is_empty() && self.acc.signature.is_empty() {
-            for item in resp.output.iter().flatten() {
-                add_item(&mut self.acc, item, false)?;
+            for item in &resp.output.0 {
+                add_item(&mut self.acc, item, false);
             }
         }
-        let usage = resp.usage.map(|u| u.into_usage(raw_usage(raw.get().as_bytes())));
-        self.end.finish = finish_reason(resp.status.as_deref(), resp.incomplete_details.as_ref(), self.acc.has_calls());
+        let usage = resp.usage.0.map(|u| u.into_usage(raw_usage(raw.get().as_bytes())));
+        let finish = finish_reason(resp.status.as_deref(), resp.incomplete_details.0.as_ref(), self.acc.has_calls());
+        self.end.finish = self.acc.finish_after_refusal(finish);
         self.end.usage = usage.clone();
         self.end.raw_response = Some(Bytes::copy_from_slice(raw.get().as_bytes()));
         self.end.terminal = true;
@@ -456,14 +479,20 @@ impl Decoder<String, String> for ResponsesDecoder {
             Ok(e) => e,
             Err(err) => return Err(Error::decode("openresponses stream event", err, &ev.data)),
         };
-        match e.kind.as_ref() {
+        match e.kind.as_deref().unwrap_or_default() {
             "response.output_text.delta" => {
-                let d = e.delta.unwrap_or_default();
+                let Some(d) = e.delta.0 else { return Ok(()) };
                 self.acc.push_text(&d);
                 out.push_back(Chunk::content(d.into_owned()));
             }
+            // A refusal's text is the reply's content (see `Accumulator::push_refusal`).
+            "response.refusal.delta" => {
+                let Some(d) = e.delta.0.filter(|d| !d.is_empty()) else { return Ok(()) };
+                self.acc.push_refusal(&d);
+                out.push_back(Chunk::content(d.into_owned()));
+            }
             "response.reasoning_summary_text.delta" | "response.reasoning_text.delta" => {
-                let d = e.delta.unwrap_or_default();
+                let Some(d) = e.delta.0 else { return Ok(()) };
                 // Summary parts are joined with a newline, as in unary responses: the newline goes
                 // before the next part's first delta, never after the last part.
                 let mut piece = String::with_capacity(d.len() + 1);
@@ -476,19 +505,19 @@ impl Decoder<String, String> for ResponsesDecoder {
             }
             "response.reasoning_summary_part.done" => self.part_done = true,
             "response.output_item.added" => {
-                let Some(raw) = e.item else { return Ok(()) };
-                let item: OutputItem = serde_json::from_str(raw.get())
-                    .map_err(|er| Error::decode("openresponses output item", er, raw.get().as_bytes()))?;
-                match item.kind.as_ref() {
+                let Some(item) = e.item.and_then(|raw| serde_json::from_str::<OutputItem>(raw.get()).ok()) else {
+                    return Ok(());
+                };
+                match item.kind.as_deref().unwrap_or_default() {
                     "function_call" => {
                         let index = self.calls_started;
                         self.calls_started += 1;
-                        self.call_index.push((e.output_index.unwrap_or(usize::MAX), index));
+                        self.call_index.push((e.output_index.0.unwrap_or(usize::MAX), index));
                         out.push_back(call_chunk(
                             index,
-                            item.call_id.or(item.id).map(Cow::into_owned),
-                            item.name.map(Cow::into_owned),
-                            item.arguments.map(Cow::into_owned).unwrap_or_default(),
+                            item.call_id.0.or(item.id.0).map(Cow::into_owned),
+                            item.name.0.map(Cow::into_owned),
+                            item.arguments.0.map(Cow::into_owned).unwrap_or_default(),
                         ));
                     }
                     kind if kind.ends_with("_call") => out.push_back(activity(kind, ToolActivityStatus::Started)),
@@ -496,18 +525,17 @@ impl Decoder<String, String> for ResponsesDecoder {
                 }
             }
             "response.function_call_arguments.delta" => {
-                let oi = e.output_index.unwrap_or(usize::MAX);
+                let Some(d) = e.delta.0 else { return Ok(()) };
+                let oi = e.output_index.0.unwrap_or(usize::MAX);
                 let index = self.call_index.iter().find(|(o, _)| *o == oi).map(|(_, i)| *i).unwrap_or(0);
-                out.push_back(call_chunk(index, None, None, e.delta.unwrap_or_default().into_owned()));
+                out.push_back(call_chunk(index, None, None, d.into_owned()));
             }
             "response.output_item.done" => {
-                if let Some(raw) = e.item {
-                    let kind =
-                        serde_json::from_str::<OutputItem>(raw.get()).map(|i| i.kind.into_owned()).unwrap_or_default();
-                    add_item(&mut self.acc, raw, false)?;
-                    if kind.ends_with("_call") && kind != "function_call" {
-                        out.push_back(activity(&kind, ToolActivityStatus::Completed));
-                    }
+                if let Some(kind) = e.item.and_then(|raw| add_item(&mut self.acc, raw, false))
+                    && kind.ends_with("_call")
+                    && kind != "function_call"
+                {
+                    out.push_back(activity(&kind, ToolActivityStatus::Completed));
                 }
             }
             "response.output_text.annotation.added" => {
@@ -532,7 +560,7 @@ impl Decoder<String, String> for ResponsesDecoder {
             "error" => {
                 let mut err = e.error.unwrap_or(Value::Null);
                 if err.is_null() {
-                    err = json!({"message": e.message, "code": e.code});
+                    err = json!({"message": e.message.0, "code": e.code.0});
                 }
                 return Err(self.ctx.stream_error_from(&err, &ev.data));
             }

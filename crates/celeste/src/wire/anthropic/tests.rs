@@ -933,3 +933,27 @@ fn recorded_anthropic_messages_conform() {
     println!("anthropic conformance: checked {checked} recordings");
     assert!(checked >= 13, "{checked}");
 }
+
+/// `pause_turn` is not the end of the turn: its own finish kind, unary and streamed, raw value kept.
+#[test]
+fn pause_turn_is_paused_not_stop() {
+    let body = json!({"id": "msg_p", "type": "message", "role": "assistant", "model": "claude-sonnet-4-5",
+        "content": [{"type": "server_tool_use", "id": "srvtoolu_1", "name": "web_search", "input": {"query": "x"}}],
+        "stop_reason": "pause_turn", "usage": {"input_tokens": 5, "output_tokens": 1}});
+    let out = parse_response(Bytes::from(body.to_string()), &T.ctx()).unwrap();
+    let finish = out.finish_reason.unwrap();
+    assert_eq!((finish.kind, finish.raw.as_str()), (FinishKind::Paused, "pause_turn"));
+
+    let events = vec![
+        ev(json!({"type": "message_start", "message": {"id": "msg_p", "type": "message", "role": "assistant",
+            "content": [], "model": "claude-sonnet-4-5", "usage": {"input_tokens": 5, "output_tokens": 1}}})),
+        block_start(0, json!({"type": "text", "text": ""})),
+        delta(0, json!({"type": "text_delta", "text": "Searching"})),
+        stop(0),
+        ev(json!({"type": "message_delta", "delta": {"stop_reason": "pause_turn"}, "usage": {"output_tokens": 2}})),
+        ev(json!({"type": "message_stop"})),
+    ];
+    let (chunks, out) = decode_all(&mut AnthropicDecoder::new(T.ctx()), &events);
+    assert_eq!(out.unwrap().finish_reason.map(|f| f.kind), Some(FinishKind::Paused));
+    assert_eq!(chunks.last().unwrap().finish_reason.as_ref().map(|f| f.kind), Some(FinishKind::Paused));
+}

@@ -825,3 +825,103 @@ fn recorded_chat_completions_conform() {
     println!("chatcompletions conformance: checked {checked} recordings");
     assert!(checked >= 20, "{checked}");
 }
+
+/// A refusal (`message.refusal`, `delta.refusal`) is the reply's content, with a `content_filter`
+/// finish that keeps the raw `stop`.
+#[test]
+fn refusals_are_the_content_with_a_content_filter_finish() {
+    let body = json!({"id": "c", "model": "gpt-4o", "choices": [{"index": 0, "finish_reason": "stop",
+        "message": {"role": "assistant", "content": null, "refusal": "I can't help with that."}}]});
+    let out = parse_response(Bytes::from(body.to_string()), &protocol()).unwrap();
+    assert_eq!(out.content, "I can't help with that.");
+    let finish = out.finish_reason.unwrap();
+    assert_eq!((finish.kind, finish.raw.as_str()), (FinishKind::ContentFilter, "stop"));
+
+    let events = vec![
+        delta(json!({"role": "assistant", "content": null, "refusal": ""})),
+        delta(json!({"refusal": "I can't "})),
+        delta(json!({"refusal": "help with that."})),
+        ev(json!({"id": "c", "choices": [{"index": 0, "delta": {}, "finish_reason": "stop"}]})),
+        done(),
+    ];
+    let (chunks, out) = decode_all(&mut ChatDecoder::new(protocol()), &events);
+    let out = out.unwrap();
+    assert_eq!(chunks.iter().map(|c| c.content.as_str()).collect::<String>(), "I can't help with that.");
+    assert_eq!(out.content, "I can't help with that.");
+    assert_eq!(out.finish_reason.as_ref().map(|f| f.kind), Some(FinishKind::ContentFilter));
+    assert_eq!(chunks.last().unwrap().finish_reason.as_ref().map(|f| f.kind), Some(FinishKind::ContentFilter));
+    // Without a refusal, `stop` stays `stop`.
+    let (_, out) = decode_all(&mut ChatDecoder::new(protocol()), &stream_events());
+    assert_eq!(out.unwrap().finish_reason.map(|f| f.kind), Some(FinishKind::ToolCall));
+}
+
+/// Groq reports usage in its own `x_groq` block only.
+#[test]
+fn groq_usage_in_x_groq_is_read_unary_and_streamed() {
+    let x_groq = json!({"id": "req_1", "usage": {"queue_time": 0.01, "prompt_tokens": 12, "completion_tokens": 3,
+        "total_tokens": 15}});
+    let body = json!({"id": "c", "choices": [{"index": 0, "finish_reason": "stop",
+        "message": {"role": "assistant", "content": "Hi"}}], "x_groq": x_groq});
+    let out = parse_response(Bytes::from(body.to_string()), &provider(Provider::Groq)).unwrap();
+    assert_eq!(
+        (out.usage.input_tokens, out.usage.output_tokens, out.usage.total_tokens),
+        (Some(12), Some(3), Some(15))
+    );
+
+    let events = vec![
+        ev(json!({"id": "c", "choices": [{"index": 0, "delta": {"role": "assistant", "content": "Hi"}}],
+            "x_groq": {"id": "req_1"}})),
+        ev(json!({"id": "c", "choices": [{"index": 0, "delta": {}, "finish_reason": "stop"}], "x_groq": x_groq})),
+        done(),
+    ];
+    let (chunks, out) = decode_all(&mut ChatDecoder::new(provider(Provider::Groq)), &events);
+    assert_eq!(out.unwrap().usage.total_tokens, Some(15));
+    assert_eq!(chunks.last().unwrap().usage.as_ref().and_then(|u| u.input_tokens), Some(12));
+}
+
+/// A server that sends the finish reason (and the usage the request asked for) but never `[DONE]` has
+/// finished: the decoder says so, so that the stream does not wait on an open connection.
+#[test]
+fn a_stream_is_complete_at_its_finish_and_final_usage_without_done() {
+    let finish = ev(json!({"id": "c", "choices": [{"index": 0, "delta": {}, "finish_reason": "stop"}]}));
+    let usage = ev(json!({"id": "c", "choices": [],
+        "usage": {"prompt_tokens": 2, "completion_tokens": 1, "total_tokens": 3}}));
+    let feed = |dec: &mut ChatDecoder, events: &[Vec<u8>]| {
+        let mut out = VecDeque::new();
+        for data in events {
+            let frame = Frame::Sse(crate::transport::sse::SseEvent {
+                event: None,
+                data: Bytes::from(data.clone()),
+                id: None,
+                retry: None,
+            });
+            dec.on_frame(frame, &mut out).unwrap();
+        }
+    };
+    // The protocol asks for usage: complete once it came after the finish reason.
+    let mut dec = ChatDecoder::new(protocol());
+    feed(&mut dec, &[delta(json!({"content": "Hi"}))]);
+    assert!(!dec.is_terminal());
+    feed(&mut dec, std::slice::from_ref(&finish));
+    assert!(!dec.is_terminal(), "the usage chunk is still to come");
+    feed(&mut dec, std::slice::from_ref(&usage));
+    assert!(dec.is_terminal());
+    let out = dec.finish().unwrap();
+    assert_eq!((out.content.as_str(), out.usage.total_tokens), ("Hi", Some(3)));
+    // Usage with the finish reason, in one chunk (Mistral, Groq, llama.cpp).
+    let mut dec = ChatDecoder::new(protocol());
+    feed(
+        &mut dec,
+        &[ev(json!({"choices": [{"index": 0, "delta": {"content": "Hi"}, "finish_reason": "stop"}],
+        "usage": {"prompt_tokens": 2, "completion_tokens": 1, "total_tokens": 3}}))],
+    );
+    assert!(dec.is_terminal());
+    // A running usage count before the finish reason is not the final usage.
+    let mut dec = ChatDecoder::new(protocol());
+    feed(&mut dec, &[usage.clone(), finish.clone()]);
+    assert!(!dec.is_terminal());
+    // Mistral is not asked for usage (it rejects the option): the finish reason is the end.
+    let mut dec = ChatDecoder::new(provider(Provider::Mistral));
+    feed(&mut dec, &[delta(json!({"content": "Hi"})), finish]);
+    assert!(dec.is_terminal());
+}

@@ -511,6 +511,54 @@ fn stream_assembles_function_call_arguments_from_fragments() {
     );
 }
 
+/// The stream of one call whose streamed arguments carry `partial_args` in one event.
+fn partial_args_call(partial_args: Value) -> Result<Output<String>> {
+    let events = vec![
+        ev(json!({"candidates": [{"content": {"parts": [{"functionCall": {"name": "f", "willContinue": true}}]}}]})),
+        chunk(json!([{"functionCall": {"partialArgs": partial_args, "willContinue": true}}])),
+        ev(json!({"candidates": [{"content": {"parts": [{"functionCall": {}}]}, "finishReason": "STOP"}]})),
+    ];
+    decode_all(&mut GeminiDecoder::new(T.ctx()), &events).1
+}
+
+#[test]
+fn streamed_argument_paths_cannot_build_more_than_the_limit() {
+    let too_large = |out: Result<Output<String>>, why: &str| match out {
+        Err(Error::Decode { what, message, .. }) => {
+            assert!(what.contains("partialArgs"), "{what}");
+            assert!(message.contains(why), "{message}");
+        }
+        other => panic!("{other:?}"),
+    };
+    // Each index is small enough on its own; together they would build 1.2 million values (a few
+    // bytes of input each).
+    let wide: Vec<Value> = (0..12).map(|i| json!({"jsonPath": format!("$.a{i}[99999]"), "stringValue": "x"})).collect();
+    too_large(partial_args_call(Value::Array(wide)), "more than 100000 values");
+    // One index past any array a call could need.
+    too_large(partial_args_call(json!([{"jsonPath": "$.a[999999999]", "numberValue": 1}])), "more than 100000 values");
+    let huge = format!("$.a[{}]", usize::MAX);
+    too_large(partial_args_call(json!([{"jsonPath": huge, "numberValue": 1}])), "more than 100000 values");
+    // A path deep enough to overflow the stack when the arguments are serialised or dropped.
+    let deep = format!("${}", ".a".repeat(100_000));
+    too_large(partial_args_call(json!([{"jsonPath": deep, "boolValue": true}])), "deeper than 64 levels");
+    // The budget is the response's, not each call's: calls opened one after another share it.
+    let mut events = Vec::new();
+    for i in 0..3 {
+        events.push(chunk(json!([{"functionCall": {"name": format!("f{i}"), "willContinue": true}}])));
+        let paths: Vec<Value> =
+            (0..4).map(|j| json!({"jsonPath": format!("$.a{j}[9999]"), "stringValue": "x"})).collect();
+        events.push(chunk(json!([{"functionCall": {"partialArgs": paths}}])));
+    }
+    assert!(decode_all(&mut GeminiDecoder::new(T.ctx()), &events).1.is_err(), "120,000 values in three calls");
+    // Paths within the limit still build their values, deep and wide.
+    let ok = partial_args_call(json!([
+        {"jsonPath": format!("${}", ".a".repeat(63)), "boolValue": true},
+        {"jsonPath": "$.list[49999]", "numberValue": 1},
+    ]))
+    .unwrap();
+    assert_eq!(ok.tool_calls[0].arguments["list"].as_array().map(Vec::len), Some(50_000));
+}
+
 #[test]
 fn stream_ends_truncated_errors_and_blocks() {
     // No finishReason: truncated.

@@ -358,3 +358,94 @@ fn recorded_responses_streams_conform() {
     println!("openresponses conformance: checked {checked} recorded responses");
     assert!(checked >= 8, "{checked}");
 }
+
+/// Newer item and event types take shapes this library does not read (a `tool_search_call`'s
+/// `arguments` is an object, a shell output delta's `delta` is an object): they neither fail the call
+/// nor add anything, and the items stay in the raw response.
+#[test]
+fn unknown_and_reshaped_items_and_events_do_not_fail_the_call() {
+    let tool_search = json!({"type": "tool_search_call", "id": "ts_1", "status": "completed", "arguments": {}});
+    let shell = json!({"type": "shell_call", "id": "sh_1", "action": {"commands": ["ls"]}, "status": "completed"});
+    let message =
+        json!({"type": "message", "role": "assistant", "content": [{"type": "output_text", "text": "Found it."}]});
+    let response = json!({"id": "resp_n", "model": "gpt-5.5", "status": "completed",
+        "output": [tool_search, shell, message, 7, {"type": {"nested": true}}],
+        "usage": {"input_tokens": 3, "output_tokens": 4, "total_tokens": 7}});
+
+    let unary = parse_response(Bytes::from(response.to_string()), &T.ctx()).unwrap();
+    assert_eq!(unary.content, "Found it.");
+    assert_eq!(unary.finish_reason.as_ref().map(|f| f.kind), Some(FinishKind::Stop));
+    assert_eq!(unary.metadata.raw_json().unwrap()["output"][0]["arguments"], json!({}));
+
+    let events = vec![
+        ev(json!({"type": "response.created", "response": {"id": "resp_n", "status": "in_progress", "output": []}})),
+        ev(json!({"type": "response.output_item.added", "output_index": 0, "item": tool_search})),
+        ev(json!({"type": "response.output_item.done", "output_index": 0, "item": tool_search})),
+        ev(json!({"type": "response.output_item.added", "output_index": 1, "item": shell})),
+        ev(json!({"type": "response.shell_call_output_content.delta", "output_index": 1,
+            "delta": {"stdout": "a.txt\n", "stderr": ""}})),
+        ev(json!({"type": "response.output_item.done", "output_index": 1, "item": shell})),
+        ev(json!({"type": "response.output_text.delta", "output_index": 2, "delta": "Found "})),
+        // A known event whose delta has another shape adds nothing.
+        ev(json!({"type": "response.output_text.delta", "output_index": 2, "delta": {"text": "?"}})),
+        ev(json!({"type": "response.output_text.delta", "output_index": "2", "delta": "it."})),
+        ev(json!({"type": "response.output_item.done", "output_index": 2, "item": message})),
+        ev(json!({"type": "response.something_new", "payload": [1, 2, 3], "code": 5})),
+        ev(json!({"no_type": true})),
+        ev(json!({"type": "response.completed", "response": response})),
+    ];
+    let (chunks, streamed) = decode_all(&mut ResponsesDecoder::new(T.ctx()), &events);
+    let streamed = streamed.unwrap();
+    assert_eq!(streamed.content, "Found it.");
+    assert_eq!(chunks.iter().map(|c| c.content.as_str()).collect::<String>(), "Found it.");
+    let activity: Vec<(String, ToolActivityStatus)> =
+        chunks.iter().filter_map(|c| c.tool_activity.as_ref()).map(|a| (a.tool_name.clone(), a.status)).collect();
+    assert_eq!(
+        activity,
+        [
+            ("tool_search".to_string(), ToolActivityStatus::Started),
+            ("tool_search".to_string(), ToolActivityStatus::Completed),
+            ("shell".to_string(), ToolActivityStatus::Started),
+            ("shell".to_string(), ToolActivityStatus::Completed),
+        ]
+    );
+    let raw = streamed.metadata.raw_json().unwrap();
+    assert_eq!(raw["output"][0]["type"], json!("tool_search_call"));
+    assert_eq!(raw["output"][1]["type"], json!("shell_call"));
+    assert_eq!(streamed.usage.total_tokens, Some(7));
+    // Still a decode error: an event that is not JSON at all.
+    let (_, out) = decode_all(&mut ResponsesDecoder::new(T.ctx()), &[b"[1,".to_vec()]);
+    assert!(matches!(out, Err(Error::Decode { .. })), "{out:?}");
+}
+
+/// A refusal is the reply's content, and the finish reason says so (the raw status is kept).
+#[test]
+fn refusals_are_the_content_with_a_content_filter_finish() {
+    let refusal = json!({"type": "message", "role": "assistant", "content": [
+        {"type": "refusal", "refusal": "I can't help with that."}]});
+    let response = json!({"id": "resp_r", "status": "completed", "output": [refusal],
+        "usage": {"input_tokens": 3, "output_tokens": 6, "total_tokens": 9}});
+    let unary = parse_response(Bytes::from(response.to_string()), &T.ctx()).unwrap();
+    assert_eq!(unary.content, "I can't help with that.");
+    let finish = unary.finish_reason.unwrap();
+    assert_eq!((finish.kind, finish.raw.as_str()), (FinishKind::ContentFilter, "completed"));
+
+    let events = vec![
+        ev(json!({"type": "response.output_item.added", "output_index": 0,
+            "item": {"type": "message", "role": "assistant", "content": []}})),
+        ev(json!({"type": "response.refusal.delta", "output_index": 0, "content_index": 0, "delta": "I can't "})),
+        ev(
+            json!({"type": "response.refusal.delta", "output_index": 0, "content_index": 0, "delta": "help with that."}),
+        ),
+        ev(json!({"type": "response.refusal.done", "output_index": 0, "content_index": 0,
+            "refusal": "I can't help with that."})),
+        ev(json!({"type": "response.output_item.done", "output_index": 0, "item": refusal})),
+        ev(json!({"type": "response.completed", "response": response})),
+    ];
+    let (chunks, streamed) = decode_all(&mut ResponsesDecoder::new(T.ctx()), &events);
+    let streamed = streamed.unwrap();
+    assert_eq!(chunks.iter().map(|c| c.content.as_str()).collect::<String>(), "I can't help with that.");
+    assert_eq!(streamed.content, "I can't help with that.");
+    assert_eq!(streamed.finish_reason.as_ref().map(|f| f.kind), Some(FinishKind::ContentFilter));
+    assert_eq!(chunks.last().unwrap().finish_reason.as_ref().map(|f| f.kind), Some(FinishKind::ContentFilter));
+}

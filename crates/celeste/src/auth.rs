@@ -221,11 +221,20 @@ impl Credentials {
             .map(|(_, v)| (SecretString::new(v.clone()), format!("{env_var} in .env")))
     }
 
+    /// The key by a provider's credential spec: its variable, else its fallback variable.
+    fn lookup_spec(
+        &self,
+        provider: Provider,
+        spec: &crate::providers::CredentialSpec,
+    ) -> Option<(SecretString, String)> {
+        self.lookup(provider, spec.env_var).or_else(|| spec.fallback_env_var.and_then(|v| self.lookup(provider, v)))
+    }
+
     /// Whether a non-blank key is available for a provider (always true for providers without auth).
     pub fn has_credential(&self, provider: Provider) -> bool {
         match profile(provider).and_then(|p| p.credential) {
             None => profile(provider).is_some(),
-            Some(spec) => self.lookup(provider, spec.env_var).is_some_and(|(k, _)| !k.is_blank()),
+            Some(spec) => self.lookup_spec(provider, &spec).is_some_and(|(k, _)| !k.is_blank()),
         }
     }
 
@@ -249,7 +258,7 @@ impl Credentials {
         let (key, source) = match api_key {
             Some(k) => (k.clone(), "api_key".to_string()),
             None => self
-                .lookup(provider, spec.env_var)
+                .lookup_spec(provider, &spec)
                 .ok_or(CredentialsError::Missing { provider, env_var: spec.env_var })?,
         };
         if key.is_blank() {
@@ -325,6 +334,23 @@ mod tests {
     }
 
     #[cfg_attr(not(feature = "all-providers"), ignore = "needs every provider compiled in")]
+    #[cfg_attr(not(feature = "meta"), ignore = "needs the meta provider compiled in")]
+    #[test]
+    fn meta_reads_model_api_key_then_meta_api_key() {
+        let with = |pairs: &[(&str, &str)]| {
+            let mut c = Credentials::empty();
+            c.read_env = false;
+            c.dotenv = pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+            c
+        };
+        let c = with(&[("META_API_KEY", "m-key")]);
+        assert_eq!(header_value(&c.auth_for(Provider::Meta, None).unwrap()).1, "Bearer m-key");
+        let c = with(&[("META_API_KEY", "m-key"), ("MODEL_API_KEY", "model-key")]);
+        assert_eq!(header_value(&c.auth_for(Provider::Meta, None).unwrap()).1, "Bearer model-key");
+        let err = with(&[]).auth_for(Provider::Meta, None).unwrap_err();
+        assert!(err.to_string().contains("MODEL_API_KEY"), "{err}");
+    }
+
     #[test]
     fn missing_key_names_the_env_var() {
         let err = Credentials::empty().auth_for(Provider::Mistral, None).unwrap_err();

@@ -11,6 +11,8 @@ pub use crate::wire::WireApi;
 pub struct CredentialSpec {
     /// The environment variable holding the key.
     pub env_var: &'static str,
+    /// A second variable read when the first is not set (Meta's `META_API_KEY`).
+    pub fallback_env_var: Option<&'static str>,
     /// The header that carries it.
     pub header: &'static str,
     /// The text before the key in the header value.
@@ -66,7 +68,7 @@ pub struct ProviderProfile {
     allow(dead_code, reason = "used by the rows of providers compiled into the build")
 )]
 const fn key(env_var: &'static str, header: &'static str, prefix: &'static str) -> Option<CredentialSpec> {
-    Some(CredentialSpec { env_var, header, prefix })
+    Some(CredentialSpec { env_var, fallback_env_var: None, header, prefix })
 }
 
 #[cfg_attr(
@@ -75,6 +77,12 @@ const fn key(env_var: &'static str, header: &'static str, prefix: &'static str) 
 )]
 const fn bearer(env_var: &'static str) -> Option<CredentialSpec> {
     key(env_var, "authorization", "Bearer ")
+}
+
+/// A bearer key read from `env_var`, else from `fallback`.
+#[cfg_attr(not(feature = "meta"), allow(dead_code, reason = "Meta's row uses it"))]
+const fn bearer_or(env_var: &'static str, fallback: &'static str) -> Option<CredentialSpec> {
+    Some(CredentialSpec { env_var, fallback_env_var: Some(fallback), header: "authorization", prefix: "Bearer " })
 }
 
 #[cfg_attr(
@@ -126,7 +134,7 @@ profiles! {
     TopazLabs ["topazlabs"]: key("TOPAZ_API_KEY", "x-api-key", ""), "https://api.topazlabs.com", None, "topazlabs";
     Fal ["fal"]: key("FAL_KEY", "authorization", "Key "), "https://queue.fal.run", None, "fal";
     Ollama ["ollama"]: None, "http://localhost:11434", RESPONSES, "ollama";
-    Meta ["meta"]: bearer("MODEL_API_KEY"), "https://api.meta.ai", RESPONSES, "meta";
+    Meta ["meta"]: bearer_or("MODEL_API_KEY", "META_API_KEY"), "https://api.meta.ai", RESPONSES, "meta";
     TypeSafe ["typesafe"]: bearer("TYPESAFE_API_KEY"), "https://api.typesafe.ai", None, "typesafe";
 }
 

@@ -9,10 +9,10 @@ use serde::Deserialize;
 use serde_json::value::RawValue;
 use serde_json::{Map, Value, json};
 
-use crate::error::{Error, Result};
+use crate::error::{Error, Origin, Result};
 use crate::stream::{Decoder, Frame};
 use crate::types::Tool;
-use crate::types::enums::Role;
+use crate::types::enums::{Provider, Role};
 use crate::types::message::{Item, Part};
 use crate::types::output::{Chunk, GroundingSource, Output};
 use crate::types::text::{TextParam, TextRequest};
@@ -68,6 +68,11 @@ pub(crate) fn build_request(req: &TextRequest, ctx: &WireContext, stream: bool) 
     }
     if let Some(choice) = &req.tool_choice {
         body.insert("tool_choice".into(), tool_choice(choice));
+    }
+    // Meta returns a web search's results (its grounding sources) only when asked, as the reference
+    // asks.
+    if ctx.origin == Origin::Provider(Provider::Meta) && req.tools.iter().any(|t| matches!(t, Tool::WebSearch(_))) {
+        body.insert("include".into(), json!(["web_search_call.results"]));
     }
     if stream {
         body.insert("stream".into(), Value::Bool(true));
@@ -251,6 +256,18 @@ struct OutputItem<'a> {
     name: LenientStr<'a>,
     #[serde(default, borrow)]
     arguments: LenientStr<'a>,
+    /// A `web_search_call`'s results, when the request asked for them (`include`).
+    #[serde(default)]
+    results: LenientList<SearchResult>,
+}
+
+/// One result of a `web_search_call` (`{url, title}`).
+#[derive(Deserialize)]
+struct SearchResult {
+    #[serde(default)]
+    url: Lenient<String>,
+    #[serde(default)]
+    title: Lenient<String>,
 }
 
 #[derive(Deserialize)]
@@ -317,6 +334,15 @@ fn add_item(acc: &mut Accumulator, raw: &RawValue, with_text: bool) -> Option<St
                 acc.push_reasoning_block(&if summary.is_empty() { text.join("\n") } else { summary.join("\n") });
             }
             acc.signature.push(serde_json::from_str(raw.get()).unwrap_or(Value::Null));
+        }
+        Some("web_search_call") => {
+            // Every result the search returned is a source (Meta returns them when asked with
+            // `include`), beside the `url_citation` annotations that back spans of the text.
+            for r in item.results.0 {
+                let Some(url) = r.url.0 else { continue };
+                let domain = domain_of(&url);
+                acc.cite(GroundingSource { url, title: r.title.0, domain }, None, None);
+            }
         }
         Some("function_call") => {
             let id = item.call_id.0.or(item.id.0).unwrap_or_default().into_owned();

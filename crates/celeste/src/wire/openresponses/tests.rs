@@ -449,3 +449,39 @@ fn refusals_are_the_content_with_a_content_filter_finish() {
     assert_eq!(streamed.finish_reason.as_ref().map(|f| f.kind), Some(FinishKind::ContentFilter));
     assert_eq!(chunks.last().unwrap().finish_reason.as_ref().map(|f| f.kind), Some(FinishKind::ContentFilter));
 }
+
+/// Meta: a web search asks for its results, and every result is a grounding source (the reference's
+/// 1.0.0 behaviour), beside the `url_citation` annotations.
+#[test]
+fn meta_asks_for_web_search_results_and_grounds_on_them() {
+    let meta = WireContext {
+        origin: Origin::Provider(crate::types::enums::Provider::Meta),
+        model: "muse-spark-1.3".into(),
+        operation: crate::types::enums::Operation::Generate,
+    };
+    let mut req = T.request(vec![Message::user("news?").into()]);
+    req.tools = vec![crate::types::tool::WebSearch::new().into()];
+    let body = build_request(&req, &meta, false).unwrap();
+    assert_eq!(body["include"], json!(["web_search_call.results"]));
+    // Not for OpenAI, whose results come in annotations.
+    assert!(build_request(&req, &T.ctx(), false).unwrap().get("include").is_none());
+
+    let reply = json!({
+        "id": "r1", "status": "completed", "model": "muse-spark-1.3",
+        "output": [
+            {"type": "web_search_call", "status": "completed", "results": [
+                {"url": "https://a.example/x", "title": "A"},
+                {"url": "https://b.example/y", "title": "B"},
+                {"url": "https://a.example/x", "title": "A again"}
+            ]},
+            {"type": "message", "role": "assistant", "content": [{"type": "output_text", "text": "News.", "annotations": [
+                {"type": "url_citation", "url": "https://b.example/y", "title": "B", "start_index": 0, "end_index": 5}
+            ]}]}
+        ]
+    });
+    let out = parse_response(bytes::Bytes::from(reply.to_string()), &meta).unwrap();
+    let g = out.grounding.unwrap();
+    let urls: Vec<&str> = g.sources.iter().map(|s| s.url.as_str()).collect();
+    assert_eq!(urls, ["https://a.example/x", "https://b.example/y"], "one source per URL");
+    assert_eq!(g.citations.len(), 1);
+}

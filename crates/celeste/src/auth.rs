@@ -333,7 +333,6 @@ mod tests {
         assert!(matches!(Credentials::empty().auth_for(Provider::Ollama, None).unwrap(), Auth::None));
     }
 
-    #[cfg_attr(not(feature = "all-providers"), ignore = "needs every provider compiled in")]
     #[cfg_attr(not(feature = "meta"), ignore = "needs the meta provider compiled in")]
     #[test]
     fn meta_reads_model_api_key_then_meta_api_key() {

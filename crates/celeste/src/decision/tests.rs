@@ -23,6 +23,7 @@ async fn invalid(call: Decide) -> String {
     }
 }
 
+#[cfg_attr(not(feature = "typesafe"), ignore = "needs the typesafe provider compiled in")]
 #[tokio::test]
 async fn bad_questions_fail_before_any_request_naming_the_parameter() {
     let none: [(&str, Question); 0] = [];
@@ -55,6 +56,7 @@ async fn bad_questions_fail_before_any_request_naming_the_parameter() {
 }
 
 #[cfg_attr(not(all(feature = "typesafe", feature = "openai")), ignore = "calls TypeSafe and OpenAI models")]
+#[cfg_attr(not(feature = "typesafe"), ignore = "needs the typesafe provider compiled in")]
 #[tokio::test]
 async fn the_model_and_provider_must_decide_and_nothing_streams() {
     // A text model has no decision API behind it.
@@ -75,6 +77,7 @@ async fn the_model_and_provider_must_decide_and_nothing_streams() {
 }
 
 #[cfg_attr(not(all(feature = "typesafe", feature = "openai")), ignore = "calls TypeSafe and OpenAI models")]
+#[cfg_attr(not(feature = "typesafe"), ignore = "needs the typesafe provider compiled in")]
 #[tokio::test]
 async fn a_valid_call_reaches_the_transport() {
     let state = DecisionValue::map([("photo", Artifact::from_bytes(PNG))]);

@@ -56,7 +56,6 @@ async fn bad_questions_fail_before_any_request_naming_the_parameter() {
 }
 
 #[cfg_attr(not(all(feature = "typesafe", feature = "openai")), ignore = "calls TypeSafe and OpenAI models")]
-#[cfg_attr(not(feature = "typesafe"), ignore = "needs the typesafe provider compiled in")]
 #[tokio::test]
 async fn the_model_and_provider_must_decide_and_nothing_streams() {
     // A text model has no decision API behind it.
@@ -77,7 +76,6 @@ async fn the_model_and_provider_must_decide_and_nothing_streams() {
 }
 
 #[cfg_attr(not(all(feature = "typesafe", feature = "openai")), ignore = "calls TypeSafe and OpenAI models")]
-#[cfg_attr(not(feature = "typesafe"), ignore = "needs the typesafe provider compiled in")]
 #[tokio::test]
 async fn a_valid_call_reaches_the_transport() {
     let state = DecisionValue::map([("photo", Artifact::from_bytes(PNG))]);

@@ -26,6 +26,8 @@ mod embeddings;
 mod error;
 pub mod images;
 mod jobs;
+#[cfg(test)]
+mod parity;
 pub mod providers;
 mod stream;
 pub(crate) mod structured;

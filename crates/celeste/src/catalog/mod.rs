@@ -17,7 +17,7 @@
 //! ```
 
 mod constraint;
-mod data;
+pub(crate) mod data;
 mod voice;
 
 #[cfg(test)]

@@ -278,8 +278,12 @@ fn progress_bar() -> ProgressBar {
     bar
 }
 
-/// Write every image (downloading URL results first); returns the paths written.
-async fn save_all(client: &Client, out: &Output<Vec<Image>>, output: Option<&Path>) -> Result<Vec<PathBuf>, Error> {
+/// Write every image (downloading URL results first); returns each path with the image written there.
+async fn save_all(
+    client: &Client,
+    out: &Output<Vec<Image>>,
+    output: Option<&Path>,
+) -> Result<Vec<(PathBuf, Image)>, Error> {
     let mut paths = Vec::with_capacity(out.content.len());
     let several = out.content.len() > 1;
     for (i, img) in out.content.iter().enumerate() {
@@ -294,7 +298,7 @@ async fn save_all(client: &Client, out: &Output<Vec<Image>>, output: Option<&Pat
             eprintln!("celeste: note: the image is {ext}; {} keeps the name you gave", path.display());
         }
         img.save(&path).await?;
-        paths.push(path);
+        paths.push((path, img));
     }
     Ok(paths)
 }
@@ -309,13 +313,11 @@ fn numbered(path: &Path, n: usize) -> PathBuf {
     path.with_file_name(name)
 }
 
-fn report(global: &Global, out: &Output<Vec<Image>>, saved: &[PathBuf]) -> Result<(), Error> {
+fn report(global: &Global, out: &Output<Vec<Image>>, saved: &[(PathBuf, Image)]) -> Result<(), Error> {
     if global.json {
-        let images: Vec<Value> = out
-            .content
+        let images: Vec<Value> = saved
             .iter()
-            .zip(saved)
-            .map(|(img, path)| {
+            .map(|(path, img)| {
                 json!({
                     "path": path.display().to_string(),
                     "mime_type": img.artifact.mime().map(|m| m.as_str().to_string()),
@@ -331,7 +333,7 @@ fn report(global: &Global, out: &Output<Vec<Image>>, saved: &[PathBuf]) -> Resul
         println!("{text}");
         return Ok(());
     }
-    for (img, path) in out.content.iter().zip(saved) {
+    for (path, img) in saved {
         let size = match (img.width, img.height) {
             (Some(w), Some(h)) => format!(" {w}x{h}"),
             _ => String::new(),

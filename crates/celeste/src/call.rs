@@ -67,6 +67,83 @@ impl CallOptions {
     }
 }
 
+/// The setters every call builder shares (where the call goes and how it is sent), written once:
+/// `call_setters!(opts; client, provider, ...)` adds the named ones to a builder whose
+/// [`CallOptions`] sit at `self.opts` (the path before `;`).
+macro_rules! call_setters {
+    ($($field:ident).+ ; $name:ident $(, $rest:ident)* $(,)?) => {
+        $crate::call::call_setters!(@one $($field).+ ; $name);
+        $crate::call::call_setters!($($field).+ ; $($rest),*);
+    };
+    ($($field:ident).+ ;) => {};
+    (@one $($field:ident).+ ; client) => {
+        /// Use this client instead of the default one.
+        pub fn client(mut self, client: $crate::Client) -> Self {
+            self.$($field).+.client = Some(client);
+            self
+        }
+    };
+    (@one $($field:ident).+ ; provider) => {
+        /// Use this provider (for model ids the catalog does not know).
+        pub fn provider(mut self, provider: $crate::Provider) -> Self {
+            self.$($field).+.target.provider = Some(provider);
+            self
+        }
+    };
+    (@one $($field:ident).+ ; protocol) => {
+        /// Speak this protocol to `base_url` (bring your own compatible endpoint).
+        pub fn protocol(mut self, protocol: $crate::Protocol) -> Self {
+            self.$($field).+.target.protocol = Some(protocol);
+            self
+        }
+    };
+    (@one $($field:ident).+ ; base_url) => {
+        /// Send to this base URL instead of the provider's (the model keeps its provider's API).
+        pub fn base_url(mut self, url: impl Into<String>) -> Self {
+            self.$($field).+.target.base_url = Some(url.into());
+            self
+        }
+    };
+    (@one $($field:ident).+ ; api_key) => {
+        /// Use this API key instead of the configured one.
+        pub fn api_key(mut self, key: impl Into<$crate::SecretString>) -> Self {
+            self.$($field).+.target.api_key = Some(key.into());
+            self
+        }
+    };
+    (@one $($field:ident).+ ; auth) => {
+        /// Use this authentication scheme.
+        pub fn auth(mut self, auth: $crate::Auth) -> Self {
+            self.$($field).+.target.auth = Some(auth);
+            self
+        }
+    };
+    (@one $($field:ident).+ ; extra_body) => {
+        /// JSON deep-merged into a JSON request body last (provider options this library does not
+        /// model).
+        pub fn extra_body(mut self, extra: serde_json::Value) -> Self {
+            self.$($field).+.extra_body = Some(extra);
+            self
+        }
+    };
+    (@one $($field:ident).+ ; header) => {
+        /// An extra request header (overrides the library's own of the same name). An invalid name
+        /// or value makes the call fail with [`crate::Error::InvalidInput`] when sent.
+        pub fn header(mut self, name: &str, value: &str) -> Self {
+            self.$($field).+.header(name, value);
+            self
+        }
+    };
+    (@one $($field:ident).+ ; timeout) => {
+        /// A total time limit for this call's requests (overrides the client's).
+        pub fn timeout(mut self, d: std::time::Duration) -> Self {
+            self.$($field).+.timeout = Some(d);
+            self
+        }
+    };
+}
+pub(crate) use call_setters;
+
 /// A call resolved, checked and built: ready to send.
 pub(crate) struct Prepared {
     pub client: Client,

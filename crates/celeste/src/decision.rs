@@ -12,19 +12,14 @@
 use std::fmt;
 use std::future::IntoFuture;
 use std::marker::PhantomData;
-use std::time::Duration;
 
 use futures::future::BoxFuture;
-use serde_json::Value;
 
-use crate::auth::{Auth, SecretString};
 use crate::call::{CallOptions, prepare_decision};
-use crate::client::Client;
 use crate::error::Result;
 use crate::text::Unary;
 use crate::types::artifact::Artifact;
 use crate::types::decision::{Answers, DecisionValue, Question};
-use crate::types::enums::Provider;
 use crate::types::output::Output;
 use crate::wire::decision::DecisionRequest;
 
@@ -116,6 +111,8 @@ impl IntoFuture for Decide<Unary> {
 }
 
 impl<M> Decide<M> {
+    crate::call::call_setters!(opts; client, provider, base_url, api_key, auth, extra_body, header, timeout);
+
     pub(crate) fn with_mode<N>(self) -> Decide<N> {
         Decide { opts: self.opts, req: self.req, mode: PhantomData }
     }
@@ -123,55 +120,6 @@ impl<M> Decide<M> {
     /// Ask one more question.
     pub fn question(mut self, name: impl Into<String>, question: Question) -> Self {
         self.req.questions.push((name.into(), question));
-        self
-    }
-
-    /// Use this client instead of the default one.
-    pub fn client(mut self, client: Client) -> Self {
-        self.opts.client = Some(client);
-        self
-    }
-
-    /// Use this provider (for model ids the catalog does not know).
-    pub fn provider(mut self, provider: Provider) -> Self {
-        self.opts.target.provider = Some(provider);
-        self
-    }
-
-    /// Send to this base URL instead of the provider's (the model keeps its provider's API).
-    pub fn base_url(mut self, url: impl Into<String>) -> Self {
-        self.opts.target.base_url = Some(url.into());
-        self
-    }
-
-    /// Use this API key instead of the configured one.
-    pub fn api_key(mut self, key: impl Into<SecretString>) -> Self {
-        self.opts.target.api_key = Some(key.into());
-        self
-    }
-
-    /// Use this authentication scheme.
-    pub fn auth(mut self, auth: Auth) -> Self {
-        self.opts.target.auth = Some(auth);
-        self
-    }
-
-    /// JSON deep-merged into the request body last (provider options this library does not model).
-    pub fn extra_body(mut self, extra: Value) -> Self {
-        self.opts.extra_body = Some(extra);
-        self
-    }
-
-    /// An extra request header (overrides the library's own of the same name, such as TypeSafe's
-    /// `TypeSafe-Danger-Zone-Images`).
-    pub fn header(mut self, name: &str, value: &str) -> Self {
-        self.opts.header(name, value);
-        self
-    }
-
-    /// A time limit for the call.
-    pub fn timeout(mut self, d: Duration) -> Self {
-        self.opts.timeout = Some(d);
         self
     }
 }

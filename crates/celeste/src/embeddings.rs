@@ -16,18 +16,13 @@
 use std::fmt;
 use std::future::IntoFuture;
 use std::marker::PhantomData;
-use std::time::Duration;
 
 use futures::future::BoxFuture;
-use serde_json::Value;
 
-use crate::auth::{Auth, SecretString};
 use crate::call::{CallOptions, prepare_embed};
-use crate::client::Client;
 use crate::error::Result;
 use crate::text::Unary;
 use crate::types::artifact::Artifact;
-use crate::types::enums::{Protocol, Provider};
 use crate::types::output::Output;
 use crate::wire::embeddings::{EmbedInput, EmbedRequest, Embeddings};
 
@@ -95,6 +90,8 @@ impl IntoFuture for EmbedCall<Unary> {
 }
 
 impl<M> EmbedCall<M> {
+    crate::call::call_setters!(opts; client, provider, protocol, base_url, api_key, auth, extra_body, header, timeout);
+
     pub(crate) fn with_mode<N>(self) -> EmbedCall<N> {
         EmbedCall { opts: self.opts, req: self.req, mode: PhantomData }
     }
@@ -108,60 +105,6 @@ impl<M> EmbedCall<M> {
     /// Embed this text with the media of a single-item call (Google: one combined vector).
     pub fn text(mut self, text: impl Into<String>) -> Self {
         self.req.inputs.push(EmbedInput::Text(text.into()));
-        self
-    }
-
-    /// Use this client instead of the default one.
-    pub fn client(mut self, client: Client) -> Self {
-        self.opts.client = Some(client);
-        self
-    }
-
-    /// Use this provider (for model ids the catalog does not know, such as OpenAI's).
-    pub fn provider(mut self, provider: Provider) -> Self {
-        self.opts.target.provider = Some(provider);
-        self
-    }
-
-    /// Speak this protocol to `base_url` (any OpenAI-compatible server's `/v1/embeddings`).
-    pub fn protocol(mut self, protocol: Protocol) -> Self {
-        self.opts.target.protocol = Some(protocol);
-        self
-    }
-
-    /// Send to this base URL instead of the provider's.
-    pub fn base_url(mut self, url: impl Into<String>) -> Self {
-        self.opts.target.base_url = Some(url.into());
-        self
-    }
-
-    /// Use this API key instead of the configured one.
-    pub fn api_key(mut self, key: impl Into<SecretString>) -> Self {
-        self.opts.target.api_key = Some(key.into());
-        self
-    }
-
-    /// Use this authentication scheme.
-    pub fn auth(mut self, auth: Auth) -> Self {
-        self.opts.target.auth = Some(auth);
-        self
-    }
-
-    /// JSON deep-merged into the request body last.
-    pub fn extra_body(mut self, extra: Value) -> Self {
-        self.opts.extra_body = Some(extra);
-        self
-    }
-
-    /// An extra request header (overrides the library's own of the same name).
-    pub fn header(mut self, name: &str, value: &str) -> Self {
-        self.opts.header(name, value);
-        self
-    }
-
-    /// A total time limit for this call.
-    pub fn timeout(mut self, d: Duration) -> Self {
-        self.opts.timeout = Some(d);
         self
     }
 }

@@ -25,7 +25,6 @@ use std::time::Duration;
 use futures::future::BoxFuture;
 use serde_json::Value;
 
-use crate::auth::{Auth, SecretString};
 use crate::call::{CallOptions, prepare_image};
 use crate::client::Client;
 use crate::domains::MediaCall;
@@ -34,7 +33,7 @@ use crate::jobs::JobOptions;
 use crate::stream::Stream;
 use crate::text::{Generate, Streaming, Unary};
 use crate::types::artifact::Artifact;
-use crate::types::enums::{Modality, Operation, Provider};
+use crate::types::enums::{Modality, Operation};
 use crate::types::media::{Image, ImageParams, JobProgress};
 use crate::types::message::Part;
 use crate::types::output::Output;
@@ -151,61 +150,14 @@ impl IntoFuture for ImageCall<Streaming> {
 }
 
 impl<M> ImageCall<M> {
+    crate::call::call_setters!(opts; client, provider, base_url, api_key, auth, extra_body, header, timeout);
+
     pub(crate) fn with_mode<N>(self) -> ImageCall<N> {
         ImageCall { opts: self.opts, req: self.req, job: self.job, mode: PhantomData }
     }
 
     fn set(mut self, name: &str, value: impl Into<Value>) -> Self {
         self.req.params.set(name, value);
-        self
-    }
-
-    /// Use this client instead of the default one.
-    pub fn client(mut self, client: Client) -> Self {
-        self.opts.client = Some(client);
-        self
-    }
-
-    /// Use this provider (for model ids the catalog does not know).
-    pub fn provider(mut self, provider: Provider) -> Self {
-        self.opts.target.provider = Some(provider);
-        self
-    }
-
-    /// Send to this base URL instead of the provider's (the model keeps its provider's API).
-    pub fn base_url(mut self, url: impl Into<String>) -> Self {
-        self.opts.target.base_url = Some(url.into());
-        self
-    }
-
-    /// Use this API key instead of the configured one.
-    pub fn api_key(mut self, key: impl Into<SecretString>) -> Self {
-        self.opts.target.api_key = Some(key.into());
-        self
-    }
-
-    /// Use this authentication scheme.
-    pub fn auth(mut self, auth: Auth) -> Self {
-        self.opts.target.auth = Some(auth);
-        self
-    }
-
-    /// JSON deep-merged into a JSON request body last (provider options this library does not model).
-    pub fn extra_body(mut self, extra: Value) -> Self {
-        self.opts.extra_body = Some(extra);
-        self
-    }
-
-    /// An extra request header (overrides the library's own of the same name).
-    pub fn header(mut self, name: &str, value: &str) -> Self {
-        self.opts.header(name, value);
-        self
-    }
-
-    /// A time limit for each request of this call (the job's own limit is
-    /// [`job_deadline`](Self::job_deadline)).
-    pub fn timeout(mut self, d: Duration) -> Self {
-        self.opts.timeout = Some(d);
         self
     }
 

@@ -24,21 +24,17 @@
 use std::fmt;
 use std::future::IntoFuture;
 use std::marker::PhantomData;
-use std::time::Duration;
 
 use futures::future::BoxFuture;
 use schemars::JsonSchema;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
-use serde_json::Value;
 
-use crate::auth::{Auth, SecretString};
 use crate::call::{CallOptions, prepare_text};
-use crate::client::Client;
 use crate::error::Result;
 use crate::stream::Stream;
 use crate::structured::{Convert, Finish, OutputSchema, text_content, typed_content};
-use crate::types::enums::{Operation, Protocol, Provider};
+use crate::types::enums::Operation;
 use crate::types::message::{Item, Part, request_items};
 use crate::types::output::Output;
 use crate::types::text::TextRequest;
@@ -239,6 +235,8 @@ impl<M, C: Send + 'static> Generate<M, C> {
 }
 
 impl<M, C> Generate<M, C> {
+    crate::call::call_setters!(call.opts; client, provider, protocol, api_key, auth, extra_body, header, timeout);
+
     pub(crate) fn with_mode<N>(self) -> Generate<N, C> {
         Generate { call: self.call, convert: self.convert, mode: PhantomData }
     }
@@ -249,40 +247,10 @@ impl<M, C> Generate<M, C> {
         self
     }
 
-    /// Use this client instead of the default one.
-    pub fn client(mut self, client: Client) -> Self {
-        self.call.opts.client = Some(client);
-        self
-    }
-
-    /// Use this provider (for model ids the catalog does not know, or that several providers serve).
-    pub fn provider(mut self, provider: Provider) -> Self {
-        self.call.opts.target.provider = Some(provider);
-        self
-    }
-
-    /// Speak this protocol to `base_url` (bring your own endpoint).
-    pub fn protocol(mut self, protocol: Protocol) -> Self {
-        self.call.opts.target.protocol = Some(protocol);
-        self
-    }
-
     /// Send to this base URL instead of the provider's (honoured for every provider). Without a
     /// provider or protocol, the OpenResponses protocol is used.
     pub fn base_url(mut self, url: impl Into<String>) -> Self {
         self.call.opts.target.base_url = Some(url.into());
-        self
-    }
-
-    /// Use this API key instead of the configured one.
-    pub fn api_key(mut self, key: impl Into<SecretString>) -> Self {
-        self.call.opts.target.api_key = Some(key.into());
-        self
-    }
-
-    /// Use this authentication scheme.
-    pub fn auth(mut self, auth: Auth) -> Self {
-        self.call.opts.target.auth = Some(auth);
         self
     }
 
@@ -386,25 +354,6 @@ impl<M, C> Generate<M, C> {
     /// How the model may use tools.
     pub fn tool_choice(mut self, choice: ToolChoice) -> Self {
         self.call.tool_choice = Some(choice);
-        self
-    }
-
-    /// JSON deep-merged into the request body last (provider options this library does not model).
-    pub fn extra_body(mut self, extra: Value) -> Self {
-        self.call.opts.extra_body = Some(extra);
-        self
-    }
-
-    /// An extra request header (overrides the library's own headers of the same name). An invalid
-    /// name or value makes the call fail with [`crate::Error::InvalidInput`].
-    pub fn header(mut self, name: &str, value: &str) -> Self {
-        self.call.opts.header(name, value);
-        self
-    }
-
-    /// A total time limit for this call (overrides the client's).
-    pub fn timeout(mut self, d: Duration) -> Self {
-        self.call.opts.timeout = Some(d);
         self
     }
 

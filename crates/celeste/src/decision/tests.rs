@@ -4,6 +4,7 @@
 use super::*;
 use crate::error::Error;
 use crate::types::decision::{BoxQuestion, ChoiceQuestion, ScoreQuestion};
+use crate::{Client, Provider};
 
 const PNG: &[u8] = &[
     0x89, b'P', b'N', b'G', 0x0d, 0x0a, 0x1a, 0x0a, 0, 0, 0, 13, b'I', b'H', b'D', b'R', 0, 0, 0, 1, 0, 0, 0, 1, 8, 6,

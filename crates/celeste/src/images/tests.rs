@@ -3,6 +3,7 @@
 
 use super::*;
 use crate::error::Error;
+use crate::{Client, Provider};
 
 fn client() -> Client {
     let creds = crate::Credentials::empty().with_key(Provider::OpenAi, "k");

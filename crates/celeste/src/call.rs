@@ -207,7 +207,8 @@ pub(crate) async fn prepare_text(
         }
     };
     // The caller's extras, then the request.
-    let request = assemble(built, headers, &opts.extra_body, &opts.extra_headers)?;
+    let mut request = assemble(built, headers, &opts.extra_body, &opts.extra_headers)?;
+    request.total = opts.timeout.or(client.transport().timeouts.total);
     let capture = client.telemetry().capture.unwrap_or_default();
     let telemetry = CallInfo {
         modality: Modality::Text,
@@ -240,7 +241,7 @@ fn assemble(
     for (k, v) in own.into_iter().chain(extra_headers.iter().cloned()) {
         headers.insert(k, v);
     }
-    Ok(HttpRequest { method: Method::POST, url, headers, body: RequestBody::Json(body) })
+    Ok(HttpRequest { method: Method::POST, url, headers, body: RequestBody::Json(body), total: None })
 }
 
 impl Prepared {
@@ -410,7 +411,8 @@ pub(crate) async fn prepare_image(
     for (k, v) in built.headers.into_iter().chain(opts.extra_headers.iter().cloned()) {
         headers.insert(k, v);
     }
-    let request = HttpRequest { method: Method::POST, url: built.url, headers, body };
+    let total = opts.timeout.or(client.transport().timeouts.total);
+    let request = HttpRequest { method: Method::POST, url: built.url, headers, body, total };
     let telemetry = CallInfo {
         modality: Modality::Images,
         operation,
@@ -591,7 +593,9 @@ pub(crate) async fn prepare_embed(opts: CallOptions, mut req: EmbedRequest) -> R
         headers.insert(k, v);
     }
     let bytes = serde_json::to_vec(&body).map_err(|e| Error::invalid_input(format!("request body: {e}")))?;
-    let request = HttpRequest { method: Method::POST, url, headers, body: RequestBody::Json(Bytes::from(bytes)) };
+    let total = opts.timeout.or(client.transport().timeouts.total);
+    let request =
+        HttpRequest { method: Method::POST, url, headers, body: RequestBody::Json(Bytes::from(bytes)), total };
     let telemetry = CallInfo {
         modality,
         operation: op,

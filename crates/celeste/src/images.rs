@@ -299,6 +299,7 @@ impl Client {
             url: url.to_string(),
             headers: reqwest::header::HeaderMap::new(),
             body: crate::transport::http::RequestBody::Empty,
+            total: None,
         };
         let origin = image.origin.ok_or_else(|| {
             crate::Error::invalid_input("this image did not come from a provider call: fetch its URL yourself")

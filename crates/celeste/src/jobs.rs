@@ -138,7 +138,16 @@ impl<'a> Poller<'a> {
                 return Err(Error::Timeout { origin: self.origin, phase: TimeoutPhase::Job, after: limit });
             }
             tokio::time::sleep(wait).await;
-            let (body, asked) = self.get_with_headers(url, ends, true).await?;
+            // A status request cut short by the job's deadline is the job running out of time (a
+            // few milliseconds of slack: timers fire at millisecond granularity).
+            let (body, asked) = match self.get_with_headers(url, ends, true).await {
+                Err(Error::Timeout { phase: TimeoutPhase::Total, .. })
+                    if ends.is_some_and(|e| Instant::now() + Duration::from_millis(10) >= e) =>
+                {
+                    return Err(Error::Timeout { origin: self.origin, phase: TimeoutPhase::Job, after: limit });
+                }
+                r => r?,
+            };
             self.polls += 1;
             match read(&body)? {
                 Poll::Done(t) => return Ok(t),
@@ -175,8 +184,13 @@ impl<'a> Poller<'a> {
     ) -> Result<(Bytes, Option<Duration>)> {
         let trusted = credentials_for(self.host.as_deref(), self.site.as_deref(), url, status);
         let headers = if trusted { self.auth.clone() } else { HeaderMap::new() };
-        let req = HttpRequest { method: Method::GET, url: url.to_string(), headers, body: RequestBody::Empty };
-        let deadline = deadline.or_else(|| self.transport.deadline());
+        let req =
+            HttpRequest { method: Method::GET, url: url.to_string(), headers, body: RequestBody::Empty, total: None };
+        // The sooner of the job's deadline and the client's own limit for a request.
+        let deadline = match (deadline, self.transport.deadline()) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        };
         let resp = self.transport.send(self.origin, &req, deadline, self.span).await?;
         let asked = crate::transport::retry::retry_after(resp.headers());
         let body = self.transport.read_body(self.origin, resp, deadline).await?;

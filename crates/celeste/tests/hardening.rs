@@ -253,9 +253,8 @@ async fn a_total_timeout_reports_the_configured_limit() {
     let err = err.expect("an error");
     let msg = err.to_string();
     let Error::Timeout { phase: TimeoutPhase::Total, after, .. } = err else { panic!("{err:?}") };
-    // The limit is measured from the send (a few microseconds after it was set) and rounded up to the
-    // millisecond; the margin only absorbs a thread descheduled in between on a loaded machine.
-    assert!(after <= limit && after > limit - Duration::from_millis(100), "{after:?}");
+    // The configured limit itself, however loaded the machine.
+    assert_eq!(after, limit);
     assert!(msg.contains("(total) after 700ms"), "{msg}");
 
     // The same for the headers phase, and with a per-call limit.
@@ -271,7 +270,7 @@ async fn a_total_timeout_reports_the_configured_limit() {
         .await
         .unwrap_err();
     let Error::Timeout { phase: TimeoutPhase::Total, after, .. } = err else { panic!("{err:?}") };
-    assert!(after <= limit && after > limit - Duration::from_millis(100), "{after:?}");
+    assert_eq!(after, limit);
 }
 
 /// A Gemini stream whose streamed function-call arguments (`partialArgs`) name slots far past the end

@@ -79,7 +79,9 @@ pub(crate) async fn prepare_decision(
     }
     let bytes = serde_json::to_vec(&body).map_err(|e| Error::invalid_input(format!("request body: {e}")))?;
     let url = crate::providers::join_url(&resolved.base, api.path());
-    let request = HttpRequest { method: Method::POST, url, headers, body: RequestBody::Json(Bytes::from(bytes)) };
+    let total = opts.timeout.or(client.transport().timeouts.total);
+    let request =
+        HttpRequest { method: Method::POST, url, headers, body: RequestBody::Json(Bytes::from(bytes)), total };
     let telemetry = CallInfo {
         modality,
         operation,

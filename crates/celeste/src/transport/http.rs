@@ -102,6 +102,9 @@ pub(crate) struct HttpRequest {
     pub url: String,
     pub headers: HeaderMap,
     pub body: RequestBody,
+    /// The call's configured total limit, named when it runs out (measured from the deadline when
+    /// absent: polls and downloads).
+    pub total: Option<Duration>,
 }
 
 /// The shared HTTP machinery of a client.
@@ -145,7 +148,7 @@ impl Transport {
         deadline: Option<Instant>,
         observer: &impl AttemptObserver,
     ) -> Result<reqwest::Response> {
-        let total = deadline.map(total_limit);
+        let total = deadline.map(|d| req.total.unwrap_or_else(|| total_limit(d)));
         let headers = total.map_or(self.timeouts.headers, |t| self.timeouts.headers.max(t));
         self.send_within(origin, req, (deadline, total), headers, observer).await
     }
@@ -159,7 +162,7 @@ impl Transport {
         deadline: Option<Instant>,
         observer: &impl AttemptObserver,
     ) -> Result<reqwest::Response> {
-        let total = deadline.map(total_limit);
+        let total = deadline.map(|d| req.total.unwrap_or_else(|| total_limit(d)));
         self.send_within(origin, req, (deadline, total), self.timeouts.headers, observer).await
     }
 
@@ -442,6 +445,7 @@ mod tests {
             url: format!("{url}/v1/files/f1/content?variant=full&n=2"),
             headers: HeaderMap::new(),
             body: RequestBody::Empty,
+            total: None,
         };
         let resp = t.send(origin, &req, None, &()).await.unwrap();
         assert_eq!(&t.read_body(origin, resp, None).await.unwrap()[..], &[0, 159, 146, 150]);
@@ -464,6 +468,7 @@ mod tests {
             url: format!("{url}/v1/audio/transcriptions"),
             headers: HeaderMap::new(),
             body: RequestBody::Multipart(Arc::new(form)),
+            total: None,
         };
         t.send(origin, &req, None, &()).await.unwrap();
         let got = String::from_utf8_lossy(&server.await.unwrap()).into_owned();

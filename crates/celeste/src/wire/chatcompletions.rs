@@ -39,9 +39,8 @@ use crate::wire::{WireContext, WireFunction};
 pub(crate) enum ReasoningReplay {
     /// Never (the protocol; servers that reject the field, such as Mistral).
     Never,
-    /// Assistant turns that called tools (DeepSeek's thinking mode requires it there).
-    WithToolCalls,
-    /// Every assistant turn that has reasoning (Moonshot).
+    /// Every assistant turn that has reasoning (Moonshot; DeepSeek, whose thinking mode needs it on
+    /// tool-calling turns and takes it on the others, as the reference's 1.0.0 sends it).
     Always,
 }
 
@@ -164,7 +163,7 @@ impl ChatQuirks {
                 ..ChatQuirks::PROTOCOL
             },
             Provider::DeepSeek => ChatQuirks {
-                reasoning_replay: ReasoningReplay::WithToolCalls,
+                reasoning_replay: ReasoningReplay::Always,
                 reasoning: ReasoningStyle::Thinking,
                 structured: Structured::JsonObject,
                 ..ChatQuirks::PROTOCOL
@@ -283,11 +282,7 @@ fn message(m: &Message, q: &ChatQuirks, ctx: &WireContext) -> Result<Value> {
         msg.insert("tool_calls".into(), Value::Array(calls));
     }
     if m.role == Role::Assistant {
-        let replay = match q.reasoning_replay {
-            ReasoningReplay::Never => false,
-            ReasoningReplay::WithToolCalls => !m.tool_calls.is_empty(),
-            ReasoningReplay::Always => true,
-        };
+        let replay = q.reasoning_replay == ReasoningReplay::Always;
         if let Some(r) = m.reasoning.as_ref().filter(|r| replay && !r.is_empty()) {
             msg.insert("reasoning_content".into(), r.clone().into());
         }

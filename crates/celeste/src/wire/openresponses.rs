@@ -163,6 +163,8 @@ fn tool(t: &Tool, ctx: &WireContext) -> Result<Value> {
             v
         }
         Tool::XSearch => json!({"type": "x_search"}),
+        // xAI names its code tool `code_interpreter` on this API (the reference's 1.0.0).
+        Tool::CodeExecution if ctx.origin == Origin::Provider(Provider::XAi) => json!({"type": "code_interpreter"}),
         Tool::CodeExecution => json!({"type": "code_execution"}),
         Tool::Raw { value } => value.clone(),
         other => return Err(ctx.unsupported(format!("the {} tool", other.name()))),

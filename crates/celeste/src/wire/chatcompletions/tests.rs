@@ -312,7 +312,8 @@ fn reasoning_replay_follows_the_provider() {
             .collect()
     };
     let s = |t: &str| Some(t.to_string());
-    assert_eq!(replayed(provider(Provider::DeepSeek)), [None, None, s("call f"), None, None]);
+    // DeepSeek replays reasoning on every assistant turn that has it (the reference's 1.0.0, #461).
+    assert_eq!(replayed(provider(Provider::DeepSeek)), [None, s("greet"), s("call f"), None, None]);
     assert_eq!(replayed(provider(Provider::Moonshot)), [None, s("greet"), s("call f"), None, None]);
     for ctx in [protocol(), provider(Provider::Mistral), provider(Provider::Groq)] {
         assert_eq!(replayed(ctx), [None, None, None, None, None]);

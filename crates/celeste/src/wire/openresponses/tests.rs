@@ -63,6 +63,12 @@ fn tools_and_tool_choice_shapes() {
         ])
     );
     assert_eq!(body["tool_choice"], json!({"type": "function", "name": "get_weather"}));
+    let xai = WireContext {
+        origin: Origin::Provider(crate::types::enums::Provider::XAi),
+        model: "grok-4".into(),
+        operation: crate::types::enums::Operation::Generate,
+    };
+    assert_eq!(build_request(&req, &xai, false).unwrap()["tools"][3], json!({"type": "code_interpreter"}));
     for (choice, wire) in [(ToolChoice::Auto, "auto"), (ToolChoice::Required, "required"), (ToolChoice::None, "none")] {
         assert_eq!(tool_choice(&choice), json!(wire));
     }

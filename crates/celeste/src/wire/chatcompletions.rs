@@ -42,6 +42,9 @@ pub(crate) enum ReasoningReplay {
     /// Every assistant turn that has reasoning (Moonshot; DeepSeek, whose thinking mode needs it on
     /// tool-calling turns and takes it on the others, as the reference's 1.0.0 sends it).
     Always,
+    /// Mistral: the reasoning goes back as a leading `thinking` chunk of the content (which becomes
+    /// a list of chunks), Mistral's own form for its reasoning models.
+    ThinkingChunk,
 }
 
 /// The text parameters Chat Completions carries: no top-k, no thinking budget (the effort is
@@ -149,6 +152,7 @@ impl ChatQuirks {
         };
         match p {
             Provider::Mistral => ChatQuirks {
+                reasoning_replay: ReasoningReplay::ThinkingChunk,
                 seed_field: "random_seed",
                 required_choice: "any",
                 stream_usage_option: false,
@@ -281,10 +285,24 @@ fn message(m: &Message, q: &ChatQuirks, ctx: &WireContext) -> Result<Value> {
             .collect();
         msg.insert("tool_calls".into(), Value::Array(calls));
     }
-    if m.role == Role::Assistant {
-        let replay = q.reasoning_replay == ReasoningReplay::Always;
-        if let Some(r) = m.reasoning.as_ref().filter(|r| replay && !r.is_empty()) {
-            msg.insert("reasoning_content".into(), r.clone().into());
+    if m.role == Role::Assistant
+        && let Some(r) = m.reasoning.as_ref().filter(|r| !r.is_empty())
+    {
+        match q.reasoning_replay {
+            ReasoningReplay::Never => {}
+            ReasoningReplay::Always => {
+                msg.insert("reasoning_content".into(), r.clone().into());
+            }
+            ReasoningReplay::ThinkingChunk => {
+                let thinking = json!({"type": "thinking", "thinking": [{"type": "text", "text": r}]});
+                let mut chunks = vec![thinking];
+                match msg.remove("content") {
+                    Some(Value::String(t)) if !t.is_empty() => chunks.push(json!({"type": "text", "text": t})),
+                    Some(Value::Array(parts)) => chunks.extend(parts),
+                    _ => {}
+                }
+                msg.insert("content".into(), Value::Array(chunks));
+            }
         }
     }
     // Caller-supplied wire fields (e.g. `name`) pass through; they never replace the ones built here.

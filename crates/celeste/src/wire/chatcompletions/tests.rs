@@ -318,6 +318,14 @@ fn reasoning_replay_follows_the_provider() {
     for ctx in [protocol(), provider(Provider::Mistral), provider(Provider::Groq)] {
         assert_eq!(replayed(ctx), [None, None, None, None, None]);
     }
+    // Mistral takes the reasoning back as a leading `thinking` chunk, the text as a `text` chunk.
+    let body = build_request(&T.request(items.clone()), &provider(Provider::Mistral), false).unwrap();
+    assert_eq!(
+        body["messages"][1]["content"],
+        json!([{"type": "thinking", "thinking": [{"type": "text", "text": "greet"}]}, {"type": "text", "text": "Hello."}])
+    );
+    assert_eq!(body["messages"][2]["content"][0]["type"], "thinking");
+    assert_eq!(body["messages"][0]["content"], "hi", "a user turn is untouched");
 }
 
 // ---------------------------------------------------------------------------------------------------

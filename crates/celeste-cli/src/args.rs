@@ -164,6 +164,42 @@ pub struct Target {
     pub vertex_token_env: Option<String>,
 }
 
+/// Where a media, embedding or decision call goes, besides its model (whose default differs by
+/// command). Text commands take [`Target`], which adds `--protocol` and the Vertex AI flags.
+#[derive(Args, Debug, Clone)]
+pub struct Endpoint {
+    /// The provider (for ids the catalog does not know, e.g. Ollama models).
+    #[arg(long)]
+    pub provider: Option<String>,
+    /// Send to this base URL (the model keeps its provider's API).
+    #[arg(long, value_name = "URL")]
+    pub base_url: Option<String>,
+    /// Use the bundled emulator even if a provider key is set.
+    #[arg(long)]
+    pub emulator: bool,
+    /// Send the API key held in this environment variable (else CELESTE_API_KEY when set, then the
+    /// provider's own variable). The key is never printed.
+    #[arg(long, value_name = "NAME")]
+    pub api_key_env: Option<String>,
+}
+
+impl Target {
+    /// The target for `model` at `endpoint`, speaking `protocol` if one is named (no Vertex AI).
+    pub fn at(model: &str, protocol: Option<String>, endpoint: &Endpoint) -> Target {
+        Target {
+            model: model.to_string(),
+            provider: endpoint.provider.clone(),
+            base_url: endpoint.base_url.clone(),
+            protocol,
+            emulator: endpoint.emulator,
+            api_key_env: endpoint.api_key_env.clone(),
+            vertex_project: None,
+            vertex_location: None,
+            vertex_token_env: None,
+        }
+    }
+}
+
 /// Text generation parameters.
 #[derive(Args, Debug, Clone)]
 pub struct TextParams {
@@ -253,22 +289,15 @@ pub struct EmbedArgs {
     /// name their --provider).
     #[arg(long, short, default_value = "gemini-embedding-2")]
     pub model: String,
-    /// The provider, for model ids the catalog does not know.
-    #[arg(long)]
-    pub provider: Option<String>,
-    /// Send to this base URL (with --protocol: any OpenAI-compatible server).
-    #[arg(long, value_name = "URL")]
-    pub base_url: Option<String>,
-    /// Speak this protocol to the base URL (openresponses or chatcompletions: both mean the
+    #[command(flatten)]
+    pub endpoint: Endpoint,
+    /// Speak this protocol to --base-url (openresponses or chatcompletions: both mean the
     /// compatible `/v1/embeddings`).
     #[arg(long)]
     pub protocol: Option<String>,
     /// The vector size, for models that can shorten their vectors.
     #[arg(long)]
     pub dimensions: Option<u32>,
-    /// Use the bundled emulator even if a provider key is set.
-    #[arg(long)]
-    pub emulator: bool,
 }
 
 #[derive(Args, Debug)]

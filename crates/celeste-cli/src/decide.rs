@@ -11,7 +11,7 @@ use serde_json::Value;
 use celeste::types::{Answer, Artifact, DecisionValue, Question};
 use celeste::{Client, Error, Output};
 
-use crate::args::{Global, Target};
+use crate::args::{Endpoint, Global, Target};
 use crate::trace::Telemetry;
 
 #[derive(Args, Debug)]
@@ -45,19 +45,8 @@ pub struct DecideArgs {
     /// The model id; the catalog resolves its provider.
     #[arg(long, short, default_value = "jev-latest")]
     pub model: String,
-    /// The provider (for ids the catalog does not know).
-    #[arg(long)]
-    pub provider: Option<String>,
-    /// Send to this base URL (the model keeps its provider's API).
-    #[arg(long, value_name = "URL")]
-    pub base_url: Option<String>,
-    /// Use the bundled emulator even if a provider key is set.
-    #[arg(long)]
-    pub emulator: bool,
-    /// Send the API key held in this environment variable (else CELESTE_API_KEY when set, then the
-    /// provider's own variable). The key is never printed.
-    #[arg(long, value_name = "NAME")]
-    pub api_key_env: Option<String>,
+    #[command(flatten)]
+    pub endpoint: Endpoint,
 }
 
 /// Run `celeste text decide`.
@@ -76,35 +65,14 @@ pub async fn run(global: &Global, a: DecideArgs) -> Result<(), Error> {
         builder = builder.telemetry(t.config());
     }
     let client = builder.build()?;
-    let target = Target {
-        model: a.model.clone(),
-        provider: a.provider.clone(),
-        base_url: a.base_url.clone(),
-        protocol: None,
-        emulator: a.emulator,
-        api_key_env: a.api_key_env.clone(),
-        vertex_project: None,
-        vertex_location: None,
-        vertex_token_env: None,
-    };
+    let target = Target::at(&a.model, None, &a.endpoint);
     let route = crate::text::route(&target).await?;
     if let Some(note) = &route.note {
         eprintln!("celeste: {note}");
     }
     let order: Vec<String> = questions.iter().map(|(n, _)| n.clone()).collect();
     let mut call = celeste::text::decide(state, questions, a.model.clone()).client(client.clone());
-    if let Some(p) = route.provider {
-        call = call.provider(p);
-    }
-    if let Some(u) = &route.base_url {
-        call = call.base_url(u.clone());
-    }
-    if let Some(k) = &route.api_key {
-        call = call.api_key(k.as_str());
-    }
-    if let Some(auth) = &route.auth {
-        call = call.auth(auth.clone());
-    }
+    call = crate::text::with_route!(call, route);
     let result = call.await;
     drop(client);
     if let Some(t) = telemetry {

@@ -13,7 +13,7 @@ use serde_json::{Value, json};
 use celeste::types::{Artifact, Image};
 use celeste::{Client, Error, ImageCall, Output};
 
-use crate::args::{Global, Target};
+use crate::args::{Endpoint, Global, Target};
 use crate::trace::Telemetry;
 
 /// Where an image call goes and what it asks for (shared by the three commands).
@@ -22,19 +22,8 @@ pub struct ImageOptions {
     /// The model id; the catalog resolves its provider.
     #[arg(long, short, default_value = "gpt-image-1")]
     pub model: String,
-    /// The provider (for ids the catalog does not know, e.g. Ollama models).
-    #[arg(long)]
-    pub provider: Option<String>,
-    /// Send to this base URL (the model keeps its provider's API).
-    #[arg(long, value_name = "URL")]
-    pub base_url: Option<String>,
-    /// Use the bundled emulator even if a provider key is set.
-    #[arg(long)]
-    pub emulator: bool,
-    /// Send the API key held in this environment variable (else CELESTE_API_KEY when set, then the
-    /// provider's own variable). The key is never printed.
-    #[arg(long, value_name = "NAME")]
-    pub api_key_env: Option<String>,
+    #[command(flatten)]
+    pub endpoint: Endpoint,
     /// Where to write the image (`-1`, `-2`, ... are added before the extension for several).
     /// Default: `image.<format>` in the current directory.
     #[arg(long, short)]
@@ -139,17 +128,7 @@ pub async fn run(global: &Global, ask: Ask) -> Result<(), Error> {
         builder = builder.telemetry(t.config());
     }
     let client = builder.build()?;
-    let target = Target {
-        model: o.model.clone(),
-        provider: o.provider.clone(),
-        base_url: o.base_url.clone(),
-        protocol: None,
-        emulator: o.emulator,
-        api_key_env: o.api_key_env.clone(),
-        vertex_project: None,
-        vertex_location: None,
-        vertex_token_env: None,
-    };
+    let target = Target::at(&o.model, None, &o.endpoint);
     let route = crate::text::route(&target).await?;
     if let Some(note) = &route.note {
         eprintln!("celeste: {note}");
@@ -165,18 +144,7 @@ pub async fn run(global: &Global, ask: Ask) -> Result<(), Error> {
         }
         Ask::Upscale(a) => client.images().upscale(Artifact::from_path(&a.input), o.model.clone()),
     };
-    if let Some(p) = route.provider {
-        call = call.provider(p);
-    }
-    if let Some(u) = &route.base_url {
-        call = call.base_url(u.clone());
-    }
-    if let Some(k) = &route.api_key {
-        call = call.api_key(k.as_str());
-    }
-    if let Some(a) = &route.auth {
-        call = call.auth(a.clone());
-    }
+    call = crate::text::with_route!(call, route);
     call = apply(call, &o)?;
     let bar = progress_bar();
     let watched = bar.clone();

@@ -93,33 +93,15 @@ async fn analyze(g: &args::Global, kind: &str, a: args::AnalyzeArgs) -> Result<(
 
 /// `celeste text embed`: the vectors as JSON (`--json`: the whole output), else one line each.
 async fn embed(g: &args::Global, a: args::EmbedArgs) -> Result<(), Error> {
-    let target = args::Target {
-        model: a.model.clone(),
-        provider: a.provider.clone(),
-        base_url: a.base_url.clone(),
-        protocol: a.protocol.clone(),
-        emulator: a.emulator,
-        api_key_env: None,
-        vertex_project: None,
-        vertex_location: None,
-        vertex_token_env: None,
-    };
+    let target = args::Target::at(&a.model, a.protocol.clone(), &a.endpoint);
     let route = text::route(&target).await?;
     if let Some(note) = &route.note {
         let _ = writeln!(std::io::stderr(), "celeste: {note}");
     }
     let mut call = celeste::text::embed_many(a.texts.clone(), a.model.clone());
-    if let Some(p) = route.provider {
-        call = call.provider(p);
-    }
+    call = crate::text::with_route!(call, route);
     if let Some(p) = route.protocol {
         call = call.protocol(p);
-    }
-    if let Some(u) = &route.base_url {
-        call = call.base_url(u.clone());
-    }
-    if let Some(k) = &route.api_key {
-        call = call.api_key(k.as_str());
     }
     if let Some(d) = a.dimensions {
         call = call.dimensions(d);

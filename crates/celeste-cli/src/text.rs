@@ -78,6 +78,29 @@ fn vertex_auth(target: &Target) -> Result<Option<Auth>, Error> {
     Ok(Some(Auth::vertex(vertex)))
 }
 
+/// `with_route!(call, route)`: the call with the route's provider, base URL, key and auth set. The
+/// library's call builders share these setters by name rather than through a trait, so a macro is
+/// what reaches all of them (text, images, embeddings, decisions).
+macro_rules! with_route {
+    ($call:expr, $route:expr) => {{
+        let (mut call, route) = ($call, &$route);
+        if let Some(p) = route.provider {
+            call = call.provider(p);
+        }
+        if let Some(u) = &route.base_url {
+            call = call.base_url(u.clone());
+        }
+        if let Some(k) = &route.api_key {
+            call = call.api_key(k.as_str());
+        }
+        if let Some(a) = &route.auth {
+            call = call.auth(a.clone());
+        }
+        call
+    }};
+}
+pub(crate) use with_route;
+
 /// Decide between the real provider and the emulator.
 pub(crate) async fn route(target: &Target) -> Result<Route, Error> {
     let provider: Option<Provider> = parse(&target.provider)?;
@@ -155,20 +178,9 @@ fn build(
         }
     }
     .client(client.clone());
-    if let Some(p) = r.provider {
-        call = call.provider(p);
-    }
+    call = with_route!(call, r);
     if let Some(p) = r.protocol {
         call = call.protocol(p);
-    }
-    if let Some(u) = &r.base_url {
-        call = call.base_url(u.clone());
-    }
-    if let Some(k) = &r.api_key {
-        call = call.api_key(k.as_str());
-    }
-    if let Some(a) = &r.auth {
-        call = call.auth(a.clone());
     }
     if let Some(t) = params.temperature {
         call = call.temperature(t);

@@ -192,6 +192,20 @@ fn an_explicit_key_reaches_any_target_and_is_never_echoed() {
         .assert()
         .failure()
         .stderr(predicate::str::contains("not an environment variable name"));
+    // The embedding, decision and image commands take the same flag.
+    for command in [
+        &["text", "embed", "a cat"][..],
+        &["text", "decide", "{}", "--question", "q=boolean:Q?"],
+        &["images", "generate", "a cat"],
+    ] {
+        celeste()
+            .args(command)
+            .args(["--base-url", served.1.as_str(), "--api-key-env", "NO_SUCH_VAR_FOR_CELESTE"])
+            .current_dir(std::env::temp_dir())
+            .assert()
+            .failure()
+            .stderr(predicate::str::contains("--api-key-env: the variable NO_SUCH_VAR_FOR_CELESTE is not set"));
+    }
 }
 
 /// `--provider google` with the Vertex flags reaches generateContent on Vertex AI.

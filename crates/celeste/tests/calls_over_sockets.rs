@@ -9,7 +9,7 @@ use std::time::Duration;
 use celeste::TimeoutPhase;
 use celeste::{Client, Credentials, Error, Provider, RetryPolicy, TelemetryConfig, Timeouts};
 use futures::StreamExt;
-use serde_json::json;
+use support::responses::{completed, delta, ok_body};
 use support::{End, Reply, Server};
 
 const KEY: &str = "sk-issue18-canary-0123456789";
@@ -26,25 +26,6 @@ fn client(retry: RetryPolicy, timeouts: Timeouts) -> Client {
 
 fn fast_retry() -> RetryPolicy {
     RetryPolicy::default().with_initial_backoff(Duration::from_millis(10)).with_max_backoff(Duration::from_millis(20))
-}
-
-fn ok_body(text: &str) -> String {
-    json!({
-        "id": "resp_1", "model": "gpt-5-mini", "status": "completed",
-        "output": [{"type": "message", "role": "assistant", "content": [{"type": "output_text", "text": text}]}],
-        "usage": {"input_tokens": 3, "output_tokens": 1, "total_tokens": 4}
-    })
-    .to_string()
-}
-
-fn delta(text: &str) -> String {
-    json!({"type": "response.output_text.delta", "delta": text}).to_string()
-}
-
-fn completed() -> String {
-    json!({"type": "response.completed", "response": {"id": "resp_s", "status": "completed",
-        "usage": {"input_tokens": 2, "output_tokens": 2, "total_tokens": 4}}})
-    .to_string()
 }
 
 macro_rules! generate {

@@ -4,6 +4,8 @@
 
 #![allow(dead_code, reason = "each test file uses a different subset")]
 
+pub mod responses;
+
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;

@@ -32,15 +32,21 @@ pub const CHUNK_SIZE: usize = 8;
 /// The size of scenario 3's single event: 5 MiB (must match `bench/scenarios.json`).
 pub const BIG_EVENT_BYTES: usize = 5 * 1024 * 1024;
 
-/// The client names `bench-client --client` accepts, in table order.
+/// The Rust client names `bench-client --client` accepts, in table order.
 pub const CLIENTS: &[&str] = &["floor", "celeste", "celeste-blocking", "async-openai", "genai", "rig"];
 
-/// The cargo feature (and `bench-client-FLAVOR` binary) that holds a client.
+/// The Python clients (`bench/python/bench_client.py`): the Python reference, celeste-ai 1.0.0, and
+/// LiteLLM. `bench-runner --python` adds them; they run S0, S1, S2 and S5 (see that script for why).
+pub const PYTHON_CLIENTS: &[&str] = &["celeste-python", "litellm"];
+
+/// The cargo feature (and `bench-client-FLAVOR` binary) that holds a client; `python` for the
+/// Python clients, which share one virtual environment instead of a binary.
 pub fn flavor(client: &str) -> &'static str {
     match client {
         "async-openai" => "async-openai",
         "genai" => "genai",
         "rig" => "rig",
+        "celeste-python" | "litellm" => "python",
         _ => "celeste",
     }
 }
@@ -71,8 +77,11 @@ pub struct Scenario {
     pub streaming: bool,
     /// How many calls.
     pub calls: usize,
-    /// Whether the calls run concurrently (all at once) rather than one after the other.
+    /// Whether the calls run concurrently (all at once) rather than one after the other; the runner
+    /// then samples live tasks (scenario 4).
     pub concurrent: bool,
+    /// How many calls are in flight at once when not `concurrent`: 1 runs them one after the other.
+    pub width: usize,
     /// Text chunks each call must yield (1 for a unary call).
     pub chunks_per_call: usize,
     /// Text bytes each call must yield.
@@ -94,7 +103,7 @@ impl Scenario {
     pub fn unit(&self) -> &'static str {
         match self.id {
             0 | 3 => "run",
-            1 => "call",
+            _ if !self.streaming => "call",
             _ => "chunk",
         }
     }
@@ -103,7 +112,7 @@ impl Scenario {
     pub fn units(&self) -> usize {
         match self.id {
             0 | 3 => 1,
-            1 => self.calls,
+            _ if !self.streaming => self.calls,
             _ => self.expected_chunks(),
         }
     }
@@ -120,6 +129,7 @@ pub const SCENARIOS: &[Scenario] = &[
         streaming: false,
         calls: 1,
         concurrent: false,
+        width: 1,
         chunks_per_call: 1,
         bytes_per_call: UNARY_TEXT.len(),
     },
@@ -131,6 +141,7 @@ pub const SCENARIOS: &[Scenario] = &[
         streaming: false,
         calls: 10_000,
         concurrent: false,
+        width: 1,
         chunks_per_call: 1,
         bytes_per_call: UNARY_TEXT.len(),
     },
@@ -142,6 +153,7 @@ pub const SCENARIOS: &[Scenario] = &[
         streaming: true,
         calls: 200,
         concurrent: false,
+        width: 1,
         chunks_per_call: 2_000,
         bytes_per_call: 2_000 * CHUNK_SIZE,
     },
@@ -153,6 +165,7 @@ pub const SCENARIOS: &[Scenario] = &[
         streaming: true,
         calls: 1,
         concurrent: false,
+        width: 1,
         chunks_per_call: 1,
         bytes_per_call: BIG_EVENT_BYTES,
     },
@@ -164,6 +177,7 @@ pub const SCENARIOS: &[Scenario] = &[
         streaming: true,
         calls: 2_000,
         concurrent: true,
+        width: 2_000,
         chunks_per_call: 200,
         bytes_per_call: 200 * CHUNK_SIZE,
     },
@@ -175,10 +189,52 @@ pub const SCENARIOS: &[Scenario] = &[
         streaming: true,
         calls: 200,
         concurrent: false,
+        width: 1,
         chunks_per_call: 2_000,
         bytes_per_call: 2_000 * CHUNK_SIZE,
     },
+    // The scaling scenarios: CPU per chunk should not grow with the length of a stream, nor CPU per
+    // call with the number of calls in flight. Each stream-length row moves the same 100,000 chunks,
+    // so the per-call cost is spread thinner as streams get longer: a line that falls is expected,
+    // one that rises is a bug.
+    scaling_stream(6, "S6 scaling: 1,000 streams x 100 chunks", "bench-scale-100", 1_000, 100),
+    scaling_stream(7, "S7 scaling: 100 streams x 1,000 chunks", "bench-scale-1000", 100, 1_000),
+    scaling_stream(8, "S8 scaling: 10 streams x 10,000 chunks", "bench-scale-10000", 10, 10_000),
+    scaling_stream(9, "S9 scaling: 1 stream x 100,000 chunks", "bench-scale-100000", 1, 100_000),
+    scaling_unary(10, "S10 scaling: 1,000 unary calls, 1 in flight", 1),
+    scaling_unary(11, "S11 scaling: 1,000 unary calls, 100 in flight", 100),
+    scaling_unary(12, "S12 scaling: 1,000 unary calls, 1,000 in flight", 1_000),
 ];
+
+const fn scaling_stream(id: u8, name: &'static str, model: &'static str, calls: usize, chunks: usize) -> Scenario {
+    Scenario {
+        id,
+        name,
+        model,
+        api: Api::Chat,
+        streaming: true,
+        calls,
+        concurrent: false,
+        width: 1,
+        chunks_per_call: chunks,
+        bytes_per_call: chunks * CHUNK_SIZE,
+    }
+}
+
+const fn scaling_unary(id: u8, name: &'static str, width: usize) -> Scenario {
+    Scenario {
+        id,
+        name,
+        model: "bench-unary",
+        api: Api::Chat,
+        streaming: false,
+        calls: 1_000,
+        concurrent: false,
+        width,
+        chunks_per_call: 1,
+        bytes_per_call: UNARY_TEXT.len(),
+    }
+}
 
 /// The scenario with this id.
 pub fn scenario(id: u8) -> Option<&'static Scenario> {
@@ -306,7 +362,8 @@ pub async fn run_async<C: BenchClient>(client: &C, s: &Scenario, probe: &TaskPro
     use futures::{StreamExt, TryStreamExt};
 
     let mut total = Counted::default();
-    if s.concurrent {
+    if s.concurrent || s.width > 1 {
+        let width = if s.concurrent { s.calls } else { s.width };
         let calls = futures::stream::iter(0..s.calls)
             .map(|_| async {
                 if s.streaming {
@@ -315,7 +372,7 @@ pub async fn run_async<C: BenchClient>(client: &C, s: &Scenario, probe: &TaskPro
                     client.unary(s.api, s.model).await
                 }
             })
-            .buffer_unordered(s.calls);
+            .buffer_unordered(width);
         total = calls
             .try_fold(Counted::default(), |mut acc, c| async move {
                 acc.chunks += c.chunks;

@@ -1,4 +1,4 @@
-//! `bench-runner [--runs N] [--scenarios 0,1,..] [--clients a,b,..] [--no-build]`
+//! `bench-runner [--runs N] [--scenarios 0,1,..] [--clients a,b,..] [--python] [--no-build]`
 //!
 //! Builds the emulator and one `bench-client-FLAVOR` per client family (each in its own cargo
 //! invocation: see `celeste_bench::clients` for why), starts the `celeste-emulator` binary with
@@ -14,6 +14,14 @@
 //! - The wall time the client measured around the scenario (runtime and client construction
 //!   included, process start-up excluded).
 //!
+//! `--python` adds the Python clients (`bench/python/bench_client.py`: celeste-ai 1.0.0, the
+//! reference, and LiteLLM), measured the same way: one process per run, `wait4` rusage. They need a
+//! Python ≥ 3.12; the runner looks for one (`CELESTE_BENCH_PYTHON`, `python3.13`, `python3.12`,
+//! `python3`, then pyenv's versions), makes a virtual environment beside its own binary with the
+//! pinned packages of `bench/python/requirements.txt`, and skips both clients with a message where
+//! there is no such Python. They are opt-in because they are slow: LiteLLM spends about two minutes
+//! of CPU on each S2 or S5 run.
+//!
 //! It prints the medians as Markdown tables with each figure's ratio to the floor and to the best
 //! peer, and the verdicts against the targets of issue 8.
 
@@ -23,7 +31,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, ExitCode, Stdio};
 use std::time::Instant;
 
-use celeste_bench::{CLIENTS, PEERS, Report, SCENARIOS, Scenario, flavor};
+use celeste_bench::{CLIENTS, PEERS, PYTHON_CLIENTS, Report, SCENARIOS, Scenario, flavor};
 
 struct Args {
     runs: usize,
@@ -43,6 +51,7 @@ fn parse_args() -> Result<Args, String> {
     while let Some(flag) = it.next() {
         match flag.as_str() {
             "--no-build" => a.build = false,
+            "--python" => a.clients.extend(PYTHON_CLIENTS.iter().map(|c| c.to_string())),
             "--runs" => a.runs = it.next().ok_or("--runs N")?.parse().map_err(|e| format!("--runs: {e}"))?,
             "--scenarios" => {
                 a.scenarios = it
@@ -58,13 +67,15 @@ fn parse_args() -> Result<Args, String> {
             }
             "--clients" => {
                 a.clients = it.next().ok_or("--clients a,b")?.split(',').map(|s| s.trim().to_owned()).collect();
-                if let Some(bad) = a.clients.iter().find(|c| !CLIENTS.contains(&c.as_str())) {
+                let known = |c: &str| CLIENTS.contains(&c) || PYTHON_CLIENTS.contains(&c);
+                if let Some(bad) = a.clients.iter().find(|c| !known(c.as_str())) {
                     return Err(format!("unknown client {bad}"));
                 }
             }
             "-h" | "--help" => {
                 return Err(
-                    "usage: bench-runner [--runs N] [--scenarios 0,1,..] [--clients a,b,..] [--no-build]".into()
+                    "usage: bench-runner [--runs N] [--scenarios 0,1,..] [--clients a,b,..] [--python] [--no-build]"
+                        .into(),
                 );
             }
             other => return Err(format!("unknown argument {other}")),
@@ -104,7 +115,7 @@ fn build(dir: &Path, flavors: &[&str]) -> Result<(), String> {
         Ok(())
     };
     run(&["-p", "celeste-emulator", "--bin", "celeste-emulator"])?;
-    for f in flavors {
+    for f in flavors.iter().filter(|f| **f != "python") {
         eprintln!("bench-runner: building bench-client-{f}");
         run(&["-p", "celeste-bench", "--bin", "bench-client", "--no-default-features", "--features", f])?;
         std::fs::copy(dir.join("bench-client"), dir.join(format!("bench-client-{f}")))
@@ -187,13 +198,93 @@ enum Outcome {
     NotApplicable(String),
 }
 
-fn run_client(bin: &Path, client: &str, s: &Scenario, url: &str) -> Result<Outcome, String> {
-    let mut child = Command::new(bin)
+/// The interpreters tried for the Python clients, best first.
+fn python_candidates() -> Vec<PathBuf> {
+    let mut found: Vec<PathBuf> = std::env::var_os("CELESTE_BENCH_PYTHON").map(PathBuf::from).into_iter().collect();
+    found.extend(["python3.13", "python3.12", "python3"].map(PathBuf::from));
+    // pyenv's shims answer `python3.13` with an error unless that version is selected, so its
+    // installed versions are tried directly as well (the first that is new enough wins).
+    if let Some(home) = std::env::var_os("HOME") {
+        let versions = Path::new(&home).join(".pyenv/versions");
+        let mut dirs: Vec<PathBuf> = std::fs::read_dir(versions)
+            .map(|d| d.filter_map(|e| e.ok()).map(|e| e.path().join("bin/python3")).collect())
+            .unwrap_or_default();
+        dirs.sort_by(|a, b| b.cmp(a));
+        found.extend(dirs);
+    }
+    found
+}
+
+/// A Python ≥ 3.12 with the pinned packages of `bench/python/requirements.txt`, in a virtual
+/// environment beside the runner (made on first use). `Ok(None)` when this machine has no such
+/// Python: the caller skips the Python clients.
+fn python_env(dir: &Path, install: bool) -> Result<Option<PathBuf>, String> {
+    let venv = dir.join("bench-python");
+    let python = venv.join("bin/python");
+    let requirements = Path::new(env!("CARGO_MANIFEST_DIR")).join("python/requirements.txt");
+    let wanted = std::fs::read_to_string(&requirements).map_err(|e| format!("{}: {e}", requirements.display()))?;
+    let stamp = venv.join("installed-requirements.txt");
+    if std::fs::read_to_string(&stamp).is_ok_and(|have| have == wanted) {
+        return Ok(Some(python));
+    }
+    if !install {
+        return Err(format!("{} is missing or stale (run without --no-build)", venv.display()));
+    }
+    let new_enough = |py: &Path| {
+        Command::new(py)
+            .args(["-c", "import sys; sys.exit(0 if sys.version_info >= (3, 12) else 1)"])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .status()
+            .is_ok_and(|s| s.success())
+    };
+    let Some(base) = python_candidates().into_iter().find(|p| new_enough(p)) else {
+        return Ok(None);
+    };
+    eprintln!("bench-runner: making {} with {} and {}", venv.display(), base.display(), requirements.display());
+    let ok = |cmd: &mut Command| cmd.status().map_err(|e| format!("{cmd:?}: {e}")).map(|s| s.success());
+    if !ok(Command::new(&base).arg("-m").arg("venv").arg("--clear").arg(&venv))? {
+        return Err(format!("{} -m venv failed", base.display()));
+    }
+    if !ok(Command::new(&python)
+        .args(["-m", "pip", "install", "--quiet", "--disable-pip-version-check", "-r"])
+        .arg(&requirements))?
+    {
+        return Err("pip install of the Python clients failed".into());
+    }
+    std::fs::write(&stamp, wanted).map_err(|e| format!("{}: {e}", stamp.display()))?;
+    Ok(Some(python))
+}
+
+/// How to start one client process: a `bench-client-FLAVOR` binary, or the Python script.
+enum Launcher {
+    Binary(PathBuf),
+    Python(PathBuf),
+}
+
+impl Launcher {
+    fn command(&self) -> Command {
+        match self {
+            Launcher::Binary(bin) => Command::new(bin),
+            Launcher::Python(python) => {
+                let mut cmd = Command::new(python);
+                cmd.arg(Path::new(env!("CARGO_MANIFEST_DIR")).join("python/bench_client.py"));
+                // LiteLLM otherwise fetches its cost map from GitHub at import.
+                cmd.env("LITELLM_LOCAL_MODEL_COST_MAP", "True");
+                cmd
+            }
+        }
+    }
+}
+
+fn run_client(launcher: &Launcher, client: &str, s: &Scenario, url: &str) -> Result<Outcome, String> {
+    let mut cmd = launcher.command();
+    let mut child = cmd
         .args(["--client", client, "--scenario", &s.id.to_string(), "--url", url])
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
         .spawn()
-        .map_err(|e| format!("{}: {e}", bin.display()))?;
+        .map_err(|e| format!("{cmd:?}: {e}"))?;
     let mut out = String::new();
     if let Some(mut stdout) = child.stdout.take() {
         stdout.read_to_string(&mut out).map_err(|e| format!("client stdout: {e}"))?;
@@ -400,6 +491,72 @@ fn verdicts(results: &Results) {
         }
         _ => line("S4 peak RSS ≤ 1.3× floor", None, "missing data".into()),
     }
+    // The Python clients: how many times celeste's net CPU per unit each one spends. Per chunk the
+    // goal is to stay ≥ 20× ahead of the reference; per unary call the best celeste can show is the
+    // floor's own ratio, so that is printed beside it.
+    for py in PYTHON_CLIENTS {
+        for s in [1u8, 2, 5] {
+            let (Some(p), Some(c)) = (measured(results, s, py), celeste(s)) else { continue };
+            let times = p.net_us / c.net_us;
+            let unit = if s == 1 { "call" } else { "chunk" };
+            let detail = format!("{py} {} vs celeste {} per {unit}: {times:.1}×", fmt_us(p.net_us), fmt_us(c.net_us));
+            if s == 1 {
+                let of_floor = floor(1).map_or("–".into(), |f| format!("{:.1}×", p.net_us / f.net_us));
+                println!("- S1 {py} per call (the floor's own ratio: {of_floor}): {detail}");
+            } else if *py == "celeste-python" {
+                line(&format!("S{s} the reference costs ≥ 20× celeste per chunk"), Some(times >= 20.0), detail);
+            } else {
+                println!("- S{s} {py} per chunk: {detail}");
+            }
+        }
+    }
+}
+
+/// The scaling rows (S6–S9 per chunk by stream length, S10–S12 per call by calls in flight), one
+/// line per client, each figure with its ratio to the row's first column; then celeste's verdict:
+/// its last column over its cheapest no more than the floor's, plus 10%.
+fn scaling(results: &Results, clients: &[String]) {
+    let groups: [(&str, &[u8], [&str; 4]); 2] = [
+        ("net CPU per chunk, by stream length", &[6, 7, 8, 9], ["100", "1,000", "10,000", "100,000"]),
+        ("net CPU per unary call, by calls in flight", &[10, 11, 12], ["1", "100", "1,000", ""]),
+    ];
+    for (title, ids, heads) in groups {
+        if !ids.iter().any(|&id| clients.iter().any(|c| measured(results, id, c).is_some())) {
+            continue;
+        }
+        println!("\n#### Scaling: {title}\n");
+        let heads = &heads[..ids.len()];
+        println!("| Client | {} |", heads.join(" | "));
+        println!("|---|{}", "---:|".repeat(ids.len()));
+        // Growth: the last column over the cheapest one. Longer streams spread a call's fixed cost
+        // thinner, so the cheapest column need not be the first.
+        let growth = |c: &str| -> Option<f64> {
+            let figures: Vec<f64> =
+                ids.iter().map(|&id| measured(results, id, c).map(|m| m.net_us)).collect::<Option<_>>()?;
+            let least = figures.iter().copied().fold(f64::INFINITY, f64::min);
+            Some(figures.last()? / least)
+        };
+        for c in clients {
+            let first = measured(results, ids[0], c).map(|m| m.net_us);
+            let cells: Vec<String> = ids
+                .iter()
+                .map(|&id| match measured(results, id, c) {
+                    Some(m) => format!("{} ({})", fmt_us(m.net_us), ratio(m.net_us, first)),
+                    None => "–".into(),
+                })
+                .collect();
+            if cells.iter().any(|x| x != "–") {
+                println!("| {c} | {} |", cells.join(" | "));
+            }
+        }
+        if let (Some(c), Some(f)) = (growth("celeste"), growth("floor")) {
+            let ok = c <= f * 1.1;
+            println!(
+                "\n- the last column is {c:.2}× celeste's cheapest, {f:.2}× for the floor: **{}**",
+                if ok { "MET (no more than the floor's growth + 10%)" } else { "MISSED (grows faster than the floor)" }
+            );
+        }
+    }
 }
 
 fn machine() -> String {
@@ -420,9 +577,15 @@ fn loadavg() -> String {
 }
 
 fn run() -> Result<(), String> {
-    let args = parse_args()?;
+    let mut args = parse_args()?;
     let started = Instant::now();
     let dir = bin_dir()?;
+    let wants_python = args.clients.iter().any(|c| flavor(c) == "python");
+    let python = if wants_python { python_env(&dir, args.build)? } else { None };
+    if wants_python && python.is_none() {
+        eprintln!("bench-runner: no Python ≥ 3.12 on this machine: the celeste-python and litellm columns are skipped");
+        args.clients.retain(|c| flavor(c) != "python");
+    }
     let mut flavors: Vec<&str> = args.clients.iter().map(|c| flavor(c)).collect();
     flavors.sort_unstable();
     flavors.dedup();
@@ -430,8 +593,12 @@ fn run() -> Result<(), String> {
         build(&dir, &flavors)?;
     }
     let emulator_bin = dir.join("celeste-emulator");
-    let client_bin = |c: &str| dir.join(format!("bench-client-{}", flavor(c)));
-    for b in flavors.iter().map(|f| dir.join(format!("bench-client-{f}"))).chain([emulator_bin.clone()]) {
+    let launcher = |c: &str| match (flavor(c), &python) {
+        ("python", Some(py)) => Launcher::Python(py.clone()),
+        (f, _) => Launcher::Binary(dir.join(format!("bench-client-{f}"))),
+    };
+    let binaries = flavors.iter().filter(|f| **f != "python").map(|f| dir.join(format!("bench-client-{f}")));
+    for b in binaries.chain([emulator_bin.clone()]) {
         if !b.exists() {
             return Err(format!("{} is missing (run without --no-build)", b.display()));
         }
@@ -460,7 +627,7 @@ fn run() -> Result<(), String> {
                 if na.contains_key(c.as_str()) {
                     continue;
                 }
-                match run_client(&client_bin(c), c, s, &emulator.url)? {
+                match run_client(&launcher(c), c, s, &emulator.url)? {
                     Outcome::Sample(x) => samples.entry(c).or_default().push(x),
                     Outcome::NotApplicable(why) => {
                         na.insert(c, why);
@@ -496,6 +663,7 @@ fn run() -> Result<(), String> {
         }
     }
     verdicts(&results);
+    scaling(&results, &args.clients);
     println!("\nTotal runner wall time: {:.0} s", started.elapsed().as_secs_f64());
     Ok(())
 }

@@ -73,10 +73,11 @@ impl BenchClient for Celeste {
 /// celeste-ai's blocking API (`celeste::blocking::text`), with the same configuration. It has no
 /// concurrency of its own, so scenario 4 is N/A for it.
 pub fn celeste_blocking(s: &crate::Scenario, url: &str) -> Result<Counted, BenchError> {
-    if s.concurrent {
-        return Err(BenchError::NotApplicable(
-            "the blocking API runs one call per thread; 2,000 threads would measure the OS".into(),
-        ));
+    if s.concurrent || s.width > 1 {
+        return Err(BenchError::NotApplicable(format!(
+            "the blocking API runs one call per thread; {} threads would measure the OS",
+            if s.concurrent { s.calls } else { s.width }
+        )));
     }
     let c = Celeste::new(url)?;
     let mut total = Counted::default();

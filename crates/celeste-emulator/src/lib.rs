@@ -127,8 +127,6 @@ mod multipart;
 mod plan;
 mod server;
 mod wire;
-// The plumbing of the WebSocket routes; unused until the first of them lands.
-#[allow(dead_code)]
 mod ws;
 
 pub use config::{

@@ -142,6 +142,7 @@ impl WsSession {
     }
 
     /// Send a binary frame. `false` when the client is gone.
+    #[allow(dead_code, reason = "for the binary WebSocket protocols (text-to-speech)")]
     pub async fn send_binary(&mut self, data: impl Into<Bytes>) -> bool {
         self.ws.send(Message::binary(data.into())).await.is_ok()
     }

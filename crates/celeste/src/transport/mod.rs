@@ -13,8 +13,7 @@ pub(crate) mod redact;
 pub mod retry;
 pub mod sse;
 pub(crate) mod urls;
-// Used by the live sessions and WebSocket TTS; unused until the first of them lands.
-#[allow(dead_code)]
+#[allow(dead_code, reason = "the unsplit connection and binary frames serve WebSocket text-to-speech")]
 pub(crate) mod ws;
 
 use reqwest::header::HeaderMap;

@@ -272,7 +272,7 @@ async fn prepare(c: LiveConnect) -> Result<Prepared> {
         }
         params = model.validate(&params)?;
         check_seed_media(model, &c.seed, origin)?;
-        audio_types = media_types(model, "audio");
+        audio_types = accepted_audio(model);
     }
     let format = match params.get("audio_format") {
         Some(f) => AudioFormat::new(
@@ -356,12 +356,14 @@ fn ws_url(url: &str) -> Result<String> {
     Ok(format!("{scheme}://{rest}"))
 }
 
-/// The MIME types a model's media constraint (`audio`, `image`) lists.
-fn media_types(model: &Model, name: &str) -> Option<Vec<String>> {
-    let c = model.constraints.get(name)?;
-    let v = serde_json::to_value(c).ok()?;
-    let list = v.get("supported_mime_types")?.as_array()?;
-    Some(list.iter().filter_map(Value::as_str).map(str::to_string).collect())
+/// The MIME types a model's `audio` constraint lists (`None`: any).
+fn accepted_audio(model: &Model) -> Option<Vec<String>> {
+    match model.constraints.get("audio")? {
+        crate::catalog::Constraint::Audio { mime_types } | crate::catalog::Constraint::Audios { mime_types, .. } => {
+            mime_types.clone()
+        }
+        _ => None,
+    }
 }
 
 /// A seed message carrying media the model does not take is refused before connecting.

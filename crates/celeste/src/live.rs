@@ -15,7 +15,7 @@
 //!     }
 //! }
 //! let out = session.output()?;
-//! out.content.save("answer.pcm").await?;
+//! std::fs::write("answer.pcm", out.content.bytes()?).map_err(|e| celeste::Error::InvalidInput(e.to_string()))?;
 //! # Ok(())
 //! # }
 //! ```
@@ -332,16 +332,14 @@ async fn prepare(c: LiveConnect) -> Result<Prepared> {
 }
 
 fn live_path(api: LiveApi, vertex: bool) -> &'static str {
+    let _ = vertex; // Only Google has a Vertex path.
     match api {
         #[cfg(feature = "google")]
         LiveApi::Google if vertex => crate::wire::live::google::VERTEX_PATH,
         #[cfg(feature = "google")]
         LiveApi::Google => crate::wire::live::google::PATH,
         #[cfg(feature = "openai")]
-        LiveApi::OpenAi => {
-            let _ = vertex;
-            crate::wire::live::openai::PATH
-        }
+        LiveApi::OpenAi => crate::wire::live::openai::PATH,
     }
 }
 
@@ -462,18 +460,13 @@ impl LiveSender {
             LiveInput::Audio(a) => {
                 let mime = a.mime().map(|m| m.to_string()).unwrap_or_else(|| s.format.mime.clone());
                 let rate = a.metadata.get("sample_rate").and_then(Value::as_u64);
-                let allowed = match (&s.audio_types, s.api) {
-                    #[cfg(feature = "openai")]
-                    (_, LiveApi::OpenAi) => vec![s.format.mime.clone()],
-                    (Some(types), _) => types.clone(),
-                    (None, _) => vec![mime.clone()],
-                };
-                #[allow(irrefutable_let_patterns)]
-                let rate_ok = match s.api {
-                    #[cfg(feature = "openai")]
-                    LiveApi::OpenAi => rate.is_none_or(|r| r == u64::from(s.format.rate)),
-                    #[allow(unreachable_patterns)]
-                    _ => true,
+                let (allowed, rate_ok, what) = if s.api.negotiates_format() {
+                    let ok = rate.is_none_or(|r| r == u64::from(s.format.rate));
+                    (vec![s.format.mime.clone()], ok, s.format.to_string())
+                } else {
+                    let types = s.audio_types.clone().unwrap_or_else(|| vec![mime.clone()]);
+                    let what = types.join(", ");
+                    (types, true, what)
                 };
                 if !allowed.contains(&mime) || !rate_ok {
                     return Err(ValidationError {
@@ -483,15 +476,7 @@ impl LiveSender {
                             Some(r) => format!("{mime} at {r} Hz"),
                             None => mime,
                         },
-                        allowed: format!(
-                            "audio in the session's format: {}",
-                            match s.api {
-                                #[cfg(feature = "openai")]
-                                LiveApi::OpenAi => s.format.to_string(),
-                                #[allow(unreachable_patterns)]
-                                _ => allowed.join(", "),
-                            }
-                        ),
+                        allowed: format!("audio in the session's format: {what}"),
                     }
                     .into());
                 }

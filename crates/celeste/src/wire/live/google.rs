@@ -287,14 +287,15 @@ fn event(state: &mut LiveState, mut ev: Value) -> Result<LiveChunk> {
 
 fn usage(u: &Value) -> Usage {
     let n = |k: &str| u.get(k).and_then(Value::as_u64);
-    let mut out = Usage::default();
-    out.input_tokens = n("promptTokenCount");
-    out.output_tokens = n("responseTokenCount");
-    out.total_tokens = n("totalTokenCount");
-    out.reasoning_tokens = n("thoughtsTokenCount");
-    out.cache_read_tokens = n("cachedContentTokenCount");
-    out.raw = Some(u.clone());
-    out
+    Usage {
+        input_tokens: n("promptTokenCount"),
+        output_tokens: n("responseTokenCount"),
+        total_tokens: n("totalTokenCount"),
+        reasoning_tokens: n("thoughtsTokenCount"),
+        cache_read_tokens: n("cachedContentTokenCount"),
+        raw: Some(u.clone()),
+        ..Usage::default()
+    }
 }
 
 /// The sum over turns of each turn's last usage snapshot (interim snapshots are replaced, not added).
@@ -387,7 +388,7 @@ mod tests {
     #[test]
     fn one_finish_per_turn_interrupted_and_in_progress() {
         let done = json!({"serverContent": {"turnComplete": true}});
-        assert_eq!(finishes(&[done.clone()]), [Some("turnComplete".into())]);
+        assert_eq!(finishes(std::slice::from_ref(&done)), [Some("turnComplete".into())]);
         let interrupted = json!({"serverContent": {"interrupted": true}});
         assert_eq!(finishes(&[interrupted.clone(), done.clone()]), [None, Some("interrupted".into())]);
         assert_eq!(
@@ -402,12 +403,7 @@ mod tests {
 
     #[test]
     fn usage_is_the_sum_of_each_turns_last_snapshot() {
-        let u = |i: u64, o: u64| {
-            let mut u = Usage::default();
-            u.input_tokens = Some(i);
-            u.output_tokens = Some(o);
-            u
-        };
+        let u = |i: u64, o: u64| Usage { input_tokens: Some(i), output_tokens: Some(o), ..Usage::default() };
         let (a, b, c) = (u(1, 1), u(5, 7), u(3, 2));
         let t = total_usage(&[(Some(&a), false), (Some(&b), true), (Some(&c), true)]);
         assert_eq!((t.input_tokens, t.output_tokens), (Some(8), Some(9)));

@@ -6,6 +6,9 @@
 //! Each module builds the session's opening frames, checks the server's acknowledgement, serialises
 //! what the caller sends, and turns server events into [`LiveChunk`]s. The session machinery
 //! (`crate::live`) owns the socket, the queue and the aggregation.
+// A build without one of the two providers leaves parts of the shared plumbing unused (without both,
+// `LiveApi` has no variant and every dispatch is an empty match).
+#![cfg_attr(not(all(feature = "google", feature = "openai")), allow(unused_variables, dead_code))]
 
 #[cfg(feature = "google")]
 pub(crate) mod google;
@@ -93,6 +96,17 @@ pub(crate) struct LiveState {
 }
 
 impl LiveApi {
+    /// Whether the caller's audio must be in the session's one negotiated format (OpenAI Live: the
+    /// format is shared by input and output); Google takes PCM at any rate it is told.
+    pub(crate) fn negotiates_format(self) -> bool {
+        match self {
+            #[cfg(feature = "google")]
+            LiveApi::Google => false,
+            #[cfg(feature = "openai")]
+            LiveApi::OpenAi => true,
+        }
+    }
+
     /// Validate and build the opening frames.
     pub(crate) fn opening(self, req: &LiveRequest) -> Result<Opening> {
         match self {

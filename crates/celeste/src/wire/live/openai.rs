@@ -183,11 +183,12 @@ pub(crate) fn parse(mut ev: Value) -> Result<(Vec<LiveChunk>, bool)> {
         _ => {}
     }
     if let Some(seconds) = ev.pointer("/usage/seconds").and_then(Value::as_f64) {
-        let mut u = Usage::default();
-        u.billed_units = Some(seconds);
-        u.seconds = Some(seconds);
-        u.raw = ev.get("usage").cloned();
-        chunk.usage = Some(u);
+        chunk.usage = Some(Usage {
+            billed_units: Some(seconds),
+            seconds: Some(seconds),
+            raw: ev.get("usage").cloned(),
+            ..Usage::default()
+        });
     }
     let closed = kind == "session.closed";
     if closed && let Some(reason) = ev.get("reason").and_then(Value::as_str) {

@@ -12,10 +12,9 @@ use serde_json::json;
 
 use celeste::live::LiveInput;
 use celeste::types::Artifact;
-use celeste::{Client, Error, Role};
+use celeste::{Error, Role};
 
-use crate::args::{Endpoint, Global, Target};
-use crate::trace::Telemetry;
+use crate::args::{Endpoint, Global};
 
 #[derive(Args, Debug)]
 pub struct ConnectArgs {
@@ -92,17 +91,7 @@ pub async fn run(global: &Global, a: ConnectArgs) -> Result<(), Error> {
         return Err(Error::InvalidInput("give the question: --input FILE.wav or --text \"...\"".into()));
     }
     let wav = a.input.as_deref().map(read_wav).transpose()?;
-    let telemetry = Telemetry::new(global.trace, global.otlp_endpoint.as_deref()).map_err(Error::InvalidInput)?;
-    let mut builder = Client::builder();
-    if let Some(t) = &telemetry {
-        builder = builder.telemetry(t.config());
-    }
-    let client = builder.build()?;
-    let target = Target::at(&a.model, None, &a.endpoint);
-    let route = crate::text::route(&target).await?;
-    if let Some(note) = &route.note {
-        eprintln!("celeste: {note}");
-    }
+    let (telemetry, client, route) = crate::text::media_setup(global, &a.model, &a.endpoint).await?;
     let mut call = celeste::live::connect(a.model.clone()).client(client.clone());
     call = crate::text::with_route!(call, route);
     if let Some(v) = &a.voice {

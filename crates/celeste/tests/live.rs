@@ -49,10 +49,20 @@ fn turn_end(c: &LiveChunk) -> bool {
 
 /// Read until a chunk that ends a turn; returns the chunks read.
 async fn until_turn_end(s: &mut LiveSession) -> Vec<LiveChunk> {
+    read_until(s, turn_end).await
+}
+
+/// Read until a chunk that ends a turn or calls a tool.
+async fn until_turn_end_or_call(s: &mut LiveSession) -> Vec<LiveChunk> {
+    read_until(s, |c| turn_end(c) || !c.tool_calls.is_empty()).await
+}
+
+/// Read chunks up to and including the first that `stop` picks.
+async fn read_until(s: &mut LiveSession, stop: impl Fn(&LiveChunk) -> bool) -> Vec<LiveChunk> {
     let mut out = Vec::new();
     while let Some(c) = s.next().await {
         let c = c.unwrap();
-        let end = turn_end(&c);
+        let end = stop(&c);
         out.push(c);
         if end {
             break;
@@ -114,19 +124,6 @@ async fn google_end_to_end_frames_chunks_tool_call_and_output() {
     assert_eq!(upgrade.path, "/ws/google.ai.generativelanguage.v1beta.GenerativeService.BidiGenerateContent");
     assert_eq!(upgrade.header("x-goog-api-key"), Some("test-google-key"));
     emu.shutdown().await;
-}
-
-async fn until_turn_end_or_call(s: &mut LiveSession) -> Vec<LiveChunk> {
-    let mut out = Vec::new();
-    while let Some(c) = s.next().await {
-        let c = c.unwrap();
-        let end = turn_end(&c) || !c.tool_calls.is_empty();
-        out.push(c);
-        if end {
-            break;
-        }
-    }
-    out
 }
 
 #[tokio::test]

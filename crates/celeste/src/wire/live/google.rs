@@ -326,20 +326,10 @@ pub(crate) fn total_usage(chunks: &[(Option<&Usage>, bool)]) -> Usage {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::error::Origin;
     use crate::types::enums::Provider;
 
     fn req() -> LiveRequest {
-        LiveRequest {
-            model: "gemini-3.8-live".into(),
-            origin: Origin::Provider(Provider::Google),
-            params: Map::new(),
-            tools: vec![],
-            seed: vec![],
-            reference_images: vec![],
-            extra_body: None,
-            vertex_resource: None,
-        }
+        super::super::test_request("gemini-3.8-live", Provider::Google)
     }
 
     fn finishes(frames: &[Value]) -> Vec<Option<String>> {

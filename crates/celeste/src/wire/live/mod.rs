@@ -72,6 +72,21 @@ impl LiveRequest {
     }
 }
 
+/// A request with nothing but a model and its provider (the wire modules' tests).
+#[cfg(test)]
+pub(crate) fn test_request(model: &str, provider: Provider) -> LiveRequest {
+    LiveRequest {
+        model: model.into(),
+        origin: Origin::Provider(provider),
+        params: Map::new(),
+        tools: vec![],
+        seed: vec![],
+        reference_images: vec![],
+        extra_body: None,
+        vertex_resource: None,
+    }
+}
+
 /// What the opening of a session sends: the first frame, and what follows the acknowledgement.
 #[derive(Debug, Clone)]
 pub(crate) struct Opening {

@@ -201,22 +201,12 @@ pub(crate) fn parse(mut ev: Value) -> Result<(Vec<LiveChunk>, bool)> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::error::Origin;
     use crate::types::artifact::Artifact;
     use crate::types::enums::Provider;
     use crate::types::message::{Message, ToolResult};
 
     fn req() -> LiveRequest {
-        LiveRequest {
-            model: "gpt-live-1".into(),
-            origin: Origin::Provider(Provider::OpenAi),
-            params: Map::new(),
-            tools: vec![],
-            seed: vec![],
-            reference_images: vec![],
-            extra_body: None,
-            vertex_resource: None,
-        }
+        super::super::test_request("gpt-live-1", Provider::OpenAi)
     }
 
     #[test]

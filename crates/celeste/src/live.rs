@@ -43,8 +43,9 @@
 //! started when the socket opens and ended exactly once: with the output when the stream is
 //! exhausted, with `error.type` on an error, as `cancelled` when the session is dropped early. Time to
 //! first chunk is the time to the handshake's acknowledgement (the session is usable from then on),
-//! not to the first audio. Usage is recorded summed over the session; the duration metric covers the
-//! whole session. Output content is recorded by reference (`{type: blob, mime_type}`), never as
+//! not to the first audio. Each usage report is an event `celeste.live.usage` (per turn on Google,
+//! cumulative seconds on OpenAI) and the span's usage is the session's total; the duration metric
+//! covers the whole session. Output content is recorded by reference (`{type: blob, mime_type}`), never as
 //! bytes, and the session's messages are not recorded.
 //!
 //! **Errors.** A close frame with an error code or a socket dropped mid-session ends the stream with
@@ -88,6 +89,9 @@ pub use crate::types::live::{AudioFormat, LiveChunk, LiveInput, LiveOutput};
 /// How long OpenAI Live gets to answer `session.close` before the socket is closed (the reference's
 /// `CLOSE_TIMEOUT`).
 const CLOSE_TIMEOUT: Duration = Duration::from_secs(15);
+
+/// The span event of each usage report (Google: a turn's; OpenAI: the billed seconds so far).
+const USAGE_EVENT: &str = "celeste.live.usage";
 
 /// Open a live session with `model`. Configure it, then `.await` it for the [`LiveSession`].
 pub fn connect(model: impl Into<String>) -> LiveConnect {
@@ -732,6 +736,9 @@ impl Stream for LiveReceiver {
             Poll::Ready(Some(Ok((chunk, received)))) => {
                 if let Some(span) = self.span.as_mut() {
                     span.chunk(received);
+                    if let Some(u) = &chunk.usage {
+                        span.usage_event(USAGE_EVENT, u);
+                    }
                 }
                 self.record(&chunk);
                 Poll::Ready(Some(Ok(chunk)))

@@ -174,6 +174,30 @@ async fn openai_end_to_end_send_order_format_usage_and_base_url() {
 }
 
 #[tokio::test]
+async fn openai_usage_is_the_last_report_without_session_closed_and_unregistered_models_connect() {
+    let emu = Emulator::start(Config::default()).await.unwrap();
+    let mut s = celeste::live::connect("gpt-live-1")
+        .client(client(&emu))
+        .header("x-emulator-live-fault", "no-closed")
+        .await
+        .unwrap();
+    s.send(LiveInput::Audio(pcm(960))).unwrap();
+    until_turn_end(&mut s).await;
+    s.end().unwrap();
+    while let Some(c) = s.next().await {
+        c.unwrap();
+    }
+    let out = s.output().unwrap();
+    assert_eq!(out.usage.billed_units, Some(1.5), "the last session.usage.updated");
+    assert!(out.finish_reason.is_none(), "no session.closed, no finish reason");
+    // An id the catalog does not know, with its provider: no validation, same protocol.
+    let mut s = celeste::live::connect("future-live").client(client(&emu)).provider(Provider::Google).await.unwrap();
+    assert!(s.next().await.unwrap().unwrap().setup_complete);
+    assert_eq!(sent(&emu).last().unwrap()["setup"]["model"], "models/future-live");
+    emu.shutdown().await;
+}
+
+#[tokio::test]
 async fn every_catalog_live_model_holds_a_session() {
     let emu = Emulator::start(Config::default()).await.unwrap();
     let c = client(&emu);
@@ -370,6 +394,8 @@ async fn every_ending_ends_the_span_once() {
     assert_eq!(attr(live[0], "gen_ai.provider.name").as_deref(), Some("openai"));
     assert_eq!(attr(live[1], "gen_ai.provider.name").as_deref(), Some("gcp.gemini"));
     assert_eq!(attr(live[1], "gen_ai.usage.input_tokens").as_deref(), Some("10"));
+    let turns: Vec<_> = live[1].events.iter().filter(|e| e.name == "celeste.live.usage").collect();
+    assert_eq!(turns.len(), 1, "one usage event per turn");
     assert!(attr(live[0], "error.type").is_none() && attr(live[1], "error.type").is_none());
     assert_eq!(attr(live[2], "error.type").as_deref(), Some("cancelled"));
     assert_eq!(attr(live[3], "error.type").as_deref(), Some("stream_event"));

@@ -15,7 +15,8 @@
 //! - `stall`: silence for 30 s mid-turn;
 //! - `drop`: the socket dropped without a close frame, mid-turn;
 //! - `interrupt`: the model turn is interrupted (Google `interrupted`);
-//! - `bad-ack`: an acknowledgement of the wrong kind; `error-ack`: OpenAI refuses the session.
+//! - `bad-ack`: an acknowledgement of the wrong kind; `error-ack`: OpenAI refuses the session;
+//! - `no-closed`: OpenAI's `session.close` is answered by closing the socket, without `session.closed`.
 
 use std::time::Duration;
 
@@ -65,6 +66,7 @@ pub(crate) enum Fault {
     Interrupt,
     BadAck,
     ErrorAck,
+    NoClosed,
 }
 
 impl Fault {
@@ -77,6 +79,7 @@ impl Fault {
             "interrupt" => Fault::Interrupt,
             "bad-ack" => Fault::BadAck,
             "error-ack" => Fault::ErrorAck,
+            "no-closed" => Fault::NoClosed,
             _ => return None,
         })
     }
@@ -212,6 +215,10 @@ async fn run(mut s: Script, mut ws: WsSession) {
         };
         let heard = match ask(s.protocol, &frame) {
             Ask::Nothing => continue,
+            Ask::Close if s.fault == Some(Fault::NoClosed) => {
+                ws.close(1000, "").await;
+                return;
+            }
             Ask::Close => {
                 let closed =
                     json!({"type": "session.closed", "reason": "close_requested", "usage": {"seconds": seconds + 1.5}});

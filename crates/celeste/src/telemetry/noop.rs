@@ -22,6 +22,7 @@ impl CallSpan {
     pub fn embedding_dimensions(&mut self, _count: usize) {}
     pub fn end_err(&mut self, _err: &Error) {}
     pub fn chunk(&mut self, _received: std::time::Instant) {}
+    pub fn usage_event(&mut self, _name: &'static str, _usage: &crate::types::usage::Usage) {}
 }
 
 impl<D, C: Serialize> Observer<D, C> for CallSpan {

@@ -44,6 +44,9 @@ pub enum Command {
     /// Document analysis.
     #[command(subcommand)]
     Documents(DocumentsCommand),
+    /// Realtime audio sessions (Gemini Live, OpenAI Live).
+    #[command(subcommand)]
+    Live(LiveCommand),
     /// The model catalog.
     #[command(subcommand)]
     Models(ModelsCommand),
@@ -60,6 +63,13 @@ pub enum TextCommand {
     Embed(EmbedArgs),
     /// Answer named, typed questions about a state (decision models such as TypeSafe's Jev).
     Decide(Box<crate::decide::DecideArgs>),
+}
+
+#[derive(Subcommand, Debug)]
+pub enum LiveCommand {
+    /// Open a session, ask one question (a WAV file or text), print the transcripts as they arrive
+    /// and write the spoken answer (`-o`).
+    Connect(crate::live::ConnectArgs),
 }
 
 #[derive(Subcommand, Debug)]

@@ -9,10 +9,9 @@ use clap::Args;
 use serde_json::Value;
 
 use celeste::types::{Answer, Artifact, DecisionValue, Question};
-use celeste::{Client, Error, Output};
+use celeste::{Error, Output};
 
-use crate::args::{Endpoint, Global, Target};
-use crate::trace::Telemetry;
+use crate::args::{Endpoint, Global};
 
 #[derive(Args, Debug)]
 #[command(after_help = "\
@@ -59,17 +58,7 @@ pub async fn run(global: &Global, a: DecideArgs) -> Result<(), Error> {
         questions.push(parse_question(q)?);
     }
     let state = state(a.state.as_deref(), &a.images)?;
-    let telemetry = Telemetry::new(global.trace, global.otlp_endpoint.as_deref()).map_err(Error::InvalidInput)?;
-    let mut builder = Client::builder();
-    if let Some(t) = &telemetry {
-        builder = builder.telemetry(t.config());
-    }
-    let client = builder.build()?;
-    let target = Target::at(&a.model, None, &a.endpoint);
-    let route = crate::text::route(&target).await?;
-    if let Some(note) = &route.note {
-        eprintln!("celeste: {note}");
-    }
+    let (telemetry, client, route) = crate::text::media_setup(global, &a.model, &a.endpoint).await?;
     let order: Vec<String> = questions.iter().map(|(n, _)| n.clone()).collect();
     let mut call = celeste::text::decide(state, questions, a.model.clone()).client(client.clone());
     call = crate::text::with_route!(call, route);

@@ -13,8 +13,7 @@ use serde_json::{Value, json};
 use celeste::types::{Artifact, Image};
 use celeste::{Client, Error, ImageCall, Output};
 
-use crate::args::{Endpoint, Global, Target};
-use crate::trace::Telemetry;
+use crate::args::{Endpoint, Global};
 
 /// Where an image call goes and what it asks for (shared by the three commands).
 #[derive(Args, Debug, Clone)]
@@ -122,17 +121,7 @@ impl Ask {
 /// Run one image command.
 pub async fn run(global: &Global, ask: Ask) -> Result<(), Error> {
     let o = ask.options().clone();
-    let telemetry = Telemetry::new(global.trace, global.otlp_endpoint.as_deref()).map_err(Error::InvalidInput)?;
-    let mut builder = Client::builder();
-    if let Some(t) = &telemetry {
-        builder = builder.telemetry(t.config());
-    }
-    let client = builder.build()?;
-    let target = Target::at(&o.model, None, &o.endpoint);
-    let route = crate::text::route(&target).await?;
-    if let Some(note) = &route.note {
-        eprintln!("celeste: {note}");
-    }
+    let (telemetry, client, route) = crate::text::media_setup(global, &o.model, &o.endpoint).await?;
     let mut call = match &ask {
         Ask::Generate(a) => client.images().generate(a.prompt.clone(), o.model.clone()),
         Ask::Edit(a) => {

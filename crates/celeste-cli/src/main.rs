@@ -3,6 +3,7 @@
 mod args;
 mod decide;
 mod images;
+mod live;
 mod text;
 mod trace;
 
@@ -11,8 +12,8 @@ use std::io::Write;
 use clap::Parser;
 
 use args::{
-    AudioCommand, Cli, Command, DocumentsCommand, EmulatorCommand, ImagesCommand, ModelsCommand, TextCommand,
-    VideosCommand,
+    AudioCommand, Cli, Command, DocumentsCommand, EmulatorCommand, ImagesCommand, LiveCommand, ModelsCommand,
+    TextCommand, VideosCommand,
 };
 use celeste::Error;
 
@@ -80,6 +81,7 @@ async fn run(cli: Cli) -> Result<(), Error> {
         Command::Audio(AudioCommand::Speak(_)) => not_yet("audio speak"),
         Command::Audio(AudioCommand::Transcribe(_)) => not_yet("audio transcribe"),
         Command::Videos(VideosCommand::Generate(_)) => not_yet("videos generate"),
+        Command::Live(LiveCommand::Connect(a)) => live::run(g, a).await,
         Command::Models(ModelsCommand::List { provider, modality, operation }) => {
             models(g.json, provider.as_deref(), modality.as_deref(), operation.as_deref())
         }

@@ -24,6 +24,26 @@ pub(crate) struct Route {
     pub(crate) note: Option<String>,
 }
 
+/// The client of a media command (with the `--trace` / `--otlp-endpoint` telemetry) and where its call
+/// goes (`model` at `endpoint`, the emulator when no key is set, said on stderr).
+pub(crate) async fn media_setup(
+    global: &crate::args::Global,
+    model: &str,
+    endpoint: &crate::args::Endpoint,
+) -> Result<(Option<Telemetry>, Client, Route), Error> {
+    let telemetry = Telemetry::new(global.trace, global.otlp_endpoint.as_deref()).map_err(Error::InvalidInput)?;
+    let mut builder = Client::builder();
+    if let Some(t) = &telemetry {
+        builder = builder.telemetry(t.config());
+    }
+    let client = builder.build()?;
+    let route = route(&Target::at(model, None, endpoint)).await?;
+    if let Some(note) = &route.note {
+        eprintln!("celeste: {note}");
+    }
+    Ok((telemetry, client, route))
+}
+
 fn parse<T: std::str::FromStr<Err = Error>>(v: &Option<String>) -> Result<Option<T>, Error> {
     v.as_deref().map(str::parse).transpose()
 }

@@ -305,3 +305,60 @@ fn text_embed_prints_one_vector_per_text() {
     assert_eq!(v["content"].as_array().unwrap().len(), 1);
     assert!(v["content"][0].as_array().unwrap().len() >= 8);
 }
+
+/// A mono 16-bit PCM WAV file of `samples` silent samples at `rate`.
+fn wav(rate: u32, samples: usize) -> Vec<u8> {
+    let data = (samples * 2) as u32;
+    let mut w = Vec::new();
+    w.extend_from_slice(b"RIFF");
+    w.extend_from_slice(&(36 + data).to_le_bytes());
+    w.extend_from_slice(b"WAVEfmt ");
+    w.extend_from_slice(&16u32.to_le_bytes());
+    w.extend_from_slice(&1u16.to_le_bytes());
+    w.extend_from_slice(&1u16.to_le_bytes());
+    w.extend_from_slice(&rate.to_le_bytes());
+    w.extend_from_slice(&(rate * 2).to_le_bytes());
+    w.extend_from_slice(&2u16.to_le_bytes());
+    w.extend_from_slice(&16u16.to_le_bytes());
+    w.extend_from_slice(b"data");
+    w.extend_from_slice(&data.to_le_bytes());
+    w.resize(w.len() + samples * 2, 0);
+    w
+}
+
+#[test]
+fn live_connect_sends_a_wav_or_text_prints_transcripts_and_writes_the_answer() {
+    let dir = workdir("live");
+    std::fs::write(dir.join("question.wav"), wav(24_000, 2_400)).unwrap();
+    celeste()
+        .current_dir(&dir)
+        .args(["live", "connect", "-m", "gpt-live-1", "--input", "question.wav", "-o", "answer.pcm"])
+        .assert()
+        .success()
+        .stdout(
+            predicate::str::contains("> What is the weather like?")
+                .and(predicate::str::contains("It is sunny and warm.")),
+        )
+        .stderr(predicate::str::contains("wrote answer.pcm").and(predicate::str::contains("billed seconds")));
+    assert_eq!(std::fs::read(dir.join("answer.pcm")).unwrap().len(), 3 * 960);
+    let out = celeste()
+        .current_dir(&dir)
+        .args(["live", "connect", "-m", "gemini-3.8-live", "--text", "Say hello", "-o", "hello.pcm", "--json"])
+        .assert()
+        .success()
+        .get_output()
+        .stdout
+        .clone();
+    let text = String::from_utf8(out).unwrap();
+    let v: serde_json::Value = serde_json::from_str(&text[text.find('{').unwrap()..]).unwrap();
+    assert_eq!(v["sample_rate"], 24000);
+    assert_eq!(v["usage"]["input_tokens"], 10);
+    assert_eq!(v["messages"][1]["content"][0]["text"], "It is sunny and warm.");
+    // OpenAI Live takes no text: a clear error.
+    celeste()
+        .current_dir(&dir)
+        .args(["live", "connect", "-m", "gpt-live-1", "--text", "hi"])
+        .assert()
+        .failure()
+        .stderr(predicate::str::contains("unsupported: sending text"));
+}

@@ -127,6 +127,7 @@ mod multipart;
 mod plan;
 mod server;
 mod wire;
+mod ws;
 
 pub use config::{
     Config, ConfigError, DEFAULT_TEXT, Fault, FaultKind, JobFailure, Match, Reply, Scenario, StatusFault, Step,

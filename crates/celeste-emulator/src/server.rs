@@ -239,7 +239,7 @@ async fn connection(stream: TcpStream, shared: Arc<Shared>, mut stop: watch::Rec
     let abort = Arc::new(AtomicBool::new(false));
     let io = TokioIo::new(AbortableStream { inner: stream, abort: abort.clone() });
     let service = service_fn(move |req| handle(shared.clone(), abort.clone(), req));
-    let conn = http1::Builder::new().timer(TokioTimer::new()).serve_connection(io, service);
+    let conn = http1::Builder::new().timer(TokioTimer::new()).serve_connection(io, service).with_upgrades();
     tokio::select! {
         _ = conn => {}
         _ = stopped_signal(&mut stop) => {}
@@ -387,11 +387,46 @@ fn parse_body(route: Option<&Route>, headers: &hyper::HeaderMap, body: &Bytes) -
     }
 }
 
+/// A live session's WebSocket: the upgrade request is journaled as a `GET`, each frame the client
+/// sends as a `WS` request on the same path.
+fn live_upgrade(shared: &Arc<Shared>, req: Request<Incoming>, protocol: wire::live::LiveProtocol) -> Response<EmuBody> {
+    let path = req.uri().path_and_query().map_or_else(|| req.uri().path().to_string(), |pq| pq.as_str().to_string());
+    let fault =
+        req.headers().get("x-emulator-live-fault").and_then(|v| v.to_str().ok()).and_then(wire::live::Fault::parse);
+    let record: Option<crate::ws::FrameRecorder> = shared.config.record_requests.then(|| {
+        let headers = req
+            .headers()
+            .iter()
+            .map(|(k, v)| (k.as_str().to_ascii_lowercase(), String::from_utf8_lossy(v.as_bytes()).into_owned()))
+            .collect();
+        let request = move |method: &str, headers, body| RecordedRequest {
+            method: method.into(),
+            path: path.clone(),
+            headers,
+            body,
+            scenario: None,
+        };
+        shared.journal.lock().expect("journal lock").push(request("GET", headers, Bytes::new()));
+        let shared = shared.clone();
+        let recorder: crate::ws::FrameRecorder = Arc::new(move |frame: &[u8]| {
+            let r = request("WS", Vec::new(), Bytes::copy_from_slice(frame));
+            shared.journal.lock().expect("journal lock").push(r);
+        });
+        recorder
+    });
+    crate::ws::accept(req, record, move |ws| wire::live::session(protocol, fault, ws))
+}
+
 async fn handle(
     shared: Arc<Shared>,
     abort: Arc<AtomicBool>,
     req: Request<Incoming>,
 ) -> Result<Response<EmuBody>, Infallible> {
+    if crate::ws::is_upgrade(&req)
+        && let Some(protocol) = wire::live::protocol(req.uri().path())
+    {
+        return Ok(live_upgrade(&shared, req, protocol));
+    }
     let (parts, body) = req.into_parts();
     let body = match body.collect().await {
         Ok(collected) => collected.to_bytes(),

@@ -128,6 +128,9 @@ macro_rules! blocking_analyze {
 
 blocking_analyze!(audio, videos, documents);
 
+/// Live sessions, blocking: see [`crate::live::blocking`].
+pub use crate::live::blocking as live;
+
 /// Blocking `celeste::images` operations: the same [`ImageCall`](crate::images::ImageCall) builder,
 /// sent with `.send()`.
 pub mod images {

@@ -729,7 +729,7 @@ fn check_image(model: &Model, req: &mut ImageRequest, stream: bool, origin: Orig
 }
 
 /// The `gen_ai.provider.name` of a provider or protocol.
-fn telemetry_name(origin: Origin) -> &'static str {
+pub(crate) fn telemetry_name(origin: Origin) -> &'static str {
     match origin {
         Origin::Provider(p) => crate::providers::profile(p).map(|p| p.telemetry_name).unwrap_or(p.as_str()),
         Origin::Protocol(p) => p.as_str(),

@@ -26,6 +26,7 @@ mod embeddings;
 mod error;
 pub mod images;
 mod jobs;
+pub mod live;
 #[cfg(test)]
 mod parity;
 pub mod providers;

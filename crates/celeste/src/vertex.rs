@@ -185,6 +185,20 @@ impl Vertex {
         Ok(url)
     }
 
+    /// A live session's model resource (`projects/{p}/locations/{l}/publishers/google/models/{id}`)
+    /// and the project, discovered first (ADC) as the reference does before building the URL.
+    pub(crate) async fn live_resource(&self, provider: Provider, model: &str) -> Result<(String, String)> {
+        let project = self.project_id(provider).await?;
+        let location = self.resolved_location();
+        check_location(&location)?;
+        Ok((format!("projects/{project}/locations/{location}/publishers/google/models/{model}"), project))
+    }
+
+    /// The credentials of a call to `project` (see [`Vertex::apply`]).
+    pub(crate) async fn apply_to(&self, headers: &mut HeaderMap, project: &str, provider: Provider) -> Result<()> {
+        self.apply(headers, project, provider).await
+    }
+
     /// `Authorization: Bearer {token}` and `x-goog-user-project: {project}`.
     async fn apply(&self, headers: &mut HeaderMap, project: &str, provider: Provider) -> Result<()> {
         let bearer = |token: &str| {

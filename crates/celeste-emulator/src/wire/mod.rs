@@ -12,6 +12,7 @@ pub(crate) mod embeddings;
 pub(crate) mod gemini;
 pub(crate) mod images;
 pub(crate) mod interactions;
+pub(crate) mod live;
 pub(crate) mod ollama;
 pub(crate) mod responses;
 pub(crate) mod typesafe;

@@ -200,8 +200,8 @@ pub(crate) fn operation_name(modality: Modality, operation: Operation) -> (&'sta
         (Modality::Audio, _) => ("generate_content", Some("speech")),
         (Modality::Videos, _) => ("generate_content", Some("video")),
         (Modality::Segmentation, _) => ("generate_content", Some("json")),
-        // No call path serves live yet: the closest conventional name (the reference's span is
-        // `celeste.live`).
+        // The conventions have no realtime operation: the closest conventional name (the
+        // reference's span is `celeste.live {model}`; see ARCHITECTURE.md).
         (Modality::Live, _) => ("generate_content", Some("speech")),
         // Decisions are structured answers: the conventions have no decision operation, and
         // `generate_content` with output type `json` is the nearest (the reference's span is

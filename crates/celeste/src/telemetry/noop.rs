@@ -21,6 +21,8 @@ impl CallSpan {
     pub fn end_ok<C: Serialize>(&mut self, _out: &Output<C>) {}
     pub fn embedding_dimensions(&mut self, _count: usize) {}
     pub fn end_err(&mut self, _err: &Error) {}
+    pub fn chunk(&mut self, _received: std::time::Instant) {}
+    pub fn usage_event(&mut self, _name: &'static str, _usage: &crate::types::usage::Usage) {}
 }
 
 impl<D, C: Serialize> Observer<D, C> for CallSpan {

@@ -219,6 +219,17 @@ impl CallSpan {
         }
     }
 
+    /// A usage report inside a long call (a live session's turn): an event `name` with the report's
+    /// usage attributes, beside the total the span gets at its end.
+    pub fn usage_event(&mut self, name: &'static str, usage: &Usage) {
+        if let Some(inner) = &self.inner {
+            let span = inner.cx.span();
+            if span.is_recording() {
+                span.add_event(name, usage_attributes(usage, inner.semconv));
+            }
+        }
+    }
+
     /// The call succeeded with `out`.
     pub fn end_ok<C: Serialize>(&mut self, out: &Output<C>) {
         self.finish(|inner| {

@@ -13,6 +13,8 @@ pub(crate) mod redact;
 pub mod retry;
 pub mod sse;
 pub(crate) mod urls;
+#[allow(dead_code, reason = "the unsplit connection and binary frames serve WebSocket text-to-speech")]
+pub(crate) mod ws;
 
 use reqwest::header::HeaderMap;
 

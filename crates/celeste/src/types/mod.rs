@@ -5,6 +5,7 @@ pub mod artifact;
 pub mod decision;
 pub mod enums;
 pub mod image;
+pub mod live;
 pub mod media;
 pub mod message;
 pub mod mime;

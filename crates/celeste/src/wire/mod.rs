@@ -23,6 +23,7 @@ pub(crate) mod images;
 #[cfg(feature = "google")]
 pub(crate) mod interactions;
 pub(crate) mod kit;
+pub(crate) mod live;
 pub(crate) mod openresponses;
 
 use bytes::Bytes;

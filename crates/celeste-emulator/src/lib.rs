@@ -123,6 +123,7 @@ mod body;
 mod config;
 pub mod image;
 mod jobs;
+pub mod mp4;
 mod multipart;
 mod plan;
 mod server;

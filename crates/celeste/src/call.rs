@@ -39,6 +39,8 @@ use crate::wire::{WireApi, WireContext, WireRequest};
 
 mod decision;
 pub(crate) use decision::prepare_decision;
+mod video;
+pub(crate) use video::prepare_video;
 
 /// What every call carries besides its modality's own request: where it goes and how it is sent.
 #[derive(Debug, Clone, Default)]

@@ -279,16 +279,23 @@ impl<M> ImageCall<M> {
     }
 }
 
+impl crate::videos::Downloadable for Image {}
+
+impl crate::videos::sealed::Sealed for Image {
+    fn fetch<'a>(&'a self, client: &'a Client) -> BoxFuture<'a, Result<Self>> {
+        Box::pin(client.download_image(self))
+    }
+}
+
 impl Client {
     /// Image operations with this client.
     pub fn images(&self) -> ImageOps<'_> {
         ImageOps { client: self }
     }
 
-    /// Fetch the bytes of an image the provider returned as a URL, through this client's transport
-    /// (timeouts, retries, error bodies as for any call). An image that already has bytes comes back
-    /// as it is. No credentials are sent: result URLs are presigned or public.
-    pub async fn download(&self, image: &Image) -> Result<Image> {
+    /// Fetch the bytes of an image the provider returned as a URL (see [`Client::download`]). No
+    /// credentials are sent: image result URLs are presigned or public.
+    pub(crate) async fn download_image(&self, image: &Image) -> Result<Image> {
         let a = &image.artifact;
         let Some(url) = a.url.as_deref().filter(|u| !u.is_empty() && a.data.is_none()) else {
             return Ok(image.clone());

@@ -15,6 +15,7 @@ pub(crate) mod interactions;
 pub(crate) mod ollama;
 pub(crate) mod responses;
 pub(crate) mod typesafe;
+pub(crate) mod videos;
 
 /// The wire APIs the emulator speaks.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -150,6 +151,14 @@ pub(crate) fn route(path: &str, query: Option<&str>) -> Option<Route> {
             return plain(Api::Interactions, Framing::Sse);
         }
         _ => {}
+    }
+    if let Some((api, endpoint, path_model)) = videos::route(path) {
+        return Some(Route {
+            service: Service::Image(api, endpoint),
+            path_model,
+            path_stream: None,
+            framing: Framing::Sse,
+        });
     }
     if let Some((api, endpoint, path_model)) = images::route(path, query) {
         let framing = if api == images::ImageApi::Ollama { Framing::Ndjson } else { Framing::Sse };

@@ -57,6 +57,9 @@ pub(crate) async fn prepare_video(
         None => Client::shared()?,
     };
     let operation = req.operation;
+    if !req.model.is_empty() && req.model.trim().is_empty() {
+        return Err(Error::invalid_input("video call: the model id is blank"));
+    }
     if req.model.is_empty() {
         req.model = crate::catalog::default_model(Modality::Videos, operation, opts.target.provider)
             .map(|m| m.id)

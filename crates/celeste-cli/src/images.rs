@@ -232,12 +232,12 @@ fn apply<M>(mut call: ImageCall<M>, o: &ImageOptions) -> Result<ImageCall<M>, Er
 }
 
 /// `2` → a number, `true` → a boolean, anything else → text.
-fn json_or_text(v: &str) -> Value {
+pub(crate) fn json_or_text(v: &str) -> Value {
     serde_json::from_str(v).unwrap_or_else(|_| Value::String(v.to_string()))
 }
 
 /// A spinner on stderr; indicatif draws nothing when stderr is not a terminal.
-fn progress_bar() -> ProgressBar {
+pub(crate) fn progress_bar() -> ProgressBar {
     let bar = ProgressBar::new_spinner();
     if let Ok(style) = ProgressStyle::with_template("{spinner} {elapsed} {msg}") {
         bar.set_style(style);
@@ -272,7 +272,7 @@ async fn save_all(
 }
 
 /// `night.png` → `night-2.png`.
-fn numbered(path: &Path, n: usize) -> PathBuf {
+pub(crate) fn numbered(path: &Path, n: usize) -> PathBuf {
     let stem = path.file_stem().and_then(|s| s.to_str()).unwrap_or("image");
     let name = match path.extension().and_then(|e| e.to_str()) {
         Some(ext) => format!("{stem}-{n}.{ext}"),

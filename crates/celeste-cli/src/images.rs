@@ -119,20 +119,52 @@ impl Ask {
     }
 }
 
+/// What a media command runs with: the client (with the telemetry the flags ask for), and where
+/// the call goes (the provider, or the emulator).
+pub(crate) struct Session {
+    pub client: Client,
+    pub telemetry: Option<Telemetry>,
+    pub route: crate::text::Route,
+}
+
+impl Session {
+    /// The client and route for `model` at `endpoint`; says when the emulator answers.
+    pub(crate) async fn start(global: &Global, model: &str, endpoint: &Endpoint) -> Result<Session, Error> {
+        let telemetry = Telemetry::new(global.trace, global.otlp_endpoint.as_deref()).map_err(Error::InvalidInput)?;
+        let mut builder = Client::builder();
+        if let Some(t) = &telemetry {
+            builder = builder.telemetry(t.config());
+        }
+        let client = builder.build()?;
+        let route = crate::text::route(&Target::at(model, None, endpoint)).await?;
+        if let Some(note) = &route.note {
+            eprintln!("celeste: {note}");
+        }
+        Ok(Session { client, telemetry, route })
+    }
+
+    /// Print the telemetry summary (once the client, and so its exporters, are done) and stop the
+    /// emulator.
+    pub(crate) async fn finish(self) {
+        let Session { client, telemetry, route } = self;
+        drop(client);
+        if let Some(t) = telemetry {
+            let summary = tokio::task::spawn_blocking(move || t.finish()).await.ok().flatten();
+            if let Some(s) = summary {
+                print!("{s}");
+            }
+        }
+        if let Some(e) = route.emulator {
+            e.shutdown().await;
+        }
+    }
+}
+
 /// Run one image command.
 pub async fn run(global: &Global, ask: Ask) -> Result<(), Error> {
     let o = ask.options().clone();
-    let telemetry = Telemetry::new(global.trace, global.otlp_endpoint.as_deref()).map_err(Error::InvalidInput)?;
-    let mut builder = Client::builder();
-    if let Some(t) = &telemetry {
-        builder = builder.telemetry(t.config());
-    }
-    let client = builder.build()?;
-    let target = Target::at(&o.model, None, &o.endpoint);
-    let route = crate::text::route(&target).await?;
-    if let Some(note) = &route.note {
-        eprintln!("celeste: {note}");
-    }
+    let session = Session::start(global, &o.model, &o.endpoint).await?;
+    let (client, route) = (&session.client, &session.route);
     let mut call = match &ask {
         Ask::Generate(a) => client.images().generate(a.prompt.clone(), o.model.clone()),
         Ask::Edit(a) => {
@@ -144,7 +176,7 @@ pub async fn run(global: &Global, ask: Ask) -> Result<(), Error> {
         }
         Ask::Upscale(a) => client.images().upscale(Artifact::from_path(&a.input), o.model.clone()),
     };
-    call = crate::text::with_route!(call, route);
+    call = crate::text::with_route!(call, *route);
     call = apply(call, &o)?;
     let bar = progress_bar();
     let watched = bar.clone();
@@ -168,20 +200,11 @@ pub async fn run(global: &Global, ask: Ask) -> Result<(), Error> {
         call.await?
     };
     bar.set_message("saving");
-    let saved = save_all(&client, &out, o.output.as_deref()).await;
+    let saved = save_all(client, &out, o.output.as_deref()).await;
     bar.finish_and_clear();
     let saved = saved?;
     report(global, &out, &saved)?;
-    drop(client);
-    if let Some(t) = telemetry {
-        let summary = tokio::task::spawn_blocking(move || t.finish()).await.ok().flatten();
-        if let Some(s) = summary {
-            print!("{s}");
-        }
-    }
-    if let Some(e) = route.emulator {
-        e.shutdown().await;
-    }
+    session.finish().await;
     Ok(())
 }
 

@@ -11,9 +11,8 @@ use serde_json::{Value, json};
 use celeste::types::{Artifact, Video};
 use celeste::{Client, Error, Output, VideoCall};
 
-use crate::args::{Endpoint, Global, Target};
-use crate::images::{json_or_text, numbered, progress_bar};
-use crate::trace::Telemetry;
+use crate::args::{Endpoint, Global};
+use crate::images::{Session, json_or_text, numbered, progress_bar};
 
 /// Where a video call goes and what it asks for (shared by the commands).
 #[derive(Args, Debug, Clone)]
@@ -109,23 +108,14 @@ impl Ask {
 /// Run one video command.
 pub async fn run(global: &Global, ask: Ask) -> Result<(), Error> {
     let o = ask.options().clone();
-    let telemetry = Telemetry::new(global.trace, global.otlp_endpoint.as_deref()).map_err(Error::InvalidInput)?;
-    let mut builder = Client::builder();
-    if let Some(t) = &telemetry {
-        builder = builder.telemetry(t.config());
-    }
-    let client = builder.build()?;
-    let target = Target::at(&o.model, None, &o.endpoint);
-    let route = crate::text::route(&target).await?;
-    if let Some(note) = &route.note {
-        eprintln!("celeste: {note}");
-    }
+    let session = Session::start(global, &o.model, &o.endpoint).await?;
+    let (client, route) = (&session.client, &session.route);
     let mut call = match &ask {
         Ask::Generate(a) => client.videos().generate(a.prompt.clone(), o.model.clone()),
         Ask::Edit(a) => client.videos().edit(Artifact::from_path(&a.input), a.prompt.clone(), o.model.clone()),
         Ask::Job(a) => client.videos().job(a.id.clone(), o.model.clone()),
     };
-    call = crate::text::with_route!(call, route);
+    call = crate::text::with_route!(call, *route);
     call = apply(call, &o)?;
     // The emulator's jobs settle at once: no need to wait a provider's interval.
     let interval = o.poll_interval.or(route.emulator.as_ref().map(|_| 0.2));
@@ -154,20 +144,11 @@ pub async fn run(global: &Global, ask: Ask) -> Result<(), Error> {
             return Err(e);
         }
     };
-    let saved = save_all(&client, &out, o.output.as_deref(), &bar).await;
+    let saved = save_all(client, &out, o.output.as_deref(), &bar).await;
     bar.finish_and_clear();
     let saved = saved?;
     report(global, &out, &saved)?;
-    drop(client);
-    if let Some(t) = telemetry {
-        let summary = tokio::task::spawn_blocking(move || t.finish()).await.ok().flatten();
-        if let Some(s) = summary {
-            print!("{s}");
-        }
-    }
-    if let Some(e) = route.emulator {
-        e.shutdown().await;
-    }
+    session.finish().await;
     Ok(())
 }
 

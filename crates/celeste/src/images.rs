@@ -300,20 +300,10 @@ impl Client {
         let Some(url) = a.url.as_deref().filter(|u| !u.is_empty() && a.data.is_none()) else {
             return Ok(image.clone());
         };
-        let t = self.transport();
-        let req = crate::transport::http::HttpRequest {
-            method: reqwest::Method::GET,
-            url: url.to_string(),
-            headers: reqwest::header::HeaderMap::new(),
-            body: crate::transport::http::RequestBody::Empty,
-            total: None,
-        };
         let origin = image.origin.ok_or_else(|| {
             crate::Error::invalid_input("this image did not come from a provider call: fetch its URL yourself")
         })?;
-        let deadline = t.deadline();
-        let resp = t.send(origin, &req, deadline, &()).await?;
-        let bytes = t.read_body(origin, resp, deadline).await?;
+        let bytes = self.fetch(origin, url, reqwest::header::HeaderMap::new()).await?;
         let mut artifact = a.clone();
         artifact.data = Some(bytes);
         let mut out = Image::new(artifact);

@@ -25,7 +25,7 @@
 //! own interval (or longer when it sends `Retry-After`), a deadline (20 minutes unless
 //! [`job_deadline`](VideoCall::job_deadline) says otherwise), progress after every poll
 //! ([`on_progress`](VideoCall::on_progress)), and no more polls once the call's future is dropped.
-//! A job that fails is [`Error::Job`](crate::Error::Job) with the provider's status and message and
+//! A job that fails is [`Error::Job`] with the provider's status and message and
 //! the job's id; a job still running at the deadline is too (status `deadline_exceeded`): it goes
 //! on at the provider, and [`job`] picks it up again by that id. Gemini omni models answer in one
 //! request: there is no job to resume.
@@ -247,7 +247,7 @@ impl<M> VideoCall<M> {
     }
 
     /// How long the job may run before the call gives up with a `deadline_exceeded`
-    /// [`Error::Job`](crate::Error::Job) naming it (default: 20 minutes). The job goes on at the
+    /// [`Error::Job`] naming it (default: 20 minutes). The job goes on at the
     /// provider: [`job`] resumes it.
     pub fn job_deadline(mut self, d: Duration) -> Self {
         self.job.deadline = Some(d);
@@ -300,6 +300,27 @@ impl Client {
         media.fetch(self).await
     }
 
+    /// GET `url` with `headers` through this client's transport (timeouts, retries, error bodies as
+    /// for any call).
+    pub(crate) async fn fetch(
+        &self,
+        origin: crate::error::Origin,
+        url: &str,
+        headers: reqwest::header::HeaderMap,
+    ) -> Result<bytes::Bytes> {
+        let t = self.transport();
+        let req = crate::transport::http::HttpRequest {
+            method: reqwest::Method::GET,
+            url: url.to_string(),
+            headers,
+            body: crate::transport::http::RequestBody::Empty,
+            total: None,
+        };
+        let deadline = t.deadline();
+        let resp = t.send(origin, &req, deadline, &()).await?;
+        t.read_body(origin, resp, deadline).await
+    }
+
     async fn download_video(&self, video: &Video) -> Result<Video> {
         let a = &video.artifact;
         let Some(url) = a.url.as_deref().filter(|u| !u.is_empty() && !video.has_bytes()) else {
@@ -313,17 +334,7 @@ impl Client {
             Some(f) if host.as_deref() == Some(f.host.as_str()) => f.headers.clone(),
             _ => reqwest::header::HeaderMap::new(),
         };
-        let t = self.transport();
-        let req = crate::transport::http::HttpRequest {
-            method: reqwest::Method::GET,
-            url: url.to_string(),
-            headers,
-            body: crate::transport::http::RequestBody::Empty,
-            total: None,
-        };
-        let deadline = t.deadline();
-        let resp = t.send(origin, &req, deadline, &()).await?;
-        let bytes = t.read_body(origin, resp, deadline).await?;
+        let bytes = self.fetch(origin, url, headers).await?;
         if bytes.is_empty() {
             return Err(Error::decode("a video download", "the download is empty", &bytes));
         }

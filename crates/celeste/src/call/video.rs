@@ -136,23 +136,12 @@ pub(crate) async fn prepare_video(
 }
 
 impl PreparedVideo {
-    fn deadline(&self) -> Option<tokio::time::Instant> {
-        match self.timeout {
-            Some(t) => tokio::time::Instant::now().checked_add(t),
-            None => self.client.transport().deadline(),
-        }
-    }
-
     /// Submit, and poll the job to its end (or poll the job being resumed). One span covers the
     /// whole call; each request is a child span.
     pub(crate) async fn unary(self) -> Result<Output<Vec<Video>>> {
-        let mut span = CallSpan::start(self.client.telemetry(), &self.telemetry);
+        let span = CallSpan::start(self.client.telemetry(), &self.telemetry);
         let result = self.settle(&span).await;
-        match &result {
-            Ok(out) => span.end_ok(out),
-            Err(e) => span.end_err(e),
-        }
-        result
+        super::ended(span, result)
     }
 
     async fn settle(&self, span: &CallSpan) -> Result<Output<Vec<Video>>> {
@@ -162,7 +151,7 @@ impl PreparedVideo {
         if let Some(id) = &self.resume {
             return self.api.resume(id.clone(), &self.ctx, &mut poller).await;
         }
-        let deadline = self.deadline();
+        let deadline = super::call_deadline(self.timeout, &self.client);
         let resp = t.send(self.ctx.origin, &self.request, deadline, span).await?;
         let body = t.read_body(self.ctx.origin, resp, deadline).await?;
         self.api.settle(body, &self.ctx, &mut poller).await

@@ -11,7 +11,6 @@
 //! `mime_type`, or a `uri` on the API's host (fetched with the key by `Client::download`).
 
 use bytes::Bytes;
-use serde::Deserialize;
 use serde_json::{Map, Value, json};
 
 use super::{VideoContext, VideoRequest, authority, video};
@@ -21,6 +20,7 @@ use crate::types::enums::Operation;
 use crate::types::output::Output;
 use crate::types::video::{FetchAuth, Video};
 use crate::wire::google::{Media, media};
+use crate::wire::images::google::Interaction;
 
 /// The parameters omni models carry.
 pub(crate) const CARRIED: &[&str] =
@@ -82,21 +82,6 @@ pub(crate) fn build(req: &VideoRequest, ctx: &VideoContext) -> Result<Value> {
         body["generation_config"] = json!({"video_config": {"task": task}});
     }
     Ok(body)
-}
-
-#[derive(Deserialize)]
-struct Interaction {
-    #[serde(default)]
-    id: Option<String>,
-    #[serde(default)]
-    model: Option<String>,
-    #[serde(default)]
-    status: Option<String>,
-    /// The steps (older servers call them `outputs`).
-    #[serde(default, alias = "outputs")]
-    steps: Vec<Value>,
-    #[serde(default)]
-    usage: Option<Value>,
 }
 
 /// Decode a reply: the videos of its output steps, in order. A reply without one says why when the

@@ -303,7 +303,7 @@ impl Client {
         let origin = image.origin.ok_or_else(|| {
             crate::Error::invalid_input("this image did not come from a provider call: fetch its URL yourself")
         })?;
-        let bytes = self.fetch(origin, url, reqwest::header::HeaderMap::new()).await?;
+        let bytes = self.fetch(origin, url, None).await?;
         let mut artifact = a.clone();
         artifact.data = Some(bytes);
         let mut out = Image::new(artifact);

@@ -300,25 +300,45 @@ impl Client {
         media.fetch(self).await
     }
 
-    /// GET `url` with `headers` through this client's transport (timeouts, retries, error bodies as
-    /// for any call).
+    /// GET `url` through this client's transport (timeouts, retries, error bodies as for any call),
+    /// following up to 21 redirects (as the reference does for Google's downloads). `auth` goes only
+    /// to its own origin, checked again at every hop: a file URL of the API redirects to a storage
+    /// host that must not see the key.
     pub(crate) async fn fetch(
         &self,
         origin: crate::error::Origin,
         url: &str,
-        headers: reqwest::header::HeaderMap,
+        auth: Option<&crate::types::video::FetchAuth>,
     ) -> Result<bytes::Bytes> {
+        const MAX_REDIRECTS: usize = 21;
         let t = self.transport();
-        let req = crate::transport::http::HttpRequest {
-            method: reqwest::Method::GET,
-            url: url.to_string(),
-            headers,
-            body: crate::transport::http::RequestBody::Empty,
-            total: None,
-        };
         let deadline = t.deadline();
-        let resp = t.send(origin, &req, deadline, &()).await?;
-        t.read_body(origin, resp, deadline).await
+        let mut url = url.to_string();
+        for _ in 0..=MAX_REDIRECTS {
+            let here = crate::transport::urls::parse(&url);
+            let at = here.as_ref().and_then(crate::wire::videos::origin_of);
+            let headers = match auth {
+                Some(a) if at.as_deref() == Some(a.host.as_str()) => a.headers.clone(),
+                _ => reqwest::header::HeaderMap::new(),
+            };
+            let req = crate::transport::http::HttpRequest {
+                method: reqwest::Method::GET,
+                url: url.clone(),
+                headers,
+                body: crate::transport::http::RequestBody::Empty,
+                total: None,
+            };
+            let resp = t.send_redirectable(origin, &req, deadline, &()).await?;
+            if !resp.status().is_redirection() {
+                return t.read_body(origin, resp, deadline).await;
+            }
+            let location = resp.headers().get(reqwest::header::LOCATION).and_then(|v| v.to_str().ok());
+            let next = location.and_then(|l| here.as_ref()?.join(l).ok());
+            url = next
+                .ok_or_else(|| Error::invalid_input("the download was redirected to a location that is not a URL"))?
+                .to_string();
+        }
+        Err(Error::invalid_input(format!("the download was redirected more than {MAX_REDIRECTS} times")))
     }
 
     async fn download_video(&self, video: &Video) -> Result<Video> {
@@ -329,12 +349,7 @@ impl Client {
         let origin = video.origin.ok_or_else(|| {
             Error::invalid_input("this video did not come from a provider call: fetch its URL yourself")
         })?;
-        let host = crate::transport::urls::parse(url).and_then(|u| crate::wire::videos::authority(&u));
-        let headers = match &video.fetch {
-            Some(f) if host.as_deref() == Some(f.host.as_str()) => f.headers.clone(),
-            _ => reqwest::header::HeaderMap::new(),
-        };
-        let bytes = self.fetch(origin, url, headers).await?;
+        let bytes = self.fetch(origin, url, video.fetch.as_ref()).await?;
         if bytes.is_empty() {
             return Err(Error::decode("a video download", "the download is empty", &bytes));
         }

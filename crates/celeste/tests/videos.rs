@@ -12,6 +12,8 @@ use celeste::{Auth, Client, Credentials, Error, Provider, TelemetryConfig, Verte
 use celeste_emulator::{Config, Emulator, JobFailure, Reply, Scenario};
 use serde_json::json;
 
+mod support;
+
 /// Short enough that tests are quick, long enough that a loaded machine keeps up.
 const FAST: Duration = Duration::from_millis(10);
 const TOKEN: &str = "ya29.test-access-token";
@@ -117,6 +119,10 @@ async fn veo_with_a_key_polls_the_operation_reports_progress_and_downloads_with_
     for r in std::iter::once(&reqs[0]).chain(polls).chain([download]) {
         assert_eq!(r.header("x-goog-api-key"), Some("test-google-key"), "{}", r.path);
     }
+    // The file URL redirects to the storage host (another origin): followed, without the key.
+    let stored = reqs.iter().find(|r| r.path.starts_with("/files/")).expect("the redirect was followed");
+    assert!(stored.header("host").is_some_and(|h| h.starts_with("localhost:")));
+    assert_eq!(stored.header("x-goog-api-key"), None, "the key stays with the API's origin");
     let saved = std::env::temp_dir().join(format!("celeste-veo-{}.mp4", std::process::id()));
     video.save(&saved).await.unwrap();
     assert_eq!(std::fs::read(&saved).unwrap(), video.artifact.data.as_deref().unwrap());
@@ -421,4 +427,17 @@ async fn a_video_job_is_one_span_with_a_child_per_request() {
     assert_eq!(children, 4, "submit and three polls");
     assert!(!format!("{finished:?}").contains("byteplus-secret-key"));
     emu.shutdown().await;
+}
+
+#[tokio::test]
+async fn a_download_follows_at_most_21_redirects() {
+    // A server that redirects to itself for ever (the last reply repeats).
+    let server = support::Server::start(vec![support::Reply::json(302, "{}").with_header("location", "/again")]).await;
+    let mut video = Video::new(Artifact::from_url(format!("{}/start", server.url)));
+    video.origin = Some(celeste::Origin::Provider(Provider::XAi));
+    let c = Client::builder().credentials(Credentials::empty()).telemetry(TelemetryConfig::new().disabled()).build();
+    let err = c.unwrap().download(&video).await.unwrap_err();
+    assert!(err.to_string().contains("redirected more than 21 times"), "{err}");
+    assert_eq!(server.count(), 22, "the first request and 21 redirects");
+    assert!(server.requests().iter().all(|r| r.header("authorization").is_none()));
 }

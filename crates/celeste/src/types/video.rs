@@ -57,7 +57,7 @@ impl Video {
 #[derive(Clone)]
 pub(crate) struct FetchAuth {
     pub headers: HeaderMap,
-    /// The only host (`host[:port]`) the headers go to.
+    /// The only origin (`https://host[:port]`) the headers go to.
     pub host: String,
 }
 

@@ -53,7 +53,7 @@ pub(crate) fn route(path: &str) -> Option<(ImageApi, Endpoint, Option<String>)> 
         return video(VideoApi::BytePlus, Endpoint::Poll(id));
     }
     if let Some(id) = path.strip_prefix("/v1beta/files/").and_then(|r| r.strip_suffix(":download")).and_then(one) {
-        return Some((ImageApi::Files, Endpoint::File(id), None));
+        return video(VideoApi::Veo, Endpoint::DownloadLink(id));
     }
     if let Some(rest) = path.strip_prefix(STORAGE)
         && let Some((bucket, object)) = rest.split_once("/o/")

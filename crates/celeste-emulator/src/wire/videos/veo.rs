@@ -4,7 +4,8 @@
 //! `GET /v1beta/models/{model}/operations/{id}`, the Vertex AI form with `POST
 //! .../models/{model}:fetchPredictOperation` `{operationName}`; both answer `done: false` for the
 //! reply's pending polls, then the failure (`error: {code, message}`) or the result: a Gemini API
-//! file URI (`/v1beta/files/{id}:download?alt=media`), or on Vertex AI the video inline
+//! file URI (`/v1beta/files/{id}:download?alt=media`, which redirects to the file on another host
+//! name, as Google's storage does), or on Vertex AI the video inline
 //! (`bytesBase64Encoded`) unless the request gave a `storageUri`, then a `gcsUri` the emulator
 //! serves at `/storage/v1/b/{bucket}/o/{object}?alt=media`.
 
@@ -13,11 +14,12 @@ use serde_json::{Value, json};
 use super::{VideoApi, b64, body, check_image, gcs_id, not_found, poll, start_job, text};
 use crate::jobs::{Job, JobState};
 use crate::plan::fresh_hex;
-use crate::wire::images::{Answer, BadField, Call, Endpoint};
+use crate::wire::images::{Answer, BadField, Call, Endpoint, files};
 
 pub(crate) fn answer(api: VideoApi, call: &Call<'_>) -> Result<Answer, BadField> {
     match (api, call.endpoint) {
         (_, Endpoint::Poll(id)) => Ok(read(call, id)),
+        (_, Endpoint::DownloadLink(id)) => Ok(redirect(call, id)),
         (VideoApi::VeoVertex, Endpoint::Edit) => {
             let b = body(call);
             let name = text(&b, "/operationName")
@@ -105,6 +107,14 @@ fn submit(api: VideoApi, call: &Call<'_>) -> Result<Answer, BadField> {
     job.extra = json!({"seconds": seconds, "name": name, "vertex": vertex, "storage": storage.map(|(b, o)| format!("gs://{b}/{o}"))});
     call.store.add_job(id, job);
     Ok(Answer::json(call.reply.status, &json!({ "name": name })))
+}
+
+/// A Gemini API file download redirects to the storage host, as Google's does: here the same
+/// server under another name (`localhost` for `127.0.0.1`), so that a client that sends the key to
+/// the second hop shows in the journal.
+fn redirect(call: &Call<'_>, id: &str) -> Answer {
+    let storage = call.base_url.replace("://127.0.0.1:", "://localhost:");
+    Answer::json(302, &json!({})).header("location", files::url(&storage, id, "video.mp4"))
 }
 
 fn read(call: &Call<'_>, id: &str) -> Answer {

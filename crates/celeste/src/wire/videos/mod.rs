@@ -323,13 +323,12 @@ pub(crate) fn decode_b64(data: &str, what: &'static str) -> Result<Bytes> {
         .map_err(|e| Error::decode(what, e.to_string(), data.as_bytes()))
 }
 
-/// `host[:port]` of a URL (the port only when it is not the scheme's default).
-pub(crate) fn authority(u: &reqwest::Url) -> Option<String> {
-    let host = u.host_str()?;
-    Some(match u.port() {
-        Some(p) => format!("{host}:{p}"),
-        None => host.to_string(),
-    })
+/// The origin of a URL (`https://host[:port]`, the port only when it is not the scheme's default):
+/// what a result's credentials are scoped to, scheme included, so that they never go in clear text
+/// to a host they were meant to reach over TLS.
+pub(crate) fn origin_of(u: &reqwest::Url) -> Option<String> {
+    u.host_str()?;
+    Some(u.origin().ascii_serialization())
 }
 
 // The table covers every video API: it needs them all compiled in.

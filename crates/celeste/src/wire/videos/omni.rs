@@ -13,7 +13,7 @@
 use bytes::Bytes;
 use serde_json::{Map, Value, json};
 
-use super::{VideoContext, VideoRequest, authority, video};
+use super::{VideoContext, VideoRequest, origin_of, video};
 use crate::error::{Error, Result};
 use crate::types::artifact::Artifact;
 use crate::types::enums::Operation;
@@ -91,7 +91,7 @@ pub(crate) fn parse(body: &Bytes, ctx: &VideoContext) -> Result<Output<Vec<Video
         .map_err(|e| Error::decode("an Interactions video response", e.to_string(), body))?;
     let mut videos = Vec::new();
     let mut said = Vec::new();
-    let host = crate::transport::urls::parse(&ctx.base).and_then(|u| authority(&u));
+    let host = crate::transport::urls::parse(&ctx.base).and_then(|u| origin_of(&u));
     for step in r.steps.iter().filter(|s| s.get("type").and_then(Value::as_str) == Some("model_output")) {
         for it in step.get("content").and_then(Value::as_array).into_iter().flatten() {
             let text = |k: &str| it.get(k).and_then(Value::as_str).filter(|s| !s.is_empty());
@@ -106,7 +106,7 @@ pub(crate) fn parse(body: &Bytes, ctx: &VideoContext) -> Result<Output<Vec<Video
             let Some(mut v) = video(data, text("uri"), text("mime_type"), ctx) else { continue };
             // A Files API URI on the API's host wants the key; any other host gets nothing.
             let url_host =
-                v.artifact.url.as_deref().and_then(crate::transport::urls::parse).and_then(|u| authority(&u));
+                v.artifact.url.as_deref().and_then(crate::transport::urls::parse).and_then(|u| origin_of(&u));
             if !v.has_bytes()
                 && let (Some(h), Some(u)) = (&host, url_host)
                 && *h == u

@@ -18,7 +18,7 @@ use bytes::Bytes;
 use serde::Deserialize;
 use serde_json::{Map, Value, json};
 
-use super::{VideoContext, VideoRequest, authority, expired, video};
+use super::{VideoContext, VideoRequest, expired, origin_of, video};
 use crate::error::{Error, Result};
 use crate::jobs::{Poll, Poller};
 use crate::types::artifact::Artifact;
@@ -256,7 +256,7 @@ pub(crate) fn storage_url(gcs: &str, base: &str) -> Option<String> {
 /// The credentials a result URL gets: the call's own, for the API's host (a Gemini API file) or
 /// for Cloud Storage (a Vertex AI result); none for any other host.
 fn fetch_auth(url: Option<&str>, gcs: bool, ctx: &VideoContext) -> Option<FetchAuth> {
-    let host = |u: &str| crate::transport::urls::parse(u).and_then(|u| authority(&u));
+    let host = |u: &str| crate::transport::urls::parse(u).and_then(|u| origin_of(&u));
     let target = host(url?)?;
     let allowed = if gcs { host(&storage_url("gs://b/o", &ctx.base)?)? } else { host(&ctx.base)? };
     (target == allowed).then(|| FetchAuth { headers: ctx.auth.clone(), host: target })

@@ -216,3 +216,30 @@ pub(crate) fn not_found(api: VideoApi, what: String) -> Answer {
 pub(crate) fn b64(bytes: &[u8]) -> String {
     STANDARD.encode(bytes)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn routes() {
+        let video = |api| Some(ImageApi::Video(api));
+        let r = |p: &str| route(p).map(|(api, e, m)| (Some(api), e, m));
+        assert_eq!(r("/v1/videos/generations"), Some((video(VideoApi::Xai), Endpoint::Create, None)));
+        assert_eq!(r("/v1/videos/edits").unwrap().1, Endpoint::Edit);
+        assert_eq!(r("/v1/videos/abc").unwrap().1, Endpoint::Poll("abc".into()));
+        assert_eq!(r("/api/v3/contents/generations/tasks/cgt-1").unwrap().1, Endpoint::Poll("cgt-1".into()));
+        let veo = r("/v1beta/models/veo-3.1-generate-preview:predictLongRunning").unwrap();
+        assert_eq!(veo, (video(VideoApi::Veo), Endpoint::Create, Some("veo-3.1-generate-preview".into())));
+        let op = r("/v1beta/models/veo-3.1-generate-preview/operations/op1").unwrap();
+        assert_eq!(op.1, Endpoint::Poll("op1".into()));
+        let vertex = "/v1/projects/p/locations/l/publishers/google/models/veo-3.1-generate-preview";
+        assert_eq!(r(&format!("{vertex}:predictLongRunning")).unwrap().0, video(VideoApi::VeoVertex));
+        assert_eq!(r(&format!("{vertex}:fetchPredictOperation")).unwrap().1, Endpoint::Edit);
+        assert_eq!(r("/v1beta/files/f1:download").unwrap().1, Endpoint::DownloadLink("f1".into()));
+        let gcs = r("/storage/v1/b/bucket/o/clips%2Fa%2Fsample_0.mp4").unwrap();
+        assert_eq!(gcs, (Some(ImageApi::Files), Endpoint::File(gcs_id("bucket", "clips/a/sample_0.mp4")), None));
+        assert!(r("/v1beta/models/gemini-2.5-flash:generateContent").is_none());
+        assert!(r("/v1/videos/a/b").is_none());
+    }
+}

@@ -106,6 +106,9 @@ async fn veo_with_a_key_polls_the_operation_reports_progress_and_downloads_with_
     assert_eq!(seen.iter().map(|p| p.polls).collect::<Vec<_>>(), [1, 2]);
     assert!(seen.iter().all(|p| p.job_id.as_deref() == Some(name.as_str()) && p.status == "running"));
 
+    // The key the download needs travels with the result, never shown.
+    let shown = format!("{v:?} {}", serde_json::to_string(&out).unwrap());
+    assert!(!shown.contains("test-google-key"), "{shown}");
     let video = c.download(v).await.unwrap();
     assert_mp4(&video, 6.0);
     let reqs = emu.requests();
@@ -440,4 +443,16 @@ async fn a_download_follows_at_most_21_redirects() {
     assert!(err.to_string().contains("redirected more than 21 times"), "{err}");
     assert_eq!(server.count(), 22, "the first request and 21 redirects");
     assert!(server.requests().iter().all(|r| r.header("authorization").is_none()));
+}
+
+#[tokio::test]
+async fn a_pending_poll_that_asks_for_a_longer_wait_gets_it() {
+    let slow = Reply::default().pending_polls(1).poll_retry_after("1");
+    let emu = start(Config::default().default_reply(slow)).await;
+    let started = std::time::Instant::now();
+    let out = client(&emu).videos().generate("x", "seedance-1-0-pro-250528").poll_interval(FAST).await.unwrap();
+    assert_eq!(out.content.len(), 1);
+    assert!(started.elapsed() >= Duration::from_secs(1), "Retry-After: 1 was honoured");
+    assert_eq!(emu.jobs()[0].polls, 2);
+    emu.shutdown().await;
 }

@@ -65,6 +65,32 @@ impl std::fmt::Debug for JobOptions {
     }
 }
 
+/// The setters of a call that runs a provider job (`poll_interval`, `job_deadline`, `on_progress`),
+/// written once for every such builder: `job_setters!(job; "interval doc", "deadline doc")` for a
+/// builder whose [`JobOptions`] sit at `self.job`. The two strings say the defaults.
+macro_rules! job_setters {
+    ($field:ident; $interval:literal, $deadline:literal) => {
+        #[doc = concat!("How long to wait between polls of a provider job (default: ", $interval, ").")]
+        pub fn poll_interval(mut self, d: std::time::Duration) -> Self {
+            self.$field.interval = Some(d);
+            self
+        }
+
+        #[doc = concat!("How long a provider job may run before the call gives up: ", $deadline, ".")]
+        pub fn job_deadline(mut self, d: std::time::Duration) -> Self {
+            self.$field.deadline = Some(d);
+            self
+        }
+
+        /// Watch a provider job: `f` is called after every poll that finds it still running.
+        pub fn on_progress(mut self, f: impl Fn(&$crate::types::JobProgress) + Send + Sync + 'static) -> Self {
+            self.$field.progress = Some(std::sync::Arc::new(f));
+            self
+        }
+    };
+}
+pub(crate) use job_setters;
+
 /// Polls one job to its end.
 pub(crate) struct Poller<'a> {
     transport: &'a Transport,

@@ -33,8 +33,6 @@
 use std::fmt;
 use std::future::IntoFuture;
 use std::marker::PhantomData;
-use std::sync::Arc;
-use std::time::Duration;
 
 use futures::future::BoxFuture;
 use serde_json::Value;
@@ -46,7 +44,7 @@ use crate::jobs::JobOptions;
 use crate::text::{Generate, Unary};
 use crate::types::artifact::Artifact;
 use crate::types::enums::Operation;
-use crate::types::media::{ImageParams, JobProgress};
+use crate::types::media::ImageParams;
 use crate::types::message::Part;
 use crate::types::output::Output;
 use crate::types::video::Video;
@@ -118,7 +116,7 @@ pub fn edit(video: Artifact, prompt: impl Into<String>, model: impl Into<String>
 /// would have, with the same deadline, progress and cancel-on-drop, and nothing submitted again.
 ///
 /// The id is [`JobError::job_id`](crate::JobError::job_id) of a call that failed or ran out of
-/// time, [`JobProgress::job_id`] of one being watched, or the output's
+/// time, [`JobProgress::job_id`](crate::types::JobProgress::job_id) of one being watched, or the output's
 /// [`Metadata::response_id`](crate::types::Metadata::response_id): a Veo operation name
 /// (`models/veo-…/operations/…`), an xAI `request_id`, a BytePlus task id. `model` is the model
 /// the job was submitted with: it picks the provider and API (Veo on Vertex AI with Vertex
@@ -239,26 +237,9 @@ impl<M> VideoCall<M> {
         self.set(name, value)
     }
 
-    /// How long to wait between polls of the job (default: the provider's own interval, 10 s for
-    /// Veo, 5 s for xAI and BytePlus).
-    pub fn poll_interval(mut self, d: Duration) -> Self {
-        self.job.interval = Some(d);
-        self
-    }
-
-    /// How long the job may run before the call gives up with a `deadline_exceeded`
-    /// [`Error::Job`] naming it (default: 20 minutes). The job goes on at the
-    /// provider: [`job`] resumes it.
-    pub fn job_deadline(mut self, d: Duration) -> Self {
-        self.job.deadline = Some(d);
-        self
-    }
-
-    /// Watch the job: `f` is called after every poll that finds it still running.
-    pub fn on_progress(mut self, f: impl Fn(&JobProgress) + Send + Sync + 'static) -> Self {
-        self.job.progress = Some(Arc::new(f));
-        self
-    }
+    crate::jobs::job_setters!(job; "the provider's own interval: 10 s for Veo, 5 s for xAI and BytePlus",
+        "a `deadline_exceeded` `Error::Job` naming the job, after 20 minutes unless set; the job goes \
+         on at the provider and `videos::job` resumes it");
 }
 
 /// Media a provider call returned, which [`Client::download`] can fetch: [`crate::types::Image`]

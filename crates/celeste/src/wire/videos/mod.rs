@@ -70,11 +70,8 @@ pub(crate) struct VideoRequest {
 
 impl VideoRequest {
     /// The names of every parameter that is set, frames included.
-    pub(crate) fn set_names(&self) -> Vec<&'static str> {
-        let mut names: Vec<&'static str> = Vec::new();
-        for n in self.params.set_names() {
-            names.push(static_name(n));
-        }
+    pub(crate) fn set_names(&self) -> Vec<&str> {
+        let mut names = self.params.set_names();
         if self.first_frame.is_some() {
             names.push("first_frame");
         }
@@ -93,26 +90,6 @@ impl VideoRequest {
             other => self.params.remove(other),
         }
     }
-}
-
-/// The parameter names the APIs know, as static strings (an unknown one keeps a generic name: it is
-/// only ever reported as dropped).
-fn static_name(name: &str) -> &'static str {
-    const KNOWN: &[&str] = &[
-        "aspect_ratio",
-        "resolution",
-        "duration",
-        "reference_images",
-        "negative_prompt",
-        "seed",
-        "watermark",
-        "camera_fixed",
-        "fps",
-        "person_generation",
-        "generate_audio",
-        "mask",
-    ];
-    KNOWN.iter().find(|k| **k == name).copied().unwrap_or("(a provider option)")
 }
 
 /// What a video wire module needs to know about the call it serves.
@@ -207,13 +184,6 @@ impl VideoApi {
             req.set_names().into_iter().filter(|n| !carried.contains(n)).map(str::to_string).collect();
         for name in &dropped {
             req.remove(name);
-        }
-        // Options set with `option()` that no API knows by name are removed above under a generic
-        // name; remove the values themselves too.
-        let unknown: Vec<String> =
-            req.params.values().keys().filter(|k| static_name(k) != k.as_str()).cloned().collect();
-        for k in unknown {
-            req.params.remove(&k);
         }
         let body = match self {
             #[cfg(feature = "google")]

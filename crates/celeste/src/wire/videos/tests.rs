@@ -133,6 +133,16 @@ fn edits_send_the_video_and_say_so() {
 }
 
 #[test]
+fn a_parameter_the_api_cannot_carry_is_dropped_by_name() {
+    let mut r = request("grok-imagine-video", Operation::Generate);
+    r.params.set("fps", 24);
+    r.params.set("negative_prompt", "rain");
+    let built = VideoApi::XAi.build(&r, &ctx(Provider::XAi, &r.model, Operation::Generate)).unwrap();
+    assert_eq!(built.dropped, ["fps", "negative_prompt"]);
+    assert!(built.body.get("fps").is_none() && built.body.get("negative_prompt").is_none());
+}
+
+#[test]
 fn paths_per_api_and_operation() {
     let veo = "veo-3.1-generate-preview";
     assert_eq!(

@@ -176,6 +176,11 @@ fn status_replies_pending_done_and_failed() {
     assert!(matches!(xai(json!({"status": "pending"})).unwrap(), Poll::Pending { .. }));
     assert!(matches!(xai(json!({"video": {"url": "https://x/v.mp4"}})).unwrap(), Poll::Done(_)));
     assert!(matches!(xai(json!({"status": "expired"})).unwrap(), Poll::Failed { .. }));
+    let Poll::Failed { message, .. } = xai(json!({"status": "done", "video": {"respect_moderation": false}})).unwrap()
+    else {
+        panic!()
+    };
+    assert_eq!(message.as_deref(), Some("the video was withheld by moderation"));
     let bp = |v: Value| byteplus::read(&serde_json::to_vec(&v).unwrap());
     assert!(matches!(bp(json!({"status": "running"})).unwrap(), Poll::Pending { .. }));
     assert!(matches!(bp(json!({"status": "succeeded"})).unwrap(), Poll::Done(_)));

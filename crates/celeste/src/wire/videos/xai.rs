@@ -72,6 +72,12 @@ pub(crate) fn read(body: &[u8]) -> Result<Poll<(Value, Bytes)>> {
     if v.pointer("/video/url").and_then(Value::as_str).is_some_and(|u| !u.is_empty()) {
         return Ok(Poll::Done((v, Bytes::copy_from_slice(body))));
     }
+    // Done without a video: the provider withheld it (moderation), which no poll will change.
+    if status.eq_ignore_ascii_case("done") && v.get("error").is_none_or(Value::is_null) {
+        let moderated = v.pointer("/video/respect_moderation").and_then(Value::as_bool) == Some(false);
+        let why = if moderated { "the video was withheld by moderation" } else { "the job finished without a video" };
+        return Ok(Poll::Failed { status, message: Some(why.into()) });
+    }
     if FAILED.contains(&status.to_ascii_lowercase().as_str()) || v.get("error").is_some_and(|e| !e.is_null()) {
         let message = match v.get("error") {
             Some(Value::String(s)) => Some(s.clone()),

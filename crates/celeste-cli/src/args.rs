@@ -96,8 +96,12 @@ pub enum AudioCommand {
 
 #[derive(Subcommand, Debug)]
 pub enum VideosCommand {
-    /// Generate a video from a prompt.
-    Generate(MediaGenerateArgs),
+    /// Generate a video from a prompt (`-o` names the file; the job is polled to its end).
+    Generate(crate::videos::GenerateArgs),
+    /// Edit a video as the prompt says.
+    Edit(crate::videos::EditArgs),
+    /// Resume a video job by its id (after a deadline, or from another process).
+    Job(crate::videos::JobArgs),
     /// Ask a model about a video.
     Analyze(AnalyzeArgs),
 }

@@ -58,21 +58,12 @@ pub async fn run(global: &Global, a: DecideArgs) -> Result<(), Error> {
         questions.push(parse_question(q)?);
     }
     let state = state(a.state.as_deref(), &a.images)?;
-    let (telemetry, client, route) = crate::text::media_setup(global, &a.model, &a.endpoint).await?;
+    let session = crate::text::Session::start(global, &a.model, &a.endpoint).await?;
     let order: Vec<String> = questions.iter().map(|(n, _)| n.clone()).collect();
-    let mut call = celeste::text::decide(state, questions, a.model.clone()).client(client.clone());
-    call = crate::text::with_route!(call, route);
+    let mut call = celeste::text::decide(state, questions, a.model.clone()).client(session.client.clone());
+    call = crate::text::with_route!(call, session.route);
     let result = call.await;
-    drop(client);
-    if let Some(t) = telemetry {
-        let summary = tokio::task::spawn_blocking(move || t.finish()).await.ok().flatten();
-        if let Some(s) = summary {
-            crate::out(&s)?;
-        }
-    }
-    if let Some(e) = route.emulator {
-        e.shutdown().await;
-    }
+    session.finish().await;
     report(global, &result?, &order)
 }
 

@@ -121,7 +121,8 @@ impl Ask {
 /// Run one image command.
 pub async fn run(global: &Global, ask: Ask) -> Result<(), Error> {
     let o = ask.options().clone();
-    let (telemetry, client, route) = crate::text::media_setup(global, &o.model, &o.endpoint).await?;
+    let session = crate::text::Session::start(global, &o.model, &o.endpoint).await?;
+    let (client, route) = (&session.client, &session.route);
     let mut call = match &ask {
         Ask::Generate(a) => client.images().generate(a.prompt.clone(), o.model.clone()),
         Ask::Edit(a) => {
@@ -133,7 +134,7 @@ pub async fn run(global: &Global, ask: Ask) -> Result<(), Error> {
         }
         Ask::Upscale(a) => client.images().upscale(Artifact::from_path(&a.input), o.model.clone()),
     };
-    call = crate::text::with_route!(call, route);
+    call = crate::text::with_route!(call, *route);
     call = apply(call, &o)?;
     let bar = progress_bar();
     let watched = bar.clone();
@@ -157,20 +158,11 @@ pub async fn run(global: &Global, ask: Ask) -> Result<(), Error> {
         call.await?
     };
     bar.set_message("saving");
-    let saved = save_all(&client, &out, o.output.as_deref()).await;
+    let saved = save_all(client, &out, o.output.as_deref()).await;
     bar.finish_and_clear();
     let saved = saved?;
     report(global, &out, &saved)?;
-    drop(client);
-    if let Some(t) = telemetry {
-        let summary = tokio::task::spawn_blocking(move || t.finish()).await.ok().flatten();
-        if let Some(s) = summary {
-            print!("{s}");
-        }
-    }
-    if let Some(e) = route.emulator {
-        e.shutdown().await;
-    }
+    session.finish().await;
     Ok(())
 }
 
@@ -221,12 +213,12 @@ fn apply<M>(mut call: ImageCall<M>, o: &ImageOptions) -> Result<ImageCall<M>, Er
 }
 
 /// `2` → a number, `true` → a boolean, anything else → text.
-fn json_or_text(v: &str) -> Value {
+pub(crate) fn json_or_text(v: &str) -> Value {
     serde_json::from_str(v).unwrap_or_else(|_| Value::String(v.to_string()))
 }
 
 /// A spinner on stderr; indicatif draws nothing when stderr is not a terminal.
-fn progress_bar() -> ProgressBar {
+pub(crate) fn progress_bar() -> ProgressBar {
     let bar = ProgressBar::new_spinner();
     if let Ok(style) = ProgressStyle::with_template("{spinner} {elapsed} {msg}") {
         bar.set_style(style);
@@ -261,7 +253,7 @@ async fn save_all(
 }
 
 /// `night.png` → `night-2.png`.
-fn numbered(path: &Path, n: usize) -> PathBuf {
+pub(crate) fn numbered(path: &Path, n: usize) -> PathBuf {
     let stem = path.file_stem().and_then(|s| s.to_str()).unwrap_or("image");
     let name = match path.extension().and_then(|e| e.to_str()) {
         Some(ext) => format!("{stem}-{n}.{ext}"),

@@ -91,7 +91,8 @@ pub async fn run(global: &Global, a: ConnectArgs) -> Result<(), Error> {
         return Err(Error::InvalidInput("give the question: --input FILE.wav or --text \"...\"".into()));
     }
     let wav = a.input.as_deref().map(read_wav).transpose()?;
-    let (telemetry, client, route) = crate::text::media_setup(global, &a.model, &a.endpoint).await?;
+    let crate::text::Session { telemetry, client, route } =
+        crate::text::Session::start(global, &a.model, &a.endpoint).await?;
     let mut call = celeste::live::connect(a.model.clone()).client(client.clone());
     call = crate::text::with_route!(call, route);
     if let Some(v) = &a.voice {

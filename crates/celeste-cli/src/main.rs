@@ -6,6 +6,7 @@ mod images;
 mod live;
 mod text;
 mod trace;
+mod videos;
 
 use std::io::Write;
 
@@ -80,7 +81,9 @@ async fn run(cli: Cli) -> Result<(), Error> {
         Command::Images(ImagesCommand::Upscale(a)) => images::run(g, images::Ask::Upscale(a)).await,
         Command::Audio(AudioCommand::Speak(_)) => not_yet("audio speak"),
         Command::Audio(AudioCommand::Transcribe(_)) => not_yet("audio transcribe"),
-        Command::Videos(VideosCommand::Generate(_)) => not_yet("videos generate"),
+        Command::Videos(VideosCommand::Generate(a)) => videos::run(g, videos::Ask::Generate(a)).await,
+        Command::Videos(VideosCommand::Edit(a)) => videos::run(g, videos::Ask::Edit(a)).await,
+        Command::Videos(VideosCommand::Job(a)) => videos::run(g, videos::Ask::Job(a)).await,
         Command::Live(LiveCommand::Connect(a)) => live::run(g, a).await,
         Command::Models(ModelsCommand::List { provider, modality, operation }) => {
             models(g.json, provider.as_deref(), modality.as_deref(), operation.as_deref())

@@ -10,7 +10,7 @@ use celeste::{Auth, Client, Credentials, Error, Message, Protocol, Provider, Ver
 use celeste_emulator::{Config, Emulator};
 use futures::StreamExt;
 
-use crate::args::{Global, Target, TextParams};
+use crate::args::{Endpoint, Global, Target, TextParams};
 use crate::trace::Telemetry;
 
 /// Where the call goes, and the emulator serving it if one was started.
@@ -24,24 +24,45 @@ pub(crate) struct Route {
     pub(crate) note: Option<String>,
 }
 
-/// The client of a media command (with the `--trace` / `--otlp-endpoint` telemetry) and where its call
-/// goes (`model` at `endpoint`, the emulator when no key is set, said on stderr).
-pub(crate) async fn media_setup(
-    global: &crate::args::Global,
-    model: &str,
-    endpoint: &crate::args::Endpoint,
-) -> Result<(Option<Telemetry>, Client, Route), Error> {
-    let telemetry = Telemetry::new(global.trace, global.otlp_endpoint.as_deref()).map_err(Error::InvalidInput)?;
-    let mut builder = Client::builder();
-    if let Some(t) = &telemetry {
-        builder = builder.telemetry(t.config());
+/// What a media command runs with: the client (with the telemetry the flags ask for), and where
+/// the call goes (the provider, or the emulator).
+pub(crate) struct Session {
+    pub client: Client,
+    pub telemetry: Option<Telemetry>,
+    pub route: Route,
+}
+
+impl Session {
+    /// The client and route for `model` at `endpoint`; says when the emulator answers.
+    pub(crate) async fn start(global: &Global, model: &str, endpoint: &Endpoint) -> Result<Session, Error> {
+        let telemetry = Telemetry::new(global.trace, global.otlp_endpoint.as_deref()).map_err(Error::InvalidInput)?;
+        let mut builder = Client::builder();
+        if let Some(t) = &telemetry {
+            builder = builder.telemetry(t.config());
+        }
+        let client = builder.build()?;
+        let route = route(&Target::at(model, None, endpoint)).await?;
+        if let Some(note) = &route.note {
+            eprintln!("celeste: {note}");
+        }
+        Ok(Session { client, telemetry, route })
     }
-    let client = builder.build()?;
-    let route = route(&Target::at(model, None, endpoint)).await?;
-    if let Some(note) = &route.note {
-        eprintln!("celeste: {note}");
+
+    /// Print the telemetry summary (once the client, and so its exporters, are done) and stop the
+    /// emulator.
+    pub(crate) async fn finish(self) {
+        let Session { client, telemetry, route } = self;
+        drop(client);
+        if let Some(t) = telemetry {
+            let summary = tokio::task::spawn_blocking(move || t.finish()).await.ok().flatten();
+            if let Some(s) = summary {
+                let _ = crate::out(&s);
+            }
+        }
+        if let Some(e) = route.emulator {
+            e.shutdown().await;
+        }
     }
-    Ok((telemetry, client, route))
 }
 
 fn parse<T: std::str::FromStr<Err = Error>>(v: &Option<String>) -> Result<Option<T>, Error> {

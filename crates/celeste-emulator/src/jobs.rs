@@ -1,5 +1,6 @@
-//! Server-side state of the image APIs: asynchronous jobs (BFL, Topaz) with their poll counts,
-//! and the files the emulator serves (BFL samples, Topaz downloads, BytePlus and xAI image URLs).
+//! Server-side state of the image and video APIs: asynchronous jobs (BFL, Topaz, Veo, xAI and
+//! BytePlus videos) with their poll counts, and the files the emulator serves (BFL samples, Topaz
+//! downloads, BytePlus and xAI image URLs, videos).
 //!
 //! Everything lives for the emulator's lifetime; the images are a few hundred bytes each.
 
@@ -164,6 +165,12 @@ impl Store {
         let file = File { bytes: Bytes::from(bytes), mime: format.mime(), job };
         self.files.lock().expect("files lock").insert(id.clone(), file);
         id
+    }
+
+    /// Stores a file of another kind than an image (an MP4) under `id`.
+    pub fn add_file_as(&self, id: String, bytes: Vec<u8>, mime: &'static str, job: Option<String>) {
+        let file = File { bytes: Bytes::from(bytes), mime, job };
+        self.files.lock().expect("files lock").insert(id, file);
     }
 
     /// A file's bytes and MIME type; counts a download on its job.

@@ -67,9 +67,22 @@
 //! image, a Topaz catalog model on another tool's endpoint, `"True"` for a boolean form field)
 //! get a 400 in the provider's error shape (BFL: 422 with FastAPI's `detail` list).
 //!
+//! ## Video APIs
+//!
+//! Every video is a small, structurally valid MP4 ([`mp4::render`]: `ftyp`, `moov` with the
+//! requested duration, one 640x360 `avc1` track) that [`mp4::boxes`] walks to its end.
+//!
+//! | API | Requests | Answer |
+//! |---|---|---|
+//! | Veo, Gemini API | `POST /v1beta/models/{m}:predictLongRunning`, `GET /v1beta/models/{m}/operations/{id}` | `{name}`; `done: false` while pending, then `response.generateVideoResponse.generatedSamples[].video.uri` (`/v1beta/files/{id}:download`, which redirects to `/files/…` under the host name `localhost`) or `error: {code, message}` |
+//! | Veo, Vertex AI | `POST /v1/projects/…/models/{m}:predictLongRunning`, `POST …:fetchPredictOperation` `{operationName}` | `response.videos[]`: `bytesBase64Encoded`, or a `gcsUri` under the request's `parameters.storageUri`, served at `GET /storage/v1/b/{bucket}/o/{object}` |
+//! | Gemini omni (`gemini-omni-*` on Interactions) | `POST /v1beta/interactions` | the finished video: a `video` content item (base64) of the `model_output` step |
+//! | xAI Grok Imagine video | `POST /v1/videos/generations`, `/v1/videos/edits`, `GET /v1/videos/{id}` | `{request_id}`; HTTP 202 `{status: "pending"}`, then 200 with `video: {url, duration}` or `status: "failed"` |
+//! | BytePlus Seedance | `POST /api/v3/contents/generations/tasks`, `GET …/tasks/{id}` | `{id}`; `queued`, `running`, then `succeeded` with `content.video_url` and usage, or `failed` with an `error` |
+//!
 //! ### Job lifecycles
 //!
-//! A [`Reply`] scripts the image job its request submits, in code or in JSON:
+//! A [`Reply`] scripts the image or video job its request submits, in code or in JSON:
 //!
 //! - `pending_polls` ([`Reply::pending_polls`]): polls answered pending before the job settles
 //!   (default 0);
@@ -123,6 +136,7 @@ mod body;
 mod config;
 pub mod image;
 mod jobs;
+pub mod mp4;
 mod multipart;
 mod plan;
 mod server;

@@ -439,7 +439,7 @@ async fn handle(
     }
 
     let mut route = wire::route(&path, query.as_deref());
-    let parsed = parse_body(route.as_ref(), &parts.headers, &body);
+    let mut parsed = parse_body(route.as_ref(), &parts.headers, &body);
     let model = parsed
         .probe
         .as_ref()
@@ -455,6 +455,14 @@ async fn handle(
         && model.as_deref().is_some_and(|m| m.starts_with("grok"))
     {
         *api = ImageApi::Xai;
+    }
+
+    // Gemini omni models make videos on the Interactions path; their model ids tell them apart.
+    if route.as_ref().and_then(Route::api) == Some(Api::Interactions)
+        && model.as_deref().is_some_and(|m| m.starts_with("gemini-omni"))
+    {
+        route = Some(wire::videos::omni_route());
+        parsed = parse_body(route.as_ref(), &parts.headers, &body);
     }
 
     let expected = if route.as_ref().is_some_and(Route::is_get) { Method::GET } else { Method::POST };

@@ -126,7 +126,53 @@ macro_rules! blocking_analyze {
     )*};
 }
 
-blocking_analyze!(audio, videos, documents);
+blocking_analyze!(audio, documents);
+
+/// Blocking `celeste::videos` operations: the same [`VideoCall`](crate::videos::VideoCall) builder,
+/// sent with `.send()` (which blocks until the job has settled).
+pub mod videos {
+    use super::block_on;
+    use super::text::BlockingUnary;
+    use crate::error::Result;
+    use crate::text::{Generate, Unary};
+    use crate::types::artifact::Artifact;
+    use crate::types::output::Output;
+    use crate::types::video::Video;
+    use crate::videos::VideoCall;
+
+    /// Blocking twin of [`crate::videos::generate`].
+    pub fn generate(prompt: impl Into<String>, model: impl Into<String>) -> VideoCall<BlockingUnary> {
+        crate::videos::generate(prompt, model).with_mode()
+    }
+
+    /// Blocking twin of [`crate::videos::edit`].
+    pub fn edit(video: Artifact, prompt: impl Into<String>, model: impl Into<String>) -> VideoCall<BlockingUnary> {
+        crate::videos::edit(video, prompt, model).with_mode()
+    }
+
+    /// Blocking twin of [`crate::videos::job`]: resume a submitted job by its id.
+    pub fn job(id: impl Into<String>, model: impl Into<String>) -> VideoCall<BlockingUnary> {
+        crate::videos::job(id, model).with_mode()
+    }
+
+    /// Blocking twin of [`crate::videos::analyze`]; `.stream()` streams.
+    pub fn analyze(video: Artifact, prompt: impl Into<String>, model: impl Into<String>) -> Generate<BlockingUnary> {
+        crate::videos::analyze(video, prompt, model).with_mode()
+    }
+
+    /// Blocking twin of [`crate::Client::download`].
+    pub fn download<M: crate::videos::Downloadable + Send + Sync>(client: &crate::Client, media: &M) -> Result<M> {
+        block_on(client.download(media))?
+    }
+
+    impl VideoCall<BlockingUnary> {
+        /// Send the call and wait for the job's videos.
+        pub fn send(self) -> Result<Output<Vec<Video>>> {
+            let call: VideoCall<Unary> = self.with_mode();
+            block_on(call.send())?
+        }
+    }
+}
 
 /// Live sessions, blocking: see [`crate::live::blocking`].
 pub use crate::live::blocking as live;

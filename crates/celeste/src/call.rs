@@ -39,6 +39,8 @@ use crate::wire::{WireApi, WireContext, WireRequest};
 
 mod decision;
 pub(crate) use decision::prepare_decision;
+mod video;
+pub(crate) use video::prepare_video;
 
 /// What every call carries besides its modality's own request: where it goes and how it is sent.
 #[derive(Debug, Clone, Default)]
@@ -452,24 +454,34 @@ fn form_body(fields: Vec<FormField>) -> RequestBody {
     }))
 }
 
+/// When a call's requests must be done by: its own timeout from now, else the client's limit.
+pub(crate) fn call_deadline(timeout: Option<Duration>, client: &Client) -> Option<tokio::time::Instant> {
+    match timeout {
+        Some(t) => tokio::time::Instant::now().checked_add(t),
+        None => client.transport().deadline(),
+    }
+}
+
+/// End `span` with the call's result (exactly once), and hand the result on.
+pub(crate) fn ended<C: serde::Serialize>(mut span: CallSpan, result: Result<Output<C>>) -> Result<Output<C>> {
+    match &result {
+        Ok(out) => span.end_ok(out),
+        Err(e) => span.end_err(e),
+    }
+    result
+}
+
 impl PreparedImage {
     fn deadline(&self) -> Option<tokio::time::Instant> {
-        match self.timeout {
-            Some(t) => tokio::time::Instant::now().checked_add(t),
-            None => self.client.transport().deadline(),
-        }
+        call_deadline(self.timeout, &self.client)
     }
 
     /// Send, and settle the reply: decode it, or poll the job it started to its end. One span covers
     /// the whole call, polls and downloads included.
     pub(crate) async fn unary(self) -> Result<Output<Vec<Image>>> {
-        let mut span = CallSpan::start(self.client.telemetry(), &self.telemetry);
+        let span = CallSpan::start(self.client.telemetry(), &self.telemetry);
         let result = self.settle(&span).await;
-        match &result {
-            Ok(out) => span.end_ok(out),
-            Err(e) => span.end_err(e),
-        }
-        result
+        ended(span, result)
     }
 
     async fn settle(&self, span: &CallSpan) -> Result<Output<Vec<Image>>> {

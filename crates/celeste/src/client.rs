@@ -401,10 +401,12 @@ impl Client {
         let origin = Origin::Provider(provider);
         let configured = self.inner.base_urls.0.iter().find(|(p, _)| *p == provider).map(|(_, url)| url.as_str());
         let auth = match &target.auth {
-            // Vertex AI serves Google's image models (generateContent); the call's host adapter
-            // builds the URL, which needs the project.
+            // Vertex AI serves Google's image models (generateContent) Veo (predictLongRunning) and
+            // the Live API;
+            // the call's host adapter builds the URL, which needs the project.
             Some(Auth::Vertex(v))
-                if provider == Provider::Google && matches!(modality, Modality::Images | Modality::Live) =>
+                if provider == Provider::Google
+                    && matches!(modality, Modality::Images | Modality::Videos | Modality::Live) =>
             {
                 let base = target.base_url.clone().or(configured.map(str::to_string)).unwrap_or_else(|| v.base_url());
                 return Ok(MediaResolved { origin, provider, auth: Auth::Vertex(v.clone()), model: model_entry, base });

@@ -1,5 +1,5 @@
-//! The domain namespaces of the reference: `celeste::{images, audio, videos, documents}` (and the
-//! non-text half of `celeste::text`). Every `analyze` is a text call with the media attached; the media
+//! The domain namespaces of the reference: `celeste::{audio, documents}` (and the non-text half of
+//! `celeste::text`; images and videos have their own modules). Every `analyze` is a text call with the media attached; the media
 //! operations resolve their model and provider like any call and, until their wire APIs land, fail with
 //! [`Error::Unsupported`] naming the provider, modality and operation.
 
@@ -142,26 +142,6 @@ pub mod audio {
     }
 }
 
-/// `celeste::videos`: generate, analyze, embed.
-pub mod videos {
-    use super::*;
-
-    /// Ask a model about a video (a text call; `.stream()` streams it).
-    pub fn analyze(video: Artifact, prompt: impl Into<String>, model: impl Into<String>) -> Generate<Unary> {
-        super::analyze(Part::video(video), prompt, model)
-    }
-
-    /// Generate a video from a prompt.
-    pub fn generate(prompt: impl Into<String>, model: impl Into<String>) -> MediaCall<Artifact> {
-        MediaCall::new(Modality::Videos, Operation::Generate, model).prompt(prompt)
-    }
-
-    /// Embed videos.
-    pub fn embed(videos: Vec<Artifact>, model: impl Into<String>) -> crate::embeddings::EmbedCall {
-        crate::embeddings::embed_media(videos, crate::wire::embeddings::EmbedInput::Video, model)
-    }
-}
-
 /// `celeste::documents`: analyze.
 pub mod documents {
     use super::*;
@@ -183,15 +163,15 @@ mod tests {
 
     #[tokio::test]
     async fn media_operations_name_provider_modality_and_operation() {
-        let err = videos::generate("waves", "veo-3.1-generate-preview").client(client()).await.unwrap_err();
+        let err = audio::speak("hi", "gpt-4o-mini-tts").client(client()).await.unwrap_err();
         let Error::Unsupported(u) = err else { panic!("{err:?}") };
-        assert_eq!(u.origin, Some(crate::error::Origin::Provider(Provider::Google)));
-        assert_eq!((u.modality, u.operation), (Some(Modality::Videos), Some(Operation::Generate)));
+        assert_eq!(u.origin, Some(crate::error::Origin::Provider(Provider::OpenAi)));
+        assert_eq!((u.modality, u.operation), (Some(Modality::Audio), Some(Operation::Speak)));
         let err = audio::speak("hi", "tts-1").client(client()).await.unwrap_err();
         assert!(err.to_string().contains("the openai audio wire API (speak) is not implemented yet"), "{err}");
         let err = crate::images::embed(Vec::new(), "gemini-embedding-2").client(client()).await.unwrap_err();
         assert!(err.to_string().contains("empty batch"), "{err}");
-        let err = videos::generate("waves", "no-such-video-model").client(client()).await.unwrap_err();
+        let err = audio::speak("waves", "no-such-speech-model").client(client()).await.unwrap_err();
         assert!(matches!(err, Error::ModelNotFound { .. }), "{err:?}");
     }
 }

@@ -19,8 +19,6 @@
 use std::fmt;
 use std::future::IntoFuture;
 use std::marker::PhantomData;
-use std::sync::Arc;
-use std::time::Duration;
 
 use futures::future::BoxFuture;
 use serde_json::Value;
@@ -34,7 +32,7 @@ use crate::stream::Stream;
 use crate::text::{Generate, Streaming, Unary};
 use crate::types::artifact::Artifact;
 use crate::types::enums::{Modality, Operation};
-use crate::types::media::{Image, ImageParams, JobProgress};
+use crate::types::media::{Image, ImageParams};
 use crate::types::message::Part;
 use crate::types::output::Output;
 use crate::wire::images::ImageRequest;
@@ -259,23 +257,15 @@ impl<M> ImageCall<M> {
         self.set(name, value)
     }
 
-    /// How long to wait between polls of a provider job (default: the provider's own interval).
-    pub fn poll_interval(mut self, d: Duration) -> Self {
-        self.job.interval = Some(d);
-        self
-    }
+    crate::jobs::job_setters!(job; "the provider's own interval",
+        "a job timeout, after the provider's own limit unless set");
+}
 
-    /// How long a provider job may run before the call fails with a job timeout (default: the
-    /// provider's own limit).
-    pub fn job_deadline(mut self, d: Duration) -> Self {
-        self.job.deadline = Some(d);
-        self
-    }
+impl crate::videos::Downloadable for Image {}
 
-    /// Watch a provider job: `f` is called after every poll that finds it still running.
-    pub fn on_progress(mut self, f: impl Fn(&JobProgress) + Send + Sync + 'static) -> Self {
-        self.job.progress = Some(Arc::new(f));
-        self
+impl crate::videos::sealed::Sealed for Image {
+    fn fetch<'a>(&'a self, client: &'a Client) -> BoxFuture<'a, Result<Self>> {
+        Box::pin(client.download_image(self))
     }
 }
 
@@ -285,28 +275,17 @@ impl Client {
         ImageOps { client: self }
     }
 
-    /// Fetch the bytes of an image the provider returned as a URL, through this client's transport
-    /// (timeouts, retries, error bodies as for any call). An image that already has bytes comes back
-    /// as it is. No credentials are sent: result URLs are presigned or public.
-    pub async fn download(&self, image: &Image) -> Result<Image> {
+    /// Fetch the bytes of an image the provider returned as a URL (see [`Client::download`]). No
+    /// credentials are sent: image result URLs are presigned or public.
+    pub(crate) async fn download_image(&self, image: &Image) -> Result<Image> {
         let a = &image.artifact;
         let Some(url) = a.url.as_deref().filter(|u| !u.is_empty() && a.data.is_none()) else {
             return Ok(image.clone());
         };
-        let t = self.transport();
-        let req = crate::transport::http::HttpRequest {
-            method: reqwest::Method::GET,
-            url: url.to_string(),
-            headers: reqwest::header::HeaderMap::new(),
-            body: crate::transport::http::RequestBody::Empty,
-            total: None,
-        };
         let origin = image.origin.ok_or_else(|| {
             crate::Error::invalid_input("this image did not come from a provider call: fetch its URL yourself")
         })?;
-        let deadline = t.deadline();
-        let resp = t.send(origin, &req, deadline, &()).await?;
-        let bytes = t.read_body(origin, resp, deadline).await?;
+        let bytes = self.fetch(origin, url, None).await?;
         let mut artifact = a.clone();
         artifact.data = Some(bytes);
         let mut out = Image::new(artifact);

@@ -1,4 +1,4 @@
-//! The one polling engine for long-running provider jobs (BFL and Topaz images; videos and fal next):
+//! The one polling engine for long-running provider jobs (BFL and Topaz images, videos; fal next):
 //! a wire module submits, then hands the [`Poller`] the job's status URL and a function that reads a
 //! status reply; the poller waits, polls and reports progress until the job settles, within an
 //! overall deadline.
@@ -65,6 +65,32 @@ impl std::fmt::Debug for JobOptions {
     }
 }
 
+/// The setters of a call that runs a provider job (`poll_interval`, `job_deadline`, `on_progress`),
+/// written once for every such builder: `job_setters!(job; "interval doc", "deadline doc")` for a
+/// builder whose [`JobOptions`] sit at `self.job`. The two strings say the defaults.
+macro_rules! job_setters {
+    ($field:ident; $interval:literal, $deadline:literal) => {
+        #[doc = concat!("How long to wait between polls of a provider job (default: ", $interval, ").")]
+        pub fn poll_interval(mut self, d: std::time::Duration) -> Self {
+            self.$field.interval = Some(d);
+            self
+        }
+
+        #[doc = concat!("How long a provider job may run before the call gives up: ", $deadline, ".")]
+        pub fn job_deadline(mut self, d: std::time::Duration) -> Self {
+            self.$field.deadline = Some(d);
+            self
+        }
+
+        /// Watch a provider job: `f` is called after every poll that finds it still running.
+        pub fn on_progress(mut self, f: impl Fn(&$crate::types::JobProgress) + Send + Sync + 'static) -> Self {
+            self.$field.progress = Some(std::sync::Arc::new(f));
+            self
+        }
+    };
+}
+pub(crate) use job_setters;
+
 /// Polls one job to its end.
 pub(crate) struct Poller<'a> {
     transport: &'a Transport,
@@ -125,6 +151,19 @@ impl<'a> Poller<'a> {
         url: &str,
         interval: Duration,
         deadline: Duration,
+        read: impl FnMut(&[u8]) -> Result<Poll<T>>,
+    ) -> Result<T> {
+        self.poll_with(url, None, interval, deadline, read).await
+    }
+
+    /// [`poll`](Self::poll) for APIs whose status request is a `POST` of `body` (a JSON document),
+    /// such as Vertex AI's `fetchPredictOperation`; `None` polls with `GET`.
+    pub(crate) async fn poll_with<T>(
+        &mut self,
+        url: &str,
+        body: Option<Bytes>,
+        interval: Duration,
+        deadline: Duration,
         mut read: impl FnMut(&[u8]) -> Result<Poll<T>>,
     ) -> Result<T> {
         let interval = self.options.interval.unwrap_or(interval);
@@ -140,7 +179,7 @@ impl<'a> Poller<'a> {
             tokio::time::sleep(wait).await;
             // A status request cut short by the job's deadline is the job running out of time (a
             // few milliseconds of slack: timers fire at millisecond granularity).
-            let (body, asked) = match self.get_with_headers(url, ends, true).await {
+            let (body, asked) = match self.request(url, body.clone(), ends, true).await {
                 Err(Error::Timeout { phase: TimeoutPhase::Total, .. })
                     if ends.is_some_and(|e| Instant::now() + Duration::from_millis(10) >= e) =>
                 {
@@ -173,19 +212,23 @@ impl<'a> Poller<'a> {
 
     /// GET `url` (a status, a result description or the result itself) within the job's deadline.
     pub(crate) async fn get(&self, url: &str) -> Result<Bytes> {
-        Ok(self.get_with_headers(url, None, false).await?.0)
+        Ok(self.request(url, None, None, false).await?.0)
     }
 
-    async fn get_with_headers(
+    async fn request(
         &self,
         url: &str,
+        body: Option<Bytes>,
         deadline: Option<Instant>,
         status: bool,
     ) -> Result<(Bytes, Option<Duration>)> {
         let trusted = credentials_for(self.host.as_deref(), self.site.as_deref(), url, status);
         let headers = if trusted { self.auth.clone() } else { HeaderMap::new() };
-        let req =
-            HttpRequest { method: Method::GET, url: url.to_string(), headers, body: RequestBody::Empty, total: None };
+        let (method, body) = match body {
+            Some(b) => (Method::POST, RequestBody::Json(b)),
+            None => (Method::GET, RequestBody::Empty),
+        };
+        let req = HttpRequest { method, url: url.to_string(), headers, body, total: None };
         // The sooner of the job's deadline and the client's own limit for a request.
         let deadline = match (deadline, self.transport.deadline()) {
             (Some(a), Some(b)) => Some(a.min(b)),

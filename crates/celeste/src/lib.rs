@@ -39,12 +39,13 @@ pub mod text;
 mod transport;
 pub mod types;
 mod vertex;
+pub mod videos;
 pub(crate) mod wire;
 
 pub use auth::{Auth, AuthProvider, Credentials, SecretString};
 pub use client::{Client, ClientBuilder, TextOps};
 pub use decision::Decide;
-pub use domains::{MediaCall, audio, documents, videos};
+pub use domains::{MediaCall, audio, documents};
 pub use embeddings::EmbedCall;
 pub use error::{
     CredentialsError, Error, HttpError, JobError, Origin, OutputValidationError, Result, StreamEventError,
@@ -62,6 +63,7 @@ pub use types::{
     ToolResult, Usage,
 };
 pub use vertex::Vertex;
+pub use videos::{Downloadable, VideoCall, VideoOps};
 pub use wire::embeddings::{EmbedInput, Embeddings, EmbeddingsApi};
 
 /// The framing decoders the library cuts response bodies with, for callers who read event streams of

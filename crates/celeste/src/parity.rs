@@ -13,6 +13,9 @@ pub(crate) fn served(modality: Modality, operation: Operation, provider: Provide
         Modality::Images => {
             crate::providers::image_api(provider).is_some_and(|api| api.path(operation, model).is_some())
         }
+        Modality::Videos => {
+            crate::providers::video_api(provider, model).is_some_and(|api| api.path(operation, model).is_some())
+        }
         Modality::Embeddings => crate::providers::embeddings_api(provider).is_some(),
         Modality::Decision => crate::providers::decision_api(provider).is_some(),
         Modality::Live => crate::wire::live::LiveApi::of(provider).is_some(),

@@ -177,6 +177,23 @@ pub fn compiled_in(provider: Provider) -> bool {
     }
 }
 
+/// The video API `provider` serves for `model`, if any (Google: Veo ids on Veo, the others on
+/// Interactions; Vertex AI is chosen by authentication, in the call).
+pub fn video_api(provider: Provider, model: &str) -> Option<crate::wire::videos::VideoApi> {
+    let _ = model;
+    match provider {
+        #[cfg(feature = "google")]
+        Provider::Google if model.starts_with("veo") => Some(crate::wire::videos::VideoApi::Veo),
+        #[cfg(feature = "google")]
+        Provider::Google => Some(crate::wire::videos::VideoApi::Omni),
+        #[cfg(feature = "xai")]
+        Provider::XAi => Some(crate::wire::videos::VideoApi::XAi),
+        #[cfg(feature = "byteplus")]
+        Provider::BytePlus => Some(crate::wire::videos::VideoApi::BytePlus),
+        _ => None,
+    }
+}
+
 /// The image API `provider` serves, if any.
 pub fn image_api(provider: Provider) -> Option<crate::wire::images::ImageApi> {
     match provider {

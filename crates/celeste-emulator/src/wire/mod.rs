@@ -16,6 +16,7 @@ pub(crate) mod live;
 pub(crate) mod ollama;
 pub(crate) mod responses;
 pub(crate) mod typesafe;
+pub(crate) mod videos;
 
 /// The wire APIs the emulator speaks.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -151,6 +152,14 @@ pub(crate) fn route(path: &str, query: Option<&str>) -> Option<Route> {
             return plain(Api::Interactions, Framing::Sse);
         }
         _ => {}
+    }
+    if let Some((api, endpoint, path_model)) = videos::route(path) {
+        return Some(Route {
+            service: Service::Image(api, endpoint),
+            path_model,
+            path_stream: None,
+            framing: Framing::Sse,
+        });
     }
     if let Some((api, endpoint, path_model)) = images::route(path, query) {
         let framing = if api == images::ImageApi::Ollama { Framing::Ndjson } else { Framing::Sse };

@@ -150,7 +150,22 @@ impl Transport {
     ) -> Result<reqwest::Response> {
         let total = deadline.map(|d| req.total.unwrap_or_else(|| total_limit(d)));
         let headers = total.map_or(self.timeouts.headers, |t| self.timeouts.headers.max(t));
-        self.send_within(origin, req, (deadline, total), headers, observer).await
+        self.send_within(origin, req, (deadline, total), headers, observer, false).await
+    }
+
+    /// As [`send`](Self::send), but a redirect (a 3xx with a `Location`) is returned as the response
+    /// rather than as an error: for downloads that follow redirects themselves, deciding at each hop
+    /// which credentials go (the client follows none).
+    pub async fn send_redirectable(
+        &self,
+        origin: Origin,
+        req: &HttpRequest,
+        deadline: Option<Instant>,
+        observer: &impl AttemptObserver,
+    ) -> Result<reqwest::Response> {
+        let total = deadline.map(|d| req.total.unwrap_or_else(|| total_limit(d)));
+        let headers = total.map_or(self.timeouts.headers, |t| self.timeouts.headers.max(t));
+        self.send_within(origin, req, (deadline, total), headers, observer, true).await
     }
 
     /// Send a request whose body is a stream: as [`send`](Self::send), with the header limit as set
@@ -163,7 +178,7 @@ impl Transport {
         observer: &impl AttemptObserver,
     ) -> Result<reqwest::Response> {
         let total = deadline.map(|d| req.total.unwrap_or_else(|| total_limit(d)));
-        self.send_within(origin, req, (deadline, total), self.timeouts.headers, observer).await
+        self.send_within(origin, req, (deadline, total), self.timeouts.headers, observer, false).await
     }
 
     async fn send_within(
@@ -173,10 +188,11 @@ impl Transport {
         (deadline, total): Limits,
         headers: Duration,
         observer: &impl AttemptObserver,
+        redirects: bool,
     ) -> Result<reqwest::Response> {
         let mut retry = 0;
         loop {
-            let err = match self.attempt(origin, req, (deadline, total), headers, observer, retry).await {
+            let err = match self.attempt(origin, req, (deadline, total), headers, observer, (retry, redirects)).await {
                 Ok(mut resp) => {
                     // The body is read later, by whoever takes the response: it names the limit too.
                     if let Some(t) = total {
@@ -215,7 +231,7 @@ impl Transport {
         limits: Limits,
         headers_limit: Duration,
         observer: &impl AttemptObserver,
-        resend: u32,
+        (resend, redirects): (u32, bool),
     ) -> Result<reqwest::Response> {
         let mut http_span = observer.attempt(req.method.as_str(), &req.url, resend);
         let mut headers = req.headers.clone();
@@ -235,7 +251,8 @@ impl Transport {
         let resp = resp.inspect_err(|e| http_span.error(e))?;
         let status = resp.status();
         http_span.status(status.as_u16());
-        if status.is_success() {
+        let redirected = redirects && status.is_redirection() && resp.headers().contains_key(reqwest::header::LOCATION);
+        if status.is_success() || redirected {
             return Ok(resp);
         }
         Err(self.error_response(origin, req, status, resp, limits).await)

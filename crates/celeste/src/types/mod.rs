@@ -13,6 +13,7 @@ pub mod output;
 pub mod text;
 pub mod tool;
 pub mod usage;
+pub mod video;
 
 pub use artifact::Artifact;
 pub use decision::{
@@ -25,3 +26,4 @@ pub use mime::MimeType;
 pub use output::{Chunk, Citation, Grounding, GroundingSource, Metadata, Output};
 pub use tool::{FunctionTool, Tool, ToolActivity, ToolActivityStatus, ToolCall, ToolCallDelta, ToolChoice, WebSearch};
 pub use usage::{FinishKind, FinishReason, Usage};
+pub use video::Video;

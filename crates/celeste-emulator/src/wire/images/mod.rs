@@ -47,6 +47,9 @@ pub(crate) enum ImageApi {
     GeminiEmbeddings,
     /// Cohere v2 `/v2/embed`.
     CohereEmbeddings,
+    /// A video API (served by [`crate::wire::videos`]: videos share the media APIs' request
+    /// handling, faults and job store).
+    Video(crate::wire::videos::VideoApi),
 }
 
 /// What a request asks of an image API.
@@ -145,7 +148,7 @@ fn query_param(query: Option<&str>, key: &str) -> Option<String> {
     })
 }
 
-fn percent_decode(s: &str) -> String {
+pub(crate) fn percent_decode(s: &str) -> String {
     let b = s.as_bytes();
     let mut out = Vec::with_capacity(b.len());
     let mut i = 0;
@@ -181,6 +184,7 @@ impl ImageApi {
             ImageApi::OpenAiEmbeddings => to_vec(&openai_error_value(err)),
             ImageApi::GeminiEmbeddings => super::Api::Gemini.error_body(err),
             ImageApi::CohereEmbeddings => super::Api::Cohere.error_body(err),
+            ImageApi::Video(api) => api.error_body(err),
         }
     }
 
@@ -205,6 +209,7 @@ impl ImageApi {
         match self {
             ImageApi::OpenAi | ImageApi::Xai => Some("x-request-id"),
             ImageApi::BytePlus => Some("x-request-id"),
+            ImageApi::Video(api) => api.request_id_header(),
             _ => None,
         }
     }
@@ -409,6 +414,7 @@ pub(crate) fn answer(call: &Call<'_>) -> Answer {
         ImageApi::OpenAiEmbeddings | ImageApi::GeminiEmbeddings | ImageApi::CohereEmbeddings => {
             crate::wire::embeddings::answer(call)
         }
+        ImageApi::Video(api) => crate::wire::videos::answer(api, call),
     }
 }
 

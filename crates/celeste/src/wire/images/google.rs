@@ -75,19 +75,20 @@ pub(crate) async fn build(req: &ImageRequest, ctx: &ImageContext) -> Result<Body
     Ok(Body::Json(body))
 }
 
+/// An interaction as the media APIs read it (images here, videos in `wire/videos/omni.rs`).
 #[derive(Deserialize)]
-struct Interaction {
+pub(crate) struct Interaction {
     #[serde(default)]
-    id: Option<String>,
+    pub id: Option<String>,
     #[serde(default)]
-    model: Option<String>,
+    pub model: Option<String>,
     #[serde(default)]
-    status: Option<String>,
+    pub status: Option<String>,
     /// The steps (older servers call them `outputs`).
     #[serde(default, alias = "outputs")]
-    steps: Vec<Value>,
+    pub steps: Vec<Value>,
     #[serde(default)]
-    usage: Option<Value>,
+    pub usage: Option<Value>,
 }
 
 /// The image of a content item, if it is one.

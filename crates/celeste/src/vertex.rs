@@ -158,12 +158,9 @@ impl Vertex {
         let location = self.resolved_location();
         check_location(&location)?;
         req.url = model_url(base, &project, &location, provider, model, stream)?;
+        #[cfg(feature = "anthropic")]
         if wire_for(provider) == Some(WireApi::AnthropicMessages) {
-            if let serde_json::Value::Object(m) = &mut req.body {
-                m.remove("model");
-                m.insert("anthropic_version".into(), ANTHROPIC_VERSION.into());
-            }
-            req.headers.retain(|(name, _)| name != "anthropic-version");
+            crate::wire::anthropic::vertex_envelope(req, ANTHROPIC_VERSION);
         }
         self.apply(headers, &project, provider).await
     }

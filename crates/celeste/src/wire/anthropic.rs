@@ -7,7 +7,7 @@
 //! unary decoder: both paths yield the same [`Output`].
 
 use std::borrow::Cow;
-use std::collections::{BTreeMap, VecDeque};
+use std::collections::{BTreeMap, HashMap, VecDeque};
 
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
@@ -53,6 +53,26 @@ const DYNAMIC_FILTERING_MODELS: &[&str] = &[
 pub(crate) fn headers() -> Vec<(HeaderName, HeaderValue)> {
     vec![(HeaderName::from_static("anthropic-version"), HeaderValue::from_static(API_VERSION))]
 }
+
+/// The Messages API as Vertex AI hosts it (the reference's 1.0.0): the API version in the body, not
+/// the header, no `model` (it is in the URL), and the web search tool at the version Vertex serves
+/// (`web_search_20260209` is downgraded to `web_search_20250305`).
+pub(crate) fn vertex_envelope(req: &mut crate::wire::WireRequest, version: &str) {
+    if let Value::Object(m) = &mut req.body {
+        m.remove("model");
+        m.insert("anthropic_version".into(), version.into());
+        for tool in m.get_mut("tools").and_then(Value::as_array_mut).into_iter().flatten() {
+            if tool.get("type").and_then(Value::as_str) == Some(WEB_SEARCH_DYNAMIC) {
+                tool["type"] = WEB_SEARCH_BASIC.into();
+            }
+        }
+    }
+    req.headers.retain(|(name, _)| name != "anthropic-version");
+}
+
+/// The web search tool's versions: with dynamic filtering, and the one every host serves.
+const WEB_SEARCH_DYNAMIC: &str = "web_search_20260209";
+const WEB_SEARCH_BASIC: &str = "web_search_20250305";
 
 /// The text parameters the Messages API carries: no seed, penalties or verbosity.
 pub(crate) const CARRIED: &[TextParam] = &[
@@ -157,6 +177,16 @@ struct Conversation {
 
 fn conversation(items: &[Item], ctx: &WireContext) -> Result<Conversation> {
     let mut conv = Conversation::default();
+    // A tool result names the toolset of the call it answers (the reference's 1.0.0).
+    let toolsets: HashMap<&str, &Value> = items
+        .iter()
+        .filter_map(|i| match i {
+            Item::Message(m) => Some(m.tool_calls.iter()),
+            Item::ToolResult(_) => None,
+        })
+        .flatten()
+        .filter_map(|c| Some((c.id.as_str(), c.extra.get(TOOLSET_NAME)?)))
+        .collect();
     // Consecutive tool results travel together as one user turn.
     let mut results: Vec<Value> = Vec::new();
     let flush = |results: &mut Vec<Value>, messages: &mut Vec<Value>| {
@@ -167,7 +197,7 @@ fn conversation(items: &[Item], ctx: &WireContext) -> Result<Conversation> {
     for item in items {
         let m = match item {
             Item::ToolResult(r) => {
-                results.push(tool_result(r));
+                results.push(tool_result(r, toolsets.get(r.tool_call_id.as_str()).copied()));
                 continue;
             }
             Item::Message(m) => m,
@@ -197,10 +227,16 @@ fn conversation(items: &[Item], ctx: &WireContext) -> Result<Conversation> {
     Ok(conv)
 }
 
-fn tool_result(r: &ToolResult) -> Value {
+/// The `tool_use` field naming the toolset a tool belongs to, kept in `ToolCall::extra` and echoed.
+const TOOLSET_NAME: &str = "toolset_name";
+
+fn tool_result(r: &ToolResult, toolset: Option<&Value>) -> Value {
     let mut v = json!({"type": "tool_result", "tool_use_id": r.tool_call_id, "content": r.content_text()});
     if r.is_error {
         v["is_error"] = Value::Bool(true);
+    }
+    if let Some(name) = toolset {
+        v[TOOLSET_NAME] = name.clone();
     }
     v
 }
@@ -231,7 +267,11 @@ fn message(m: &Message, ctx: &WireContext) -> Result<Value> {
     if assistant {
         for call in &m.tool_calls {
             let input = if call.arguments.is_object() { call.arguments.clone() } else { json!({}) };
-            content.push(json!({"type": "tool_use", "id": call.id, "name": call.name, "input": input}));
+            let mut block = json!({"type": "tool_use", "id": call.id, "name": call.name, "input": input});
+            if let Some(name) = call.extra.get(TOOLSET_NAME) {
+                block[TOOLSET_NAME] = name.clone();
+            }
+            content.push(block);
         }
     }
     let role = if assistant { "assistant" } else { "user" };
@@ -304,8 +344,7 @@ fn tool(t: &Tool, model: &str, ctx: &WireContext) -> Result<Value> {
             v
         }
         Tool::WebSearch(w) => {
-            let kind =
-                if DYNAMIC_FILTERING_MODELS.contains(&model) { "web_search_20260209" } else { "web_search_20250305" };
+            let kind = if DYNAMIC_FILTERING_MODELS.contains(&model) { WEB_SEARCH_DYNAMIC } else { WEB_SEARCH_BASIC };
             let mut v = json!({"type": kind, "name": "web_search"});
             if !w.allowed_domains.is_empty() {
                 v["allowed_domains"] = json!(w.allowed_domains);
@@ -371,6 +410,8 @@ struct Block<'a> {
     input: Option<&'a RawValue>,
     #[serde(default, borrow)]
     caller: Option<Caller<'a>>,
+    #[serde(default, borrow)]
+    toolset_name: Option<Cow<'a, str>>,
     #[serde(default, borrow)]
     citations: Option<Vec<WireCitation<'a>>>,
     /// A server tool result's content (for web search, a list of results or an error object).
@@ -468,7 +509,10 @@ impl Decoded {
         let b: Block = serde_json::from_str(raw.get())
             .map_err(|e| Error::decode("anthropic content block", e, raw.get().as_bytes()))?;
         let kind = b.kind.as_ref();
-        if matches!(kind, "thinking" | "redacted_thinking" | "server_tool_use") || kind.ends_with("_tool_result") {
+        // Compaction blocks go back verbatim too (the reference's 1.0.0).
+        if matches!(kind, "thinking" | "redacted_thinking" | "server_tool_use" | "compaction")
+            || kind.ends_with("_tool_result")
+        {
             self.native = true;
         }
         match kind {
@@ -494,7 +538,11 @@ impl Decoded {
                 }
                 let args = present(b.input).map(|r| parse_arguments(r.get())).unwrap_or_else(|| json!({}));
                 let id = b.id.unwrap_or_default().into_owned();
-                self.acc.tool_calls.push(ToolCall::new(id, b.name.unwrap_or_default().into_owned(), args));
+                let mut call = ToolCall::new(id, b.name.unwrap_or_default().into_owned(), args);
+                if let Some(name) = b.toolset_name {
+                    call.extra.insert(TOOLSET_NAME.into(), name.into_owned().into());
+                }
+                self.acc.tool_calls.push(call);
             }
             "server_tool_use" if b.name.as_deref() == Some("web_search") => {
                 let query = present(b.input).and_then(|r| serde_json::from_str::<Query>(r.get()).ok());
@@ -547,7 +595,7 @@ pub(crate) fn parse_response(body: Bytes, ctx: &WireContext) -> Result<Output<St
         raw_response: Some(body.clone()),
         terminal: true,
     };
-    let mut out = end.into_output(ctx, d.acc);
+    let mut out = end.into_output(ctx, d.acc)?;
     out.container =
         present(msg.container).and_then(|c| serde_json::from_str::<Value>(c.get()).ok()).filter(Value::is_object);
     Ok(out)
@@ -592,6 +640,11 @@ struct BlockDelta<'a> {
     partial_json: Option<Cow<'a, str>>,
     #[serde(default, borrow)]
     citation: Option<&'a RawValue>,
+    /// A `compaction_delta`'s summary and its opaque twin, both set on the block.
+    #[serde(default)]
+    content: Option<Value>,
+    #[serde(default)]
+    encrypted_content: Option<Value>,
 }
 
 /// A content block being rebuilt from its start event and deltas.
@@ -745,6 +798,13 @@ impl AnthropicDecoder {
                 if !t.is_empty() {
                     thinking.push_str(&t);
                     out.push_back(reasoning_chunk(t.into_owned()));
+                }
+            }
+            ("compaction_delta", StreamBlock::Verbatim(Value::Object(block))) => {
+                for (key, value) in [("content", d.content), ("encrypted_content", d.encrypted_content)] {
+                    if let Some(v) = value.filter(|v| !v.is_null()) {
+                        block.insert(key.into(), v);
+                    }
                 }
             }
             ("signature_delta", StreamBlock::Thinking { signature, .. }) => {

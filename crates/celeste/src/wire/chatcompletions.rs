@@ -238,6 +238,7 @@ pub(crate) fn build_request(req: &TextRequest, ctx: &WireContext, stream: bool) 
         let tools = req.tools.iter().map(|t| tool(t, &q, ctx)).collect::<Result<Vec<_>>>()?;
         body.insert("tools".into(), Value::Array(tools));
     }
+    crate::wire::kit::refuse_builtin_choice(req, ctx)?;
     if let Some(choice) = &req.tool_choice {
         body.insert("tool_choice".into(), tool_choice(choice, &q));
     }
@@ -666,7 +667,7 @@ pub(crate) fn parse_response(body: Bytes, ctx: &WireContext) -> Result<Output<St
         raw_response: Some(body.clone()),
         terminal: true,
     };
-    Ok(end.into_output(ctx, acc))
+    end.into_output(ctx, acc)
 }
 
 // ---------------------------------------------------------------------------------------------------
@@ -768,7 +769,7 @@ impl Decoder<String, String> for ChatDecoder {
         if !self.end.terminal && self.end.finish.is_none() {
             return Err(self.ctx.truncated("no [DONE] event and no finish_reason"));
         }
-        Ok(self.end.assemble(&self.ctx, &mut self.acc))
+        self.end.assemble(&self.ctx, &mut self.acc)
     }
 }
 

@@ -456,7 +456,7 @@ pub(crate) fn parse_response(body: Bytes, ctx: &WireContext) -> Result<Output<St
         raw_response: Some(body.clone()),
         ..StreamEnd::default()
     };
-    Ok(end.into_output(ctx, acc.acc))
+    end.into_output(ctx, acc.acc)
 }
 
 // ---------------------------------------------------------------------------------------------------

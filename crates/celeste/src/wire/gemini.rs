@@ -1,9 +1,9 @@
 //! The Gemini generateContent wire API (`POST /v1beta/models/{model}:generateContent`, streaming
 //! `:streamGenerateContent?alt=sse`): request building, response decoding and stream-chunk decoding.
 //!
-//! Served by Google's Gemini API. The Google dispatcher sends text here instead of the Interactions
-//! API for the models whose mixed function + built-in tool requests need it (see
-//! `providers::google_text_route`).
+//! Served by Vertex AI: Google's backend is chosen by authentication only (an API key goes to the
+//! Interactions API, Vertex credentials here), as in the reference's 1.0.0, which removed the
+//! mixed-tool fallback to this API.
 //!
 //! Decisions worth knowing:
 //! - `Usage::output_tokens` is `candidatesTokenCount + thoughtsTokenCount`: this library's usage counts
@@ -44,11 +44,7 @@ use crate::wire::google::{
 };
 use crate::wire::kit::{Accumulator, StreamEnd, call_chunk, put_params, reasoning_chunk, ride_on_last, sum_counts};
 
-/// The generateContent path below Google's base URL (streams use `:streamGenerateContent?alt=sse`,
-/// [`stream_url`]).
-pub(crate) const PATH: &str = "/v1beta/models/{model}:generateContent";
-
-/// The streaming URL for a unary generateContent URL.
+/// The streaming URL (`:streamGenerateContent?alt=sse`) for a unary generateContent URL.
 pub(crate) fn stream_url(url: &str) -> String {
     match url.strip_suffix(":generateContent") {
         Some(model_url) => format!("{model_url}:streamGenerateContent?alt=sse"),
@@ -278,6 +274,7 @@ fn tools(req: &TextRequest, ctx: &WireContext, body: &mut Map<String, Value>) ->
         }
         tools.push(json!({"functionDeclarations": declarations}));
     }
+    crate::wire::kit::refuse_builtin_choice(req, ctx)?;
     if let Some(choice) = &req.tool_choice {
         let config = match choice {
             ToolChoice::Auto => json!({"mode": "AUTO"}),
@@ -460,6 +457,11 @@ pub(crate) struct GeminiDecoder {
     parts: Vec<StoredPart>,
     native: bool,
     grounding: Vec<Value>,
+    /// The response's parts as grounding addresses them (`segment.partIndex`).
+    part_texts: Vec<PartText>,
+    /// Whether text fragments continue the part before them (a stream sends one part in many
+    /// events); a unary response lists its parts whole.
+    merge_fragments: bool,
     /// How many values the streamed arguments' paths may still create (see [`MAX_ARG_VALUES`]).
     arg_budget: usize,
     /// There is no end event: `terminal` is a chunk with a finish reason, and the raw response the
@@ -476,6 +478,8 @@ impl GeminiDecoder {
             parts: Vec::new(),
             native: false,
             grounding: Vec::new(),
+            part_texts: Vec::new(),
+            merge_fragments: true,
             arg_budget: MAX_ARG_VALUES,
             end: StreamEnd::default(),
         }
@@ -533,10 +537,15 @@ impl GeminiDecoder {
             .map_err(|e| Error::decode("gemini content part", e, raw.get().as_bytes()))?;
         if let Some(fc) = &p.function_call {
             self.native = true;
+            // A call's later fragments (no name) belong to the part its first one opened.
+            if fc.name.as_deref().is_some_and(|n| !n.is_empty()) {
+                self.part_texts.push(PartText::default());
+            }
             return self.add_function_call(fc, p.thought_signature.as_deref(), raw, out);
         }
         self.native |= p.is_native();
         let thought = p.thought == Some(true);
+        self.add_part_text(p.text.as_deref(), thought);
         if let Some(t) = p.text.as_deref().filter(|t| !t.is_empty()) {
             if thought {
                 self.acc.reasoning.push_str(t);
@@ -568,7 +577,8 @@ impl GeminiDecoder {
             self.close_open(out);
             let index = self.acc.tool_calls.len();
             let id = call_id(fc.id.as_deref(), LOCAL_CALL_ID, index);
-            let args = args.filter(Value::is_object).unwrap_or_else(|| Value::Object(Map::new()));
+            // Absent arguments are none; any other non-object fails the output (never `{}`).
+            let args = args.filter(|a| !a.is_null()).unwrap_or_else(|| Value::Object(Map::new()));
             let mut call = ToolCall::new(id.clone(), name, args);
             if let Some(sig) = signature {
                 call.extra.insert("thoughtSignature".into(), sig.into());
@@ -613,6 +623,21 @@ impl GeminiDecoder {
         Ok(())
     }
 
+    /// Keep a part's text for grounding: a text fragment continues a stream's part of the same kind.
+    fn add_part_text(&mut self, text: Option<&str>, thought: bool) {
+        let Some(text) = text else {
+            self.part_texts.push(PartText::default());
+            return;
+        };
+        let start = (!thought).then(|| self.acc.text_chars());
+        match self.part_texts.last_mut() {
+            Some(last) if self.merge_fragments && last.text.is_some() && last.start.is_some() == !thought => {
+                last.text.get_or_insert_with(String::new).push_str(text);
+            }
+            _ => self.part_texts.push(PartText { text: Some(text.to_string()), start }),
+        }
+    }
+
     /// Finish a streamed call: its arguments go out as one delta.
     fn close_open(&mut self, out: &mut VecDeque<Chunk<String>>) {
         let Some(open) = self.open.take() else { return };
@@ -653,9 +678,9 @@ impl GeminiDecoder {
     }
 
     /// The output, once: the signature and grounding are made from what was kept.
-    fn build(&mut self) -> Output<String> {
+    fn build(&mut self) -> Result<Output<String>> {
         self.acc.signature = self.signature();
-        self.acc.grounding = grounding(&self.grounding, self.acc.text());
+        self.acc.grounding = grounding(&self.grounding, &self.part_texts);
         self.end.assemble(&self.ctx, &mut self.acc)
     }
 }
@@ -766,9 +791,20 @@ fn path_slot<'v>(root: &'v mut Value, path: &str, budget: &mut usize) -> Result<
     Ok(cur)
 }
 
-/// The sources, citations, queries and search widget of `groundingMetadata` blocks, with citation
-/// offsets in characters of `text`.
-fn grounding(blocks: &[Value], text: &str) -> Option<Grounding> {
+/// One part of the response as grounding addresses it (`segment.partIndex`).
+#[derive(Default)]
+struct PartText {
+    /// A text part's text (a stream's fragments joined); `None` for other parts.
+    text: Option<String>,
+    /// Where a non-thought text part starts in the output's text, in characters.
+    start: Option<usize>,
+}
+
+/// The sources, citations, queries and search widget of `groundingMetadata` blocks. A support's
+/// offsets are UTF-8 bytes within its part (`segment.partIndex`, 0 when absent), made characters of
+/// the output's text; a span outside a text part, backwards, inside a character or whose
+/// `segment.text` is not the text it covers is dropped, its sources kept (the reference's 1.0.0).
+fn grounding(blocks: &[Value], parts: &[PartText]) -> Option<Grounding> {
     if blocks.is_empty() {
         return None;
     }
@@ -793,6 +829,8 @@ fn grounding(blocks: &[Value], text: &str) -> Option<Grounding> {
             .collect();
         for support in meta["groundingSupports"].as_array().into_iter().flatten() {
             let segment = &support["segment"];
+            let part = usize::try_from(segment["partIndex"].as_u64().unwrap_or(0)).ok().and_then(|i| parts.get(i));
+            let Some((text, base)) = part.and_then(|p| Some((p.text.as_deref()?, p.start?))) else { continue };
             let Some(end) = segment["endIndex"].as_u64() else { continue };
             let start = segment["startIndex"].as_u64().unwrap_or(0);
             let (Some(start), Some(end)) = (
@@ -801,6 +839,12 @@ fn grounding(blocks: &[Value], text: &str) -> Option<Grounding> {
             ) else {
                 continue;
             };
+            let sliced = || text.chars().skip(start).take(end - start).collect::<String>();
+            if start > end || segment["text"].as_str().is_some_and(|t| t != sliced()) {
+                continue;
+            }
+            // Saturating: the offsets are the server's, and absurd ones must not overflow.
+            let (start, end) = (base.saturating_add(start), base.saturating_add(end));
             let source_indices = support["groundingChunkIndices"]
                 .as_array()
                 .into_iter()
@@ -823,11 +867,12 @@ fn grounding(blocks: &[Value], text: &str) -> Option<Grounding> {
 /// Decode a unary response body.
 pub(crate) fn parse_response(body: Bytes, ctx: &WireContext) -> Result<Output<String>> {
     let mut dec = GeminiDecoder::new(ctx.clone());
+    dec.merge_fragments = false;
     let mut sink = VecDeque::new();
     dec.fold(&body, &mut sink)?;
     dec.close_open(&mut sink);
     dec.end.raw_response = Some(body);
-    Ok(dec.build())
+    dec.build()
 }
 
 impl Decoder<String, String> for GeminiDecoder {
@@ -849,7 +894,7 @@ impl Decoder<String, String> for GeminiDecoder {
         if !self.end.terminal {
             return Err(self.ctx.truncated("no chunk with a finishReason"));
         }
-        Ok(self.build())
+        self.build()
     }
 }
 

@@ -60,6 +60,7 @@ pub(crate) fn build_request(req: &TextRequest, ctx: &WireContext, stream: bool) 
         let tools = req.tools.iter().map(|t| tool(t, ctx)).collect::<Result<Vec<_>>>()?;
         body.insert("tools".into(), Value::Array(tools));
     }
+    crate::wire::kit::refuse_builtin_choice(req, ctx)?;
     if let Some(choice) = &req.tool_choice {
         config.insert("tool_choice".into(), tool_choice(choice, &req.tools));
     }
@@ -129,7 +130,7 @@ fn input(items: &[Item], ctx: &WireContext) -> Result<(Vec<String>, Vec<Value>)>
                 role => {
                     let assistant = role == Role::Assistant;
                     if assistant {
-                        // Thought steps (with their signatures) come back first, verbatim.
+                        // Thought and built-in tool steps (with their signatures) come back first, verbatim.
                         steps.extend(m.signature.iter().cloned());
                     }
                     let content = content(&m.content)?;
@@ -208,14 +209,11 @@ fn tool(t: &Tool, ctx: &WireContext) -> Result<Value> {
             v
         }
         Tool::WebSearch(w) => {
-            if !w.allowed_domains.is_empty() || w.max_uses.is_some() {
-                tracing::warn!(origin = %ctx.origin, "web search: allowed_domains and max_uses are not supported by Google and were dropped");
+            // The reference's 1.0.0 no longer maps `blocked_domains` (`exclude_domains`) here either.
+            if !w.allowed_domains.is_empty() || !w.blocked_domains.is_empty() || w.max_uses.is_some() {
+                tracing::warn!(origin = %ctx.origin, "web search: allowed_domains, blocked_domains and max_uses are not supported by the Interactions API and were dropped");
             }
-            let mut v = json!({"type": "google_search"});
-            if !w.blocked_domains.is_empty() {
-                v["exclude_domains"] = json!(w.blocked_domains);
-            }
-            v
+            json!({"type": "google_search"})
         }
         Tool::CodeExecution => json!({"type": "code_execution"}),
         Tool::UrlContext => json!({"type": "url_context"}),
@@ -225,16 +223,7 @@ fn tool(t: &Tool, ctx: &WireContext) -> Result<Value> {
 }
 
 /// Whether the tools mix user functions with built-in (server-side) tools.
-/// Models whose mixed function + built-in tool requests the Interactions API does not serve yet: the
-/// reference sends those to generateContent (its issue #335).
-pub(crate) const MIXED_TOOL_FALLBACK_MODELS: &[&str] = &["gemini-3.5-flash-lite", "gemini-3.6-flash"];
-
-/// Whether `req` must go to generateContent instead (see [`MIXED_TOOL_FALLBACK_MODELS`]).
-pub(crate) fn needs_generate_content(req: &TextRequest) -> bool {
-    MIXED_TOOL_FALLBACK_MODELS.contains(&req.model.as_str()) && has_mixed_tools(&req.tools)
-}
-
-pub(crate) fn has_mixed_tools(tools: &[Tool]) -> bool {
+fn has_mixed_tools(tools: &[Tool]) -> bool {
     let is_function = |t: &Tool| match t {
         Tool::Function(_) => true,
         Tool::Raw { value } => value.get("type").and_then(Value::as_str) == Some("function"),
@@ -404,10 +393,11 @@ fn add_step(acc: &mut Accumulator, step: &Step<'_>, raw: impl FnOnce() -> Value,
         }
         "function_call" => {
             let id = call_id(step.id.as_deref(), LOCAL_CALL_ID, acc.tool_calls.len());
+            // Absent arguments are none; any other non-object fails the output (never `{}`).
             let args = match &step.arguments {
-                Some(v @ Value::Object(_)) => v.clone(),
                 Some(Value::String(s)) => parse_arguments(s),
-                _ => Value::Object(Map::new()),
+                None | Some(Value::Null) => Value::Object(Map::new()),
+                Some(v) => v.clone(),
             };
             let mut call = ToolCall::new(id, step.name.as_deref().unwrap_or_default(), args);
             if let Some(sig) = step.signature.as_deref().filter(|s| !s.is_empty()) {
@@ -415,20 +405,34 @@ fn add_step(acc: &mut Accumulator, step: &Step<'_>, raw: impl FnOnce() -> Value,
             }
             acc.tool_calls.push(call);
         }
-        "google_search_call" => {
-            let queries = step.arguments.as_ref().and_then(|a| a.get("queries")).and_then(Value::as_array);
-            for q in queries.into_iter().flatten().filter_map(Value::as_str) {
-                acc.add_query(q);
+        kind if is_native_replay_step(kind) => {
+            match kind {
+                "google_search_call" => {
+                    let queries = step.arguments.as_ref().and_then(|a| a.get("queries")).and_then(Value::as_array);
+                    for q in queries.into_iter().flatten().filter_map(Value::as_str) {
+                        acc.add_query(q);
+                    }
+                }
+                "google_search_result" => {
+                    let results = step.result.as_ref().and_then(Value::as_array);
+                    for html in results.into_iter().flatten().filter_map(|r| r["search_suggestions"].as_str()) {
+                        acc.grounding().search_entry_point = Some(html.to_string());
+                    }
+                }
+                _ => {}
             }
-        }
-        "google_search_result" => {
-            let results = step.result.as_ref().and_then(Value::as_array);
-            for html in results.into_iter().flatten().filter_map(|r| r["search_suggestions"].as_str()) {
-                acc.grounding().search_entry_point = Some(html.to_string());
-            }
+            acc.signature.push(raw());
         }
         _ => {}
     }
+}
+
+/// Whether a step goes back verbatim on the next turn: the built-in tools' calls and results
+/// (`google_search_call`, `code_execution_result`, ...), which the API wants replayed as it sent them,
+/// as thoughts are (the reference's 1.0.0 `is_native_replay_step`); functions are rebuilt from the
+/// tool calls and results instead.
+fn is_native_replay_step(kind: &str) -> bool {
+    (kind.ends_with("_call") || kind.ends_with("_result")) && !matches!(kind, "function_call" | "function_result")
 }
 
 /// URL citations of one text part; offsets are UTF-8 bytes into `text`, which starts at character
@@ -442,8 +446,12 @@ fn add_annotations(acc: &mut Accumulator, annotations: &[Annotation<'_>], text: 
         let title = a.title.as_deref().map(str::to_string);
         // Google's annotations name the site in the title.
         let source = GroundingSource { url: url.to_string(), domain: title.clone(), title };
-        let span =
-            a.start_index.zip(a.end_index).and_then(|(s, e)| Some((byte_to_char(text, s)?, byte_to_char(text, e)?)));
+        // A span out of the part, inside a character or backwards is dropped; its source stays.
+        let span = a
+            .start_index
+            .zip(a.end_index)
+            .and_then(|(s, e)| Some((byte_to_char(text, s)?, byte_to_char(text, e)?)))
+            .filter(|(s, e)| s <= e);
         let cited: Option<String> = span
             .map(|(s, e)| text.chars().skip(s).take(e.saturating_sub(s)).collect())
             .filter(|c: &String| !c.is_empty());
@@ -479,7 +487,7 @@ pub(crate) fn parse_response(body: Bytes, ctx: &WireContext) -> Result<Output<St
         raw_response: Some(body.clone()),
         terminal: true,
     };
-    Ok(end.into_output(ctx, acc))
+    end.into_output(ctx, acc)
 }
 
 // ---------------------------------------------------------------------------------------------------

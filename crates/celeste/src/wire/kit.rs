@@ -20,12 +20,15 @@ use serde::{Deserialize, Deserializer};
 use serde_json::value::RawValue;
 use serde_json::{Map, Value, json};
 
-use crate::error::{Error, StreamEventError, truncate_lossy};
+use crate::error::{Error, OutputValidationError, StreamEventError, truncate_lossy};
 use crate::types::Citation;
+use crate::types::Tool;
 use crate::types::enums::Modality;
 use crate::types::output::{Chunk, Grounding, GroundingSource, Metadata, Output};
-use crate::types::text::{TextParam, TextParams};
-use crate::types::tool::{ToolActivity, ToolActivityStatus, ToolCall, ToolCallDelta, parse_arguments};
+use crate::types::text::{TextParam, TextParams, TextRequest};
+use crate::types::tool::{
+    ToolActivity, ToolActivityStatus, ToolCall, ToolCallDelta, ToolChoice, arguments_problem, parse_arguments,
+};
 use crate::types::usage::{FinishKind, FinishReason, Usage};
 use crate::wire::WireContext;
 
@@ -136,6 +139,26 @@ pub(crate) fn put_params(object: &mut Map<String, Value>, p: &TextParams, names:
             object.insert((*name).into(), value);
         }
     }
+}
+
+/// The built-in tool that `tool_choice` names, if it names one: [`ToolChoice::Tool`] with the name of
+/// one of the request's built-in tools (`web_search`, ...) and of none of its functions.
+pub(crate) fn chosen_builtin(req: &TextRequest) -> Option<&Tool> {
+    let Some(ToolChoice::Tool(name)) = &req.tool_choice else { return None };
+    let builtin = |t: &&Tool| !matches!(t, Tool::Function(_)) && t.name() == name;
+    let function = |t: &Tool| matches!(t, Tool::Function(f) if &f.name == name);
+    if req.tools.iter().any(function) { None } else { req.tools.iter().find(builtin) }
+}
+
+/// Refuse a built-in tool as `tool_choice` on a wire API that can only force functions (the
+/// reference's 1.0.0 raises too, where it used to send a function choice the provider rejects).
+pub(crate) fn refuse_builtin_choice(req: &TextRequest, ctx: &WireContext) -> crate::error::Result<()> {
+    chosen_builtin(req).map_or(Ok(()), |t| Err(builtin_choice_error(t, ctx)))
+}
+
+/// The error for a built-in tool given as `tool_choice` where the wire API cannot force it.
+pub(crate) fn builtin_choice_error(tool: &Tool, ctx: &WireContext) -> Error {
+    ctx.unsupported(format!("a built-in tool (`{}`) as tool_choice: name a function", tool.name()))
 }
 
 /// OpenAI's token breakdown objects (`input_tokens_details` / `prompt_tokens_details` and their
@@ -348,8 +371,15 @@ impl Accumulator {
         idx
     }
 
-    /// The output: everything accumulated, with the response's metadata, usage and finish reason.
-    pub fn into_output(self, meta: Metadata, usage: Usage, finish: Option<FinishReason>) -> Output<String> {
+    /// The output: everything accumulated, with the response's metadata, usage and finish reason. A
+    /// tool call whose arguments are not a JSON object fails it with [`Error::OutputValidation`] naming
+    /// the call (the reference's 1.0.0: never `{}`), the whole reply kept in the error.
+    pub fn into_output(
+        self,
+        meta: Metadata,
+        usage: Usage,
+        finish: Option<FinishReason>,
+    ) -> crate::error::Result<Output<String>> {
         let finish = self.finish_after_refusal(finish);
         let mut out = Output::new(self.text, meta);
         out.usage = usage;
@@ -359,7 +389,13 @@ impl Accumulator {
         out.reasoning = (!self.reasoning.is_empty()).then_some(self.reasoning);
         out.signature = self.signature;
         out.grounding = self.grounding;
-        out
+        let bad = out.tool_calls.iter().find_map(|c| Some((c, arguments_problem(&c.arguments)?)));
+        if let Some((call, problem)) = bad {
+            let what = format!("arguments of tool call `{}` (id `{}`)", call.name, call.id);
+            let message = format!("{problem}; the arguments must be a JSON object");
+            return Err(Error::OutputValidation(Box::new(OutputValidationError { what, message, output: out })));
+        }
+        Ok(out)
     }
 }
 
@@ -466,18 +502,18 @@ impl StreamEnd {
         if !self.terminal {
             return Err(ctx.truncated(missing));
         }
-        Ok(self.assemble(ctx, acc))
+        self.assemble(ctx, acc)
     }
 
     /// The output of a unary response, which has ended by definition (its parser fills a whole
     /// `StreamEnd` with `terminal: true`).
-    pub fn into_output(mut self, ctx: &WireContext, mut acc: Accumulator) -> Output<String> {
+    pub fn into_output(mut self, ctx: &WireContext, mut acc: Accumulator) -> crate::error::Result<Output<String>> {
         self.assemble(ctx, &mut acc)
     }
 
     /// The output from everything accumulated, without the terminal check (a unary response, or a
     /// stream its decoder judged complete). The accumulator is taken: an output is assembled once.
-    pub fn assemble(&mut self, ctx: &WireContext, acc: &mut Accumulator) -> Output<String> {
+    pub fn assemble(&mut self, ctx: &WireContext, acc: &mut Accumulator) -> crate::error::Result<Output<String>> {
         let meta = self.metadata(ctx);
         std::mem::take(acc).into_output(meta, self.usage.take().unwrap_or_default(), self.finish.take())
     }

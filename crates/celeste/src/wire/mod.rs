@@ -117,22 +117,6 @@ impl WireApi {
         Ok(WireRequest { body, headers, url, dropped })
     }
 
-    /// Another wire API of the same provider that must serve `req` instead, with its path below the
-    /// same base URL: Google's Interactions API does not serve mixed function + built-in tool requests
-    /// on some models, which go to generateContent instead (the reference's issue #335).
-    pub(crate) fn redirect(self, req: &TextRequest) -> Option<(WireApi, &'static str)> {
-        match self {
-            #[cfg(feature = "google")]
-            WireApi::GeminiInteractions if interactions::needs_generate_content(req) => {
-                Some((WireApi::GeminiGenerateContent, gemini::PATH))
-            }
-            _ => {
-                let _ = req;
-                None
-            }
-        }
-    }
-
     /// Decode a unary reply.
     pub(crate) fn parse(self, body: Bytes, ctx: &WireContext) -> Result<Output<String>> {
         #[allow(unreachable_patterns, reason = "the arm for wire APIs compiled out of this build")]

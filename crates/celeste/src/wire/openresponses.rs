@@ -20,8 +20,8 @@ use crate::types::tool::{ToolActivityStatus, ToolCall, ToolChoice, parse_argumen
 use crate::types::usage::{FinishKind, FinishReason, Usage};
 use crate::wire::WireContext;
 use crate::wire::kit::{
-    Accumulator, Lenient, LenientList, LenientStr, StreamEnd, TokenDetails, activity_chunk, call_chunk, domain_of,
-    end_chunk, put_params, reasoning_chunk,
+    Accumulator, Lenient, LenientList, LenientStr, StreamEnd, TokenDetails, activity_chunk, builtin_choice_error,
+    call_chunk, chosen_builtin, domain_of, end_chunk, put_params, reasoning_chunk,
 };
 
 // ---------------------------------------------------------------------------------------------------
@@ -67,7 +67,7 @@ pub(crate) fn build_request(req: &TextRequest, ctx: &WireContext, stream: bool) 
         body.insert("tools".into(), Value::Array(tools));
     }
     if let Some(choice) = &req.tool_choice {
-        body.insert("tool_choice".into(), tool_choice(choice));
+        body.insert("tool_choice".into(), tool_choice(choice, req, ctx)?);
     }
     // Meta returns a web search's results (its grounding sources) only when asked, as the reference
     // asks.
@@ -171,13 +171,22 @@ fn tool(t: &Tool, ctx: &WireContext) -> Result<Value> {
     })
 }
 
-fn tool_choice(c: &ToolChoice) -> Value {
-    match c {
+/// A function is forced by name. Of the built-in tools only OpenAI's web search can be forced, as an
+/// `allowed_tools` choice that requires it (the reference's 1.0.0); any other is refused.
+fn tool_choice(c: &ToolChoice, req: &TextRequest, ctx: &WireContext) -> Result<Value> {
+    match chosen_builtin(req) {
+        Some(Tool::WebSearch(_)) if ctx.origin == Origin::Provider(Provider::OpenAi) => {
+            return Ok(json!({"type": "allowed_tools", "mode": "required", "tools": [{"type": "web_search"}]}));
+        }
+        Some(other) => return Err(builtin_choice_error(other, ctx)),
+        None => {}
+    }
+    Ok(match c {
         ToolChoice::Auto => "auto".into(),
         ToolChoice::Required => "required".into(),
         ToolChoice::None => "none".into(),
         ToolChoice::Tool(name) => json!({"type": "function", "name": name}),
-    }
+    })
 }
 
 // ---------------------------------------------------------------------------------------------------
@@ -403,7 +412,7 @@ pub(crate) fn parse_response(body: Bytes, ctx: &WireContext) -> Result<Output<St
         raw_response: Some(body.clone()),
         terminal: true,
     };
-    Ok(end.into_output(ctx, acc))
+    end.into_output(ctx, acc)
 }
 
 /// The provider's usage object, verbatim (decoded only to keep it; cheap next to the network).

@@ -957,3 +957,79 @@ fn pause_turn_is_paused_not_stop() {
     assert_eq!(out.unwrap().finish_reason.map(|f| f.kind), Some(FinishKind::Paused));
     assert_eq!(chunks.last().unwrap().finish_reason.as_ref().map(|f| f.kind), Some(FinishKind::Paused));
 }
+
+// ---------------------------------------------------------------------------------------------------
+// The reference's 1.0.0
+
+/// Compaction blocks are native replay blocks: a unary reply keeps them, a stream rebuilds them with
+/// the `compaction_delta`'s `content` and `encrypted_content` set on the block, and the next turn
+/// sends the whole content back verbatim.
+#[test]
+fn compaction_blocks_are_captured_and_replayed() {
+    let compaction = json!({"type": "compaction", "content": "Summary so far.", "encrypted_content": "opaque"});
+    let text = json!({"type": "text", "text": "Go on."});
+    let unary = json!({"id": "m", "type": "message", "role": "assistant", "model": "claude-sonnet-4-5",
+        "content": [compaction, text], "stop_reason": "end_turn", "usage": {"input_tokens": 1, "output_tokens": 1}});
+    let out = parse_response(Bytes::from(unary.to_string()), &T.ctx()).unwrap();
+    assert_eq!(out.signature, [compaction.clone(), text.clone()]);
+
+    let events = vec![
+        ev(json!({"type": "message_start", "message": {"id": "m", "type": "message", "role": "assistant",
+            "model": "claude-sonnet-4-5", "content": [], "usage": {"input_tokens": 1}}})),
+        block_start(0, json!({"type": "compaction", "content": null})),
+        delta(0, json!({"type": "compaction_delta", "content": "Summary so far.", "encrypted_content": "opaque"})),
+        stop(0),
+        block_start(1, json!({"type": "text", "text": ""})),
+        delta(1, json!({"type": "text_delta", "text": "Go on."})),
+        stop(1),
+        ev(json!({"type": "message_delta", "delta": {"stop_reason": "end_turn"}, "usage": {"output_tokens": 1}})),
+        ev(json!({"type": "message_stop"})),
+    ];
+    let (_, streamed) = decode_named(&mut AnthropicDecoder::new(T.ctx()), &named_by_type(&events));
+    let streamed = streamed.unwrap();
+    assert_eq!(streamed.signature, out.signature);
+    assert_eq!(streamed.content, "Go on.");
+
+    let items: Vec<Item> = vec![Message::user("hi").into(), streamed.message().into(), Message::user("more").into()];
+    let body = build(&T.request(items));
+    assert_eq!(body["messages"][1], json!({"role": "assistant", "content": [compaction, text]}));
+}
+
+/// `toolset_name` goes from a `tool_use` block onto the call, back on the replayed `tool_use`, and onto
+/// the `tool_result` that answers it.
+#[test]
+fn toolset_name_round_trips() {
+    let unary = json!({"id": "m", "type": "message", "role": "assistant", "model": "claude-sonnet-4-5",
+        "content": [{"type": "tool_use", "id": "toolu_1", "name": "search", "input": {"q": "x"}, "toolset_name": "docs"}],
+        "stop_reason": "tool_use"});
+    let out = parse_response(Bytes::from(unary.to_string()), &T.ctx()).unwrap();
+    assert_eq!(out.tool_calls[0].extra["toolset_name"], json!("docs"));
+    let items: Vec<Item> =
+        vec![Message::user("find").into(), out.message().into(), ToolResult::new("toolu_1", "found").into()];
+    let body = build(&T.request(items));
+    assert_eq!(
+        body["messages"][1]["content"][0],
+        json!({"type": "tool_use", "id": "toolu_1", "name": "search", "input": {"q": "x"}, "toolset_name": "docs"})
+    );
+    assert_eq!(
+        body["messages"][2]["content"][0],
+        json!({"type": "tool_result", "tool_use_id": "toolu_1", "content": "found", "toolset_name": "docs"})
+    );
+}
+
+/// On Vertex AI: `anthropic_version` in the body, no `model`, no version header, and the web search
+/// tool at the version Vertex serves.
+#[test]
+fn the_vertex_envelope_downgrades_web_search() {
+    let mut req = T.user("news?");
+    req.model = "claude-opus-4-7".into();
+    req.tools = vec![WebSearch::new().into()];
+    let ctx = WireContext { model: req.model.clone(), ..T.ctx() };
+    let mut built = crate::wire::WireApi::AnthropicMessages.build(&req, &ctx, false, "u".into()).unwrap();
+    assert_eq!(built.body["tools"][0]["type"], json!("web_search_20260209"));
+    vertex_envelope(&mut built, "vertex-2023-10-16");
+    assert_eq!(built.body["anthropic_version"], json!("vertex-2023-10-16"));
+    assert!(built.body.get("model").is_none());
+    assert_eq!(built.body["tools"][0], json!({"type": "web_search_20250305", "name": "web_search"}));
+    assert!(built.headers.iter().all(|(name, _)| name != "anthropic-version"));
+}

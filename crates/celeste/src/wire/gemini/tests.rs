@@ -353,6 +353,14 @@ fn grounding_metadata() -> Value {
     })
 }
 
+/// The grounding metadata with every support in part `index` (`segment.partIndex`).
+fn in_part(mut meta: Value, index: u64) -> Value {
+    for support in meta["groundingSupports"].as_array_mut().unwrap() {
+        support["segment"]["partIndex"] = index.into();
+    }
+    meta
+}
+
 #[test]
 fn byte_offsets_become_character_offsets() {
     assert_eq!(byte_to_char(MULTIBYTE, 0), Some(0));
@@ -426,7 +434,7 @@ fn stream_decodes_thoughts_text_calls_usage_and_grounding() {
         chunk(json!([{"functionCall": {"id": "c1", "name": "lookup", "args": {"q": "x"}}, "thoughtSignature": "cs"}])),
         ev(json!({
             "candidates": [{"content": {"role": "model", "parts": [{"text": ""}]}, "finishReason": "STOP", "index": 0,
-                            "groundingMetadata": grounding_metadata()}],
+                            "groundingMetadata": in_part(grounding_metadata(), 1)}],
             "usageMetadata": {"promptTokenCount": 4, "candidatesTokenCount": 9, "thoughtsTokenCount": 3, "totalTokenCount": 16},
         })),
     ];
@@ -451,7 +459,7 @@ fn stream_decodes_thoughts_text_calls_usage_and_grounding() {
     assert_eq!(out.usage.total_tokens, Some(16));
     assert_eq!(out.metadata.response_id.as_deref(), Some("r-1"));
     assert!(out.metadata.raw_json().unwrap()["usageMetadata"]["candidatesTokenCount"] == json!(9));
-    // Offsets are characters of the whole streamed text.
+    // Offsets are bytes of the part (its fragments rebuilt across events), as characters of the text.
     let g = out.grounding.unwrap();
     assert_eq!(g.citations.iter().map(|c| (c.start, c.end)).collect::<Vec<_>>(), [(0, 5), (6, 7), (8, 13)]);
     // A function call makes the whole turn native: every streamed part, in order.

@@ -6,7 +6,6 @@ use crate::types::enums::Provider;
 use crate::types::message::{Message, ToolResult};
 use crate::types::mime::MimeType;
 use crate::types::tool::{FunctionTool, WebSearch};
-use crate::wire::WireApi;
 use crate::wire::testkit::{Recorded, Setup, ev, keys, recordings};
 
 /// The call these tests make.
@@ -115,7 +114,7 @@ fn tools_and_tool_choice_shapes() {
         json!([
             {"type": "function", "name": "get_weather", "description": "Weather", "parameters": {"type": "object"}},
             {"type": "function", "name": "ping"},
-            {"type": "google_search", "exclude_domains": ["spam.example"]},
+            {"type": "google_search"},
             {"type": "code_execution"},
             {"type": "url_context"},
             {"type": "google_maps"},
@@ -147,6 +146,10 @@ fn tools_and_tool_choice_shapes() {
 
     let mut req = T.user("hi");
     req.tools = vec![Tool::XSearch];
+    assert!(matches!(build_request(&req, &T.ctx(), false), Err(Error::Unsupported(_))));
+    // A built-in tool cannot be forced here (the reference's 1.0.0 raises too).
+    req.tools = vec![WebSearch::new().into()];
+    req.tool_choice = Some(ToolChoice::Tool("web_search".into()));
     assert!(matches!(build_request(&req, &T.ctx(), false), Err(Error::Unsupported(_))));
 }
 
@@ -255,8 +258,11 @@ fn unary_decodes_thoughts_text_calls_grounding_and_usage() {
 
     assert_eq!(out.content, format!("Intro: {MULTIBYTE}"));
     assert_eq!(out.reasoning.as_deref(), Some("First.\nSecond."));
-    assert_eq!(out.signature.len(), 1);
+    // The thought and the built-in tool's steps go back verbatim (native replay), the functions not.
+    let kinds: Vec<&str> = out.signature.iter().map(|s| s["type"].as_str().unwrap()).collect();
+    assert_eq!(kinds, ["thought", "google_search_call", "google_search_result"]);
     assert_eq!(out.signature[0]["signature"], json!("sig-a"));
+    assert_eq!(out.signature[1], search_steps()[0]);
     assert_eq!(out.tool_calls.len(), 2);
     assert_eq!(out.tool_calls[0].id, "call-1");
     assert_eq!(out.tool_calls[0].extra["signature"], json!("cs"));
@@ -316,8 +322,11 @@ fn unary_status_legacy_outputs_and_errors() {
 
 #[test]
 fn replay_round_trip_keeps_thoughts_and_call_signatures() {
+    // Built-in tool steps are native replay steps too (the reference's 1.0.0), in their place.
     let steps = json!([
         {"type": "thought", "signature": "ts"},
+        {"type": "code_execution_call", "id": "x1", "arguments": {"code": "print(1)"}},
+        {"type": "code_execution_result", "call_id": "x1", "result": "1"},
         {"id": "c1", "type": "function_call", "name": "get_weather", "arguments": {"city": "Paris"}, "signature": "cs"},
     ]);
     let out = parse_response(Bytes::from(interaction(steps, "requires_action").to_string()), &T.ctx()).unwrap();
@@ -329,6 +338,8 @@ fn replay_round_trip_keeps_thoughts_and_call_signatures() {
         json!([
             {"type": "user_input", "content": [{"type": "text", "text": "weather?"}]},
             {"type": "thought", "signature": "ts"},
+            {"type": "code_execution_call", "id": "x1", "arguments": {"code": "print(1)"}},
+            {"type": "code_execution_result", "call_id": "x1", "result": "1"},
             {"type": "function_call", "id": "c1", "name": "get_weather", "arguments": {"city": "Paris"}, "signature": "cs"},
             {"type": "function_result", "call_id": "c1", "name": "get_weather", "result": [{"type": "text", "text": "sunny"}]},
         ])
@@ -407,7 +418,11 @@ fn stream_rebuilds_steps_text_reasoning_calls_grounding_and_usage() {
     assert_eq!(out.reasoning.as_deref(), Some("Thinking."));
     assert_eq!(
         out.signature,
-        vec![json!({"type": "thought", "summary": [{"type": "text", "text": "Thinking."}], "signature": "sig-a"})]
+        vec![
+            json!({"type": "thought", "summary": [{"type": "text", "text": "Thinking."}], "signature": "sig-a"}),
+            json!({"type": "google_search_call", "id": "s1", "arguments": {"queries": ["globe"]}, "signature": "gs"}),
+            json!({"type": "google_search_result", "call_id": "s1", "result": [{"search_suggestions": "<div>s</div>"}]}),
+        ]
     );
 
     assert_eq!(out.tool_calls.len(), 1);
@@ -596,24 +611,4 @@ fn recorded_interactions_conform() {
     }
     println!("interactions conformance: checked {checked} recordings");
     assert!(checked >= 7, "{checked}");
-}
-
-#[test]
-fn interactions_redirects_mixed_tools_on_listed_models_to_generate_content() {
-    let req = |model: &str, tools: Vec<Tool>| TextRequest { model: model.into(), tools, ..TextRequest::default() };
-    let mixed = vec![weather(), WebSearch::new().into()];
-    let generate_content = Some((WireApi::GeminiGenerateContent, crate::wire::gemini::PATH));
-    for model in ["gemini-3.5-flash-lite", "gemini-3.6-flash"] {
-        assert_eq!(WireApi::GeminiInteractions.redirect(&req(model, mixed.clone())), generate_content, "{model}");
-    }
-    for (model, tools) in [
-        ("gemini-3.6-flash", vec![WebSearch::new().into()]),
-        ("gemini-3.6-flash", vec![weather()]),
-        ("gemini-3.6-flash", vec![]),
-        ("gemini-3.5-flash", mixed.clone()),
-    ] {
-        assert_eq!(WireApi::GeminiInteractions.redirect(&req(model, tools)), None, "{model}");
-    }
-    // Only Interactions redirects.
-    assert_eq!(WireApi::GeminiGenerateContent.redirect(&req("gemini-3.6-flash", mixed)), None);
 }

@@ -70,11 +70,38 @@ fn tools_and_tool_choice_shapes() {
     };
     assert_eq!(build_request(&req, &xai, false).unwrap()["tools"][3], json!({"type": "code_interpreter"}));
     for (choice, wire) in [(ToolChoice::Auto, "auto"), (ToolChoice::Required, "required"), (ToolChoice::None, "none")] {
-        assert_eq!(tool_choice(&choice), json!(wire));
+        assert_eq!(tool_choice(&choice, &req, &T.ctx()).unwrap(), json!(wire));
     }
     req.tools = vec![Tool::UrlContext];
     let err = build_request(&req, &T.ctx(), false).unwrap_err();
     assert!(matches!(err, Error::Unsupported(_)), "{err}");
+}
+
+/// The reference's 1.0.0: OpenAI forces its web search with an `allowed_tools` choice; any other
+/// built-in tool, or web search on another server, is refused before any request.
+#[test]
+fn web_search_as_tool_choice_is_allowed_tools_on_openai_only() {
+    let mut req = T.request(vec![Message::user("news?").into()]);
+    req.tools = vec![WebSearch::new().into()];
+    req.tool_choice = Some(ToolChoice::Tool("web_search".into()));
+    let body = build_request(&req, &T.ctx(), false).unwrap();
+    assert_eq!(
+        body["tool_choice"],
+        json!({"type": "allowed_tools", "mode": "required", "tools": [{"type": "web_search"}]})
+    );
+    assert_eq!(body["tools"], json!([{"type": "web_search"}]));
+    let xai = Setup::new(Origin::Provider(Provider::XAi), "grok-4");
+    let err = build_request(&req, &xai.ctx(), false).unwrap_err();
+    assert!(err.to_string().contains("(`web_search`) as tool_choice"), "{err}");
+    req.tools = vec![Tool::CodeExecution];
+    req.tool_choice = Some(ToolChoice::Tool("code_execution".into()));
+    assert!(matches!(build_request(&req, &T.ctx(), false).unwrap_err(), Error::Unsupported(_)));
+    // A function of that name is a function.
+    req.tools =
+        vec![FunctionTool::new("web_search", "mine", json!({"type": "object"})).into(), WebSearch::new().into()];
+    req.tool_choice = Some(ToolChoice::Tool("web_search".into()));
+    let body = build_request(&req, &T.ctx(), false).unwrap();
+    assert_eq!(body["tool_choice"], json!({"type": "function", "name": "web_search"}));
 }
 
 #[test]

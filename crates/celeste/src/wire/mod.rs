@@ -251,6 +251,8 @@ impl WireFunction<'_> {
 }
 
 #[cfg(test)]
+mod acceptance;
+#[cfg(test)]
 mod params;
 #[cfg(test)]
 pub(crate) mod testkit;

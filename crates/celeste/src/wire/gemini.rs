@@ -208,8 +208,13 @@ fn model_parts(m: &Message, ctx: &WireContext) -> Result<Vec<Value>> {
 
 fn function_response(r: &ToolResult, names: &HashMap<&str, &str>) -> Value {
     let name = r.name.as_deref().or_else(|| names.get(r.tool_call_id.as_str()).copied()).unwrap_or_default();
-    let key = if r.is_error { "error" } else { "result" };
-    let mut response = json!({"name": name, "response": {key: r.content}});
+    // An object result is the response itself; any other value is wrapped (the reference's 1.0.0).
+    let body = match (&r.content, r.is_error) {
+        (Value::Object(_), false) => r.content.clone(),
+        (_, false) => json!({"result": r.content}),
+        (_, true) => json!({"error": r.content}),
+    };
+    let mut response = json!({"name": name, "response": body});
     if !r.tool_call_id.is_empty() && !r.tool_call_id.starts_with(LOCAL_CALL_ID) {
         response["id"] = r.tool_call_id.clone().into();
     }

@@ -210,7 +210,7 @@ fn roles_system_instruction_tool_calls_and_results() {
             ]},
             // Parallel results share one turn; names come from the calls.
             {"role": "user", "parts": [
-                {"functionResponse": {"id": "fc_1", "name": "get_weather", "response": {"result": {"temp": 21}}}},
+                {"functionResponse": {"id": "fc_1", "name": "get_weather", "response": {"temp": 21}}},
                 {"functionResponse": {"name": "get_time", "response": {"error": "clock broken"}}},
             ]},
             {"role": "model", "parts": [{"text": "21°C; no clock."}]},

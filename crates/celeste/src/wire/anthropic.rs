@@ -6,7 +6,6 @@
 //! blocks rebuilt per index and the last `message_delta` merged in), and that message goes through the
 //! unary decoder: both paths yield the same [`Output`].
 
-use std::borrow::Cow;
 use std::collections::{BTreeMap, HashMap, VecDeque};
 
 use base64::Engine as _;
@@ -30,7 +29,7 @@ use crate::types::tool::{ToolActivityStatus, ToolCall, ToolChoice, parse_argumen
 use crate::types::usage::{FinishReason, Usage};
 use crate::wire::WireContext;
 use crate::wire::kit::{
-    Accumulator, StreamEnd, activity_chunk, call_chunk, domain_of, end_chunk, present, put_params, reasoning_chunk,
+    Accumulator, Str, StreamEnd, activity_chunk, call_chunk, domain_of, end_chunk, present, put_params, reasoning_chunk,
 };
 
 /// The `anthropic-version` header value every request carries.
@@ -374,103 +373,83 @@ fn tool_choice(c: &ToolChoice) -> Value {
 // ---------------------------------------------------------------------------------------------------
 // Responses: only the fields this library reads, borrowed from the body.
 
-#[derive(Deserialize)]
+#[derive(Deserialize, Default)]
+#[serde(default, bound(deserialize = "'de: 'a"))]
 struct WireMessage<'a> {
-    #[serde(default, borrow)]
-    id: Option<Cow<'a, str>>,
-    #[serde(default, borrow)]
-    model: Option<Cow<'a, str>>,
-    #[serde(rename = "type", default, borrow)]
-    kind: Option<Cow<'a, str>>,
-    #[serde(default, borrow)]
+    id: Option<Str<'a>>,
+    model: Option<Str<'a>>,
+    #[serde(rename = "type")]
+    kind: Option<Str<'a>>,
     content: Option<Vec<&'a RawValue>>,
-    #[serde(default, borrow)]
-    stop_reason: Option<Cow<'a, str>>,
-    #[serde(default, borrow)]
+    stop_reason: Option<Str<'a>>,
     usage: Option<&'a RawValue>,
-    #[serde(default, borrow)]
     container: Option<&'a RawValue>,
-    #[serde(default, borrow)]
     error: Option<&'a RawValue>,
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, Default)]
+#[serde(default, bound(deserialize = "'de: 'a"))]
 struct Block<'a> {
-    #[serde(rename = "type", default, borrow)]
-    kind: Cow<'a, str>,
-    #[serde(default, borrow)]
-    text: Option<Cow<'a, str>>,
-    #[serde(default, borrow)]
-    thinking: Option<Cow<'a, str>>,
-    #[serde(default, borrow)]
-    id: Option<Cow<'a, str>>,
-    #[serde(default, borrow)]
-    name: Option<Cow<'a, str>>,
-    #[serde(default, borrow)]
+    #[serde(rename = "type")]
+    kind: Str<'a>,
+    text: Option<Str<'a>>,
+    thinking: Option<Str<'a>>,
+    id: Option<Str<'a>>,
+    name: Option<Str<'a>>,
     input: Option<&'a RawValue>,
-    #[serde(default, borrow)]
     caller: Option<Caller<'a>>,
-    #[serde(default, borrow)]
-    toolset_name: Option<Cow<'a, str>>,
-    #[serde(default, borrow)]
+    toolset_name: Option<Str<'a>>,
     citations: Option<Vec<WireCitation<'a>>>,
     /// A server tool result's content (for web search, a list of results or an error object).
-    #[serde(default, borrow)]
     content: Option<&'a RawValue>,
 }
 
 /// Who called a tool: `direct` (the model) or a server tool (programmatic tool calling).
-#[derive(Deserialize)]
+#[derive(Deserialize, Default)]
+#[serde(default, bound(deserialize = "'de: 'a"))]
 struct Caller<'a> {
-    #[serde(rename = "type", default, borrow)]
-    kind: Option<Cow<'a, str>>,
-}
-
-#[derive(Deserialize)]
-struct WireCitation<'a> {
-    #[serde(rename = "type", default, borrow)]
-    kind: Option<Cow<'a, str>>,
-    #[serde(default, borrow)]
-    url: Option<Cow<'a, str>>,
-    #[serde(default, borrow)]
-    title: Option<Cow<'a, str>>,
-    #[serde(default, borrow)]
-    cited_text: Option<Cow<'a, str>>,
-}
-
-#[derive(Deserialize)]
-struct SearchResult<'a> {
-    #[serde(rename = "type", default, borrow)]
-    kind: Option<Cow<'a, str>>,
-    #[serde(default, borrow)]
-    url: Option<Cow<'a, str>>,
-    #[serde(default, borrow)]
-    title: Option<Cow<'a, str>>,
-}
-
-#[derive(Deserialize)]
-struct Query<'a> {
-    #[serde(default, borrow)]
-    query: Option<Cow<'a, str>>,
+    #[serde(rename = "type")]
+    kind: Option<Str<'a>>,
 }
 
 #[derive(Deserialize, Default)]
+#[serde(default, bound(deserialize = "'de: 'a"))]
+struct WireCitation<'a> {
+    #[serde(rename = "type")]
+    kind: Option<Str<'a>>,
+    url: Option<Str<'a>>,
+    title: Option<Str<'a>>,
+    cited_text: Option<Str<'a>>,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default, bound(deserialize = "'de: 'a"))]
+struct SearchResult<'a> {
+    #[serde(rename = "type")]
+    kind: Option<Str<'a>>,
+    url: Option<Str<'a>>,
+    title: Option<Str<'a>>,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default, bound(deserialize = "'de: 'a"))]
+struct Query<'a> {
+    query: Option<Str<'a>>,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
 struct WireUsage {
-    #[serde(default)]
     input_tokens: Option<u64>,
-    #[serde(default)]
     output_tokens: Option<u64>,
-    #[serde(default)]
     cache_read_input_tokens: Option<u64>,
-    #[serde(default)]
     cache_creation_input_tokens: Option<u64>,
-    #[serde(default)]
     output_tokens_details: Option<OutputDetails>,
 }
 
 #[derive(Deserialize, Default)]
+#[serde(default)]
 struct OutputDetails {
-    #[serde(default)]
     thinking_tokens: Option<u64>,
 }
 
@@ -590,8 +569,8 @@ pub(crate) fn parse_response(body: Bytes, ctx: &WireContext) -> Result<Output<St
     let end = StreamEnd {
         usage: present(msg.usage).map(|u| usage_from(u.get())),
         finish: msg.stop_reason.as_deref().map(FinishReason::from_raw),
-        response_id: msg.id.map(Cow::into_owned),
-        response_model: msg.model.map(Cow::into_owned),
+        response_id: msg.id.map(Str::into_owned),
+        response_model: msg.model.map(Str::into_owned),
         raw_response: Some(body.clone()),
         terminal: true,
     };
@@ -605,45 +584,33 @@ pub(crate) fn parse_response(body: Bytes, ctx: &WireContext) -> Result<Output<St
 // Streams
 
 /// One stream event; only the fields this library reads, borrowed from the event's bytes.
-#[derive(Deserialize)]
+#[derive(Deserialize, Default)]
+#[serde(default, bound(deserialize = "'de: 'a"))]
 struct Event<'a> {
-    #[serde(rename = "type", default, borrow)]
-    kind: Option<Cow<'a, str>>,
-    #[serde(default)]
+    #[serde(rename = "type")]
+    kind: Option<Str<'a>>,
     index: Option<usize>,
-    #[serde(default, borrow)]
     message: Option<&'a RawValue>,
-    #[serde(default, borrow)]
     content_block: Option<&'a RawValue>,
-    #[serde(default, borrow)]
     delta: Option<&'a RawValue>,
-    #[serde(default, borrow)]
     usage: Option<&'a RawValue>,
-    #[serde(default, borrow)]
     container: Option<&'a RawValue>,
-    #[serde(default, borrow)]
     error: Option<&'a RawValue>,
 }
 
 /// A `content_block_delta`'s delta.
-#[derive(Deserialize)]
+#[derive(Deserialize, Default)]
+#[serde(default, bound(deserialize = "'de: 'a"))]
 struct BlockDelta<'a> {
-    #[serde(rename = "type", default, borrow)]
-    kind: Cow<'a, str>,
-    #[serde(default, borrow)]
-    text: Option<Cow<'a, str>>,
-    #[serde(default, borrow)]
-    thinking: Option<Cow<'a, str>>,
-    #[serde(default, borrow)]
-    signature: Option<Cow<'a, str>>,
-    #[serde(default, borrow)]
-    partial_json: Option<Cow<'a, str>>,
-    #[serde(default, borrow)]
+    #[serde(rename = "type")]
+    kind: Str<'a>,
+    text: Option<Str<'a>>,
+    thinking: Option<Str<'a>>,
+    signature: Option<Str<'a>>,
+    partial_json: Option<Str<'a>>,
     citation: Option<&'a RawValue>,
     /// A `compaction_delta`'s summary and its opaque twin, both set on the block.
-    #[serde(default)]
     content: Option<Value>,
-    #[serde(default)]
     encrypted_content: Option<Value>,
 }
 

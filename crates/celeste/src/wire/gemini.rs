@@ -21,7 +21,6 @@
 //! - Grounding offsets are UTF-8 byte offsets on the wire and character offsets in [`Citation`]. A
 //!   segment without `startIndex` starts at 0 (proto3 omits zero values).
 
-use std::borrow::Cow;
 use std::collections::{HashMap, VecDeque};
 
 use bytes::Bytes;
@@ -42,7 +41,9 @@ use crate::wire::WireContext;
 use crate::wire::google::{
     Media, byte_to_char, call_id, call_names, function_parameters, google_error, has_schema, media,
 };
-use crate::wire::kit::{Accumulator, StreamEnd, call_chunk, put_params, reasoning_chunk, ride_on_last, sum_counts};
+use crate::wire::kit::{
+    Accumulator, Str, StreamEnd, call_chunk, put_params, reasoning_chunk, ride_on_last, sum_counts,
+};
 
 /// The streaming URL (`:streamGenerateContent?alt=sse`) for a unary generateContent URL.
 pub(crate) fn stream_url(url: &str) -> String {
@@ -302,67 +303,48 @@ fn tools(req: &TextRequest, ctx: &WireContext, body: &mut Map<String, Value>) ->
 // Responses and stream chunks: one shape (a `GenerateContentResponse`). Only the fields this library
 // reads, borrowed from the payload; everything else (and every `null`) is accepted.
 
-#[derive(Deserialize)]
-#[serde(rename_all = "camelCase")]
+#[derive(Deserialize, Default)]
+#[serde(rename_all = "camelCase", default, bound(deserialize = "'de: 'a"))]
 struct GenerateResponse<'a> {
-    #[serde(default, borrow)]
     candidates: Option<Vec<Candidate<'a>>>,
-    #[serde(default, borrow)]
     usage_metadata: Option<&'a RawValue>,
-    #[serde(default, borrow)]
-    model_version: Option<Cow<'a, str>>,
-    #[serde(default, borrow)]
-    response_id: Option<Cow<'a, str>>,
-    #[serde(default, borrow)]
+    model_version: Option<Str<'a>>,
+    response_id: Option<Str<'a>>,
     prompt_feedback: Option<PromptFeedback<'a>>,
-    #[serde(default)]
     error: Option<Value>,
 }
 
-#[derive(Deserialize)]
-#[serde(rename_all = "camelCase")]
+#[derive(Deserialize, Default)]
+#[serde(rename_all = "camelCase", default, bound(deserialize = "'de: 'a"))]
 struct Candidate<'a> {
-    #[serde(default)]
     index: Option<u64>,
-    #[serde(default, borrow)]
     content: Option<Content<'a>>,
-    #[serde(default, borrow)]
-    finish_reason: Option<Cow<'a, str>>,
-    #[serde(default, borrow)]
+    finish_reason: Option<Str<'a>>,
     grounding_metadata: Option<&'a RawValue>,
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, Default)]
+#[serde(default, bound(deserialize = "'de: 'a"))]
 struct Content<'a> {
-    #[serde(default, borrow)]
     parts: Option<Vec<&'a RawValue>>,
 }
 
-#[derive(Deserialize)]
-#[serde(rename_all = "camelCase")]
+#[derive(Deserialize, Default)]
+#[serde(rename_all = "camelCase", default, bound(deserialize = "'de: 'a"))]
 struct PromptFeedback<'a> {
-    #[serde(default, borrow)]
-    block_reason: Option<Cow<'a, str>>,
+    block_reason: Option<Str<'a>>,
 }
 
-#[derive(Deserialize)]
-#[serde(rename_all = "camelCase")]
+#[derive(Deserialize, Default)]
+#[serde(rename_all = "camelCase", default, bound(deserialize = "'de: 'a"))]
 struct WirePart<'a> {
-    #[serde(default, borrow)]
-    text: Option<Cow<'a, str>>,
-    #[serde(default)]
+    text: Option<Str<'a>>,
     thought: Option<bool>,
-    #[serde(default, borrow)]
-    thought_signature: Option<Cow<'a, str>>,
-    #[serde(default, borrow)]
+    thought_signature: Option<Str<'a>>,
     function_call: Option<FunctionCall<'a>>,
-    #[serde(default, borrow)]
     executable_code: Option<&'a RawValue>,
-    #[serde(default, borrow)]
     code_execution_result: Option<&'a RawValue>,
-    #[serde(default, borrow)]
     tool_call: Option<&'a RawValue>,
-    #[serde(default, borrow)]
     tool_response: Option<&'a RawValue>,
 }
 
@@ -376,49 +358,34 @@ impl WirePart<'_> {
     }
 }
 
-#[derive(Deserialize)]
-#[serde(rename_all = "camelCase")]
+#[derive(Deserialize, Default)]
+#[serde(rename_all = "camelCase", default, bound(deserialize = "'de: 'a"))]
 struct FunctionCall<'a> {
-    #[serde(default, borrow)]
-    id: Option<Cow<'a, str>>,
-    #[serde(default, borrow)]
-    name: Option<Cow<'a, str>>,
-    #[serde(default, borrow)]
+    id: Option<Str<'a>>,
+    name: Option<Str<'a>>,
     args: Option<&'a RawValue>,
     /// Streamed arguments (`streamFunctionCallArguments`): fragments addressed by JSON path.
-    #[serde(default, borrow)]
     partial_args: Option<Vec<PartialArg<'a>>>,
-    #[serde(default)]
     will_continue: Option<bool>,
 }
 
-#[derive(Deserialize)]
-#[serde(rename_all = "camelCase")]
+#[derive(Deserialize, Default)]
+#[serde(rename_all = "camelCase", default, bound(deserialize = "'de: 'a"))]
 struct PartialArg<'a> {
-    #[serde(default, borrow)]
-    json_path: Option<Cow<'a, str>>,
-    #[serde(default, borrow)]
-    string_value: Option<Cow<'a, str>>,
-    #[serde(default)]
+    json_path: Option<Str<'a>>,
+    string_value: Option<Str<'a>>,
     number_value: Option<Number>,
-    #[serde(default)]
     bool_value: Option<bool>,
-    #[serde(default, borrow)]
     null_value: Option<&'a RawValue>,
 }
 
 #[derive(Deserialize, Default)]
-#[serde(rename_all = "camelCase")]
+#[serde(rename_all = "camelCase", default)]
 struct WireUsage {
-    #[serde(default)]
     prompt_token_count: Option<u64>,
-    #[serde(default)]
     candidates_token_count: Option<u64>,
-    #[serde(default)]
     total_token_count: Option<u64>,
-    #[serde(default)]
     thoughts_token_count: Option<u64>,
-    #[serde(default)]
     cached_content_token_count: Option<u64>,
 }
 

@@ -15,7 +15,6 @@
 //! - Function calls keep their signature in `ToolCall::extra["signature"]` and send it back.
 //! - There is no thinking budget here, only `thinking_level`; a budget is dropped and reported.
 
-use std::borrow::Cow;
 use std::collections::VecDeque;
 
 use bytes::Bytes;
@@ -37,7 +36,7 @@ use crate::wire::google::{
     Media, byte_to_char, call_id, call_names, function_parameters, google_error, has_schema, media,
 };
 use crate::wire::kit::{
-    Accumulator, StreamEnd, activity_chunk, call_chunk, put_params, reasoning_chunk, ride_on_last, sum_counts,
+    Accumulator, Str, StreamEnd, activity_chunk, call_chunk, put_params, reasoning_chunk, ride_on_last, sum_counts,
 };
 
 /// Prefix of the call ids this library makes up for calls the server sent without one.
@@ -247,88 +246,65 @@ fn tool_choice(c: &ToolChoice, tools: &[Tool]) -> Value {
 // ---------------------------------------------------------------------------------------------------
 // Responses
 
-#[derive(Deserialize)]
+#[derive(Deserialize, Default)]
+#[serde(default, bound(deserialize = "'de: 'a"))]
 struct Interaction<'a> {
-    #[serde(default, borrow)]
-    id: Option<Cow<'a, str>>,
-    #[serde(default, borrow)]
-    model: Option<Cow<'a, str>>,
-    #[serde(default, borrow)]
-    status: Option<Cow<'a, str>>,
-    #[serde(default, borrow)]
+    id: Option<Str<'a>>,
+    model: Option<Str<'a>>,
+    status: Option<Str<'a>>,
     steps: Option<Vec<&'a RawValue>>,
     /// The older name of `steps`.
-    #[serde(default, borrow)]
     outputs: Option<Vec<&'a RawValue>>,
-    #[serde(default, borrow)]
     usage: Option<&'a RawValue>,
-    #[serde(default)]
     error: Option<Value>,
 }
 
 /// One step; only the fields this library reads. Decoded from the wire or from a rebuilt step.
-#[derive(Deserialize)]
+#[derive(Deserialize, Default)]
+#[serde(default, bound(deserialize = "'de: 'a"))]
 struct Step<'a> {
-    #[serde(rename = "type", default, borrow)]
-    kind: Option<Cow<'a, str>>,
-    #[serde(default, borrow)]
+    #[serde(rename = "type")]
+    kind: Option<Str<'a>>,
     content: Option<Vec<ContentItem<'a>>>,
     /// A legacy top-level `text` output.
-    #[serde(default, borrow)]
-    text: Option<Cow<'a, str>>,
-    #[serde(default, borrow)]
+    text: Option<Str<'a>>,
     annotations: Option<Vec<Annotation<'a>>>,
-    #[serde(default, borrow)]
     summary: Option<Vec<ContentItem<'a>>>,
-    #[serde(default, borrow)]
-    id: Option<Cow<'a, str>>,
-    #[serde(default, borrow)]
-    name: Option<Cow<'a, str>>,
-    #[serde(default)]
+    id: Option<Str<'a>>,
+    name: Option<Str<'a>>,
     arguments: Option<Value>,
-    #[serde(default, borrow)]
-    signature: Option<Cow<'a, str>>,
-    #[serde(default)]
+    signature: Option<Str<'a>>,
     result: Option<Value>,
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, Default)]
+#[serde(default, bound(deserialize = "'de: 'a"))]
 struct ContentItem<'a> {
-    #[serde(rename = "type", default, borrow)]
-    kind: Option<Cow<'a, str>>,
-    #[serde(default, borrow)]
-    text: Option<Cow<'a, str>>,
-    #[serde(default, borrow)]
+    #[serde(rename = "type")]
+    kind: Option<Str<'a>>,
+    text: Option<Str<'a>>,
     annotations: Option<Vec<Annotation<'a>>>,
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, Default)]
+#[serde(default, bound(deserialize = "'de: 'a"))]
 struct Annotation<'a> {
-    #[serde(rename = "type", default, borrow)]
-    kind: Option<Cow<'a, str>>,
-    #[serde(default, borrow)]
-    url: Option<Cow<'a, str>>,
-    #[serde(default, borrow)]
-    source: Option<Cow<'a, str>>,
-    #[serde(default, borrow)]
-    title: Option<Cow<'a, str>>,
-    #[serde(default)]
+    #[serde(rename = "type")]
+    kind: Option<Str<'a>>,
+    url: Option<Str<'a>>,
+    source: Option<Str<'a>>,
+    title: Option<Str<'a>>,
     start_index: Option<usize>,
-    #[serde(default)]
     end_index: Option<usize>,
 }
 
 #[derive(Deserialize, Default)]
+#[serde(default)]
 struct WireUsage {
-    #[serde(default)]
     total_tokens: Option<u64>,
-    #[serde(default)]
     total_input_tokens: Option<u64>,
-    #[serde(default)]
     total_output_tokens: Option<u64>,
-    #[serde(default)]
     total_thought_tokens: Option<u64>,
-    #[serde(default)]
     total_cached_tokens: Option<u64>,
 }
 
@@ -482,8 +458,8 @@ pub(crate) fn parse_response(body: Bytes, ctx: &WireContext) -> Result<Output<St
     let end = StreamEnd {
         finish: resp.status.as_deref().map(|s| finish_reason(s, acc.has_calls())),
         usage: resp.usage.map(usage_from),
-        response_id: resp.id.map(Cow::into_owned),
-        response_model: resp.model.map(Cow::into_owned),
+        response_id: resp.id.map(Str::into_owned),
+        response_model: resp.model.map(Str::into_owned),
         raw_response: Some(body.clone()),
         terminal: true,
     };
@@ -494,40 +470,29 @@ pub(crate) fn parse_response(body: Bytes, ctx: &WireContext) -> Result<Output<St
 // Streams
 
 /// One stream event, borrowed from its bytes.
-#[derive(Deserialize)]
+#[derive(Deserialize, Default)]
+#[serde(default, bound(deserialize = "'de: 'a"))]
 struct Event<'a> {
-    #[serde(default, borrow)]
-    event_type: Option<Cow<'a, str>>,
-    #[serde(default)]
+    event_type: Option<Str<'a>>,
     index: Option<u64>,
-    #[serde(default, borrow)]
     step: Option<&'a RawValue>,
     /// `content.start` (older servers) carries the step here.
-    #[serde(default, borrow)]
     content: Option<&'a RawValue>,
-    #[serde(default, borrow)]
     delta: Option<&'a RawValue>,
-    #[serde(default, borrow)]
     interaction: Option<&'a RawValue>,
-    #[serde(default)]
     error: Option<Value>,
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, Default)]
+#[serde(default, bound(deserialize = "'de: 'a"))]
 struct Delta<'a> {
-    #[serde(rename = "type", default, borrow)]
-    kind: Option<Cow<'a, str>>,
-    #[serde(default, borrow)]
-    text: Option<Cow<'a, str>>,
-    #[serde(default, borrow)]
+    #[serde(rename = "type")]
+    kind: Option<Str<'a>>,
+    text: Option<Str<'a>>,
     content: Option<ContentItem<'a>>,
-    #[serde(default, borrow)]
-    signature: Option<Cow<'a, str>>,
-    #[serde(default)]
+    signature: Option<Str<'a>>,
     arguments: Option<Value>,
-    #[serde(default, borrow)]
-    partial_arguments: Option<Cow<'a, str>>,
-    #[serde(default)]
+    partial_arguments: Option<Str<'a>>,
     annotations: Option<Vec<Value>>,
 }
 
@@ -735,8 +700,8 @@ impl InteractionsDecoder {
         if let Some(err) = resp.error.as_ref().filter(|e| !e.is_null()) {
             return Err(google_error(&self.ctx, err, raw.get().as_bytes()));
         }
-        self.end.response_id = resp.id.map(Cow::into_owned).or(self.end.response_id.take());
-        self.end.response_model = resp.model.map(Cow::into_owned).or(self.end.response_model.take());
+        self.end.response_id = resp.id.map(Str::into_owned).or(self.end.response_id.take());
+        self.end.response_model = resp.model.map(Str::into_owned).or(self.end.response_model.take());
         let first = out.len();
         // A server that streams no steps still lists them here.
         if !self.steps_seen {
@@ -779,8 +744,8 @@ impl Decoder<String, String> for InteractionsDecoder {
                 if let Some(raw) = e.interaction
                     && let Ok(i) = serde_json::from_str::<Interaction>(raw.get())
                 {
-                    self.end.response_id = i.id.map(Cow::into_owned);
-                    self.end.response_model = i.model.map(Cow::into_owned);
+                    self.end.response_id = i.id.map(Str::into_owned);
+                    self.end.response_model = i.model.map(Str::into_owned);
                 }
             }
             "interaction.completed" | "interaction.complete" => match e.interaction {

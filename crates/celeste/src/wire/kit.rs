@@ -40,6 +40,54 @@ pub(crate) fn present(raw: Option<&RawValue>) -> Option<&RawValue> {
     raw.filter(|r| r.get() != "null")
 }
 
+/// A string field borrowed from the payload when it has no escapes, owned otherwise (what serde's
+/// field-level `borrow` does for `Cow<str>`). The wire modules' response structs read every field this
+/// way under one container attribute, `#[serde(default, bound(deserialize = "'de: 'a"))]`, instead of
+/// a `#[serde(default, borrow)]` on each field.
+#[derive(Default, Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Str<'a>(pub Cow<'a, str>);
+
+impl<'a> Str<'a> {
+    pub fn into_owned(self) -> String {
+        self.0.into_owned()
+    }
+}
+
+impl std::ops::Deref for Str<'_> {
+    type Target = str;
+    fn deref(&self) -> &str {
+        &self.0
+    }
+}
+
+impl AsRef<str> for Str<'_> {
+    fn as_ref(&self) -> &str {
+        &self.0
+    }
+}
+
+impl<'de: 'a, 'a> Deserialize<'de> for Str<'a> {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct Visitor;
+        impl<'de> serde::de::Visitor<'de> for Visitor {
+            type Value = Cow<'de, str>;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a string")
+            }
+            fn visit_borrowed_str<E: serde::de::Error>(self, v: &'de str) -> Result<Self::Value, E> {
+                Ok(Cow::Borrowed(v))
+            }
+            fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<Self::Value, E> {
+                Ok(Cow::Owned(v.to_string()))
+            }
+            fn visit_string<E: serde::de::Error>(self, v: String) -> Result<Self::Value, E> {
+                Ok(Cow::Owned(v))
+            }
+        }
+        d.deserialize_str(Visitor).map(Str)
+    }
+}
+
 /// A string field read only when it is a string: any other shape (an object where a string was
 /// expected, a number) is absent rather than an error, so that a provider reshaping a field this
 /// library reads, in an event it otherwise understands, does not fail the whole call. Borrowed from the
@@ -164,10 +212,9 @@ pub(crate) fn builtin_choice_error(tool: &Tool, ctx: &WireContext) -> Error {
 /// OpenAI's token breakdown objects (`input_tokens_details` / `prompt_tokens_details` and their
 /// output twins), the same in Chat Completions and Responses.
 #[derive(Deserialize, Default)]
+#[serde(default)]
 pub(crate) struct TokenDetails {
-    #[serde(default)]
     pub cached_tokens: Option<u64>,
-    #[serde(default)]
     pub reasoning_tokens: Option<u64>,
 }
 

@@ -225,12 +225,11 @@ pub(crate) fn decode_usage<W: serde::de::DeserializeOwned + Default>(
 
 /// The `function` object of an OpenAI-style tool call (`{name, arguments}`), shared by the wire APIs
 /// that use that shape (Chat Completions, Cohere v2).
-#[derive(serde::Deserialize)]
+#[derive(serde::Deserialize, Default)]
+#[serde(default, bound(deserialize = "'de: 'a"))]
 pub(crate) struct WireFunction<'a> {
-    #[serde(default, borrow)]
-    pub name: Option<std::borrow::Cow<'a, str>>,
+    pub name: Option<kit::Str<'a>>,
     /// A JSON string as the protocols say; some servers send the object itself.
-    #[serde(default, borrow)]
     pub arguments: Option<&'a serde_json::value::RawValue>,
 }
 

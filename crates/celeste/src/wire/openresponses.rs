@@ -194,41 +194,31 @@ fn tool_choice(c: &ToolChoice, req: &TextRequest, ctx: &WireContext) -> Result<V
 
 /// A response object. The API keeps adding fields and item types: every field is read leniently (a
 /// field of an unexpected shape is absent), and the object is kept verbatim as the raw response.
-#[derive(Deserialize)]
+#[derive(Deserialize, Default)]
+#[serde(default, bound(deserialize = "'de: 'a"))]
 struct Response<'a> {
-    #[serde(default, borrow)]
     id: LenientStr<'a>,
-    #[serde(default, borrow)]
     model: LenientStr<'a>,
-    #[serde(default, borrow)]
     status: LenientStr<'a>,
-    #[serde(default, borrow)]
     output: LenientList<&'a RawValue>,
-    #[serde(default)]
     usage: Lenient<WireUsage>,
-    #[serde(default)]
     incomplete_details: Lenient<IncompleteDetails>,
-    #[serde(default)]
     error: Option<Value>,
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, Default)]
+#[serde(default)]
 struct IncompleteDetails {
-    #[serde(default)]
     reason: Lenient<String>,
 }
 
 #[derive(Deserialize, Default)]
+#[serde(default)]
 struct WireUsage {
-    #[serde(default)]
     input_tokens: Option<u64>,
-    #[serde(default)]
     output_tokens: Option<u64>,
-    #[serde(default)]
     total_tokens: Option<u64>,
-    #[serde(default)]
     input_tokens_details: Option<TokenDetails>,
-    #[serde(default)]
     output_tokens_details: Option<TokenDetails>,
 }
 
@@ -251,68 +241,55 @@ impl WireUsage {
 /// (a `tool_search_call`'s `arguments` is an object where a `function_call`'s is a string), and they
 /// stay in the raw response (`Metadata::raw_response`: the body of a unary call, the final response
 /// object of a stream, which lists every output item).
-#[derive(Deserialize)]
+#[derive(Deserialize, Default)]
+#[serde(default, bound(deserialize = "'de: 'a"))]
 struct OutputItem<'a> {
-    #[serde(rename = "type", default, borrow)]
+    #[serde(rename = "type")]
     kind: LenientStr<'a>,
-    #[serde(default)]
     content: LenientList<ContentPart>,
-    #[serde(default)]
     summary: LenientList<TextPiece>,
-    #[serde(default, borrow)]
     call_id: LenientStr<'a>,
-    #[serde(default, borrow)]
     id: LenientStr<'a>,
-    #[serde(default, borrow)]
     name: LenientStr<'a>,
-    #[serde(default, borrow)]
     arguments: LenientStr<'a>,
-    #[serde(default, borrow)]
     status: LenientStr<'a>,
     /// A `web_search_call`'s results, when the request asked for them (`include`).
-    #[serde(default)]
     results: LenientList<SearchResult>,
 }
 
 /// One result of a `web_search_call` (`{url, title}`).
-#[derive(Deserialize)]
+#[derive(Deserialize, Default)]
+#[serde(default)]
 struct SearchResult {
-    #[serde(default)]
     url: Lenient<String>,
-    #[serde(default)]
     title: Lenient<String>,
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, Default)]
+#[serde(default)]
 struct ContentPart {
-    #[serde(rename = "type", default)]
+    #[serde(rename = "type")]
     kind: Lenient<String>,
-    #[serde(default)]
     text: Lenient<String>,
     /// A `refusal` part's text.
-    #[serde(default)]
     refusal: Lenient<String>,
-    #[serde(default)]
     annotations: LenientList<Annotation>,
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, Default)]
+#[serde(default)]
 struct TextPiece {
-    #[serde(default)]
     text: Lenient<String>,
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, Default)]
+#[serde(default)]
 struct Annotation {
-    #[serde(rename = "type", default)]
+    #[serde(rename = "type")]
     kind: Lenient<String>,
-    #[serde(default)]
     url: Lenient<String>,
-    #[serde(default)]
     title: Lenient<String>,
-    #[serde(default)]
     start_index: Lenient<usize>,
-    #[serde(default)]
     end_index: Lenient<usize>,
 }
 
@@ -458,25 +435,18 @@ fn raw_usage(body: &[u8]) -> Option<Value> {
 /// is read leniently: events this library does not know (`response.shell_call_output_content.delta`,
 /// whose `delta` is an object) are skipped whatever their shape, and a known event whose delta is not
 /// text adds nothing.
-#[derive(Deserialize)]
+#[derive(Deserialize, Default)]
+#[serde(default, bound(deserialize = "'de: 'a"))]
 struct Event<'a> {
-    #[serde(rename = "type", default, borrow)]
+    #[serde(rename = "type")]
     kind: LenientStr<'a>,
-    #[serde(default, borrow)]
     delta: LenientStr<'a>,
-    #[serde(default)]
     output_index: Lenient<usize>,
-    #[serde(default, borrow)]
     item: Option<&'a RawValue>,
-    #[serde(default, borrow)]
     response: Option<&'a RawValue>,
-    #[serde(default, borrow)]
     annotation: Option<&'a RawValue>,
-    #[serde(default, borrow)]
     message: LenientStr<'a>,
-    #[serde(default, borrow)]
     code: LenientStr<'a>,
-    #[serde(default)]
     error: Option<Value>,
 }
 

@@ -74,41 +74,6 @@ fn stream_url_switches_the_method_and_asks_for_sse() {
     assert_eq!(stream_url("http://h/other"), "http://h/other");
 }
 
-/// Google rejects `additionalProperties` in function parameter schemas: it is left out at every
-/// level, while a property that happens to have that name, and data such as defaults, stay.
-#[test]
-fn function_schemas_carry_no_additional_properties() {
-    let schema = json!({
-        "type": "object",
-        "additionalProperties": false,
-        "properties": {
-            "additionalProperties": {"type": "string"},
-            "address": {"type": "object", "additionalProperties": false, "properties": {"city": {"type": "string"}}},
-            "tags": {"type": "array", "items": {"type": "object", "additionalProperties": {"type": "string"}}},
-            "extra": {"anyOf": [{"type": "object", "additionalProperties": true}, {"type": "null"}]},
-            "options": {"type": "object", "default": {"additionalProperties": 1}}
-        },
-        "$defs": {"Point": {"type": "object", "additionalProperties": false}}
-    });
-    let mut req = T.user("hi");
-    req.tools = vec![FunctionTool::new("f", "F", schema).into()];
-    let body = build_request(&req, &T.ctx()).unwrap();
-    assert_eq!(
-        body["tools"][0]["functionDeclarations"][0]["parametersJsonSchema"],
-        json!({
-            "type": "object",
-            "properties": {
-                "additionalProperties": {"type": "string"},
-                "address": {"type": "object", "properties": {"city": {"type": "string"}}},
-                "tags": {"type": "array", "items": {"type": "object"}},
-                "extra": {"anyOf": [{"type": "object"}, {"type": "null"}]},
-                "options": {"type": "object", "default": {"additionalProperties": 1}}
-            },
-            "$defs": {"Point": {"type": "object"}}
-        })
-    );
-}
-
 #[test]
 fn tools_and_tool_choice_shapes() {
     let weather = FunctionTool::new(

@@ -64,6 +64,75 @@ pub(crate) struct ImageRequest {
     pub params: ImageParams,
 }
 
+/// The body fields a JSON image API starts from: the model, the prompt when there is one, and each
+/// set parameter under the API's name for it (`renamed`: ours → theirs).
+pub(crate) fn named_fields(req: &ImageRequest, renamed: &[(&str, &str)]) -> serde_json::Map<String, Value> {
+    let mut m = serde_json::Map::new();
+    m.insert("model".into(), req.model.clone().into());
+    if let Some(prompt) = &req.prompt {
+        m.insert("prompt".into(), prompt.clone().into());
+    }
+    for (ours, theirs) in renamed {
+        if let Some(v) = req.params.get(ours) {
+            m.insert((*theirs).into(), v.clone());
+        }
+    }
+    m
+}
+
+/// Where an image API puts its token counts in its usage object (`None`: it has no such count).
+pub(crate) struct UsageNames {
+    pub input: Option<&'static str>,
+    pub output: &'static str,
+    /// Thinking tokens, counted inside the output tokens as for text.
+    pub thoughts: Option<&'static str>,
+    pub total: &'static str,
+    /// The number of images, when the API counts them; else the images returned are counted.
+    pub images: Option<&'static str>,
+}
+
+/// The usage of an image reply from the API's usage object, kept raw.
+pub(crate) fn usage_from(raw: Option<Value>, images: usize, names: &UsageNames) -> crate::types::usage::Usage {
+    let mut u = crate::types::usage::Usage::default();
+    if let Some(v) = &raw {
+        let n = |k: Option<&str>| k.and_then(|k| v.get(k)).and_then(Value::as_u64);
+        u.input_tokens = n(names.input);
+        u.reasoning_tokens = n(names.thoughts);
+        u.output_tokens = crate::wire::kit::sum_counts(n(Some(names.output)), u.reasoning_tokens);
+        u.total_tokens = n(Some(names.total));
+        u.images = n(names.images);
+    }
+    u.images = u.images.or(Some(images as u64));
+    u.raw = raw.filter(|v| !v.is_null());
+    u
+}
+
+/// The output of a reply of Gemini image models: the images it held, with the response's id and
+/// model. A reply without an image is an error that says what the model answered instead (`said`: its
+/// text parts; a refusal, most often).
+#[cfg(feature = "google")]
+pub(crate) fn gemini_output(
+    images: Vec<Image>,
+    said: &[String],
+    (id, model): (Option<String>, Option<String>),
+    what: &'static str,
+    body: &Bytes,
+    ctx: &ImageContext,
+) -> Result<Output<Vec<Image>>> {
+    if images.is_empty() {
+        let why = match said.join("").trim() {
+            "" => "it holds no image".to_string(),
+            text => format!("it holds no image; the model said: {text}"),
+        };
+        return Err(Error::decode(what, why, body));
+    }
+    let mut meta = crate::types::output::Metadata::new(ctx.model.clone(), Some(ctx.origin), Modality::Images);
+    meta.response_id = id;
+    meta.response_model = model;
+    meta.raw_response = Some(body.clone());
+    Ok(Output::new(images, meta))
+}
+
 /// What an image wire module needs to know about the call it serves.
 #[derive(Debug, Clone)]
 pub(crate) struct ImageContext {

@@ -62,41 +62,6 @@ fn every_parameter_maps_to_its_field_and_none_omits_it() {
     assert_eq!(streamed["stream"], json!(true));
 }
 
-/// Google rejects `additionalProperties` in function parameter schemas: it is left out at every
-/// level, while a property that happens to have that name, and data such as defaults, stay.
-#[test]
-fn function_schemas_carry_no_additional_properties() {
-    let schema = json!({
-        "type": "object",
-        "additionalProperties": false,
-        "properties": {
-            "additionalProperties": {"type": "string"},
-            "address": {"type": "object", "additionalProperties": false, "properties": {"city": {"type": "string"}}},
-            "tags": {"type": "array", "items": {"type": "object", "additionalProperties": {"type": "string"}}},
-            "extra": {"anyOf": [{"type": "object", "additionalProperties": true}, {"type": "null"}]},
-            "options": {"type": "object", "default": {"additionalProperties": 1}}
-        },
-        "$defs": {"Point": {"type": "object", "additionalProperties": false}}
-    });
-    let mut req = T.user("hi");
-    req.tools = vec![FunctionTool::new("f", "F", schema).into()];
-    let body = build_request(&req, &T.ctx(), false).unwrap();
-    assert_eq!(
-        body["tools"][0]["parameters"],
-        json!({
-            "type": "object",
-            "properties": {
-                "additionalProperties": {"type": "string"},
-                "address": {"type": "object", "properties": {"city": {"type": "string"}}},
-                "tags": {"type": "array", "items": {"type": "object"}},
-                "extra": {"anyOf": [{"type": "object"}, {"type": "null"}]},
-                "options": {"type": "object", "default": {"additionalProperties": 1}}
-            },
-            "$defs": {"Point": {"type": "object"}}
-        })
-    );
-}
-
 #[test]
 fn tools_and_tool_choice_shapes() {
     let mut req = T.user("hi");

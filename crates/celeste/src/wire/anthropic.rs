@@ -29,7 +29,8 @@ use crate::types::tool::{ToolActivityStatus, ToolCall, ToolChoice, parse_argumen
 use crate::types::usage::{FinishReason, Usage};
 use crate::wire::WireContext;
 use crate::wire::kit::{
-    Accumulator, Str, StreamEnd, activity_chunk, call_chunk, domain_of, end_chunk, present, put_params, reasoning_chunk,
+    Accumulator, Str, StreamEnd, WebRef, activity_chunk, call_chunk, domain_of, end_chunk, present, put_params,
+    reasoning_chunk,
 };
 
 /// The `anthropic-version` header value every request carries.
@@ -399,7 +400,7 @@ struct Block<'a> {
     input: Option<&'a RawValue>,
     caller: Option<Caller<'a>>,
     toolset_name: Option<Str<'a>>,
-    citations: Option<Vec<WireCitation<'a>>>,
+    citations: Option<Vec<WebRef<'a>>>,
     /// A server tool result's content (for web search, a list of results or an error object).
     content: Option<&'a RawValue>,
 }
@@ -410,25 +411,6 @@ struct Block<'a> {
 struct Caller<'a> {
     #[serde(rename = "type")]
     kind: Option<Str<'a>>,
-}
-
-#[derive(Deserialize, Default)]
-#[serde(default, bound(deserialize = "'de: 'a"))]
-struct WireCitation<'a> {
-    #[serde(rename = "type")]
-    kind: Option<Str<'a>>,
-    url: Option<Str<'a>>,
-    title: Option<Str<'a>>,
-    cited_text: Option<Str<'a>>,
-}
-
-#[derive(Deserialize, Default)]
-#[serde(default, bound(deserialize = "'de: 'a"))]
-struct SearchResult<'a> {
-    #[serde(rename = "type")]
-    kind: Option<Str<'a>>,
-    url: Option<Str<'a>>,
-    title: Option<Str<'a>>,
 }
 
 #[derive(Deserialize, Default)]
@@ -530,7 +512,7 @@ impl Decoded {
                 }
             }
             "web_search_tool_result" => {
-                let results = present(b.content).and_then(|r| serde_json::from_str::<Vec<SearchResult>>(r.get()).ok());
+                let results = present(b.content).and_then(|r| serde_json::from_str::<Vec<WebRef>>(r.get()).ok());
                 for r in results.iter().flatten() {
                     if r.kind.as_deref() != Some("web_search_result") {
                         continue;

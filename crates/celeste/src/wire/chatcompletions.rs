@@ -27,10 +27,10 @@ use crate::types::text::{TextParam, TextRequest};
 use crate::types::tool::ToolChoice;
 use crate::types::usage::{FinishReason, Usage};
 use crate::wire::kit::{
-    Accumulator, Str, StreamEnd, TokenDetails, call_chunk, domain_of, present, put_params, reasoning_chunk,
+    Accumulator, Str, StreamEnd, TokenDetails, WebRef, call_chunk, domain_of, present, put_params, reasoning_chunk,
     ride_on_last,
 };
-use crate::wire::{WireContext, WireFunction};
+use crate::wire::{WireContext, WireFunction, WireToolCall};
 
 // ---------------------------------------------------------------------------------------------------
 // Quirks
@@ -466,27 +466,10 @@ struct ContentPart<'a> {
 
 #[derive(Deserialize, Default)]
 #[serde(default, bound(deserialize = "'de: 'a"))]
-struct WireToolCall<'a> {
-    index: Option<u64>,
-    id: Option<Str<'a>>,
-    function: Option<WireFunction<'a>>,
-}
-
-#[derive(Deserialize, Default)]
-#[serde(default, bound(deserialize = "'de: 'a"))]
 struct WireAnnotation<'a> {
     #[serde(rename = "type")]
     kind: Option<Str<'a>>,
-    url_citation: Option<UrlCitation<'a>>,
-}
-
-#[derive(Deserialize, Default)]
-#[serde(default, bound(deserialize = "'de: 'a"))]
-struct UrlCitation<'a> {
-    url: Option<Str<'a>>,
-    title: Option<Str<'a>>,
-    start_index: Option<usize>,
-    end_index: Option<usize>,
+    url_citation: Option<WebRef<'a>>,
 }
 
 #[derive(Deserialize, Default)]

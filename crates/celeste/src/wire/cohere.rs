@@ -43,7 +43,7 @@ use crate::types::{Citation, Tool};
 use crate::wire::kit::{
     Accumulator, Str, StreamEnd, call_chunk, domain_of, end_chunk, present, put_params, reasoning_chunk,
 };
-use crate::wire::{WireContext, WireFunction};
+use crate::wire::{WireContext, WireFunction, WireToolCall};
 
 // ---------------------------------------------------------------------------------------------------
 // Requests
@@ -228,13 +228,6 @@ struct ContentItem<'a> {
     kind: Option<Str<'a>>,
     text: Option<Str<'a>>,
     thinking: Option<Str<'a>>,
-}
-
-#[derive(Deserialize, Default)]
-#[serde(default, bound(deserialize = "'de: 'a"))]
-struct WireToolCall<'a> {
-    id: Option<Str<'a>>,
-    function: Option<WireFunction<'a>>,
 }
 
 #[derive(Deserialize, Default)]

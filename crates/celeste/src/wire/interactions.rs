@@ -36,7 +36,8 @@ use crate::wire::google::{
     Media, byte_to_char, call_id, call_names, function_parameters, google_error, has_schema, media,
 };
 use crate::wire::kit::{
-    Accumulator, Str, StreamEnd, activity_chunk, call_chunk, put_params, reasoning_chunk, ride_on_last, sum_counts,
+    Accumulator, Str, StreamEnd, WebRef, activity_chunk, call_chunk, put_params, reasoning_chunk, ride_on_last,
+    sum_counts,
 };
 
 /// Prefix of the call ids this library makes up for calls the server sent without one.
@@ -268,7 +269,7 @@ struct Step<'a> {
     content: Option<Vec<ContentItem<'a>>>,
     /// A legacy top-level `text` output.
     text: Option<Str<'a>>,
-    annotations: Option<Vec<Annotation<'a>>>,
+    annotations: Option<Vec<WebRef<'a>>>,
     summary: Option<Vec<ContentItem<'a>>>,
     id: Option<Str<'a>>,
     name: Option<Str<'a>>,
@@ -283,19 +284,7 @@ struct ContentItem<'a> {
     #[serde(rename = "type")]
     kind: Option<Str<'a>>,
     text: Option<Str<'a>>,
-    annotations: Option<Vec<Annotation<'a>>>,
-}
-
-#[derive(Deserialize, Default)]
-#[serde(default, bound(deserialize = "'de: 'a"))]
-struct Annotation<'a> {
-    #[serde(rename = "type")]
-    kind: Option<Str<'a>>,
-    url: Option<Str<'a>>,
-    source: Option<Str<'a>>,
-    title: Option<Str<'a>>,
-    start_index: Option<usize>,
-    end_index: Option<usize>,
+    annotations: Option<Vec<WebRef<'a>>>,
 }
 
 #[derive(Deserialize, Default)]
@@ -413,7 +402,7 @@ fn is_native_replay_step(kind: &str) -> bool {
 
 /// URL citations of one text part; offsets are UTF-8 bytes into `text`, which starts at character
 /// `start` of the output.
-fn add_annotations(acc: &mut Accumulator, annotations: &[Annotation<'_>], text: &str, start: usize) {
+fn add_annotations(acc: &mut Accumulator, annotations: &[WebRef<'_>], text: &str, start: usize) {
     for a in annotations {
         if a.kind.as_deref().is_some_and(|k| k != "url_citation") {
             continue;

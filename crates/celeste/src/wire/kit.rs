@@ -88,6 +88,22 @@ impl<'de: 'a, 'a> Deserialize<'de> for Str<'a> {
     }
 }
 
+/// A reference to a web source, as the wire APIs' citation, annotation and search-result objects
+/// give it (each uses some of these fields): its URL (`source` where Interactions names it so), title,
+/// the text it backs and that text's span.
+#[derive(Deserialize, Default)]
+#[serde(default, bound(deserialize = "'de: 'a"))]
+pub(crate) struct WebRef<'a> {
+    #[serde(rename = "type")]
+    pub kind: Option<Str<'a>>,
+    pub url: Option<Str<'a>>,
+    pub source: Option<Str<'a>>,
+    pub title: Option<Str<'a>>,
+    pub cited_text: Option<Str<'a>>,
+    pub start_index: Option<usize>,
+    pub end_index: Option<usize>,
+}
+
 /// A string field read only when it is a string: any other shape (an object where a string was
 /// expected, a number) is absent rather than an error, so that a provider reshaping a field this
 /// library reads, in an event it otherwise understands, does not fail the whole call. Borrowed from the

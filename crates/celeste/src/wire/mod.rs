@@ -233,6 +233,16 @@ pub(crate) struct WireFunction<'a> {
     pub arguments: Option<&'a serde_json::value::RawValue>,
 }
 
+/// An OpenAI-style tool call (`{index, id, function}`), shared by Chat Completions and Cohere v2 (which
+/// sends no `index`).
+#[derive(serde::Deserialize, Default)]
+#[serde(default, bound(deserialize = "'de: 'a"))]
+pub(crate) struct WireToolCall<'a> {
+    pub index: Option<u64>,
+    pub id: Option<kit::Str<'a>>,
+    pub function: Option<WireFunction<'a>>,
+}
+
 impl WireFunction<'_> {
     /// The arguments as JSON text, whether they came as a string or as an object.
     pub fn arguments_text(&self) -> std::borrow::Cow<'_, str> {

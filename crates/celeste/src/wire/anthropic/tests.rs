@@ -5,7 +5,8 @@ use crate::types::enums::InputType;
 use crate::types::enums::Provider;
 use crate::types::tool::{FunctionTool, ToolActivity, ToolCallDelta, WebSearch};
 use crate::types::usage::FinishKind;
-use crate::wire::testkit::{Recorded, Setup, decode_named, ev, keys, named_by_type, recordings, sorted};
+use crate::wire::testkit::{Replay, replays, streamed_text};
+use crate::wire::testkit::{Setup, decode_named, ev, event_error, keys, message_and_type, named_by_type, sorted};
 
 /// The call these tests make.
 const T: Setup = Setup::new(Origin::Provider(Provider::Anthropic), "claude-sonnet-4-5");
@@ -718,14 +719,9 @@ fn stream_error_event_is_typed_and_keeps_earlier_chunks() {
             if named { decode_named(&mut dec, &named_by_type(&events)) } else { decode_all(&mut dec, &events) };
         assert_eq!(chunks.len(), 1);
         assert_eq!(chunks[0].content, "partial");
-        match out {
-            Err(Error::StreamEvent(e)) => {
-                assert_eq!(e.message, "Overloaded");
-                assert_eq!(e.error_type.as_deref(), Some("overloaded_error"));
-                assert_eq!(e.origin, Origin::Provider(Provider::Anthropic));
-            }
-            other => panic!("{other:?}"),
-        }
+        let e = event_error(out);
+        assert_eq!(message_and_type(&e), ("Overloaded", Some("overloaded_error")));
+        assert_eq!(e.origin, Origin::Provider(Provider::Anthropic));
     }
 }
 
@@ -890,17 +886,14 @@ fn check(name: &str, out: &Output<String>, e: &Expected) {
 
 #[test]
 fn recorded_anthropic_messages_conform() {
-    let Some(recorded) = recordings("anthropic") else { return };
+    let Some(replayed) = replays("anthropic", || Box::new(AnthropicDecoder::new(T.ctx()))) else { return };
     let mut checked = 0;
-    for (name, rec) in recorded {
-        if let Recorded::Chunks { events, values } = rec {
+    for (name, replay) in replayed {
+        if let Replay::Stream { chunks, out, values } = replay {
             let expected = expected_from_events(&values);
-            let mut dec = AnthropicDecoder::new(T.ctx());
-            let (chunks, out) = decode_named(&mut dec, &named_by_type(&events));
             let out = out.unwrap_or_else(|e| panic!("{name}: {e}"));
             check(&name, &out, &expected);
-            let streamed: String = chunks.iter().map(|c| c.content.as_str()).collect();
-            assert_eq!(streamed, expected.text, "{name}");
+            assert_eq!(streamed_text(&chunks), expected.text, "{name}");
             let streamed_reasoning: String = chunks.iter().filter_map(|c| c.reasoning.as_deref()).collect();
             assert_eq!(streamed_reasoning, expected.reasoning.concat(), "{name}");
             // Client tool-call deltas reassemble into the calls' arguments.
@@ -921,8 +914,8 @@ fn recorded_anthropic_messages_conform() {
                 assert!(!g.sources.is_empty(), "{name}");
             }
             checked += 1;
-        } else if let Recorded::Json { body, value: v } = rec {
-            let out = parse_response(Bytes::from(body), &T.ctx()).unwrap_or_else(|e| panic!("{name}: {e}"));
+        } else if let Replay::Unary { body, value: v } = replay {
+            let out = parse_response(body, &T.ctx()).unwrap_or_else(|e| panic!("{name}: {e}"));
             check(&name, &out, &expected_from_message(&v));
             if !out.signature.is_empty() {
                 assert_eq!(Value::Array(out.signature.clone()), v["content"], "{name}");

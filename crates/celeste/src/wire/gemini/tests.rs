@@ -5,7 +5,8 @@ use crate::types::artifact::Artifact;
 use crate::types::enums::Provider;
 use crate::types::mime::MimeType;
 use crate::types::tool::{FunctionTool, WebSearch};
-use crate::wire::testkit::{Recorded, Setup, ev, keys, recordings};
+use crate::wire::testkit::{Replay, replays, streamed_text};
+use crate::wire::testkit::{Setup, around, ev, event_error, keys, message_and_type};
 
 /// The call these tests make.
 const T: Setup = Setup::new(Origin::Provider(Provider::Google), "gemini-2.5-flash");
@@ -152,16 +153,13 @@ fn roles_system_instruction_tool_calls_and_results() {
     let local = ToolCall::new("gemini-call-1", "get_time", json!({}));
     let mut assistant = Message::assistant("").with_tool_calls(vec![call, local]);
     assistant.content.clear();
-    let items: Vec<Item> = vec![
-        Message::system("be brief").into(),
-        Message::developer("use metric").into(),
-        Message::user("weather and time?").into(),
-        assistant.into(),
+    let after: Vec<Item> = vec![
         ToolResult::new("fc_1", json!({"temp": 21})).into(),
         ToolResult::error("gemini-call-1", "clock broken").into(),
         Message::assistant("21°C; no clock.").into(),
         Message::new(Role::User, vec![]).into(),
     ];
+    let items = around("weather and time?", assistant, after);
     let body = build_request(&T.request(items), &T.ctx()).unwrap();
     assert_eq!(body["systemInstruction"], json!({"parts": [{"text": "be brief"}, {"text": "use metric"}]}));
     assert_eq!(
@@ -368,13 +366,8 @@ fn unary_blocked_prompt_errors_and_garbage() {
     assert_eq!(out.usage.output_tokens, None, "absent is not zero");
 
     let err = Bytes::from_static(br#"{"error":{"code":429,"message":"slow down","status":"RESOURCE_EXHAUSTED"}}"#);
-    match parse_response(err, &T.ctx()) {
-        Err(Error::StreamEvent(e)) => {
-            assert_eq!(e.message, "slow down");
-            assert_eq!(e.error_type.as_deref(), Some("RESOURCE_EXHAUSTED"));
-        }
-        other => panic!("{other:?}"),
-    }
+    let e = event_error(parse_response(err, &T.ctx()));
+    assert_eq!(message_and_type(&e), ("slow down", Some("RESOURCE_EXHAUSTED")));
     let other = parse_response(Bytes::from_static(br#"{"candidates":null,"extra":1}"#), &T.ctx()).unwrap();
     assert_eq!(other.content, "");
     assert!(other.finish_reason.is_none());
@@ -548,12 +541,8 @@ fn stream_ends_truncated_errors_and_blocks() {
     let mut dec = GeminiDecoder::new(T.ctx());
     let (chunks, out) = decode_all(&mut dec, &events);
     assert_eq!(chunks[0].content, "partial");
-    match out {
-        Err(Error::StreamEvent(e)) => {
-            assert_eq!((e.message.as_str(), e.error_type.as_deref()), ("overloaded", Some("UNAVAILABLE")))
-        }
-        other => panic!("{other:?}"),
-    }
+    let e = event_error(out);
+    assert_eq!(message_and_type(&e), ("overloaded", Some("UNAVAILABLE")));
     let mut dec = GeminiDecoder::new(T.ctx());
     let (_, out) = decode_all(&mut dec, &[ev(json!({"error": {"code": 500}}))]);
     assert!(
@@ -659,24 +648,21 @@ fn check(name: &str, out: &Output<String>, e: &Expected) {
 
 #[test]
 fn recorded_generate_content_conforms() {
-    let Some(recorded) = recordings("google") else { return };
+    let Some(replayed) = replays("google", || Box::new(GeminiDecoder::new(T.ctx()))) else { return };
     let mut checked = 0;
-    for (name, rec) in recorded {
-        if let Recorded::Chunks { events, values } = rec {
-            let mut dec = GeminiDecoder::new(T.ctx());
-            let (chunks, out) = decode_all(&mut dec, &events);
+    for (name, replay) in replayed {
+        if let Replay::Stream { chunks, out, values } = replay {
             let out = out.unwrap_or_else(|e| panic!("{name}: {e}"));
             let e = expected(&values);
-            let streamed: String = chunks.iter().map(|c| c.content.as_str()).collect();
-            assert_eq!(streamed, e.text, "{name}");
+            assert_eq!(streamed_text(&chunks), e.text, "{name}");
             check(&name, &out, &e);
             assert_eq!(out.metadata.response_id.as_deref(), values[0]["responseId"].as_str(), "{name}");
             assert!(out.usage.raw.is_some(), "{name}");
             checked += 1;
-        } else if let Recorded::Json { body, value: v } = rec {
+        } else if let Replay::Unary { body, value: v } = replay {
             if v.get("error").is_some() {
                 // An HTTP error body (the transport's business); as a payload it is a typed error.
-                let err = parse_response(Bytes::from(body), &T.ctx()).unwrap_err();
+                let err = parse_response(body, &T.ctx()).unwrap_err();
                 assert!(
                     matches!(err, Error::StreamEvent(ref e) if e.error_type.as_deref() == Some("RESOURCE_EXHAUSTED")),
                     "{name}"
@@ -684,7 +670,7 @@ fn recorded_generate_content_conforms() {
                 checked += 1;
                 continue;
             }
-            let out = parse_response(Bytes::from(body), &T.ctx()).unwrap_or_else(|e| panic!("{name}: {e}"));
+            let out = parse_response(body, &T.ctx()).unwrap_or_else(|e| panic!("{name}: {e}"));
             check(&name, &out, &expected(std::slice::from_ref(&v)));
             assert_eq!(out.metadata.response_id.as_deref(), v["responseId"].as_str(), "{name}");
             assert_eq!(out.metadata.response_model.as_deref(), v["modelVersion"].as_str(), "{name}");

@@ -6,7 +6,8 @@ use crate::types::enums::Provider;
 use crate::types::message::{Message, ToolResult};
 use crate::types::mime::MimeType;
 use crate::types::tool::{FunctionTool, WebSearch};
-use crate::wire::testkit::{Recorded, Setup, ev, keys, recordings};
+use crate::wire::testkit::{Replay, replays, streamed_text};
+use crate::wire::testkit::{Setup, around, ev, event_error, keys, message_and_type};
 
 /// The call these tests make.
 const T: Setup = Setup::new(Origin::Provider(Provider::Google), "gemini-2.5-flash");
@@ -125,15 +126,12 @@ fn turns_system_instruction_signatures_and_tool_results() {
     let mut assistant =
         Message::assistant("Checking.").with_tool_calls(vec![call, ToolCall::new("c2", "get_time", json!({}))]);
     assistant.signature = vec![json!({"type": "thought", "signature": "thought-sig"})];
-    let items: Vec<Item> = vec![
-        Message::system("be brief").into(),
-        Message::developer("use metric").into(),
-        Message::user("weather?").into(),
-        assistant.into(),
+    let after: Vec<Item> = vec![
         ToolResult::new("61nzpsv4", json!({"temp": 21})).into(),
         ToolResult::error("c2", "clock broken").with_name("get_time").into(),
         Message::new(Role::User, vec![Part::text("")]).into(),
     ];
+    let items = around("weather?", assistant, after);
     let body = build_request(&T.request(items), &T.ctx(), false).unwrap();
     assert_eq!(body["system_instruction"], json!("be brief\n\nuse metric"));
     assert_eq!(
@@ -446,13 +444,9 @@ fn stream_errors_and_truncation() {
     let mut dec = InteractionsDecoder::new(T.ctx());
     let (chunks, out) = decode_all(&mut dec, &events);
     assert_eq!(chunks.len(), 1);
-    match out {
-        Err(Error::StreamEvent(e)) => {
-            assert_eq!((e.message.as_str(), e.error_type.as_deref()), ("quota", Some("RESOURCE_EXHAUSTED")));
-            assert_eq!(e.origin, Origin::Provider(Provider::Google));
-        }
-        other => panic!("{other:?}"),
-    }
+    let e = event_error(out);
+    assert_eq!(message_and_type(&e), ("quota", Some("RESOURCE_EXHAUSTED")));
+    assert_eq!(e.origin, Origin::Provider(Provider::Google));
 
     let mut dec = InteractionsDecoder::new(T.ctx());
     let (_, out) = decode_all(&mut dec, &stream_events()[..10]);
@@ -512,10 +506,12 @@ fn check_usage(name: &str, out: &Output<String>, usage: &Value) {
 
 #[test]
 fn recorded_interactions_conform() {
-    let Some(recorded) = recordings("google-interactions") else { return };
+    let Some(replayed) = replays("google-interactions", || Box::new(InteractionsDecoder::new(T.ctx()))) else {
+        return;
+    };
     let mut checked = 0;
-    for (name, rec) in recorded {
-        if let Recorded::Chunks { events, values } = rec {
+    for (name, replay) in replayed {
+        if let Replay::Stream { chunks, out, values } = replay {
             let mut text = String::new();
             let mut thought_signatures = 0;
             let mut calls: Vec<(String, String)> = Vec::new();
@@ -532,11 +528,8 @@ fn recorded_interactions_conform() {
                 }
             }
             let last = values.last().unwrap();
-            let mut dec = InteractionsDecoder::new(T.ctx());
-            let (chunks, out) = decode_all(&mut dec, &events);
             let out = out.unwrap_or_else(|e| panic!("{name}: {e}"));
-            let streamed: String = chunks.iter().map(|c| c.content.as_str()).collect();
-            assert_eq!(streamed, text, "{name}");
+            assert_eq!(streamed_text(&chunks), text, "{name}");
             assert_eq!(out.content, text, "{name}");
             assert_eq!(out.signature.len(), thought_signatures, "{name}");
             assert!(
@@ -553,8 +546,8 @@ fn recorded_interactions_conform() {
             check_usage(&name, &out, &last["interaction"]["usage"]);
             assert_eq!(out.metadata.response_id.as_deref(), last["interaction"]["id"].as_str(), "{name}");
             checked += 1;
-        } else if let Recorded::Json { body, value: v } = rec {
-            let out = parse_response(Bytes::from(body), &T.ctx()).unwrap_or_else(|e| panic!("{name}: {e}"));
+        } else if let Replay::Unary { body, value: v } = replay {
+            let out = parse_response(body, &T.ctx()).unwrap_or_else(|e| panic!("{name}: {e}"));
             let (text, calls) = expected_text(&v["steps"]);
             assert_eq!(out.content, text, "{name}");
             assert_eq!(out.tool_calls.len(), calls.len(), "{name}");

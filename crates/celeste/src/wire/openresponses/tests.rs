@@ -6,7 +6,7 @@ use crate::types::artifact::Artifact;
 use crate::types::enums::Provider;
 use crate::types::message::{Message, ToolResult};
 use crate::types::tool::{FunctionTool, ToolCallDelta, WebSearch};
-use crate::wire::testkit::{Setup, ev};
+use crate::wire::testkit::{Setup, ev, event_error, message_and_type};
 
 /// The call these tests make.
 const T: Setup = Setup::new(Origin::Provider(Provider::OpenAi), "gpt-5-mini");
@@ -317,13 +317,8 @@ fn stream_error_event_is_typed_and_keeps_earlier_chunks() {
     let mut dec = ResponsesDecoder::new(T.ctx());
     let (chunks, out) = decode_all(&mut dec, &events);
     assert_eq!(chunks.len(), 1);
-    match out {
-        Err(Error::StreamEvent(e)) => {
-            assert_eq!(e.message, "The server had an error");
-            assert_eq!(e.error_type.as_deref(), Some("server_error"));
-        }
-        other => panic!("{other:?}"),
-    }
+    let e = event_error(out);
+    assert_eq!(message_and_type(&e), ("The server had an error", Some("server_error")));
     let mut dec = ResponsesDecoder::new(T.ctx());
     let (_, out) = decode_all(&mut dec, &[b"{not json".to_vec()]);
     assert!(matches!(out, Err(Error::Decode { .. })));

@@ -388,6 +388,8 @@ struct WireMessage<'a> {
     error: Option<&'a RawValue>,
 }
 
+/// A content block, or a `content_block_delta`'s delta to one (the same fields, the delta's `type`
+/// naming what it adds: `text_delta`, `input_json_delta`, ...).
 #[derive(Deserialize, Default)]
 #[serde(default, bound(deserialize = "'de: 'a"))]
 struct Block<'a> {
@@ -395,13 +397,19 @@ struct Block<'a> {
     kind: Str<'a>,
     text: Option<Str<'a>>,
     thinking: Option<Str<'a>>,
+    signature: Option<Str<'a>>,
+    partial_json: Option<Str<'a>>,
+    citation: Option<&'a RawValue>,
+    /// A compaction block's (or `compaction_delta`'s) opaque content.
+    encrypted_content: Option<&'a RawValue>,
     id: Option<Str<'a>>,
     name: Option<Str<'a>>,
     input: Option<&'a RawValue>,
     caller: Option<Caller<'a>>,
     toolset_name: Option<Str<'a>>,
     citations: Option<Vec<WebRef<'a>>>,
-    /// A server tool result's content (for web search, a list of results or an error object).
+    /// A server tool result's content (for web search, a list of results or an error object); a
+    /// compaction's summary.
     content: Option<&'a RawValue>,
 }
 
@@ -580,22 +588,6 @@ struct Event<'a> {
     error: Option<&'a RawValue>,
 }
 
-/// A `content_block_delta`'s delta.
-#[derive(Deserialize, Default)]
-#[serde(default, bound(deserialize = "'de: 'a"))]
-struct BlockDelta<'a> {
-    #[serde(rename = "type")]
-    kind: Str<'a>,
-    text: Option<Str<'a>>,
-    thinking: Option<Str<'a>>,
-    signature: Option<Str<'a>>,
-    partial_json: Option<Str<'a>>,
-    citation: Option<&'a RawValue>,
-    /// A `compaction_delta`'s summary and its opaque twin, both set on the block.
-    content: Option<Value>,
-    encrypted_content: Option<Value>,
-}
-
 /// A content block being rebuilt from its start event and deltas.
 enum StreamBlock {
     Text {
@@ -720,7 +712,7 @@ impl AnthropicDecoder {
     }
 
     fn on_block_delta(&mut self, index: usize, raw: &RawValue, out: &mut VecDeque<Chunk<String>>) -> Result<()> {
-        let d: BlockDelta = serde_json::from_str(raw.get())
+        let d: Block = serde_json::from_str(raw.get())
             .map_err(|e| Error::decode("anthropic content block delta", e, raw.get().as_bytes()))?;
         if matches!(d.kind.as_ref(), "text_delta" | "citations_delta") {
             // Text may arrive for a block whose start was never seen.
@@ -751,7 +743,7 @@ impl AnthropicDecoder {
             }
             ("compaction_delta", StreamBlock::Verbatim(Value::Object(block))) => {
                 for (key, value) in [("content", d.content), ("encrypted_content", d.encrypted_content)] {
-                    if let Some(v) = value.filter(|v| !v.is_null()) {
+                    if let Some(v) = present(value).and_then(|v| serde_json::from_str(v.get()).ok()) {
                         block.insert(key.into(), v);
                     }
                 }

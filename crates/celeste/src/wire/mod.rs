@@ -54,17 +54,18 @@ pub enum WireApi {
     CohereChat,
 }
 
-/// A request as a wire API builds it.
+/// A request as a wire API builds it (a text API's by default: a JSON body, and the text parameters
+/// it dropped; an image API's body may be a form, [`images::ImageWireRequest`]).
 #[derive(Debug, Clone)]
-pub(crate) struct WireRequest {
-    /// The JSON body.
-    pub body: Value,
+pub(crate) struct WireRequest<B = Value, P = TextParam> {
+    /// The body.
+    pub body: B,
     /// The headers the wire API itself needs (API versions, betas, `Accept` for streams).
     pub headers: Vec<(HeaderName, HeaderValue)>,
     /// Where it goes: the route's URL, as the wire API adjusts it (Gemini streams at another method).
     pub url: String,
     /// Parameters that were set but that this wire API cannot carry: dropped, and reported once.
-    pub dropped: Vec<TextParam>,
+    pub dropped: Vec<P>,
 }
 
 impl WireApi {

@@ -18,7 +18,7 @@ use serde::Deserialize;
 use serde_json::{Map, Value, json};
 
 use super::openai::image;
-use super::{Body, ImageContext, ImageRequest, UsageNames, usage_from};
+use super::{Body, ImageContext, ImageRequest, UsageNames, input_images, usage_from};
 use crate::error::{Error, JobError, Result, StreamEventError};
 use crate::stream::{Decoder, Frame};
 use crate::types::enums::{Modality, Operation};
@@ -67,12 +67,8 @@ pub(crate) async fn build(req: &ImageRequest, ctx: &ImageContext, stream: bool) 
         }
     }
     let mut images = Vec::with_capacity(1 + p.reference_images.len());
-    if req.operation == Operation::Edit {
-        let edited = req.image.as_ref().ok_or_else(|| ctx.unsupported("an edit without an image"))?;
-        images.push(edited.data_url()?);
-    }
-    for r in &p.reference_images {
-        images.push(r.data_url()?);
+    for a in input_images(req, ctx)? {
+        images.push(a.data_url()?);
     }
     // One image is a string; reference images make it a list, the edited image first.
     if p.reference_images.is_empty() {

@@ -19,7 +19,7 @@ pub(crate) mod xai;
 
 use bytes::Bytes;
 use futures::future::BoxFuture;
-use reqwest::header::{HeaderName, HeaderValue};
+use reqwest::header::HeaderValue;
 use serde_json::Value;
 
 use crate::error::{Error, Origin, Result};
@@ -133,6 +133,15 @@ pub(crate) fn gemini_output(
     Ok(Output::new(images, meta))
 }
 
+/// The images a request sends, in order: the edited image (an edit's), then the reference images.
+pub(crate) fn input_images<'r>(req: &'r ImageRequest, ctx: &ImageContext) -> Result<Vec<&'r Artifact>> {
+    let edited = match req.operation {
+        Operation::Edit => Some(req.image.as_ref().ok_or_else(|| ctx.unsupported("an edit without an image"))?),
+        _ => None,
+    };
+    Ok(edited.into_iter().chain(&req.params.reference_images).collect())
+}
+
 /// What an image wire module needs to know about the call it serves.
 #[derive(Debug, Clone)]
 pub(crate) struct ImageContext {
@@ -171,16 +180,9 @@ pub(crate) enum FormField {
     File { name: &'static str, bytes: Bytes, filename: String, mime: String },
 }
 
-/// A request as an image API builds it.
-#[derive(Debug, Clone)]
-pub(crate) struct ImageWireRequest {
-    pub body: Body,
-    /// The API's own headers (`Accept` for streams).
-    pub headers: Vec<(HeaderName, HeaderValue)>,
-    pub url: String,
-    /// Parameters set but not carried by this API: dropped, and reported once.
-    pub dropped: Vec<String>,
-}
+/// A request as an image API builds it: its body, its own headers (`Accept` for streams), its URL, and
+/// the parameters it dropped (by name).
+pub(crate) type ImageWireRequest = crate::wire::WireRequest<Body, String>;
 
 /// What an image API accepts as input images, by its documentation (`None`: not documented, not
 /// checked).

@@ -10,7 +10,7 @@ use bytes::Bytes;
 use serde::Deserialize;
 use serde_json::{Map, Value, json};
 
-use super::{Body, ImageContext, ImageRequest, UsageNames, gemini_output, usage_from};
+use super::{Body, ImageContext, ImageRequest, UsageNames, gemini_output, input_images, usage_from};
 use crate::error::Result;
 use crate::types::artifact::Artifact;
 use crate::types::enums::Operation;
@@ -38,12 +38,8 @@ fn part(a: &Artifact) -> Result<Value> {
 /// The request body.
 pub(crate) fn build(req: &ImageRequest, ctx: &ImageContext) -> Result<Body> {
     let p = &req.params;
-    let edited = match req.operation {
-        Operation::Edit => Some(req.image.as_ref().ok_or_else(|| ctx.unsupported("an edit without an image"))?),
-        _ => None,
-    };
     let mut parts = Vec::with_capacity(2 + p.reference_images.len());
-    for a in edited.into_iter().chain(&p.reference_images) {
+    for a in input_images(req, ctx)? {
         parts.push(part(a)?);
     }
     if let Some(prompt) = &req.prompt {

@@ -12,7 +12,7 @@ use bytes::Bytes;
 use serde_json::{Value, json};
 
 use super::openai::image;
-use super::{Body, ImageContext, ImageRequest, named_fields};
+use super::{Body, ImageContext, ImageRequest, input_images, named_fields};
 use crate::error::{Error, Result};
 use crate::types::enums::{Modality, Operation};
 use crate::types::media::Image;
@@ -42,12 +42,8 @@ pub(crate) async fn build(req: &ImageRequest, ctx: &ImageContext) -> Result<Body
         ("quality", "resolution"),
     ];
     let mut m = named_fields(req, &renamed);
-    let edited = match req.operation {
-        Operation::Edit => Some(req.image.as_ref().ok_or_else(|| ctx.unsupported("an edit without an image"))?),
-        _ => None,
-    };
     let mut urls = Vec::with_capacity(1 + p.reference_images.len());
-    for a in edited.into_iter().chain(&p.reference_images) {
+    for a in input_images(req, ctx)? {
         urls.push(json!({ "url": a.data_url()? }));
     }
     if p.reference_images.is_empty() {

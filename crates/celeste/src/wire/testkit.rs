@@ -158,6 +158,21 @@ pub(crate) fn replays(
     Some(replayed)
 }
 
+/// Replay the recordings of `folder` (see [`replays`]), each given to `check`, which says whether it
+/// was one it checks; at least `min` must be. Nothing is checked when the recordings are not beside
+/// the checkout.
+pub(crate) fn conform(
+    folder: &str,
+    min: usize,
+    decoder: impl FnMut() -> Box<dyn Decoder<String, String>>,
+    mut check: impl FnMut(&str, Replay) -> bool,
+) {
+    let Some(replayed) = replays(folder, decoder) else { return };
+    let checked = replayed.into_iter().map(|(name, replay)| check(&name, replay)).filter(|&c| c).count();
+    println!("{folder} conformance: checked {checked} recordings");
+    assert!(checked >= min, "{folder}: {checked} recordings checked");
+}
+
 /// The content the chunks streamed, joined.
 pub(crate) fn streamed_text(chunks: &[Chunk<String>]) -> String {
     chunks.iter().map(|c| c.content.as_str()).collect()

@@ -5,7 +5,7 @@ use crate::types::enums::InputType;
 use crate::types::enums::Provider;
 use crate::types::tool::{FunctionTool, ToolActivity, ToolCallDelta, WebSearch};
 use crate::types::usage::FinishKind;
-use crate::wire::testkit::{Replay, replays, streamed_text};
+use crate::wire::testkit::{Replay, conform, streamed_text};
 use crate::wire::testkit::{Setup, decode_named, ev, event_error, keys, message_and_type, named_by_type, sorted};
 
 /// The call these tests make.
@@ -886,45 +886,45 @@ fn check(name: &str, out: &Output<String>, e: &Expected) {
 
 #[test]
 fn recorded_anthropic_messages_conform() {
-    let Some(replayed) = replays("anthropic", || Box::new(AnthropicDecoder::new(T.ctx()))) else { return };
-    let mut checked = 0;
-    for (name, replay) in replayed {
-        if let Replay::Stream { chunks, out, values } = replay {
-            let expected = expected_from_events(&values);
-            let out = out.unwrap_or_else(|e| panic!("{name}: {e}"));
-            check(&name, &out, &expected);
-            assert_eq!(streamed_text(&chunks), expected.text, "{name}");
-            let streamed_reasoning: String = chunks.iter().filter_map(|c| c.reasoning.as_deref()).collect();
-            assert_eq!(streamed_reasoning, expected.reasoning.concat(), "{name}");
-            // Client tool-call deltas reassemble into the calls' arguments.
-            for (i, (id, n, args)) in expected.calls.iter().enumerate() {
-                let deltas: Vec<&ToolCallDelta> =
-                    chunks.iter().filter_map(|c| c.tool_call.as_ref()).filter(|d| d.index == i).collect();
-                assert_eq!((deltas[0].id.as_ref(), deltas[0].name.as_ref()), (Some(id), Some(n)), "{name}");
-                let text: String = deltas.iter().map(|d| d.arguments.as_str()).collect();
-                assert_eq!(parse_arguments(&text), *args, "{name}");
+    conform(
+        "anthropic",
+        13,
+        || Box::new(AnthropicDecoder::new(T.ctx())),
+        |name, replay| {
+            if let Replay::Stream { chunks, out, values } = replay {
+                let expected = expected_from_events(&values);
+                let out = out.unwrap_or_else(|e| panic!("{name}: {e}"));
+                check(&name, &out, &expected);
+                assert_eq!(streamed_text(&chunks), expected.text, "{name}");
+                let streamed_reasoning: String = chunks.iter().filter_map(|c| c.reasoning.as_deref()).collect();
+                assert_eq!(streamed_reasoning, expected.reasoning.concat(), "{name}");
+                // Client tool-call deltas reassemble into the calls' arguments.
+                for (i, (id, n, args)) in expected.calls.iter().enumerate() {
+                    let deltas: Vec<&ToolCallDelta> =
+                        chunks.iter().filter_map(|c| c.tool_call.as_ref()).filter(|d| d.index == i).collect();
+                    assert_eq!((deltas[0].id.as_ref(), deltas[0].name.as_ref()), (Some(id), Some(n)), "{name}");
+                    let text: String = deltas.iter().map(|d| d.arguments.as_str()).collect();
+                    assert_eq!(parse_arguments(&text), *args, "{name}");
+                }
+                let last_usage = chunks.iter().rev().find_map(|c| c.usage.as_ref()).unwrap();
+                assert_eq!(last_usage.output_tokens, out.usage.output_tokens, "{name}");
+                if name.contains("web-search") {
+                    let activity = chunks.iter().filter(|c| c.tool_activity.is_some()).count();
+                    assert_eq!(activity, 2, "{name}");
+                    let g = out.grounding.as_ref().unwrap();
+                    assert_eq!(g.queries.len(), 1, "{name}");
+                    assert!(!g.sources.is_empty(), "{name}");
+                }
+            } else if let Replay::Unary { body, value: v } = replay {
+                let out = parse_response(body, &T.ctx()).unwrap_or_else(|e| panic!("{name}: {e}"));
+                check(&name, &out, &expected_from_message(&v));
+                if !out.signature.is_empty() {
+                    assert_eq!(Value::Array(out.signature.clone()), v["content"], "{name}");
+                }
             }
-            let last_usage = chunks.iter().rev().find_map(|c| c.usage.as_ref()).unwrap();
-            assert_eq!(last_usage.output_tokens, out.usage.output_tokens, "{name}");
-            if name.contains("web-search") {
-                let activity = chunks.iter().filter(|c| c.tool_activity.is_some()).count();
-                assert_eq!(activity, 2, "{name}");
-                let g = out.grounding.as_ref().unwrap();
-                assert_eq!(g.queries.len(), 1, "{name}");
-                assert!(!g.sources.is_empty(), "{name}");
-            }
-            checked += 1;
-        } else if let Replay::Unary { body, value: v } = replay {
-            let out = parse_response(body, &T.ctx()).unwrap_or_else(|e| panic!("{name}: {e}"));
-            check(&name, &out, &expected_from_message(&v));
-            if !out.signature.is_empty() {
-                assert_eq!(Value::Array(out.signature.clone()), v["content"], "{name}");
-            }
-            checked += 1;
-        }
-    }
-    println!("anthropic conformance: checked {checked} recordings");
-    assert!(checked >= 13, "{checked}");
+            true
+        },
+    );
 }
 
 /// `pause_turn` is not the end of the turn: its own finish kind, unary and streamed, raw value kept.

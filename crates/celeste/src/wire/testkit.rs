@@ -14,7 +14,7 @@ use crate::types::enums::Operation;
 use crate::types::message::{Item, Message};
 use crate::types::output::{Chunk, Output};
 use crate::types::text::{TextParams, TextRequest};
-use crate::wire::WireContext;
+use crate::wire::{WireApi, WireContext};
 
 /// Who a test module calls, and with which model: one `const` per module.
 #[derive(Clone, Copy)]
@@ -158,15 +158,17 @@ pub(crate) fn replays(
     Some(replayed)
 }
 
-/// Replay the recordings of `folder` (see [`replays`]), each given to `check`, which says whether it
+/// Replay the recordings of `folder` through `wire`'s decoder for `setup` (see [`replays`]), each given to `check`, which says whether it
 /// was one it checks; at least `min` must be. Nothing is checked when the recordings are not beside
 /// the checkout.
 pub(crate) fn conform(
     folder: &str,
     min: usize,
-    decoder: impl FnMut() -> Box<dyn Decoder<String, String>>,
+    wire: WireApi,
+    setup: Setup,
     mut check: impl FnMut(&str, Replay) -> bool,
 ) {
+    let decoder = || wire.decoder(setup.ctx()).unwrap_or_else(|e| panic!("{wire:?}: {e}"));
     let Some(replayed) = replays(folder, decoder) else { return };
     let checked = replayed.into_iter().map(|(name, replay)| check(&name, replay)).filter(|&c| c).count();
     println!("{folder} conformance: checked {checked} recordings");

@@ -886,45 +886,40 @@ fn check(name: &str, out: &Output<String>, e: &Expected) {
 
 #[test]
 fn recorded_anthropic_messages_conform() {
-    conform(
-        "anthropic",
-        13,
-        || Box::new(AnthropicDecoder::new(T.ctx())),
-        |name, replay| {
-            if let Replay::Stream { chunks, out, values } = replay {
-                let expected = expected_from_events(&values);
-                let out = out.unwrap_or_else(|e| panic!("{name}: {e}"));
-                check(&name, &out, &expected);
-                assert_eq!(streamed_text(&chunks), expected.text, "{name}");
-                let streamed_reasoning: String = chunks.iter().filter_map(|c| c.reasoning.as_deref()).collect();
-                assert_eq!(streamed_reasoning, expected.reasoning.concat(), "{name}");
-                // Client tool-call deltas reassemble into the calls' arguments.
-                for (i, (id, n, args)) in expected.calls.iter().enumerate() {
-                    let deltas: Vec<&ToolCallDelta> =
-                        chunks.iter().filter_map(|c| c.tool_call.as_ref()).filter(|d| d.index == i).collect();
-                    assert_eq!((deltas[0].id.as_ref(), deltas[0].name.as_ref()), (Some(id), Some(n)), "{name}");
-                    let text: String = deltas.iter().map(|d| d.arguments.as_str()).collect();
-                    assert_eq!(parse_arguments(&text), *args, "{name}");
-                }
-                let last_usage = chunks.iter().rev().find_map(|c| c.usage.as_ref()).unwrap();
-                assert_eq!(last_usage.output_tokens, out.usage.output_tokens, "{name}");
-                if name.contains("web-search") {
-                    let activity = chunks.iter().filter(|c| c.tool_activity.is_some()).count();
-                    assert_eq!(activity, 2, "{name}");
-                    let g = out.grounding.as_ref().unwrap();
-                    assert_eq!(g.queries.len(), 1, "{name}");
-                    assert!(!g.sources.is_empty(), "{name}");
-                }
-            } else if let Replay::Unary { body, value: v } = replay {
-                let out = parse_response(body, &T.ctx()).unwrap_or_else(|e| panic!("{name}: {e}"));
-                check(&name, &out, &expected_from_message(&v));
-                if !out.signature.is_empty() {
-                    assert_eq!(Value::Array(out.signature.clone()), v["content"], "{name}");
-                }
+    conform("anthropic", 13, crate::wire::WireApi::AnthropicMessages, T, |name, replay| {
+        if let Replay::Stream { chunks, out, values } = replay {
+            let expected = expected_from_events(&values);
+            let out = out.unwrap_or_else(|e| panic!("{name}: {e}"));
+            check(&name, &out, &expected);
+            assert_eq!(streamed_text(&chunks), expected.text, "{name}");
+            let streamed_reasoning: String = chunks.iter().filter_map(|c| c.reasoning.as_deref()).collect();
+            assert_eq!(streamed_reasoning, expected.reasoning.concat(), "{name}");
+            // Client tool-call deltas reassemble into the calls' arguments.
+            for (i, (id, n, args)) in expected.calls.iter().enumerate() {
+                let deltas: Vec<&ToolCallDelta> =
+                    chunks.iter().filter_map(|c| c.tool_call.as_ref()).filter(|d| d.index == i).collect();
+                assert_eq!((deltas[0].id.as_ref(), deltas[0].name.as_ref()), (Some(id), Some(n)), "{name}");
+                let text: String = deltas.iter().map(|d| d.arguments.as_str()).collect();
+                assert_eq!(parse_arguments(&text), *args, "{name}");
             }
-            true
-        },
-    );
+            let last_usage = chunks.iter().rev().find_map(|c| c.usage.as_ref()).unwrap();
+            assert_eq!(last_usage.output_tokens, out.usage.output_tokens, "{name}");
+            if name.contains("web-search") {
+                let activity = chunks.iter().filter(|c| c.tool_activity.is_some()).count();
+                assert_eq!(activity, 2, "{name}");
+                let g = out.grounding.as_ref().unwrap();
+                assert_eq!(g.queries.len(), 1, "{name}");
+                assert!(!g.sources.is_empty(), "{name}");
+            }
+        } else if let Replay::Unary { body, value: v } = replay {
+            let out = parse_response(body, &T.ctx()).unwrap_or_else(|e| panic!("{name}: {e}"));
+            check(&name, &out, &expected_from_message(&v));
+            if !out.signature.is_empty() {
+                assert_eq!(Value::Array(out.signature.clone()), v["content"], "{name}");
+            }
+        }
+        true
+    });
 }
 
 /// `pause_turn` is not the end of the turn: its own finish kind, unary and streamed, raw value kept.

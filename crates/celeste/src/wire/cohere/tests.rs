@@ -669,55 +669,43 @@ fn assert_usage(u: &Usage, wire: &Value, name: &str) {
 
 #[test]
 fn recorded_cohere_conforms() {
-    conform(
-        "cohere",
-        6,
-        || Box::new(CohereDecoder::new(T.ctx())),
-        |name, replay| {
-            if let Replay::Stream { chunks, out, values } = replay {
-                let expected = expected_from_events(&values);
-                let out = out.unwrap_or_else(|e| panic!("{name}: {e}"));
-                assert_eq!(streamed_text(&chunks), expected.text, "{name}");
-                assert_eq!(out.content, expected.text, "{name}");
-                let reasoning = joined(&[&expected.thinking, &expected.plan]);
-                assert_eq!(out.reasoning, reasoning, "{name}");
-                let streamed_reasoning: String = chunks.iter().filter_map(|c| c.reasoning.as_deref()).collect();
-                assert_eq!(streamed_reasoning, reasoning.unwrap_or_default(), "{name}");
-                assert_eq!(out.tool_calls.len(), expected.calls.len(), "{name}");
-                for (call, (id, fname, args)) in out.tool_calls.iter().zip(&expected.calls) {
-                    assert_eq!(&call.id, id, "{name}");
-                    assert_eq!(&call.name, fname, "{name}");
-                    assert_eq!(call.arguments, serde_json::from_str::<Value>(args).unwrap(), "{name}");
-                }
-                assert_eq!(out.finish_reason.as_ref().map(|f| f.raw.clone()), expected.finish, "{name}");
-                assert_usage(&out.usage, &expected.usage, &name);
-                assert_eq!(out.metadata.response_id, expected.id, "{name}");
-            } else if let Replay::Unary { body, value: v } = replay {
-                if v.get("message").is_none() {
-                    return false; // not a chat response (the embedding recording)
-                }
-                let out = parse_response(body, &T.ctx()).unwrap_or_else(|e| panic!("{name}: {e}"));
-                let content = v["message"]["content"].as_array().cloned().unwrap_or_default();
-                let text: String =
-                    content.iter().filter(|c| c["type"] == "text").map(|c| c["text"].as_str().unwrap()).collect();
-                let thinking: String = content
-                    .iter()
-                    .filter(|c| c["type"] == "thinking")
-                    .map(|c| c["thinking"].as_str().unwrap())
-                    .collect();
-                assert_eq!(out.content, text, "{name}");
-                assert_eq!(
-                    out.reasoning,
-                    joined(&[&thinking, v["message"]["tool_plan"].as_str().unwrap_or("")]),
-                    "{name}"
-                );
-                let calls = v["message"]["tool_calls"].as_array().cloned().unwrap_or_default();
-                assert_openai_calls(&name, &out.tool_calls, &calls);
-                assert_eq!(out.finish_reason.as_ref().map(|f| f.raw.as_str()), v["finish_reason"].as_str(), "{name}");
-                assert_usage(&out.usage, &v["usage"], &name);
-                assert_eq!(out.metadata.response_id.as_deref(), v["id"].as_str(), "{name}");
+    conform("cohere", 6, crate::wire::WireApi::CohereChat, T, |name, replay| {
+        if let Replay::Stream { chunks, out, values } = replay {
+            let expected = expected_from_events(&values);
+            let out = out.unwrap_or_else(|e| panic!("{name}: {e}"));
+            assert_eq!(streamed_text(&chunks), expected.text, "{name}");
+            assert_eq!(out.content, expected.text, "{name}");
+            let reasoning = joined(&[&expected.thinking, &expected.plan]);
+            assert_eq!(out.reasoning, reasoning, "{name}");
+            let streamed_reasoning: String = chunks.iter().filter_map(|c| c.reasoning.as_deref()).collect();
+            assert_eq!(streamed_reasoning, reasoning.unwrap_or_default(), "{name}");
+            assert_eq!(out.tool_calls.len(), expected.calls.len(), "{name}");
+            for (call, (id, fname, args)) in out.tool_calls.iter().zip(&expected.calls) {
+                assert_eq!(&call.id, id, "{name}");
+                assert_eq!(&call.name, fname, "{name}");
+                assert_eq!(call.arguments, serde_json::from_str::<Value>(args).unwrap(), "{name}");
             }
-            true
-        },
-    );
+            assert_eq!(out.finish_reason.as_ref().map(|f| f.raw.clone()), expected.finish, "{name}");
+            assert_usage(&out.usage, &expected.usage, &name);
+            assert_eq!(out.metadata.response_id, expected.id, "{name}");
+        } else if let Replay::Unary { body, value: v } = replay {
+            if v.get("message").is_none() {
+                return false; // not a chat response (the embedding recording)
+            }
+            let out = parse_response(body, &T.ctx()).unwrap_or_else(|e| panic!("{name}: {e}"));
+            let content = v["message"]["content"].as_array().cloned().unwrap_or_default();
+            let text: String =
+                content.iter().filter(|c| c["type"] == "text").map(|c| c["text"].as_str().unwrap()).collect();
+            let thinking: String =
+                content.iter().filter(|c| c["type"] == "thinking").map(|c| c["thinking"].as_str().unwrap()).collect();
+            assert_eq!(out.content, text, "{name}");
+            assert_eq!(out.reasoning, joined(&[&thinking, v["message"]["tool_plan"].as_str().unwrap_or("")]), "{name}");
+            let calls = v["message"]["tool_calls"].as_array().cloned().unwrap_or_default();
+            assert_openai_calls(&name, &out.tool_calls, &calls);
+            assert_eq!(out.finish_reason.as_ref().map(|f| f.raw.as_str()), v["finish_reason"].as_str(), "{name}");
+            assert_usage(&out.usage, &v["usage"], &name);
+            assert_eq!(out.metadata.response_id.as_deref(), v["id"].as_str(), "{name}");
+        }
+        true
+    });
 }

@@ -506,67 +506,60 @@ fn check_usage(name: &str, out: &Output<String>, usage: &Value) {
 
 #[test]
 fn recorded_interactions_conform() {
-    conform(
-        "google-interactions",
-        7,
-        || Box::new(InteractionsDecoder::new(T.ctx())),
-        |name, replay| {
-            if let Replay::Stream { chunks, out, values } = replay {
-                let mut text = String::new();
-                let mut thought_signatures = 0;
-                let mut calls: Vec<(String, String)> = Vec::new();
-                for v in &values {
-                    let d = &v["delta"];
-                    match d["type"].as_str() {
-                        Some("text") => text.push_str(d["text"].as_str().unwrap()),
-                        Some("thought_signature") => thought_signatures += 1,
-                        Some("arguments_delta") => {
-                            calls.last_mut().unwrap().1.push_str(d["arguments"].as_str().unwrap())
-                        }
-                        _ => {}
-                    }
-                    if v["step"]["type"] == json!("function_call") {
-                        calls.push((v["step"]["name"].as_str().unwrap().to_string(), String::new()));
-                    }
+    conform("google-interactions", 7, crate::wire::WireApi::GeminiInteractions, T, |name, replay| {
+        if let Replay::Stream { chunks, out, values } = replay {
+            let mut text = String::new();
+            let mut thought_signatures = 0;
+            let mut calls: Vec<(String, String)> = Vec::new();
+            for v in &values {
+                let d = &v["delta"];
+                match d["type"].as_str() {
+                    Some("text") => text.push_str(d["text"].as_str().unwrap()),
+                    Some("thought_signature") => thought_signatures += 1,
+                    Some("arguments_delta") => calls.last_mut().unwrap().1.push_str(d["arguments"].as_str().unwrap()),
+                    _ => {}
                 }
-                let last = values.last().unwrap();
-                let out = out.unwrap_or_else(|e| panic!("{name}: {e}"));
-                assert_eq!(streamed_text(&chunks), text, "{name}");
-                assert_eq!(out.content, text, "{name}");
-                assert_eq!(out.signature.len(), thought_signatures, "{name}");
-                assert!(
-                    out.signature.iter().all(|s| s["type"] == json!("thought") && s["signature"].is_string()),
-                    "{name}"
-                );
-                assert_eq!(out.tool_calls.len(), calls.len(), "{name}");
-                for (call, (n, args)) in out.tool_calls.iter().zip(&calls) {
-                    assert_eq!(&call.name, n, "{name}");
-                    assert_eq!(call.arguments, serde_json::from_str::<Value>(args).unwrap(), "{name}");
+                if v["step"]["type"] == json!("function_call") {
+                    calls.push((v["step"]["name"].as_str().unwrap().to_string(), String::new()));
                 }
-                let status = last["interaction"]["status"].as_str().unwrap();
-                assert_eq!(out.finish_reason.as_ref().unwrap().raw, status, "{name}");
-                check_usage(&name, &out, &last["interaction"]["usage"]);
-                assert_eq!(out.metadata.response_id.as_deref(), last["interaction"]["id"].as_str(), "{name}");
-            } else if let Replay::Unary { body, value: v } = replay {
-                let out = parse_response(body, &T.ctx()).unwrap_or_else(|e| panic!("{name}: {e}"));
-                let (text, calls) = expected_text(&v["steps"]);
-                assert_eq!(out.content, text, "{name}");
-                assert_eq!(out.tool_calls.len(), calls.len(), "{name}");
-                for (call, wire) in out.tool_calls.iter().zip(&calls) {
-                    assert_eq!(call.id, wire["id"].as_str().unwrap(), "{name}");
-                    assert_eq!(call.arguments, wire["arguments"], "{name}");
-                }
-                let thoughts: Vec<&Value> =
-                    v["steps"].as_array().unwrap().iter().filter(|s| s["type"] == json!("thought")).collect();
-                assert_eq!(out.signature.iter().collect::<Vec<_>>(), thoughts, "{name}");
-                assert_eq!(out.finish_reason.as_ref().unwrap().raw, v["status"].as_str().unwrap(), "{name}");
-                if v["status"] == json!("requires_action") {
-                    assert_eq!(out.finish_reason.as_ref().unwrap().kind, FinishKind::ToolCall, "{name}");
-                }
-                check_usage(&name, &out, &v["usage"]);
-                assert_eq!(out.metadata.response_model.as_deref(), v["model"].as_str(), "{name}");
             }
-            true
-        },
-    );
+            let last = values.last().unwrap();
+            let out = out.unwrap_or_else(|e| panic!("{name}: {e}"));
+            assert_eq!(streamed_text(&chunks), text, "{name}");
+            assert_eq!(out.content, text, "{name}");
+            assert_eq!(out.signature.len(), thought_signatures, "{name}");
+            assert!(
+                out.signature.iter().all(|s| s["type"] == json!("thought") && s["signature"].is_string()),
+                "{name}"
+            );
+            assert_eq!(out.tool_calls.len(), calls.len(), "{name}");
+            for (call, (n, args)) in out.tool_calls.iter().zip(&calls) {
+                assert_eq!(&call.name, n, "{name}");
+                assert_eq!(call.arguments, serde_json::from_str::<Value>(args).unwrap(), "{name}");
+            }
+            let status = last["interaction"]["status"].as_str().unwrap();
+            assert_eq!(out.finish_reason.as_ref().unwrap().raw, status, "{name}");
+            check_usage(&name, &out, &last["interaction"]["usage"]);
+            assert_eq!(out.metadata.response_id.as_deref(), last["interaction"]["id"].as_str(), "{name}");
+        } else if let Replay::Unary { body, value: v } = replay {
+            let out = parse_response(body, &T.ctx()).unwrap_or_else(|e| panic!("{name}: {e}"));
+            let (text, calls) = expected_text(&v["steps"]);
+            assert_eq!(out.content, text, "{name}");
+            assert_eq!(out.tool_calls.len(), calls.len(), "{name}");
+            for (call, wire) in out.tool_calls.iter().zip(&calls) {
+                assert_eq!(call.id, wire["id"].as_str().unwrap(), "{name}");
+                assert_eq!(call.arguments, wire["arguments"], "{name}");
+            }
+            let thoughts: Vec<&Value> =
+                v["steps"].as_array().unwrap().iter().filter(|s| s["type"] == json!("thought")).collect();
+            assert_eq!(out.signature.iter().collect::<Vec<_>>(), thoughts, "{name}");
+            assert_eq!(out.finish_reason.as_ref().unwrap().raw, v["status"].as_str().unwrap(), "{name}");
+            if v["status"] == json!("requires_action") {
+                assert_eq!(out.finish_reason.as_ref().unwrap().kind, FinishKind::ToolCall, "{name}");
+            }
+            check_usage(&name, &out, &v["usage"]);
+            assert_eq!(out.metadata.response_model.as_deref(), v["model"].as_str(), "{name}");
+        }
+        true
+    });
 }

@@ -522,8 +522,7 @@ fn stream_decodes_text_thinking_tool_use_and_usage() {
             decode_all(&mut dec, &stream_events())
         };
         let out = out.unwrap();
-        let text: String = chunks.iter().map(|c| c.content.as_str()).collect();
-        assert_eq!(text, "Hello");
+        assert_eq!(streamed_text(&chunks), "Hello");
         let reasoning: String = chunks.iter().filter_map(|c| c.reasoning.as_deref()).collect();
         assert_eq!(reasoning, "Let me think.");
         let deltas: Vec<&ToolCallDelta> = chunks.iter().filter_map(|c| c.tool_call.as_ref()).collect();

@@ -502,8 +502,7 @@ fn stream_decodes_text_reasoning_parallel_tool_calls_and_usage() {
     let (chunks, out) = decode_all(&mut dec, &stream_events());
     assert!(dec.is_terminal());
     let out = out.unwrap();
-    let text: String = chunks.iter().map(|c| c.content.as_str()).collect();
-    assert_eq!(text, "Hello");
+    assert_eq!(streamed_text(&chunks), "Hello");
     let reasoning: String = chunks.iter().filter_map(|c| c.reasoning.as_deref()).collect();
     assert_eq!(reasoning, "Thinking.");
 

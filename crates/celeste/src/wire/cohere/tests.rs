@@ -401,8 +401,7 @@ fn stream_decodes_text_thinking_citations_and_usage() {
     let out = out.unwrap();
     assert_eq!(out.content, "Emperor penguins \"rule\".");
     assert_eq!(out.reasoning.as_deref(), Some("Think hard."));
-    let streamed: String = chunks.iter().map(|c| c.content.as_str()).collect();
-    assert_eq!(streamed, out.content);
+    assert_eq!(streamed_text(&chunks), out.content);
     let reasoning: String = chunks.iter().filter_map(|c| c.reasoning.as_deref()).collect();
     assert_eq!(reasoning, "Think hard.");
     // Empty deltas yield no chunk: 2 thinking, 2 text, 1 final.

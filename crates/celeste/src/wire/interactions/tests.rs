@@ -373,8 +373,7 @@ fn stream_rebuilds_steps_text_reasoning_calls_grounding_and_usage() {
     let mut dec = InteractionsDecoder::new(T.ctx());
     let (chunks, out) = decode_all(&mut dec, &stream_events());
     let out = out.unwrap();
-    let streamed: String = chunks.iter().map(|c| c.content.as_str()).collect();
-    assert_eq!(streamed, MULTIBYTE);
+    assert_eq!(streamed_text(&chunks), MULTIBYTE);
     assert_eq!(out.content, MULTIBYTE);
     let reasoning: String = chunks.iter().filter_map(|c| c.reasoning.as_deref()).collect();
     assert_eq!(reasoning, "Thinking.");

@@ -6,6 +6,7 @@ use crate::types::artifact::Artifact;
 use crate::types::enums::Provider;
 use crate::types::message::{Message, ToolResult};
 use crate::types::tool::{FunctionTool, ToolCallDelta, WebSearch};
+use crate::wire::testkit::streamed_text;
 use crate::wire::testkit::{Setup, ev, event_error, message_and_type};
 
 /// The call these tests make.
@@ -256,8 +257,7 @@ fn stream_decodes_text_reasoning_tool_calls_and_usage() {
     let mut dec = ResponsesDecoder::new(T.ctx());
     let (chunks, out) = decode_all(&mut dec, &stream_events());
     let out = out.unwrap();
-    let text: String = chunks.iter().map(|c| c.content.as_str()).collect();
-    assert_eq!(text, "Hello");
+    assert_eq!(streamed_text(&chunks), "Hello");
     let deltas: Vec<&ToolCallDelta> = chunks.iter().filter_map(|c| c.tool_call.as_ref()).collect();
     assert_eq!(deltas[0].id.as_deref(), Some("call_9"));
     assert_eq!(deltas.iter().map(|d| d.arguments.as_str()).collect::<String>(), "{\"q\":\"x\"}");
@@ -371,8 +371,7 @@ fn recorded_responses_streams_conform() {
                 .filter_map(|c| c["text"].as_str())
                 .collect();
             assert_eq!(out.content, expected, "{name}");
-            let streamed: String = chunks.iter().map(|c| c.content.as_str()).collect();
-            assert_eq!(streamed, expected, "{name}");
+            assert_eq!(streamed_text(&chunks), expected, "{name}");
             assert_eq!(out.usage.total_tokens, last["response"]["usage"]["total_tokens"].as_u64(), "{name}");
             let calls =
                 last["response"]["output"].as_array().unwrap().iter().filter(|i| i["type"] == "function_call").count();

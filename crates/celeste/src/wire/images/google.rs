@@ -107,13 +107,7 @@ fn content_image(item: &Value, ctx: &ImageContext) -> Result<Option<Image>> {
 
 /// Usage from the interaction's usage object, with the image count.
 fn usage(raw: Option<Value>, images: usize) -> Usage {
-    let names = UsageNames {
-        input: Some("total_input_tokens"),
-        output: "total_output_tokens",
-        thoughts: Some("total_thought_tokens"),
-        total: "total_tokens",
-        images: None,
-    };
+    let names = UsageNames::gemini("total_input_tokens", "total_output_tokens", "total_thought_tokens", "total_tokens");
     usage_from(raw, images, &names)
 }
 

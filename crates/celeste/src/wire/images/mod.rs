@@ -91,6 +91,18 @@ pub(crate) struct UsageNames {
     pub images: Option<&'static str>,
 }
 
+impl UsageNames {
+    /// Gemini's four counts (input, output, thoughts, total), by the API's names for them.
+    pub(crate) const fn gemini(
+        input: &'static str,
+        output: &'static str,
+        thoughts: &'static str,
+        total: &'static str,
+    ) -> Self {
+        UsageNames { input: Some(input), output, thoughts: Some(thoughts), total, images: None }
+    }
+}
+
 /// The usage of an image reply from the API's usage object, kept raw.
 pub(crate) fn usage_from(raw: Option<Value>, images: usize, names: &UsageNames) -> crate::types::usage::Usage {
     let mut u = crate::types::usage::Usage::default();

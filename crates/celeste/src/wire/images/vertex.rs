@@ -93,13 +93,7 @@ struct Content {
 }
 
 fn usage(raw: Option<Value>, images: usize) -> Usage {
-    let names = UsageNames {
-        input: Some("promptTokenCount"),
-        output: "candidatesTokenCount",
-        thoughts: Some("thoughtsTokenCount"),
-        total: "totalTokenCount",
-        images: None,
-    };
+    let names = UsageNames::gemini("promptTokenCount", "candidatesTokenCount", "thoughtsTokenCount", "totalTokenCount");
     usage_from(raw, images, &names)
 }
 

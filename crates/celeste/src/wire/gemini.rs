@@ -603,7 +603,7 @@ impl GeminiDecoder {
         };
         let start = (!thought).then(|| self.acc.text_chars());
         match self.part_texts.last_mut() {
-            Some(last) if self.merge_fragments && last.text.is_some() && last.start.is_some() == !thought => {
+            Some(last) if self.merge_fragments && last.text.is_some() && last.start.is_some() != thought => {
                 last.text.get_or_insert_with(String::new).push_str(text);
             }
             _ => self.part_texts.push(PartText { text: Some(text.to_string()), start }),

@@ -128,13 +128,22 @@ pub(crate) fn decode_named<D, C>(
     (out.into(), res)
 }
 
+#[cfg_attr(
+    not(any(feature = "anthropic", feature = "cohere", feature = "google")),
+    allow(dead_code, reason = "for the native wires' tests")
+)]
 /// One recording replayed: a stream decoded (its chunks, its output, and its events as JSON), or a
 /// unary body (as bytes and as JSON) for the test to parse.
+#[allow(clippy::large_enum_variant, reason = "a test value, one at a time")]
 pub(crate) enum Replay {
     Stream { chunks: Vec<Chunk<String>>, out: Result<Output<String>>, values: Vec<Value> },
     Unary { body: Bytes, value: Value },
 }
 
+#[cfg_attr(
+    not(any(feature = "anthropic", feature = "cohere", feature = "google")),
+    allow(dead_code, reason = "for the native wires' tests")
+)]
 /// The recordings of `folder` replayed, each stream through `decode` (a fresh decoder each time, its
 /// events named by their `type`, see [`named_by_type`]); `None` when the recordings are not beside
 /// the checkout.
@@ -158,6 +167,10 @@ pub(crate) fn replays(
     Some(replayed)
 }
 
+#[cfg_attr(
+    not(any(feature = "anthropic", feature = "cohere", feature = "google")),
+    allow(dead_code, reason = "for the native wires' tests")
+)]
 /// Replay the recordings of `folder` through `wire`'s decoder for `setup` (see [`replays`]), each given to `check`, which says whether it
 /// was one it checks; at least `min` must be. Nothing is checked when the recordings are not beside
 /// the checkout.

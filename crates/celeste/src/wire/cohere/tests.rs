@@ -685,7 +685,7 @@ fn recorded_cohere_conforms() {
                 assert_eq!(call.arguments, serde_json::from_str::<Value>(args).unwrap(), "{name}");
             }
             assert_eq!(out.finish_reason.as_ref().map(|f| f.raw.clone()), expected.finish, "{name}");
-            assert_usage(&out.usage, &expected.usage, &name);
+            assert_usage(&out.usage, &expected.usage, name);
             assert_eq!(out.metadata.response_id, expected.id, "{name}");
         } else if let Replay::Unary { body, value: v } = replay {
             if v.get("message").is_none() {
@@ -700,9 +700,9 @@ fn recorded_cohere_conforms() {
             assert_eq!(out.content, text, "{name}");
             assert_eq!(out.reasoning, joined(&[&thinking, v["message"]["tool_plan"].as_str().unwrap_or("")]), "{name}");
             let calls = v["message"]["tool_calls"].as_array().cloned().unwrap_or_default();
-            assert_openai_calls(&name, &out.tool_calls, &calls);
+            assert_openai_calls(name, &out.tool_calls, &calls);
             assert_eq!(out.finish_reason.as_ref().map(|f| f.raw.as_str()), v["finish_reason"].as_str(), "{name}");
-            assert_usage(&out.usage, &v["usage"], &name);
+            assert_usage(&out.usage, &v["usage"], name);
             assert_eq!(out.metadata.response_id.as_deref(), v["id"].as_str(), "{name}");
         }
         true

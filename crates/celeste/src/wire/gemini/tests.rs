@@ -653,7 +653,7 @@ fn recorded_generate_content_conforms() {
             let out = out.unwrap_or_else(|e| panic!("{name}: {e}"));
             let e = expected(&values);
             assert_eq!(streamed_text(&chunks), e.text, "{name}");
-            check(&name, &out, &e);
+            check(name, &out, &e);
             assert_eq!(out.metadata.response_id.as_deref(), values[0]["responseId"].as_str(), "{name}");
             assert!(out.usage.raw.is_some(), "{name}");
         } else if let Replay::Unary { body, value: v } = replay {
@@ -667,7 +667,7 @@ fn recorded_generate_content_conforms() {
                 return true;
             }
             let out = parse_response(body, &T.ctx()).unwrap_or_else(|e| panic!("{name}: {e}"));
-            check(&name, &out, &expected(std::slice::from_ref(&v)));
+            check(name, &out, &expected(std::slice::from_ref(&v)));
             assert_eq!(out.metadata.response_id.as_deref(), v["responseId"].as_str(), "{name}");
             assert_eq!(out.metadata.response_model.as_deref(), v["modelVersion"].as_str(), "{name}");
         }

@@ -91,6 +91,7 @@ pub(crate) struct UsageNames {
     pub images: Option<&'static str>,
 }
 
+#[cfg(feature = "google")]
 impl UsageNames {
     /// Gemini's four counts (input, output, thoughts, total), by the API's names for them.
     pub(crate) const fn gemini(

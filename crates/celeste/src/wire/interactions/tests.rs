@@ -538,7 +538,7 @@ fn recorded_interactions_conform() {
             }
             let status = last["interaction"]["status"].as_str().unwrap();
             assert_eq!(out.finish_reason.as_ref().unwrap().raw, status, "{name}");
-            check_usage(&name, &out, &last["interaction"]["usage"]);
+            check_usage(name, &out, &last["interaction"]["usage"]);
             assert_eq!(out.metadata.response_id.as_deref(), last["interaction"]["id"].as_str(), "{name}");
         } else if let Replay::Unary { body, value: v } = replay {
             let out = parse_response(body, &T.ctx()).unwrap_or_else(|e| panic!("{name}: {e}"));
@@ -556,7 +556,7 @@ fn recorded_interactions_conform() {
             if v["status"] == json!("requires_action") {
                 assert_eq!(out.finish_reason.as_ref().unwrap().kind, FinishKind::ToolCall, "{name}");
             }
-            check_usage(&name, &out, &v["usage"]);
+            check_usage(name, &out, &v["usage"]);
             assert_eq!(out.metadata.response_model.as_deref(), v["model"].as_str(), "{name}");
         }
         true

@@ -33,9 +33,6 @@ use crate::wire::{WireApi, WireRequest};
 #[cfg(feature = "vertex")]
 const SCOPE: &str = "https://www.googleapis.com/auth/cloud-platform";
 
-/// The `anthropic_version` Anthropic models on Vertex take in the body (instead of a header).
-pub(crate) const ANTHROPIC_VERSION: &str = "vertex-2023-10-16";
-
 /// Vertex AI settings: where (project, location) and with which token.
 #[derive(Clone)]
 #[must_use]
@@ -160,7 +157,7 @@ impl Vertex {
         req.url = model_url(base, &project, &location, provider, model, stream)?;
         #[cfg(feature = "anthropic")]
         if wire_for(provider) == Some(WireApi::AnthropicMessages) {
-            crate::wire::anthropic::vertex_envelope(req, ANTHROPIC_VERSION);
+            crate::wire::anthropic::vertex_envelope(req);
         }
         self.apply(headers, &project, provider).await
     }

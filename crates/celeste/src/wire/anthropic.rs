@@ -57,10 +57,10 @@ pub(crate) fn headers() -> Vec<(HeaderName, HeaderValue)> {
 /// The Messages API as Vertex AI hosts it (the reference's 1.0.0): the API version in the body, not
 /// the header, no `model` (it is in the URL), and the web search tool at the version Vertex serves
 /// (`web_search_20260209` is downgraded to `web_search_20250305`).
-pub(crate) fn vertex_envelope(req: &mut crate::wire::WireRequest, version: &str) {
+pub(crate) fn vertex_envelope(req: &mut crate::wire::WireRequest) {
     if let Value::Object(m) = &mut req.body {
         m.remove("model");
-        m.insert("anthropic_version".into(), version.into());
+        m.insert("anthropic_version".into(), VERTEX_VERSION.into());
         for tool in m.get_mut("tools").and_then(Value::as_array_mut).into_iter().flatten() {
             if tool.get("type").and_then(Value::as_str) == Some(WEB_SEARCH_DYNAMIC) {
                 tool["type"] = WEB_SEARCH_BASIC.into();
@@ -69,6 +69,9 @@ pub(crate) fn vertex_envelope(req: &mut crate::wire::WireRequest, version: &str)
     }
     req.headers.retain(|(name, _)| name != "anthropic-version");
 }
+
+/// The `anthropic_version` Anthropic models on Vertex take in the body (instead of a header).
+const VERTEX_VERSION: &str = "vertex-2023-10-16";
 
 /// The web search tool's versions: with dynamic filtering, and the one every host serves.
 const WEB_SEARCH_DYNAMIC: &str = "web_search_20260209";

@@ -1014,7 +1014,7 @@ fn the_vertex_envelope_downgrades_web_search() {
     let ctx = WireContext { model: req.model.clone(), ..T.ctx() };
     let mut built = crate::wire::WireApi::AnthropicMessages.build(&req, &ctx, false, "u".into()).unwrap();
     assert_eq!(built.body["tools"][0]["type"], json!("web_search_20260209"));
-    vertex_envelope(&mut built, "vertex-2023-10-16");
+    vertex_envelope(&mut built);
     assert_eq!(built.body["anthropic_version"], json!("vertex-2023-10-16"));
     assert!(built.body.get("model").is_none());
     assert_eq!(built.body["tools"][0], json!({"type": "web_search_20250305", "name": "web_search"}));

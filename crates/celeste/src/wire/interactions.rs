@@ -260,31 +260,24 @@ struct Interaction<'a> {
     error: Option<Value>,
 }
 
-/// One step; only the fields this library reads. Decoded from the wire or from a rebuilt step.
+/// One step; only the fields this library reads. Decoded from the wire or from a rebuilt step. The
+/// typed items inside a step (its `content` and `summary` parts, a delta's `content`) read the same way:
+/// a `type`, a `text` and its `annotations`.
 #[derive(Deserialize, Default)]
 #[serde(default, bound(deserialize = "'de: 'a"))]
 struct Step<'a> {
     #[serde(rename = "type")]
     kind: Option<Str<'a>>,
-    content: Option<Vec<ContentItem<'a>>>,
+    content: Option<Vec<Step<'a>>>,
     /// A legacy top-level `text` output.
     text: Option<Str<'a>>,
     annotations: Option<Vec<WebRef<'a>>>,
-    summary: Option<Vec<ContentItem<'a>>>,
+    summary: Option<Vec<Step<'a>>>,
     id: Option<Str<'a>>,
     name: Option<Str<'a>>,
     arguments: Option<Value>,
     signature: Option<Str<'a>>,
     result: Option<Value>,
-}
-
-#[derive(Deserialize, Default)]
-#[serde(default, bound(deserialize = "'de: 'a"))]
-struct ContentItem<'a> {
-    #[serde(rename = "type")]
-    kind: Option<Str<'a>>,
-    text: Option<Str<'a>>,
-    annotations: Option<Vec<WebRef<'a>>>,
 }
 
 #[derive(Deserialize, Default)]
@@ -478,7 +471,7 @@ struct Delta<'a> {
     #[serde(rename = "type")]
     kind: Option<Str<'a>>,
     text: Option<Str<'a>>,
-    content: Option<ContentItem<'a>>,
+    content: Option<Step<'a>>,
     signature: Option<Str<'a>>,
     arguments: Option<Value>,
     partial_arguments: Option<Str<'a>>,

@@ -176,16 +176,12 @@ pub(crate) async fn prepare_text(
             .map(|m| m.id)
             .ok_or_else(|| Error::ModelNotFound { model: String::new(), provider: opts.target.provider })?;
     }
+    // Google's backend is chosen by authentication only (the resolver's route), never by the request.
     let mut resolved = client.resolve(&req.model, &opts.target, Modality::Text, operation)?;
     let vertex = match &resolved.auth {
         Auth::Vertex(v) => Some(v.clone()),
         _ => None,
     };
-    if vertex.is_none()
-        && let Some(route) = resolved.route.wire.redirect(&req)
-    {
-        resolved.reroute(route, &req.model)?;
-    }
     // Check: the parameters' kinds, then against the catalog.
     check_thinking_kinds(&req)?;
     if let Some(model) = &resolved.model {

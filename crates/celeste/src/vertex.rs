@@ -33,9 +33,6 @@ use crate::wire::{WireApi, WireRequest};
 #[cfg(feature = "vertex")]
 const SCOPE: &str = "https://www.googleapis.com/auth/cloud-platform";
 
-/// The `anthropic_version` Anthropic models on Vertex take in the body (instead of a header).
-pub(crate) const ANTHROPIC_VERSION: &str = "vertex-2023-10-16";
-
 /// Vertex AI settings: where (project, location) and with which token.
 #[derive(Clone)]
 #[must_use]
@@ -158,12 +155,9 @@ impl Vertex {
         let location = self.resolved_location();
         check_location(&location)?;
         req.url = model_url(base, &project, &location, provider, model, stream)?;
+        #[cfg(feature = "anthropic")]
         if wire_for(provider) == Some(WireApi::AnthropicMessages) {
-            if let serde_json::Value::Object(m) = &mut req.body {
-                m.remove("model");
-                m.insert("anthropic_version".into(), ANTHROPIC_VERSION.into());
-            }
-            req.headers.retain(|(name, _)| name != "anthropic-version");
+            crate::wire::anthropic::vertex_envelope(req);
         }
         self.apply(headers, &project, provider).await
     }

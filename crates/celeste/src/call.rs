@@ -38,7 +38,10 @@ use crate::wire::images::{Body as ImageBody, FormField, ImageApi, ImageContext, 
 use crate::wire::{WireApi, WireContext, WireRequest};
 
 mod decision;
+mod fanout;
+mod segmentation;
 pub(crate) use decision::prepare_decision;
+pub(crate) use segmentation::prepare_segment;
 
 /// What every call carries besides its modality's own request: where it goes and how it is sent.
 #[derive(Debug, Clone, Default)]
@@ -520,7 +523,8 @@ pub(crate) struct PreparedEmbed {
     client: Client,
     ctx: EmbedContext,
     api: EmbeddingsApi,
-    request: HttpRequest,
+    /// One request; several for a batch on Vertex AI, sent side by side (`call/fanout.rs`).
+    requests: Vec<HttpRequest>,
     timeout: Option<Duration>,
     telemetry: CallInfo,
 }
@@ -582,32 +586,42 @@ pub(crate) async fn prepare_embed(opts: CallOptions, mut req: EmbedRequest) -> R
         }
     }
     let ctx = EmbedContext { origin, model: req.model.clone() };
-    let url = crate::providers::join_url(&base, &api.path(&req)?);
-    let mut body = api.build(&req, &ctx)?;
-    if let Some(extra) = &opts.extra_body {
-        deep_merge(&mut body, extra);
-    }
-    let mut headers = HeaderMap::new();
-    auth.apply(&mut headers).await?;
-    for (k, v) in opts.extra_headers.iter().cloned() {
-        headers.insert(k, v);
-    }
-    let bytes = serde_json::to_vec(&body).map_err(|e| Error::invalid_input(format!("request body: {e}")))?;
     let total = opts.timeout.or(client.transport().timeouts.total);
-    let request =
-        HttpRequest { method: Method::POST, url, headers, body: RequestBody::Json(Bytes::from(bytes)), total };
+    let (requests, provider_name) = match &auth {
+        // Vertex AI: its own URL and credentials, and a batch as one call per input.
+        Auth::Vertex(v) => {
+            let reqs = fanout::vertex_requests(v, &base, api, &req, &ctx, &opts.extra_body, &opts.extra_headers, total)
+                .await?;
+            (reqs, "gcp.vertex_ai")
+        }
+        _ => {
+            let url = crate::providers::join_url(&base, &api.path(&req)?);
+            let mut body = api.build(&req, &ctx)?;
+            if let Some(extra) = &opts.extra_body {
+                deep_merge(&mut body, extra);
+            }
+            let mut headers = HeaderMap::new();
+            auth.apply(&mut headers).await?;
+            for (k, v) in opts.extra_headers.iter().cloned() {
+                headers.insert(k, v);
+            }
+            let bytes = serde_json::to_vec(&body).map_err(|e| Error::invalid_input(format!("request body: {e}")))?;
+            let body = RequestBody::Json(Bytes::from(bytes));
+            (vec![HttpRequest { method: Method::POST, url, headers, body, total }], telemetry_name(origin))
+        }
+    };
     let telemetry = CallInfo {
         modality,
         operation: op,
-        provider_name: telemetry_name(origin),
+        provider_name,
         model: req.model.clone(),
-        url: request.url.clone(),
+        url: requests.first().map(|r| r.url.clone()).unwrap_or_default(),
         stream: false,
         output_type: None,
         content: None,
         params: Default::default(),
     };
-    Ok(PreparedEmbed { client, ctx, api, request, timeout: opts.timeout, telemetry })
+    Ok(PreparedEmbed { client, ctx, api, requests, timeout: opts.timeout, telemetry })
 }
 
 impl PreparedEmbed {
@@ -619,12 +633,17 @@ impl PreparedEmbed {
             Some(d) => tokio::time::Instant::now().checked_add(d),
             None => t.deadline(),
         };
-        let result = async {
-            let resp = t.send(self.ctx.origin, &self.request, deadline, &span).await?;
-            let body = t.read_body(self.ctx.origin, resp, deadline).await?;
-            self.api.parse(&body, &self.ctx)
-        }
-        .await;
+        let result = match self.requests.as_slice() {
+            [one] => {
+                async {
+                    let resp = t.send(self.ctx.origin, one, deadline, &span).await?;
+                    let body = t.read_body(self.ctx.origin, resp, deadline).await?;
+                    self.api.parse(&body, &self.ctx)
+                }
+                .await
+            }
+            many => fanout::run(t, self.api, &self.ctx, many, deadline, &span).await,
+        };
         match &result {
             Ok(out) => {
                 if let Some(first) = out.content.first() {

@@ -403,7 +403,9 @@ impl Client {
         let auth = match &target.auth {
             // Vertex AI serves Google's image models (generateContent); the call's host adapter
             // builds the URL, which needs the project.
-            Some(Auth::Vertex(v)) if provider == Provider::Google && modality == Modality::Images => {
+            Some(Auth::Vertex(v))
+                if provider == Provider::Google && matches!(modality, Modality::Images | Modality::Embeddings) =>
+            {
                 let base = target.base_url.clone().or(configured.map(str::to_string)).unwrap_or_else(|| v.base_url());
                 return Ok(MediaResolved { origin, provider, auth: Auth::Vertex(v.clone()), model: model_entry, base });
             }

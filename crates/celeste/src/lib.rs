@@ -29,6 +29,7 @@ mod jobs;
 #[cfg(test)]
 mod parity;
 pub mod providers;
+mod segmentation;
 mod stream;
 pub(crate) mod structured;
 mod telemetry;
@@ -50,6 +51,7 @@ pub use error::{
     TimeoutPhase, UnexpectedBodyError, UnsupportedError, ValidationError,
 };
 pub use images::{ImageCall, ImageOps, ImageStream};
+pub use segmentation::SegmentCall;
 pub use stream::Stream;
 pub use telemetry::{CaptureContent, TelemetryConfig};
 pub use transport::cassette::{Cassette, MatchOn};

@@ -14,6 +14,7 @@ pub(crate) mod images;
 pub(crate) mod interactions;
 pub(crate) mod ollama;
 pub(crate) mod responses;
+pub(crate) mod segmentation;
 pub(crate) mod typesafe;
 
 /// The wire APIs the emulator speaks.

@@ -24,6 +24,7 @@ pub(crate) mod images;
 pub(crate) mod interactions;
 pub(crate) mod kit;
 pub(crate) mod openresponses;
+pub(crate) mod segmentation;
 
 use bytes::Bytes;
 use reqwest::header::{HeaderName, HeaderValue};

@@ -14,6 +14,7 @@ use celeste::types::{Artifact, BoxPrompt, Image, PointPrompt, SegmentationMask};
 use celeste::{Client, Error, ImageCall, Output};
 
 use crate::args::{Endpoint, Global, Target};
+use crate::text::Route;
 use crate::trace::Telemetry;
 
 /// Where an image call goes and what it asks for (shared by the three commands).
@@ -122,17 +123,7 @@ impl Ask {
 /// Run one image command.
 pub async fn run(global: &Global, ask: Ask) -> Result<(), Error> {
     let o = ask.options().clone();
-    let telemetry = Telemetry::new(global.trace, global.otlp_endpoint.as_deref()).map_err(Error::InvalidInput)?;
-    let mut builder = Client::builder();
-    if let Some(t) = &telemetry {
-        builder = builder.telemetry(t.config());
-    }
-    let client = builder.build()?;
-    let target = Target::at(&o.model, None, &o.endpoint);
-    let route = crate::text::route(&target).await?;
-    if let Some(note) = &route.note {
-        eprintln!("celeste: {note}");
-    }
+    let (client, telemetry, route) = start(global, &o.model, &o.endpoint).await?;
     let mut call = match &ask {
         Ask::Generate(a) => client.images().generate(a.prompt.clone(), o.model.clone()),
         Ask::Edit(a) => {
@@ -172,6 +163,28 @@ pub async fn run(global: &Global, ask: Ask) -> Result<(), Error> {
     bar.finish_and_clear();
     let saved = saved?;
     report(global, &out, &saved)?;
+    finish(client, telemetry, route).await;
+    Ok(())
+}
+
+/// The client (with the telemetry flags) and where a media command's call goes: the provider, or
+/// the bundled emulator when no key is set (said on stderr).
+async fn start(global: &Global, model: &str, endpoint: &Endpoint) -> Result<(Client, Option<Telemetry>, Route), Error> {
+    let telemetry = Telemetry::new(global.trace, global.otlp_endpoint.as_deref()).map_err(Error::InvalidInput)?;
+    let mut builder = Client::builder();
+    if let Some(t) = &telemetry {
+        builder = builder.telemetry(t.config());
+    }
+    let client = builder.build()?;
+    let route = crate::text::route(&Target::at(model, None, endpoint)).await?;
+    if let Some(note) = &route.note {
+        eprintln!("celeste: {note}");
+    }
+    Ok((client, telemetry, route))
+}
+
+/// Print the telemetry summary (once the client's exporters are done) and stop the emulator.
+async fn finish(client: Client, telemetry: Option<Telemetry>, route: Route) {
     drop(client);
     if let Some(t) = telemetry {
         let summary = tokio::task::spawn_blocking(move || t.finish()).await.ok().flatten();
@@ -182,7 +195,6 @@ pub async fn run(global: &Global, ask: Ask) -> Result<(), Error> {
     if let Some(e) = route.emulator {
         e.shutdown().await;
     }
-    Ok(())
 }
 
 /// The flags as call parameters.
@@ -374,17 +386,7 @@ fn bbox(text: &str) -> Result<BoxPrompt, Error> {
 pub async fn segment(global: &Global, a: SegmentArgs) -> Result<(), Error> {
     let points = a.points.iter().map(|p| point(p)).collect::<Result<Vec<_>, _>>()?;
     let boxes = a.boxes.iter().map(|b| bbox(b)).collect::<Result<Vec<_>, _>>()?;
-    let telemetry = Telemetry::new(global.trace, global.otlp_endpoint.as_deref()).map_err(Error::InvalidInput)?;
-    let mut builder = Client::builder();
-    if let Some(t) = &telemetry {
-        builder = builder.telemetry(t.config());
-    }
-    let client = builder.build()?;
-    let target = Target::at(&a.model, None, &a.endpoint);
-    let route = crate::text::route(&target).await?;
-    if let Some(note) = &route.note {
-        eprintln!("celeste: {note}");
-    }
+    let (client, telemetry, route) = start(global, &a.model, &a.endpoint).await?;
     let mut call = client.images().segment(Artifact::from_path(&a.input), a.model.clone()).include_scores(true);
     call = crate::text::with_route!(call, route);
     if let Some(p) = &a.prompt {
@@ -409,16 +411,7 @@ pub async fn segment(global: &Global, a: SegmentArgs) -> Result<(), Error> {
     let out = call.await;
     bar.finish_and_clear();
     report_masks(global, &out?)?;
-    drop(client);
-    if let Some(t) = telemetry {
-        let summary = tokio::task::spawn_blocking(move || t.finish()).await.ok().flatten();
-        if let Some(s) = summary {
-            print!("{s}");
-        }
-    }
-    if let Some(e) = route.emulator {
-        e.shutdown().await;
-    }
+    finish(client, telemetry, route).await;
     Ok(())
 }
 

@@ -457,21 +457,15 @@ fn form_body(fields: Vec<FormField>) -> RequestBody {
 
 impl PreparedImage {
     fn deadline(&self) -> Option<tokio::time::Instant> {
-        match self.timeout {
-            Some(t) => tokio::time::Instant::now().checked_add(t),
-            None => self.client.transport().deadline(),
-        }
+        call_deadline(self.timeout, &self.client)
     }
 
     /// Send, and settle the reply: decode it, or poll the job it started to its end. One span covers
     /// the whole call, polls and downloads included.
     pub(crate) async fn unary(self) -> Result<Output<Vec<Image>>> {
-        let mut span = CallSpan::start(self.client.telemetry(), &self.telemetry);
+        let span = CallSpan::start(self.client.telemetry(), &self.telemetry);
         let result = self.settle(&span).await;
-        match &result {
-            Ok(out) => span.end_ok(out),
-            Err(e) => span.end_err(e),
-        }
+        end_span(span, &result);
         result
     }
 
@@ -596,18 +590,13 @@ pub(crate) async fn prepare_embed(opts: CallOptions, mut req: EmbedRequest) -> R
         }
         _ => {
             let url = crate::providers::join_url(&base, &api.path(&req)?);
-            let mut body = api.build(&req, &ctx)?;
-            if let Some(extra) = &opts.extra_body {
-                deep_merge(&mut body, extra);
-            }
             let mut headers = HeaderMap::new();
             auth.apply(&mut headers).await?;
             for (k, v) in opts.extra_headers.iter().cloned() {
                 headers.insert(k, v);
             }
-            let bytes = serde_json::to_vec(&body).map_err(|e| Error::invalid_input(format!("request body: {e}")))?;
-            let body = RequestBody::Json(Bytes::from(bytes));
-            (vec![HttpRequest { method: Method::POST, url, headers, body, total }], telemetry_name(origin))
+            let request = json_post(url, headers, api.build(&req, &ctx)?, &opts.extra_body, total)?;
+            (vec![request], telemetry_name(origin))
         }
     };
     let telemetry = CallInfo {
@@ -629,10 +618,7 @@ impl PreparedEmbed {
     pub(crate) async fn unary(self) -> Result<Output<Embeddings>> {
         let mut span = CallSpan::start(self.client.telemetry(), &self.telemetry);
         let t = self.client.transport();
-        let deadline = match self.timeout {
-            Some(d) => tokio::time::Instant::now().checked_add(d),
-            None => t.deadline(),
-        };
+        let deadline = call_deadline(self.timeout, &self.client);
         let result = match self.requests.as_slice() {
             [one] => {
                 async {
@@ -828,6 +814,37 @@ fn check_thinking_kinds(req: &TextRequest) -> Result<()> {
         }
         .into()),
         _ => Ok(()),
+    }
+}
+
+/// A JSON `POST` of `body` with the caller's extra body deep-merged into it.
+pub(crate) fn json_post(
+    url: String,
+    headers: HeaderMap,
+    mut body: Value,
+    extra_body: &Option<Value>,
+    total: Option<Duration>,
+) -> Result<HttpRequest> {
+    if let Some(extra) = extra_body {
+        deep_merge(&mut body, extra);
+    }
+    let bytes = serde_json::to_vec(&body).map_err(|e| Error::invalid_input(format!("request body: {e}")))?;
+    Ok(HttpRequest { method: Method::POST, url, headers, body: RequestBody::Json(Bytes::from(bytes)), total })
+}
+
+/// End a unary call's span with its result: every path of the call ends it here, once.
+pub(crate) fn end_span<C: serde::Serialize>(mut span: CallSpan, result: &Result<Output<C>>) {
+    match result {
+        Ok(out) => span.end_ok(out),
+        Err(e) => span.end_err(e),
+    }
+}
+
+/// When a call's requests must be done: its own timeout from now, else the client's total limit.
+pub(crate) fn call_deadline(timeout: Option<Duration>, client: &Client) -> Option<tokio::time::Instant> {
+    match timeout {
+        Some(t) => tokio::time::Instant::now().checked_add(t),
+        None => client.transport().deadline(),
     }
 }
 

@@ -19,8 +19,6 @@
 use std::fmt;
 use std::future::IntoFuture;
 use std::marker::PhantomData;
-use std::sync::Arc;
-use std::time::Duration;
 
 use futures::future::BoxFuture;
 use serde_json::Value;
@@ -33,7 +31,7 @@ use crate::stream::Stream;
 use crate::text::{Generate, Streaming, Unary};
 use crate::types::artifact::Artifact;
 use crate::types::enums::Operation;
-use crate::types::media::{Image, ImageParams, JobProgress};
+use crate::types::media::{Image, ImageParams};
 use crate::types::message::Part;
 use crate::types::output::Output;
 use crate::wire::images::ImageRequest;
@@ -260,24 +258,7 @@ impl<M> ImageCall<M> {
         self.set(name, value)
     }
 
-    /// How long to wait between polls of a provider job (default: the provider's own interval).
-    pub fn poll_interval(mut self, d: Duration) -> Self {
-        self.job.interval = Some(d);
-        self
-    }
-
-    /// How long a provider job may run before the call fails with a job timeout (default: the
-    /// provider's own limit).
-    pub fn job_deadline(mut self, d: Duration) -> Self {
-        self.job.deadline = Some(d);
-        self
-    }
-
-    /// Watch a provider job: `f` is called after every poll that finds it still running.
-    pub fn on_progress(mut self, f: impl Fn(&JobProgress) + Send + Sync + 'static) -> Self {
-        self.job.progress = Some(Arc::new(f));
-        self
-    }
+    crate::jobs::job_setters!(job);
 }
 
 impl Client {

@@ -198,6 +198,32 @@ impl<'a> Poller<'a> {
     }
 }
 
+/// The setters of a call builder that may run a provider job (interval, deadline, progress),
+/// written once: `job_setters!(job);` in a builder whose [`JobOptions`] sit at `self.job`.
+macro_rules! job_setters {
+    ($field:ident) => {
+        /// How long to wait between polls of a provider job (default: the provider's own interval).
+        pub fn poll_interval(mut self, d: std::time::Duration) -> Self {
+            self.$field.interval = Some(d);
+            self
+        }
+
+        /// How long a provider job may run before the call fails with a job timeout (default: the
+        /// provider's own limit).
+        pub fn job_deadline(mut self, d: std::time::Duration) -> Self {
+            self.$field.deadline = Some(d);
+            self
+        }
+
+        /// Watch a provider job: `f` is called after every poll that finds it still running.
+        pub fn on_progress(mut self, f: impl Fn(&$crate::types::JobProgress) + Send + Sync + 'static) -> Self {
+            self.$field.progress = Some(std::sync::Arc::new(f));
+            self
+        }
+    };
+}
+pub(crate) use job_setters;
+
 fn host_of(url: &str) -> Option<String> {
     crate::transport::urls::parse(url).and_then(|u| u.host_str().map(str::to_string))
 }

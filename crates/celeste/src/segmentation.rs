@@ -22,8 +22,6 @@
 use std::fmt;
 use std::future::IntoFuture;
 use std::marker::PhantomData;
-use std::sync::Arc;
-use std::time::Duration;
 
 use futures::future::BoxFuture;
 use serde_json::Value;
@@ -33,7 +31,7 @@ use crate::error::Result;
 use crate::jobs::JobOptions;
 use crate::text::Unary;
 use crate::types::artifact::Artifact;
-use crate::types::media::{ImageParams, JobProgress};
+use crate::types::media::ImageParams;
 use crate::types::output::Output;
 use crate::types::segmentation::{BoxPrompt, PointPrompt, SegmentationMask};
 use crate::wire::segmentation::SegmentRequest;
@@ -155,22 +153,6 @@ impl<M> SegmentCall<M> {
         self
     }
 
-    /// How long to wait between polls of the job (default: the provider's, 0.5 s on fal).
-    pub fn poll_interval(mut self, d: Duration) -> Self {
-        self.job.interval = Some(d);
-        self
-    }
-
-    /// How long the job may run before the call fails with a job timeout (default: the provider's
-    /// limit, 120 s on fal).
-    pub fn job_deadline(mut self, d: Duration) -> Self {
-        self.job.deadline = Some(d);
-        self
-    }
-
-    /// Watch the job: `f` is called after every poll that finds it still queued or running.
-    pub fn on_progress(mut self, f: impl Fn(&JobProgress) + Send + Sync + 'static) -> Self {
-        self.job.progress = Some(Arc::new(f));
-        self
-    }
+    // fal: every 0.5 s, for at most 120 s, by default.
+    crate::jobs::job_setters!(job);
 }

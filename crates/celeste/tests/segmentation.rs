@@ -53,8 +53,8 @@ async fn both_models_submit_poll_and_fetch_masks_of_the_images_size() {
         assert_eq!(m.score, Some(0.95));
         assert!(m.bbox.is_some_and(|b| (b[0] - 0.5).abs() < 1e-9 && (b[2] - 0.5).abs() < 1e-9), "{:?}", m.bbox);
         assert_eq!(out.finish_reason.as_ref().map(|f| f.kind), Some(celeste::FinishKind::Stop));
-        let job = emu.jobs().pop().unwrap();
-        assert_eq!(out.metadata.response_id.as_deref(), Some(job.id.as_str()));
+        // The request id is fal's job id.
+        let job = emu.job(out.metadata.response_id.as_deref().unwrap()).unwrap();
         assert_eq!((job.model.as_deref(), job.polls), (Some(model), 3));
         let seen = seen.lock().unwrap().clone();
         assert_eq!(

@@ -173,11 +173,7 @@ fn status(call: &Call<'_>, id: &str) -> Answer {
             } else {
                 json!({"status": "IN_PROGRESS", "logs": [], "response_url": response_url})
             };
-            let answer = Answer::json(200, &v);
-            return match &job.retry_after {
-                Some(after) => answer.header("retry-after", after.clone()),
-                None => answer,
-            };
+            return Answer::json(200, &v).retry_after(job.retry_after.as_ref());
         }
         JobState::Failed => {
             let failure = job.failure.as_ref().expect("a failed job has a failure");

@@ -5,15 +5,14 @@
 
 use futures::StreamExt;
 use futures::future::BoxFuture;
-use reqwest::Method;
 use reqwest::header::{HeaderMap, HeaderName, HeaderValue};
 use serde_json::Value;
 use tokio::time::Instant;
 
-use super::deep_merge;
+use super::json_post;
 use crate::error::{Error, Result};
 use crate::telemetry::CallSpan;
-use crate::transport::http::{HttpRequest, RequestBody, Transport};
+use crate::transport::http::{HttpRequest, Transport};
 use crate::types::output::Output;
 use crate::vertex::Vertex;
 use crate::wire::embeddings::{EmbedContext, EmbedRequest, Embeddings, EmbeddingsApi};
@@ -49,20 +48,7 @@ pub(crate) async fn vertex_requests(
     };
     singles
         .iter()
-        .map(|single| {
-            let mut body = api.build(single, ctx)?;
-            if let Some(extra) = extra_body {
-                deep_merge(&mut body, extra);
-            }
-            let bytes = serde_json::to_vec(&body).map_err(|e| Error::invalid_input(format!("request body: {e}")))?;
-            Ok(HttpRequest {
-                method: Method::POST,
-                url: url.clone(),
-                headers: headers.clone(),
-                body: RequestBody::Json(bytes.into()),
-                total,
-            })
-        })
+        .map(|single| json_post(url.clone(), headers.clone(), api.build(single, ctx)?, extra_body, total))
         .collect()
 }
 

@@ -4,17 +4,15 @@
 
 use std::time::Duration;
 
-use bytes::Bytes;
-use reqwest::Method;
 use reqwest::header::HeaderMap;
 use serde_json::{Map, Value};
 
-use super::{CallOptions, deep_merge, telemetry_name};
+use super::{CallOptions, telemetry_name};
 use crate::client::Client;
 use crate::error::{Error, Result};
 use crate::jobs::{JobOptions, Poller};
 use crate::telemetry::{CallInfo, CallSpan};
-use crate::transport::http::{HttpRequest, RequestBody};
+use crate::transport::http::HttpRequest;
 use crate::types::enums::{Modality, Operation};
 use crate::types::output::Output;
 use crate::types::segmentation::SegmentationMask;
@@ -84,10 +82,6 @@ pub(crate) async fn prepare_segment(
     // Build.
     let ctx = SegmentContext { origin, model: req.model.clone(), size };
     let url = crate::providers::join_url(&resolved.base, &api.path(&req.model)?);
-    let mut body = api.build(&req, &ctx)?;
-    if let Some(extra) = &opts.extra_body {
-        deep_merge(&mut body, extra);
-    }
     // Authenticate, then the caller's extras (theirs win).
     let mut auth = HeaderMap::new();
     resolved.auth.apply(&mut auth).await?;
@@ -96,10 +90,8 @@ pub(crate) async fn prepare_segment(
     for (k, v) in opts.extra_headers.iter().cloned() {
         headers.insert(k, v);
     }
-    let bytes = serde_json::to_vec(&body).map_err(|e| Error::invalid_input(format!("request body: {e}")))?;
     let total = opts.timeout.or(client.transport().timeouts.total);
-    let request =
-        HttpRequest { method: Method::POST, url, headers, body: RequestBody::Json(Bytes::from(bytes)), total };
+    let request = super::json_post(url, headers, api.build(&req, &ctx)?, &opts.extra_body, total)?;
     let telemetry = CallInfo {
         modality,
         operation,
@@ -174,21 +166,15 @@ fn check_inputs(req: &SegmentRequest) -> Result<Option<(u32, u32)>> {
 impl PreparedSegment {
     /// Submit, poll the job to its end and fetch the masks; one span covers all of it.
     pub(crate) async fn unary(self) -> Result<Output<Vec<SegmentationMask>>> {
-        let mut span = CallSpan::start(self.client.telemetry(), &self.telemetry);
+        let span = CallSpan::start(self.client.telemetry(), &self.telemetry);
         let result = self.settle(&span).await;
-        match &result {
-            Ok(out) => span.end_ok(out),
-            Err(e) => span.end_err(e),
-        }
+        super::end_span(span, &result);
         result
     }
 
     async fn settle(&self, span: &CallSpan) -> Result<Output<Vec<SegmentationMask>>> {
         let t = self.client.transport();
-        let deadline = match self.timeout {
-            Some(d) => tokio::time::Instant::now().checked_add(d),
-            None => t.deadline(),
-        };
+        let deadline = super::call_deadline(self.timeout, &self.client);
         let resp = t.send(self.ctx.origin, &self.request, deadline, span).await?;
         let body = t.read_body(self.ctx.origin, resp, deadline).await?;
         let mut poller = Poller::new(t, span, self.ctx.origin, self.auth.clone(), &self.request.url, self.job.clone());

@@ -393,6 +393,14 @@ impl Answer {
         self.headers.push((name, value.into()));
         self
     }
+
+    /// With the `Retry-After` a reply scripted for a pending job's polls, if any.
+    pub fn retry_after(self, after: Option<&String>) -> Answer {
+        match after {
+            Some(after) => self.header("retry-after", after.clone()),
+            None => self,
+        }
+    }
 }
 
 /// Everything a provider module needs to answer one request.

@@ -20,6 +20,7 @@ use crate::types::segmentation::{BoxPrompt, PointPrompt, SegmentationMask};
 
 /// The segmentation APIs this library speaks.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[cfg_attr(not(feature = "fal"), allow(dead_code, reason = "reached through fal's profile only"))]
 pub(crate) enum SegmentationApi {
     /// fal's queue (`queue.fal.run/{model}`, then `status_url` and `response_url`).
     FalQueue,

@@ -92,13 +92,19 @@ fn gemini_floor(body: &[u8]) -> Vec<Vec<f32>> {
     r.embeddings.into_iter().map(|e| e.values).collect()
 }
 
-fn bench(c: &mut Criterion) {
+/// A reply's name, body, API and floor, and the vectors it holds.
+type Case = (&'static str, Bytes, EmbeddingsApi, fn(&[u8]) -> Vec<Vec<f32>>, Vec<Vec<f32>>);
+
+fn cases() -> [Case; 2] {
     let v = vectors();
-    let cases: [(&str, Bytes, EmbeddingsApi, fn(&[u8]) -> Vec<Vec<f32>>); 2] = [
-        ("openai", openai_body(&v), EmbeddingsApi::OpenAi, openai_floor),
-        ("gemini", gemini_body(&v), EmbeddingsApi::Google, gemini_floor),
-    ];
-    for (name, body, api, floor) in cases {
+    [
+        ("openai", openai_body(&v), EmbeddingsApi::OpenAi, openai_floor, v.clone()),
+        ("gemini", gemini_body(&v), EmbeddingsApi::Google, gemini_floor, v),
+    ]
+}
+
+fn bench(c: &mut Criterion) {
+    for (name, body, api, floor, v) in cases() {
         // Both decode the same vectors, exactly.
         let ours = api.parse_response(&body, "m").unwrap().content;
         assert_eq!(ours, floor(&body));
@@ -128,12 +134,7 @@ fn thread_cpu() -> Duration {
 /// thread CPU time, so a loaded machine slows both alike. Prints the medians and their ratio.
 fn cpu_time(c: &mut Criterion) {
     let _ = c;
-    let v = vectors();
-    let cases: [(&str, Bytes, EmbeddingsApi, fn(&[u8]) -> Vec<Vec<f32>>); 2] = [
-        ("openai", openai_body(&v), EmbeddingsApi::OpenAi, openai_floor),
-        ("gemini", gemini_body(&v), EmbeddingsApi::Google, gemini_floor),
-    ];
-    for (name, body, api, floor) in cases {
+    for (name, body, api, floor, _) in cases() {
         let (mut f, mut ours) = (Vec::new(), Vec::new());
         for _ in 0..15 {
             let t = thread_cpu();

@@ -832,6 +832,28 @@ pub(crate) fn json_post(
     Ok(HttpRequest { method: Method::POST, url, headers, body: RequestBody::Json(Bytes::from(bytes)), total })
 }
 
+/// The span facts of a unary call whose output is structured data (the conventions' `json` output
+/// type) and whose input has no messages to capture (decisions, segmentation).
+pub(crate) fn json_call_info(
+    modality: Modality,
+    operation: Operation,
+    origin: Origin,
+    model: &str,
+    url: &str,
+) -> CallInfo {
+    CallInfo {
+        modality,
+        operation,
+        provider_name: telemetry_name(origin),
+        model: model.to_string(),
+        url: url.to_string(),
+        stream: false,
+        output_type: Some("json"),
+        content: None,
+        params: Default::default(),
+    }
+}
+
 /// End a unary call's span with its result: every path of the call ends it here, once.
 pub(crate) fn end_span<C: serde::Serialize>(mut span: CallSpan, result: &Result<Output<C>>) {
     match result {

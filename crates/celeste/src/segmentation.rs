@@ -1,5 +1,5 @@
-//! The segmentation facade: the [`SegmentCall`] builder behind [`celeste::images::segment`]
-//! (crate::images::segment). It collects the image, the prompts and the options, and hands them to
+//! The segmentation facade: the [`SegmentCall`] builder behind
+//! [`celeste::images::segment`](crate::images::segment). It collects the image, the prompts and the options, and hands them to
 //! the pipeline (`call/segmentation.rs`).
 //!
 //! ```no_run

@@ -174,7 +174,7 @@ async fn vertex_fails_the_batch_on_the_first_failed_call_and_sends_one_call_for_
     use celeste_emulator::Fault;
     let config = Config::default()
         .scenario(Scenario::new("bad").contains(r#""text":"bad""#).then(Fault::status(400).message("no such text")))
-        .default_reply(Reply::default().delay_ms(300));
+        .default_reply(Reply::default().delay_ms(2000));
     let emu = Emulator::start(config).await.unwrap();
     let texts: Vec<String> = ["a", "b", "bad", "c"].map(String::from).to_vec();
     let started = std::time::Instant::now();
@@ -183,7 +183,7 @@ async fn vertex_fails_the_batch_on_the_first_failed_call_and_sends_one_call_for_
     assert_eq!(http.status, 400);
     assert!(http.message.contains("no such text"), "{http:?}");
     // It failed as soon as that call did, without waiting for the slow ones.
-    assert!(started.elapsed() < std::time::Duration::from_millis(280), "{:?}", started.elapsed());
+    assert!(started.elapsed() < std::time::Duration::from_millis(1500), "{:?}", started.elapsed());
     // A single input is one call (no fan-out).
     emu.clear_requests();
     let one = vertex_call(&emu, &["x".to_string()]).await;

@@ -52,6 +52,9 @@ pub(crate) async fn vertex_requests(
         .collect()
 }
 
+/// One call's input position, output and reply body.
+type Done = (usize, Output<Embeddings>, bytes::Bytes);
+
 /// Send every request, at most [`FAN_OUT`] at once, and put the vectors back in input order.
 pub(crate) async fn run(
     t: &Transport,
@@ -63,7 +66,7 @@ pub(crate) async fn run(
 ) -> Result<Output<Embeddings>> {
     // Boxed and collected first: a lazy iterator of borrowing futures inside `buffer_unordered`
     // makes the call's future fail the compiler's `Send` check.
-    let calls: Vec<BoxFuture<'_, Result<(usize, Output<Embeddings>, bytes::Bytes)>>> = requests
+    let calls: Vec<BoxFuture<'_, Result<Done>>> = requests
         .iter()
         .enumerate()
         .map(|(i, r)| {

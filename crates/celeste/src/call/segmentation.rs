@@ -7,7 +7,7 @@ use std::time::Duration;
 use reqwest::header::HeaderMap;
 use serde_json::{Map, Value};
 
-use super::{CallOptions, telemetry_name};
+use super::CallOptions;
 use crate::client::Client;
 use crate::error::{Error, Result};
 use crate::jobs::{JobOptions, Poller};
@@ -92,17 +92,7 @@ pub(crate) async fn prepare_segment(
     }
     let total = opts.timeout.or(client.transport().timeouts.total);
     let request = super::json_post(url, headers, api.build(&req, &ctx)?, &opts.extra_body, total)?;
-    let telemetry = CallInfo {
-        modality,
-        operation,
-        provider_name: telemetry_name(origin),
-        model: req.model.clone(),
-        url: request.url.clone(),
-        stream: false,
-        output_type: Some("json"),
-        content: None,
-        params: Default::default(),
-    };
+    let telemetry = super::json_call_info(modality, operation, origin, &req.model, &request.url);
     Ok(PreparedSegment { client, ctx, api, request, auth, timeout: opts.timeout, telemetry, job })
 }
 

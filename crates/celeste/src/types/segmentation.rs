@@ -115,7 +115,7 @@ impl Rle {
 
     /// Runs from a number list `[start, length, start, length, ...]`.
     pub(crate) fn from_numbers(numbers: &[u64]) -> std::result::Result<Rle, String> {
-        if numbers.len() % 2 != 0 {
+        if !numbers.len().is_multiple_of(2) {
             return Err(format!("{} numbers: runs are start and length pairs", numbers.len()));
         }
         Ok(Rle::Runs(numbers.chunks_exact(2).map(|p| (p[0], p[1])).collect()))

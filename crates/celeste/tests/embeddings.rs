@@ -191,3 +191,34 @@ async fn vertex_fails_the_batch_on_the_first_failed_call_and_sends_one_call_for_
     assert_eq!(emu.requests().len(), 1);
     emu.shutdown().await;
 }
+
+#[cfg(feature = "telemetry")]
+#[tokio::test]
+async fn a_vertex_batch_is_one_span_with_a_child_per_call() {
+    use celeste::{Auth, Vertex};
+    use opentelemetry_sdk::trace::{InMemorySpanExporter, SdkTracerProvider};
+    let emu = Emulator::start(Config::default()).await.unwrap();
+    let spans = InMemorySpanExporter::default();
+    let tp = SdkTracerProvider::builder().with_simple_exporter(spans.clone()).build();
+    let c = Client::builder()
+        .credentials(Credentials::empty())
+        .telemetry(TelemetryConfig::new().tracer_provider(tp.clone()))
+        .build()
+        .unwrap();
+    celeste::text::embed_many(["a", "b", "c"], "gemini-embedding-2")
+        .auth(Auth::vertex(Vertex::with_token("ya29.test-token").project("proj")))
+        .base_url(emu.url())
+        .client(c)
+        .await
+        .unwrap();
+    tp.force_flush().unwrap();
+    let finished = spans.get_finished_spans().unwrap();
+    let calls: Vec<_> = finished.iter().filter(|s| s.name == "embeddings gemini-embedding-2").collect();
+    assert_eq!(calls.len(), 1);
+    let attr = |k: &str| calls[0].attributes.iter().find(|kv| kv.key.as_str() == k).map(|kv| kv.value.to_string());
+    assert_eq!(attr("gen_ai.provider.name").as_deref(), Some("gcp.vertex_ai"));
+    assert_eq!(attr("gen_ai.usage.input_tokens").as_deref(), Some("3"));
+    let children = finished.iter().filter(|s| s.parent_span_id == calls[0].span_context.span_id()).count();
+    assert_eq!(children, 3, "one HTTP span per call");
+    emu.shutdown().await;
+}

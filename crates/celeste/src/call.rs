@@ -37,6 +37,7 @@ use crate::wire::embeddings::{EmbedContext, EmbedInput, EmbedRequest, Embeddings
 use crate::wire::images::{Body as ImageBody, FormField, ImageApi, ImageContext, ImageRequest};
 use crate::wire::{WireApi, WireContext, WireRequest};
 
+pub(crate) mod audio;
 mod decision;
 pub(crate) use decision::prepare_decision;
 

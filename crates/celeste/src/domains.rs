@@ -1,4 +1,4 @@
-//! The domain namespaces of the reference: `celeste::{images, audio, videos, documents}` (and the
+//! The domain namespaces of the reference: `celeste::{videos, documents}` (and the
 //! non-text half of `celeste::text`). Every `analyze` is a text call with the media attached; the media
 //! operations resolve their model and provider like any call and, until their wire APIs land, fail with
 //! [`Error::Unsupported`] naming the provider, modality and operation.
@@ -112,36 +112,6 @@ fn analyze(part: Part, prompt: impl Into<String>, model: impl Into<String>) -> G
     crate::text::generate(prompt, model).part(part).operation(Operation::Analyze)
 }
 
-/// `celeste::audio`: speak, generate, analyze, transcribe, embed.
-pub mod audio {
-    use super::*;
-
-    /// Ask a model about audio (a text call; `.stream()` streams it).
-    pub fn analyze(audio: Artifact, prompt: impl Into<String>, model: impl Into<String>) -> Generate<Unary> {
-        super::analyze(Part::audio(audio), prompt, model)
-    }
-
-    /// Speak text.
-    pub fn speak(text: impl Into<String>, model: impl Into<String>) -> MediaCall<Artifact> {
-        MediaCall::new(Modality::Audio, Operation::Speak, model).prompt(text)
-    }
-
-    /// Generate audio (music) from a prompt.
-    pub fn generate(prompt: impl Into<String>, model: impl Into<String>) -> MediaCall<Artifact> {
-        MediaCall::new(Modality::Audio, Operation::Generate, model).prompt(prompt)
-    }
-
-    /// Transcribe audio to text.
-    pub fn transcribe(audio: Artifact, model: impl Into<String>) -> MediaCall<String> {
-        MediaCall::new(Modality::Audio, Operation::Transcribe, model).input(Part::audio(audio))
-    }
-
-    /// Embed audio.
-    pub fn embed(audio: Vec<Artifact>, model: impl Into<String>) -> crate::embeddings::EmbedCall {
-        crate::embeddings::embed_media(audio, crate::wire::embeddings::EmbedInput::Audio, model)
-    }
-}
-
 /// `celeste::videos`: generate, analyze, embed.
 pub mod videos {
     use super::*;
@@ -187,8 +157,6 @@ mod tests {
         let Error::Unsupported(u) = err else { panic!("{err:?}") };
         assert_eq!(u.origin, Some(crate::error::Origin::Provider(Provider::Google)));
         assert_eq!((u.modality, u.operation), (Some(Modality::Videos), Some(Operation::Generate)));
-        let err = audio::speak("hi", "tts-1").client(client()).await.unwrap_err();
-        assert!(err.to_string().contains("the openai audio wire API (speak) is not implemented yet"), "{err}");
         let err = crate::images::embed(Vec::new(), "gemini-embedding-2").client(client()).await.unwrap_err();
         assert!(err.to_string().contains("empty batch"), "{err}");
         let err = videos::generate("waves", "no-such-video-model").client(client()).await.unwrap_err();

@@ -15,6 +15,7 @@
 #![warn(missing_docs)]
 #![forbid(unsafe_code)]
 
+pub mod audio;
 mod auth;
 pub mod blocking;
 mod call;
@@ -40,10 +41,11 @@ pub mod types;
 mod vertex;
 pub(crate) mod wire;
 
+pub use audio::{AudioCall, AudioOps, AudioStream, TranscribeCall};
 pub use auth::{Auth, AuthProvider, Credentials, SecretString};
 pub use client::{Client, ClientBuilder, TextOps};
 pub use decision::Decide;
-pub use domains::{MediaCall, audio, documents, videos};
+pub use domains::{MediaCall, documents, videos};
 pub use embeddings::EmbedCall;
 pub use error::{
     CredentialsError, Error, HttpError, JobError, Origin, OutputValidationError, Result, StreamEventError,

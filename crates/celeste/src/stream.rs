@@ -29,11 +29,6 @@ use crate::transport::sse::{SseDecoder, SseEvent};
 use crate::types::output::{Chunk, Output};
 
 /// How a body is cut into frames.
-#[cfg_attr(
-    not(test),
-    expect(dead_code, reason = "NDJSON and raw framing serve the Ollama and audio wire APIs, which land next")
-)]
-#[cfg_attr(test, allow(dead_code, reason = "the tests frame NDJSON but no raw bytes"))]
 pub(crate) enum Framing {
     /// Server-sent events.
     Sse(SseDecoder),
@@ -44,11 +39,6 @@ pub(crate) enum Framing {
 }
 
 /// One frame of a body.
-#[cfg_attr(
-    not(test),
-    expect(dead_code, reason = "NDJSON and raw framing serve the Ollama and audio wire APIs, which land next")
-)]
-#[cfg_attr(test, allow(dead_code, reason = "the tests read NDJSON lines but no raw chunks"))]
 pub(crate) enum Frame {
     /// An SSE event.
     Sse(SseEvent),

@@ -404,7 +404,7 @@ async fn handle(
     }
 
     let mut route = wire::route(&path, query.as_deref());
-    let parsed = parse_body(route.as_ref(), &parts.headers, &body);
+    let mut parsed = parse_body(route.as_ref(), &parts.headers, &body);
     let model = parsed
         .probe
         .as_ref()
@@ -420,6 +420,21 @@ async fn handle(
         && model.as_deref().is_some_and(|m| m.starts_with("grok"))
     {
         *api = ImageApi::Xai;
+    }
+
+    // Interactions asked for audio (Gemini TTS, Lyria) is served by the audio module.
+    if let Some(r) = &mut route
+        && r.service == Service::Text(Api::Interactions)
+        && parsed
+            .probe
+            .as_ref()
+            .and_then(|p| p.response_format.as_ref())
+            .and_then(|f| f.get("type"))
+            .and_then(Value::as_str)
+            == Some("audio")
+    {
+        r.service = Service::Image(ImageApi::Audio(wire::audio::AudioApi::Google), images::Endpoint::Create);
+        parsed = parse_body(route.as_ref(), &parts.headers, &body);
     }
 
     let expected = if route.as_ref().is_some_and(Route::is_get) { Method::GET } else { Method::POST };

@@ -140,16 +140,12 @@ pub fn generate(prompt: impl Into<String>, model: impl Into<String>) -> AudioCal
 }
 
 /// Transcribe audio to text (speech-to-text). Exactly one audio input, given as bytes or a file.
+///
+/// The APIs take one file per call, so the signature takes one: transcribe several with one call each.
 pub fn transcribe(audio: Artifact, model: impl Into<String>) -> TranscribeCall {
-    transcribe_each(vec![audio], model)
-}
-
-/// Transcribe: the inputs as given, so that more than one fails with a clear error before any
-/// request (the APIs take one file per call).
-pub(crate) fn transcribe_each(audio: Vec<Artifact>, model: impl Into<String>) -> TranscribeCall {
     TranscribeCall {
         opts: CallOptions::default(),
-        req: request(Operation::Transcribe, model.into(), None, audio),
+        req: request(Operation::Transcribe, model.into(), None, vec![audio]),
         mode: PhantomData,
     }
 }

@@ -277,15 +277,11 @@ fn check_audio(model: &Model, req: &mut AudioRequest, stream: bool, api: AudioAp
             .collect();
         params.insert("reference_images".into(), Value::Array(refs));
     }
-    if let Some(Value::String(voice)) = params.get("voice")
-        && let Some(Constraint::Voice { provider, voices }) = model.constraints.get("voice")
-    {
-        let offered: Vec<&Voice> = crate::catalog::voices(*provider)
-            .iter()
-            .filter(|v| voices.as_ref().is_none_or(|ids| ids.contains(&v.id)))
-            .collect();
-        if !offered.is_empty() && find_voice(&offered, voice).is_none() {
-            return Err(unknown_voice(model, voice, &offered));
+    if let Some(Value::String(voice)) = params.get("voice") {
+        let offered = crate::catalog::model_voices(model);
+        if !offered.is_empty() {
+            let id = find_voice(&offered, voice).ok_or_else(|| unknown_voice(model, voice, &offered))?.id.clone();
+            params.insert("voice".into(), Value::String(id));
         }
     }
     if let (Some(Value::String(f)), Some(Constraint::Choice { options })) =
@@ -301,14 +297,21 @@ fn check_audio(model: &Model, req: &mut AudioRequest, stream: bool, api: AudioAp
     Ok(())
 }
 
-/// A voice by id or name: exact, then ignoring ASCII case.
+/// A voice by id or name: exact, then ignoring ASCII case, then by its short name (the part of a
+/// name before ` - `: ElevenLabs' `Alicia` for `Alicia - Polished Global Anchor`) when one voice has it.
 fn find_voice<'v>(offered: &[&'v Voice], name_or_id: &str) -> Option<&'v Voice> {
     let exact = offered.iter().find(|v| v.id == name_or_id || v.name == name_or_id);
-    exact
-        .or_else(|| {
-            offered.iter().find(|v| v.id.eq_ignore_ascii_case(name_or_id) || v.name.eq_ignore_ascii_case(name_or_id))
-        })
-        .copied()
+    let found = exact.or_else(|| {
+        offered.iter().find(|v| v.id.eq_ignore_ascii_case(name_or_id) || v.name.eq_ignore_ascii_case(name_or_id))
+    });
+    if let Some(v) = found {
+        return Some(v);
+    }
+    let short = |v: &Voice| v.name.split(" - ").next().unwrap_or_default().trim().eq_ignore_ascii_case(name_or_id);
+    match offered.iter().filter(|v| short(v)).collect::<Vec<_>>().as_slice() {
+        [one] => Some(**one),
+        _ => None,
+    }
 }
 
 /// The error for a voice the model does not offer: the close matches by name or id (edit distance,
@@ -386,6 +389,42 @@ fn format_by_short_name(f: &str, options: &[Value]) -> Option<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn req(op: Operation, text: Option<&str>, audio: Vec<crate::types::artifact::Artifact>) -> AudioRequest {
+        AudioRequest {
+            model: "m".into(),
+            operation: op,
+            text: text.map(str::to_string),
+            audio,
+            params: Default::default(),
+        }
+    }
+
+    #[test]
+    fn inputs_are_checked_before_anything_else() {
+        use crate::types::artifact::Artifact;
+        let err = |r: AudioRequest| check_inputs(&r).unwrap_err().to_string();
+        assert!(err(req(Operation::Speak, Some("  "), vec![])).contains("the text to speak is empty"));
+        assert!(err(req(Operation::Generate, None, vec![])).contains("the prompt is empty"));
+        assert!(err(req(Operation::Transcribe, None, vec![])).contains("no audio given"));
+        let two = vec![Artifact::from_bytes(&b"a"[..]), Artifact::from_bytes(&b"b"[..])];
+        assert!(err(req(Operation::Transcribe, None, two)).contains("exactly one audio input, got 2"));
+        let url = vec![Artifact::from_url("https://x/a.wav")];
+        assert!(err(req(Operation::Transcribe, None, url)).contains("give it bytes or a path"));
+        let missing = vec![Artifact::from_path("/no/such/file.wav")];
+        assert!(err(req(Operation::Transcribe, None, missing)).contains("no readable file"));
+        assert!(check_inputs(&req(Operation::Speak, Some("hi"), vec![])).is_ok());
+    }
+
+    #[test]
+    fn voices_by_short_name() {
+        let alicia = Voice::new(crate::Provider::ElevenLabs, "a1", "Alicia - Polished Global Anchor");
+        let alex = Voice::new(crate::Provider::ElevenLabs, "a2", "Alex - Calm");
+        let offered = [&alicia, &alex];
+        assert_eq!(find_voice(&offered, "alicia").map(|v| v.id.as_str()), Some("a1"));
+        assert_eq!(find_voice(&offered, "A2").map(|v| v.id.as_str()), Some("a2"));
+        assert!(find_voice(&offered, "Al").is_none());
+    }
 
     #[test]
     fn edit_distance() {

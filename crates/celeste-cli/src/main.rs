@@ -1,6 +1,7 @@
 //! `celeste`: every celeste-ai operation from the shell.
 
 mod args;
+mod audio;
 mod decide;
 mod images;
 mod text;
@@ -77,11 +78,15 @@ async fn run(cli: Cli) -> Result<(), Error> {
         Command::Images(ImagesCommand::Generate(a)) => images::run(g, images::Ask::Generate(a)).await,
         Command::Images(ImagesCommand::Edit(a)) => images::run(g, images::Ask::Edit(a)).await,
         Command::Images(ImagesCommand::Upscale(a)) => images::run(g, images::Ask::Upscale(a)).await,
-        Command::Audio(AudioCommand::Speak(_)) => not_yet("audio speak"),
-        Command::Audio(AudioCommand::Transcribe(_)) => not_yet("audio transcribe"),
+        Command::Audio(AudioCommand::Speak(a)) => audio::run(g, audio::Ask::Speak(a)).await,
+        Command::Audio(AudioCommand::Transcribe(a)) => audio::run(g, audio::Ask::Transcribe(a)).await,
+        Command::Audio(AudioCommand::Generate(a)) => audio::run(g, audio::Ask::Generate(a)).await,
         Command::Videos(VideosCommand::Generate(_)) => not_yet("videos generate"),
         Command::Models(ModelsCommand::List { provider, modality, operation }) => {
             models(g.json, provider.as_deref(), modality.as_deref(), operation.as_deref())
+        }
+        Command::Models(ModelsCommand::Voices { model, provider }) => {
+            audio::voices(g.json, &model, provider.as_deref())
         }
         Command::Emulator(EmulatorCommand::Serve { bind, scenarios }) => serve(&bind, scenarios).await,
     }

@@ -89,10 +89,10 @@ fn errors_are_one_line_with_a_hint() {
 #[test]
 fn operations_not_implemented_yet_say_so() {
     celeste()
-        .args(["audio", "speak", "hello"])
+        .args(["videos", "generate", "waves"])
         .assert()
         .failure()
-        .stderr(predicate::str::contains("`celeste audio speak` is not implemented yet"));
+        .stderr(predicate::str::contains("`celeste videos generate` is not implemented yet"));
 }
 
 /// A fresh folder for a test's files.

@@ -239,7 +239,7 @@ async fn connection(stream: TcpStream, shared: Arc<Shared>, mut stop: watch::Rec
     let abort = Arc::new(AtomicBool::new(false));
     let io = TokioIo::new(AbortableStream { inner: stream, abort: abort.clone() });
     let service = service_fn(move |req| handle(shared.clone(), abort.clone(), req));
-    let conn = http1::Builder::new().timer(TokioTimer::new()).serve_connection(io, service);
+    let conn = http1::Builder::new().timer(TokioTimer::new()).serve_connection(io, service).with_upgrades();
     tokio::select! {
         _ = conn => {}
         _ = stopped_signal(&mut stop) => {}

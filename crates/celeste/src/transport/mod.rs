@@ -13,6 +13,9 @@ pub(crate) mod redact;
 pub mod retry;
 pub mod sse;
 pub(crate) mod urls;
+// Used by the live sessions and WebSocket TTS; unused until the first of them lands.
+#[allow(dead_code)]
+pub(crate) mod ws;
 
 use reqwest::header::HeaderMap;
 

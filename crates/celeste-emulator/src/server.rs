@@ -387,11 +387,44 @@ fn parse_body(route: Option<&Route>, headers: &hyper::HeaderMap, body: &Bytes) -
     }
 }
 
+/// Gradium's text-to-speech socket: the upgrade is journaled as a `GET`, each frame the client sends
+/// as a `WS` request on the same path.
+fn gradium_upgrade(shared: &Arc<Shared>, req: Request<Incoming>) -> Response<EmuBody> {
+    use wire::audio::gradium;
+    let fault = req.headers().get(gradium::FAULT_HEADER).and_then(|v| v.to_str().ok()).and_then(gradium::Fault::parse);
+    let record: Option<crate::ws::FrameRecorder> = shared.config.record_requests.then(|| {
+        let path = req.uri().path().to_string();
+        let headers = req
+            .headers()
+            .iter()
+            .map(|(k, v)| (k.as_str().to_ascii_lowercase(), String::from_utf8_lossy(v.as_bytes()).into_owned()))
+            .collect();
+        let request = move |method: &str, headers, body| RecordedRequest {
+            method: method.into(),
+            path: path.clone(),
+            headers,
+            body,
+            scenario: None,
+        };
+        shared.journal.lock().expect("journal lock").push(request("GET", headers, Bytes::new()));
+        let shared = shared.clone();
+        let recorder: crate::ws::FrameRecorder = Arc::new(move |frame: &[u8]| {
+            let r = request("WS", Vec::new(), Bytes::copy_from_slice(frame));
+            shared.journal.lock().expect("journal lock").push(r);
+        });
+        recorder
+    });
+    crate::ws::accept(req, record, move |ws| gradium::session(fault, ws))
+}
+
 async fn handle(
     shared: Arc<Shared>,
     abort: Arc<AtomicBool>,
     req: Request<Incoming>,
 ) -> Result<Response<EmuBody>, Infallible> {
+    if crate::ws::is_upgrade(&req) && req.uri().path() == wire::audio::gradium::PATH {
+        return Ok(gradium_upgrade(&shared, req));
+    }
     let (parts, body) = req.into_parts();
     let body = match body.collect().await {
         Ok(collected) => collected.to_bytes(),

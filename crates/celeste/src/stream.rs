@@ -127,7 +127,8 @@ enum State {
     Failed,
 }
 
-type Body = Pin<Box<dyn FuturesStream<Item = reqwest::Result<Bytes>> + Send>>;
+/// A body: its bytes as they arrive.
+pub(crate) type Body = Pin<Box<dyn FuturesStream<Item = reqwest::Result<Bytes>> + Send>>;
 
 /// What the response's headers say about its body, kept until its first bytes arrive and are checked
 /// against the framing (see [`Error::UnexpectedBody`]).
@@ -203,8 +204,9 @@ impl<D, C> Stream<D, C> {
         Self::build(Box::pin(response.bytes_stream()), parts, check, total)
     }
 
-    /// Decode `body` (no response headers to check it against).
-    #[cfg(test)]
+    /// Decode `body` (no response headers to check it against): test bodies, and the messages of a
+    /// WebSocket as lines.
+    #[cfg_attr(not(any(test, feature = "gradium")), allow(dead_code, reason = "only Gradium streams a socket"))]
     pub(crate) fn from_body(body: Body, parts: StreamParts<D, C>) -> Self {
         Self::build(body, parts, BodyCheck::default(), None)
     }

@@ -10,8 +10,8 @@ use celeste::{Client, Credentials, Error, Provider, TelemetryConfig, Timeouts};
 use celeste_emulator::{Config, Emulator, Fault, Reply, Scenario};
 use futures::StreamExt;
 
-const PROVIDERS: [Provider; 5] =
-    [Provider::OpenAi, Provider::ElevenLabs, Provider::Google, Provider::Groq, Provider::Mistral];
+const PROVIDERS: [Provider; 6] =
+    [Provider::OpenAi, Provider::ElevenLabs, Provider::Google, Provider::Groq, Provider::Mistral, Provider::Gradium];
 
 fn builder(emu: &Emulator) -> celeste::ClientBuilder {
     let mut creds = Credentials::empty();
@@ -343,4 +343,136 @@ fn emu_wav() -> Vec<u8> {
     b.extend_from_slice(&data.to_le_bytes());
     b.resize(b.len() + data as usize, 0);
     b
+}
+
+/// Gradium over a WebSocket: setup, ready, text, end of input; audio frames reassembled exactly; the
+/// frames the server received, in order.
+#[cfg(feature = "gradium")]
+#[tokio::test]
+async fn gradium_speaks_over_a_websocket() {
+    let emu = Emulator::start(Config::default()).await.unwrap();
+    let c = client(&emu);
+    let whole = c.audio().speak("Hello over a socket", "default").voice("Zoey").output_format("pcm_16000").await;
+    let whole = whole.unwrap();
+    assert_eq!((whole.content.mime(), whole.content.sample_rate), (Some(MimeType::AudioPcm), Some(16_000)));
+    assert!(whole.metadata.response_id.is_some(), "the request id of `ready`");
+    let call = c.audio().speak("Hello over a socket", "default").voice("Zoey").output_format("pcm_16000");
+    let mut stream = call.stream().await.unwrap();
+    let mut bytes = Vec::new();
+    let mut n = 0;
+    while let Some(chunk) = stream.next().await {
+        bytes.extend_from_slice(&chunk.unwrap().content);
+        n += 1;
+    }
+    assert!(n >= 2, "audio frames arrive one by one");
+    assert_eq!(bytes, whole.content.artifact.data.as_deref().unwrap(), "byte-exact reassembly");
+    let reqs = emu.requests();
+    let (upgrade, frames): (Vec<_>, Vec<_>) = reqs.iter().take(4).partition(|r| r.method == "GET");
+    assert_eq!(upgrade[0].path, "/api/speech/tts");
+    assert_eq!(upgrade[0].header("x-api-key"), Some("test-audio-key"));
+    let frames: Vec<serde_json::Value> = frames.iter().map(|r| r.json().unwrap()).collect();
+    assert_eq!(
+        frames[0],
+        serde_json::json!({"type": "setup", "model_name": "default", "voice_id": "NbpkqMVS3CJeq2j8",
+                           "output_format": "pcm_16000"})
+    );
+    assert_eq!(frames[1], serde_json::json!({"type": "text", "text": "Hello over a socket"}));
+    assert_eq!(frames[2], serde_json::json!({"type": "end_of_stream"}));
+    // WAV by default, with its header's duration.
+    let wav = c.audio().speak("Hi", "default").await.unwrap();
+    assert_eq!(MimeType::sniff(wav.content.artifact.data.as_deref().unwrap()), Some(MimeType::AudioWav));
+    assert!(wav.content.duration.is_some());
+    emu.shutdown().await;
+}
+
+/// The WebSocket's faults are typed errors, after the audio that came before them; a setup the
+/// server refuses fails the call when it is sent.
+#[cfg(feature = "gradium")]
+#[tokio::test]
+async fn gradium_faults_are_typed_errors() {
+    let emu = Emulator::start(Config::default()).await.unwrap();
+    let c = builder(&emu)
+        .telemetry(TelemetryConfig::new().disabled())
+        .timeouts(Timeouts::default().with_idle(Duration::from_millis(400)))
+        .build()
+        .unwrap();
+    let faulty = |fault: &str| c.audio().speak("Hello there", "default").header("x-emulator-ws-fault", fault).stream();
+    let mut outcomes = Vec::new();
+    for fault in ["close", "error", "drop", "stall", "early-end"] {
+        let mut s = faulty(fault).await.unwrap();
+        let mut ok = 0;
+        let mut err = None;
+        while let Some(item) = s.next().await {
+            match item {
+                Ok(_) => ok += 1,
+                Err(e) => err = Some(e),
+            }
+        }
+        assert_eq!(ok, 1, "{fault}: the frame before the fault is delivered");
+        outcomes.push((fault, err.unwrap_or_else(|| panic!("{fault}: no error"))));
+    }
+    let find = |f: &str| &outcomes.iter().find(|(k, _)| *k == f).unwrap().1;
+    let Error::StreamEvent(e) = find("close") else { panic!("{:?}", find("close")) };
+    assert_eq!(e.error_type.as_deref(), Some("websocket_close_1011"));
+    let Error::StreamEvent(e) = find("error") else { panic!("{:?}", find("error")) };
+    assert!(e.message.contains("synthesis failed"), "{e}");
+    assert!(matches!(find("drop"), Error::Transport { .. }), "{:?}", find("drop"));
+    assert!(matches!(find("stall"), Error::Timeout { .. }), "{:?}", find("stall"));
+    assert!(matches!(find("early-end"), Error::StreamTruncated { .. }), "{:?}", find("early-end"));
+
+    // Refused at setup: the call fails when it is sent.
+    let err = c.audio().speak("Hi", "default").output_format("opus").stream().await.unwrap_err();
+    let Error::StreamEvent(e) = &err else { panic!("{err:?}") };
+    assert!(e.message.contains("opus"), "{e}");
+    // Checked before any connection: a format Gradium does not have.
+    let before = emu.requests().len();
+    let err = c.audio().speak("Hi", "default").output_format("mp3").await.unwrap_err();
+    assert!(err.to_string().contains("pcm_16000"), "{err}");
+    assert_eq!(emu.requests().len(), before);
+    emu.shutdown().await;
+}
+
+#[cfg(feature = "gradium")]
+#[test]
+fn gradium_blocking_twin() {
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let emu = rt.block_on(Emulator::start(Config::default())).unwrap();
+    let c = client(&emu);
+    let out = celeste::blocking::audio::speak("Hi", "default").client(c.clone()).send().unwrap();
+    let s = celeste::blocking::audio::speak("Hi", "default").client(c).stream().send().unwrap();
+    let bytes: Vec<u8> = s.flat_map(|c| c.unwrap().content.to_vec()).collect();
+    assert_eq!(bytes, out.content.artifact.data.as_deref().unwrap());
+    rt.block_on(emu.shutdown());
+}
+
+/// A socket's stream has one span, ended once, on every way it ends.
+#[cfg(all(feature = "gradium", feature = "telemetry"))]
+#[tokio::test]
+async fn gradium_spans() {
+    use opentelemetry_sdk::trace::{InMemorySpanExporter, SdkTracerProvider};
+    let emu = Emulator::start(Config::default()).await.unwrap();
+    let spans = InMemorySpanExporter::default();
+    let tp = SdkTracerProvider::builder().with_simple_exporter(spans.clone()).build();
+    let c = builder(&emu).telemetry(TelemetryConfig::new().tracer_provider(tp.clone())).build().unwrap();
+    c.audio().speak("one", "default").await.unwrap();
+    let mut s = c.audio().speak("two", "default").stream().await.unwrap();
+    s.next().await.unwrap().unwrap();
+    drop(s);
+    let mut s = c.audio().speak("three", "default").header("x-emulator-ws-fault", "close").stream().await.unwrap();
+    while s.next().await.is_some() {}
+    drop(s);
+    let _ = c.audio().speak("four", "default").output_format("opus").await.unwrap_err();
+    tp.force_flush().unwrap();
+    let finished = spans.get_finished_spans().unwrap();
+    let calls: Vec<_> = finished.iter().filter(|s| s.name == "generate_content default").collect();
+    assert_eq!(calls.len(), 4, "{:?}", finished.iter().map(|s| &s.name).collect::<Vec<_>>());
+    let error = |s: &opentelemetry_sdk::trace::SpanData| {
+        s.attributes.iter().find(|kv| kv.key.as_str() == "error.type").map(|kv| kv.value.to_string())
+    };
+    let errors: Vec<Option<String>> = calls.iter().map(|s| error(s)).collect();
+    assert_eq!(errors[0], None, "the drained stream");
+    assert_eq!(errors[1].as_deref(), Some("cancelled"), "the stream dropped early");
+    assert!(errors[2].is_some() && errors[3].is_some(), "the closed socket and the refused setup: {errors:?}");
+    assert!(!format!("{finished:?}").contains("test-audio-key"));
+    emu.shutdown().await;
 }

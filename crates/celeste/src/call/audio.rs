@@ -32,6 +32,8 @@ pub(crate) struct PreparedAudio {
     request: HttpRequest,
     timeout: Option<Duration>,
     telemetry: CallInfo,
+    /// What a WebSocket API sends after its setup message (Gradium: the text, then the end of input).
+    messages: Vec<String>,
 }
 
 /// Resolve, check, build and authenticate an audio call.
@@ -72,7 +74,18 @@ pub(crate) async fn prepare_audio(opts: CallOptions, mut req: AudioRequest, stre
     };
     let mut headers = HeaderMap::new();
     resolved.auth.apply(&mut headers).await?;
-    let url = crate::providers::join_url(&resolved.base, &path);
+    let url = match api {
+        #[cfg(feature = "gradium")]
+        AudioApi::Gradium => crate::wire::audio::gradium::url(&resolved.base),
+        _ => crate::providers::join_url(&resolved.base, &path),
+    };
+    #[cfg(feature = "gradium")]
+    let messages = match api {
+        AudioApi::Gradium => crate::wire::audio::gradium::text_messages(&req).to_vec(),
+        _ => Vec::new(),
+    };
+    #[cfg(not(feature = "gradium"))]
+    let messages = Vec::new();
     let built = api.build(&req, &ctx, stream, url).await?;
     if !built.dropped.is_empty() {
         tracing::warn!(origin = %ctx.origin, model = %ctx.model, parameters = ?built.dropped, "parameters this audio API cannot carry were dropped");
@@ -108,7 +121,7 @@ pub(crate) async fn prepare_audio(opts: CallOptions, mut req: AudioRequest, stre
         content: None,
         params: Default::default(),
     };
-    Ok(PreparedAudio { client, ctx, api, request, timeout: opts.timeout, telemetry })
+    Ok(PreparedAudio { client, ctx, api, request, timeout: opts.timeout, telemetry, messages })
 }
 
 impl PreparedAudio {
@@ -144,6 +157,14 @@ impl PreparedAudio {
 
     /// Speech or music, whole.
     pub(crate) async fn audio(self) -> Result<Output<Audio>> {
+        if self.api == AudioApi::Gradium {
+            // A socket has no unary form: the stream, drained (its span ends with it).
+            let mut stream = self.stream().await?;
+            while let Some(chunk) = futures::StreamExt::next(&mut stream).await {
+                chunk?;
+            }
+            return stream.into_output();
+        }
         self.unary(|api, body, ct, ctx| api.parse_audio(body, ct, ctx)).await
     }
 
@@ -156,6 +177,10 @@ impl PreparedAudio {
     /// with the stream, however it ends.
     pub(crate) async fn stream(self) -> Result<Stream<Bytes, Audio>> {
         let mut span = CallSpan::start(self.client.telemetry(), &self.telemetry);
+        #[cfg(feature = "gradium")]
+        if self.api == AudioApi::Gradium {
+            return self.socket(span).await;
+        }
         let t = self.client.transport();
         let deadline = self.deadline();
         let decoder = match self.api.decoder(self.ctx.clone()) {
@@ -185,6 +210,109 @@ impl PreparedAudio {
             },
         ))
     }
+}
+
+#[cfg(feature = "gradium")]
+impl PreparedAudio {
+    /// Open the socket, send the setup and wait for `ready`, send the text; then the server's messages
+    /// are the stream's lines. A failure before the stream exists ends the span here.
+    async fn socket(self, mut span: CallSpan) -> Result<Stream<Bytes, Audio>> {
+        use crate::transport::ws::{WsMessage, WsOptions, connect};
+        use crate::wire::audio::gradium;
+        let t = self.client.transport();
+        let origin = self.ctx.origin;
+        let options =
+            WsOptions::default().with_connect_timeout(t.timeouts.connect).with_idle_timeout(Some(t.timeouts.idle));
+        let opened = async {
+            let RequestBody::Json(setup) = &self.request.body else {
+                return Err(Error::invalid_input("the Gradium setup message is not JSON"));
+            };
+            let mut conn = connect(&self.request.url, &self.request.headers, origin, &options).await?;
+            conn.send_text(String::from_utf8_lossy(setup).into_owned()).await?;
+            let request_id = loop {
+                match conn.recv().await? {
+                    Some(WsMessage::Text(text)) => {
+                        if let Some(id) = gradium::ready(&self.ctx, text.as_bytes())? {
+                            break id;
+                        }
+                    }
+                    Some(_) => {}
+                    None => {
+                        return Err(Error::StreamTruncated { origin, reason: "the socket closed before ready".into() });
+                    }
+                }
+            };
+            for m in &self.messages {
+                conn.send_text(m.clone()).await?;
+            }
+            Ok((conn, request_id))
+        };
+        let deadline = self.deadline();
+        let opened = match deadline {
+            Some(d) => tokio::time::timeout_at(d, opened).await.unwrap_or_else(|_| {
+                Err(Error::Timeout {
+                    origin,
+                    phase: crate::error::TimeoutPhase::Total,
+                    after: self.timeout.or(t.timeouts.total).unwrap_or_default(),
+                })
+            }),
+            None => opened.await,
+        };
+        let (conn, request_id) = match opened {
+            Ok(x) => x,
+            Err(e) => {
+                span.end_err(&e);
+                return Err(e);
+            }
+        };
+        let failure = gradium::TransportFailure::default();
+        let decoder = gradium::GradiumDecoder::new(self.ctx.clone(), failure.clone(), request_id);
+        Ok(Stream::from_body(
+            lines(conn, failure),
+            StreamParts {
+                origin,
+                framing: self.api.framing(self.client.max_event_size()),
+                decoder: Box::new(decoder),
+                idle: t.timeouts.idle,
+                deadline,
+                connect_limit: t.timeouts.connect,
+                observer: Some(Box::new(span)),
+            },
+        ))
+    }
+}
+
+/// The socket's text messages as lines; a transport failure is put in `failure` and announced by
+/// its line. Dropping the body drops the socket, which sends a close frame.
+#[cfg(feature = "gradium")]
+fn lines(
+    conn: crate::transport::ws::WsConnection,
+    failure: crate::wire::audio::gradium::TransportFailure,
+) -> crate::stream::Body {
+    use crate::transport::ws::WsMessage;
+    Box::pin(futures::stream::unfold(Some(conn), move |conn| {
+        let failure = failure.clone();
+        async move {
+            let mut conn = conn?;
+            loop {
+                match conn.recv().await {
+                    Ok(Some(WsMessage::Text(t))) => {
+                        let mut line = t.into_bytes();
+                        line.push(b'\n');
+                        return Some((Ok(Bytes::from(line)), Some(conn)));
+                    }
+                    Ok(Some(_)) => {}
+                    Ok(None) => return None,
+                    Err(e) => {
+                        if let Ok(mut slot) = failure.lock() {
+                            *slot = Some(e);
+                        }
+                        return Some((Ok(Bytes::from_static(crate::wire::audio::gradium::FAILURE_LINE)), None));
+                    }
+                }
+            }
+        }
+    }))
 }
 
 /// What every audio call needs whatever the model: text to speak (or a prompt), or exactly one

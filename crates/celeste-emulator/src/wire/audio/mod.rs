@@ -10,6 +10,7 @@
 //! stream. A transcription takes one audio file (its type is sniffed: a non-audio file is a 400) and
 //! answers the reply's text with the provider's usage shape.
 
+pub(crate) mod gradium;
 pub(crate) mod sound;
 
 use serde_json::{Value, json};

@@ -13,6 +13,9 @@ pub(crate) mod elevenlabs;
 // Google TTS and Lyria speak Interactions and share its Google helpers: compiled with `google`.
 #[cfg(feature = "google")]
 pub(crate) mod google;
+// Gradium speaks over a WebSocket (`transport::ws`).
+#[cfg(feature = "gradium")]
+pub(crate) mod gradium;
 pub(crate) mod openai;
 
 use std::collections::VecDeque;
@@ -44,6 +47,8 @@ pub enum AudioApi {
     ElevenLabs,
     /// Gemini TTS and Lyria music through Interactions (`/v1beta/interactions`).
     Google,
+    /// Gradium text-to-speech over a WebSocket (`/api/speech/tts`).
+    Gradium,
 }
 
 /// What an audio call asks for, whoever serves it.
@@ -107,6 +112,7 @@ impl AudioApi {
             AudioApi::Google => google::path(op).map(str::to_string),
             #[cfg(not(feature = "google"))]
             AudioApi::Google => None,
+            AudioApi::Gradium => (op == Operation::Speak).then(|| "/api/speech/tts".to_string()),
         })
     }
 
@@ -135,6 +141,7 @@ impl AudioApi {
             AudioApi::ElevenLabs => &["language", "temperature"],
             AudioApi::Google if speak => &["voice", "language", "output_format"],
             AudioApi::Google => &["reference_images"],
+            AudioApi::Gradium => &["voice", "output_format"],
         }
     }
 
@@ -169,6 +176,8 @@ impl AudioApi {
             (AudioApi::ElevenLabs, Operation::Transcribe) => elevenlabs::transcription(&req).await?,
             #[cfg(feature = "google")]
             (AudioApi::Google, Operation::Speak | Operation::Generate) => google::build(&req, stream)?,
+            #[cfg(feature = "gradium")]
+            (AudioApi::Gradium, Operation::Speak) => Body::Json(gradium::setup(&req)),
             _ => return Err(ctx.unsupported(format!("audio {} on this API", req.operation))),
         };
         let accept = match self {
@@ -212,6 +221,7 @@ impl AudioApi {
     pub(crate) fn framing(self, max_event_size: usize) -> Framing {
         match self {
             AudioApi::Google => Framing::Sse(crate::transport::sse::SseDecoder::new(max_event_size)),
+            AudioApi::Gradium => Framing::Ndjson(crate::transport::ndjson::NdjsonDecoder::new(max_event_size)),
             _ => Framing::Raw(None),
         }
     }
@@ -220,6 +230,8 @@ impl AudioApi {
     pub(crate) fn decoder(self, ctx: AudioContext) -> Result<Box<dyn Decoder<Bytes, Audio>>> {
         match self {
             AudioApi::OpenAi | AudioApi::ElevenLabs => Ok(Box::new(RawAudioDecoder::new(self, ctx))),
+            // Its decoder is made with the socket (`call::audio`), which it shares a slot with.
+            AudioApi::Gradium => Err(ctx.unsupported("a Gradium stream without its socket")),
             #[cfg(feature = "google")]
             AudioApi::Google => Ok(Box::new(google::AudioDecoder::new(ctx))),
             _ => Err(ctx.unsupported(format!("streaming with model {}", ctx.model))),
@@ -346,6 +358,8 @@ pub(crate) fn api_for(provider: crate::types::enums::Provider) -> Option<AudioAp
         Provider::ElevenLabs => Some(AudioApi::ElevenLabs),
         #[cfg(feature = "google")]
         Provider::Google => Some(AudioApi::Google),
+        #[cfg(feature = "gradium")]
+        Provider::Gradium => Some(AudioApi::Gradium),
         _ => None,
     }
 }

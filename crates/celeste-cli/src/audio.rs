@@ -4,11 +4,10 @@
 //! key is set, otherwise against the bundled emulator.
 
 use std::path::{Path, PathBuf};
-use std::time::Duration;
 
 use clap::Args;
 use futures::StreamExt;
-use indicatif::{ProgressBar, ProgressStyle};
+use indicatif::ProgressBar;
 use serde_json::json;
 use tokio::io::AsyncWriteExt;
 
@@ -250,13 +249,9 @@ fn ext(audio: &Audio) -> &'static str {
     }
 }
 
-/// A spinner on stderr; indicatif draws nothing when stderr is not a terminal.
+/// The images commands' spinner on stderr (drawn only on a terminal), saying `message`.
 fn progress_bar(message: &'static str) -> ProgressBar {
-    let bar = ProgressBar::new_spinner();
-    if let Ok(style) = ProgressStyle::with_template("{spinner} {elapsed} {msg}") {
-        bar.set_style(style);
-    }
-    bar.enable_steady_tick(Duration::from_millis(120));
+    let bar = crate::images::progress_bar();
     bar.set_message(message);
     bar
 }

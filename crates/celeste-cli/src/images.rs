@@ -237,7 +237,7 @@ fn json_or_text(v: &str) -> Value {
 }
 
 /// A spinner on stderr; indicatif draws nothing when stderr is not a terminal.
-fn progress_bar() -> ProgressBar {
+pub(crate) fn progress_bar() -> ProgressBar {
     let bar = ProgressBar::new_spinner();
     if let Ok(style) = ProgressStyle::with_template("{spinner} {elapsed} {msg}") {
         bar.set_style(style);

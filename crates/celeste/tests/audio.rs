@@ -328,6 +328,7 @@ async fn one_span_per_audio_call_on_every_exit_path() {
 }
 
 /// A small WAV (16-bit mono, 8 kHz, a tenth of a second of silence).
+#[cfg(feature = "telemetry")]
 fn emu_wav() -> Vec<u8> {
     let data = 1600u32;
     let mut b = Vec::new();

@@ -10,19 +10,18 @@ use reqwest::Method;
 use reqwest::header::{CONTENT_TYPE, HeaderMap};
 use serde_json::{Map, Value};
 
-use super::{CallOptions, deep_merge, form_body, telemetry_name};
+use super::{CallOptions, media_body, open_media_stream, telemetry_name};
 use crate::catalog::{Constraint, Model, Voice};
 use crate::client::Client;
 use crate::error::{Error, Origin, Result, ValidationError};
-use crate::stream::{Stream, StreamParts};
+use crate::stream::Stream;
 use crate::telemetry::{CallInfo, CallSpan};
-use crate::transport::http::{HttpRequest, RequestBody};
+use crate::transport::http::HttpRequest;
 use crate::types::audio::Audio;
 use crate::types::enums::{Modality, Operation};
 use crate::types::mime::MimeType;
 use crate::types::output::Output;
 use crate::wire::audio::{AudioApi, AudioContext, AudioRequest};
-use crate::wire::images::Body;
 
 /// An audio call resolved, checked and built: ready to send.
 pub(crate) struct PreparedAudio {
@@ -33,6 +32,7 @@ pub(crate) struct PreparedAudio {
     timeout: Option<Duration>,
     telemetry: CallInfo,
     /// What a WebSocket API sends after its setup message (Gradium: the text, then the end of input).
+    #[cfg_attr(not(feature = "gradium"), allow(dead_code, reason = "only Gradium speaks over a socket"))]
     messages: Vec<String>,
 }
 
@@ -90,21 +90,7 @@ pub(crate) async fn prepare_audio(opts: CallOptions, mut req: AudioRequest, stre
     if !built.dropped.is_empty() {
         tracing::warn!(origin = %ctx.origin, model = %ctx.model, parameters = ?built.dropped, "parameters this audio API cannot carry were dropped");
     }
-    let body = match built.body {
-        Body::Json(mut v) => {
-            if let Some(extra) = &opts.extra_body {
-                deep_merge(&mut v, extra);
-            }
-            let bytes = serde_json::to_vec(&v).map_err(|e| Error::invalid_input(format!("request body: {e}")))?;
-            RequestBody::Json(Bytes::from(bytes))
-        }
-        Body::Form(fields) => {
-            if opts.extra_body.is_some() {
-                return Err(Error::invalid_input("extra_body applies to JSON requests; this audio API sends a form"));
-            }
-            form_body(fields)
-        }
-    };
+    let body = media_body(built.body, &opts.extra_body, "audio")?;
     for (k, v) in built.headers.into_iter().chain(opts.extra_headers.iter().cloned()) {
         headers.insert(k, v);
     }
@@ -176,39 +162,15 @@ impl PreparedAudio {
     /// Open the stream of audio bytes: returned once the response headers have arrived; the span ends
     /// with the stream, however it ends.
     pub(crate) async fn stream(self) -> Result<Stream<Bytes, Audio>> {
-        let mut span = CallSpan::start(self.client.telemetry(), &self.telemetry);
+        let span = CallSpan::start(self.client.telemetry(), &self.telemetry);
         #[cfg(feature = "gradium")]
         if self.api == AudioApi::Gradium {
             return self.socket(span).await;
         }
-        let t = self.client.transport();
-        let deadline = self.deadline();
-        let decoder = match self.api.decoder(self.ctx.clone()) {
-            Ok(d) => d,
-            Err(e) => {
-                span.end_err(&e);
-                return Err(e);
-            }
-        };
-        let resp = match t.open_stream(self.ctx.origin, &self.request, deadline, &span).await {
-            Ok(r) => r,
-            Err(e) => {
-                span.end_err(&e);
-                return Err(e);
-            }
-        };
-        Ok(Stream::new(
-            resp,
-            StreamParts {
-                origin: self.ctx.origin,
-                framing: self.api.framing(self.client.max_event_size()),
-                decoder,
-                idle: t.timeouts.idle,
-                deadline,
-                connect_limit: t.timeouts.connect,
-                observer: Some(Box::new(span)),
-            },
-        ))
+        let decoder = self.api.decoder(self.ctx.clone());
+        let framing = self.api.framing(self.client.max_event_size());
+        let target = (self.ctx.origin, &self.request);
+        open_media_stream(&self.client, span, target, self.deadline(), framing, decoder).await
     }
 }
 
@@ -217,6 +179,8 @@ impl PreparedAudio {
     /// Open the socket, send the setup and wait for `ready`, send the text; then the server's messages
     /// are the stream's lines. A failure before the stream exists ends the span here.
     async fn socket(self, mut span: CallSpan) -> Result<Stream<Bytes, Audio>> {
+        use crate::stream::StreamParts;
+        use crate::transport::http::RequestBody;
         use crate::transport::ws::{WsMessage, WsOptions, connect};
         use crate::wire::audio::gradium;
         let t = self.client.transport();
@@ -397,13 +361,7 @@ fn check_audio(model: &Model, req: &mut AudioRequest, stream: bool, api: AudioAp
         params.insert("audio".into(), serde_json::json!({ "mime_type": mime.as_str() }));
     }
     if !req.params.reference_images.is_empty() {
-        let refs: Vec<Value> = req
-            .params
-            .reference_images
-            .iter()
-            .map(|a| serde_json::json!({ "mime_type": a.mime().map(|m| m.as_str().to_string()) }))
-            .collect();
-        params.insert("reference_images".into(), Value::Array(refs));
+        params.insert("reference_images".into(), super::reference_params(&req.params.reference_images));
     }
     if let Some(Value::String(voice)) = params.get("voice") {
         let offered = crate::catalog::model_voices(model);

@@ -26,6 +26,7 @@ use crate::types::output::{Chunk, Output};
 use crate::types::usage::{FinishReason, Usage};
 use crate::wire::google::{Media, google_error, media};
 use crate::wire::images::Body;
+use crate::wire::images::google::Interaction;
 
 /// The path of an operation.
 pub(crate) fn path(operation: Operation) -> Option<&'static str> {
@@ -110,21 +111,6 @@ pub(crate) fn build(req: &AudioRequest, stream: bool) -> Result<Body> {
     Ok(Body::Json(body))
 }
 
-#[derive(Deserialize)]
-struct Interaction {
-    #[serde(default)]
-    id: Option<String>,
-    #[serde(default)]
-    model: Option<String>,
-    #[serde(default)]
-    status: Option<String>,
-    /// The steps (older servers call them `outputs`).
-    #[serde(default, alias = "outputs")]
-    steps: Vec<Value>,
-    #[serde(default)]
-    usage: Option<Value>,
-}
-
 /// Usage from an interaction's usage object.
 fn usage(raw: Option<Value>) -> Usage {
     let mut u = Usage::default();
@@ -140,18 +126,7 @@ fn usage(raw: Option<Value>) -> Usage {
 
 /// The audio of a content item or delta, if it is audio: its bytes or URL, and its MIME type.
 fn item_audio(item: &Value) -> Result<Option<(Artifact, Option<String>)>> {
-    if item.get("type").and_then(Value::as_str) != Some("audio") {
-        return Ok(None);
-    }
-    let text = |k: &str| item.get(k).and_then(Value::as_str).filter(|s| !s.is_empty());
-    let artifact = match (text("data"), text("uri")) {
-        (Some(data), _) => {
-            Artifact::from_base64(data).map_err(|e| Error::decode("Interactions audio", e, data.as_bytes()))?
-        }
-        (None, Some(uri)) => Artifact::from_url(uri),
-        (None, None) => return Ok(None),
-    };
-    Ok(Some((artifact, text("mime_type").map(str::to_string))))
+    crate::wire::google::content_media(item, "audio", "Interactions audio")
 }
 
 /// Audio from its artifact and the MIME type the server gave (with any `rate=`).

@@ -55,8 +55,9 @@ fn form(body: Body) -> (Vec<(String, String)>, (String, String, String)) {
 
 #[tokio::test]
 async fn speech_requests_per_provider() {
-    // (api, model, params, stream, path, body)
-    let cases: Vec<(AudioApi, &str, Vec<(&str, Value)>, bool, &str, Value)> = vec![
+    /// (api, model, params, stream, path, body)
+    type Case<'a> = (AudioApi, &'a str, Vec<(&'a str, Value)>, bool, &'a str, Value);
+    let cases: Vec<Case> = vec![
         (
             AudioApi::OpenAi,
             "tts-1",
@@ -124,8 +125,9 @@ async fn speech_requests_per_provider() {
 #[tokio::test]
 async fn transcription_forms_per_provider() {
     let params = || vec![("language", json!("en")), ("prompt", json!("names")), ("temperature", json!(0.2))];
-    // (api, model, path, text fields, dropped)
-    let cases: Vec<(AudioApi, &str, &str, Vec<(&str, &str)>, Vec<&str>)> = vec![
+    /// (api, model, path, text fields, dropped)
+    type Case<'a> = (AudioApi, &'a str, &'a str, Vec<(&'a str, &'a str)>, Vec<&'a str>);
+    let cases: Vec<Case> = vec![
         (
             AudioApi::OpenAi,
             "whisper-1",

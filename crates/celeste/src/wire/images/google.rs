@@ -75,35 +75,28 @@ pub(crate) async fn build(req: &ImageRequest, ctx: &ImageContext) -> Result<Body
     Ok(Body::Json(body))
 }
 
+/// An Interactions reply, as the media modalities read it (images here, audio in `wire::audio`).
 #[derive(Deserialize)]
-struct Interaction {
+pub(crate) struct Interaction {
     #[serde(default)]
-    id: Option<String>,
+    pub id: Option<String>,
     #[serde(default)]
-    model: Option<String>,
+    pub model: Option<String>,
     #[serde(default)]
-    status: Option<String>,
+    pub status: Option<String>,
     /// The steps (older servers call them `outputs`).
     #[serde(default, alias = "outputs")]
-    steps: Vec<Value>,
+    pub steps: Vec<Value>,
     #[serde(default)]
-    usage: Option<Value>,
+    pub usage: Option<Value>,
 }
 
 /// The image of a content item, if it is one.
 fn content_image(item: &Value, ctx: &ImageContext) -> Result<Option<Image>> {
-    if item.get("type").and_then(Value::as_str) != Some("image") {
+    let Some((artifact, mime)) = crate::wire::google::content_media(item, "image", "a Gemini image")? else {
         return Ok(None);
-    }
-    let text = |k: &str| item.get(k).and_then(Value::as_str).filter(|s| !s.is_empty());
-    let mime = text("mime_type").and_then(|m| m.parse::<MimeType>().ok());
-    let artifact = match (text("data"), text("uri")) {
-        (Some(data), _) => {
-            Artifact::from_base64(data).map_err(|e| Error::decode("a Gemini image", e.to_string(), data.as_bytes()))?
-        }
-        (None, Some(uri)) => Artifact::from_url(uri),
-        (None, None) => return Ok(None),
     };
+    let mime = mime.and_then(|m| m.parse::<MimeType>().ok());
     let mime = mime.or_else(|| artifact.data.as_deref().and_then(MimeType::sniff));
     let artifact = match mime {
         Some(m) => artifact.with_mime_type(m),

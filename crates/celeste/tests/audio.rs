@@ -477,3 +477,35 @@ async fn gradium_spans() {
     assert!(!format!("{finished:?}").contains("test-audio-key"));
     emu.shutdown().await;
 }
+
+/// Every audio model of the catalog can be called (against the emulator), for each of its operations.
+#[cfg(feature = "all-providers")]
+#[tokio::test]
+async fn every_catalog_audio_model_is_callable() {
+    use celeste::{Modality, Operation};
+    let emu = Emulator::start(Config::default()).await.unwrap();
+    let c = client(&emu);
+    let wav = a_wav(&c).await;
+    let mut called = 0;
+    for m in celeste::catalog::list_models(None, Some(Modality::Audio), None) {
+        for op in &m.operations[&Modality::Audio] {
+            let call = c.audio();
+            let done = match op {
+                Operation::Speak => {
+                    call.speak("Hello", &m.id).provider(m.provider).await.map(|o| o.content.artifact.data.is_some())
+                }
+                Operation::Generate => {
+                    call.generate("a tune", &m.id).provider(m.provider).await.map(|o| o.content.artifact.data.is_some())
+                }
+                Operation::Transcribe => {
+                    call.transcribe(wav.clone(), &m.id).provider(m.provider).await.map(|o| !o.content.is_empty())
+                }
+                other => panic!("{}: unexpected audio operation {other}", m.id),
+            };
+            assert!(done.unwrap_or_else(|e| panic!("{} ({}) {op}: {e}", m.id, m.provider)), "{}", m.id);
+            called += 1;
+        }
+    }
+    assert_eq!(called, 33, "the 1.0.0 catalog's audio models");
+    emu.shutdown().await;
+}

@@ -236,7 +236,8 @@ mod tests {
         req.params.set("voice", "NbpkqMVS3CJeq2j8");
         req.params.set("output_format", "pcm_16000");
         assert_eq!(setup(&req)["voice_id"], "NbpkqMVS3CJeq2j8");
-        assert_eq!(text_messages(&req)[0], r#"{"text":"Hi","type":"text"}"#);
+        let sent: Vec<Value> = text_messages(&req).iter().map(|m| serde_json::from_str(m).unwrap()).collect();
+        assert_eq!(sent, [json!({"type": "text", "text": "Hi"}), json!({"type": "end_of_stream"})]);
         assert_eq!(format_type(Some("pcm_16000")), (Some(MimeType::AudioPcm), Some(16_000)));
         assert_eq!(format_type(Some("ulaw_8000")).0.unwrap().as_str(), "audio/pcmu");
         assert_eq!(format_type(None).0, Some(MimeType::AudioWav));

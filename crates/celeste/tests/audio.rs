@@ -509,3 +509,28 @@ async fn every_catalog_audio_model_is_callable() {
     assert_eq!(called, 33, "the 1.0.0 catalog's audio models");
     emu.shutdown().await;
 }
+
+/// An Interactions audio stream that fails mid-way: the audio deltas before the error event are
+/// delivered, then the provider's error, typed.
+#[cfg(feature = "google")]
+#[tokio::test]
+async fn google_audio_stream_error_event_is_typed() {
+    let config = Config::default()
+        .scenario(Scenario::new("boom").model("gemini-2.5-pro-preview-tts").then(Fault::stream_error_at(3)));
+    let emu = Emulator::start(config).await.unwrap();
+    let c = client(&emu);
+    let mut s = c.audio().speak("Hello there", "gemini-2.5-pro-preview-tts").stream().await.unwrap();
+    let mut ok = 0;
+    let mut err = None;
+    while let Some(item) = s.next().await {
+        match item {
+            Ok(_) => ok += 1,
+            Err(e) => err = Some(e),
+        }
+    }
+    assert!(ok >= 1, "the deltas before the error");
+    let err = err.expect("an error");
+    assert!(matches!(err, Error::StreamEvent(_)), "{err:?}");
+    assert!(err.to_string().contains("emulated in-stream error"), "{err}");
+    emu.shutdown().await;
+}

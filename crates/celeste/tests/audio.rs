@@ -27,6 +27,18 @@ fn client(emu: &Emulator) -> Client {
     builder(emu).telemetry(TelemetryConfig::new().disabled()).build().unwrap()
 }
 
+/// Read a stream to its end: how many chunks came, and the error that ended it, if one did.
+async fn drain(mut s: celeste::AudioStream) -> (usize, Option<Error>) {
+    let (mut ok, mut err) = (0, None);
+    while let Some(item) = s.next().await {
+        match item {
+            Ok(_) => ok += 1,
+            Err(e) => err = Some(e),
+        }
+    }
+    (ok, err)
+}
+
 /// A real WAV to transcribe: the emulator's own speech.
 async fn a_wav(c: &Client) -> Artifact {
     c.audio().speak("Hello there", "tts-1").output_format("wav").await.unwrap().content.artifact
@@ -223,15 +235,8 @@ async fn stream_faults_cut_or_stall_the_audio() {
         .timeouts(Timeouts::default().with_idle(Duration::from_millis(300)))
         .build()
         .unwrap();
-    let mut s = c.audio().speak("Hello there, a longer sentence", "tts-1").stream().await.unwrap();
-    let mut ok = 0;
-    let mut failed = None;
-    while let Some(item) = s.next().await {
-        match item {
-            Ok(_) => ok += 1,
-            Err(e) => failed = Some(e),
-        }
-    }
+    let s = c.audio().speak("Hello there, a longer sentence", "tts-1").stream().await.unwrap();
+    let (ok, failed) = drain(s).await;
     assert!(ok >= 1, "chunks before the cut are delivered");
     assert!(failed.is_some(), "a reset mid-stream is an error");
     let mut s = c.audio().speak("Hello there", "tts-1-hd").stream().await.unwrap();
@@ -400,15 +405,7 @@ async fn gradium_faults_are_typed_errors() {
     let faulty = |fault: &str| c.audio().speak("Hello there", "default").header("x-emulator-ws-fault", fault).stream();
     let mut outcomes = Vec::new();
     for fault in ["close", "error", "drop", "stall", "early-end"] {
-        let mut s = faulty(fault).await.unwrap();
-        let mut ok = 0;
-        let mut err = None;
-        while let Some(item) = s.next().await {
-            match item {
-                Ok(_) => ok += 1,
-                Err(e) => err = Some(e),
-            }
-        }
+        let (ok, err) = drain(faulty(fault).await.unwrap()).await;
         assert_eq!(ok, 1, "{fault}: the frame before the fault is delivered");
         outcomes.push((fault, err.unwrap_or_else(|| panic!("{fault}: no error"))));
     }
@@ -519,15 +516,8 @@ async fn google_audio_stream_error_event_is_typed() {
         .scenario(Scenario::new("boom").model("gemini-2.5-pro-preview-tts").then(Fault::stream_error_at(3)));
     let emu = Emulator::start(config).await.unwrap();
     let c = client(&emu);
-    let mut s = c.audio().speak("Hello there", "gemini-2.5-pro-preview-tts").stream().await.unwrap();
-    let mut ok = 0;
-    let mut err = None;
-    while let Some(item) = s.next().await {
-        match item {
-            Ok(_) => ok += 1,
-            Err(e) => err = Some(e),
-        }
-    }
+    let s = c.audio().speak("Hello there", "gemini-2.5-pro-preview-tts").stream().await.unwrap();
+    let (ok, err) = drain(s).await;
     assert!(ok >= 1, "the deltas before the error");
     let err = err.expect("an error");
     assert!(matches!(err, Error::StreamEvent(_)), "{err:?}");

@@ -406,8 +406,11 @@ async fn every_ending_ends_the_span_once() {
 
 #[test]
 fn the_blocking_twin_holds_a_session() {
+    use opentelemetry_sdk::trace::{InMemorySpanExporter, SdkTracerProvider};
     let emu = Emulator::start_blocking(Config::default()).unwrap();
-    let c = client(&emu);
+    let spans = InMemorySpanExporter::default();
+    let tp = SdkTracerProvider::builder().with_simple_exporter(spans.clone()).build();
+    let c = client_with(&emu, TelemetryConfig::new().tracer_provider(tp.clone()));
     let mut s = celeste::live::blocking::connect("gemini-3.8-live").with(|b| b.client(c)).start().unwrap();
     s.send("Say hello").unwrap();
     let sender = s.sender();
@@ -423,6 +426,13 @@ fn the_blocking_twin_holds_a_session() {
     }
     assert_eq!(transcript, "It is sunny and warm.");
     assert!(s.output().unwrap().content.data.as_ref().is_some_and(|d| !d.is_empty()));
+    drop(s);
+    // The blocking twin drives the same session: its span ends once, without an error.
+    tp.force_flush().unwrap();
+    let finished = spans.get_finished_spans().unwrap();
+    let live: Vec<_> = finished.iter().filter(|s| s.name == "generate_content gemini-3.8-live").collect();
+    assert_eq!(live.len(), 1, "{:?}", finished.iter().map(|s| &s.name).collect::<Vec<_>>());
+    assert!(!live[0].attributes.iter().any(|kv| kv.key.as_str() == "error.type"), "{:?}", live[0].attributes);
 }
 
 #[tokio::test]

@@ -36,8 +36,8 @@ use crate::wire::google::{
     Media, byte_to_char, call_id, call_names, function_parameters, google_error, has_schema, media,
 };
 use crate::wire::kit::{
-    Accumulator, Str, StreamEnd, WebRef, activity_chunk, call_chunk, put_params, reasoning_chunk, ride_on_last,
-    sum_counts,
+    Accumulator, Field, Fields, Str, StreamEnd, WebRef, activity_chunk, call_chunk, put_params, reasoning_chunk,
+    ride_on_last, sum_counts,
 };
 
 /// Prefix of the call ids this library makes up for calls the server sent without one.
@@ -78,17 +78,7 @@ pub(crate) fn build_request(req: &TextRequest, ctx: &WireContext, stream: bool) 
 
 fn generation_config(p: &TextParams) -> Map<String, Value> {
     let mut c = Map::new();
-    put_params(
-        &mut c,
-        p,
-        &[
-            (TextParam::Temperature, "temperature"),
-            (TextParam::TopP, "top_p"),
-            (TextParam::MaxTokens, "max_output_tokens"),
-            (TextParam::Seed, "seed"),
-            (TextParam::Stop, "stop_sequences"),
-        ],
-    );
+    put_params(&mut c, p, &FIELDS);
     if let Some(level) = &p.thinking_level {
         c.insert("thinking_level".into(), level.as_str().into());
         c.insert("thinking_summaries".into(), "auto".into());
@@ -96,15 +86,20 @@ fn generation_config(p: &TextParams) -> Map<String, Value> {
     c
 }
 
-/// The text parameters Interactions carries: no thinking budget (only a level), no top-k, penalties
-/// or verbosity.
-pub(crate) const CARRIED: &[TextParam] = &[
-    TextParam::Temperature,
-    TextParam::MaxTokens,
-    TextParam::TopP,
-    TextParam::Seed,
-    TextParam::Stop,
-    TextParam::ThinkingLevel,
+/// Where Interactions puts each text parameter (in `generation_config`): no thinking budget (only a
+/// level), no top-k, penalties or verbosity.
+pub(crate) const FIELDS: Fields = [
+    (TextParam::Temperature, Field::Body("temperature")),
+    (TextParam::MaxTokens, Field::Body("max_output_tokens")),
+    (TextParam::TopP, Field::Body("top_p")),
+    (TextParam::TopK, Field::Dropped),
+    (TextParam::Seed, Field::Body("seed")),
+    (TextParam::Stop, Field::Body("stop_sequences")),
+    (TextParam::FrequencyPenalty, Field::Dropped),
+    (TextParam::PresencePenalty, Field::Dropped),
+    (TextParam::ThinkingBudget, Field::Dropped),
+    (TextParam::ThinkingLevel, Field::Own),
+    (TextParam::Verbosity, Field::Dropped),
 ];
 
 /// The system texts and the input steps.

@@ -4,6 +4,7 @@
 
 use serde_json::Value;
 
+use super::kit::Field;
 use super::{WireApi, WireContext};
 use crate::error::Origin;
 use crate::types::enums::{Operation, Protocol, Provider};
@@ -28,53 +29,29 @@ const SPEAKERS: &[(WireApi, Origin)] = &[
 ];
 
 /// One parameter set to a value whose text can be found in a body, and that text.
-fn sample(param: TextParam) -> (TextParams, &'static str) {
+fn sample(param: TextParam) -> (TextParams, String) {
+    /// Set `field` to `value`; the value's JSON text is what to look for.
+    fn put<T: serde::Serialize>(field: &mut Option<T>, value: T) -> String {
+        let mark = serde_json::to_string(&value).unwrap();
+        *field = Some(value);
+        mark
+    }
     let mut p = TextParams::default();
     let mark = match param {
-        TextParam::Temperature => {
-            p.temperature = Some(0.37);
-            "0.37"
-        }
-        TextParam::MaxTokens => {
-            p.max_tokens = Some(777);
-            "777"
-        }
-        TextParam::TopP => {
-            p.top_p = Some(0.83);
-            "0.83"
-        }
-        TextParam::TopK => {
-            p.top_k = Some(41);
-            "41"
-        }
-        TextParam::Seed => {
-            p.seed = Some(90210);
-            "90210"
-        }
+        TextParam::Temperature => put(&mut p.temperature, 0.37),
+        TextParam::MaxTokens => put(&mut p.max_tokens, 777),
+        TextParam::TopP => put(&mut p.top_p, 0.83),
+        TextParam::TopK => put(&mut p.top_k, 41),
+        TextParam::Seed => put(&mut p.seed, 90210),
         TextParam::Stop => {
             p.stop = vec!["STOPHERE".into()];
-            "STOPHERE"
+            serde_json::to_string(&p.stop).unwrap()
         }
-        TextParam::FrequencyPenalty => {
-            p.frequency_penalty = Some(0.61);
-            "0.61"
-        }
-        TextParam::PresencePenalty => {
-            p.presence_penalty = Some(-0.29);
-            "-0.29"
-        }
-        TextParam::ThinkingBudget => {
-            p.thinking_budget = Some(4321);
-            "4321"
-        }
-        TextParam::ThinkingLevel => {
-            p.thinking_level = Some("medium".into());
-            "\"medium\""
-        }
-        TextParam::Verbosity => {
-            p.verbosity = Some("low".into());
-            "\"low\""
-        }
+        TextParam::FrequencyPenalty => put(&mut p.frequency_penalty, 0.61),
+        TextParam::PresencePenalty => put(&mut p.presence_penalty, -0.29),
+        TextParam::ThinkingBudget => put(&mut p.thinking_budget, 4321),
+        TextParam::ThinkingLevel => put(&mut p.thinking_level, "medium".into()),
+        TextParam::Verbosity => put(&mut p.verbosity, "low".into()),
     };
     (p, mark)
 }
@@ -97,10 +74,14 @@ fn every_parameter_reaches_the_wire_or_is_reported() {
                 let built = wire.build(&request(params), &ctx, stream, "u".into()).unwrap();
                 let text = serde_json::to_string(&built.body).unwrap();
                 let label = format!("{wire:?} for {origin} ({param}, stream {stream})");
-                if wire.carried().contains(param) {
+                if wire.carries(*param) {
                     assert!(built.dropped.is_empty(), "{label}: carried yet reported as dropped");
                     assert_ne!(built.body, base.body, "{label}: carried but the body did not change");
-                    assert!(text.contains(mark), "{label}: {mark} not in {text}");
+                    assert!(text.contains(&mark), "{label}: {mark} not in {text}");
+                    if let Some((_, Field::Body(name))) = wire.fields().iter().find(|(p, _)| p == param) {
+                        let field = format!("\"{name}\":{mark}");
+                        assert!(text.contains(&field), "{label}: the table says {field}, the body is {text}");
+                    }
                 } else {
                     assert_eq!(built.dropped, [*param], "{label}: not carried, so it must be reported");
                     assert_eq!(built.body, base.body, "{label}: not carried but it changed the body");
@@ -111,6 +92,15 @@ fn every_parameter_reaches_the_wire_or_is_reported() {
     }
     let held = SPEAKERS.iter().filter(|(w, _)| w.is_implemented()).count();
     assert_eq!(checked, held * 2 * TextParam::ALL.len());
+}
+
+/// Each table names every parameter once, in [`TextParam::ALL`] order (its type fixes the length).
+#[test]
+fn every_table_lists_every_parameter_in_order() {
+    for (wire, _) in SPEAKERS.iter().filter(|(w, _)| w.is_implemented()) {
+        let params: Vec<TextParam> = wire.fields().iter().map(|(p, _)| *p).collect();
+        assert_eq!(params, TextParam::ALL, "{wire:?}");
+    }
 }
 
 /// The 1.0.0 reasoning split, per wire API: a named level and a token budget go where each API takes

@@ -79,18 +79,14 @@ const WEB_SEARCH_BASIC: &str = "web_search_20250305";
 
 /// Where the Messages API puts each text parameter: no seed, penalties or verbosity. The output limit
 /// is the module's own (it is required: the model's limit, or a default, when not set).
-pub(crate) const FIELDS: Fields = [
+pub(crate) const FIELDS: Fields = &[
     (TextParam::Temperature, Field::Body("temperature")),
     (TextParam::MaxTokens, Field::Own),
     (TextParam::TopP, Field::Body("top_p")),
     (TextParam::TopK, Field::Body("top_k")),
-    (TextParam::Seed, Field::Dropped),
     (TextParam::Stop, Field::Body("stop_sequences")),
-    (TextParam::FrequencyPenalty, Field::Dropped),
-    (TextParam::PresencePenalty, Field::Dropped),
     (TextParam::ThinkingBudget, Field::Own),
     (TextParam::ThinkingLevel, Field::Own),
-    (TextParam::Verbosity, Field::Dropped),
 ];
 
 // ---------------------------------------------------------------------------------------------------
@@ -117,7 +113,7 @@ pub(crate) fn build_request(req: &TextRequest, ctx: &WireContext, stream: bool) 
     if let Some(id) = conv.container {
         body.insert("container".into(), Value::String(id));
     }
-    put_params(&mut body, p, &FIELDS);
+    put_params(&mut body, p, FIELDS);
     // Shared by the effort and the structured-output format.
     let mut output_config = Map::new();
     thinking(p, &mut body, &mut output_config);

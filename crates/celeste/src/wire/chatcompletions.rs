@@ -51,18 +51,15 @@ pub(crate) enum ReasoningReplay {
 /// Where Chat Completions puts each text parameter: no top-k, no thinking budget (the effort is
 /// `thinking_level`) and no verbosity in the protocol its servers share. The output limit and the seed
 /// are the module's own: some servers name them differently ([`ChatQuirks`]).
-pub(crate) const FIELDS: Fields = [
+pub(crate) const FIELDS: Fields = &[
     (TextParam::Temperature, Field::Body("temperature")),
     (TextParam::MaxTokens, Field::Own),
     (TextParam::TopP, Field::Body("top_p")),
-    (TextParam::TopK, Field::Dropped),
     (TextParam::Seed, Field::Own),
     (TextParam::Stop, Field::Body("stop")),
     (TextParam::FrequencyPenalty, Field::Body("frequency_penalty")),
     (TextParam::PresencePenalty, Field::Body("presence_penalty")),
-    (TextParam::ThinkingBudget, Field::Dropped),
     (TextParam::ThinkingLevel, Field::Own),
-    (TextParam::Verbosity, Field::Dropped),
 ];
 
 /// How `thinking_level` is sent.
@@ -213,7 +210,7 @@ pub(crate) fn build_request(req: &TextRequest, ctx: &WireContext, stream: bool) 
     body.insert("messages".into(), Value::Array(messages));
 
     let p = &req.params;
-    put_params(&mut body, p, &FIELDS);
+    put_params(&mut body, p, FIELDS);
     if let Some(n) = p.max_tokens {
         body.insert(q.max_tokens_field.into(), n.into());
     }

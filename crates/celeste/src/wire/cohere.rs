@@ -65,7 +65,7 @@ pub(crate) fn build_request(req: &TextRequest, ctx: &WireContext, stream: bool) 
     body.insert("messages".into(), Value::Array(messages));
 
     let p = &req.params;
-    put_params(&mut body, p, &FIELDS);
+    put_params(&mut body, p, FIELDS);
     if let Some(t) = p.thinking_budget.map(thinking).transpose()? {
         body.insert("thinking".into(), t);
     }
@@ -97,7 +97,7 @@ pub(crate) fn build_request(req: &TextRequest, ctx: &WireContext, stream: bool) 
 
 /// Where Cohere v2 chat puts each text parameter: no named effort and no verbosity (thinking is a token
 /// budget here).
-pub(crate) const FIELDS: Fields = [
+pub(crate) const FIELDS: Fields = &[
     (TextParam::Temperature, Field::Body("temperature")),
     (TextParam::MaxTokens, Field::Body("max_tokens")),
     (TextParam::TopP, Field::Body("p")),
@@ -107,8 +107,6 @@ pub(crate) const FIELDS: Fields = [
     (TextParam::FrequencyPenalty, Field::Body("frequency_penalty")),
     (TextParam::PresencePenalty, Field::Body("presence_penalty")),
     (TextParam::ThinkingBudget, Field::Own),
-    (TextParam::ThinkingLevel, Field::Dropped),
-    (TextParam::Verbosity, Field::Dropped),
 ];
 
 /// The `thinking` object for a budget: `0` disables thinking, `-1` enables it with the model's own

@@ -81,7 +81,7 @@ pub(crate) fn build_request(req: &TextRequest, ctx: &WireContext) -> Result<Valu
 
 fn generation_config(p: &TextParams) -> Map<String, Value> {
     let mut c = Map::new();
-    put_params(&mut c, p, &FIELDS);
+    put_params(&mut c, p, FIELDS);
     // A token budget (`-1` dynamic, `0` off) or a named level; both when the caller gives both (the
     // API decides which wins, as for any parameter pair it documents as exclusive).
     if p.thinking_budget.is_some() || p.thinking_level.is_some() {
@@ -99,7 +99,7 @@ fn generation_config(p: &TextParams) -> Map<String, Value> {
 }
 
 /// Where generateContent puts each text parameter (in `generationConfig`): all but verbosity.
-pub(crate) const FIELDS: Fields = [
+pub(crate) const FIELDS: Fields = &[
     (TextParam::Temperature, Field::Body("temperature")),
     (TextParam::MaxTokens, Field::Body("maxOutputTokens")),
     (TextParam::TopP, Field::Body("topP")),
@@ -110,7 +110,6 @@ pub(crate) const FIELDS: Fields = [
     (TextParam::PresencePenalty, Field::Body("presencePenalty")),
     (TextParam::ThinkingBudget, Field::Own),
     (TextParam::ThinkingLevel, Field::Own),
-    (TextParam::Verbosity, Field::Dropped),
 ];
 
 /// The system parts and the conversation `contents`.

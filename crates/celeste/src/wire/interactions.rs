@@ -78,7 +78,7 @@ pub(crate) fn build_request(req: &TextRequest, ctx: &WireContext, stream: bool) 
 
 fn generation_config(p: &TextParams) -> Map<String, Value> {
     let mut c = Map::new();
-    put_params(&mut c, p, &FIELDS);
+    put_params(&mut c, p, FIELDS);
     if let Some(level) = &p.thinking_level {
         c.insert("thinking_level".into(), level.as_str().into());
         c.insert("thinking_summaries".into(), "auto".into());
@@ -88,18 +88,13 @@ fn generation_config(p: &TextParams) -> Map<String, Value> {
 
 /// Where Interactions puts each text parameter (in `generation_config`): no thinking budget (only a
 /// level), no top-k, penalties or verbosity.
-pub(crate) const FIELDS: Fields = [
+pub(crate) const FIELDS: Fields = &[
     (TextParam::Temperature, Field::Body("temperature")),
     (TextParam::MaxTokens, Field::Body("max_output_tokens")),
     (TextParam::TopP, Field::Body("top_p")),
-    (TextParam::TopK, Field::Dropped),
     (TextParam::Seed, Field::Body("seed")),
     (TextParam::Stop, Field::Body("stop_sequences")),
-    (TextParam::FrequencyPenalty, Field::Dropped),
-    (TextParam::PresencePenalty, Field::Dropped),
-    (TextParam::ThinkingBudget, Field::Dropped),
     (TextParam::ThinkingLevel, Field::Own),
-    (TextParam::Verbosity, Field::Dropped),
 ];
 
 /// The system texts and the input steps.

@@ -192,19 +192,18 @@ pub(crate) enum Field {
     /// Carried in a shape of the module's own making (thinking, verbosity, a limit with a default,
     /// a field a server names its own way): the module's code writes it.
     Own,
-    /// Not carried: a set value is dropped and reported once.
-    Dropped,
 }
 
-/// A wire API's parameter table: every text parameter, in [`TextParam::ALL`] order, with where it goes.
-/// `WireApi::carries` and [`put_params`] both read it; `params::every_parameter_reaches_the_wire_or_is_reported`
-/// holds each module to its table.
-pub(crate) type Fields = [(TextParam, Field); TextParam::ALL.len()];
+/// A wire API's parameter table: the text parameters it carries, in [`TextParam::ALL`] order, with
+/// where each goes. A parameter the table does not name is not carried: when set, it is dropped and
+/// reported once. `WireApi::carries` and [`put_params`] both read it;
+/// `params::every_parameter_reaches_the_wire_or_is_reported` holds each module to its table.
+pub(crate) type Fields = &'static [(TextParam, Field)];
 
 /// Put the parameters that are set and that `fields` sends as plain [`Field::Body`] fields (the
 /// numbers, and the stop list when not empty) into a request object. [`Field::Own`] ones are the
 /// module's to write.
-pub(crate) fn put_params(object: &mut Map<String, Value>, p: &TextParams, fields: &Fields) {
+pub(crate) fn put_params(object: &mut Map<String, Value>, p: &TextParams, fields: Fields) {
     for (param, field) in fields {
         let Field::Body(name) = field else { continue };
         let value = match param {

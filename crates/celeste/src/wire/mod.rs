@@ -156,27 +156,27 @@ impl WireApi {
     }
 
     /// The parameter table: where this wire API puts each text parameter ([`kit::Fields`]).
-    pub(crate) fn fields(self) -> &'static [(TextParam, kit::Field)] {
+    pub(crate) fn fields(self) -> kit::Fields {
         #[allow(unreachable_patterns, reason = "the arm for wire APIs compiled out of this build")]
         match self {
-            WireApi::OpenResponses => &openresponses::FIELDS,
-            WireApi::ChatCompletions => &chatcompletions::FIELDS,
+            WireApi::OpenResponses => openresponses::FIELDS,
+            WireApi::ChatCompletions => chatcompletions::FIELDS,
             #[cfg(feature = "cohere")]
-            WireApi::CohereChat => &cohere::FIELDS,
+            WireApi::CohereChat => cohere::FIELDS,
             #[cfg(feature = "google")]
-            WireApi::GeminiGenerateContent => &gemini::FIELDS,
+            WireApi::GeminiGenerateContent => gemini::FIELDS,
             #[cfg(feature = "google")]
-            WireApi::GeminiInteractions => &interactions::FIELDS,
+            WireApi::GeminiInteractions => interactions::FIELDS,
             #[cfg(feature = "anthropic")]
-            WireApi::AnthropicMessages => &anthropic::FIELDS,
+            WireApi::AnthropicMessages => anthropic::FIELDS,
             _ => &[],
         }
     }
 
-    /// Whether this wire API carries `param` (its table does not say [`kit::Field::Dropped`]). Every
-    /// other parameter that is set is dropped and reported.
+    /// Whether this wire API carries `param` (its table names it). Every other parameter that is set
+    /// is dropped and reported.
     pub(crate) fn carries(self, param: TextParam) -> bool {
-        self.fields().iter().any(|(p, f)| *p == param && *f != kit::Field::Dropped)
+        self.fields().iter().any(|(p, _)| *p == param)
     }
 }
 

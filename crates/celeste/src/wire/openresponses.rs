@@ -29,16 +29,10 @@ use crate::wire::kit::{
 
 /// Where the Responses API puts each text parameter (a thinking budget has no field here: the effort
 /// is `thinking_level`).
-pub(crate) const FIELDS: Fields = [
+pub(crate) const FIELDS: Fields = &[
     (TextParam::Temperature, Field::Body("temperature")),
     (TextParam::MaxTokens, Field::Body("max_output_tokens")),
     (TextParam::TopP, Field::Body("top_p")),
-    (TextParam::TopK, Field::Dropped),
-    (TextParam::Seed, Field::Dropped),
-    (TextParam::Stop, Field::Dropped),
-    (TextParam::FrequencyPenalty, Field::Dropped),
-    (TextParam::PresencePenalty, Field::Dropped),
-    (TextParam::ThinkingBudget, Field::Dropped),
     (TextParam::ThinkingLevel, Field::Own),
     (TextParam::Verbosity, Field::Own),
 ];
@@ -49,7 +43,7 @@ pub(crate) fn build_request(req: &TextRequest, ctx: &WireContext, stream: bool) 
     body.insert("model".into(), Value::String(req.model.clone()));
     body.insert("input".into(), Value::Array(input_items(&req.items, ctx)?));
     let p = &req.params;
-    put_params(&mut body, p, &FIELDS);
+    put_params(&mut body, p, FIELDS);
     if let Some(effort) = &p.thinking_level {
         body.insert("reasoning".into(), json!({"effort": effort, "summary": "auto"}));
     }

@@ -94,12 +94,13 @@ fn every_parameter_reaches_the_wire_or_is_reported() {
     assert_eq!(checked, held * 2 * TextParam::ALL.len());
 }
 
-/// Each table names every parameter once, in [`TextParam::ALL`] order (its type fixes the length).
+/// Each table names a parameter at most once, in [`TextParam::ALL`] order.
 #[test]
-fn every_table_lists_every_parameter_in_order() {
+fn every_table_names_each_parameter_once_in_order() {
     for (wire, _) in SPEAKERS.iter().filter(|(w, _)| w.is_implemented()) {
         let params: Vec<TextParam> = wire.fields().iter().map(|(p, _)| *p).collect();
-        assert_eq!(params, TextParam::ALL, "{wire:?}");
+        let in_order: Vec<TextParam> = TextParam::ALL.iter().copied().filter(|p| params.contains(p)).collect();
+        assert_eq!(params, in_order, "{wire:?}");
     }
 }
 

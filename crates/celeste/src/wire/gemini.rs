@@ -38,9 +38,7 @@ use crate::types::tool::{ToolCall, ToolChoice};
 use crate::types::usage::{FinishKind, FinishReason, Usage};
 use crate::types::{Citation, Tool};
 use crate::wire::WireContext;
-use crate::wire::google::{
-    Media, byte_to_char, call_id, call_names, function_parameters, google_error, has_schema, media,
-};
+use crate::wire::google::{Media, byte_to_char, call_id, call_names, function_declaration, google_error, media};
 use crate::wire::kit::{
     Accumulator, Field, Fields, Str, StreamEnd, call_chunk, put_params, reasoning_chunk, ride_on_last, sum_counts,
 };
@@ -224,14 +222,7 @@ fn tools(req: &TextRequest, ctx: &WireContext, body: &mut Map<String, Value>) ->
     for t in &req.tools {
         match t {
             Tool::Function(f) => {
-                let mut d = json!({"name": f.name});
-                if let Some(desc) = &f.description {
-                    d["description"] = desc.clone().into();
-                }
-                if has_schema(&f.parameters) {
-                    d["parametersJsonSchema"] = function_parameters(&f.parameters);
-                }
-                declarations.push(d);
+                declarations.push(function_declaration(f, json!({"name": f.name}), "parametersJsonSchema"));
             }
             Tool::WebSearch(w) => {
                 server_side = true;

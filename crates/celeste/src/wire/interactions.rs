@@ -32,9 +32,7 @@ use crate::types::text::{TextParam, TextParams, TextRequest};
 use crate::types::tool::{ToolActivityStatus, ToolCall, ToolChoice, parse_arguments};
 use crate::types::usage::{FinishKind, FinishReason, Usage};
 use crate::wire::WireContext;
-use crate::wire::google::{
-    Media, byte_to_char, call_id, call_names, function_parameters, google_error, has_schema, media,
-};
+use crate::wire::google::{Media, byte_to_char, call_id, call_names, function_declaration, google_error, media};
 use crate::wire::kit::{
     Accumulator, Field, Fields, Str, StreamEnd, WebRef, activity_chunk, call_chunk, put_params, reasoning_chunk,
     ride_on_last, sum_counts,
@@ -188,16 +186,7 @@ fn mime_name(mime: &str) -> &str {
 
 fn tool(t: &Tool, ctx: &WireContext) -> Result<Value> {
     Ok(match t {
-        Tool::Function(f) => {
-            let mut v = json!({"type": "function", "name": f.name});
-            if let Some(d) = &f.description {
-                v["description"] = d.clone().into();
-            }
-            if has_schema(&f.parameters) {
-                v["parameters"] = function_parameters(&f.parameters);
-            }
-            v
-        }
+        Tool::Function(f) => function_declaration(f, json!({"type": "function", "name": f.name}), "parameters"),
         Tool::WebSearch(w) => {
             // The reference's 1.0.0 no longer maps `blocked_domains` (`exclude_domains`) here either.
             if !w.allowed_domains.is_empty() || !w.blocked_domains.is_empty() || w.max_uses.is_some() {

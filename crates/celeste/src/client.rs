@@ -391,12 +391,15 @@ impl Client {
         let origin = Origin::Provider(provider);
         let configured = self.inner.base_urls.0.iter().find(|(p, _)| *p == provider).map(|(_, url)| url.as_str());
         let auth = match &target.auth {
-            // Vertex AI serves Google's image models (generateContent) Veo (predictLongRunning) and
-            // the Live API;
-            // the call's host adapter builds the URL, which needs the project.
+            // Vertex AI serves Google's image models (generateContent), Veo (predictLongRunning), the
+            // Live API and Gemini embeddings; the call's host adapter builds the URL, which needs the
+            // project.
             Some(Auth::Vertex(v))
                 if provider == Provider::Google
-                    && matches!(modality, Modality::Images | Modality::Videos | Modality::Live) =>
+                    && matches!(
+                        modality,
+                        Modality::Images | Modality::Videos | Modality::Live | Modality::Embeddings
+                    ) =>
             {
                 let base = target.base_url.clone().or(configured.map(str::to_string)).unwrap_or_else(|| v.base_url());
                 return Ok(MediaResolved { origin, provider, auth: Auth::Vertex(v.clone()), model: model_entry, base });

@@ -193,6 +193,24 @@ impl Vertex {
         self.apply(headers, project, provider).await
     }
 
+    /// Vertex AI as the host of Gemini embeddings: the model's `:embedContent` URL (Vertex has no
+    /// batch method: a batch is sent as one call per input), with Google credentials put in
+    /// `headers`.
+    pub(crate) async fn embed_host(&self, base: &str, model: &str, headers: &mut HeaderMap) -> Result<String> {
+        let provider = Provider::Google;
+        let project = self.project_id(provider).await?;
+        let location = self.resolved_location();
+        check_location(&location)?;
+        let url = model_url(base, &project, &location, provider, model, false)?;
+        self.apply(headers, &project, provider).await?;
+        // The Google publisher URL ends in its method; embeddings take another one.
+        let url = match url.split_once(":generateContent") {
+            Some((head, tail)) => format!("{head}:embedContent{tail}"),
+            None => url,
+        };
+        Ok(url)
+    }
+
     /// `Authorization: Bearer {token}` and `x-goog-user-project: {project}`.
     async fn apply(&self, headers: &mut HeaderMap, project: &str, provider: Provider) -> Result<()> {
         let bearer = |token: &str| {

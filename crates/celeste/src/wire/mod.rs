@@ -25,6 +25,7 @@ pub(crate) mod interactions;
 pub(crate) mod kit;
 pub(crate) mod live;
 pub(crate) mod openresponses;
+pub(crate) mod segmentation;
 pub(crate) mod videos;
 
 use bytes::Bytes;

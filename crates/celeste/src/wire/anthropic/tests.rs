@@ -5,7 +5,7 @@ use crate::types::enums::InputType;
 use crate::types::enums::Provider;
 use crate::types::tool::{FunctionTool, ToolActivity, ToolCallDelta, WebSearch};
 use crate::types::usage::FinishKind;
-use crate::wire::testkit::{Replay, conform, streamed_text};
+use crate::wire::testkit::{Replay, assert_reply, conform, streamed_text};
 use crate::wire::testkit::{Setup, decode_named, ev, event_error, keys, message_and_type, named_by_type, sorted};
 
 /// The call these tests make.
@@ -372,9 +372,12 @@ const UNARY: &str = r#"{
 #[test]
 fn unary_response_decodes_everything() {
     let out = parse_response(Bytes::from_static(UNARY.as_bytes()), &T.ctx()).unwrap();
-    assert_eq!(out.content, "Rust shipped. Fast édition.");
-    assert_eq!(out.reasoning.as_deref(), Some("Search first.\nThen call."));
-    assert_eq!(out.tool_calls, vec![ToolCall::new("toolu_1", "lookup", json!({"q": "x", "n": [1, 2]}))]);
+    assert_reply(
+        &out,
+        "Rust shipped. Fast édition.",
+        Some("Search first.\nThen call."),
+        &[ToolCall::new("toolu_1", "lookup", json!({"q": "x", "n": [1, 2]}))],
+    );
     let f = out.finish_reason.as_ref().unwrap();
     assert_eq!((f.kind, f.raw.as_str()), (FinishKind::ToolCall, "tool_use"));
     let u = &out.usage;
@@ -527,14 +530,14 @@ fn stream_decodes_text_thinking_tool_use_and_usage() {
         assert_eq!(args, "{\"city\": \"Paris\"}");
         assert_eq!((deltas[3].index, deltas[3].name.as_deref()), (1, Some("noop")));
 
-        assert_eq!(out.content, "Hello");
-        assert_eq!(out.reasoning.as_deref(), Some("Let me think."));
-        assert_eq!(
-            out.tool_calls,
-            vec![
+        assert_reply(
+            &out,
+            "Hello",
+            Some("Let me think."),
+            &[
                 ToolCall::new("toolu_9", "lookup", json!({"city": "Paris"})),
-                ToolCall::new("toolu_10", "noop", json!({}))
-            ]
+                ToolCall::new("toolu_10", "noop", json!({})),
+            ],
         );
         // Thinking needs the whole turn replayed, with the signature rebuilt from its deltas.
         assert_eq!(

@@ -7,7 +7,7 @@ use crate::types::enums::Provider;
 use crate::types::message::ToolResult;
 use crate::types::tool::{FunctionTool, ToolCall, ToolCallDelta, WebSearch};
 use crate::types::usage::FinishKind;
-use crate::wire::testkit::{Replay, assert_openai_calls, conform, streamed_text};
+use crate::wire::testkit::{Replay, assert_openai_calls, assert_reply, conform, streamed_text};
 use crate::wire::testkit::{
     Setup, around, decode_named, ev, event_error, keys, message_and_type, named_by_type, sorted,
 };
@@ -233,9 +233,7 @@ const UNARY: &str = r#"{
 #[test]
 fn unary_response_decodes_text_thinking_citations_and_usage() {
     let out = parse_response(Bytes::from_static(UNARY.as_bytes()), &T.ctx()).unwrap();
-    assert_eq!(out.content, "Emperor penguins are the tallest.");
-    assert_eq!(out.reasoning.as_deref(), Some("The user asks about penguins."));
-    assert!(out.tool_calls.is_empty());
+    assert_reply(&out, "Emperor penguins are the tallest.", Some("The user asks about penguins."), &[]);
     let f = out.finish_reason.as_ref().unwrap();
     assert_eq!((f.kind, f.raw.as_str()), (FinishKind::Stop, "COMPLETE"));
     let u = &out.usage;
@@ -274,15 +272,15 @@ fn unary_tool_calls_with_a_tool_plan() {
         "usage": {"tokens": {"input_tokens": 5, "output_tokens": 6}}
     });
     let out = parse_response(Bytes::from(body.to_string()), &T.ctx()).unwrap();
-    assert_eq!(out.content, "");
-    assert_eq!(out.reasoning.as_deref(), Some("I will check the weather."));
-    assert_eq!(
-        out.tool_calls,
-        vec![
+    assert_reply(
+        &out,
+        "",
+        Some("I will check the weather."),
+        &[
             ToolCall::new("weather_a1", "weather", json!({"location": "Paris"})),
             ToolCall::new("clock_b2", "clock", json!({})),
             ToolCall::new("odd_c3", "odd", json!({"already": "an object"})),
-        ]
+        ],
     );
     assert_eq!(out.finish_reason.as_ref().unwrap().kind, FinishKind::ToolCall);
     assert_eq!(out.usage.billed_units, None);
@@ -450,14 +448,14 @@ fn stream_assembles_tool_calls_from_argument_pieces() {
     let mut dec = CohereDecoder::new(T.ctx());
     let (chunks, out) = decode_named(&mut dec, &named_by_type(&tool_stream()));
     let out = out.unwrap();
-    assert_eq!(out.content, "");
-    assert_eq!(out.reasoning.as_deref(), Some("I will look."));
-    assert_eq!(
-        out.tool_calls,
-        vec![
+    assert_reply(
+        &out,
+        "",
+        Some("I will look."),
+        &[
             ToolCall::new("weather_x1", "weather", json!({"location": "Paris"})),
-            ToolCall::new("clock_y2", "clock", json!({}))
-        ]
+            ToolCall::new("clock_y2", "clock", json!({})),
+        ],
     );
     assert_eq!(out.finish_reason.unwrap().kind, FinishKind::ToolCall);
 

@@ -11,7 +11,7 @@
 use bytes::Bytes;
 use serde_json::{Value, json};
 
-use super::{VideoApi, VideoContext, VideoRequest, job_id, json_reply, poll_job, video};
+use super::{JobPoll, VideoApi, VideoContext, VideoRequest, job_id, json_reply, poll_job, video};
 use crate::error::{Error, Result};
 use crate::jobs::{Poll, Poller};
 use crate::types::enums::Operation;
@@ -84,7 +84,7 @@ pub(crate) fn submitted(body: &[u8]) -> Result<String> {
 }
 
 /// Read one poll of the task.
-pub(crate) fn read(body: &[u8]) -> Result<Poll<(Value, Bytes)>> {
+pub(crate) fn read(body: &[u8]) -> Result<JobPoll> {
     let v: Value = json_reply(body, "a BytePlus video task")?;
     let status = v.get("status").and_then(Value::as_str).unwrap_or("queued").to_string();
     if status == "succeeded" {

@@ -298,6 +298,9 @@ pub(crate) fn job_id(body: &[u8], what: &'static str, fields: &[&str]) -> Result
         .ok_or_else(|| Error::decode(what, format!("it has no `{}`", fields.join("` or `")), body))
 }
 
+/// One poll of a JSON job, read: when done, the reply as JSON and its raw body.
+pub(crate) type JobPoll = Poll<(Value, Bytes)>;
+
 /// Poll the job `id` of `api` to its end at `path` (below the base URL; it receives the id as one
 /// path segment), reading each poll with `read`: the done poll's JSON and its raw body. `who` names
 /// the job in the error for an id that cannot be a path segment.
@@ -308,7 +311,7 @@ pub(crate) async fn poll_job(
     path: impl FnOnce(&str) -> String,
     ctx: &VideoContext,
     poller: &mut Poller<'_>,
-    read: fn(&[u8]) -> Result<Poll<(Value, Bytes)>>,
+    read: fn(&[u8]) -> Result<JobPoll>,
 ) -> Result<(Value, Bytes)> {
     let segment = crate::transport::urls::path_segment(id)
         .map_err(|why| Error::invalid_input(format!("the {who} id {id:?} cannot be used: {why}")))?;

@@ -18,7 +18,7 @@ use bytes::Bytes;
 use serde::Deserialize;
 use serde_json::{Map, Value, json};
 
-use super::{VideoContext, VideoRequest, expired, json_reply, origin_of, video};
+use super::{JobPoll, VideoContext, VideoRequest, expired, json_reply, origin_of, video};
 use crate::error::{Error, Result};
 use crate::jobs::{Poll, Poller};
 use crate::types::artifact::Artifact;
@@ -133,7 +133,7 @@ fn check_name(name: &str) -> Result<()> {
 }
 
 /// Read one poll of the operation.
-pub(crate) fn read(body: &[u8]) -> Result<Poll<(Value, Bytes)>> {
+pub(crate) fn read(body: &[u8]) -> Result<JobPoll> {
     let op: Operation_ = json_reply(body, "a Veo operation")?;
     if let Some(err) = op.error.filter(|e| !e.is_null()) {
         let status = err

@@ -9,7 +9,7 @@
 use bytes::Bytes;
 use serde_json::{Map, Value, json};
 
-use super::{VideoApi, VideoContext, VideoRequest, job_id, json_reply, poll_job, video};
+use super::{JobPoll, VideoApi, VideoContext, VideoRequest, job_id, json_reply, poll_job, video};
 use crate::error::{Error, Result};
 use crate::jobs::{Poll, Poller};
 use crate::types::enums::Operation;
@@ -58,7 +58,7 @@ pub(crate) fn submitted(body: &[u8]) -> Result<String> {
 
 /// Read one poll: a `video` with a URL is done; a failure status ends the job; anything else is
 /// still pending (HTTP 202).
-pub(crate) fn read(body: &[u8]) -> Result<Poll<(Value, Bytes)>> {
+pub(crate) fn read(body: &[u8]) -> Result<JobPoll> {
     let v: Value = json_reply(body, "an xAI video status")?;
     let status = v.get("status").and_then(Value::as_str).unwrap_or("pending").to_string();
     if v.pointer("/video/url").and_then(Value::as_str).is_some_and(|u| !u.is_empty()) {

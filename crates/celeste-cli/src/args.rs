@@ -88,10 +88,12 @@ pub enum ImagesCommand {
 
 #[derive(Subcommand, Debug)]
 pub enum AudioCommand {
-    /// Speak text.
-    Speak(MediaGenerateArgs),
-    /// Transcribe audio.
-    Transcribe(MediaEditArgs),
+    /// Speak text, streaming the audio to a file as it arrives.
+    Speak(crate::audio::SpeakArgs),
+    /// Transcribe an audio file.
+    Transcribe(crate::audio::TranscribeArgs),
+    /// Generate music from a prompt (Google Lyria).
+    Generate(crate::audio::MusicArgs),
     /// Ask a model about audio.
     Analyze(AnalyzeArgs),
 }
@@ -127,6 +129,15 @@ pub enum ModelsCommand {
         /// Only this operation.
         #[arg(long)]
         operation: Option<String>,
+    },
+    /// The voices a speech model offers.
+    Voices {
+        /// The model id.
+        #[arg(long, short)]
+        model: String,
+        /// Its provider, for ids several providers share.
+        #[arg(long)]
+        provider: Option<String>,
     },
 }
 
@@ -320,21 +331,6 @@ pub struct EmbedArgs {
 pub struct MediaGenerateArgs {
     /// The prompt (or text to speak).
     pub prompt: String,
-    /// The model id.
-    #[arg(long, short)]
-    pub model: Option<String>,
-    /// Where to write the result.
-    #[arg(long, short)]
-    pub output: Option<PathBuf>,
-}
-
-#[derive(Args, Debug)]
-pub struct MediaEditArgs {
-    /// The input file.
-    pub input: PathBuf,
-    /// The instruction.
-    #[arg(long)]
-    pub prompt: Option<String>,
     /// The model id.
     #[arg(long, short)]
     pub model: Option<String>,

@@ -1,6 +1,7 @@
 //! `celeste`: every celeste-ai operation from the shell.
 
 mod args;
+mod audio;
 mod decide;
 mod images;
 mod live;
@@ -80,14 +81,18 @@ async fn run(cli: Cli) -> Result<(), Error> {
         Command::Images(ImagesCommand::Edit(a)) => images::run(g, images::Ask::Edit(a)).await,
         Command::Images(ImagesCommand::Upscale(a)) => images::run(g, images::Ask::Upscale(a)).await,
         Command::Images(ImagesCommand::Segment(a)) => images::segment(g, *a).await,
-        Command::Audio(AudioCommand::Speak(_)) => not_yet("audio speak"),
-        Command::Audio(AudioCommand::Transcribe(_)) => not_yet("audio transcribe"),
+        Command::Audio(AudioCommand::Speak(a)) => audio::run(g, audio::Ask::Speak(a)).await,
+        Command::Audio(AudioCommand::Transcribe(a)) => audio::run(g, audio::Ask::Transcribe(a)).await,
+        Command::Audio(AudioCommand::Generate(a)) => audio::run(g, audio::Ask::Generate(a)).await,
         Command::Videos(VideosCommand::Generate(a)) => videos::run(g, videos::Ask::Generate(a)).await,
         Command::Videos(VideosCommand::Edit(a)) => videos::run(g, videos::Ask::Edit(a)).await,
         Command::Videos(VideosCommand::Job(a)) => videos::run(g, videos::Ask::Job(a)).await,
         Command::Live(LiveCommand::Connect(a)) => live::run(g, a).await,
         Command::Models(ModelsCommand::List { provider, modality, operation }) => {
             models(g.json, provider.as_deref(), modality.as_deref(), operation.as_deref())
+        }
+        Command::Models(ModelsCommand::Voices { model, provider }) => {
+            audio::voices(g.json, &model, provider.as_deref())
         }
         Command::Emulator(EmulatorCommand::Serve { bind, scenarios }) => serve(&bind, scenarios).await,
     }
@@ -126,10 +131,6 @@ async fn embed(g: &args::Global, a: args::EmbedArgs) -> Result<(), Error> {
         e.shutdown().await;
     }
     Ok(())
-}
-
-fn not_yet(what: &str) -> Result<(), Error> {
-    Err(Error::InvalidInput(format!("`celeste {what}` is not implemented yet: its wire APIs have not landed")))
 }
 
 fn models(json: bool, provider: Option<&str>, modality: Option<&str>, operation: Option<&str>) -> Result<(), Error> {

@@ -87,15 +87,6 @@ fn errors_are_one_line_with_a_hint() {
         .stderr(predicate::str::contains("hint: could not connect"));
 }
 
-#[test]
-fn operations_not_implemented_yet_say_so() {
-    celeste()
-        .args(["audio", "speak", "hello"])
-        .assert()
-        .failure()
-        .stderr(predicate::str::contains("`celeste audio speak` is not implemented yet"));
-}
-
 /// A fresh folder for a test's files.
 fn workdir(name: &str) -> std::path::PathBuf {
     let dir = std::env::temp_dir().join(format!("celeste-cli-{name}-{}", std::process::id()));

@@ -421,12 +421,14 @@ fn parse_body(route: Option<&Route>, headers: &hyper::HeaderMap, body: &Bytes) -
     }
 }
 
-/// A live session's WebSocket: the upgrade request is journaled as a `GET`, each frame the client
-/// sends as a `WS` request on the same path.
-fn live_upgrade(shared: &Arc<Shared>, req: Request<Incoming>, protocol: wire::live::LiveProtocol) -> Response<EmuBody> {
+/// A scripted WebSocket session (a live protocol, Gradium's text-to-speech): the upgrade request is
+/// journaled as a `GET`, each frame the client sends as a `WS` request on the same path.
+fn ws_upgrade<F, Fut>(shared: &Arc<Shared>, req: Request<Incoming>, script: F) -> Response<EmuBody>
+where
+    F: FnOnce(crate::ws::WsSession) -> Fut + Send + 'static,
+    Fut: std::future::Future<Output = ()> + Send,
+{
     let path = req.uri().path_and_query().map_or_else(|| req.uri().path().to_string(), |pq| pq.as_str().to_string());
-    let fault =
-        req.headers().get("x-emulator-live-fault").and_then(|v| v.to_str().ok()).and_then(wire::live::Fault::parse);
     let record: Option<crate::ws::FrameRecorder> = shared.config.record_requests.then(|| {
         let headers = req
             .headers()
@@ -448,7 +450,7 @@ fn live_upgrade(shared: &Arc<Shared>, req: Request<Incoming>, protocol: wire::li
         });
         recorder
     });
-    crate::ws::accept(req, record, move |ws| wire::live::session(protocol, fault, ws))
+    crate::ws::accept(req, record, script)
 }
 
 async fn handle(
@@ -457,10 +459,17 @@ async fn handle(
     req: Request<Incoming>,
 ) -> Result<Response<EmuBody>, Infallible> {
     let _in_flight = InFlight::new(&shared);
-    if crate::ws::is_upgrade(&req)
-        && let Some(protocol) = wire::live::protocol(req.uri().path())
-    {
-        return Ok(live_upgrade(&shared, req, protocol));
+    if crate::ws::is_upgrade(&req) {
+        let header = |name: &str| req.headers().get(name).and_then(|v| v.to_str().ok()).map(str::to_string);
+        if let Some(protocol) = wire::live::protocol(req.uri().path()) {
+            let fault = header("x-emulator-live-fault").as_deref().and_then(wire::live::Fault::parse);
+            return Ok(ws_upgrade(&shared, req, move |ws| wire::live::session(protocol, fault, ws)));
+        }
+        if req.uri().path() == wire::audio::gradium::PATH {
+            use wire::audio::gradium;
+            let fault = header(gradium::FAULT_HEADER).as_deref().and_then(gradium::Fault::parse);
+            return Ok(ws_upgrade(&shared, req, move |ws| gradium::session(fault, ws)));
+        }
     }
     let (parts, body) = req.into_parts();
     let body = match body.collect().await {
@@ -497,6 +506,20 @@ async fn handle(
         && model.as_deref().is_some_and(|m| m.starts_with("gemini-omni"))
     {
         route = Some(wire::videos::omni_route());
+        parsed = parse_body(route.as_ref(), &parts.headers, &body);
+    }
+    // Interactions asked for audio (Gemini TTS, Lyria) is served by the audio module.
+    if let Some(r) = &mut route
+        && r.service == Service::Text(Api::Interactions)
+        && parsed
+            .probe
+            .as_ref()
+            .and_then(|p| p.response_format.as_ref())
+            .and_then(|f| f.get("type"))
+            .and_then(Value::as_str)
+            == Some("audio")
+    {
+        r.service = Service::Image(ImageApi::Audio(wire::audio::AudioApi::Google), images::Endpoint::Create);
         parsed = parse_body(route.as_ref(), &parts.headers, &body);
     }
 

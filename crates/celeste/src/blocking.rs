@@ -126,7 +126,7 @@ macro_rules! blocking_analyze {
     )*};
 }
 
-blocking_analyze!(audio, documents);
+blocking_analyze!(documents);
 
 /// Blocking `celeste::videos` operations: the same [`VideoCall`](crate::videos::VideoCall) builder,
 /// sent with `.send()` (which blocks until the job has settled).
@@ -169,6 +169,68 @@ pub mod videos {
         /// Send the call and wait for the job's videos.
         pub fn send(self) -> Result<Output<Vec<Video>>> {
             let call: VideoCall<Unary> = self.with_mode();
+            block_on(call.send())?
+        }
+    }
+}
+
+/// Blocking `celeste::audio` operations: the same [`AudioCall`](crate::audio::AudioCall) and
+/// [`TranscribeCall`](crate::audio::TranscribeCall) builders, sent with `.send()`.
+pub mod audio {
+    use super::text::{BlockingStreaming, BlockingUnary};
+    use super::{Stream, block_on};
+    use crate::audio::{AudioCall, TranscribeCall};
+    use crate::error::Result;
+    use crate::text::{Generate, Streaming, Unary};
+    use crate::types::artifact::Artifact;
+    use crate::types::audio::Audio;
+    use crate::types::output::Output;
+
+    /// Blocking twin of [`crate::audio::speak`].
+    pub fn speak(text: impl Into<String>, model: impl Into<String>) -> AudioCall<BlockingUnary> {
+        crate::audio::speak(text, model).with_mode()
+    }
+
+    /// Blocking twin of [`crate::audio::generate`].
+    pub fn generate(prompt: impl Into<String>, model: impl Into<String>) -> AudioCall<BlockingUnary> {
+        crate::audio::generate(prompt, model).with_mode()
+    }
+
+    /// Blocking twin of [`crate::audio::transcribe`].
+    pub fn transcribe(audio: Artifact, model: impl Into<String>) -> TranscribeCall<BlockingUnary> {
+        crate::audio::transcribe(audio, model).with_mode()
+    }
+
+    /// Blocking twin of [`crate::audio::analyze`]; `.stream()` streams.
+    pub fn analyze(audio: Artifact, prompt: impl Into<String>, model: impl Into<String>) -> Generate<BlockingUnary> {
+        crate::audio::analyze(audio, prompt, model).with_mode()
+    }
+
+    impl AudioCall<BlockingUnary> {
+        /// Stream the audio bytes instead.
+        pub fn stream(self) -> AudioCall<BlockingStreaming> {
+            self.with_mode()
+        }
+
+        /// Send the call and wait for the whole audio.
+        pub fn send(self) -> Result<Output<Audio>> {
+            let call: AudioCall<Unary> = self.with_mode();
+            block_on(call.send())?
+        }
+    }
+
+    impl AudioCall<BlockingStreaming> {
+        /// Open the stream (blocks until the response headers arrive).
+        pub fn send(self) -> Result<Stream<bytes::Bytes, Audio>> {
+            let call: AudioCall<Streaming> = self.with_mode();
+            Ok(Stream::new(block_on(call.send())??))
+        }
+    }
+
+    impl TranscribeCall<BlockingUnary> {
+        /// Send the call and wait for the transcript.
+        pub fn send(self) -> Result<Output<String>> {
+            let call: TranscribeCall<Unary> = self.with_mode();
             block_on(call.send())?
         }
     }

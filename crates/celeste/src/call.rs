@@ -37,6 +37,7 @@ use crate::wire::embeddings::{EmbedContext, EmbedInput, EmbedRequest, Embeddings
 use crate::wire::images::{Body as ImageBody, FormField, ImageApi, ImageContext, ImageRequest};
 use crate::wire::{WireApi, WireContext, WireRequest};
 
+pub(crate) mod audio;
 mod decision;
 mod fanout;
 mod segmentation;
@@ -393,21 +394,7 @@ pub(crate) async fn prepare_image(
         tracing::warn!(origin = %ctx.origin, model = %ctx.model, parameters = ?built.dropped, "parameters this image API cannot carry were dropped");
     }
     // The caller's extras.
-    let body = match built.body {
-        ImageBody::Json(mut v) => {
-            if let Some(extra) = &opts.extra_body {
-                deep_merge(&mut v, extra);
-            }
-            let bytes = serde_json::to_vec(&v).map_err(|e| Error::invalid_input(format!("request body: {e}")))?;
-            RequestBody::Json(Bytes::from(bytes))
-        }
-        ImageBody::Form(fields) => {
-            if opts.extra_body.is_some() {
-                return Err(Error::invalid_input("extra_body applies to JSON requests; this image API sends a form"));
-            }
-            form_body(fields)
-        }
-    };
+    let body = media_body(built.body, &opts.extra_body, "image")?;
     let mut headers = auth.clone();
     for (k, v) in built.headers.into_iter().chain(opts.extra_headers.iter().cloned()) {
         headers.insert(k, v);
@@ -426,6 +413,27 @@ pub(crate) async fn prepare_image(
         params: Default::default(),
     };
     Ok(PreparedImage { client, ctx, api, request, auth, timeout: opts.timeout, telemetry, req, job })
+}
+
+/// A media API's body with the caller's extra body deep-merged (a JSON body only: `what` API sends a
+/// form otherwise, and an extra body is an error).
+pub(crate) fn media_body(body: ImageBody, extra_body: &Option<Value>, what: &str) -> Result<RequestBody> {
+    Ok(match body {
+        ImageBody::Json(mut v) => {
+            if let Some(extra) = extra_body {
+                deep_merge(&mut v, extra);
+            }
+            let bytes = serde_json::to_vec(&v).map_err(|e| Error::invalid_input(format!("request body: {e}")))?;
+            RequestBody::Json(Bytes::from(bytes))
+        }
+        ImageBody::Form(fields) => {
+            if extra_body.is_some() {
+                let why = format!("extra_body applies to JSON requests; this {what} API sends a form");
+                return Err(Error::invalid_input(why));
+            }
+            form_body(fields)
+        }
+    })
 }
 
 /// A multipart body, rebuilt for each attempt (reqwest consumes forms).
@@ -494,36 +502,48 @@ impl PreparedImage {
 
     /// Open the stream of partial images.
     pub(crate) async fn stream(self) -> Result<Stream<Image, Vec<Image>>> {
-        let mut span = CallSpan::start(self.client.telemetry(), &self.telemetry);
-        let t = self.client.transport();
-        let deadline = self.deadline();
-        let decoder = match self.api.decoder(self.ctx.clone(), &self.req) {
-            Ok(d) => d,
-            Err(e) => {
-                span.end_err(&e);
-                return Err(e);
-            }
-        };
-        let resp = match t.open_stream(self.ctx.origin, &self.request, deadline, &span).await {
-            Ok(r) => r,
-            Err(e) => {
-                span.end_err(&e);
-                return Err(e);
-            }
-        };
-        Ok(Stream::new(
-            resp,
-            StreamParts {
-                origin: self.ctx.origin,
-                framing: self.api.framing(self.client.max_event_size()),
-                decoder,
-                idle: t.timeouts.idle,
-                deadline,
-                connect_limit: t.timeouts.connect,
-                observer: Some(Box::new(span)),
-            },
-        ))
+        let span = CallSpan::start(self.client.telemetry(), &self.telemetry);
+        let decoder = self.api.decoder(self.ctx.clone(), &self.req);
+        let framing = self.api.framing(self.client.max_event_size());
+        open_media_stream(&self.client, span, (self.ctx.origin, &self.request), self.deadline(), framing, decoder).await
     }
+}
+
+/// Open a media call's stream: the request sent (with retries) and the stream returned once the
+/// response headers have arrived. The span ends with the stream, however it ends, or here when the
+/// stream cannot be opened (its decoder refused, or the request failed).
+pub(crate) async fn open_media_stream<D: 'static, C: serde::Serialize + 'static>(
+    client: &Client,
+    mut span: CallSpan,
+    (origin, request): (Origin, &HttpRequest),
+    deadline: Option<tokio::time::Instant>,
+    framing: Framing,
+    decoder: Result<Box<dyn crate::stream::Decoder<D, C>>>,
+) -> Result<Stream<D, C>> {
+    let t = client.transport();
+    let opened = match decoder {
+        Ok(d) => t.open_stream(origin, request, deadline, &span).await.map(|resp| (d, resp)),
+        Err(e) => Err(e),
+    };
+    let (decoder, resp) = match opened {
+        Ok(x) => x,
+        Err(e) => {
+            span.end_err(&e);
+            return Err(e);
+        }
+    };
+    Ok(Stream::new(
+        resp,
+        StreamParts {
+            origin,
+            framing,
+            decoder,
+            idle: t.timeouts.idle,
+            deadline,
+            connect_limit: t.timeouts.connect,
+            observer: Some(Box::new(span)),
+        },
+    ))
 }
 
 /// An embeddings call resolved, checked and built: ready to send.
@@ -733,18 +753,18 @@ fn check_image(model: &Model, req: &mut ImageRequest, stream: bool, origin: Orig
     }
     let mut params: Map<String, Value> = req.params.values().iter().map(|(k, v)| (k.clone(), v.clone())).collect();
     if !req.params.reference_images.is_empty() {
-        let refs: Vec<Value> = req
-            .params
-            .reference_images
-            .iter()
-            .map(|a| serde_json::json!({ "mime_type": a.mime().map(|m| m.as_str().to_string()) }))
-            .collect();
-        params.insert("reference_images".into(), Value::Array(refs));
+        params.insert("reference_images".into(), reference_params(&req.params.reference_images));
     }
     let mut checked = model.validate(&params)?;
     checked.remove("reference_images");
     req.params.replace_values(checked.into_iter().collect());
     Ok(())
+}
+
+/// Reference images as their constraint checks them: by MIME type.
+pub(crate) fn reference_params(images: &[crate::types::artifact::Artifact]) -> Value {
+    let refs = images.iter().map(|a| serde_json::json!({ "mime_type": a.mime().map(|m| m.as_str().to_string()) }));
+    Value::Array(refs.collect())
 }
 
 /// The `gen_ai.provider.name` of a provider or protocol.

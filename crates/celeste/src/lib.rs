@@ -15,6 +15,7 @@
 #![warn(missing_docs)]
 #![forbid(unsafe_code)]
 
+pub mod audio;
 mod auth;
 pub mod blocking;
 mod call;
@@ -43,10 +44,11 @@ mod vertex;
 pub mod videos;
 pub(crate) mod wire;
 
+pub use audio::{AudioCall, AudioOps, AudioStream, TranscribeCall};
 pub use auth::{Auth, AuthProvider, Credentials, SecretString};
 pub use client::{Client, ClientBuilder, TextOps};
 pub use decision::Decide;
-pub use domains::{MediaCall, audio, documents};
+pub use domains::documents;
 pub use embeddings::EmbedCall;
 pub use error::{
     CredentialsError, Error, HttpError, JobError, Origin, OutputValidationError, Result, StreamEventError,

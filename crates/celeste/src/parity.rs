@@ -16,11 +16,11 @@ pub(crate) fn served(modality: Modality, operation: Operation, provider: Provide
         Modality::Videos => {
             crate::providers::video_api(provider, model).is_some_and(|api| api.path(operation, model).is_some())
         }
+        Modality::Audio => crate::wire::audio::api_for(provider).is_some_and(|api| api.serves(operation)),
         Modality::Embeddings => crate::providers::embeddings_api(provider).is_some(),
         Modality::Decision => crate::providers::decision_api(provider).is_some(),
         Modality::Live => crate::wire::live::LiveApi::of(provider).is_some(),
         Modality::Segmentation => crate::providers::segmentation_api(provider).is_some(),
-        _ => false,
     }
 }
 

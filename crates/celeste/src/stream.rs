@@ -29,11 +29,6 @@ use crate::transport::sse::{SseDecoder, SseEvent};
 use crate::types::output::{Chunk, Output};
 
 /// How a body is cut into frames.
-#[cfg_attr(
-    not(test),
-    expect(dead_code, reason = "NDJSON and raw framing serve the Ollama and audio wire APIs, which land next")
-)]
-#[cfg_attr(test, allow(dead_code, reason = "the tests frame NDJSON but no raw bytes"))]
 pub(crate) enum Framing {
     /// Server-sent events.
     Sse(SseDecoder),
@@ -44,11 +39,6 @@ pub(crate) enum Framing {
 }
 
 /// One frame of a body.
-#[cfg_attr(
-    not(test),
-    expect(dead_code, reason = "NDJSON and raw framing serve the Ollama and audio wire APIs, which land next")
-)]
-#[cfg_attr(test, allow(dead_code, reason = "the tests read NDJSON lines but no raw chunks"))]
 pub(crate) enum Frame {
     /// An SSE event.
     Sse(SseEvent),
@@ -137,7 +127,8 @@ enum State {
     Failed,
 }
 
-type Body = Pin<Box<dyn FuturesStream<Item = reqwest::Result<Bytes>> + Send>>;
+/// A body: its bytes as they arrive.
+pub(crate) type Body = Pin<Box<dyn FuturesStream<Item = reqwest::Result<Bytes>> + Send>>;
 
 /// What the response's headers say about its body, kept until its first bytes arrive and are checked
 /// against the framing (see [`Error::UnexpectedBody`]).
@@ -213,8 +204,9 @@ impl<D, C> Stream<D, C> {
         Self::build(Box::pin(response.bytes_stream()), parts, check, total)
     }
 
-    /// Decode `body` (no response headers to check it against).
-    #[cfg(test)]
+    /// Decode `body` (no response headers to check it against): test bodies, and the messages of a
+    /// WebSocket as lines.
+    #[cfg_attr(not(any(test, feature = "gradium")), allow(dead_code, reason = "only Gradium streams a socket"))]
     pub(crate) fn from_body(body: Body, parts: StreamParts<D, C>) -> Self {
         Self::build(body, parts, BodyCheck::default(), None)
     }

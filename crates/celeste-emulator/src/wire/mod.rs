@@ -6,6 +6,7 @@ use serde_json::Value;
 use crate::plan::Plan;
 
 pub(crate) mod anthropic;
+pub(crate) mod audio;
 pub(crate) mod chat;
 pub(crate) mod cohere;
 pub(crate) mod embeddings;
@@ -104,6 +105,7 @@ impl Route {
             Service::Text(_) => BodyKind::Json,
             Service::Image(_, e) if e.is_get() => BodyKind::None,
             Service::Image(images::ImageApi::Topaz, _) => BodyKind::Form,
+            Service::Image(images::ImageApi::Audio(api), _) if api.takes_form() => BodyKind::Form,
             Service::Image(_, images::Endpoint::Edit) => BodyKind::JsonOrForm,
             Service::Image(..) | Service::Decision => BodyKind::Json,
         }

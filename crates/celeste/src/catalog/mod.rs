@@ -30,7 +30,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
 pub use constraint::{BuiltinTool, Constraint};
-pub use voice::{Voice, resolve_voice, voices};
+pub use voice::{Voice, model_voices, resolve_voice, voices};
 
 use crate::error::Error;
 use crate::types::enums::{InputType, Modality, Operation, Provider};

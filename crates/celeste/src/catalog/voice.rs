@@ -62,3 +62,14 @@ pub fn resolve_voice(provider: Provider, name_or_id: &str) -> Option<&'static Vo
         all.iter().find(|v| v.id.eq_ignore_ascii_case(name_or_id) || v.name.eq_ignore_ascii_case(name_or_id))
     })
 }
+
+/// The voices `model` offers, in catalog order: those its `voice` constraint lists, or its provider's
+/// whole catalog when the constraint lists none; empty for a model without a voice parameter.
+pub fn model_voices(model: &super::Model) -> Vec<&'static Voice> {
+    match model.constraints.get("voice") {
+        Some(super::Constraint::Voice { provider, voices: offered }) => {
+            voices(*provider).iter().filter(|v| offered.as_ref().is_none_or(|ids| ids.contains(&v.id))).collect()
+        }
+        _ => Vec::new(),
+    }
+}

@@ -2,6 +2,7 @@
 //! reasons, outputs and chunks.
 
 pub mod artifact;
+pub mod audio;
 pub mod decision;
 pub mod enums;
 pub mod image;
@@ -17,6 +18,7 @@ pub mod usage;
 pub mod video;
 
 pub use artifact::Artifact;
+pub use audio::Audio;
 pub use decision::{
     Answer, Answers, BooleanAnswer, BooleanCriteria, BooleanQuestion, BoxAnswer, BoxCoordinates, BoxQuestion,
     ChoiceAnswer, ChoiceQuestion, DecisionValue, Question, ScoreAnswer, ScoreQuestion,

@@ -54,6 +54,26 @@ pub(crate) fn function_declaration(f: &FunctionTool, mut base: Value, schema_key
     base
 }
 
+/// The media of an Interactions content item of type `kind` (`image`, `audio`): its base64 `data` as
+/// bytes, or its `uri` as a URL artifact, with the `mime_type` it names; `None` for another kind or
+/// an item with neither. `what` names it in a decode error.
+pub(crate) fn content_media(
+    item: &Value,
+    kind: &str,
+    what: &'static str,
+) -> Result<Option<(Artifact, Option<String>)>> {
+    if item.get("type").and_then(Value::as_str) != Some(kind) {
+        return Ok(None);
+    }
+    let text = |k: &str| item.get(k).and_then(Value::as_str).filter(|s| !s.is_empty());
+    let artifact = match (text("data"), text("uri")) {
+        (Some(data), _) => Artifact::from_base64(data).map_err(|e| Error::decode(what, e, data.as_bytes()))?,
+        (None, Some(uri)) => Artifact::from_url(uri),
+        (None, None) => return Ok(None),
+    };
+    Ok(Some((artifact, text("mime_type").map(str::to_string))))
+}
+
 /// An empty schema (`null` or `{}`) is not sent.
 fn has_schema(parameters: &Value) -> bool {
     match parameters {

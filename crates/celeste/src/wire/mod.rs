@@ -10,6 +10,7 @@
 // (Responses, Chat Completions) always are, since any compatible endpoint speaks them.
 #[cfg(feature = "anthropic")]
 pub(crate) mod anthropic;
+pub(crate) mod audio;
 pub(crate) mod chatcompletions;
 #[cfg(feature = "cohere")]
 pub(crate) mod cohere;

@@ -53,6 +53,9 @@ pub(crate) enum ImageApi {
     /// fal's queue, for segmentation (served by [`crate::wire::segmentation`]: it shares the job
     /// store and request handling).
     Fal,
+    /// An audio API (served by [`crate::wire::audio`]: audio shares the media APIs' request handling
+    /// and faults).
+    Audio(crate::wire::audio::AudioApi),
 }
 
 /// What a request asks of an image API.
@@ -70,6 +73,9 @@ pub(crate) enum Endpoint {
     DownloadLink(String),
     /// A stored file's bytes.
     File(String),
+    /// ElevenLabs speech: the voice in the path, the output format in the query, and whether the
+    /// path asks for the streaming endpoint.
+    Speech { voice: String, format: Option<String>, stream: bool },
 }
 
 impl Endpoint {
@@ -94,6 +100,9 @@ const TOPAZ_TOOLS: &[&str] =
 /// Maps a path to an image API: `(api, endpoint, model named in the path)`.
 pub(crate) fn route(path: &str, query: Option<&str>) -> Option<(ImageApi, Endpoint, Option<String>)> {
     let plain = |api, endpoint| Some((api, endpoint, None));
+    if let Some((api, endpoint)) = crate::wire::audio::route(path, query) {
+        return plain(ImageApi::Audio(api), endpoint);
+    }
     match path {
         "/v1/images/generations" => return plain(ImageApi::OpenAi, Endpoint::Create),
         "/v1/images/edits" => return plain(ImageApi::OpenAi, Endpoint::Edit),
@@ -162,7 +171,7 @@ fn fal_route(rest: &str) -> Option<(ImageApi, Endpoint, Option<String>)> {
 }
 
 /// The decoded value of `key` in a query string.
-fn query_param(query: Option<&str>, key: &str) -> Option<String> {
+pub(crate) fn query_param(query: Option<&str>, key: &str) -> Option<String> {
     query?.split('&').find_map(|kv| {
         let (k, v) = kv.split_once('=')?;
         (k == key).then(|| percent_decode(v))
@@ -207,6 +216,7 @@ impl ImageApi {
             ImageApi::CohereEmbeddings => super::Api::Cohere.error_body(err),
             ImageApi::Video(api) => api.error_body(err),
             ImageApi::Fal => bfl::error_body(err),
+            ImageApi::Audio(api) => api.error_body(err),
         }
     }
 
@@ -217,6 +227,7 @@ impl ImageApi {
         match self {
             ImageApi::Ollama => super::ollama::stream_error(&mut ev, err),
             ImageApi::BytePlus => ev.sse(Some("error"), |b| push_json(b, &byteplus::error_value(err))),
+            ImageApi::Audio(api) => return api.stream_error(err),
             _ => {
                 let mut v = openai_error_value(err);
                 v["type"] = json!("error");
@@ -230,6 +241,9 @@ impl ImageApi {
     pub fn request_id_header(self) -> Option<&'static str> {
         match self {
             ImageApi::OpenAi | ImageApi::Xai => Some("x-request-id"),
+            ImageApi::Audio(
+                crate::wire::audio::AudioApi::OpenAiSpeech | crate::wire::audio::AudioApi::Transcription,
+            ) => Some("x-request-id"),
             ImageApi::BytePlus => Some("x-request-id"),
             ImageApi::Video(api) => api.request_id_header(),
             _ => None,
@@ -446,6 +460,7 @@ pub(crate) fn answer(call: &Call<'_>) -> Answer {
         }
         ImageApi::Video(api) => crate::wire::videos::answer(api, call),
         ImageApi::Fal => crate::wire::segmentation::answer(call),
+        ImageApi::Audio(api) => crate::wire::audio::answer(call, api),
     }
 }
 

@@ -14,7 +14,7 @@ use serde::Deserialize;
 use serde_json::{Map, Value, json};
 
 use super::{Body, ImageContext, ImageRequest, UsageNames, gemini_output, input_images, usage_from};
-use crate::error::{Error, Result};
+use crate::error::Result;
 use crate::types::artifact::Artifact;
 use crate::types::enums::Operation;
 use crate::types::media::Image;
@@ -71,7 +71,7 @@ pub(crate) async fn build(req: &ImageRequest, ctx: &ImageContext) -> Result<Body
     Ok(Body::Json(body))
 }
 
-/// An interaction as the media APIs read it (images here, videos in `wire/videos/omni.rs`).
+/// An interaction as the media APIs read it (images here, videos in `wire/videos/omni.rs`, audio in `wire::audio`).
 #[derive(Deserialize, Default)]
 #[serde(default)]
 pub(crate) struct Interaction {
@@ -86,18 +86,10 @@ pub(crate) struct Interaction {
 
 /// The image of a content item, if it is one.
 fn content_image(item: &Value, ctx: &ImageContext) -> Result<Option<Image>> {
-    if item.get("type").and_then(Value::as_str) != Some("image") {
+    let Some((artifact, mime)) = crate::wire::google::content_media(item, "image", "a Gemini image")? else {
         return Ok(None);
-    }
-    let text = |k: &str| item.get(k).and_then(Value::as_str).filter(|s| !s.is_empty());
-    let mime = text("mime_type").and_then(|m| m.parse::<MimeType>().ok());
-    let artifact = match (text("data"), text("uri")) {
-        (Some(data), _) => {
-            Artifact::from_base64(data).map_err(|e| Error::decode("a Gemini image", e.to_string(), data.as_bytes()))?
-        }
-        (None, Some(uri)) => Artifact::from_url(uri),
-        (None, None) => return Ok(None),
     };
+    let mime = mime.and_then(|m| m.parse::<MimeType>().ok());
     let mime = mime.or_else(|| artifact.data.as_deref().and_then(MimeType::sniff));
     let artifact = match mime {
         Some(m) => artifact.with_mime_type(m),

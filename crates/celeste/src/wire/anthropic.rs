@@ -29,8 +29,8 @@ use crate::types::tool::{ToolActivityStatus, ToolCall, ToolChoice, parse_argumen
 use crate::types::usage::{FinishReason, Usage};
 use crate::wire::WireContext;
 use crate::wire::kit::{
-    Accumulator, Str, StreamEnd, WebRef, activity_chunk, call_chunk, domain_of, end_chunk, present, put_params,
-    reasoning_chunk,
+    Accumulator, Field, Fields, Str, StreamEnd, WebRef, activity_chunk, call_chunk, domain_of, end_chunk, present,
+    put_params, reasoning_chunk,
 };
 
 /// The `anthropic-version` header value every request carries.
@@ -77,15 +77,16 @@ const VERTEX_VERSION: &str = "vertex-2023-10-16";
 const WEB_SEARCH_DYNAMIC: &str = "web_search_20260209";
 const WEB_SEARCH_BASIC: &str = "web_search_20250305";
 
-/// The text parameters the Messages API carries: no seed, penalties or verbosity.
-pub(crate) const CARRIED: &[TextParam] = &[
-    TextParam::Temperature,
-    TextParam::MaxTokens,
-    TextParam::TopP,
-    TextParam::TopK,
-    TextParam::Stop,
-    TextParam::ThinkingBudget,
-    TextParam::ThinkingLevel,
+/// Where the Messages API puts each text parameter: no seed, penalties or verbosity. The output limit
+/// is the module's own (it is required: the model's limit, or a default, when not set).
+pub(crate) const FIELDS: Fields = &[
+    (TextParam::Temperature, Field::Body("temperature")),
+    (TextParam::MaxTokens, Field::Own),
+    (TextParam::TopP, Field::Body("top_p")),
+    (TextParam::TopK, Field::Body("top_k")),
+    (TextParam::Stop, Field::Body("stop_sequences")),
+    (TextParam::ThinkingBudget, Field::Own),
+    (TextParam::ThinkingLevel, Field::Own),
 ];
 
 // ---------------------------------------------------------------------------------------------------
@@ -112,16 +113,7 @@ pub(crate) fn build_request(req: &TextRequest, ctx: &WireContext, stream: bool) 
     if let Some(id) = conv.container {
         body.insert("container".into(), Value::String(id));
     }
-    put_params(
-        &mut body,
-        p,
-        &[
-            (TextParam::Temperature, "temperature"),
-            (TextParam::TopP, "top_p"),
-            (TextParam::TopK, "top_k"),
-            (TextParam::Stop, "stop_sequences"),
-        ],
-    );
+    put_params(&mut body, p, FIELDS);
     // Shared by the effort and the structured-output format.
     let mut output_config = Map::new();
     thinking(p, &mut body, &mut output_config);

@@ -27,8 +27,8 @@ use crate::types::text::{TextParam, TextRequest};
 use crate::types::tool::ToolChoice;
 use crate::types::usage::{FinishReason, Usage};
 use crate::wire::kit::{
-    Accumulator, Str, StreamEnd, TokenDetails, WebRef, call_chunk, domain_of, present, put_params, reasoning_chunk,
-    ride_on_last,
+    Accumulator, Field, Fields, Str, StreamEnd, TokenDetails, WebRef, call_chunk, domain_of, present, put_params,
+    reasoning_chunk, ride_on_last,
 };
 use crate::wire::{WireContext, WireFunction, WireToolCall};
 
@@ -48,17 +48,18 @@ pub(crate) enum ReasoningReplay {
     ThinkingChunk,
 }
 
-/// The text parameters Chat Completions carries: no top-k, no thinking budget (the effort is
-/// `thinking_level`) and no verbosity in the protocol its servers share.
-pub(crate) const CARRIED: &[TextParam] = &[
-    TextParam::Temperature,
-    TextParam::MaxTokens,
-    TextParam::TopP,
-    TextParam::Seed,
-    TextParam::Stop,
-    TextParam::FrequencyPenalty,
-    TextParam::PresencePenalty,
-    TextParam::ThinkingLevel,
+/// Where Chat Completions puts each text parameter: no top-k, no thinking budget (the effort is
+/// `thinking_level`) and no verbosity in the protocol its servers share. The output limit and the seed
+/// are the module's own: some servers name them differently ([`ChatQuirks`]).
+pub(crate) const FIELDS: Fields = &[
+    (TextParam::Temperature, Field::Body("temperature")),
+    (TextParam::MaxTokens, Field::Own),
+    (TextParam::TopP, Field::Body("top_p")),
+    (TextParam::Seed, Field::Own),
+    (TextParam::Stop, Field::Body("stop")),
+    (TextParam::FrequencyPenalty, Field::Body("frequency_penalty")),
+    (TextParam::PresencePenalty, Field::Body("presence_penalty")),
+    (TextParam::ThinkingLevel, Field::Own),
 ];
 
 /// How `thinking_level` is sent.
@@ -209,19 +210,13 @@ pub(crate) fn build_request(req: &TextRequest, ctx: &WireContext, stream: bool) 
     body.insert("messages".into(), Value::Array(messages));
 
     let p = &req.params;
-    put_params(
-        &mut body,
-        p,
-        &[
-            (TextParam::MaxTokens, q.max_tokens_field),
-            (TextParam::Temperature, "temperature"),
-            (TextParam::TopP, "top_p"),
-            (TextParam::Seed, q.seed_field),
-            (TextParam::Stop, "stop"),
-            (TextParam::FrequencyPenalty, "frequency_penalty"),
-            (TextParam::PresencePenalty, "presence_penalty"),
-        ],
-    );
+    put_params(&mut body, p, FIELDS);
+    if let Some(n) = p.max_tokens {
+        body.insert(q.max_tokens_field.into(), n.into());
+    }
+    if let Some(seed) = p.seed {
+        body.insert(q.seed_field.into(), seed.into());
+    }
     if let Some(effort) = &p.thinking_level {
         let (thinking, effort) = match q.reasoning {
             ReasoningStyle::Effort => (None, Some(effort)),

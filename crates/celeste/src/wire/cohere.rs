@@ -41,7 +41,7 @@ use crate::types::tool::ToolChoice;
 use crate::types::usage::{FinishReason, Usage};
 use crate::types::{Citation, Tool};
 use crate::wire::kit::{
-    Accumulator, Str, StreamEnd, call_chunk, domain_of, end_chunk, present, put_params, reasoning_chunk,
+    Accumulator, Field, Fields, Str, StreamEnd, call_chunk, domain_of, end_chunk, present, put_params, reasoning_chunk,
 };
 use crate::wire::{WireContext, WireFunction, WireToolCall};
 
@@ -65,7 +65,7 @@ pub(crate) fn build_request(req: &TextRequest, ctx: &WireContext, stream: bool) 
     body.insert("messages".into(), Value::Array(messages));
 
     let p = &req.params;
-    put_params(&mut body, p, PARAMS);
+    put_params(&mut body, p, FIELDS);
     if let Some(t) = p.thinking_budget.map(thinking).transpose()? {
         body.insert("thinking".into(), t);
     }
@@ -95,30 +95,18 @@ pub(crate) fn build_request(req: &TextRequest, ctx: &WireContext, stream: bool) 
     Ok(Value::Object(body))
 }
 
-/// The text parameters Cohere v2 chat carries: no named effort and no verbosity (thinking is a token
+/// Where Cohere v2 chat puts each text parameter: no named effort and no verbosity (thinking is a token
 /// budget here).
-pub(crate) const CARRIED: &[TextParam] = &[
-    TextParam::Temperature,
-    TextParam::MaxTokens,
-    TextParam::TopP,
-    TextParam::TopK,
-    TextParam::Seed,
-    TextParam::Stop,
-    TextParam::FrequencyPenalty,
-    TextParam::PresencePenalty,
-    TextParam::ThinkingBudget,
-];
-
-/// Where the plain parameters go.
-const PARAMS: &[(TextParam, &str)] = &[
-    (TextParam::MaxTokens, "max_tokens"),
-    (TextParam::Temperature, "temperature"),
-    (TextParam::TopP, "p"),
-    (TextParam::TopK, "k"),
-    (TextParam::Seed, "seed"),
-    (TextParam::Stop, "stop_sequences"),
-    (TextParam::FrequencyPenalty, "frequency_penalty"),
-    (TextParam::PresencePenalty, "presence_penalty"),
+pub(crate) const FIELDS: Fields = &[
+    (TextParam::Temperature, Field::Body("temperature")),
+    (TextParam::MaxTokens, Field::Body("max_tokens")),
+    (TextParam::TopP, Field::Body("p")),
+    (TextParam::TopK, Field::Body("k")),
+    (TextParam::Seed, Field::Body("seed")),
+    (TextParam::Stop, Field::Body("stop_sequences")),
+    (TextParam::FrequencyPenalty, Field::Body("frequency_penalty")),
+    (TextParam::PresencePenalty, Field::Body("presence_penalty")),
+    (TextParam::ThinkingBudget, Field::Own),
 ];
 
 /// The `thinking` object for a budget: `0` disables thinking, `-1` enables it with the model's own

@@ -38,11 +38,9 @@ use crate::types::tool::{ToolCall, ToolChoice};
 use crate::types::usage::{FinishKind, FinishReason, Usage};
 use crate::types::{Citation, Tool};
 use crate::wire::WireContext;
-use crate::wire::google::{
-    Media, byte_to_char, call_id, call_names, function_parameters, google_error, has_schema, media,
-};
+use crate::wire::google::{Media, byte_to_char, call_id, call_names, function_declaration, google_error, media};
 use crate::wire::kit::{
-    Accumulator, Str, StreamEnd, call_chunk, put_params, reasoning_chunk, ride_on_last, sum_counts,
+    Accumulator, Field, Fields, Str, StreamEnd, call_chunk, put_params, reasoning_chunk, ride_on_last, sum_counts,
 };
 
 /// The streaming URL (`:streamGenerateContent?alt=sse`) for a unary generateContent URL.
@@ -81,20 +79,7 @@ pub(crate) fn build_request(req: &TextRequest, ctx: &WireContext) -> Result<Valu
 
 fn generation_config(p: &TextParams) -> Map<String, Value> {
     let mut c = Map::new();
-    put_params(
-        &mut c,
-        p,
-        &[
-            (TextParam::Temperature, "temperature"),
-            (TextParam::TopP, "topP"),
-            (TextParam::TopK, "topK"),
-            (TextParam::MaxTokens, "maxOutputTokens"),
-            (TextParam::Seed, "seed"),
-            (TextParam::Stop, "stopSequences"),
-            (TextParam::PresencePenalty, "presencePenalty"),
-            (TextParam::FrequencyPenalty, "frequencyPenalty"),
-        ],
-    );
+    put_params(&mut c, p, FIELDS);
     // A token budget (`-1` dynamic, `0` off) or a named level; both when the caller gives both (the
     // API decides which wins, as for any parameter pair it documents as exclusive).
     if p.thinking_budget.is_some() || p.thinking_level.is_some() {
@@ -111,18 +96,18 @@ fn generation_config(p: &TextParams) -> Map<String, Value> {
     c
 }
 
-/// The text parameters generateContent carries: all but verbosity.
-pub(crate) const CARRIED: &[TextParam] = &[
-    TextParam::Temperature,
-    TextParam::MaxTokens,
-    TextParam::TopP,
-    TextParam::TopK,
-    TextParam::Seed,
-    TextParam::Stop,
-    TextParam::FrequencyPenalty,
-    TextParam::PresencePenalty,
-    TextParam::ThinkingBudget,
-    TextParam::ThinkingLevel,
+/// Where generateContent puts each text parameter (in `generationConfig`): all but verbosity.
+pub(crate) const FIELDS: Fields = &[
+    (TextParam::Temperature, Field::Body("temperature")),
+    (TextParam::MaxTokens, Field::Body("maxOutputTokens")),
+    (TextParam::TopP, Field::Body("topP")),
+    (TextParam::TopK, Field::Body("topK")),
+    (TextParam::Seed, Field::Body("seed")),
+    (TextParam::Stop, Field::Body("stopSequences")),
+    (TextParam::FrequencyPenalty, Field::Body("frequencyPenalty")),
+    (TextParam::PresencePenalty, Field::Body("presencePenalty")),
+    (TextParam::ThinkingBudget, Field::Own),
+    (TextParam::ThinkingLevel, Field::Own),
 ];
 
 /// The system parts and the conversation `contents`.
@@ -237,14 +222,7 @@ fn tools(req: &TextRequest, ctx: &WireContext, body: &mut Map<String, Value>) ->
     for t in &req.tools {
         match t {
             Tool::Function(f) => {
-                let mut d = json!({"name": f.name});
-                if let Some(desc) = &f.description {
-                    d["description"] = desc.clone().into();
-                }
-                if has_schema(&f.parameters) {
-                    d["parametersJsonSchema"] = function_parameters(&f.parameters);
-                }
-                declarations.push(d);
+                declarations.push(function_declaration(f, json!({"name": f.name}), "parametersJsonSchema"));
             }
             Tool::WebSearch(w) => {
                 server_side = true;

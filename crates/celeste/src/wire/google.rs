@@ -9,6 +9,7 @@ use serde_json::Value;
 use crate::error::{Error, Result};
 use crate::types::artifact::Artifact;
 use crate::types::message::Item;
+use crate::types::tool::FunctionTool;
 use crate::wire::WireContext;
 
 // ---------------------------------------------------------------------------------------------------
@@ -40,6 +41,19 @@ pub(crate) fn media(a: &Artifact) -> Result<Media> {
     Ok(Media::Inline { mime, data: data.to_string() })
 }
 
+/// A function declaration as Google's APIs take it: `base` (the name, and whatever else the API wants
+/// with it) plus the description and the parameter schema under `schema_key` (`parametersJsonSchema`
+/// in generateContent and Live, `parameters` in Interactions), each when given.
+pub(crate) fn function_declaration(f: &FunctionTool, mut base: Value, schema_key: &str) -> Value {
+    if let Some(desc) = &f.description {
+        base["description"] = desc.clone().into();
+    }
+    if has_schema(&f.parameters) {
+        base[schema_key] = function_parameters(&f.parameters);
+    }
+    base
+}
+
 /// The media of an Interactions content item of type `kind` (`image`, `audio`): its base64 `data` as
 /// bytes, or its `uri` as a URL artifact, with the `mime_type` it names; `None` for another kind or
 /// an item with neither. `what` names it in a decode error.
@@ -61,7 +75,7 @@ pub(crate) fn content_media(
 }
 
 /// An empty schema (`null` or `{}`) is not sent.
-pub(crate) fn has_schema(parameters: &Value) -> bool {
+fn has_schema(parameters: &Value) -> bool {
     match parameters {
         Value::Null => false,
         Value::Object(o) => !o.is_empty(),
@@ -71,7 +85,7 @@ pub(crate) fn has_schema(parameters: &Value) -> bool {
 
 /// A function's parameter schema as Google's APIs take it: without `additionalProperties` at any
 /// level, which Google rejects in function declarations.
-pub(crate) fn function_parameters(schema: &Value) -> Value {
+fn function_parameters(schema: &Value) -> Value {
     let mut schema = schema.clone();
     strip_additional_properties(&mut schema);
     schema

@@ -32,12 +32,10 @@ use crate::types::text::{TextParam, TextParams, TextRequest};
 use crate::types::tool::{ToolActivityStatus, ToolCall, ToolChoice, parse_arguments};
 use crate::types::usage::{FinishKind, FinishReason, Usage};
 use crate::wire::WireContext;
-use crate::wire::google::{
-    Media, byte_to_char, call_id, call_names, function_parameters, google_error, has_schema, media,
-};
+use crate::wire::google::{Media, byte_to_char, call_id, call_names, function_declaration, google_error, media};
 use crate::wire::kit::{
-    Accumulator, Str, StreamEnd, WebRef, activity_chunk, call_chunk, put_params, reasoning_chunk, ride_on_last,
-    sum_counts,
+    Accumulator, Field, Fields, Str, StreamEnd, WebRef, activity_chunk, call_chunk, put_params, reasoning_chunk,
+    ride_on_last, sum_counts,
 };
 
 /// Prefix of the call ids this library makes up for calls the server sent without one.
@@ -78,17 +76,7 @@ pub(crate) fn build_request(req: &TextRequest, ctx: &WireContext, stream: bool) 
 
 fn generation_config(p: &TextParams) -> Map<String, Value> {
     let mut c = Map::new();
-    put_params(
-        &mut c,
-        p,
-        &[
-            (TextParam::Temperature, "temperature"),
-            (TextParam::TopP, "top_p"),
-            (TextParam::MaxTokens, "max_output_tokens"),
-            (TextParam::Seed, "seed"),
-            (TextParam::Stop, "stop_sequences"),
-        ],
-    );
+    put_params(&mut c, p, FIELDS);
     if let Some(level) = &p.thinking_level {
         c.insert("thinking_level".into(), level.as_str().into());
         c.insert("thinking_summaries".into(), "auto".into());
@@ -96,15 +84,15 @@ fn generation_config(p: &TextParams) -> Map<String, Value> {
     c
 }
 
-/// The text parameters Interactions carries: no thinking budget (only a level), no top-k, penalties
-/// or verbosity.
-pub(crate) const CARRIED: &[TextParam] = &[
-    TextParam::Temperature,
-    TextParam::MaxTokens,
-    TextParam::TopP,
-    TextParam::Seed,
-    TextParam::Stop,
-    TextParam::ThinkingLevel,
+/// Where Interactions puts each text parameter (in `generation_config`): no thinking budget (only a
+/// level), no top-k, penalties or verbosity.
+pub(crate) const FIELDS: Fields = &[
+    (TextParam::Temperature, Field::Body("temperature")),
+    (TextParam::MaxTokens, Field::Body("max_output_tokens")),
+    (TextParam::TopP, Field::Body("top_p")),
+    (TextParam::Seed, Field::Body("seed")),
+    (TextParam::Stop, Field::Body("stop_sequences")),
+    (TextParam::ThinkingLevel, Field::Own),
 ];
 
 /// The system texts and the input steps.
@@ -198,16 +186,7 @@ fn mime_name(mime: &str) -> &str {
 
 fn tool(t: &Tool, ctx: &WireContext) -> Result<Value> {
     Ok(match t {
-        Tool::Function(f) => {
-            let mut v = json!({"type": "function", "name": f.name});
-            if let Some(d) = &f.description {
-                v["description"] = d.clone().into();
-            }
-            if has_schema(&f.parameters) {
-                v["parameters"] = function_parameters(&f.parameters);
-            }
-            v
-        }
+        Tool::Function(f) => function_declaration(f, json!({"type": "function", "name": f.name}), "parameters"),
         Tool::WebSearch(w) => {
             // The reference's 1.0.0 no longer maps `blocked_domains` (`exclude_domains`) here either.
             if !w.allowed_domains.is_empty() || !w.blocked_domains.is_empty() || w.max_uses.is_some() {

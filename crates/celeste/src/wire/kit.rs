@@ -183,11 +183,29 @@ pub(crate) fn sum_counts(a: Option<u64>, b: Option<u64>) -> Option<u64> {
     }
 }
 
-/// Put the plain sampling parameters that are set (the numbers, and the stop list when not empty)
-/// into a request object under their wire names, from the wire API's table. Thinking and verbosity
-/// have a shape of their own in every wire API; each module writes those.
-pub(crate) fn put_params(object: &mut Map<String, Value>, p: &TextParams, names: &[(TextParam, &str)]) {
-    for (param, name) in names {
+/// Where a wire API puts one text parameter: one row of its parameter table.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Field {
+    /// A body field of this name (within the object the module passes to [`put_params`]), holding
+    /// the value as given.
+    Body(&'static str),
+    /// Carried in a shape of the module's own making (thinking, verbosity, a limit with a default,
+    /// a field a server names its own way): the module's code writes it.
+    Own,
+}
+
+/// A wire API's parameter table: the text parameters it carries, in [`TextParam::ALL`] order, with
+/// where each goes. A parameter the table does not name is not carried: when set, it is dropped and
+/// reported once. `WireApi::carries` and [`put_params`] both read it;
+/// `params::every_parameter_reaches_the_wire_or_is_reported` holds each module to its table.
+pub(crate) type Fields = &'static [(TextParam, Field)];
+
+/// Put the parameters that are set and that `fields` sends as plain [`Field::Body`] fields (the
+/// numbers, and the stop list when not empty) into a request object. [`Field::Own`] ones are the
+/// module's to write.
+pub(crate) fn put_params(object: &mut Map<String, Value>, p: &TextParams, fields: Fields) {
+    for (param, field) in fields {
+        let Field::Body(name) = field else { continue };
         let value = match param {
             TextParam::Temperature => p.temperature.map(Value::from),
             TextParam::MaxTokens => p.max_tokens.map(Value::from),
@@ -197,7 +215,9 @@ pub(crate) fn put_params(object: &mut Map<String, Value>, p: &TextParams, names:
             TextParam::Stop => (!p.stop.is_empty()).then(|| json!(p.stop)),
             TextParam::FrequencyPenalty => p.frequency_penalty.map(Value::from),
             TextParam::PresencePenalty => p.presence_penalty.map(Value::from),
-            TextParam::ThinkingBudget | TextParam::ThinkingLevel | TextParam::Verbosity => None,
+            TextParam::ThinkingBudget => p.thinking_budget.map(Value::from),
+            TextParam::ThinkingLevel => p.thinking_level.clone().map(Value::from),
+            TextParam::Verbosity => p.verbosity.clone().map(Value::from),
         };
         if let Some(value) = value {
             object.insert((*name).into(), value);

@@ -3,7 +3,7 @@
 //! vendor it is talking to beyond the [`WireContext`].
 //!
 //! [`WireApi`] is the one seam: its methods hold the only `match` over wire APIs (build a request,
-//! parse a reply, make a stream decoder, say which parameters the API carries). Adding a wire API is
+//! parse a reply, make a stream decoder, give its parameter table). Adding a wire API is
 //! one module here plus one arm in each of those methods.
 
 // The native wire APIs are compiled in with their provider's feature; the two protocols
@@ -117,8 +117,7 @@ impl WireApi {
             WireApi::GeminiGenerateContent if stream => gemini::stream_url(&url),
             _ => url,
         };
-        let carried = self.carried();
-        let dropped = req.params.set_params().filter(|p| !carried.contains(p)).collect();
+        let dropped = req.params.set_params().filter(|p| !self.carries(*p)).collect();
         Ok(WireRequest { body, headers, url, dropped })
     }
 
@@ -158,24 +157,28 @@ impl WireApi {
         })
     }
 
-    /// The parameter table: which text parameters this wire API carries. Every other parameter that
-    /// is set is dropped and reported. `params::every_parameter_reaches_the_wire_or_is_reported`
-    /// holds each module to its table.
-    pub(crate) fn carried(self) -> &'static [TextParam] {
+    /// The parameter table: where this wire API puts each text parameter ([`kit::Fields`]).
+    pub(crate) fn fields(self) -> kit::Fields {
         #[allow(unreachable_patterns, reason = "the arm for wire APIs compiled out of this build")]
         match self {
-            WireApi::OpenResponses => openresponses::CARRIED,
-            WireApi::ChatCompletions => chatcompletions::CARRIED,
+            WireApi::OpenResponses => openresponses::FIELDS,
+            WireApi::ChatCompletions => chatcompletions::FIELDS,
             #[cfg(feature = "cohere")]
-            WireApi::CohereChat => cohere::CARRIED,
+            WireApi::CohereChat => cohere::FIELDS,
             #[cfg(feature = "google")]
-            WireApi::GeminiGenerateContent => gemini::CARRIED,
+            WireApi::GeminiGenerateContent => gemini::FIELDS,
             #[cfg(feature = "google")]
-            WireApi::GeminiInteractions => interactions::CARRIED,
+            WireApi::GeminiInteractions => interactions::FIELDS,
             #[cfg(feature = "anthropic")]
-            WireApi::AnthropicMessages => anthropic::CARRIED,
+            WireApi::AnthropicMessages => anthropic::FIELDS,
             _ => &[],
         }
+    }
+
+    /// Whether this wire API carries `param` (its table names it). Every other parameter that is set
+    /// is dropped and reported.
+    pub(crate) fn carries(self, param: TextParam) -> bool {
+        self.fields().iter().any(|(p, _)| *p == param)
     }
 }
 

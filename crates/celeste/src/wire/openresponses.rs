@@ -20,33 +20,30 @@ use crate::types::tool::{ToolActivityStatus, ToolCall, ToolChoice, parse_argumen
 use crate::types::usage::{FinishKind, FinishReason, Usage};
 use crate::wire::WireContext;
 use crate::wire::kit::{
-    Accumulator, Lenient, LenientList, LenientStr, StreamEnd, TokenDetails, activity_chunk, builtin_choice_error,
-    call_chunk, chosen_builtin, domain_of, end_chunk, put_params, reasoning_chunk,
+    Accumulator, Field, Fields, Lenient, LenientList, LenientStr, StreamEnd, TokenDetails, activity_chunk,
+    builtin_choice_error, call_chunk, chosen_builtin, domain_of, end_chunk, put_params, reasoning_chunk,
 };
 
 // ---------------------------------------------------------------------------------------------------
 // Requests
 
-/// The request body for `req`.
-/// The text parameters the Responses API carries (a thinking budget has no field here: the effort is
-/// `thinking_level`).
-pub(crate) const CARRIED: &[TextParam] =
-    &[TextParam::Temperature, TextParam::MaxTokens, TextParam::TopP, TextParam::ThinkingLevel, TextParam::Verbosity];
+/// Where the Responses API puts each text parameter (a thinking budget has no field here: the effort
+/// is `thinking_level`).
+pub(crate) const FIELDS: Fields = &[
+    (TextParam::Temperature, Field::Body("temperature")),
+    (TextParam::MaxTokens, Field::Body("max_output_tokens")),
+    (TextParam::TopP, Field::Body("top_p")),
+    (TextParam::ThinkingLevel, Field::Own),
+    (TextParam::Verbosity, Field::Own),
+];
 
+/// The request body for `req`.
 pub(crate) fn build_request(req: &TextRequest, ctx: &WireContext, stream: bool) -> Result<Value> {
     let mut body = Map::new();
     body.insert("model".into(), Value::String(req.model.clone()));
     body.insert("input".into(), Value::Array(input_items(&req.items, ctx)?));
     let p = &req.params;
-    put_params(
-        &mut body,
-        p,
-        &[
-            (TextParam::MaxTokens, "max_output_tokens"),
-            (TextParam::Temperature, "temperature"),
-            (TextParam::TopP, "top_p"),
-        ],
-    );
+    put_params(&mut body, p, FIELDS);
     if let Some(effort) = &p.thinking_level {
         body.insert("reasoning".into(), json!({"effort": effort, "summary": "auto"}));
     }

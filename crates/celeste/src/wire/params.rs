@@ -4,79 +4,75 @@
 
 use serde_json::Value;
 
+use super::kit::Field;
 use super::{WireApi, WireContext};
 use crate::error::Origin;
 use crate::types::enums::{Operation, Protocol, Provider};
 use crate::types::message::Message;
 use crate::types::text::{TextParam, TextParams, TextRequest};
 
-/// Who speaks each wire API in the table (every Chat Completions server: their quirks differ).
-const SPEAKERS: &[(WireApi, Origin)] = &[
-    (WireApi::OpenResponses, Origin::Provider(Provider::OpenAi)),
-    (WireApi::OpenResponses, Origin::Provider(Provider::XAi)),
-    (WireApi::OpenResponses, Origin::Protocol(Protocol::OpenResponses)),
-    (WireApi::ChatCompletions, Origin::Protocol(Protocol::ChatCompletions)),
-    (WireApi::ChatCompletions, Origin::Provider(Provider::Mistral)),
-    (WireApi::ChatCompletions, Origin::Provider(Provider::Groq)),
-    (WireApi::ChatCompletions, Origin::Provider(Provider::DeepSeek)),
-    (WireApi::ChatCompletions, Origin::Provider(Provider::Moonshot)),
-    (WireApi::ChatCompletions, Origin::Provider(Provider::HuggingFace)),
-    (WireApi::AnthropicMessages, Origin::Provider(Provider::Anthropic)),
-    (WireApi::GeminiGenerateContent, Origin::Provider(Provider::Google)),
-    (WireApi::GeminiInteractions, Origin::Provider(Provider::Google)),
-    (WireApi::CohereChat, Origin::Provider(Provider::Cohere)),
-];
+/// Who speaks each wire API in the table: each provider on its wire API (every Chat Completions
+/// server: their quirks differ), and the two protocols.
+fn speakers() -> Vec<(WireApi, Origin)> {
+    use Provider::*;
+    let providers: [(WireApi, &[Provider]); 5] = [
+        (WireApi::OpenResponses, &[OpenAi, XAi]),
+        (WireApi::ChatCompletions, &[Mistral, Groq, DeepSeek, Moonshot, HuggingFace]),
+        (WireApi::AnthropicMessages, &[Anthropic]),
+        (WireApi::GeminiGenerateContent, &[Google]),
+        (WireApi::CohereChat, &[Cohere]),
+    ];
+    let mut out = vec![
+        (WireApi::OpenResponses, Origin::Protocol(Protocol::OpenResponses)),
+        (WireApi::ChatCompletions, Origin::Protocol(Protocol::ChatCompletions)),
+        (WireApi::GeminiInteractions, Origin::Provider(Google)),
+    ];
+    out.extend(providers.iter().flat_map(|(wire, ps)| ps.iter().map(|p| (*wire, Origin::Provider(*p)))));
+    // A build with some providers holds some wire APIs: each of those is held to its table.
+    out.retain(|(w, _)| w.is_implemented());
+    out
+}
 
 /// One parameter set to a value whose text can be found in a body, and that text.
-fn sample(param: TextParam) -> (TextParams, &'static str) {
+fn sample(param: TextParam) -> (TextParams, String) {
+    /// Set `field` to `value`; the value's JSON text is what to look for.
+    fn put<T: serde::Serialize>(field: &mut Option<T>, value: T) -> String {
+        let mark = serde_json::to_string(&value).unwrap();
+        *field = Some(value);
+        mark
+    }
     let mut p = TextParams::default();
     let mark = match param {
-        TextParam::Temperature => {
-            p.temperature = Some(0.37);
-            "0.37"
-        }
-        TextParam::MaxTokens => {
-            p.max_tokens = Some(777);
-            "777"
-        }
-        TextParam::TopP => {
-            p.top_p = Some(0.83);
-            "0.83"
-        }
-        TextParam::TopK => {
-            p.top_k = Some(41);
-            "41"
-        }
-        TextParam::Seed => {
-            p.seed = Some(90210);
-            "90210"
-        }
+        TextParam::Temperature => put(&mut p.temperature, 0.37),
+        TextParam::MaxTokens => put(&mut p.max_tokens, 777),
+        TextParam::TopP => put(&mut p.top_p, 0.83),
+        TextParam::TopK => put(&mut p.top_k, 41),
+        TextParam::Seed => put(&mut p.seed, 90210),
         TextParam::Stop => {
             p.stop = vec!["STOPHERE".into()];
-            "STOPHERE"
+            serde_json::to_string(&p.stop).unwrap()
         }
-        TextParam::FrequencyPenalty => {
-            p.frequency_penalty = Some(0.61);
-            "0.61"
-        }
-        TextParam::PresencePenalty => {
-            p.presence_penalty = Some(-0.29);
-            "-0.29"
-        }
-        TextParam::ThinkingBudget => {
-            p.thinking_budget = Some(4321);
-            "4321"
-        }
-        TextParam::ThinkingLevel => {
-            p.thinking_level = Some("medium".into());
-            "\"medium\""
-        }
-        TextParam::Verbosity => {
-            p.verbosity = Some("low".into());
-            "\"low\""
-        }
+        TextParam::FrequencyPenalty => put(&mut p.frequency_penalty, 0.61),
+        TextParam::PresencePenalty => put(&mut p.presence_penalty, -0.29),
+        TextParam::ThinkingBudget => put(&mut p.thinking_budget, 4321),
+        TextParam::ThinkingLevel => put(&mut p.thinking_level, "medium".into()),
+        TextParam::Verbosity => put(&mut p.verbosity, "low".into()),
     };
     (p, mark)
+}
+
+/// What `built` adds to or changes in `base`, key by key: where an object is new or changed, what it
+/// adds inside (a parameter may live in a config object, new in the body when it is set).
+fn added(base: &Value, built: &Value) -> Vec<(String, Value)> {
+    let (Some(base), Some(built)) = (base.as_object(), built.as_object()) else { return Vec::new() };
+    let empty = Value::Object(Default::default());
+    let changed = built.iter().filter(|(k, v)| base.get(*k) != Some(*v));
+    changed
+        .flat_map(|(k, v)| match base.get(k).unwrap_or(&empty) {
+            old if old.is_object() && v.is_object() => added(old, v),
+            _ => vec![(k.clone(), v.clone())],
+        })
+        .collect()
 }
 
 fn request(params: TextParams) -> TextRequest {
@@ -86,8 +82,8 @@ fn request(params: TextParams) -> TextRequest {
 #[test]
 fn every_parameter_reaches_the_wire_or_is_reported() {
     let mut checked = 0;
-    // A build with some providers holds some wire APIs: each of those is held to its table.
-    for (wire, origin) in SPEAKERS.iter().filter(|(w, _)| w.is_implemented()) {
+    let speakers = speakers();
+    for (wire, origin) in &speakers {
         let ctx = WireContext { origin: *origin, model: "m".into(), operation: Operation::Generate };
         for stream in [false, true] {
             let base = wire.build(&request(TextParams::default()), &ctx, stream, "u".into()).unwrap();
@@ -97,10 +93,16 @@ fn every_parameter_reaches_the_wire_or_is_reported() {
                 let built = wire.build(&request(params), &ctx, stream, "u".into()).unwrap();
                 let text = serde_json::to_string(&built.body).unwrap();
                 let label = format!("{wire:?} for {origin} ({param}, stream {stream})");
-                if wire.carried().contains(param) {
+                if wire.carries(*param) {
                     assert!(built.dropped.is_empty(), "{label}: carried yet reported as dropped");
                     assert_ne!(built.body, base.body, "{label}: carried but the body did not change");
-                    assert!(text.contains(mark), "{label}: {mark} not in {text}");
+                    assert!(text.contains(&mark), "{label}: {mark} not in {text}");
+                    if let Some((_, Field::Body(name))) = wire.fields().iter().find(|(p, _)| p == param) {
+                        // A plain field: that one field with the value as given, and nothing else.
+                        let value: Value = serde_json::from_str(&mark).unwrap();
+                        let added = added(&base.body, &built.body);
+                        assert_eq!(added, [(name.to_string(), value)], "{label}: the table says {name}");
+                    }
                 } else {
                     assert_eq!(built.dropped, [*param], "{label}: not carried, so it must be reported");
                     assert_eq!(built.body, base.body, "{label}: not carried but it changed the body");
@@ -109,8 +111,17 @@ fn every_parameter_reaches_the_wire_or_is_reported() {
             }
         }
     }
-    let held = SPEAKERS.iter().filter(|(w, _)| w.is_implemented()).count();
-    assert_eq!(checked, held * 2 * TextParam::ALL.len());
+    assert_eq!(checked, speakers.len() * 2 * TextParam::ALL.len());
+}
+
+/// Each table names a parameter at most once, in [`TextParam::ALL`] order.
+#[test]
+fn every_table_names_each_parameter_once_in_order() {
+    for (wire, _) in speakers() {
+        let params: Vec<TextParam> = wire.fields().iter().map(|(p, _)| *p).collect();
+        let in_order: Vec<TextParam> = TextParam::ALL.iter().copied().filter(|p| params.contains(p)).collect();
+        assert_eq!(params, in_order, "{wire:?}");
+    }
 }
 
 /// The 1.0.0 reasoning split, per wire API: a named level and a token budget go where each API takes

@@ -188,6 +188,19 @@ pub(crate) fn conform(
     assert!(checked >= min, "{folder}: {checked} recordings checked");
 }
 
+/// A reply's content, reasoning and tool calls, checked together (what most decode tests start with).
+#[track_caller]
+pub(crate) fn assert_reply(
+    out: &Output<String>,
+    content: &str,
+    reasoning: Option<&str>,
+    calls: &[crate::types::tool::ToolCall],
+) {
+    assert_eq!(out.content, content);
+    assert_eq!(out.reasoning.as_deref(), reasoning);
+    assert_eq!(out.tool_calls, calls);
+}
+
 /// The content the chunks streamed, joined.
 pub(crate) fn streamed_text(chunks: &[Chunk<String>]) -> String {
     chunks.iter().map(|c| c.content.as_str()).collect()

@@ -96,19 +96,17 @@ pub(crate) async fn transcription(req: &AudioRequest) -> Result<Body> {
     Ok(Body::Form(fields))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, Default)]
+#[serde(default)]
 struct Transcript {
-    #[serde(default)]
     text: Option<String>,
-    #[serde(default)]
     words: Vec<Word>,
-    #[serde(default)]
     transcription_id: Option<String>,
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, Default)]
+#[serde(default)]
 struct Word {
-    #[serde(default)]
     end: Option<f64>,
 }
 

@@ -176,19 +176,14 @@ pub(crate) fn parse(body: &Bytes, ctx: &AudioContext) -> Result<Output<Audio>> {
 }
 
 /// One stream event.
-#[derive(Deserialize)]
+#[derive(Deserialize, Default)]
+#[serde(default)]
 struct Event {
-    #[serde(default)]
     event_type: Option<String>,
-    #[serde(default)]
     step: Option<Value>,
-    #[serde(default)]
     content: Option<Value>,
-    #[serde(default)]
     delta: Option<Value>,
-    #[serde(default)]
     interaction: Option<Value>,
-    #[serde(default)]
     error: Option<Value>,
 }
 
@@ -309,10 +304,7 @@ impl Decoder<Bytes, Audio> for AudioDecoder {
 
     fn finish(&mut self) -> Result<Output<Audio>> {
         if !self.terminal {
-            return Err(Error::StreamTruncated {
-                origin: self.ctx.origin,
-                reason: "no interaction.completed event".into(),
-            });
+            return Err(self.ctx.truncated("no interaction.completed event"));
         }
         if self.bytes.is_empty() {
             return Err(Error::decode("an Interactions audio stream", "it held no audio", b""));

@@ -16,7 +16,7 @@ use bytes::{Bytes, BytesMut};
 use serde::Deserialize;
 use serde_json::{Map, Value, json};
 
-use super::{AudioContext, AudioRequest};
+use super::{AudioContext, AudioRequest, typed_audio};
 use crate::error::{Error, Result, StreamEventError};
 use crate::stream::{Decoder, Frame};
 use crate::types::artifact::Artifact;
@@ -87,17 +87,14 @@ pub(crate) type TransportFailure = Arc<Mutex<Option<Error>>>;
 /// message of this type.
 pub(crate) const FAILURE_LINE: &[u8] = b"{\"type\":\"celeste.transport_failure\"}\n";
 
-#[derive(Deserialize)]
+#[derive(Deserialize, Default)]
+#[serde(default)]
 struct Message {
-    #[serde(rename = "type", default)]
+    #[serde(rename = "type")]
     kind: Option<String>,
-    #[serde(default)]
     audio: Option<String>,
-    #[serde(default)]
     message: Option<String>,
-    #[serde(default)]
     code: Option<Value>,
-    #[serde(default)]
     request_id: Option<String>,
 }
 
@@ -150,10 +147,7 @@ impl Decoder<Bytes, Audio> for GradiumDecoder {
         }
         if line.trim_ascii() == FAILURE_LINE.trim_ascii() {
             let taken = self.failure.lock().ok().and_then(|mut slot| slot.take());
-            return Err(taken.unwrap_or_else(|| Error::StreamTruncated {
-                origin: self.ctx.origin,
-                reason: "the WebSocket failed".into(),
-            }));
+            return Err(taken.unwrap_or_else(|| self.ctx.truncated("the WebSocket failed")));
         }
         let m: Message = serde_json::from_slice(&line).map_err(|e| Error::decode("a Gradium message", e, &line))?;
         match m.kind.as_deref() {
@@ -182,18 +176,10 @@ impl Decoder<Bytes, Audio> for GradiumDecoder {
 
     fn finish(&mut self) -> Result<Output<Audio>> {
         if !self.terminal {
-            return Err(Error::StreamTruncated {
-                origin: self.ctx.origin,
-                reason: "the socket closed before end_of_stream".into(),
-            });
+            return Err(self.ctx.truncated("the socket closed before end_of_stream"));
         }
         let (mime, rate) = format_type(self.ctx.format.as_deref());
-        let mut artifact = Artifact::from_bytes(std::mem::take(&mut self.bytes).freeze());
-        if let Some(m) = mime {
-            artifact = artifact.with_mime_type(m);
-        }
-        let mut audio = Audio::new(artifact);
-        audio.sample_rate = audio.sample_rate.or(rate);
+        let audio = typed_audio(std::mem::take(&mut self.bytes).freeze(), mime, rate);
         let mut meta = self.ctx.metadata();
         meta.response_id = self.request_id.take();
         let mut out = Output::new(audio, meta);

@@ -80,6 +80,11 @@ pub(crate) struct AudioContext {
 }
 
 impl AudioContext {
+    /// The error for a stream that ended before its audio did; `why` says what was missing.
+    pub(crate) fn truncated(&self, why: &str) -> Error {
+        Error::StreamTruncated { origin: self.origin, reason: why.into() }
+    }
+
     /// The error for something this API cannot do.
     pub(crate) fn unsupported(&self, what: impl Into<String>) -> Error {
         Error::unsupported(Some(self.origin), Some(Modality::Audio), Some(self.operation), what)
@@ -265,6 +270,11 @@ fn raw_type(
 /// Raw speech bytes as audio, typed as [`raw_type`] says.
 fn raw_audio(api: AudioApi, bytes: Bytes, content_type: Option<&str>, ctx: &AudioContext) -> Audio {
     let (mime, rate) = raw_type(api, content_type, ctx, &bytes);
+    typed_audio(bytes, mime, rate)
+}
+
+/// Audio bytes with their MIME type and sample rate, when known (a rate the type itself gives wins).
+pub(crate) fn typed_audio(bytes: Bytes, mime: Option<MimeType>, rate: Option<u32>) -> Audio {
     let mut artifact = Artifact::from_bytes(bytes);
     if let Some(m) = mime {
         artifact = artifact.with_mime_type(m);
@@ -306,10 +316,7 @@ impl Decoder<Bytes, Audio> for RawAudioDecoder {
         // A raw body has no terminal event: the end of the body is the end of the audio, and an empty
         // one is no audio at all.
         if self.bytes.is_empty() {
-            return Err(Error::StreamTruncated {
-                origin: self.ctx.origin,
-                reason: "the audio stream ended with no audio".into(),
-            });
+            return Err(self.ctx.truncated("the audio stream ended with no audio"));
         }
         let bytes = std::mem::take(&mut self.bytes).freeze();
         self.api.parse_audio(bytes, None, &self.ctx)

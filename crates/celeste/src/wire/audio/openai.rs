@@ -100,19 +100,15 @@ pub(crate) async fn transcription(api: AudioApi, req: &AudioRequest) -> Result<B
     Ok(Body::Form(fields))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, Default)]
+#[serde(default)]
 struct Transcript {
-    #[serde(default)]
     text: Option<String>,
-    #[serde(default)]
     model: Option<String>,
     /// `verbose_json` replies give the audio's length here.
-    #[serde(default)]
     duration: Option<f64>,
-    #[serde(default)]
     usage: Option<Value>,
     /// Groq's request id.
-    #[serde(default)]
     x_groq: Option<Value>,
 }
 

@@ -17,7 +17,7 @@ use crate::types::live::{LiveChunk, LiveInput};
 use crate::types::message::{Item, Message, Part, ToolResult};
 use crate::types::tool::{Tool, ToolCall};
 use crate::types::usage::Usage;
-use crate::wire::google::{Media, function_parameters, has_schema, media};
+use crate::wire::google::{Media, function_declaration, media};
 use crate::wire::kit::sum_counts;
 
 /// The Gemini API's endpoint, below the provider's base URL.
@@ -110,14 +110,8 @@ fn tools(req: &LiveRequest) -> Result<Vec<Value>> {
     for t in &req.tools {
         match t {
             Tool::Function(f) => {
-                let mut d = json!({"name": f.name, "behavior": "NON_BLOCKING"});
-                if let Some(desc) = &f.description {
-                    d["description"] = desc.clone().into();
-                }
-                if has_schema(&f.parameters) {
-                    d["parametersJsonSchema"] = function_parameters(&f.parameters);
-                }
-                declarations.push(d);
+                let base = json!({"name": f.name, "behavior": "NON_BLOCKING"});
+                declarations.push(function_declaration(f, base, "parametersJsonSchema"));
             }
             Tool::WebSearch(w) => {
                 let mut config = Map::new();

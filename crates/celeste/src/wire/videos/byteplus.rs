@@ -11,7 +11,7 @@
 use bytes::Bytes;
 use serde_json::{Value, json};
 
-use super::{VideoContext, VideoRequest, expired, video};
+use super::{JobPoll, VideoApi, VideoContext, VideoRequest, job_id, json_reply, poll_job, video};
 use crate::error::{Error, Result};
 use crate::jobs::{Poll, Poller};
 use crate::types::enums::Operation;
@@ -80,19 +80,12 @@ pub(crate) fn build(req: &VideoRequest, _ctx: &VideoContext) -> Result<Value> {
 
 /// The task's id from the submit's reply.
 pub(crate) fn submitted(body: &[u8]) -> Result<String> {
-    let v: Value =
-        serde_json::from_slice(body).map_err(|e| Error::decode("a BytePlus video task reply", e.to_string(), body))?;
-    v.get("id")
-        .and_then(Value::as_str)
-        .filter(|s| !s.is_empty())
-        .map(str::to_string)
-        .ok_or_else(|| Error::decode("a BytePlus video task reply", "it has no `id`", body))
+    job_id(body, "a BytePlus video task reply", &["id"])
 }
 
 /// Read one poll of the task.
-pub(crate) fn read(body: &[u8]) -> Result<Poll<(Value, Bytes)>> {
-    let v: Value =
-        serde_json::from_slice(body).map_err(|e| Error::decode("a BytePlus video task", e.to_string(), body))?;
+pub(crate) fn read(body: &[u8]) -> Result<JobPoll> {
+    let v: Value = json_reply(body, "a BytePlus video task")?;
     let status = v.get("status").and_then(Value::as_str).unwrap_or("queued").to_string();
     if status == "succeeded" {
         return Ok(Poll::Done((v, Bytes::copy_from_slice(body))));
@@ -109,12 +102,8 @@ pub(crate) fn read(body: &[u8]) -> Result<Poll<(Value, Bytes)>> {
 
 /// Poll task `id` to its end.
 pub(crate) async fn finish(id: String, ctx: &VideoContext, poller: &mut Poller<'_>) -> Result<Output<Vec<Video>>> {
-    let segment = crate::transport::urls::path_segment(&id)
-        .map_err(|why| Error::invalid_input(format!("the BytePlus task id {id:?} cannot be used: {why}")))?;
-    poller.set_job_id(id.clone());
-    let url = crate::providers::join_url(&ctx.base, &format!("/api/v3/contents/generations/tasks/{segment}"));
-    let interval = super::VideoApi::BytePlus.interval();
-    let (v, raw) = poller.poll(&url, interval, super::DEFAULT_DEADLINE, read).await.map_err(|e| expired(e, &id))?;
+    let path = |segment: &str| format!("/api/v3/contents/generations/tasks/{segment}");
+    let (v, raw) = poll_job(VideoApi::BytePlus, "BytePlus task", &id, path, ctx, poller, read).await?;
     let text = |p: &str| v.pointer(p).and_then(Value::as_str);
     let mut vid = video(None, text("/content/video_url"), None, ctx)
         .ok_or_else(|| Error::decode("a BytePlus video task", "it succeeded without `content.video_url`", &raw))?;

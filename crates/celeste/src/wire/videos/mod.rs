@@ -23,7 +23,7 @@ use reqwest::header::HeaderMap;
 use serde_json::Value;
 
 use crate::error::{Error, JobError, Origin, Result, TimeoutPhase};
-use crate::jobs::Poller;
+use crate::jobs::{Poll, Poller};
 use crate::types::artifact::Artifact;
 use crate::types::enums::{Modality, Operation};
 use crate::types::media::ImageParams;
@@ -281,6 +281,43 @@ pub(crate) fn video(data: Option<Bytes>, url: Option<&str>, mime: Option<&str>, 
         (None, None) => return None,
     };
     Some(Video::new(artifact).with_origin(ctx.origin))
+}
+
+/// A reply read as JSON, or the decode error saying it should have been `what`.
+pub(crate) fn json_reply<T: serde::de::DeserializeOwned>(body: &[u8], what: &'static str) -> Result<T> {
+    serde_json::from_slice(body).map_err(|e| Error::decode(what, e.to_string(), body))
+}
+
+/// A job's id from the submit's reply `what`: the first of the `fields` that holds a non-empty string.
+pub(crate) fn job_id(body: &[u8], what: &'static str, fields: &[&str]) -> Result<String> {
+    let v: Value = json_reply(body, what)?;
+    fields
+        .iter()
+        .find_map(|f| v.get(f).and_then(Value::as_str).filter(|s| !s.is_empty()))
+        .map(str::to_string)
+        .ok_or_else(|| Error::decode(what, format!("it has no `{}`", fields.join("` or `")), body))
+}
+
+/// One poll of a JSON job, read: when done, the reply as JSON and its raw body.
+pub(crate) type JobPoll = Poll<(Value, Bytes)>;
+
+/// Poll the job `id` of `api` to its end at `path` (below the base URL; it receives the id as one
+/// path segment), reading each poll with `read`: the done poll's JSON and its raw body. `who` names
+/// the job in the error for an id that cannot be a path segment.
+pub(crate) async fn poll_job(
+    api: VideoApi,
+    who: &str,
+    id: &str,
+    path: impl FnOnce(&str) -> String,
+    ctx: &VideoContext,
+    poller: &mut Poller<'_>,
+    read: fn(&[u8]) -> Result<JobPoll>,
+) -> Result<(Value, Bytes)> {
+    let segment = crate::transport::urls::path_segment(id)
+        .map_err(|why| Error::invalid_input(format!("the {who} id {id:?} cannot be used: {why}")))?;
+    poller.set_job_id(id.to_string());
+    let url = crate::providers::join_url(&ctx.base, &path(&segment));
+    poller.poll(&url, api.interval(), DEFAULT_DEADLINE, read).await.map_err(|e| expired(e, id))
 }
 
 /// Base64 video bytes of a reply.

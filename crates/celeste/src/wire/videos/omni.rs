@@ -13,7 +13,7 @@
 use bytes::Bytes;
 use serde_json::{Map, Value, json};
 
-use super::{VideoContext, VideoRequest, origin_of, video};
+use super::{VideoContext, VideoRequest, json_reply, origin_of, video};
 use crate::error::{Error, Result};
 use crate::types::artifact::Artifact;
 use crate::types::enums::Operation;
@@ -87,8 +87,7 @@ pub(crate) fn build(req: &VideoRequest, ctx: &VideoContext) -> Result<Value> {
 /// Decode a reply: the videos of its output steps, in order. A reply without one says why when the
 /// model answered in text instead (a refusal, most often).
 pub(crate) fn parse(body: &Bytes, ctx: &VideoContext) -> Result<Output<Vec<Video>>> {
-    let r: Interaction = serde_json::from_slice(body)
-        .map_err(|e| Error::decode("an Interactions video response", e.to_string(), body))?;
+    let r: Interaction = json_reply(body, "an Interactions video response")?;
     let mut videos = Vec::new();
     let mut said = Vec::new();
     let host = crate::transport::urls::parse(&ctx.base).and_then(|u| origin_of(&u));

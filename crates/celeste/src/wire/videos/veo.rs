@@ -18,7 +18,7 @@ use bytes::Bytes;
 use serde::Deserialize;
 use serde_json::{Map, Value, json};
 
-use super::{VideoContext, VideoRequest, expired, origin_of, video};
+use super::{JobPoll, VideoContext, VideoRequest, expired, json_reply, origin_of, video};
 use crate::error::{Error, Result};
 use crate::jobs::{Poll, Poller};
 use crate::types::artifact::Artifact;
@@ -112,8 +112,7 @@ struct Operation_ {
 
 /// The operation's name from the submit's reply.
 pub(crate) fn submitted(body: &[u8]) -> Result<String> {
-    let op: Operation_ =
-        serde_json::from_slice(body).map_err(|e| Error::decode("a Veo operation", e.to_string(), body))?;
+    let op: Operation_ = json_reply(body, "a Veo operation")?;
     op.name.filter(|n| !n.is_empty()).ok_or_else(|| Error::decode("a Veo operation", "it has no `name`", body))
 }
 
@@ -134,9 +133,8 @@ fn check_name(name: &str) -> Result<()> {
 }
 
 /// Read one poll of the operation.
-pub(crate) fn read(body: &[u8]) -> Result<Poll<(Value, Bytes)>> {
-    let op: Operation_ =
-        serde_json::from_slice(body).map_err(|e| Error::decode("a Veo operation", e.to_string(), body))?;
+pub(crate) fn read(body: &[u8]) -> Result<JobPoll> {
+    let op: Operation_ = json_reply(body, "a Veo operation")?;
     if let Some(err) = op.error.filter(|e| !e.is_null()) {
         let status = err
             .get("status")

@@ -9,7 +9,7 @@
 use bytes::Bytes;
 use serde_json::{Map, Value, json};
 
-use super::{VideoContext, VideoRequest, expired, video};
+use super::{JobPoll, VideoApi, VideoContext, VideoRequest, job_id, json_reply, poll_job, video};
 use crate::error::{Error, Result};
 use crate::jobs::{Poll, Poller};
 use crate::types::enums::Operation;
@@ -53,21 +53,13 @@ pub(crate) fn build(req: &VideoRequest, ctx: &VideoContext) -> Result<Value> {
 
 /// The job's id from the submit's reply.
 pub(crate) fn submitted(body: &[u8]) -> Result<String> {
-    let v: Value =
-        serde_json::from_slice(body).map_err(|e| Error::decode("an xAI video submit reply", e.to_string(), body))?;
-    v.get("request_id")
-        .or_else(|| v.get("id"))
-        .and_then(Value::as_str)
-        .filter(|s| !s.is_empty())
-        .map(str::to_string)
-        .ok_or_else(|| Error::decode("an xAI video submit reply", "it has no `request_id`", body))
+    job_id(body, "an xAI video submit reply", &["request_id", "id"])
 }
 
 /// Read one poll: a `video` with a URL is done; a failure status ends the job; anything else is
 /// still pending (HTTP 202).
-pub(crate) fn read(body: &[u8]) -> Result<Poll<(Value, Bytes)>> {
-    let v: Value =
-        serde_json::from_slice(body).map_err(|e| Error::decode("an xAI video status", e.to_string(), body))?;
+pub(crate) fn read(body: &[u8]) -> Result<JobPoll> {
+    let v: Value = json_reply(body, "an xAI video status")?;
     let status = v.get("status").and_then(Value::as_str).unwrap_or("pending").to_string();
     if v.pointer("/video/url").and_then(Value::as_str).is_some_and(|u| !u.is_empty()) {
         return Ok(Poll::Done((v, Bytes::copy_from_slice(body))));
@@ -93,12 +85,8 @@ pub(crate) fn read(body: &[u8]) -> Result<Poll<(Value, Bytes)>> {
 
 /// Poll job `id` to its end.
 pub(crate) async fn finish(id: String, ctx: &VideoContext, poller: &mut Poller<'_>) -> Result<Output<Vec<Video>>> {
-    let segment = crate::transport::urls::path_segment(&id)
-        .map_err(|why| Error::invalid_input(format!("the xAI video job id {id:?} cannot be used: {why}")))?;
-    poller.set_job_id(id.clone());
-    let url = crate::providers::join_url(&ctx.base, &format!("/v1/videos/{segment}"));
-    let interval = super::VideoApi::XAi.interval();
-    let (v, raw) = poller.poll(&url, interval, super::DEFAULT_DEADLINE, read).await.map_err(|e| expired(e, &id))?;
+    let path = |segment: &str| format!("/v1/videos/{segment}");
+    let (v, raw) = poll_job(VideoApi::XAi, "xAI video job", &id, path, ctx, poller, read).await?;
     let text = |p: &str| v.pointer(p).and_then(Value::as_str);
     let mut vid = video(None, text("/video/url"), text("/video/mime_type"), ctx)
         .ok_or_else(|| Error::decode("an xAI video status", "it has no video URL", &raw))?;

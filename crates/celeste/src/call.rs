@@ -27,7 +27,7 @@ use crate::stream::{Decoder, Framing, Stream, StreamParts};
 use crate::telemetry::{CallInfo, CallSpan, CaptureContent, content};
 use crate::transport::http::{HttpRequest, RequestBody};
 use crate::transport::sse::SseDecoder;
-use crate::types::enums::{InputType, Modality, Operation};
+use crate::types::enums::{InputType, Modality, Operation, Provider};
 use crate::types::media::Image;
 use crate::types::message::Item;
 use crate::types::output::Output;
@@ -170,16 +170,9 @@ pub(crate) async fn prepare_text(
     if let Some(msg) = opts.invalid {
         return Err(Error::InvalidInput(msg));
     }
-    let client = match opts.client {
-        Some(c) => c,
-        None => Client::shared()?,
-    };
+    let client = client_or_shared(opts.client)?;
     // Resolve.
-    if req.model.is_empty() {
-        req.model = crate::catalog::default_model(Modality::Text, operation, opts.target.provider)
-            .map(|m| m.id)
-            .ok_or_else(|| Error::ModelNotFound { model: String::new(), provider: opts.target.provider })?;
-    }
+    name_default_model(&mut req.model, Modality::Text, operation, opts.target.provider)?;
     // Google's backend is chosen by authentication only (the resolver's route), never by the request.
     let mut resolved = client.resolve(&req.model, &opts.target, Modality::Text, operation)?;
     let vertex = match &resolved.auth {
@@ -345,17 +338,10 @@ pub(crate) async fn prepare_image(
     if let Some(msg) = opts.invalid {
         return Err(Error::InvalidInput(msg));
     }
-    let client = match opts.client {
-        Some(c) => c,
-        None => Client::shared()?,
-    };
+    let client = client_or_shared(opts.client)?;
     let operation = req.operation;
     // Resolve.
-    if req.model.is_empty() {
-        req.model = crate::catalog::default_model(Modality::Images, operation, opts.target.provider)
-            .map(|m| m.id)
-            .ok_or_else(|| Error::ModelNotFound { model: String::new(), provider: opts.target.provider })?;
-    }
+    name_default_model(&mut req.model, Modality::Images, operation, opts.target.provider)?;
     let resolved = client.resolve_media(&req.model, &opts.target, Modality::Images, operation)?;
     let unsupported =
         |what: String| Error::unsupported(Some(resolved.origin), Some(Modality::Images), Some(operation), what);
@@ -461,6 +447,27 @@ fn form_body(fields: Vec<FormField>) -> RequestBody {
     }))
 }
 
+/// The client a call runs on: the one it was given, else the shared one.
+pub(crate) fn client_or_shared(client: Option<Client>) -> Result<Client> {
+    client.map_or_else(Client::shared, Ok)
+}
+
+/// A call that names no model gets the catalog's default for its modality and operation (on its
+/// provider, when one is set); none there is [`Error::ModelNotFound`].
+pub(crate) fn name_default_model(
+    model: &mut String,
+    modality: Modality,
+    operation: Operation,
+    provider: Option<Provider>,
+) -> Result<()> {
+    if model.is_empty() {
+        *model = crate::catalog::default_model(modality, operation, provider)
+            .map(|m| m.id)
+            .ok_or_else(|| Error::ModelNotFound { model: String::new(), provider })?;
+    }
+    Ok(())
+}
+
 /// When a call's requests must be done by: its own timeout from now, else the client's limit.
 pub(crate) fn call_deadline(timeout: Option<Duration>, client: &Client) -> Option<tokio::time::Instant> {
     match timeout {
@@ -564,10 +571,7 @@ pub(crate) async fn prepare_embed(opts: CallOptions, mut req: EmbedRequest) -> R
     if let Some(msg) = opts.invalid {
         return Err(Error::InvalidInput(msg));
     }
-    let client = match opts.client {
-        Some(c) => c,
-        None => Client::shared()?,
-    };
+    let client = client_or_shared(opts.client)?;
     // Check the inputs first: nothing to embed is the caller's mistake whatever the model.
     if req.inputs.is_empty() {
         return Err(Error::invalid_input("embeddings: no input given (an empty batch)"));
@@ -575,11 +579,7 @@ pub(crate) async fn prepare_embed(opts: CallOptions, mut req: EmbedRequest) -> R
     if req.inputs.iter().any(|i| matches!(i, EmbedInput::Text(t) if t.trim().is_empty())) {
         return Err(Error::invalid_input("embeddings: an input text is empty"));
     }
-    if req.model.is_empty() {
-        req.model = crate::catalog::default_model(modality, op, opts.target.provider)
-            .map(|m| m.id)
-            .ok_or_else(|| Error::ModelNotFound { model: String::new(), provider: opts.target.provider })?;
-    }
+    name_default_model(&mut req.model, modality, op, opts.target.provider)?;
     let (origin, api, base, auth, model) = match opts.target.protocol {
         Some(protocol) => {
             let base =

@@ -247,17 +247,9 @@ async fn prepare(c: LiveConnect) -> Result<Prepared> {
     if let Some(msg) = opts.invalid {
         return Err(Error::InvalidInput(msg));
     }
-    let client = match opts.client {
-        Some(client) => client,
-        None => Client::shared()?,
-    };
-    let model_id = if c.model.is_empty() {
-        crate::catalog::default_model(Modality::Live, Operation::Connect, opts.target.provider)
-            .map(|m| m.id)
-            .ok_or_else(|| Error::ModelNotFound { model: String::new(), provider: opts.target.provider })?
-    } else {
-        c.model
-    };
+    let client = crate::call::client_or_shared(opts.client)?;
+    let mut model_id = c.model;
+    crate::call::name_default_model(&mut model_id, Modality::Live, Operation::Connect, opts.target.provider)?;
     let resolved = client.resolve_media(&model_id, &opts.target, Modality::Live, Operation::Connect)?;
     let origin = resolved.origin;
     let unsupported =

@@ -10,7 +10,7 @@ use reqwest::Method;
 use reqwest::header::{CONTENT_TYPE, HeaderMap};
 use serde_json::{Map, Value};
 
-use super::{CallOptions, media_body, open_media_stream, telemetry_name};
+use super::{CallOptions, client_or_shared, media_body, name_default_model, open_media_stream, telemetry_name};
 use crate::catalog::{Constraint, Model, Voice};
 use crate::client::Client;
 use crate::error::{Error, Origin, Result, ValidationError};
@@ -43,16 +43,9 @@ pub(crate) async fn prepare_audio(opts: CallOptions, mut req: AudioRequest, stre
     }
     // The caller's mistakes whatever the model: nothing to say, or not one audio file to transcribe.
     check_inputs(&req)?;
-    let client = match opts.client {
-        Some(c) => c,
-        None => Client::shared()?,
-    };
+    let client = client_or_shared(opts.client)?;
     let (modality, op) = (Modality::Audio, req.operation);
-    if req.model.is_empty() {
-        req.model = crate::catalog::default_model(modality, op, opts.target.provider)
-            .map(|m| m.id)
-            .ok_or_else(|| Error::ModelNotFound { model: String::new(), provider: opts.target.provider })?;
-    }
+    name_default_model(&mut req.model, modality, op, opts.target.provider)?;
     let resolved = client.resolve_media(&req.model, &opts.target, modality, op)?;
     let origin = resolved.origin;
     let unsupported = |what: String| Error::unsupported(Some(origin), Some(modality), Some(op), what);

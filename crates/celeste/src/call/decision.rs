@@ -8,7 +8,7 @@ use bytes::Bytes;
 use reqwest::Method;
 use reqwest::header::HeaderMap;
 
-use super::{CallOptions, deep_merge};
+use super::{CallOptions, client_or_shared, deep_merge, name_default_model};
 use crate::catalog::Model;
 use crate::client::Client;
 use crate::error::{Error, Origin, Result};
@@ -41,17 +41,10 @@ pub(crate) async fn prepare_decision(
         return Err(Error::InvalidInput(msg));
     }
     check_decision_inputs(&req)?;
-    let client = match opts.client {
-        Some(c) => c,
-        None => Client::shared()?,
-    };
+    let client = client_or_shared(opts.client)?;
     let (modality, operation) = (Modality::Decision, Operation::Decide);
     // Resolve.
-    if req.model.is_empty() {
-        req.model = crate::catalog::default_model(modality, operation, opts.target.provider)
-            .map(|m| m.id)
-            .ok_or_else(|| Error::ModelNotFound { model: String::new(), provider: opts.target.provider })?;
-    }
+    name_default_model(&mut req.model, modality, operation, opts.target.provider)?;
     let resolved = client.resolve_media(&req.model, &opts.target, modality, operation)?;
     let origin = resolved.origin;
     let unsupported = |what: String| Error::unsupported(Some(origin), Some(modality), Some(operation), what);

@@ -2,6 +2,7 @@
 //! every call, with one span over the submit, the job's polls and the result's fetch, for the
 //! segmentation APIs (`wire/segmentation/`).
 
+use super::{client_or_shared, name_default_model};
 use std::time::Duration;
 
 use reqwest::header::HeaderMap;
@@ -43,15 +44,8 @@ pub(crate) async fn prepare_segment(
         return Err(Error::InvalidInput(msg));
     }
     let size = check_inputs(&req)?;
-    let client = match opts.client {
-        Some(c) => c,
-        None => Client::shared()?,
-    };
-    if req.model.is_empty() {
-        req.model = crate::catalog::default_model(modality, operation, opts.target.provider)
-            .map(|m| m.id)
-            .ok_or_else(|| Error::ModelNotFound { model: String::new(), provider: opts.target.provider })?;
-    }
+    let client = client_or_shared(opts.client)?;
+    name_default_model(&mut req.model, modality, operation, opts.target.provider)?;
     // A catalog model that does not segment is said before credentials are looked up.
     if let Some(m) = crate::catalog::get_model(&req.model, opts.target.provider)
         && !m.supports(modality, operation)

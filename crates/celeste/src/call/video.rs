@@ -9,7 +9,7 @@ use reqwest::Method;
 use reqwest::header::HeaderMap;
 use serde_json::{Map, Value};
 
-use super::{CallOptions, deep_merge, telemetry_name};
+use super::{CallOptions, client_or_shared, deep_merge, name_default_model, telemetry_name};
 use crate::auth::Auth;
 use crate::catalog::Model;
 use crate::client::Client;
@@ -52,19 +52,12 @@ pub(crate) async fn prepare_video(
     } else if resume.as_deref().is_some_and(|id| id.trim().is_empty()) {
         return Err(Error::invalid_input("videos job: the job id is empty"));
     }
-    let client = match opts.client {
-        Some(c) => c,
-        None => Client::shared()?,
-    };
+    let client = client_or_shared(opts.client)?;
     let operation = req.operation;
     if !req.model.is_empty() && req.model.trim().is_empty() {
         return Err(Error::invalid_input("video call: the model id is blank"));
     }
-    if req.model.is_empty() {
-        req.model = crate::catalog::default_model(Modality::Videos, operation, opts.target.provider)
-            .map(|m| m.id)
-            .ok_or_else(|| Error::ModelNotFound { model: String::new(), provider: opts.target.provider })?;
-    }
+    name_default_model(&mut req.model, Modality::Videos, operation, opts.target.provider)?;
     let resolved = client.resolve_media(&req.model, &opts.target, Modality::Videos, operation)?;
     let unsupported =
         |what: String| Error::unsupported(Some(resolved.origin), Some(Modality::Videos), Some(operation), what);

@@ -1,26 +1,14 @@
 //! `celeste audio` and `celeste models voices` against the bundled emulator: no keys, no network.
 
-use assert_cmd::Command;
 use predicates::prelude::*;
 
-/// The command, always against the emulator, in a fresh folder of its own.
-fn celeste(dir: &std::path::Path) -> Command {
-    let mut c = Command::cargo_bin("celeste").unwrap();
-    c.env_remove("OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT");
-    c.current_dir(dir);
-    c
-}
-
-fn workdir(name: &str) -> std::path::PathBuf {
-    let dir = std::env::temp_dir().join(format!("celeste-cli-audio-{name}-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
-    dir
-}
+mod support;
+use support::*;
 
 #[test]
 fn speak_streams_to_the_file_then_transcribe_reads_it_back() {
-    let dir = workdir("speak");
-    celeste(&dir)
+    let dir = workdir("audio", "speak");
+    celeste_in(&dir)
         .args(["audio", "speak", "Hello", "-m", "tts-1", "--voice", "alloy", "--format", "wav", "-o", "hello.wav"])
         .arg("--emulator")
         .assert()
@@ -33,12 +21,12 @@ fn speak_streams_to_the_file_then_transcribe_reads_it_back() {
     let names: Vec<_> = std::fs::read_dir(&dir).unwrap().map(|e| e.unwrap().file_name()).collect();
     assert_eq!(names, ["hello.wav"]);
 
-    celeste(&dir)
+    celeste_in(&dir)
         .args(["audio", "transcribe", "hello.wav", "-m", "whisper-1", "--emulator"])
         .assert()
         .success()
         .stdout(predicate::str::contains("Hello from the celeste emulator"));
-    let out = celeste(&dir)
+    let out = celeste_in(&dir)
         .args(["audio", "transcribe", "hello.wav", "-m", "scribe_v1", "--emulator", "--json"])
         .assert()
         .success()
@@ -53,8 +41,8 @@ fn speak_streams_to_the_file_then_transcribe_reads_it_back() {
 
 #[test]
 fn speak_json_music_and_voices() {
-    let dir = workdir("music");
-    let out = celeste(&dir)
+    let dir = workdir("audio", "music");
+    let out = celeste_in(&dir)
         .args(["audio", "speak", "Bonjour", "-m", "eleven_flash_v2_5", "--voice", "alicia", "--language", "fr"])
         .args(["--format", "pcm_16000", "--emulator", "--json"])
         .assert()
@@ -68,33 +56,33 @@ fn speak_json_music_and_voices() {
     assert_eq!(v["path"], "speech.pcm");
     assert!(dir.join("speech.pcm").is_file());
 
-    celeste(&dir)
+    celeste_in(&dir)
         .args(["audio", "generate", "a calm piano piece", "-m", "lyria-3.5", "-o", "piano.mp3", "--emulator"])
         .assert()
         .success()
         .stdout(predicate::str::contains("wrote piano.mp3").and(predicate::str::contains("audio/")));
     assert!(dir.join("piano.mp3").is_file());
 
-    celeste(&dir)
+    celeste_in(&dir)
         .args(["models", "voices", "-m", "tts-1"])
         .assert()
         .success()
         .stdout(predicate::str::contains("alloy").and(predicate::str::contains("marin").not()))
         .stderr(predicate::str::contains("9 voices"));
-    celeste(&dir).args(["models", "voices", "-m", "whisper-1"]).assert().failure();
+    celeste_in(&dir).args(["models", "voices", "-m", "whisper-1"]).assert().failure();
     std::fs::remove_dir_all(&dir).unwrap();
 }
 
 #[test]
 fn bad_input_is_one_line_naming_what_is_allowed() {
-    let dir = workdir("bad");
-    celeste(&dir)
+    let dir = workdir("audio", "bad");
+    celeste_in(&dir)
         .args(["audio", "speak", "Hi", "-m", "tts-1", "--voice", "alloi", "--emulator"])
         .assert()
         .failure()
         .stderr(predicate::str::contains("close matches: Alloy (alloy)"));
     std::fs::write(dir.join("notes.txt"), "not audio").unwrap();
-    celeste(&dir)
+    celeste_in(&dir)
         .args(["audio", "transcribe", "notes.txt", "-m", "whisper-1", "--emulator"])
         .assert()
         .failure()

@@ -1,25 +1,9 @@
 //! The `celeste` command against the bundled emulator: no keys, no network.
 
-use assert_cmd::Command;
 use predicates::prelude::*;
 
-/// The command with provider keys removed, so it always falls back to the emulator.
-fn celeste() -> Command {
-    let mut c = Command::cargo_bin("celeste").unwrap();
-    for var in [
-        "OPENAI_API_KEY",
-        "XAI_API_KEY",
-        "GROQ_API_KEY",
-        "GOOGLE_API_KEY",
-        "FAL_KEY",
-        "OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT",
-    ] {
-        c.env_remove(var);
-    }
-    // A directory without a .env file, so a developer's keys cannot leak in.
-    c.current_dir(std::env::temp_dir());
-    c
-}
+mod support;
+use support::*;
 
 #[test]
 fn text_generate_streams_from_the_emulator_and_prints_usage_and_trace() {
@@ -87,17 +71,9 @@ fn errors_are_one_line_with_a_hint() {
         .stderr(predicate::str::contains("hint: could not connect"));
 }
 
-/// A fresh folder for a test's files.
-fn workdir(name: &str) -> std::path::PathBuf {
-    let dir = std::env::temp_dir().join(format!("celeste-cli-{name}-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
-    dir
-}
-
 #[test]
 fn images_generate_and_edit_write_real_images() {
-    let dir = workdir("images");
+    let dir = workdir("cli", "images");
     celeste()
         .current_dir(&dir)
         .args(["images", "generate", "a lighthouse at dusk", "-m", "gpt-image-1", "-o", "lighthouse.png"])
@@ -136,7 +112,7 @@ fn images_generate_and_edit_write_real_images() {
 
 #[test]
 fn images_segment_prints_masks_from_the_emulators_job() {
-    let dir = workdir("segment");
+    let dir = workdir("cli", "segment");
     celeste()
         .current_dir(&dir)
         .args(["images", "generate", "a truck", "-m", "gpt-image-1", "-o", "truck.png"])
@@ -176,7 +152,7 @@ fn images_segment_prints_masks_from_the_emulators_job() {
 
 #[test]
 fn images_bad_input_fails_before_any_request_and_leaves_no_file() {
-    let dir = workdir("images-bad");
+    let dir = workdir("cli", "images-bad");
     celeste()
         .current_dir(&dir)
         .args(["images", "edit", "missing.png", "night", "-m", "gpt-image-1", "-o", "out.png"])
@@ -360,7 +336,7 @@ fn wav(rate: u32, samples: usize) -> Vec<u8> {
 
 #[test]
 fn live_connect_sends_a_wav_or_text_prints_transcripts_and_writes_the_answer() {
-    let dir = workdir("live");
+    let dir = workdir("cli", "live");
     std::fs::write(dir.join("question.wav"), wav(24_000, 2_400)).unwrap();
     celeste()
         .current_dir(&dir)

@@ -5,8 +5,10 @@
 use std::io::{BufRead, BufReader};
 use std::process::{Child, Command, Stdio};
 
-use assert_cmd::Command as AssertCommand;
 use predicates::prelude::*;
+
+mod support;
+use support::celeste;
 
 const KEY: &str = "sk-cli-canary-0123456789";
 
@@ -50,18 +52,6 @@ impl Drop for Served {
         let _ = self.0.kill();
         let _ = self.0.wait();
     }
-}
-
-/// The command with no key or Vertex setting from the environment.
-fn celeste() -> AssertCommand {
-    let mut c = AssertCommand::cargo_bin("celeste").unwrap();
-    for var in ["OPENAI_API_KEY", "GOOGLE_API_KEY", "CELESTE_API_KEY", "GOOGLE_CLOUD_PROJECT", "GOOGLE_CLOUD_LOCATION"]
-    {
-        c.env_remove(var);
-    }
-    // A directory without a .env file, so a developer's keys cannot leak in.
-    c.current_dir(std::env::temp_dir());
-    c
 }
 
 fn stdout_of(assert: assert_cmd::assert::Assert) -> String {

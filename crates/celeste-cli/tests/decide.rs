@@ -1,18 +1,9 @@
 //! `celeste text decide` against the bundled emulator: no keys, no network.
 
-use assert_cmd::Command;
 use predicates::prelude::*;
 
-/// The command with keys removed, so it always falls back to the emulator.
-fn celeste() -> Command {
-    let mut c = Command::cargo_bin("celeste").unwrap();
-    for var in ["TYPESAFE_API_KEY", "CELESTE_API_KEY", "OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT"] {
-        c.env_remove(var);
-    }
-    // A directory without a .env file, so a developer's keys cannot leak in.
-    c.current_dir(std::env::temp_dir());
-    c
-}
+mod support;
+use support::*;
 
 const PNG: &[u8] = &[
     0x89, b'P', b'N', b'G', 0x0d, 0x0a, 0x1a, 0x0a, 0, 0, 0, 13, b'I', b'H', b'D', b'R', 0, 0, 0, 1, 0, 0, 0, 1, 8, 6,

@@ -1,29 +1,14 @@
 //! `celeste videos` against the bundled emulator: no keys, no network.
 
-use assert_cmd::Command;
 use predicates::prelude::*;
 
-/// The command with provider keys removed, so it always falls back to the emulator.
-fn celeste(dir: &std::path::Path) -> Command {
-    let mut c = Command::cargo_bin("celeste").unwrap();
-    for var in ["GOOGLE_API_KEY", "GEMINI_API_KEY", "XAI_API_KEY", "BYTEPLUS_API_KEY", "CELESTE_API_KEY"] {
-        c.env_remove(var);
-    }
-    c.current_dir(dir);
-    c
-}
-
-fn workdir(name: &str) -> std::path::PathBuf {
-    let dir = std::env::temp_dir().join(format!("celeste-cli-videos-{name}-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
-    dir
-}
+mod support;
+use support::*;
 
 #[test]
 fn videos_generate_and_edit_write_real_mp4s() {
-    let dir = workdir("generate");
-    celeste(&dir)
+    let dir = workdir("videos", "generate");
+    celeste_in(&dir)
         .args(["videos", "generate", "a paper boat", "-m", "veo-3.1-fast-generate-preview", "-o", "clip.mp4"])
         .args(["--duration", "6", "--aspect-ratio", "16:9"])
         .assert()
@@ -33,7 +18,7 @@ fn videos_generate_and_edit_write_real_mp4s() {
     let clip = std::fs::read(dir.join("clip.mp4")).unwrap();
     assert_eq!(&clip[4..8], b"ftyp", "an MP4 file");
     assert_eq!(celeste_emulator::mp4::duration(&clip), Some(6.0));
-    let out = celeste(&dir)
+    let out = celeste_in(&dir)
         .args(["videos", "edit", "clip.mp4", "make it night", "-m", "grok-imagine-video", "-o", "night.mp4", "--json"])
         .assert()
         .success()
@@ -46,7 +31,7 @@ fn videos_generate_and_edit_write_real_mp4s() {
     assert!(v["job_id"].is_string());
     assert!(celeste_emulator::mp4::boxes(&std::fs::read(dir.join("night.mp4")).unwrap()).is_some());
     // Seedance, to the default file name.
-    celeste(&dir)
+    celeste_in(&dir)
         .args(["videos", "generate", "a kite", "-m", "seedance-1-0-pro-250528", "--resolution", "720p"])
         .assert()
         .success()
@@ -56,13 +41,13 @@ fn videos_generate_and_edit_write_real_mp4s() {
 
 #[test]
 fn videos_bad_input_fails_before_any_request_and_leaves_no_file() {
-    let dir = workdir("bad");
+    let dir = workdir("videos", "bad");
     std::fs::write(
         dir.join("end.png"),
         celeste_emulator::image::render(celeste_emulator::image::Format::Png, (4, 4), 1, 1.0),
     )
     .unwrap();
-    celeste(&dir)
+    celeste_in(&dir)
         .args([
             "videos",
             "generate",
@@ -77,12 +62,12 @@ fn videos_bad_input_fails_before_any_request_and_leaves_no_file() {
         .assert()
         .failure()
         .stderr(predicate::str::contains("a last frame needs a first frame"));
-    celeste(&dir)
+    celeste_in(&dir)
         .args(["videos", "generate", "a boat", "-m", "veo-3.1-generate-preview", "--duration", "5", "-o", "out.mp4"])
         .assert()
         .failure()
         .stderr(predicate::str::contains("duration"));
-    celeste(&dir)
+    celeste_in(&dir)
         .args(["videos", "job", "no-such-job", "-m", "grok-imagine-video", "-o", "out.mp4"])
         .assert()
         .failure()

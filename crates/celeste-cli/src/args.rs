@@ -80,6 +80,8 @@ pub enum ImagesCommand {
     Edit(crate::images::EditArgs),
     /// Upscale an image.
     Upscale(crate::images::UpscaleArgs),
+    /// Segment an image: masks of what a prompt, points or boxes point at.
+    Segment(Box<crate::images::SegmentArgs>),
     /// Ask a model about an image.
     Analyze(AnalyzeArgs),
 }

@@ -1,4 +1,4 @@
-//! `celeste images generate | edit | upscale`: one image call, its result written to files, with a
+//! `celeste images generate | edit | upscale | segment`: one image call, its result written to files, with a
 //! progress line while a provider job runs (hidden when stderr is not a terminal), against the real
 //! provider when its key is set, otherwise against the bundled emulator.
 
@@ -10,7 +10,7 @@ use futures::StreamExt;
 use indicatif::{ProgressBar, ProgressStyle};
 use serde_json::{Value, json};
 
-use celeste::types::{Artifact, Image};
+use celeste::types::{Artifact, BoxPrompt, Image, PointPrompt, SegmentationMask};
 use celeste::{Client, Error, ImageCall, Output};
 
 use crate::args::{Endpoint, Global};
@@ -302,6 +302,110 @@ fn report(global: &Global, out: &Output<Vec<Image>>, saved: &[(PathBuf, Image)])
     Ok(())
 }
 
+// `celeste images segment`: masks of what the prompts point at (the job's progress on stderr).
+
+#[derive(Args, Debug)]
+pub struct SegmentArgs {
+    /// The image to segment.
+    pub input: PathBuf,
+    /// The model id; the catalog resolves its provider.
+    #[arg(long, short, default_value = "fal-ai/sam-3/image-rle")]
+    pub model: String,
+    #[command(flatten)]
+    pub endpoint: Endpoint,
+    /// What to segment, in words.
+    #[arg(long)]
+    pub prompt: Option<String>,
+    /// A point on the object, `x,y` in pixels (repeat for more; `x,y,0` marks background).
+    #[arg(long = "point", value_name = "X,Y[,LABEL]")]
+    pub points: Vec<String>,
+    /// A box around the object, `x1,y1,x2,y2` in pixels (repeat for more).
+    #[arg(long = "box", value_name = "X1,Y1,X2,Y2")]
+    pub boxes: Vec<String>,
+    /// Return several masks, at most this many.
+    #[arg(long)]
+    pub max_masks: Option<u32>,
+    /// The longest the provider's job may run, in seconds.
+    #[arg(long, value_name = "SECONDS")]
+    pub job_deadline: Option<u64>,
+}
+
+/// `"1,2,3"` as numbers, exactly `n` or `n + 1` of them.
+fn numbers(flag: &str, text: &str, n: usize) -> Result<Vec<u32>, Error> {
+    let bad = || Error::InvalidInput(format!("--{flag} {text}: expected {n} comma-separated pixel coordinates"));
+    let v = text.split(',').map(|t| t.trim().parse::<u32>().map_err(|_| bad())).collect::<Result<Vec<_>, _>>()?;
+    if v.len() == n || (flag == "point" && v.len() == n + 1) { Ok(v) } else { Err(bad()) }
+}
+
+fn point(text: &str) -> Result<PointPrompt, Error> {
+    let v = numbers("point", text, 2)?;
+    match v.get(2) {
+        None | Some(1) => Ok(PointPrompt::foreground(v[0], v[1])),
+        Some(0) => Ok(PointPrompt::background(v[0], v[1])),
+        Some(l) => Err(Error::InvalidInput(format!("--point {text}: the label is 0 (background) or 1, not {l}"))),
+    }
+}
+
+fn bbox(text: &str) -> Result<BoxPrompt, Error> {
+    let v = numbers("box", text, 4)?;
+    Ok(BoxPrompt::new(v[0], v[1], v[2], v[3]))
+}
+
+/// Run `celeste images segment`.
+pub async fn segment(global: &Global, a: SegmentArgs) -> Result<(), Error> {
+    let points = a.points.iter().map(|p| point(p)).collect::<Result<Vec<_>, _>>()?;
+    let boxes = a.boxes.iter().map(|b| bbox(b)).collect::<Result<Vec<_>, _>>()?;
+    let session = crate::text::Session::start(global, &a.model, &a.endpoint).await?;
+    let (client, route) = (&session.client, &session.route);
+    let mut call = client.images().segment(Artifact::from_path(&a.input), a.model.clone()).include_scores(true);
+    call = crate::text::with_route!(call, route);
+    if let Some(p) = &a.prompt {
+        call = call.prompt(p.clone());
+    }
+    for p in points {
+        call = call.point_prompt(p);
+    }
+    for b in boxes {
+        call = call.box_prompt(b);
+    }
+    if let Some(n) = a.max_masks {
+        call = call.return_multiple_masks(true).max_masks(n);
+    }
+    if let Some(s) = a.job_deadline {
+        call = call.job_deadline(Duration::from_secs(s));
+    }
+    let bar = progress_bar();
+    let watched = bar.clone();
+    call = call.on_progress(move |p| watched.set_message(format!("job {} (poll {})", p.status, p.polls)));
+    bar.set_message("waiting for the provider");
+    let out = call.await;
+    bar.finish_and_clear();
+    report_masks(global, &out?)?;
+    session.finish().await;
+    Ok(())
+}
+
+fn report_masks(global: &Global, out: &Output<Vec<SegmentationMask>>) -> Result<(), Error> {
+    if global.json {
+        let v = json!({"masks": out.content, "model": out.metadata.model, "request_id": out.metadata.response_id});
+        let text = serde_json::to_string_pretty(&v).map_err(|e| Error::InvalidInput(e.to_string()))?;
+        println!("{text}");
+        return Ok(());
+    }
+    for m in &out.content {
+        let score = m.score.map(|s| format!(" score {s:.3}")).unwrap_or_default();
+        let size = match &m.mask {
+            Some(px) => format!(" {}x{} · {} pixels", px.width(), px.height(), px.area()),
+            None => " (size unknown: decode the RLE with the image's size)".to_string(),
+        };
+        let bbox =
+            m.bbox.map(|b| format!(" · box [{:.3}, {:.3}, {:.3}, {:.3}]", b[0], b[1], b[2], b[3])).unwrap_or_default();
+        println!("mask {}{score}{size}{bbox}", m.index);
+    }
+    println!("{} mask(s) · model {}", out.content.len(), out.metadata.model);
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -313,5 +417,16 @@ mod tests {
         assert_eq!(json_or_text("2"), json!(2));
         assert_eq!(json_or_text("true"), json!(true));
         assert_eq!(json_or_text("low"), json!("low"));
+    }
+
+    #[test]
+    fn points_and_boxes_parse_and_bad_ones_are_named() {
+        assert_eq!(point("3, 4").unwrap(), PointPrompt::foreground(3, 4));
+        assert_eq!(point("3,4,0").unwrap(), PointPrompt::background(3, 4));
+        assert!(point("3,4,2").unwrap_err().to_string().contains("label"));
+        assert!(point("3").unwrap_err().to_string().contains("--point 3"));
+        assert_eq!(bbox("1,2,30,40").unwrap(), BoxPrompt::new(1, 2, 30, 40));
+        assert!(bbox("1,2,3").is_err());
+        assert!(bbox("1,2,3,-4").is_err());
     }
 }

@@ -79,6 +79,7 @@ async fn run(cli: Cli) -> Result<(), Error> {
         Command::Images(ImagesCommand::Generate(a)) => images::run(g, images::Ask::Generate(a)).await,
         Command::Images(ImagesCommand::Edit(a)) => images::run(g, images::Ask::Edit(a)).await,
         Command::Images(ImagesCommand::Upscale(a)) => images::run(g, images::Ask::Upscale(a)).await,
+        Command::Images(ImagesCommand::Segment(a)) => images::segment(g, *a).await,
         Command::Audio(AudioCommand::Speak(_)) => not_yet("audio speak"),
         Command::Audio(AudioCommand::Transcribe(_)) => not_yet("audio transcribe"),
         Command::Videos(VideosCommand::Generate(a)) => videos::run(g, videos::Ask::Generate(a)).await,

@@ -11,6 +11,7 @@ fn celeste() -> Command {
         "XAI_API_KEY",
         "GROQ_API_KEY",
         "GOOGLE_API_KEY",
+        "FAL_KEY",
         "OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT",
     ] {
         c.env_remove(var);
@@ -140,6 +141,46 @@ fn images_generate_and_edit_write_real_images() {
         .success();
     assert!(dir.join("cat.png").is_file());
     std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
+fn images_segment_prints_masks_from_the_emulators_job() {
+    let dir = workdir("segment");
+    celeste()
+        .current_dir(&dir)
+        .args(["images", "generate", "a truck", "-m", "gpt-image-1", "-o", "truck.png"])
+        .assert()
+        .success();
+    // The emulator draws 16×16 images; its mask is their middle half, 8 × 8 pixels.
+    celeste()
+        .current_dir(&dir)
+        .args(["images", "segment", "truck.png", "-m", "fal-ai/sam-3/image-rle", "--prompt", "wheel"])
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("mask 0 score 0.950 16x16 · 64 pixels"))
+        .stderr(predicate::str::contains("set FAL_KEY"));
+    // Points, a box and several masks, as JSON.
+    let out = celeste()
+        .current_dir(&dir)
+        .args(["--json", "images", "segment", "truck.png", "-m", "fal-ai/sam-3-1/image-rle"])
+        .args(["--point", "10,12", "--box", "2,3,12,9", "--max-masks", "2"])
+        .assert()
+        .success()
+        .get_output()
+        .stdout
+        .clone();
+    let v: serde_json::Value = serde_json::from_slice(&out).unwrap();
+    assert_eq!(v["masks"].as_array().map(Vec::len), Some(2));
+    // The box's rectangle: rows 3..9, columns 2..12; the first run is row 3 from column 2 (1-based).
+    assert_eq!(v["masks"][0]["mask"], serde_json::json!({"width": 16, "height": 16, "area": 10 * 6}));
+    assert!(v["masks"][0]["rle"].as_str().is_some_and(|r| r.starts_with("51 10 67 10 ")), "{v}");
+    // A bad point is refused before anything is sent.
+    celeste()
+        .current_dir(&dir)
+        .args(["images", "segment", "truck.png", "--point", "1"])
+        .assert()
+        .failure()
+        .stderr(predicate::str::contains("--point 1"));
 }
 
 #[test]

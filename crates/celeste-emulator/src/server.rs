@@ -76,6 +76,26 @@ pub(crate) struct Shared {
     store: Store,
     counters: Vec<AtomicUsize>,
     journal: Mutex<Vec<RecordedRequest>>,
+    /// Requests being answered now, and the most there ever were at once.
+    in_flight: AtomicUsize,
+    peak_in_flight: AtomicUsize,
+}
+
+/// Counts a request as in flight until dropped.
+struct InFlight<'a>(&'a Shared);
+
+impl<'a> InFlight<'a> {
+    fn new(shared: &'a Shared) -> Self {
+        let now = shared.in_flight.fetch_add(1, Ordering::SeqCst) + 1;
+        shared.peak_in_flight.fetch_max(now, Ordering::SeqCst);
+        InFlight(shared)
+    }
+}
+
+impl Drop for InFlight<'_> {
+    fn drop(&mut self) {
+        self.0.in_flight.fetch_sub(1, Ordering::SeqCst);
+    }
 }
 
 /// A running emulator. It stops when dropped or on [`Emulator::shutdown`].
@@ -157,6 +177,12 @@ impl Emulator {
         self.shared.journal.lock().expect("journal lock").clone()
     }
 
+    /// The most requests the server was answering at the same time (from receipt to the response's
+    /// headers), for tests of a client's concurrency bound.
+    pub fn peak_in_flight(&self) -> usize {
+        self.shared.peak_in_flight.load(Ordering::SeqCst)
+    }
+
     /// Empties the journal.
     pub fn clear_requests(&self) {
         self.shared.journal.lock().expect("journal lock").clear();
@@ -207,7 +233,15 @@ async fn bind(config: Config) -> io::Result<(TcpListener, Arc<Shared>)> {
     let listener = TcpListener::bind(config.bind).await?;
     let addr = listener.local_addr()?;
     let counters = config.scenarios.iter().map(|_| AtomicUsize::new(0)).collect();
-    let shared = Arc::new(Shared { config, addr, store: Store::default(), counters, journal: Mutex::new(Vec::new()) });
+    let shared = Arc::new(Shared {
+        config,
+        addr,
+        store: Store::default(),
+        counters,
+        journal: Mutex::new(Vec::new()),
+        in_flight: AtomicUsize::new(0),
+        peak_in_flight: AtomicUsize::new(0),
+    });
     Ok((listener, shared))
 }
 
@@ -422,6 +456,7 @@ async fn handle(
     abort: Arc<AtomicBool>,
     req: Request<Incoming>,
 ) -> Result<Response<EmuBody>, Infallible> {
+    let _in_flight = InFlight::new(&shared);
     if crate::ws::is_upgrade(&req)
         && let Some(protocol) = wire::live::protocol(req.uri().path())
     {

@@ -218,6 +218,19 @@ pub mod images {
         crate::images::analyze(image, prompt, model).with_mode()
     }
 
+    /// Blocking twin of [`crate::images::segment`]; `.send()` it.
+    pub fn segment(image: Artifact, model: impl Into<String>) -> crate::SegmentCall<BlockingUnary> {
+        crate::images::segment(image, model).with_mode()
+    }
+
+    impl crate::SegmentCall<BlockingUnary> {
+        /// Send the call and wait for the masks (the job polled to its end).
+        pub fn send(self) -> Result<Output<Vec<crate::types::SegmentationMask>>> {
+            let call: crate::SegmentCall<Unary> = self.with_mode();
+            block_on(call.send())?
+        }
+    }
+
     impl ImageCall<BlockingUnary> {
         /// Stream partial images instead.
         pub fn stream(self) -> ImageCall<BlockingStreaming> {

@@ -38,8 +38,11 @@ use crate::wire::images::{Body as ImageBody, FormField, ImageApi, ImageContext, 
 use crate::wire::{WireApi, WireContext, WireRequest};
 
 mod decision;
+mod fanout;
+mod segmentation;
 pub(crate) use decision::prepare_decision;
 mod video;
+pub(crate) use segmentation::prepare_segment;
 pub(crate) use video::prepare_video;
 
 /// What every call carries besides its modality's own request: where it goes and how it is sent.
@@ -176,16 +179,12 @@ pub(crate) async fn prepare_text(
             .map(|m| m.id)
             .ok_or_else(|| Error::ModelNotFound { model: String::new(), provider: opts.target.provider })?;
     }
+    // Google's backend is chosen by authentication only (the resolver's route), never by the request.
     let mut resolved = client.resolve(&req.model, &opts.target, Modality::Text, operation)?;
     let vertex = match &resolved.auth {
         Auth::Vertex(v) => Some(v.clone()),
         _ => None,
     };
-    if vertex.is_none()
-        && let Some(route) = resolved.route.wire.redirect(&req)
-    {
-        resolved.reroute(route, &req.model)?;
-    }
     // Check: the parameters' kinds, then against the catalog.
     check_thinking_kinds(&req)?;
     if let Some(model) = &resolved.model {
@@ -532,7 +531,8 @@ pub(crate) struct PreparedEmbed {
     client: Client,
     ctx: EmbedContext,
     api: EmbeddingsApi,
-    request: HttpRequest,
+    /// One request; several for a batch on Vertex AI, sent side by side (`call/fanout.rs`).
+    requests: Vec<HttpRequest>,
     timeout: Option<Duration>,
     telemetry: CallInfo,
 }
@@ -594,32 +594,37 @@ pub(crate) async fn prepare_embed(opts: CallOptions, mut req: EmbedRequest) -> R
         }
     }
     let ctx = EmbedContext { origin, model: req.model.clone() };
-    let url = crate::providers::join_url(&base, &api.path(&req)?);
-    let mut body = api.build(&req, &ctx)?;
-    if let Some(extra) = &opts.extra_body {
-        deep_merge(&mut body, extra);
-    }
-    let mut headers = HeaderMap::new();
-    auth.apply(&mut headers).await?;
-    for (k, v) in opts.extra_headers.iter().cloned() {
-        headers.insert(k, v);
-    }
-    let bytes = serde_json::to_vec(&body).map_err(|e| Error::invalid_input(format!("request body: {e}")))?;
     let total = opts.timeout.or(client.transport().timeouts.total);
-    let request =
-        HttpRequest { method: Method::POST, url, headers, body: RequestBody::Json(Bytes::from(bytes)), total };
+    let (requests, provider_name) = match &auth {
+        // Vertex AI: its own URL and credentials, and a batch as one call per input.
+        Auth::Vertex(v) => {
+            let reqs = fanout::vertex_requests(v, &base, api, &req, &ctx, &opts.extra_body, &opts.extra_headers, total)
+                .await?;
+            (reqs, "gcp.vertex_ai")
+        }
+        _ => {
+            let url = crate::providers::join_url(&base, &api.path(&req)?);
+            let mut headers = HeaderMap::new();
+            auth.apply(&mut headers).await?;
+            for (k, v) in opts.extra_headers.iter().cloned() {
+                headers.insert(k, v);
+            }
+            let request = json_post(url, headers, api.build(&req, &ctx)?, &opts.extra_body, total)?;
+            (vec![request], telemetry_name(origin))
+        }
+    };
     let telemetry = CallInfo {
         modality,
         operation: op,
-        provider_name: telemetry_name(origin),
+        provider_name,
         model: req.model.clone(),
-        url: request.url.clone(),
+        url: requests.first().map(|r| r.url.clone()).unwrap_or_default(),
         stream: false,
         output_type: None,
         content: None,
         params: Default::default(),
     };
-    Ok(PreparedEmbed { client, ctx, api, request, timeout: opts.timeout, telemetry })
+    Ok(PreparedEmbed { client, ctx, api, requests, timeout: opts.timeout, telemetry })
 }
 
 impl PreparedEmbed {
@@ -627,16 +632,18 @@ impl PreparedEmbed {
     pub(crate) async fn unary(self) -> Result<Output<Embeddings>> {
         let mut span = CallSpan::start(self.client.telemetry(), &self.telemetry);
         let t = self.client.transport();
-        let deadline = match self.timeout {
-            Some(d) => tokio::time::Instant::now().checked_add(d),
-            None => t.deadline(),
+        let deadline = call_deadline(self.timeout, &self.client);
+        let result = match self.requests.as_slice() {
+            [one] => {
+                async {
+                    let resp = t.send(self.ctx.origin, one, deadline, &span).await?;
+                    let body = t.read_body(self.ctx.origin, resp, deadline).await?;
+                    self.api.parse(&body, &self.ctx)
+                }
+                .await
+            }
+            many => fanout::run(t, self.api, &self.ctx, many, deadline, &span).await,
         };
-        let result = async {
-            let resp = t.send(self.ctx.origin, &self.request, deadline, &span).await?;
-            let body = t.read_body(self.ctx.origin, resp, deadline).await?;
-            self.api.parse(&body, &self.ctx)
-        }
-        .await;
         match &result {
             Ok(out) => {
                 if let Some(first) = out.content.first() {
@@ -821,6 +828,43 @@ fn check_thinking_kinds(req: &TextRequest) -> Result<()> {
         }
         .into()),
         _ => Ok(()),
+    }
+}
+
+/// A JSON `POST` of `body` with the caller's extra body deep-merged into it.
+pub(crate) fn json_post(
+    url: String,
+    headers: HeaderMap,
+    mut body: Value,
+    extra_body: &Option<Value>,
+    total: Option<Duration>,
+) -> Result<HttpRequest> {
+    if let Some(extra) = extra_body {
+        deep_merge(&mut body, extra);
+    }
+    let bytes = serde_json::to_vec(&body).map_err(|e| Error::invalid_input(format!("request body: {e}")))?;
+    Ok(HttpRequest { method: Method::POST, url, headers, body: RequestBody::Json(Bytes::from(bytes)), total })
+}
+
+/// The span facts of a unary call whose output is structured data (the conventions' `json` output
+/// type) and whose input has no messages to capture (decisions, segmentation).
+pub(crate) fn json_call_info(
+    modality: Modality,
+    operation: Operation,
+    origin: Origin,
+    model: &str,
+    url: &str,
+) -> CallInfo {
+    CallInfo {
+        modality,
+        operation,
+        provider_name: telemetry_name(origin),
+        model: model.to_string(),
+        url: url.to_string(),
+        stream: false,
+        output_type: Some("json"),
+        content: None,
+        params: Default::default(),
     }
 }
 

@@ -207,16 +207,6 @@ pub(crate) struct Resolved {
     pub base: String,
 }
 
-impl Resolved {
-    /// Send the call over another wire API at `path`, below the same base URL (a wire API's
-    /// redirect, [`crate::wire::WireApi::redirect`]).
-    pub(crate) fn reroute(&mut self, (wire, path): (crate::wire::WireApi, &'static str), model: &str) -> Result<()> {
-        self.route = Route { wire, path };
-        self.url = self.route.url(&self.base, model).map_err(Error::InvalidInput)?;
-        Ok(())
-    }
-}
-
 impl Client {
     /// A builder.
     pub fn builder() -> ClientBuilder {
@@ -401,12 +391,15 @@ impl Client {
         let origin = Origin::Provider(provider);
         let configured = self.inner.base_urls.0.iter().find(|(p, _)| *p == provider).map(|(_, url)| url.as_str());
         let auth = match &target.auth {
-            // Vertex AI serves Google's image models (generateContent) Veo (predictLongRunning) and
-            // the Live API;
-            // the call's host adapter builds the URL, which needs the project.
+            // Vertex AI serves Google's image models (generateContent), Veo (predictLongRunning), the
+            // Live API and Gemini embeddings; the call's host adapter builds the URL, which needs the
+            // project.
             Some(Auth::Vertex(v))
                 if provider == Provider::Google
-                    && matches!(modality, Modality::Images | Modality::Videos | Modality::Live) =>
+                    && matches!(
+                        modality,
+                        Modality::Images | Modality::Videos | Modality::Live | Modality::Embeddings
+                    ) =>
             {
                 let base = target.base_url.clone().or(configured.map(str::to_string)).unwrap_or_else(|| v.base_url());
                 return Ok(MediaResolved { origin, provider, auth: Auth::Vertex(v.clone()), model: model_entry, base });
@@ -550,20 +543,15 @@ mod tests {
 
         // Google text goes to Interactions; generateContent puts the model in the path.
         let c = Client::builder().credentials(Credentials::empty().with_key(Provider::Google, "g")).build().unwrap();
-        let mut r = c.resolve("gemini-2.5-flash", &Target::default(), Modality::Text, Operation::Generate).unwrap();
+        let r = c.resolve("gemini-2.5-flash", &Target::default(), Modality::Text, Operation::Generate).unwrap();
         assert_eq!(r.url, "https://generativelanguage.googleapis.com/v1beta/interactions");
-        r.reroute((crate::wire::WireApi::GeminiGenerateContent, crate::wire::gemini::PATH), "gemini-2.5-flash")
-            .unwrap();
-        assert_eq!(r.url, "https://generativelanguage.googleapis.com/v1beta/models/gemini-2.5-flash:generateContent");
         let t = Target {
             provider: Some(Provider::Google),
             base_url: Some("http://127.0.0.1:9/".into()),
             ..Target::default()
         };
-        let mut r = c.resolve("gemini-3.6-flash", &t, Modality::Text, Operation::Generate).unwrap();
-        r.reroute((crate::wire::WireApi::GeminiGenerateContent, crate::wire::gemini::PATH), "gemini-3.6-flash")
-            .unwrap();
-        assert_eq!(r.url, "http://127.0.0.1:9/v1beta/models/gemini-3.6-flash:generateContent");
+        let r = c.resolve("gemini-3.6-flash", &t, Modality::Text, Operation::Generate).unwrap();
+        assert_eq!(r.url, "http://127.0.0.1:9/v1beta/interactions");
 
         let t = Target { provider: Some(Provider::Luma), ..Target::default() };
         let err = c.resolve("x", &t, Modality::Text, Operation::Generate).unwrap_err();

@@ -25,13 +25,12 @@ use serde_json::Value;
 
 use crate::call::{CallOptions, prepare_image};
 use crate::client::Client;
-use crate::domains::MediaCall;
 use crate::error::Result;
 use crate::jobs::JobOptions;
 use crate::stream::Stream;
 use crate::text::{Generate, Streaming, Unary};
 use crate::types::artifact::Artifact;
-use crate::types::enums::{Modality, Operation};
+use crate::types::enums::Operation;
 use crate::types::media::{Image, ImageParams};
 use crate::types::message::Part;
 use crate::types::output::Output;
@@ -105,9 +104,11 @@ pub fn embed(images: Vec<Artifact>, model: impl Into<String>) -> crate::embeddin
     crate::embeddings::embed_media(images, crate::wire::embeddings::EmbedInput::Image, model)
 }
 
-/// Segment an image.
-pub fn segment(image: Artifact, model: impl Into<String>) -> MediaCall<serde_json::Value> {
-    MediaCall::new(Modality::Segmentation, Operation::Segment, model).input(Part::image(image))
+/// Segment an image: masks of what a text prompt, points or boxes point at (fal SAM-3). Add the
+/// prompts on the returned [`SegmentCall`](crate::SegmentCall); each mask comes with its decoded
+/// pixels when the image's size is known.
+pub fn segment(image: Artifact, model: impl Into<String>) -> crate::SegmentCall {
+    crate::segmentation::call(image, model)
 }
 
 impl ImageCall<Unary> {
@@ -315,6 +316,11 @@ impl ImageOps<'_> {
     /// Upscale an image (see [`upscale`]).
     pub fn upscale(&self, image: Artifact, model: impl Into<String>) -> ImageCall {
         upscale(image, model).client(self.client.clone())
+    }
+
+    /// Segment an image (see [`segment`]).
+    pub fn segment(&self, image: Artifact, model: impl Into<String>) -> crate::SegmentCall {
+        segment(image, model).client(self.client.clone())
     }
 }
 

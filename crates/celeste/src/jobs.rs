@@ -1,4 +1,4 @@
-//! The one polling engine for long-running provider jobs (BFL and Topaz images, videos; fal next):
+//! The one polling engine for long-running provider jobs (BFL and Topaz images, videos, fal segmentation):
 //! a wire module submits, then hands the [`Poller`] the job's status URL and a function that reads a
 //! status reply; the poller waits, polls and reports progress until the job settles, within an
 //! overall deadline.

@@ -30,6 +30,7 @@ pub mod live;
 #[cfg(test)]
 mod parity;
 pub mod providers;
+mod segmentation;
 mod stream;
 pub(crate) mod structured;
 mod telemetry;
@@ -52,6 +53,7 @@ pub use error::{
     TimeoutPhase, UnexpectedBodyError, UnsupportedError, ValidationError,
 };
 pub use images::{ImageCall, ImageOps, ImageStream};
+pub use segmentation::SegmentCall;
 pub use stream::Stream;
 pub use telemetry::{CaptureContent, TelemetryConfig};
 #[cfg(feature = "telemetry")]

@@ -19,6 +19,7 @@ pub(crate) fn served(modality: Modality, operation: Operation, provider: Provide
         Modality::Embeddings => crate::providers::embeddings_api(provider).is_some(),
         Modality::Decision => crate::providers::decision_api(provider).is_some(),
         Modality::Live => crate::wire::live::LiveApi::of(provider).is_some(),
+        Modality::Segmentation => crate::providers::segmentation_api(provider).is_some(),
         _ => false,
     }
 }

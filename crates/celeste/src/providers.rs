@@ -226,6 +226,15 @@ pub fn embeddings_api(provider: Provider) -> Option<crate::wire::embeddings::Emb
     }
 }
 
+/// The segmentation API `provider` serves, if any.
+pub(crate) fn segmentation_api(provider: Provider) -> Option<crate::wire::segmentation::SegmentationApi> {
+    match provider {
+        #[cfg(feature = "fal")]
+        Provider::Fal => Some(crate::wire::segmentation::SegmentationApi::FalQueue),
+        _ => None,
+    }
+}
+
 /// The decision API `provider` serves, if any.
 pub(crate) fn decision_api(provider: Provider) -> Option<crate::wire::decision::DecisionApi> {
     match provider {

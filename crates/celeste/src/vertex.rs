@@ -33,9 +33,6 @@ use crate::wire::{WireApi, WireRequest};
 #[cfg(feature = "vertex")]
 const SCOPE: &str = "https://www.googleapis.com/auth/cloud-platform";
 
-/// The `anthropic_version` Anthropic models on Vertex take in the body (instead of a header).
-pub(crate) const ANTHROPIC_VERSION: &str = "vertex-2023-10-16";
-
 /// Vertex AI settings: where (project, location) and with which token.
 #[derive(Clone)]
 #[must_use]
@@ -158,12 +155,9 @@ impl Vertex {
         let location = self.resolved_location();
         check_location(&location)?;
         req.url = model_url(base, &project, &location, provider, model, stream)?;
+        #[cfg(feature = "anthropic")]
         if wire_for(provider) == Some(WireApi::AnthropicMessages) {
-            if let serde_json::Value::Object(m) = &mut req.body {
-                m.remove("model");
-                m.insert("anthropic_version".into(), ANTHROPIC_VERSION.into());
-            }
-            req.headers.retain(|(name, _)| name != "anthropic-version");
+            crate::wire::anthropic::vertex_envelope(req);
         }
         self.apply(headers, &project, provider).await
     }
@@ -197,6 +191,24 @@ impl Vertex {
     /// The credentials of a call to `project` (see [`Vertex::apply`]).
     pub(crate) async fn apply_to(&self, headers: &mut HeaderMap, project: &str, provider: Provider) -> Result<()> {
         self.apply(headers, project, provider).await
+    }
+
+    /// Vertex AI as the host of Gemini embeddings: the model's `:embedContent` URL (Vertex has no
+    /// batch method: a batch is sent as one call per input), with Google credentials put in
+    /// `headers`.
+    pub(crate) async fn embed_host(&self, base: &str, model: &str, headers: &mut HeaderMap) -> Result<String> {
+        let provider = Provider::Google;
+        let project = self.project_id(provider).await?;
+        let location = self.resolved_location();
+        check_location(&location)?;
+        let url = model_url(base, &project, &location, provider, model, false)?;
+        self.apply(headers, &project, provider).await?;
+        // The Google publisher URL ends in its method; embeddings take another one.
+        let url = match url.split_once(":generateContent") {
+            Some((head, tail)) => format!("{head}:embedContent{tail}"),
+            None => url,
+        };
+        Ok(url)
     }
 
     /// `Authorization: Bearer {token}` and `x-goog-user-project: {project}`.

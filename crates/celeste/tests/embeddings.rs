@@ -3,7 +3,7 @@
 
 use celeste::types::Artifact;
 use celeste::{Client, Credentials, Error, Protocol, Provider, TelemetryConfig};
-use celeste_emulator::{Config, Emulator};
+use celeste_emulator::{Config, Emulator, Reply, Scenario};
 
 fn client(emu: &Emulator) -> Client {
     let mut creds = Credentials::empty();
@@ -119,5 +119,106 @@ async fn the_span_says_embeddings_and_the_vector_size() {
     assert_eq!(attr("gen_ai.operation.name").as_deref(), Some("embeddings"));
     assert_eq!(attr("gen_ai.embeddings.dimension.count").as_deref(), Some("256"));
     assert!(attr("gen_ai.usage.input_tokens").is_some());
+    emu.shutdown().await;
+}
+
+/// A client whose Google calls go to Vertex AI (a token of our own) at the emulator.
+fn vertex_call(emu: &Emulator, texts: &[String]) -> celeste::EmbedCall {
+    use celeste::{Auth, Vertex};
+    celeste::text::embed_many(texts.to_vec(), "gemini-embedding-2")
+        .auth(Auth::vertex(Vertex::with_token("ya29.test-token").project("proj").location("us-east5")))
+        .base_url(emu.url())
+        .client(client(emu))
+}
+
+#[tokio::test]
+async fn vertex_sends_a_batch_as_bounded_parallel_single_calls_and_keeps_the_input_order() {
+    // The first input's call is the slowest, so the calls finish out of input order; every call
+    // takes long enough that the calls of one window overlap at the server.
+    let config = Config::default()
+        .scenario(Scenario::new("slow").contains(r#""text":"slow""#).then(Reply::default().delay_ms(400)))
+        .default_reply(Reply::default().delay_ms(60));
+    let emu = Emulator::start(config).await.unwrap();
+    let texts: Vec<String> = std::iter::once("slow".to_string()).chain((1..20).map(|i| format!("text {i}"))).collect();
+    let out = vertex_call(&emu, &texts).dimensions(128).await.unwrap();
+    assert_eq!(out.content.len(), 20);
+    // One `:embedContent` call per input at the model's Vertex URL, each with the token and project.
+    let reqs = emu.requests();
+    assert_eq!(reqs.len(), 20);
+    let path = "/v1/projects/proj/locations/us-east5/publishers/google/models/gemini-embedding-2:embedContent";
+    assert!(reqs.iter().all(|r| r.path == path), "{:?}", reqs[0].path);
+    assert!(reqs.iter().all(|r| r.header("authorization") == Some("Bearer ya29.test-token")));
+    assert!(reqs.iter().all(|r| r.header("x-goog-user-project") == Some("proj")));
+    let body = reqs[0].json().unwrap();
+    assert_eq!(body["outputDimensionality"], 128);
+    assert_eq!(body["content"]["parts"].as_array().map(Vec::len), Some(1));
+    // The bound, seen at the server: never more than eight at once, and more than one.
+    let peak = emu.peak_in_flight();
+    assert!((2..=8).contains(&peak), "peak in flight: {peak}");
+    // The slow first call finished last, yet its vector is first: the same vectors, in the same
+    // order, as the Gemini API's batch call gives for these texts.
+    assert_ne!(reqs.last().unwrap().json().unwrap()["content"]["parts"][0]["text"], "slow");
+    let direct = celeste::text::embed_many(texts.clone(), "gemini-embedding-2")
+        .dimensions(128)
+        .client(client(&emu))
+        .await
+        .unwrap();
+    assert_eq!(out.content, direct.content);
+    // Usage is the sum of the calls'.
+    assert_eq!(out.usage.input_tokens, direct.usage.input_tokens);
+    emu.shutdown().await;
+}
+
+#[tokio::test]
+async fn vertex_fails_the_batch_on_the_first_failed_call_and_sends_one_call_for_one_input() {
+    use celeste_emulator::Fault;
+    let config = Config::default()
+        .scenario(Scenario::new("bad").contains(r#""text":"bad""#).then(Fault::status(400).message("no such text")))
+        .default_reply(Reply::default().delay_ms(2000));
+    let emu = Emulator::start(config).await.unwrap();
+    let texts: Vec<String> = ["a", "b", "bad", "c"].map(String::from).to_vec();
+    let started = std::time::Instant::now();
+    let err = vertex_call(&emu, &texts).await.unwrap_err();
+    let Error::Http(http) = &err else { panic!("{err:?}") };
+    assert_eq!(http.status, 400);
+    assert!(http.message.contains("no such text"), "{http:?}");
+    // It failed as soon as that call did, without waiting for the slow ones.
+    assert!(started.elapsed() < std::time::Duration::from_millis(1500), "{:?}", started.elapsed());
+    // A single input is one call (no fan-out).
+    emu.clear_requests();
+    let one = vertex_call(&emu, &["x".to_string()]).await;
+    assert_eq!(one.unwrap().content.len(), 1);
+    assert_eq!(emu.requests().len(), 1);
+    emu.shutdown().await;
+}
+
+#[cfg(feature = "telemetry")]
+#[tokio::test]
+async fn a_vertex_batch_is_one_span_with_a_child_per_call() {
+    use celeste::{Auth, Vertex};
+    use opentelemetry_sdk::trace::{InMemorySpanExporter, SdkTracerProvider};
+    let emu = Emulator::start(Config::default()).await.unwrap();
+    let spans = InMemorySpanExporter::default();
+    let tp = SdkTracerProvider::builder().with_simple_exporter(spans.clone()).build();
+    let c = Client::builder()
+        .credentials(Credentials::empty())
+        .telemetry(TelemetryConfig::new().tracer_provider(tp.clone()))
+        .build()
+        .unwrap();
+    celeste::text::embed_many(["a", "b", "c"], "gemini-embedding-2")
+        .auth(Auth::vertex(Vertex::with_token("ya29.test-token").project("proj")))
+        .base_url(emu.url())
+        .client(c)
+        .await
+        .unwrap();
+    tp.force_flush().unwrap();
+    let finished = spans.get_finished_spans().unwrap();
+    let calls: Vec<_> = finished.iter().filter(|s| s.name == "embeddings gemini-embedding-2").collect();
+    assert_eq!(calls.len(), 1);
+    let attr = |k: &str| calls[0].attributes.iter().find(|kv| kv.key.as_str() == k).map(|kv| kv.value.to_string());
+    assert_eq!(attr("gen_ai.provider.name").as_deref(), Some("gcp.vertex_ai"));
+    assert_eq!(attr("gen_ai.usage.input_tokens").as_deref(), Some("3"));
+    let children = finished.iter().filter(|s| s.parent_span_id == calls[0].span_context.span_id()).count();
+    assert_eq!(children, 3, "one HTTP span per call");
     emu.shutdown().await;
 }

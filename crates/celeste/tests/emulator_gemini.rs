@@ -1,8 +1,9 @@
-//! Google text over real sockets against the project's emulator: the Interactions API (the default
-//! for API keys) and generateContent (the mixed-tool fallback), unary and streaming.
+//! Google text over real sockets against the project's emulator: the Interactions API (for API keys)
+//! and generateContent (for Vertex credentials: the backend is chosen by authentication only, and a
+//! function beside a built-in tool no longer switches it), unary and streaming.
 
 use celeste::types::{FinishKind, FunctionTool, Tool, WebSearch};
-use celeste::{Client, Credentials, Provider, TelemetryConfig};
+use celeste::{Auth, Client, Credentials, Provider, TelemetryConfig, Vertex};
 use celeste_emulator::{Config, DEFAULT_TEXT, Emulator, Reply};
 use futures::StreamExt;
 use serde_json::json;
@@ -19,13 +20,21 @@ async fn emulator(reply: Reply) -> Emulator {
     Emulator::start(Config::default().default_reply(reply)).await.unwrap()
 }
 
-/// A function beside a built-in tool: on the fallback models this goes to generateContent.
+/// A function beside a built-in tool.
 fn mixed_tools() -> Vec<Tool> {
     vec![
         FunctionTool::new("get_weather", "Weather for a city", json!({"type": "object"})).into(),
         WebSearch::new().into(),
     ]
 }
+
+/// Vertex credentials of our own (a token, a project, a location).
+fn vertex() -> Auth {
+    Auth::vertex(Vertex::with_token("ya29.test").project("p").location("us-central1"))
+}
+
+/// Where Vertex serves Google's models for that project and location.
+const VERTEX_MODELS: &str = "/v1/projects/p/locations/us-central1/publishers/google/models";
 
 #[tokio::test]
 async fn interactions_unary_text() {
@@ -120,12 +129,13 @@ async fn interactions_streaming_text_reasoning_and_tool_calls() {
 }
 
 #[tokio::test]
-async fn generate_content_unary_for_the_mixed_tool_fallback() {
+async fn generate_content_unary_on_vertex_with_mixed_tools() {
     let emu = emulator(Reply::text("Here is what I found.").usage(12, 7)).await;
     let mut call = client()
         .text()
         .generate("Search, then record.", "gemini-3.6-flash")
         .provider(Provider::Google)
+        .auth(vertex())
         .base_url(emu.url());
     for t in mixed_tools() {
         call = call.tool(t);
@@ -140,8 +150,8 @@ async fn generate_content_unary_for_the_mixed_tool_fallback() {
     assert_eq!(out.metadata.response_model.as_deref(), Some("gemini-3.6-flash"));
 
     let req = &emu.requests()[0];
-    assert_eq!(req.path, "/v1beta/models/gemini-3.6-flash:generateContent");
-    assert_eq!(req.header("x-goog-api-key"), Some("test-google-key"));
+    assert_eq!(req.path, format!("{VERTEX_MODELS}/gemini-3.6-flash:generateContent"));
+    assert_eq!(req.header("authorization"), Some("Bearer ya29.test"));
     let body = req.json().unwrap();
     assert_eq!(body["contents"], json!([{"role": "user", "parts": [{"text": "Search, then record."}]}]));
     assert_eq!(body["toolConfig"], json!({"includeServerSideToolInvocations": true}));
@@ -161,6 +171,7 @@ async fn generate_content_streaming_text_reasoning_and_tool_calls() {
         .text()
         .generate("Search, then record.", "gemini-3.5-flash-lite")
         .provider(Provider::Google)
+        .auth(vertex())
         .base_url(emu.url())
         .stream();
     for t in mixed_tools() {
@@ -187,7 +198,7 @@ async fn generate_content_streaming_text_reasoning_and_tool_calls() {
     assert_eq!(u.total_tokens, Some(u.input_tokens.unwrap() + u.output_tokens.unwrap()));
 
     let req = &emu.requests()[0];
-    assert_eq!(req.path, "/v1beta/models/gemini-3.5-flash-lite:streamGenerateContent?alt=sse");
+    assert_eq!(req.path, format!("{VERTEX_MODELS}/gemini-3.5-flash-lite:streamGenerateContent?alt=sse"));
     assert!(req.json().unwrap().get("stream").is_none());
     emu.shutdown().await;
 }

@@ -260,7 +260,6 @@ async fn a_total_timeout_reports_the_configured_limit() {
 /// error that says why, instead of allocating them.
 #[tokio::test]
 async fn gemini_streamed_argument_paths_cannot_amplify_memory() {
-    use celeste::types::{FunctionTool, Tool, WebSearch};
     let paths: Vec<serde_json::Value> =
         (0..40).map(|i| json!({"jsonPath": format!("$.a{i}[99999]"), "stringValue": "x"})).collect();
     let part = |fc: serde_json::Value| json!({"candidates": [{"content": {"role": "model", "parts": [{"functionCall": fc}]}}]});
@@ -277,15 +276,10 @@ async fn gemini_streamed_argument_paths_cannot_amplify_memory() {
         .telemetry(TelemetryConfig::new().disabled())
         .build()
         .unwrap();
-    // A function beside a built-in tool sends this model to generateContent.
-    let tools: [Tool; 2] =
-        [FunctionTool::new("f", "A function", json!({"type": "object"})).into(), WebSearch::new().into()];
-    let mut call =
-        celeste::text::stream("hi", "gemini-3.6-flash").client(c).provider(Provider::Google).base_url(&srv.url);
-    for t in tools {
-        call = call.tool(t);
-    }
-    let mut s = call.await.unwrap();
+    // Vertex credentials send Google's text to generateContent.
+    let vertex = celeste::Vertex::with_token("ya29.test").project("p").location("us-central1");
+    let call = celeste::text::stream("hi", "gemini-3.6-flash").client(c).provider(Provider::Google);
+    let mut s = call.auth(celeste::Auth::vertex(vertex)).base_url(&srv.url).await.unwrap();
     let mut err = None;
     while let Some(item) = s.next().await {
         if let Err(e) = item {

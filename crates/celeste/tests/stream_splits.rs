@@ -12,7 +12,7 @@ mod support;
 
 use std::time::Duration;
 
-use celeste::types::{Chunk, FunctionTool, Tool, WebSearch};
+use celeste::types::Chunk;
 use celeste::{Client, Credentials, Error, Protocol, Provider, RetryPolicy, TelemetryConfig, Timeouts};
 use futures::StreamExt;
 use proptest::prelude::*;
@@ -203,15 +203,10 @@ impl Api {
             Api::Responses => call("gpt-5-mini").provider(Provider::OpenAi).await,
             Api::Chat => call("some-model").protocol(Protocol::ChatCompletions).await,
             Api::Anthropic => call("claude-sonnet-4-5").provider(Provider::Anthropic).await,
-            // A function beside a built-in tool sends this model to generateContent.
+            // Vertex credentials send Google's text to generateContent.
             Api::Gemini => {
-                let tools: [Tool; 2] =
-                    [FunctionTool::new("f", "A function", json!({"type": "object"})).into(), WebSearch::new().into()];
-                let mut c = call("gemini-3.6-flash").provider(Provider::Google);
-                for t in tools {
-                    c = c.tool(t);
-                }
-                c.await
+                let vertex = celeste::Vertex::with_token("ya29.test").project("p").location("us-central1");
+                call("gemini-3.6-flash").provider(Provider::Google).auth(celeste::Auth::vertex(vertex)).await
             }
             Api::Interactions => call("gemini-2.5-flash").provider(Provider::Google).await,
             Api::Cohere => call("command-a-03-2025").provider(Provider::Cohere).await,

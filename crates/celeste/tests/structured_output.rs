@@ -35,8 +35,9 @@ struct Case {
     provider: Option<Provider>,
     protocol: Option<Protocol>,
     model: &'static str,
-    /// Tools that send Google's fallback models to generateContent.
-    google_fallback: bool,
+    /// Vertex AI authentication, which sends Google's text to generateContent (Google's backend is
+    /// chosen by authentication only).
+    vertex: bool,
     /// Where the schema must be in the request body, and what must sit beside it.
     check: fn(&Value, &celeste_emulator::RecordedRequest),
     /// Whether this wire wraps a list in `{"items": [...]}` (the reply then comes back wrapped).
@@ -50,7 +51,7 @@ fn cases() -> Vec<Case> {
             provider: Some(Provider::OpenAi),
             protocol: None,
             model: "gpt-5-mini",
-            google_fallback: false,
+            vertex: false,
             wraps_lists: true,
             check: |b, _| {
                 let f = &b["text"]["format"];
@@ -65,7 +66,7 @@ fn cases() -> Vec<Case> {
             provider: None,
             protocol: Some(Protocol::ChatCompletions),
             model: "local-model",
-            google_fallback: false,
+            vertex: false,
             wraps_lists: true,
             check: |b, _| {
                 let f = &b["response_format"];
@@ -79,7 +80,7 @@ fn cases() -> Vec<Case> {
             provider: Some(Provider::Mistral),
             protocol: None,
             model: "mistral-large-latest",
-            google_fallback: false,
+            vertex: false,
             wraps_lists: false,
             check: |b, _| {
                 let s = &b["response_format"]["json_schema"]["schema"];
@@ -92,7 +93,7 @@ fn cases() -> Vec<Case> {
             provider: Some(Provider::DeepSeek),
             protocol: None,
             model: "deepseek-v4-flash",
-            google_fallback: false,
+            vertex: false,
             wraps_lists: false,
             check: |b, _| assert_eq!(b["response_format"], json!({"type": "json_object"})),
         },
@@ -101,7 +102,7 @@ fn cases() -> Vec<Case> {
             provider: Some(Provider::Anthropic),
             protocol: None,
             model: "claude-sonnet-4-5",
-            google_fallback: false,
+            vertex: false,
             wraps_lists: false,
             check: |b, req| {
                 // Generally available: `output_config.format`, and no beta header.
@@ -116,7 +117,7 @@ fn cases() -> Vec<Case> {
             provider: Some(Provider::Google),
             protocol: None,
             model: "gemini-2.5-flash",
-            google_fallback: false,
+            vertex: false,
             wraps_lists: false,
             check: |b, _| {
                 let f = &b["response_format"];
@@ -128,8 +129,8 @@ fn cases() -> Vec<Case> {
             name: "gemini generateContent",
             provider: Some(Provider::Google),
             protocol: None,
-            model: "gemini-3.5-flash-lite",
-            google_fallback: true,
+            model: "gemini-2.5-flash",
+            vertex: true,
             wraps_lists: false,
             check: |b, req| {
                 assert!(req.path.contains(":generateContent") || req.path.contains(":streamGenerateContent"));
@@ -143,7 +144,7 @@ fn cases() -> Vec<Case> {
             provider: Some(Provider::Cohere),
             protocol: None,
             model: "command-a-03-2025",
-            google_fallback: false,
+            vertex: false,
             wraps_lists: false,
             check: |b, _| {
                 assert_eq!(b["response_format"]["type"], "json_object");
@@ -176,10 +177,8 @@ fn call(case: &Case, emu: &Emulator, prompt: &str) -> celeste::text::Generate {
     if let Some(p) = case.protocol {
         g = g.protocol(p);
     }
-    if case.google_fallback {
-        g = g
-            .tool(FunctionTool::new("lookup", "Look something up", json!({"type": "object"})))
-            .tool(celeste::types::WebSearch::new());
+    if case.vertex {
+        g = g.auth(celeste::Auth::vertex(celeste::Vertex::with_token("t").project("p").location("us-central1")));
     }
     g
 }

@@ -15,6 +15,7 @@ pub(crate) mod interactions;
 pub(crate) mod live;
 pub(crate) mod ollama;
 pub(crate) mod responses;
+pub(crate) mod segmentation;
 pub(crate) mod typesafe;
 pub(crate) mod videos;
 

@@ -8,7 +8,7 @@ use bytes::Bytes;
 use reqwest::Method;
 use reqwest::header::HeaderMap;
 
-use super::{CallOptions, deep_merge, telemetry_name};
+use super::{CallOptions, deep_merge};
 use crate::catalog::Model;
 use crate::client::Client;
 use crate::error::{Error, Origin, Result};
@@ -82,19 +82,9 @@ pub(crate) async fn prepare_decision(
     let total = opts.timeout.or(client.transport().timeouts.total);
     let request =
         HttpRequest { method: Method::POST, url, headers, body: RequestBody::Json(Bytes::from(bytes)), total };
-    let telemetry = CallInfo {
-        modality,
-        operation,
-        provider_name: telemetry_name(origin),
-        model: req.model.clone(),
-        url: request.url.clone(),
-        stream: false,
-        // The answers are structured data: the conventions' `json` output type.
-        output_type: Some("json"),
-        // There are no messages to capture (the reference emits no input content either).
-        content: None,
-        params: Default::default(),
-    };
+    // The answers are structured data; there are no messages to capture (the reference emits no
+    // input content either).
+    let telemetry = super::json_call_info(modality, operation, origin, &req.model, &request.url);
     Ok(PreparedDecision { client, origin, api, model: req.model, request, timeout: opts.timeout, telemetry })
 }
 

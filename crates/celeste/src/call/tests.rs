@@ -84,50 +84,26 @@ async fn the_text_facade_dispatches_anthropic_here() {
 
 #[cfg_attr(not(feature = "all-providers"), ignore = "needs every provider compiled in")]
 #[tokio::test]
-async fn the_text_facade_routes_google_text_here_or_to_generate_content() {
+async fn the_text_facade_routes_google_text_by_auth_only() {
+    // An API key goes to Interactions whatever the request holds: the reference's 1.0.0 removed the
+    // mixed function + built-in tool fallback to generateContent (Vertex credentials go there).
     let client = Client::new().unwrap();
-    let base = "https://generativelanguage.googleapis.com";
+    let url = "https://generativelanguage.googleapis.com/v1beta/interactions";
     let mixed = || vec![weather(), WebSearch::new().into()];
-    let cases: Vec<(&str, Vec<Tool>, bool, WireApi, String)> = vec![
-        ("gemini-2.5-flash", vec![], false, WireApi::GeminiInteractions, format!("{base}/v1beta/interactions")),
-        ("gemini-2.5-flash", mixed(), true, WireApi::GeminiInteractions, format!("{base}/v1beta/interactions")),
-        (
-            "gemini-3.6-flash",
-            mixed(),
-            false,
-            WireApi::GeminiGenerateContent,
-            format!("{base}/v1beta/models/gemini-3.6-flash:generateContent"),
-        ),
-        (
-            "gemini-3.5-flash-lite",
-            mixed(),
-            true,
-            WireApi::GeminiGenerateContent,
-            format!("{base}/v1beta/models/gemini-3.5-flash-lite:streamGenerateContent?alt=sse"),
-        ),
-    ];
-    for (model, tools, stream, wire, url) in cases {
+    for (model, stream) in [("gemini-2.5-flash", false), ("gemini-3.6-flash", false), ("gemini-3.5-flash-lite", true)] {
         let mut call = crate::text::generate("hi", model).client(client.clone()).api_key("test-key").max_tokens(5);
-        for t in tools {
+        for t in mixed() {
             call = call.tool(t);
         }
         let prepared = call.prepare(stream).await.unwrap();
-        assert_eq!(prepared.wire, wire, "{model}");
+        assert_eq!(prepared.wire, WireApi::GeminiInteractions, "{model}");
         assert_eq!(prepared.request.url, url);
         assert_eq!(prepared.request.headers["x-goog-api-key"], "test-key");
         let RequestBody::Json(body) = &prepared.request.body else { panic!("not JSON") };
         let body: Value = serde_json::from_slice(body).unwrap();
-        match wire {
-            WireApi::GeminiInteractions => {
-                assert_eq!(body["generation_config"]["max_output_tokens"], json!(5));
-                assert_eq!(body["stream"], json!(stream));
-            }
-            _ => {
-                assert_eq!(body["generationConfig"]["maxOutputTokens"], json!(5));
-                assert_eq!(body["toolConfig"], json!({"includeServerSideToolInvocations": true}));
-                assert!(body.get("stream").is_none());
-            }
-        }
+        assert_eq!(body["generation_config"]["max_output_tokens"], json!(5));
+        assert_eq!(body["generation_config"]["tool_choice"], Value::Null);
+        assert_eq!(body["stream"], json!(stream));
     }
 }
 

@@ -244,7 +244,8 @@ pub struct ToolCall {
     pub id: String,
     /// The function name.
     pub name: String,
-    /// The parsed arguments (`{}` when the model's JSON did not parse).
+    /// The parsed arguments: always a JSON object (a reply whose arguments are not one fails with
+    /// [`Error::OutputValidation`](crate::Error::OutputValidation)).
     pub arguments: Value,
     /// Provider extras kept for replay (a Gemini thought signature, ...).
     #[serde(default, skip_serializing_if = "Map::is_empty", flatten)]
@@ -301,13 +302,33 @@ pub enum ToolActivityStatus {
     Completed,
 }
 
-/// Parse model-produced JSON leniently: control characters inside strings are tolerated (LLMs emit
-/// raw newlines), and text that does not parse yields `{}` as in the reference.
+/// Parse model-produced tool-call arguments leniently: control characters inside strings are tolerated
+/// (LLMs emit raw newlines), and empty text is `{}`. Arguments that are not valid JSON, or not a JSON
+/// object, are kept as the text the model sent (a JSON string): they are never silently `{}` (the
+/// reference's 1.0.0), and the output they end up in is refused ([`arguments_problem`]).
 pub(crate) fn parse_arguments(text: &str) -> Value {
     if text.trim().is_empty() {
         return Value::Object(Map::new());
     }
-    crate::types::output::parse_json_lenient(text).unwrap_or_else(|_| Value::Object(Map::new()))
+    match crate::types::output::parse_json_lenient(text) {
+        Ok(v @ Value::Object(_)) => v,
+        _ => Value::String(text.to_string()),
+    }
+}
+
+/// What is wrong with a tool call's arguments, if anything: they must be a JSON object. A string is
+/// the text the model sent ([`parse_arguments`]); a string that decodes to another string was encoded
+/// twice, and is judged by what it holds.
+pub(crate) fn arguments_problem(arguments: &Value) -> Option<&'static str> {
+    match arguments {
+        Value::Object(_) => None,
+        Value::String(text) => match crate::types::output::parse_json_lenient(text) {
+            Ok(Value::String(inner)) => arguments_problem(&Value::String(inner)).or(Some("not a JSON object")),
+            Ok(_) => Some("not a JSON object"),
+            Err(_) => Some("not valid JSON"),
+        },
+        _ => Some("not a JSON object"),
+    }
 }
 
 #[cfg(test)]
@@ -378,10 +399,16 @@ mod tests {
     }
 
     #[test]
-    fn unparseable_arguments_become_an_empty_object() {
-        assert_eq!(parse_arguments("{not json"), serde_json::json!({}));
+    fn unusable_arguments_are_kept_as_sent_and_named() {
+        assert_eq!(parse_arguments("{not json"), serde_json::json!("{not json"));
+        assert_eq!(parse_arguments("[1]"), serde_json::json!("[1]"));
         assert_eq!(parse_arguments(""), serde_json::json!({}));
         assert_eq!(parse_arguments("{\"a\":\"x\ny\"}"), serde_json::json!({"a": "x\ny"}));
+        assert_eq!(arguments_problem(&parse_arguments("{not json")), Some("not valid JSON"));
+        assert_eq!(arguments_problem(&parse_arguments("[1]")), Some("not a JSON object"));
+        assert_eq!(arguments_problem(&parse_arguments("\"{not json\"")), Some("not valid JSON"));
+        assert_eq!(arguments_problem(&serde_json::json!(3)), Some("not a JSON object"));
+        assert_eq!(arguments_problem(&serde_json::json!({})), None);
     }
 
     #[test]

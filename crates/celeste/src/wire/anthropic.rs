@@ -6,8 +6,7 @@
 //! blocks rebuilt per index and the last `message_delta` merged in), and that message goes through the
 //! unary decoder: both paths yield the same [`Output`].
 
-use std::borrow::Cow;
-use std::collections::{BTreeMap, VecDeque};
+use std::collections::{BTreeMap, HashMap, VecDeque};
 
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
@@ -30,7 +29,8 @@ use crate::types::tool::{ToolActivityStatus, ToolCall, ToolChoice, parse_argumen
 use crate::types::usage::{FinishReason, Usage};
 use crate::wire::WireContext;
 use crate::wire::kit::{
-    Accumulator, StreamEnd, activity_chunk, call_chunk, domain_of, end_chunk, present, put_params, reasoning_chunk,
+    Accumulator, Str, StreamEnd, WebRef, activity_chunk, call_chunk, domain_of, end_chunk, present, put_params,
+    reasoning_chunk,
 };
 
 /// The `anthropic-version` header value every request carries.
@@ -53,6 +53,29 @@ const DYNAMIC_FILTERING_MODELS: &[&str] = &[
 pub(crate) fn headers() -> Vec<(HeaderName, HeaderValue)> {
     vec![(HeaderName::from_static("anthropic-version"), HeaderValue::from_static(API_VERSION))]
 }
+
+/// The Messages API as Vertex AI hosts it (the reference's 1.0.0): the API version in the body, not
+/// the header, no `model` (it is in the URL), and the web search tool at the version Vertex serves
+/// (`web_search_20260209` is downgraded to `web_search_20250305`).
+pub(crate) fn vertex_envelope(req: &mut crate::wire::WireRequest) {
+    if let Value::Object(m) = &mut req.body {
+        m.remove("model");
+        m.insert("anthropic_version".into(), VERTEX_VERSION.into());
+        for tool in m.get_mut("tools").and_then(Value::as_array_mut).into_iter().flatten() {
+            if tool.get("type").and_then(Value::as_str) == Some(WEB_SEARCH_DYNAMIC) {
+                tool["type"] = WEB_SEARCH_BASIC.into();
+            }
+        }
+    }
+    req.headers.retain(|(name, _)| name != "anthropic-version");
+}
+
+/// The `anthropic_version` Anthropic models on Vertex take in the body (instead of a header).
+const VERTEX_VERSION: &str = "vertex-2023-10-16";
+
+/// The web search tool's versions: with dynamic filtering, and the one every host serves.
+const WEB_SEARCH_DYNAMIC: &str = "web_search_20260209";
+const WEB_SEARCH_BASIC: &str = "web_search_20250305";
 
 /// The text parameters the Messages API carries: no seed, penalties or verbosity.
 pub(crate) const CARRIED: &[TextParam] = &[
@@ -157,6 +180,16 @@ struct Conversation {
 
 fn conversation(items: &[Item], ctx: &WireContext) -> Result<Conversation> {
     let mut conv = Conversation::default();
+    // A tool result names the toolset of the call it answers (the reference's 1.0.0).
+    let toolsets: HashMap<&str, &Value> = items
+        .iter()
+        .filter_map(|i| match i {
+            Item::Message(m) => Some(m.tool_calls.iter()),
+            Item::ToolResult(_) => None,
+        })
+        .flatten()
+        .filter_map(|c| Some((c.id.as_str(), c.extra.get(TOOLSET_NAME)?)))
+        .collect();
     // Consecutive tool results travel together as one user turn.
     let mut results: Vec<Value> = Vec::new();
     let flush = |results: &mut Vec<Value>, messages: &mut Vec<Value>| {
@@ -167,7 +200,7 @@ fn conversation(items: &[Item], ctx: &WireContext) -> Result<Conversation> {
     for item in items {
         let m = match item {
             Item::ToolResult(r) => {
-                results.push(tool_result(r));
+                results.push(tool_result(r, toolsets.get(r.tool_call_id.as_str()).copied()));
                 continue;
             }
             Item::Message(m) => m,
@@ -197,10 +230,16 @@ fn conversation(items: &[Item], ctx: &WireContext) -> Result<Conversation> {
     Ok(conv)
 }
 
-fn tool_result(r: &ToolResult) -> Value {
+/// The `tool_use` field naming the toolset a tool belongs to, kept in `ToolCall::extra` and echoed.
+const TOOLSET_NAME: &str = "toolset_name";
+
+fn tool_result(r: &ToolResult, toolset: Option<&Value>) -> Value {
     let mut v = json!({"type": "tool_result", "tool_use_id": r.tool_call_id, "content": r.content_text()});
     if r.is_error {
         v["is_error"] = Value::Bool(true);
+    }
+    if let Some(name) = toolset {
+        v[TOOLSET_NAME] = name.clone();
     }
     v
 }
@@ -231,7 +270,11 @@ fn message(m: &Message, ctx: &WireContext) -> Result<Value> {
     if assistant {
         for call in &m.tool_calls {
             let input = if call.arguments.is_object() { call.arguments.clone() } else { json!({}) };
-            content.push(json!({"type": "tool_use", "id": call.id, "name": call.name, "input": input}));
+            let mut block = json!({"type": "tool_use", "id": call.id, "name": call.name, "input": input});
+            if let Some(name) = call.extra.get(TOOLSET_NAME) {
+                block[TOOLSET_NAME] = name.clone();
+            }
+            content.push(block);
         }
     }
     let role = if assistant { "assistant" } else { "user" };
@@ -304,8 +347,7 @@ fn tool(t: &Tool, model: &str, ctx: &WireContext) -> Result<Value> {
             v
         }
         Tool::WebSearch(w) => {
-            let kind =
-                if DYNAMIC_FILTERING_MODELS.contains(&model) { "web_search_20260209" } else { "web_search_20250305" };
+            let kind = if DYNAMIC_FILTERING_MODELS.contains(&model) { WEB_SEARCH_DYNAMIC } else { WEB_SEARCH_BASIC };
             let mut v = json!({"type": kind, "name": "web_search"});
             if !w.allowed_domains.is_empty() {
                 v["allowed_domains"] = json!(w.allowed_domains);
@@ -335,101 +377,72 @@ fn tool_choice(c: &ToolChoice) -> Value {
 // ---------------------------------------------------------------------------------------------------
 // Responses: only the fields this library reads, borrowed from the body.
 
-#[derive(Deserialize)]
+#[derive(Deserialize, Default)]
+#[serde(default, bound(deserialize = "'de: 'a"))]
 struct WireMessage<'a> {
-    #[serde(default, borrow)]
-    id: Option<Cow<'a, str>>,
-    #[serde(default, borrow)]
-    model: Option<Cow<'a, str>>,
-    #[serde(rename = "type", default, borrow)]
-    kind: Option<Cow<'a, str>>,
-    #[serde(default, borrow)]
+    id: Option<Str<'a>>,
+    model: Option<Str<'a>>,
+    #[serde(rename = "type")]
+    kind: Option<Str<'a>>,
     content: Option<Vec<&'a RawValue>>,
-    #[serde(default, borrow)]
-    stop_reason: Option<Cow<'a, str>>,
-    #[serde(default, borrow)]
+    stop_reason: Option<Str<'a>>,
     usage: Option<&'a RawValue>,
-    #[serde(default, borrow)]
     container: Option<&'a RawValue>,
-    #[serde(default, borrow)]
     error: Option<&'a RawValue>,
 }
 
-#[derive(Deserialize)]
+/// A content block, or a `content_block_delta`'s delta to one (the same fields, the delta's `type`
+/// naming what it adds: `text_delta`, `input_json_delta`, ...).
+#[derive(Deserialize, Default)]
+#[serde(default, bound(deserialize = "'de: 'a"))]
 struct Block<'a> {
-    #[serde(rename = "type", default, borrow)]
-    kind: Cow<'a, str>,
-    #[serde(default, borrow)]
-    text: Option<Cow<'a, str>>,
-    #[serde(default, borrow)]
-    thinking: Option<Cow<'a, str>>,
-    #[serde(default, borrow)]
-    id: Option<Cow<'a, str>>,
-    #[serde(default, borrow)]
-    name: Option<Cow<'a, str>>,
-    #[serde(default, borrow)]
+    #[serde(rename = "type")]
+    kind: Str<'a>,
+    text: Option<Str<'a>>,
+    thinking: Option<Str<'a>>,
+    signature: Option<Str<'a>>,
+    partial_json: Option<Str<'a>>,
+    citation: Option<&'a RawValue>,
+    /// A compaction block's (or `compaction_delta`'s) opaque content.
+    encrypted_content: Option<&'a RawValue>,
+    id: Option<Str<'a>>,
+    name: Option<Str<'a>>,
     input: Option<&'a RawValue>,
-    #[serde(default, borrow)]
     caller: Option<Caller<'a>>,
-    #[serde(default, borrow)]
-    citations: Option<Vec<WireCitation<'a>>>,
-    /// A server tool result's content (for web search, a list of results or an error object).
-    #[serde(default, borrow)]
+    toolset_name: Option<Str<'a>>,
+    citations: Option<Vec<WebRef<'a>>>,
+    /// A server tool result's content (for web search, a list of results or an error object); a
+    /// compaction's summary.
     content: Option<&'a RawValue>,
 }
 
 /// Who called a tool: `direct` (the model) or a server tool (programmatic tool calling).
-#[derive(Deserialize)]
+#[derive(Deserialize, Default)]
+#[serde(default, bound(deserialize = "'de: 'a"))]
 struct Caller<'a> {
-    #[serde(rename = "type", default, borrow)]
-    kind: Option<Cow<'a, str>>,
-}
-
-#[derive(Deserialize)]
-struct WireCitation<'a> {
-    #[serde(rename = "type", default, borrow)]
-    kind: Option<Cow<'a, str>>,
-    #[serde(default, borrow)]
-    url: Option<Cow<'a, str>>,
-    #[serde(default, borrow)]
-    title: Option<Cow<'a, str>>,
-    #[serde(default, borrow)]
-    cited_text: Option<Cow<'a, str>>,
-}
-
-#[derive(Deserialize)]
-struct SearchResult<'a> {
-    #[serde(rename = "type", default, borrow)]
-    kind: Option<Cow<'a, str>>,
-    #[serde(default, borrow)]
-    url: Option<Cow<'a, str>>,
-    #[serde(default, borrow)]
-    title: Option<Cow<'a, str>>,
-}
-
-#[derive(Deserialize)]
-struct Query<'a> {
-    #[serde(default, borrow)]
-    query: Option<Cow<'a, str>>,
+    #[serde(rename = "type")]
+    kind: Option<Str<'a>>,
 }
 
 #[derive(Deserialize, Default)]
+#[serde(default, bound(deserialize = "'de: 'a"))]
+struct Query<'a> {
+    query: Option<Str<'a>>,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
 struct WireUsage {
-    #[serde(default)]
     input_tokens: Option<u64>,
-    #[serde(default)]
     output_tokens: Option<u64>,
-    #[serde(default)]
     cache_read_input_tokens: Option<u64>,
-    #[serde(default)]
     cache_creation_input_tokens: Option<u64>,
-    #[serde(default)]
     output_tokens_details: Option<OutputDetails>,
 }
 
 #[derive(Deserialize, Default)]
+#[serde(default)]
 struct OutputDetails {
-    #[serde(default)]
     thinking_tokens: Option<u64>,
 }
 
@@ -468,7 +481,10 @@ impl Decoded {
         let b: Block = serde_json::from_str(raw.get())
             .map_err(|e| Error::decode("anthropic content block", e, raw.get().as_bytes()))?;
         let kind = b.kind.as_ref();
-        if matches!(kind, "thinking" | "redacted_thinking" | "server_tool_use") || kind.ends_with("_tool_result") {
+        // Compaction blocks go back verbatim too (the reference's 1.0.0).
+        if matches!(kind, "thinking" | "redacted_thinking" | "server_tool_use" | "compaction")
+            || kind.ends_with("_tool_result")
+        {
             self.native = true;
         }
         match kind {
@@ -494,7 +510,11 @@ impl Decoded {
                 }
                 let args = present(b.input).map(|r| parse_arguments(r.get())).unwrap_or_else(|| json!({}));
                 let id = b.id.unwrap_or_default().into_owned();
-                self.acc.tool_calls.push(ToolCall::new(id, b.name.unwrap_or_default().into_owned(), args));
+                let mut call = ToolCall::new(id, b.name.unwrap_or_default().into_owned(), args);
+                if let Some(name) = b.toolset_name {
+                    call.extra.insert(TOOLSET_NAME.into(), name.into_owned().into());
+                }
+                self.acc.tool_calls.push(call);
             }
             "server_tool_use" if b.name.as_deref() == Some("web_search") => {
                 let query = present(b.input).and_then(|r| serde_json::from_str::<Query>(r.get()).ok());
@@ -503,7 +523,7 @@ impl Decoded {
                 }
             }
             "web_search_tool_result" => {
-                let results = present(b.content).and_then(|r| serde_json::from_str::<Vec<SearchResult>>(r.get()).ok());
+                let results = present(b.content).and_then(|r| serde_json::from_str::<Vec<WebRef>>(r.get()).ok());
                 for r in results.iter().flatten() {
                     if r.kind.as_deref() != Some("web_search_result") {
                         continue;
@@ -542,12 +562,12 @@ pub(crate) fn parse_response(body: Bytes, ctx: &WireContext) -> Result<Output<St
     let end = StreamEnd {
         usage: present(msg.usage).map(|u| usage_from(u.get())),
         finish: msg.stop_reason.as_deref().map(FinishReason::from_raw),
-        response_id: msg.id.map(Cow::into_owned),
-        response_model: msg.model.map(Cow::into_owned),
+        response_id: msg.id.map(Str::into_owned),
+        response_model: msg.model.map(Str::into_owned),
         raw_response: Some(body.clone()),
         terminal: true,
     };
-    let mut out = end.into_output(ctx, d.acc);
+    let mut out = end.into_output(ctx, d.acc)?;
     out.container =
         present(msg.container).and_then(|c| serde_json::from_str::<Value>(c.get()).ok()).filter(Value::is_object);
     Ok(out)
@@ -557,41 +577,18 @@ pub(crate) fn parse_response(body: Bytes, ctx: &WireContext) -> Result<Output<St
 // Streams
 
 /// One stream event; only the fields this library reads, borrowed from the event's bytes.
-#[derive(Deserialize)]
+#[derive(Deserialize, Default)]
+#[serde(default, bound(deserialize = "'de: 'a"))]
 struct Event<'a> {
-    #[serde(rename = "type", default, borrow)]
-    kind: Option<Cow<'a, str>>,
-    #[serde(default)]
+    #[serde(rename = "type")]
+    kind: Option<Str<'a>>,
     index: Option<usize>,
-    #[serde(default, borrow)]
     message: Option<&'a RawValue>,
-    #[serde(default, borrow)]
     content_block: Option<&'a RawValue>,
-    #[serde(default, borrow)]
     delta: Option<&'a RawValue>,
-    #[serde(default, borrow)]
     usage: Option<&'a RawValue>,
-    #[serde(default, borrow)]
     container: Option<&'a RawValue>,
-    #[serde(default, borrow)]
     error: Option<&'a RawValue>,
-}
-
-/// A `content_block_delta`'s delta.
-#[derive(Deserialize)]
-struct BlockDelta<'a> {
-    #[serde(rename = "type", default, borrow)]
-    kind: Cow<'a, str>,
-    #[serde(default, borrow)]
-    text: Option<Cow<'a, str>>,
-    #[serde(default, borrow)]
-    thinking: Option<Cow<'a, str>>,
-    #[serde(default, borrow)]
-    signature: Option<Cow<'a, str>>,
-    #[serde(default, borrow)]
-    partial_json: Option<Cow<'a, str>>,
-    #[serde(default, borrow)]
-    citation: Option<&'a RawValue>,
 }
 
 /// A content block being rebuilt from its start event and deltas.
@@ -718,7 +715,7 @@ impl AnthropicDecoder {
     }
 
     fn on_block_delta(&mut self, index: usize, raw: &RawValue, out: &mut VecDeque<Chunk<String>>) -> Result<()> {
-        let d: BlockDelta = serde_json::from_str(raw.get())
+        let d: Block = serde_json::from_str(raw.get())
             .map_err(|e| Error::decode("anthropic content block delta", e, raw.get().as_bytes()))?;
         if matches!(d.kind.as_ref(), "text_delta" | "citations_delta") {
             // Text may arrive for a block whose start was never seen.
@@ -745,6 +742,13 @@ impl AnthropicDecoder {
                 if !t.is_empty() {
                     thinking.push_str(&t);
                     out.push_back(reasoning_chunk(t.into_owned()));
+                }
+            }
+            ("compaction_delta", StreamBlock::Verbatim(Value::Object(block))) => {
+                for (key, value) in [("content", d.content), ("encrypted_content", d.encrypted_content)] {
+                    if let Some(v) = present(value).and_then(|v| serde_json::from_str(v.get()).ok()) {
+                        block.insert(key.into(), v);
+                    }
                 }
             }
             ("signature_delta", StreamBlock::Thinking { signature, .. }) => {

@@ -27,9 +27,10 @@ use crate::types::text::{TextParam, TextRequest};
 use crate::types::tool::ToolChoice;
 use crate::types::usage::{FinishReason, Usage};
 use crate::wire::kit::{
-    Accumulator, StreamEnd, TokenDetails, call_chunk, domain_of, present, put_params, reasoning_chunk, ride_on_last,
+    Accumulator, Str, StreamEnd, TokenDetails, WebRef, call_chunk, domain_of, present, put_params, reasoning_chunk,
+    ride_on_last,
 };
-use crate::wire::{WireContext, WireFunction};
+use crate::wire::{WireContext, WireFunction, WireToolCall};
 
 // ---------------------------------------------------------------------------------------------------
 // Quirks
@@ -238,6 +239,7 @@ pub(crate) fn build_request(req: &TextRequest, ctx: &WireContext, stream: bool) 
         let tools = req.tools.iter().map(|t| tool(t, &q, ctx)).collect::<Result<Vec<_>>>()?;
         body.insert("tools".into(), Value::Array(tools));
     }
+    crate::wire::kit::refuse_builtin_choice(req, ctx)?;
     if let Some(choice) = &req.tool_choice {
         body.insert("tool_choice".into(), tool_choice(choice, &q));
     }
@@ -365,26 +367,21 @@ fn tool_choice(c: &ToolChoice, q: &ChatQuirks) -> Value {
 // Responses and stream chunks: one shape, `message` in a response and `delta` in a chunk. Only the
 // fields this library reads, borrowed from the payload; everything else (and every `null`) is accepted.
 
-#[derive(Deserialize)]
+#[derive(Deserialize, Default)]
+#[serde(default, bound(deserialize = "'de: 'a"))]
 struct Completion<'a> {
-    #[serde(default, borrow)]
-    id: Option<Cow<'a, str>>,
-    #[serde(default, borrow)]
-    model: Option<Cow<'a, str>>,
-    #[serde(default, borrow)]
+    id: Option<Str<'a>>,
+    model: Option<Str<'a>>,
     choices: Option<Vec<Choice<'a>>>,
-    #[serde(default, borrow)]
     usage: Option<&'a RawValue>,
-    #[serde(default, borrow)]
     error: Option<&'a RawValue>,
     /// Groq's own block; its usage is where Groq streams report usage.
-    #[serde(default, borrow)]
     x_groq: Option<XGroq<'a>>,
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, Default)]
+#[serde(default, bound(deserialize = "'de: 'a"))]
 struct XGroq<'a> {
-    #[serde(default, borrow)]
     usage: Option<&'a RawValue>,
 }
 
@@ -396,36 +393,27 @@ impl Completion<'_> {
     }
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, Default)]
+#[serde(default, bound(deserialize = "'de: 'a"))]
 struct Choice<'a> {
-    #[serde(default)]
     index: Option<u64>,
-    #[serde(default, borrow)]
     message: Option<WireMessage<'a>>,
-    #[serde(default, borrow)]
     delta: Option<WireMessage<'a>>,
-    #[serde(default, borrow)]
-    finish_reason: Option<Cow<'a, str>>,
+    finish_reason: Option<Str<'a>>,
     /// Moonshot may report usage here instead of at the top level.
-    #[serde(default, borrow)]
     usage: Option<&'a RawValue>,
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, Default)]
+#[serde(default, bound(deserialize = "'de: 'a"))]
 struct WireMessage<'a> {
-    #[serde(default, borrow)]
     content: Option<Content<'a>>,
-    #[serde(default, borrow)]
-    reasoning_content: Option<Cow<'a, str>>,
-    #[serde(default, borrow)]
-    reasoning: Option<Cow<'a, str>>,
-    #[serde(default, borrow)]
+    reasoning_content: Option<Str<'a>>,
+    reasoning: Option<Str<'a>>,
     tool_calls: Option<Vec<WireToolCall<'a>>>,
-    #[serde(default, borrow)]
     annotations: Option<Vec<WireAnnotation<'a>>>,
     /// OpenAI's refusal: the model declined, and says why here instead of in the content.
-    #[serde(default, borrow)]
-    refusal: Option<Cow<'a, str>>,
+    refusal: Option<Str<'a>>,
 }
 
 /// Message content: a string, or (Mistral) a list of typed parts.
@@ -466,61 +454,33 @@ impl<'de: 'a, 'a> Deserialize<'de> for Content<'a> {
     }
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, Default)]
+#[serde(default, bound(deserialize = "'de: 'a"))]
 struct ContentPart<'a> {
-    #[serde(rename = "type", default, borrow)]
-    kind: Option<Cow<'a, str>>,
-    #[serde(default, borrow)]
-    text: Option<Cow<'a, str>>,
+    #[serde(rename = "type")]
+    kind: Option<Str<'a>>,
+    text: Option<Str<'a>>,
     /// Mistral's `thinking` part: a list of text parts (or, leniently, a string).
-    #[serde(default, borrow)]
     thinking: Option<Content<'a>>,
 }
 
-#[derive(Deserialize)]
-struct WireToolCall<'a> {
-    #[serde(default)]
-    index: Option<u64>,
-    #[serde(default, borrow)]
-    id: Option<Cow<'a, str>>,
-    #[serde(default, borrow)]
-    function: Option<WireFunction<'a>>,
-}
-
-#[derive(Deserialize)]
+#[derive(Deserialize, Default)]
+#[serde(default, bound(deserialize = "'de: 'a"))]
 struct WireAnnotation<'a> {
-    #[serde(rename = "type", default, borrow)]
-    kind: Option<Cow<'a, str>>,
-    #[serde(default, borrow)]
-    url_citation: Option<UrlCitation<'a>>,
-}
-
-#[derive(Deserialize)]
-struct UrlCitation<'a> {
-    #[serde(default, borrow)]
-    url: Option<Cow<'a, str>>,
-    #[serde(default, borrow)]
-    title: Option<Cow<'a, str>>,
-    #[serde(default)]
-    start_index: Option<usize>,
-    #[serde(default)]
-    end_index: Option<usize>,
+    #[serde(rename = "type")]
+    kind: Option<Str<'a>>,
+    url_citation: Option<WebRef<'a>>,
 }
 
 #[derive(Deserialize, Default)]
+#[serde(default)]
 struct WireUsage {
-    #[serde(default)]
     prompt_tokens: Option<u64>,
-    #[serde(default)]
     completion_tokens: Option<u64>,
-    #[serde(default)]
     total_tokens: Option<u64>,
-    #[serde(default)]
     prompt_tokens_details: Option<TokenDetails>,
-    #[serde(default)]
     completion_tokens_details: Option<TokenDetails>,
     /// DeepSeek's own name for cached prompt tokens.
-    #[serde(default)]
     prompt_cache_hit_tokens: Option<u64>,
 }
 
@@ -661,12 +621,12 @@ pub(crate) fn parse_response(body: Bytes, ctx: &WireContext) -> Result<Output<St
     let end = StreamEnd {
         usage: usage_raw.map(usage_from),
         finish,
-        response_id: resp.id.map(Cow::into_owned),
-        response_model: resp.model.map(Cow::into_owned),
+        response_id: resp.id.map(Str::into_owned),
+        response_model: resp.model.map(Str::into_owned),
         raw_response: Some(body.clone()),
         terminal: true,
     };
-    Ok(end.into_output(ctx, acc))
+    end.into_output(ctx, acc)
 }
 
 // ---------------------------------------------------------------------------------------------------
@@ -768,7 +728,7 @@ impl Decoder<String, String> for ChatDecoder {
         if !self.end.terminal && self.end.finish.is_none() {
             return Err(self.ctx.truncated("no [DONE] event and no finish_reason"));
         }
-        Ok(self.end.assemble(&self.ctx, &mut self.acc))
+        self.end.assemble(&self.ctx, &mut self.acc)
     }
 }
 

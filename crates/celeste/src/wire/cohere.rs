@@ -24,7 +24,6 @@
 //! - **Tool choice.** Cohere has `REQUIRED` and `NONE` (auto is the default, so it is not sent) and
 //!   no way to name one tool: [`ToolChoice::Tool`] is unsupported.
 
-use std::borrow::Cow;
 use std::collections::VecDeque;
 
 use bytes::Bytes;
@@ -42,9 +41,9 @@ use crate::types::tool::ToolChoice;
 use crate::types::usage::{FinishReason, Usage};
 use crate::types::{Citation, Tool};
 use crate::wire::kit::{
-    Accumulator, StreamEnd, call_chunk, domain_of, end_chunk, present, put_params, reasoning_chunk,
+    Accumulator, Str, StreamEnd, call_chunk, domain_of, end_chunk, present, put_params, reasoning_chunk,
 };
-use crate::wire::{WireContext, WireFunction};
+use crate::wire::{WireContext, WireFunction, WireToolCall};
 
 // ---------------------------------------------------------------------------------------------------
 // Requests
@@ -203,94 +202,71 @@ fn tool(t: &Tool, ctx: &WireContext) -> Result<Value> {
 // Responses: only the fields this library reads, borrowed from the payload; everything else (and
 // every `null`) is accepted.
 
-#[derive(Deserialize)]
+#[derive(Deserialize, Default)]
+#[serde(default, bound(deserialize = "'de: 'a"))]
 struct Response<'a> {
-    #[serde(default, borrow)]
-    id: Option<Cow<'a, str>>,
-    #[serde(default, borrow)]
+    id: Option<Str<'a>>,
     message: Option<ResponseMessage<'a>>,
-    #[serde(default, borrow)]
-    finish_reason: Option<Cow<'a, str>>,
-    #[serde(default, borrow)]
+    finish_reason: Option<Str<'a>>,
     usage: Option<&'a RawValue>,
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, Default)]
+#[serde(default, bound(deserialize = "'de: 'a"))]
 struct ResponseMessage<'a> {
-    #[serde(default, borrow)]
     content: Option<Vec<ContentItem<'a>>>,
-    #[serde(default, borrow)]
-    tool_plan: Option<Cow<'a, str>>,
-    #[serde(default, borrow)]
+    tool_plan: Option<Str<'a>>,
     tool_calls: Option<Vec<WireToolCall<'a>>>,
-    #[serde(default, borrow)]
     citations: Option<Vec<WireCitation<'a>>>,
 }
 
 /// A content block (`text` or `thinking`), whole in a response, partial in a stream event.
-#[derive(Deserialize)]
+#[derive(Deserialize, Default)]
+#[serde(default, bound(deserialize = "'de: 'a"))]
 struct ContentItem<'a> {
-    #[serde(rename = "type", default, borrow)]
-    kind: Option<Cow<'a, str>>,
-    #[serde(default, borrow)]
-    text: Option<Cow<'a, str>>,
-    #[serde(default, borrow)]
-    thinking: Option<Cow<'a, str>>,
+    #[serde(rename = "type")]
+    kind: Option<Str<'a>>,
+    text: Option<Str<'a>>,
+    thinking: Option<Str<'a>>,
 }
 
-#[derive(Deserialize)]
-struct WireToolCall<'a> {
-    #[serde(default, borrow)]
-    id: Option<Cow<'a, str>>,
-    #[serde(default, borrow)]
-    function: Option<WireFunction<'a>>,
-}
-
-#[derive(Deserialize)]
+#[derive(Deserialize, Default)]
+#[serde(default, bound(deserialize = "'de: 'a"))]
 struct WireCitation<'a> {
-    #[serde(default)]
     start: Option<usize>,
-    #[serde(default)]
     end: Option<usize>,
-    #[serde(default, borrow)]
-    text: Option<Cow<'a, str>>,
-    #[serde(default)]
+    text: Option<Str<'a>>,
     sources: Option<Vec<WireSource>>,
     /// `TEXT_CONTENT`, `THINKING_CONTENT` or `PLAN`.
-    #[serde(rename = "type", default, borrow)]
-    kind: Option<Cow<'a, str>>,
+    #[serde(rename = "type")]
+    kind: Option<Str<'a>>,
     /// The content block the offsets are relative to.
-    #[serde(default)]
     content_index: Option<usize>,
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, Default)]
+#[serde(default)]
 struct WireSource {
-    #[serde(rename = "type", default)]
+    #[serde(rename = "type")]
     kind: Option<String>,
-    #[serde(default)]
     id: Option<String>,
     /// The document as the caller passed it (`id`, `title`, `url`, `snippet`, ... all optional).
-    #[serde(default)]
     document: Option<Map<String, Value>>,
 }
 
 #[derive(Deserialize, Default)]
+#[serde(default)]
 struct WireUsage {
-    #[serde(default)]
     billed_units: Option<Units>,
-    #[serde(default)]
     tokens: Option<Units>,
-    #[serde(default)]
     cached_tokens: Option<f64>,
 }
 
 /// Token counts; the API declares them as numbers, so fractional encodings are accepted.
 #[derive(Deserialize, Default)]
+#[serde(default)]
 struct Units {
-    #[serde(default)]
     input_tokens: Option<f64>,
-    #[serde(default)]
     output_tokens: Option<f64>,
 }
 
@@ -452,11 +428,11 @@ pub(crate) fn parse_response(body: Bytes, ctx: &WireContext) -> Result<Output<St
     let end = StreamEnd {
         usage: present(resp.usage).map(usage_from),
         finish: resp.finish_reason.as_deref().map(FinishReason::from_raw),
-        response_id: resp.id.map(Cow::into_owned),
+        response_id: resp.id.map(Str::into_owned),
         raw_response: Some(body.clone()),
         ..StreamEnd::default()
     };
-    Ok(end.into_output(ctx, acc.acc))
+    end.into_output(ctx, acc.acc)
 }
 
 // ---------------------------------------------------------------------------------------------------
@@ -464,43 +440,33 @@ pub(crate) fn parse_response(body: Bytes, ctx: &WireContext) -> Result<Output<St
 
 /// One stream event. The `delta.message` fields change shape with the event type (a list in
 /// `message-start`, one object in the others), so they stay raw until the type is known.
-#[derive(Deserialize)]
+#[derive(Deserialize, Default)]
+#[serde(default, bound(deserialize = "'de: 'a"))]
 struct Event<'a> {
-    #[serde(rename = "type", default, borrow)]
-    kind: Option<Cow<'a, str>>,
-    #[serde(default, borrow)]
-    id: Option<Cow<'a, str>>,
-    #[serde(default)]
+    #[serde(rename = "type")]
+    kind: Option<Str<'a>>,
+    id: Option<Str<'a>>,
     index: Option<usize>,
-    #[serde(default, borrow)]
     delta: Option<EventDelta<'a>>,
-    #[serde(default, borrow)]
     error: Option<&'a RawValue>,
-    #[serde(default, borrow)]
     message: Option<&'a RawValue>,
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, Default)]
+#[serde(default, bound(deserialize = "'de: 'a"))]
 struct EventDelta<'a> {
-    #[serde(default, borrow)]
     message: Option<DeltaMessage<'a>>,
-    #[serde(default, borrow)]
-    finish_reason: Option<Cow<'a, str>>,
-    #[serde(default, borrow)]
+    finish_reason: Option<Str<'a>>,
     usage: Option<&'a RawValue>,
-    #[serde(default, borrow)]
-    error: Option<Cow<'a, str>>,
+    error: Option<Str<'a>>,
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, Default)]
+#[serde(default, bound(deserialize = "'de: 'a"))]
 struct DeltaMessage<'a> {
-    #[serde(default, borrow)]
     content: Option<&'a RawValue>,
-    #[serde(default, borrow)]
-    tool_plan: Option<Cow<'a, str>>,
-    #[serde(default, borrow)]
+    tool_plan: Option<Str<'a>>,
     tool_calls: Option<&'a RawValue>,
-    #[serde(default, borrow)]
     citations: Option<&'a RawValue>,
 }
 

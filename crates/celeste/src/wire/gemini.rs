@@ -1,9 +1,9 @@
 //! The Gemini generateContent wire API (`POST /v1beta/models/{model}:generateContent`, streaming
 //! `:streamGenerateContent?alt=sse`): request building, response decoding and stream-chunk decoding.
 //!
-//! Served by Google's Gemini API. The Google dispatcher sends text here instead of the Interactions
-//! API for the models whose mixed function + built-in tool requests need it (see
-//! `providers::google_text_route`).
+//! Served by Vertex AI: Google's backend is chosen by authentication only (an API key goes to the
+//! Interactions API, Vertex credentials here), as in the reference's 1.0.0, which removed the
+//! mixed-tool fallback to this API.
 //!
 //! Decisions worth knowing:
 //! - `Usage::output_tokens` is `candidatesTokenCount + thoughtsTokenCount`: this library's usage counts
@@ -21,7 +21,6 @@
 //! - Grounding offsets are UTF-8 byte offsets on the wire and character offsets in [`Citation`]. A
 //!   segment without `startIndex` starts at 0 (proto3 omits zero values).
 
-use std::borrow::Cow;
 use std::collections::{HashMap, VecDeque};
 
 use bytes::Bytes;
@@ -42,13 +41,11 @@ use crate::wire::WireContext;
 use crate::wire::google::{
     Media, byte_to_char, call_id, call_names, function_parameters, google_error, has_schema, media,
 };
-use crate::wire::kit::{Accumulator, StreamEnd, call_chunk, put_params, reasoning_chunk, ride_on_last, sum_counts};
+use crate::wire::kit::{
+    Accumulator, Str, StreamEnd, call_chunk, put_params, reasoning_chunk, ride_on_last, sum_counts,
+};
 
-/// The generateContent path below Google's base URL (streams use `:streamGenerateContent?alt=sse`,
-/// [`stream_url`]).
-pub(crate) const PATH: &str = "/v1beta/models/{model}:generateContent";
-
-/// The streaming URL for a unary generateContent URL.
+/// The streaming URL (`:streamGenerateContent?alt=sse`) for a unary generateContent URL.
 pub(crate) fn stream_url(url: &str) -> String {
     match url.strip_suffix(":generateContent") {
         Some(model_url) => format!("{model_url}:streamGenerateContent?alt=sse"),
@@ -212,8 +209,13 @@ fn model_parts(m: &Message, ctx: &WireContext) -> Result<Vec<Value>> {
 
 fn function_response(r: &ToolResult, names: &HashMap<&str, &str>) -> Value {
     let name = r.name.as_deref().or_else(|| names.get(r.tool_call_id.as_str()).copied()).unwrap_or_default();
-    let key = if r.is_error { "error" } else { "result" };
-    let mut response = json!({"name": name, "response": {key: r.content}});
+    // An object result is the response itself; any other value is wrapped (the reference's 1.0.0).
+    let body = match (&r.content, r.is_error) {
+        (Value::Object(_), false) => r.content.clone(),
+        (_, false) => json!({"result": r.content}),
+        (_, true) => json!({"error": r.content}),
+    };
+    let mut response = json!({"name": name, "response": body});
     if !r.tool_call_id.is_empty() && !r.tool_call_id.starts_with(LOCAL_CALL_ID) {
         response["id"] = r.tool_call_id.clone().into();
     }
@@ -278,6 +280,7 @@ fn tools(req: &TextRequest, ctx: &WireContext, body: &mut Map<String, Value>) ->
         }
         tools.push(json!({"functionDeclarations": declarations}));
     }
+    crate::wire::kit::refuse_builtin_choice(req, ctx)?;
     if let Some(choice) = &req.tool_choice {
         let config = match choice {
             ToolChoice::Auto => json!({"mode": "AUTO"}),
@@ -300,67 +303,48 @@ fn tools(req: &TextRequest, ctx: &WireContext, body: &mut Map<String, Value>) ->
 // Responses and stream chunks: one shape (a `GenerateContentResponse`). Only the fields this library
 // reads, borrowed from the payload; everything else (and every `null`) is accepted.
 
-#[derive(Deserialize)]
-#[serde(rename_all = "camelCase")]
+#[derive(Deserialize, Default)]
+#[serde(rename_all = "camelCase", default, bound(deserialize = "'de: 'a"))]
 struct GenerateResponse<'a> {
-    #[serde(default, borrow)]
     candidates: Option<Vec<Candidate<'a>>>,
-    #[serde(default, borrow)]
     usage_metadata: Option<&'a RawValue>,
-    #[serde(default, borrow)]
-    model_version: Option<Cow<'a, str>>,
-    #[serde(default, borrow)]
-    response_id: Option<Cow<'a, str>>,
-    #[serde(default, borrow)]
+    model_version: Option<Str<'a>>,
+    response_id: Option<Str<'a>>,
     prompt_feedback: Option<PromptFeedback<'a>>,
-    #[serde(default)]
     error: Option<Value>,
 }
 
-#[derive(Deserialize)]
-#[serde(rename_all = "camelCase")]
+#[derive(Deserialize, Default)]
+#[serde(rename_all = "camelCase", default, bound(deserialize = "'de: 'a"))]
 struct Candidate<'a> {
-    #[serde(default)]
     index: Option<u64>,
-    #[serde(default, borrow)]
     content: Option<Content<'a>>,
-    #[serde(default, borrow)]
-    finish_reason: Option<Cow<'a, str>>,
-    #[serde(default, borrow)]
+    finish_reason: Option<Str<'a>>,
     grounding_metadata: Option<&'a RawValue>,
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, Default)]
+#[serde(default, bound(deserialize = "'de: 'a"))]
 struct Content<'a> {
-    #[serde(default, borrow)]
     parts: Option<Vec<&'a RawValue>>,
 }
 
-#[derive(Deserialize)]
-#[serde(rename_all = "camelCase")]
+#[derive(Deserialize, Default)]
+#[serde(rename_all = "camelCase", default, bound(deserialize = "'de: 'a"))]
 struct PromptFeedback<'a> {
-    #[serde(default, borrow)]
-    block_reason: Option<Cow<'a, str>>,
+    block_reason: Option<Str<'a>>,
 }
 
-#[derive(Deserialize)]
-#[serde(rename_all = "camelCase")]
+#[derive(Deserialize, Default)]
+#[serde(rename_all = "camelCase", default, bound(deserialize = "'de: 'a"))]
 struct WirePart<'a> {
-    #[serde(default, borrow)]
-    text: Option<Cow<'a, str>>,
-    #[serde(default)]
+    text: Option<Str<'a>>,
     thought: Option<bool>,
-    #[serde(default, borrow)]
-    thought_signature: Option<Cow<'a, str>>,
-    #[serde(default, borrow)]
+    thought_signature: Option<Str<'a>>,
     function_call: Option<FunctionCall<'a>>,
-    #[serde(default, borrow)]
     executable_code: Option<&'a RawValue>,
-    #[serde(default, borrow)]
     code_execution_result: Option<&'a RawValue>,
-    #[serde(default, borrow)]
     tool_call: Option<&'a RawValue>,
-    #[serde(default, borrow)]
     tool_response: Option<&'a RawValue>,
 }
 
@@ -374,49 +358,34 @@ impl WirePart<'_> {
     }
 }
 
-#[derive(Deserialize)]
-#[serde(rename_all = "camelCase")]
+#[derive(Deserialize, Default)]
+#[serde(rename_all = "camelCase", default, bound(deserialize = "'de: 'a"))]
 struct FunctionCall<'a> {
-    #[serde(default, borrow)]
-    id: Option<Cow<'a, str>>,
-    #[serde(default, borrow)]
-    name: Option<Cow<'a, str>>,
-    #[serde(default, borrow)]
+    id: Option<Str<'a>>,
+    name: Option<Str<'a>>,
     args: Option<&'a RawValue>,
     /// Streamed arguments (`streamFunctionCallArguments`): fragments addressed by JSON path.
-    #[serde(default, borrow)]
     partial_args: Option<Vec<PartialArg<'a>>>,
-    #[serde(default)]
     will_continue: Option<bool>,
 }
 
-#[derive(Deserialize)]
-#[serde(rename_all = "camelCase")]
+#[derive(Deserialize, Default)]
+#[serde(rename_all = "camelCase", default, bound(deserialize = "'de: 'a"))]
 struct PartialArg<'a> {
-    #[serde(default, borrow)]
-    json_path: Option<Cow<'a, str>>,
-    #[serde(default, borrow)]
-    string_value: Option<Cow<'a, str>>,
-    #[serde(default)]
+    json_path: Option<Str<'a>>,
+    string_value: Option<Str<'a>>,
     number_value: Option<Number>,
-    #[serde(default)]
     bool_value: Option<bool>,
-    #[serde(default, borrow)]
     null_value: Option<&'a RawValue>,
 }
 
 #[derive(Deserialize, Default)]
-#[serde(rename_all = "camelCase")]
+#[serde(rename_all = "camelCase", default)]
 struct WireUsage {
-    #[serde(default)]
     prompt_token_count: Option<u64>,
-    #[serde(default)]
     candidates_token_count: Option<u64>,
-    #[serde(default)]
     total_token_count: Option<u64>,
-    #[serde(default)]
     thoughts_token_count: Option<u64>,
-    #[serde(default)]
     cached_content_token_count: Option<u64>,
 }
 
@@ -460,6 +429,11 @@ pub(crate) struct GeminiDecoder {
     parts: Vec<StoredPart>,
     native: bool,
     grounding: Vec<Value>,
+    /// The response's parts as grounding addresses them (`segment.partIndex`).
+    part_texts: Vec<PartText>,
+    /// Whether text fragments continue the part before them (a stream sends one part in many
+    /// events); a unary response lists its parts whole.
+    merge_fragments: bool,
     /// How many values the streamed arguments' paths may still create (see [`MAX_ARG_VALUES`]).
     arg_budget: usize,
     /// There is no end event: `terminal` is a chunk with a finish reason, and the raw response the
@@ -476,6 +450,8 @@ impl GeminiDecoder {
             parts: Vec::new(),
             native: false,
             grounding: Vec::new(),
+            part_texts: Vec::new(),
+            merge_fragments: true,
             arg_budget: MAX_ARG_VALUES,
             end: StreamEnd::default(),
         }
@@ -533,10 +509,15 @@ impl GeminiDecoder {
             .map_err(|e| Error::decode("gemini content part", e, raw.get().as_bytes()))?;
         if let Some(fc) = &p.function_call {
             self.native = true;
+            // A call's later fragments (no name) belong to the part its first one opened.
+            if fc.name.as_deref().is_some_and(|n| !n.is_empty()) {
+                self.part_texts.push(PartText::default());
+            }
             return self.add_function_call(fc, p.thought_signature.as_deref(), raw, out);
         }
         self.native |= p.is_native();
         let thought = p.thought == Some(true);
+        self.add_part_text(p.text.as_deref(), thought);
         if let Some(t) = p.text.as_deref().filter(|t| !t.is_empty()) {
             if thought {
                 self.acc.reasoning.push_str(t);
@@ -568,7 +549,8 @@ impl GeminiDecoder {
             self.close_open(out);
             let index = self.acc.tool_calls.len();
             let id = call_id(fc.id.as_deref(), LOCAL_CALL_ID, index);
-            let args = args.filter(Value::is_object).unwrap_or_else(|| Value::Object(Map::new()));
+            // Absent arguments are none; any other non-object fails the output (never `{}`).
+            let args = args.filter(|a| !a.is_null()).unwrap_or_else(|| Value::Object(Map::new()));
             let mut call = ToolCall::new(id.clone(), name, args);
             if let Some(sig) = signature {
                 call.extra.insert("thoughtSignature".into(), sig.into());
@@ -613,6 +595,21 @@ impl GeminiDecoder {
         Ok(())
     }
 
+    /// Keep a part's text for grounding: a text fragment continues a stream's part of the same kind.
+    fn add_part_text(&mut self, text: Option<&str>, thought: bool) {
+        let Some(text) = text else {
+            self.part_texts.push(PartText::default());
+            return;
+        };
+        let start = (!thought).then(|| self.acc.text_chars());
+        match self.part_texts.last_mut() {
+            Some(last) if self.merge_fragments && last.text.is_some() && last.start.is_some() != thought => {
+                last.text.get_or_insert_with(String::new).push_str(text);
+            }
+            _ => self.part_texts.push(PartText { text: Some(text.to_string()), start }),
+        }
+    }
+
     /// Finish a streamed call: its arguments go out as one delta.
     fn close_open(&mut self, out: &mut VecDeque<Chunk<String>>) {
         let Some(open) = self.open.take() else { return };
@@ -653,9 +650,9 @@ impl GeminiDecoder {
     }
 
     /// The output, once: the signature and grounding are made from what was kept.
-    fn build(&mut self) -> Output<String> {
+    fn build(&mut self) -> Result<Output<String>> {
         self.acc.signature = self.signature();
-        self.acc.grounding = grounding(&self.grounding, self.acc.text());
+        self.acc.grounding = grounding(&self.grounding, &self.part_texts);
         self.end.assemble(&self.ctx, &mut self.acc)
     }
 }
@@ -766,9 +763,20 @@ fn path_slot<'v>(root: &'v mut Value, path: &str, budget: &mut usize) -> Result<
     Ok(cur)
 }
 
-/// The sources, citations, queries and search widget of `groundingMetadata` blocks, with citation
-/// offsets in characters of `text`.
-fn grounding(blocks: &[Value], text: &str) -> Option<Grounding> {
+/// One part of the response as grounding addresses it (`segment.partIndex`).
+#[derive(Default)]
+struct PartText {
+    /// A text part's text (a stream's fragments joined); `None` for other parts.
+    text: Option<String>,
+    /// Where a non-thought text part starts in the output's text, in characters.
+    start: Option<usize>,
+}
+
+/// The sources, citations, queries and search widget of `groundingMetadata` blocks. A support's
+/// offsets are UTF-8 bytes within its part (`segment.partIndex`, 0 when absent), made characters of
+/// the output's text; a span outside a text part, backwards, inside a character or whose
+/// `segment.text` is not the text it covers is dropped, its sources kept (the reference's 1.0.0).
+fn grounding(blocks: &[Value], parts: &[PartText]) -> Option<Grounding> {
     if blocks.is_empty() {
         return None;
     }
@@ -793,6 +801,8 @@ fn grounding(blocks: &[Value], text: &str) -> Option<Grounding> {
             .collect();
         for support in meta["groundingSupports"].as_array().into_iter().flatten() {
             let segment = &support["segment"];
+            let part = usize::try_from(segment["partIndex"].as_u64().unwrap_or(0)).ok().and_then(|i| parts.get(i));
+            let Some((text, base)) = part.and_then(|p| Some((p.text.as_deref()?, p.start?))) else { continue };
             let Some(end) = segment["endIndex"].as_u64() else { continue };
             let start = segment["startIndex"].as_u64().unwrap_or(0);
             let (Some(start), Some(end)) = (
@@ -801,6 +811,12 @@ fn grounding(blocks: &[Value], text: &str) -> Option<Grounding> {
             ) else {
                 continue;
             };
+            let sliced = || text.chars().skip(start).take(end - start).collect::<String>();
+            if start > end || segment["text"].as_str().is_some_and(|t| t != sliced()) {
+                continue;
+            }
+            // Saturating: the offsets are the server's, and absurd ones must not overflow.
+            let (start, end) = (base.saturating_add(start), base.saturating_add(end));
             let source_indices = support["groundingChunkIndices"]
                 .as_array()
                 .into_iter()
@@ -823,11 +839,12 @@ fn grounding(blocks: &[Value], text: &str) -> Option<Grounding> {
 /// Decode a unary response body.
 pub(crate) fn parse_response(body: Bytes, ctx: &WireContext) -> Result<Output<String>> {
     let mut dec = GeminiDecoder::new(ctx.clone());
+    dec.merge_fragments = false;
     let mut sink = VecDeque::new();
     dec.fold(&body, &mut sink)?;
     dec.close_open(&mut sink);
     dec.end.raw_response = Some(body);
-    Ok(dec.build())
+    dec.build()
 }
 
 impl Decoder<String, String> for GeminiDecoder {
@@ -849,7 +866,7 @@ impl Decoder<String, String> for GeminiDecoder {
         if !self.end.terminal {
             return Err(self.ctx.truncated("no chunk with a finishReason"));
         }
-        Ok(self.build())
+        self.build()
     }
 }
 

@@ -131,6 +131,7 @@ pub(crate) fn google_error(ctx: &WireContext, err: &Value, raw: &[u8]) -> Error 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use serde_json::json;
 
     #[test]
     fn byte_offsets_become_character_offsets() {
@@ -140,6 +141,48 @@ mod tests {
         assert_eq!(byte_to_char(text, 2), None, "inside a character");
         assert_eq!(byte_to_char(text, text.len()), Some(5));
         assert_eq!(byte_to_char(text, text.len() + 1), None, "out of range");
+    }
+
+    /// Google rejects `additionalProperties` in function parameter schemas: both APIs leave it out at
+    /// every level, while a property that happens to have that name, and data such as defaults, stay.
+    #[test]
+    fn function_schemas_carry_no_additional_properties() {
+        use crate::types::text::TextRequest;
+        use crate::types::tool::FunctionTool;
+        use crate::wire::WireApi;
+        let schema = json!({
+            "type": "object",
+            "additionalProperties": false,
+            "properties": {
+                "additionalProperties": {"type": "string"},
+                "address": {"type": "object", "additionalProperties": false, "properties": {"city": {"type": "string"}}},
+                "tags": {"type": "array", "items": {"type": "object", "additionalProperties": {"type": "string"}}},
+                "extra": {"anyOf": [{"type": "object", "additionalProperties": true}, {"type": "null"}]},
+                "options": {"type": "object", "default": {"additionalProperties": 1}}
+            },
+            "$defs": {"Point": {"type": "object", "additionalProperties": false}}
+        });
+        let want = json!({
+            "type": "object",
+            "properties": {
+                "additionalProperties": {"type": "string"},
+                "address": {"type": "object", "properties": {"city": {"type": "string"}}},
+                "tags": {"type": "array", "items": {"type": "object"}},
+                "extra": {"anyOf": [{"type": "object"}, {"type": "null"}]},
+                "options": {"type": "object", "default": {"additionalProperties": 1}}
+            },
+            "$defs": {"Point": {"type": "object"}}
+        });
+        let setup =
+            crate::wire::testkit::Setup::new(crate::Origin::Provider(crate::Provider::Google), "gemini-2.5-flash");
+        let req = TextRequest { tools: vec![FunctionTool::new("f", "F", schema).into()], ..setup.user("hi") };
+        for (wire, path) in [
+            (WireApi::GeminiGenerateContent, "/tools/0/functionDeclarations/0/parametersJsonSchema"),
+            (WireApi::GeminiInteractions, "/tools/0/parameters"),
+        ] {
+            let body = wire.build(&req, &setup.ctx(), false, "u".into()).unwrap().body;
+            assert_eq!(body.pointer(path), Some(&want), "{wire:?}");
+        }
     }
 
     #[test]

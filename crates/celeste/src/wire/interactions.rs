@@ -15,7 +15,6 @@
 //! - Function calls keep their signature in `ToolCall::extra["signature"]` and send it back.
 //! - There is no thinking budget here, only `thinking_level`; a budget is dropped and reported.
 
-use std::borrow::Cow;
 use std::collections::VecDeque;
 
 use bytes::Bytes;
@@ -37,7 +36,8 @@ use crate::wire::google::{
     Media, byte_to_char, call_id, call_names, function_parameters, google_error, has_schema, media,
 };
 use crate::wire::kit::{
-    Accumulator, StreamEnd, activity_chunk, call_chunk, put_params, reasoning_chunk, ride_on_last, sum_counts,
+    Accumulator, Str, StreamEnd, WebRef, activity_chunk, call_chunk, put_params, reasoning_chunk, ride_on_last,
+    sum_counts,
 };
 
 /// Prefix of the call ids this library makes up for calls the server sent without one.
@@ -60,6 +60,7 @@ pub(crate) fn build_request(req: &TextRequest, ctx: &WireContext, stream: bool) 
         let tools = req.tools.iter().map(|t| tool(t, ctx)).collect::<Result<Vec<_>>>()?;
         body.insert("tools".into(), Value::Array(tools));
     }
+    crate::wire::kit::refuse_builtin_choice(req, ctx)?;
     if let Some(choice) = &req.tool_choice {
         config.insert("tool_choice".into(), tool_choice(choice, &req.tools));
     }
@@ -129,7 +130,7 @@ fn input(items: &[Item], ctx: &WireContext) -> Result<(Vec<String>, Vec<Value>)>
                 role => {
                     let assistant = role == Role::Assistant;
                     if assistant {
-                        // Thought steps (with their signatures) come back first, verbatim.
+                        // Thought and built-in tool steps (with their signatures) come back first, verbatim.
                         steps.extend(m.signature.iter().cloned());
                     }
                     let content = content(&m.content)?;
@@ -208,14 +209,11 @@ fn tool(t: &Tool, ctx: &WireContext) -> Result<Value> {
             v
         }
         Tool::WebSearch(w) => {
-            if !w.allowed_domains.is_empty() || w.max_uses.is_some() {
-                tracing::warn!(origin = %ctx.origin, "web search: allowed_domains and max_uses are not supported by Google and were dropped");
+            // The reference's 1.0.0 no longer maps `blocked_domains` (`exclude_domains`) here either.
+            if !w.allowed_domains.is_empty() || !w.blocked_domains.is_empty() || w.max_uses.is_some() {
+                tracing::warn!(origin = %ctx.origin, "web search: allowed_domains, blocked_domains and max_uses are not supported by the Interactions API and were dropped");
             }
-            let mut v = json!({"type": "google_search"});
-            if !w.blocked_domains.is_empty() {
-                v["exclude_domains"] = json!(w.blocked_domains);
-            }
-            v
+            json!({"type": "google_search"})
         }
         Tool::CodeExecution => json!({"type": "code_execution"}),
         Tool::UrlContext => json!({"type": "url_context"}),
@@ -225,16 +223,7 @@ fn tool(t: &Tool, ctx: &WireContext) -> Result<Value> {
 }
 
 /// Whether the tools mix user functions with built-in (server-side) tools.
-/// Models whose mixed function + built-in tool requests the Interactions API does not serve yet: the
-/// reference sends those to generateContent (its issue #335).
-pub(crate) const MIXED_TOOL_FALLBACK_MODELS: &[&str] = &["gemini-3.5-flash-lite", "gemini-3.6-flash"];
-
-/// Whether `req` must go to generateContent instead (see [`MIXED_TOOL_FALLBACK_MODELS`]).
-pub(crate) fn needs_generate_content(req: &TextRequest) -> bool {
-    MIXED_TOOL_FALLBACK_MODELS.contains(&req.model.as_str()) && has_mixed_tools(&req.tools)
-}
-
-pub(crate) fn has_mixed_tools(tools: &[Tool]) -> bool {
+fn has_mixed_tools(tools: &[Tool]) -> bool {
     let is_function = |t: &Tool| match t {
         Tool::Function(_) => true,
         Tool::Raw { value } => value.get("type").and_then(Value::as_str) == Some("function"),
@@ -258,88 +247,46 @@ fn tool_choice(c: &ToolChoice, tools: &[Tool]) -> Value {
 // ---------------------------------------------------------------------------------------------------
 // Responses
 
-#[derive(Deserialize)]
+#[derive(Deserialize, Default)]
+#[serde(default, bound(deserialize = "'de: 'a"))]
 struct Interaction<'a> {
-    #[serde(default, borrow)]
-    id: Option<Cow<'a, str>>,
-    #[serde(default, borrow)]
-    model: Option<Cow<'a, str>>,
-    #[serde(default, borrow)]
-    status: Option<Cow<'a, str>>,
-    #[serde(default, borrow)]
+    id: Option<Str<'a>>,
+    model: Option<Str<'a>>,
+    status: Option<Str<'a>>,
     steps: Option<Vec<&'a RawValue>>,
     /// The older name of `steps`.
-    #[serde(default, borrow)]
     outputs: Option<Vec<&'a RawValue>>,
-    #[serde(default, borrow)]
     usage: Option<&'a RawValue>,
-    #[serde(default)]
     error: Option<Value>,
 }
 
-/// One step; only the fields this library reads. Decoded from the wire or from a rebuilt step.
-#[derive(Deserialize)]
+/// One step; only the fields this library reads. Decoded from the wire or from a rebuilt step. The
+/// typed items inside a step (its `content` and `summary` parts, a delta's `content`) read the same way:
+/// a `type`, a `text` and its `annotations`.
+#[derive(Deserialize, Default)]
+#[serde(default, bound(deserialize = "'de: 'a"))]
 struct Step<'a> {
-    #[serde(rename = "type", default, borrow)]
-    kind: Option<Cow<'a, str>>,
-    #[serde(default, borrow)]
-    content: Option<Vec<ContentItem<'a>>>,
+    #[serde(rename = "type")]
+    kind: Option<Str<'a>>,
+    content: Option<Vec<Step<'a>>>,
     /// A legacy top-level `text` output.
-    #[serde(default, borrow)]
-    text: Option<Cow<'a, str>>,
-    #[serde(default, borrow)]
-    annotations: Option<Vec<Annotation<'a>>>,
-    #[serde(default, borrow)]
-    summary: Option<Vec<ContentItem<'a>>>,
-    #[serde(default, borrow)]
-    id: Option<Cow<'a, str>>,
-    #[serde(default, borrow)]
-    name: Option<Cow<'a, str>>,
-    #[serde(default)]
+    text: Option<Str<'a>>,
+    annotations: Option<Vec<WebRef<'a>>>,
+    summary: Option<Vec<Step<'a>>>,
+    id: Option<Str<'a>>,
+    name: Option<Str<'a>>,
     arguments: Option<Value>,
-    #[serde(default, borrow)]
-    signature: Option<Cow<'a, str>>,
-    #[serde(default)]
+    signature: Option<Str<'a>>,
     result: Option<Value>,
 }
 
-#[derive(Deserialize)]
-struct ContentItem<'a> {
-    #[serde(rename = "type", default, borrow)]
-    kind: Option<Cow<'a, str>>,
-    #[serde(default, borrow)]
-    text: Option<Cow<'a, str>>,
-    #[serde(default, borrow)]
-    annotations: Option<Vec<Annotation<'a>>>,
-}
-
-#[derive(Deserialize)]
-struct Annotation<'a> {
-    #[serde(rename = "type", default, borrow)]
-    kind: Option<Cow<'a, str>>,
-    #[serde(default, borrow)]
-    url: Option<Cow<'a, str>>,
-    #[serde(default, borrow)]
-    source: Option<Cow<'a, str>>,
-    #[serde(default, borrow)]
-    title: Option<Cow<'a, str>>,
-    #[serde(default)]
-    start_index: Option<usize>,
-    #[serde(default)]
-    end_index: Option<usize>,
-}
-
 #[derive(Deserialize, Default)]
+#[serde(default)]
 struct WireUsage {
-    #[serde(default)]
     total_tokens: Option<u64>,
-    #[serde(default)]
     total_input_tokens: Option<u64>,
-    #[serde(default)]
     total_output_tokens: Option<u64>,
-    #[serde(default)]
     total_thought_tokens: Option<u64>,
-    #[serde(default)]
     total_cached_tokens: Option<u64>,
 }
 
@@ -404,10 +351,11 @@ fn add_step(acc: &mut Accumulator, step: &Step<'_>, raw: impl FnOnce() -> Value,
         }
         "function_call" => {
             let id = call_id(step.id.as_deref(), LOCAL_CALL_ID, acc.tool_calls.len());
+            // Absent arguments are none; any other non-object fails the output (never `{}`).
             let args = match &step.arguments {
-                Some(v @ Value::Object(_)) => v.clone(),
                 Some(Value::String(s)) => parse_arguments(s),
-                _ => Value::Object(Map::new()),
+                None | Some(Value::Null) => Value::Object(Map::new()),
+                Some(v) => v.clone(),
             };
             let mut call = ToolCall::new(id, step.name.as_deref().unwrap_or_default(), args);
             if let Some(sig) = step.signature.as_deref().filter(|s| !s.is_empty()) {
@@ -415,25 +363,39 @@ fn add_step(acc: &mut Accumulator, step: &Step<'_>, raw: impl FnOnce() -> Value,
             }
             acc.tool_calls.push(call);
         }
-        "google_search_call" => {
-            let queries = step.arguments.as_ref().and_then(|a| a.get("queries")).and_then(Value::as_array);
-            for q in queries.into_iter().flatten().filter_map(Value::as_str) {
-                acc.add_query(q);
+        kind if is_native_replay_step(kind) => {
+            match kind {
+                "google_search_call" => {
+                    let queries = step.arguments.as_ref().and_then(|a| a.get("queries")).and_then(Value::as_array);
+                    for q in queries.into_iter().flatten().filter_map(Value::as_str) {
+                        acc.add_query(q);
+                    }
+                }
+                "google_search_result" => {
+                    let results = step.result.as_ref().and_then(Value::as_array);
+                    for html in results.into_iter().flatten().filter_map(|r| r["search_suggestions"].as_str()) {
+                        acc.grounding().search_entry_point = Some(html.to_string());
+                    }
+                }
+                _ => {}
             }
-        }
-        "google_search_result" => {
-            let results = step.result.as_ref().and_then(Value::as_array);
-            for html in results.into_iter().flatten().filter_map(|r| r["search_suggestions"].as_str()) {
-                acc.grounding().search_entry_point = Some(html.to_string());
-            }
+            acc.signature.push(raw());
         }
         _ => {}
     }
 }
 
+/// Whether a step goes back verbatim on the next turn: the built-in tools' calls and results
+/// (`google_search_call`, `code_execution_result`, ...), which the API wants replayed as it sent them,
+/// as thoughts are (the reference's 1.0.0 `is_native_replay_step`); functions are rebuilt from the
+/// tool calls and results instead.
+fn is_native_replay_step(kind: &str) -> bool {
+    (kind.ends_with("_call") || kind.ends_with("_result")) && !matches!(kind, "function_call" | "function_result")
+}
+
 /// URL citations of one text part; offsets are UTF-8 bytes into `text`, which starts at character
 /// `start` of the output.
-fn add_annotations(acc: &mut Accumulator, annotations: &[Annotation<'_>], text: &str, start: usize) {
+fn add_annotations(acc: &mut Accumulator, annotations: &[WebRef<'_>], text: &str, start: usize) {
     for a in annotations {
         if a.kind.as_deref().is_some_and(|k| k != "url_citation") {
             continue;
@@ -442,8 +404,12 @@ fn add_annotations(acc: &mut Accumulator, annotations: &[Annotation<'_>], text: 
         let title = a.title.as_deref().map(str::to_string);
         // Google's annotations name the site in the title.
         let source = GroundingSource { url: url.to_string(), domain: title.clone(), title };
-        let span =
-            a.start_index.zip(a.end_index).and_then(|(s, e)| Some((byte_to_char(text, s)?, byte_to_char(text, e)?)));
+        // A span out of the part, inside a character or backwards is dropped; its source stays.
+        let span = a
+            .start_index
+            .zip(a.end_index)
+            .and_then(|(s, e)| Some((byte_to_char(text, s)?, byte_to_char(text, e)?)))
+            .filter(|(s, e)| s <= e);
         let cited: Option<String> = span
             .map(|(s, e)| text.chars().skip(s).take(e.saturating_sub(s)).collect())
             .filter(|c: &String| !c.is_empty());
@@ -474,52 +440,41 @@ pub(crate) fn parse_response(body: Bytes, ctx: &WireContext) -> Result<Output<St
     let end = StreamEnd {
         finish: resp.status.as_deref().map(|s| finish_reason(s, acc.has_calls())),
         usage: resp.usage.map(usage_from),
-        response_id: resp.id.map(Cow::into_owned),
-        response_model: resp.model.map(Cow::into_owned),
+        response_id: resp.id.map(Str::into_owned),
+        response_model: resp.model.map(Str::into_owned),
         raw_response: Some(body.clone()),
         terminal: true,
     };
-    Ok(end.into_output(ctx, acc))
+    end.into_output(ctx, acc)
 }
 
 // ---------------------------------------------------------------------------------------------------
 // Streams
 
 /// One stream event, borrowed from its bytes.
-#[derive(Deserialize)]
+#[derive(Deserialize, Default)]
+#[serde(default, bound(deserialize = "'de: 'a"))]
 struct Event<'a> {
-    #[serde(default, borrow)]
-    event_type: Option<Cow<'a, str>>,
-    #[serde(default)]
+    event_type: Option<Str<'a>>,
     index: Option<u64>,
-    #[serde(default, borrow)]
     step: Option<&'a RawValue>,
     /// `content.start` (older servers) carries the step here.
-    #[serde(default, borrow)]
     content: Option<&'a RawValue>,
-    #[serde(default, borrow)]
     delta: Option<&'a RawValue>,
-    #[serde(default, borrow)]
     interaction: Option<&'a RawValue>,
-    #[serde(default)]
     error: Option<Value>,
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, Default)]
+#[serde(default, bound(deserialize = "'de: 'a"))]
 struct Delta<'a> {
-    #[serde(rename = "type", default, borrow)]
-    kind: Option<Cow<'a, str>>,
-    #[serde(default, borrow)]
-    text: Option<Cow<'a, str>>,
-    #[serde(default, borrow)]
-    content: Option<ContentItem<'a>>,
-    #[serde(default, borrow)]
-    signature: Option<Cow<'a, str>>,
-    #[serde(default)]
+    #[serde(rename = "type")]
+    kind: Option<Str<'a>>,
+    text: Option<Str<'a>>,
+    content: Option<Step<'a>>,
+    signature: Option<Str<'a>>,
     arguments: Option<Value>,
-    #[serde(default, borrow)]
-    partial_arguments: Option<Cow<'a, str>>,
-    #[serde(default)]
+    partial_arguments: Option<Str<'a>>,
     annotations: Option<Vec<Value>>,
 }
 
@@ -727,8 +682,8 @@ impl InteractionsDecoder {
         if let Some(err) = resp.error.as_ref().filter(|e| !e.is_null()) {
             return Err(google_error(&self.ctx, err, raw.get().as_bytes()));
         }
-        self.end.response_id = resp.id.map(Cow::into_owned).or(self.end.response_id.take());
-        self.end.response_model = resp.model.map(Cow::into_owned).or(self.end.response_model.take());
+        self.end.response_id = resp.id.map(Str::into_owned).or(self.end.response_id.take());
+        self.end.response_model = resp.model.map(Str::into_owned).or(self.end.response_model.take());
         let first = out.len();
         // A server that streams no steps still lists them here.
         if !self.steps_seen {
@@ -771,8 +726,8 @@ impl Decoder<String, String> for InteractionsDecoder {
                 if let Some(raw) = e.interaction
                     && let Ok(i) = serde_json::from_str::<Interaction>(raw.get())
                 {
-                    self.end.response_id = i.id.map(Cow::into_owned);
-                    self.end.response_model = i.model.map(Cow::into_owned);
+                    self.end.response_id = i.id.map(Str::into_owned);
+                    self.end.response_model = i.model.map(Str::into_owned);
                 }
             }
             "interaction.completed" | "interaction.complete" => match e.interaction {

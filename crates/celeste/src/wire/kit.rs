@@ -20,12 +20,15 @@ use serde::{Deserialize, Deserializer};
 use serde_json::value::RawValue;
 use serde_json::{Map, Value, json};
 
-use crate::error::{Error, StreamEventError, truncate_lossy};
+use crate::error::{Error, OutputValidationError, StreamEventError, truncate_lossy};
 use crate::types::Citation;
+use crate::types::Tool;
 use crate::types::enums::Modality;
 use crate::types::output::{Chunk, Grounding, GroundingSource, Metadata, Output};
-use crate::types::text::{TextParam, TextParams};
-use crate::types::tool::{ToolActivity, ToolActivityStatus, ToolCall, ToolCallDelta, parse_arguments};
+use crate::types::text::{TextParam, TextParams, TextRequest};
+use crate::types::tool::{
+    ToolActivity, ToolActivityStatus, ToolCall, ToolCallDelta, ToolChoice, arguments_problem, parse_arguments,
+};
 use crate::types::usage::{FinishKind, FinishReason, Usage};
 use crate::wire::WireContext;
 
@@ -35,6 +38,70 @@ use crate::wire::WireContext;
 /// A present, non-null raw value (serde gives `Some("null")` for an explicit `null`).
 pub(crate) fn present(raw: Option<&RawValue>) -> Option<&RawValue> {
     raw.filter(|r| r.get() != "null")
+}
+
+/// A string field borrowed from the payload when it has no escapes, owned otherwise (what serde's
+/// field-level `borrow` does for `Cow<str>`). The wire modules' response structs read every field this
+/// way under one container attribute, `#[serde(default, bound(deserialize = "'de: 'a"))]`, instead of
+/// a `#[serde(default, borrow)]` on each field.
+#[derive(Default, Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Str<'a>(pub Cow<'a, str>);
+
+impl<'a> Str<'a> {
+    pub fn into_owned(self) -> String {
+        self.0.into_owned()
+    }
+}
+
+impl std::ops::Deref for Str<'_> {
+    type Target = str;
+    fn deref(&self) -> &str {
+        &self.0
+    }
+}
+
+impl AsRef<str> for Str<'_> {
+    fn as_ref(&self) -> &str {
+        &self.0
+    }
+}
+
+impl<'de: 'a, 'a> Deserialize<'de> for Str<'a> {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct Visitor;
+        impl<'de> serde::de::Visitor<'de> for Visitor {
+            type Value = Cow<'de, str>;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a string")
+            }
+            fn visit_borrowed_str<E: serde::de::Error>(self, v: &'de str) -> Result<Self::Value, E> {
+                Ok(Cow::Borrowed(v))
+            }
+            fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<Self::Value, E> {
+                Ok(Cow::Owned(v.to_string()))
+            }
+            fn visit_string<E: serde::de::Error>(self, v: String) -> Result<Self::Value, E> {
+                Ok(Cow::Owned(v))
+            }
+        }
+        d.deserialize_str(Visitor).map(Str)
+    }
+}
+
+/// A reference to a web source, as the wire APIs' citation, annotation and search-result objects
+/// give it (each uses some of these fields): its URL (`source` where Interactions names it so), title,
+/// the text it backs and that text's span.
+#[derive(Deserialize, Default)]
+#[serde(default, bound(deserialize = "'de: 'a"))]
+pub(crate) struct WebRef<'a> {
+    #[serde(rename = "type")]
+    pub kind: Option<Str<'a>>,
+    pub url: Option<Str<'a>>,
+    pub source: Option<Str<'a>>,
+    pub title: Option<Str<'a>>,
+    pub cited_text: Option<Str<'a>>,
+    pub start_index: Option<usize>,
+    pub end_index: Option<usize>,
 }
 
 /// A string field read only when it is a string: any other shape (an object where a string was
@@ -138,13 +205,32 @@ pub(crate) fn put_params(object: &mut Map<String, Value>, p: &TextParams, names:
     }
 }
 
+/// The built-in tool that `tool_choice` names, if it names one: [`ToolChoice::Tool`] with the name of
+/// one of the request's built-in tools (`web_search`, ...) and of none of its functions.
+pub(crate) fn chosen_builtin(req: &TextRequest) -> Option<&Tool> {
+    let Some(ToolChoice::Tool(name)) = &req.tool_choice else { return None };
+    let builtin = |t: &&Tool| !matches!(t, Tool::Function(_)) && t.name() == name;
+    let function = |t: &Tool| matches!(t, Tool::Function(f) if &f.name == name);
+    if req.tools.iter().any(function) { None } else { req.tools.iter().find(builtin) }
+}
+
+/// Refuse a built-in tool as `tool_choice` on a wire API that can only force functions (the
+/// reference's 1.0.0 raises too, where it used to send a function choice the provider rejects).
+pub(crate) fn refuse_builtin_choice(req: &TextRequest, ctx: &WireContext) -> crate::error::Result<()> {
+    chosen_builtin(req).map_or(Ok(()), |t| Err(builtin_choice_error(t, ctx)))
+}
+
+/// The error for a built-in tool given as `tool_choice` where the wire API cannot force it.
+pub(crate) fn builtin_choice_error(tool: &Tool, ctx: &WireContext) -> Error {
+    ctx.unsupported(format!("a built-in tool (`{}`) as tool_choice: name a function", tool.name()))
+}
+
 /// OpenAI's token breakdown objects (`input_tokens_details` / `prompt_tokens_details` and their
 /// output twins), the same in Chat Completions and Responses.
 #[derive(Deserialize, Default)]
+#[serde(default)]
 pub(crate) struct TokenDetails {
-    #[serde(default)]
     pub cached_tokens: Option<u64>,
-    #[serde(default)]
     pub reasoning_tokens: Option<u64>,
 }
 
@@ -348,8 +434,15 @@ impl Accumulator {
         idx
     }
 
-    /// The output: everything accumulated, with the response's metadata, usage and finish reason.
-    pub fn into_output(self, meta: Metadata, usage: Usage, finish: Option<FinishReason>) -> Output<String> {
+    /// The output: everything accumulated, with the response's metadata, usage and finish reason. A
+    /// tool call whose arguments are not a JSON object fails it with [`Error::OutputValidation`] naming
+    /// the call (the reference's 1.0.0: never `{}`), the whole reply kept in the error.
+    pub fn into_output(
+        self,
+        meta: Metadata,
+        usage: Usage,
+        finish: Option<FinishReason>,
+    ) -> crate::error::Result<Output<String>> {
         let finish = self.finish_after_refusal(finish);
         let mut out = Output::new(self.text, meta);
         out.usage = usage;
@@ -359,7 +452,13 @@ impl Accumulator {
         out.reasoning = (!self.reasoning.is_empty()).then_some(self.reasoning);
         out.signature = self.signature;
         out.grounding = self.grounding;
-        out
+        let bad = out.tool_calls.iter().find_map(|c| Some((c, arguments_problem(&c.arguments)?)));
+        if let Some((call, problem)) = bad {
+            let what = format!("arguments of tool call `{}` (id `{}`)", call.name, call.id);
+            let message = format!("{problem}; the arguments must be a JSON object");
+            return Err(Error::OutputValidation(Box::new(OutputValidationError { what, message, output: out })));
+        }
+        Ok(out)
     }
 }
 
@@ -466,18 +565,18 @@ impl StreamEnd {
         if !self.terminal {
             return Err(ctx.truncated(missing));
         }
-        Ok(self.assemble(ctx, acc))
+        self.assemble(ctx, acc)
     }
 
     /// The output of a unary response, which has ended by definition (its parser fills a whole
     /// `StreamEnd` with `terminal: true`).
-    pub fn into_output(mut self, ctx: &WireContext, mut acc: Accumulator) -> Output<String> {
+    pub fn into_output(mut self, ctx: &WireContext, mut acc: Accumulator) -> crate::error::Result<Output<String>> {
         self.assemble(ctx, &mut acc)
     }
 
     /// The output from everything accumulated, without the terminal check (a unary response, or a
     /// stream its decoder judged complete). The accumulator is taken: an output is assembled once.
-    pub fn assemble(&mut self, ctx: &WireContext, acc: &mut Accumulator) -> Output<String> {
+    pub fn assemble(&mut self, ctx: &WireContext, acc: &mut Accumulator) -> crate::error::Result<Output<String>> {
         let meta = self.metadata(ctx);
         std::mem::take(acc).into_output(meta, self.usage.take().unwrap_or_default(), self.finish.take())
     }

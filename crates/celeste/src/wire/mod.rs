@@ -25,6 +25,7 @@ pub(crate) mod interactions;
 pub(crate) mod kit;
 pub(crate) mod live;
 pub(crate) mod openresponses;
+pub(crate) mod segmentation;
 pub(crate) mod videos;
 
 use bytes::Bytes;
@@ -56,17 +57,18 @@ pub enum WireApi {
     CohereChat,
 }
 
-/// A request as a wire API builds it.
+/// A request as a wire API builds it (a text API's by default: a JSON body, and the text parameters
+/// it dropped; an image API's body may be a form, [`images::ImageWireRequest`]).
 #[derive(Debug, Clone)]
-pub(crate) struct WireRequest {
-    /// The JSON body.
-    pub body: Value,
+pub(crate) struct WireRequest<B = Value, P = TextParam> {
+    /// The body.
+    pub body: B,
     /// The headers the wire API itself needs (API versions, betas, `Accept` for streams).
     pub headers: Vec<(HeaderName, HeaderValue)>,
     /// Where it goes: the route's URL, as the wire API adjusts it (Gemini streams at another method).
     pub url: String,
     /// Parameters that were set but that this wire API cannot carry: dropped, and reported once.
-    pub dropped: Vec<TextParam>,
+    pub dropped: Vec<P>,
 }
 
 impl WireApi {
@@ -117,22 +119,6 @@ impl WireApi {
         let carried = self.carried();
         let dropped = req.params.set_params().filter(|p| !carried.contains(p)).collect();
         Ok(WireRequest { body, headers, url, dropped })
-    }
-
-    /// Another wire API of the same provider that must serve `req` instead, with its path below the
-    /// same base URL: Google's Interactions API does not serve mixed function + built-in tool requests
-    /// on some models, which go to generateContent instead (the reference's issue #335).
-    pub(crate) fn redirect(self, req: &TextRequest) -> Option<(WireApi, &'static str)> {
-        match self {
-            #[cfg(feature = "google")]
-            WireApi::GeminiInteractions if interactions::needs_generate_content(req) => {
-                Some((WireApi::GeminiGenerateContent, gemini::PATH))
-            }
-            _ => {
-                let _ = req;
-                None
-            }
-        }
     }
 
     /// Decode a unary reply.
@@ -243,13 +229,22 @@ pub(crate) fn decode_usage<W: serde::de::DeserializeOwned + Default>(
 
 /// The `function` object of an OpenAI-style tool call (`{name, arguments}`), shared by the wire APIs
 /// that use that shape (Chat Completions, Cohere v2).
-#[derive(serde::Deserialize)]
+#[derive(serde::Deserialize, Default)]
+#[serde(default, bound(deserialize = "'de: 'a"))]
 pub(crate) struct WireFunction<'a> {
-    #[serde(default, borrow)]
-    pub name: Option<std::borrow::Cow<'a, str>>,
+    pub name: Option<kit::Str<'a>>,
     /// A JSON string as the protocols say; some servers send the object itself.
-    #[serde(default, borrow)]
     pub arguments: Option<&'a serde_json::value::RawValue>,
+}
+
+/// An OpenAI-style tool call (`{index, id, function}`), shared by Chat Completions and Cohere v2 (which
+/// sends no `index`).
+#[derive(serde::Deserialize, Default)]
+#[serde(default, bound(deserialize = "'de: 'a"))]
+pub(crate) struct WireToolCall<'a> {
+    pub index: Option<u64>,
+    pub id: Option<kit::Str<'a>>,
+    pub function: Option<WireFunction<'a>>,
 }
 
 impl WireFunction<'_> {
@@ -268,6 +263,8 @@ impl WireFunction<'_> {
     }
 }
 
+#[cfg(test)]
+mod acceptance;
 #[cfg(test)]
 mod params;
 #[cfg(test)]

@@ -20,8 +20,8 @@ use crate::types::tool::{ToolActivityStatus, ToolCall, ToolChoice, parse_argumen
 use crate::types::usage::{FinishKind, FinishReason, Usage};
 use crate::wire::WireContext;
 use crate::wire::kit::{
-    Accumulator, Lenient, LenientList, LenientStr, StreamEnd, TokenDetails, activity_chunk, call_chunk, domain_of,
-    end_chunk, put_params, reasoning_chunk,
+    Accumulator, Lenient, LenientList, LenientStr, StreamEnd, TokenDetails, activity_chunk, builtin_choice_error,
+    call_chunk, chosen_builtin, domain_of, end_chunk, put_params, reasoning_chunk,
 };
 
 // ---------------------------------------------------------------------------------------------------
@@ -67,7 +67,7 @@ pub(crate) fn build_request(req: &TextRequest, ctx: &WireContext, stream: bool) 
         body.insert("tools".into(), Value::Array(tools));
     }
     if let Some(choice) = &req.tool_choice {
-        body.insert("tool_choice".into(), tool_choice(choice));
+        body.insert("tool_choice".into(), tool_choice(choice, req, ctx)?);
     }
     // Meta returns a web search's results (its grounding sources) only when asked, as the reference
     // asks.
@@ -171,13 +171,22 @@ fn tool(t: &Tool, ctx: &WireContext) -> Result<Value> {
     })
 }
 
-fn tool_choice(c: &ToolChoice) -> Value {
-    match c {
+/// A function is forced by name. Of the built-in tools only OpenAI's web search can be forced, as an
+/// `allowed_tools` choice that requires it (the reference's 1.0.0); any other is refused.
+fn tool_choice(c: &ToolChoice, req: &TextRequest, ctx: &WireContext) -> Result<Value> {
+    match chosen_builtin(req) {
+        Some(Tool::WebSearch(_)) if ctx.origin == Origin::Provider(Provider::OpenAi) => {
+            return Ok(json!({"type": "allowed_tools", "mode": "required", "tools": [{"type": "web_search"}]}));
+        }
+        Some(other) => return Err(builtin_choice_error(other, ctx)),
+        None => {}
+    }
+    Ok(match c {
         ToolChoice::Auto => "auto".into(),
         ToolChoice::Required => "required".into(),
         ToolChoice::None => "none".into(),
         ToolChoice::Tool(name) => json!({"type": "function", "name": name}),
-    }
+    })
 }
 
 // ---------------------------------------------------------------------------------------------------
@@ -185,41 +194,31 @@ fn tool_choice(c: &ToolChoice) -> Value {
 
 /// A response object. The API keeps adding fields and item types: every field is read leniently (a
 /// field of an unexpected shape is absent), and the object is kept verbatim as the raw response.
-#[derive(Deserialize)]
+#[derive(Deserialize, Default)]
+#[serde(default, bound(deserialize = "'de: 'a"))]
 struct Response<'a> {
-    #[serde(default, borrow)]
     id: LenientStr<'a>,
-    #[serde(default, borrow)]
     model: LenientStr<'a>,
-    #[serde(default, borrow)]
     status: LenientStr<'a>,
-    #[serde(default, borrow)]
     output: LenientList<&'a RawValue>,
-    #[serde(default)]
     usage: Lenient<WireUsage>,
-    #[serde(default)]
     incomplete_details: Lenient<IncompleteDetails>,
-    #[serde(default)]
     error: Option<Value>,
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, Default)]
+#[serde(default)]
 struct IncompleteDetails {
-    #[serde(default)]
     reason: Lenient<String>,
 }
 
 #[derive(Deserialize, Default)]
+#[serde(default)]
 struct WireUsage {
-    #[serde(default)]
     input_tokens: Option<u64>,
-    #[serde(default)]
     output_tokens: Option<u64>,
-    #[serde(default)]
     total_tokens: Option<u64>,
-    #[serde(default)]
     input_tokens_details: Option<TokenDetails>,
-    #[serde(default)]
     output_tokens_details: Option<TokenDetails>,
 }
 
@@ -242,72 +241,74 @@ impl WireUsage {
 /// (a `tool_search_call`'s `arguments` is an object where a `function_call`'s is a string), and they
 /// stay in the raw response (`Metadata::raw_response`: the body of a unary call, the final response
 /// object of a stream, which lists every output item).
-#[derive(Deserialize)]
+#[derive(Deserialize, Default)]
+#[serde(default, bound(deserialize = "'de: 'a"))]
 struct OutputItem<'a> {
-    #[serde(rename = "type", default, borrow)]
+    #[serde(rename = "type")]
     kind: LenientStr<'a>,
-    #[serde(default)]
     content: LenientList<ContentPart>,
-    #[serde(default)]
     summary: LenientList<TextPiece>,
-    #[serde(default, borrow)]
     call_id: LenientStr<'a>,
-    #[serde(default, borrow)]
     id: LenientStr<'a>,
-    #[serde(default, borrow)]
     name: LenientStr<'a>,
-    #[serde(default, borrow)]
     arguments: LenientStr<'a>,
+    status: LenientStr<'a>,
     /// A `web_search_call`'s results, when the request asked for them (`include`).
-    #[serde(default)]
     results: LenientList<SearchResult>,
 }
 
 /// One result of a `web_search_call` (`{url, title}`).
-#[derive(Deserialize)]
+#[derive(Deserialize, Default)]
+#[serde(default)]
 struct SearchResult {
-    #[serde(default)]
     url: Lenient<String>,
-    #[serde(default)]
     title: Lenient<String>,
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, Default)]
+#[serde(default)]
 struct ContentPart {
-    #[serde(rename = "type", default)]
+    #[serde(rename = "type")]
     kind: Lenient<String>,
-    #[serde(default)]
     text: Lenient<String>,
     /// A `refusal` part's text.
-    #[serde(default)]
     refusal: Lenient<String>,
-    #[serde(default)]
     annotations: LenientList<Annotation>,
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, Default)]
+#[serde(default)]
 struct TextPiece {
-    #[serde(default)]
     text: Lenient<String>,
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, Default)]
+#[serde(default)]
 struct Annotation {
-    #[serde(rename = "type", default)]
+    #[serde(rename = "type")]
     kind: Lenient<String>,
-    #[serde(default)]
     url: Lenient<String>,
-    #[serde(default)]
     title: Lenient<String>,
-    #[serde(default)]
     start_index: Lenient<usize>,
-    #[serde(default)]
     end_index: Lenient<usize>,
 }
 
-/// Fold a finished output item in, and say its type. `with_text` is false for streams, whose text (and
-/// refusal) arrived as deltas. An item that is not even an object is left raw, as an unknown one is.
-fn add_item(acc: &mut Accumulator, raw: &RawValue, with_text: bool) -> Option<String> {
+/// How a finished output item's text is folded in.
+#[derive(Clone, Copy)]
+enum ItemText {
+    /// A unary response's: the text is added here.
+    Add,
+    /// A stream's, whose text (and refusal) arrived as deltas: the item's text began at this character
+    /// of the output, and its citations are placed from there unless `cited` (annotation events
+    /// placed them already).
+    Streamed { start: usize, cited: bool },
+}
+
+/// Fold a finished output item in, and say its type. The text of every message item is joined, and
+/// each part's citation offsets are shifted to where the part sits in the joined text (the reference's
+/// 1.0.0). An item that is not even an object is left raw, as an unknown one is.
+fn add_item(acc: &mut Accumulator, raw: &RawValue, text: ItemText) -> Option<String> {
+    let with_text = matches!(text, ItemText::Add);
     let Ok(item) = serde_json::from_str::<OutputItem>(raw.get()) else {
         tracing::debug!("a Responses output item that is not an object was left raw");
         return None;
@@ -315,14 +316,24 @@ fn add_item(acc: &mut Accumulator, raw: &RawValue, with_text: bool) -> Option<St
     let kind = item.kind.as_deref().map(str::to_string);
     match item.kind.as_deref() {
         Some("message") => {
+            let mut streamed = 0;
             for part in item.content.0 {
                 match part.kind.0.as_deref() {
                     Some("output_text") => {
-                        let offset = acc.text_chars();
-                        if with_text {
-                            acc.push_text(part.text.0.as_deref().unwrap_or_default());
+                        let part_text = part.text.0.as_deref().unwrap_or_default();
+                        match text {
+                            ItemText::Add => {
+                                let offset = acc.text_chars();
+                                acc.push_text(part_text);
+                                add_annotations(acc, &part.annotations.0, offset);
+                            }
+                            ItemText::Streamed { start, cited } => {
+                                if !cited {
+                                    add_annotations(acc, &part.annotations.0, start.saturating_add(streamed));
+                                }
+                                streamed += part_text.chars().count();
+                            }
                         }
-                        add_annotations(acc, &part.annotations.0, if with_text { offset } else { 0 });
                     }
                     Some("refusal") if with_text => acc.push_refusal(part.refusal.0.as_deref().unwrap_or_default()),
                     _ => {}
@@ -346,6 +357,8 @@ fn add_item(acc: &mut Accumulator, raw: &RawValue, with_text: bool) -> Option<St
                 acc.cite(GroundingSource { url, title: r.title.0, domain }, None, None);
             }
         }
+        // A call the model did not finish is not a call (the reference's 1.0.0).
+        Some("function_call") if matches!(item.status.as_deref(), Some("incomplete" | "in_progress")) => {}
         Some("function_call") => {
             let id = item.call_id.0.or(item.id.0).unwrap_or_default().into_owned();
             let args = parse_arguments(item.arguments.as_deref().unwrap_or(""));
@@ -393,7 +406,7 @@ pub(crate) fn parse_response(body: Bytes, ctx: &WireContext) -> Result<Output<St
     }
     let mut acc = Accumulator::default();
     for item in &resp.output.0 {
-        add_item(&mut acc, item, true);
+        add_item(&mut acc, item, ItemText::Add);
     }
     let end = StreamEnd {
         finish: finish_reason(resp.status.as_deref(), resp.incomplete_details.0.as_ref(), acc.has_calls()),
@@ -403,7 +416,7 @@ pub(crate) fn parse_response(body: Bytes, ctx: &WireContext) -> Result<Output<St
         raw_response: Some(body.clone()),
         terminal: true,
     };
-    Ok(end.into_output(ctx, acc))
+    end.into_output(ctx, acc)
 }
 
 /// The provider's usage object, verbatim (decoded only to keep it; cheap next to the network).
@@ -422,25 +435,18 @@ fn raw_usage(body: &[u8]) -> Option<Value> {
 /// is read leniently: events this library does not know (`response.shell_call_output_content.delta`,
 /// whose `delta` is an object) are skipped whatever their shape, and a known event whose delta is not
 /// text adds nothing.
-#[derive(Deserialize)]
+#[derive(Deserialize, Default)]
+#[serde(default, bound(deserialize = "'de: 'a"))]
 struct Event<'a> {
-    #[serde(rename = "type", default, borrow)]
+    #[serde(rename = "type")]
     kind: LenientStr<'a>,
-    #[serde(default, borrow)]
     delta: LenientStr<'a>,
-    #[serde(default)]
     output_index: Lenient<usize>,
-    #[serde(default, borrow)]
     item: Option<&'a RawValue>,
-    #[serde(default, borrow)]
     response: Option<&'a RawValue>,
-    #[serde(default, borrow)]
     annotation: Option<&'a RawValue>,
-    #[serde(default, borrow)]
     message: LenientStr<'a>,
-    #[serde(default, borrow)]
     code: LenientStr<'a>,
-    #[serde(default)]
     error: Option<Value>,
 }
 
@@ -453,6 +459,12 @@ pub(crate) struct ResponsesDecoder {
     calls_started: usize,
     /// A reasoning summary part has ended: the next reasoning delta starts a new part.
     part_done: bool,
+    /// Output index → the character of the output where that message item's text began.
+    item_starts: Vec<(usize, usize)>,
+    /// The output indexes whose citations came as annotation events.
+    cited: Vec<usize>,
+    /// Whether any `response.output_item.done` came (else the terminal response's items are read).
+    items_done: bool,
     /// The final response is the raw response.
     end: StreamEnd,
 }
@@ -465,8 +477,27 @@ impl ResponsesDecoder {
             call_index: Vec::new(),
             calls_started: 0,
             part_done: false,
+            item_starts: Vec::new(),
+            cited: Vec::new(),
+            items_done: false,
             end: StreamEnd::default(),
         }
+    }
+
+    /// Where the text of the message item at output index `oi` began: set by its first text delta
+    /// (or annotation), else where the text stands now.
+    fn item_start(&mut self, oi: usize) -> usize {
+        if let Some((_, start)) = self.item_starts.iter().find(|(o, _)| *o == oi) {
+            return *start;
+        }
+        let start = self.acc.text_chars();
+        self.item_starts.push((oi, start));
+        start
+    }
+
+    /// How the finished item at output index `oi` is folded in.
+    fn item_text(&mut self, oi: usize) -> ItemText {
+        ItemText::Streamed { start: self.item_start(oi), cited: self.cited.contains(&oi) }
     }
 
     fn on_response(&mut self, raw: &RawValue, terminal: bool, out: &mut VecDeque<Chunk<String>>) -> Result<()> {
@@ -481,9 +512,9 @@ impl ResponsesDecoder {
             return Err(self.ctx.stream_error_from(err, raw.get().as_bytes()));
         }
         // Servers that send no per-item `done` events still list the items here.
-        if self.acc.tool_calls.is_empty() && self.acc.signature.is_empty() {
+        if !self.items_done {
             for item in &resp.output.0 {
-                add_item(&mut self.acc, item, false);
+                add_item(&mut self.acc, item, ItemText::Streamed { start: 0, cited: false });
             }
         }
         let usage = resp.usage.0.map(|u| u.into_usage(raw_usage(raw.get().as_bytes())));
@@ -510,6 +541,7 @@ impl Decoder<String, String> for ResponsesDecoder {
         match e.kind.as_deref().unwrap_or_default() {
             "response.output_text.delta" => {
                 let Some(d) = e.delta.0 else { return Ok(()) };
+                self.item_start(e.output_index.0.unwrap_or(usize::MAX));
                 self.acc.push_text(&d);
                 out.push_back(Chunk::content(d.into_owned()));
             }
@@ -559,7 +591,10 @@ impl Decoder<String, String> for ResponsesDecoder {
                 out.push_back(call_chunk(index, None, None, d.into_owned()));
             }
             "response.output_item.done" => {
-                if let Some(kind) = e.item.and_then(|raw| add_item(&mut self.acc, raw, false))
+                self.items_done = true;
+                let oi = e.output_index.0.unwrap_or(usize::MAX);
+                let text = self.item_text(oi);
+                if let Some(kind) = e.item.and_then(|raw| add_item(&mut self.acc, raw, text))
                     && kind.ends_with("_call")
                     && kind != "function_call"
                 {
@@ -570,7 +605,10 @@ impl Decoder<String, String> for ResponsesDecoder {
                 if let Some(raw) = e.annotation
                     && let Ok(a) = serde_json::from_str::<Annotation>(raw.get())
                 {
-                    add_annotations(&mut self.acc, std::slice::from_ref(&a), 0);
+                    let oi = e.output_index.0.unwrap_or(usize::MAX);
+                    let start = self.item_start(oi);
+                    self.cited.push(oi);
+                    add_annotations(&mut self.acc, std::slice::from_ref(&a), start);
                 }
             }
             "response.created" | "response.in_progress" => {

@@ -14,7 +14,7 @@ use crate::types::enums::Operation;
 use crate::types::message::{Item, Message};
 use crate::types::output::{Chunk, Output};
 use crate::types::text::{TextParams, TextRequest};
-use crate::wire::WireContext;
+use crate::wire::{WireApi, WireContext};
 
 /// Who a test module calls, and with which model: one `const` per module.
 #[derive(Clone, Copy)]
@@ -58,6 +58,32 @@ impl Setup {
     }
 }
 
+/// The stream event error a result must be (a test fails on anything else).
+pub(crate) fn event_error<T: std::fmt::Debug>(res: Result<T>) -> crate::error::StreamEventError {
+    match res {
+        Err(crate::error::Error::StreamEvent(e)) => *e,
+        other => panic!("a stream event error expected: {other:?}"),
+    }
+}
+
+/// A stream event error's message and type.
+pub(crate) fn message_and_type(e: &crate::error::StreamEventError) -> (&str, Option<&str>) {
+    (e.message.as_str(), e.error_type.as_deref())
+}
+
+/// A conversation around one assistant turn: a system and a developer instruction, the user's
+/// `question`, the assistant turn, then what follows it (tool results, later turns).
+pub(crate) fn around(question: &str, assistant: Message, after: Vec<Item>) -> Vec<Item> {
+    let mut items: Vec<Item> = vec![
+        Message::system("be brief").into(),
+        Message::developer("use metric").into(),
+        Message::user(question).into(),
+        assistant.into(),
+    ];
+    items.extend(after);
+    items
+}
+
 /// A JSON object's keys, sorted.
 pub(crate) fn keys(v: &Value) -> Vec<&str> {
     let mut k: Vec<&str> = v.as_object().map(|o| o.keys().map(String::as_str).collect()).unwrap_or_default();
@@ -75,7 +101,6 @@ pub(crate) fn ev(v: Value) -> Vec<u8> {
     serde_json::to_vec(&v).unwrap_or_default()
 }
 
-#[cfg_attr(not(any(feature = "anthropic", feature = "cohere")), allow(dead_code, reason = "for their tests"))]
 /// Each payload with its `type` as the SSE event name, as Anthropic and Cohere send them.
 pub(crate) fn named_by_type(events: &[Vec<u8>]) -> Vec<(Option<String>, Vec<u8>)> {
     events
@@ -87,7 +112,6 @@ pub(crate) fn named_by_type(events: &[Vec<u8>]) -> Vec<(Option<String>, Vec<u8>)
         .collect()
 }
 
-#[cfg_attr(not(any(feature = "anthropic", feature = "cohere")), allow(dead_code, reason = "for their tests"))]
 /// Feed events with their SSE `event:` names to a decoder, stopping at the first error, and finish it.
 pub(crate) fn decode_named<D, C>(
     dec: &mut dyn Decoder<D, C>,
@@ -102,6 +126,83 @@ pub(crate) fn decode_named<D, C>(
     }
     let res = dec.finish();
     (out.into(), res)
+}
+
+#[cfg_attr(
+    not(any(feature = "anthropic", feature = "cohere", feature = "google")),
+    allow(dead_code, reason = "for the native wires' tests")
+)]
+/// One recording replayed: a stream decoded (its chunks, its output, and its events as JSON), or a
+/// unary body (as bytes and as JSON) for the test to parse.
+#[allow(clippy::large_enum_variant, reason = "a test value, one at a time")]
+pub(crate) enum Replay {
+    Stream { chunks: Vec<Chunk<String>>, out: Result<Output<String>>, values: Vec<Value> },
+    Unary { body: Bytes, value: Value },
+}
+
+#[cfg_attr(
+    not(any(feature = "anthropic", feature = "cohere", feature = "google")),
+    allow(dead_code, reason = "for the native wires' tests")
+)]
+/// The recordings of `folder` replayed, each stream through `decode` (a fresh decoder each time, its
+/// events named by their `type`, see [`named_by_type`]); `None` when the recordings are not beside
+/// the checkout.
+pub(crate) fn replays(
+    folder: &str,
+    mut decoder: impl FnMut() -> Box<dyn Decoder<String, String>>,
+) -> Option<Vec<(String, Replay)>> {
+    let replayed = recordings(folder)?
+        .into_iter()
+        .map(|(name, rec)| {
+            let replay = match rec {
+                Recorded::Chunks { events, values } => {
+                    let (chunks, out) = decode_named(decoder().as_mut(), &named_by_type(&events));
+                    Replay::Stream { chunks, out, values }
+                }
+                Recorded::Json { body, value } => Replay::Unary { body: Bytes::from(body), value },
+            };
+            (name, replay)
+        })
+        .collect();
+    Some(replayed)
+}
+
+#[cfg_attr(
+    not(any(feature = "anthropic", feature = "cohere", feature = "google")),
+    allow(dead_code, reason = "for the native wires' tests")
+)]
+/// Replay the recordings of `folder` through `wire`'s decoder for `setup` (see [`replays`]), each given to `check`, which says whether it
+/// was one it checks; at least `min` must be. Nothing is checked when the recordings are not beside
+/// the checkout.
+pub(crate) fn conform(
+    folder: &str,
+    min: usize,
+    wire: WireApi,
+    setup: Setup,
+    mut check: impl FnMut(&str, Replay) -> bool,
+) {
+    let decoder = || wire.decoder(setup.ctx()).unwrap_or_else(|e| panic!("{wire:?}: {e}"));
+    let Some(replayed) = replays(folder, decoder) else { return };
+    let checked = replayed.into_iter().map(|(name, replay)| check(&name, replay)).filter(|&c| c).count();
+    println!("{folder} conformance: checked {checked} recordings");
+    assert!(checked >= min, "{folder}: {checked} recordings checked");
+}
+
+/// The content the chunks streamed, joined.
+pub(crate) fn streamed_text(chunks: &[Chunk<String>]) -> String {
+    chunks.iter().map(|c| c.content.as_str()).collect()
+}
+
+/// Tool calls as decoded against the OpenAI-style calls (`{id, function: {name, arguments}}`) they
+/// came from: same ids, names and (parsed) arguments.
+pub(crate) fn assert_openai_calls(name: &str, calls: &[crate::types::tool::ToolCall], wire: &[Value]) {
+    assert_eq!(calls.len(), wire.len(), "{name}");
+    for (call, w) in calls.iter().zip(wire) {
+        assert_eq!(call.id, w["id"].as_str().unwrap(), "{name}");
+        assert_eq!(call.name, w["function"]["name"].as_str().unwrap(), "{name}");
+        let args: Value = serde_json::from_str(w["function"]["arguments"].as_str().unwrap()).unwrap();
+        assert_eq!(call.arguments, args, "{name}");
+    }
 }
 
 /// One recorded exchange.

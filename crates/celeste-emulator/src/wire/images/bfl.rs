@@ -135,11 +135,7 @@ fn poll(call: &Call<'_>, id: &str) -> Answer {
         JobState::Pending => {
             v["status"] = json!("Pending");
             v["progress"] = json!((job.progress() * 100.0).round() / 100.0);
-            let answer = Answer::json(200, &v);
-            return match &job.retry_after {
-                Some(after) => answer.header("retry-after", after.clone()),
-                None => answer,
-            };
+            return Answer::json(200, &v).retry_after(job.retry_after.as_ref());
         }
         JobState::Failed => {
             let failure = job.failure.as_ref().expect("a failed job has a failure");

@@ -50,6 +50,9 @@ pub(crate) enum ImageApi {
     /// A video API (served by [`crate::wire::videos`]: videos share the media APIs' request
     /// handling, faults and job store).
     Video(crate::wire::videos::VideoApi),
+    /// fal's queue, for segmentation (served by [`crate::wire::segmentation`]: it shares the job
+    /// store and request handling).
+    Fal,
 }
 
 /// What a request asks of an image API.
@@ -63,7 +66,7 @@ pub(crate) enum Endpoint {
     Submit(String),
     /// A job's status: BFL `get_result?id=`, Topaz `/status/{id}`.
     Poll(String),
-    /// Topaz `/download/{id}`: a JSON link to the result.
+    /// Topaz `/download/{id}`: a JSON link to the result; fal's `response_url`: the result.
     DownloadLink(String),
     /// A stored file's bytes.
     File(String),
@@ -110,6 +113,9 @@ pub(crate) fn route(path: &str, query: Option<&str>) -> Option<(ImageApi, Endpoi
     {
         return Some((ImageApi::GeminiEmbeddings, Endpoint::Create, Some(model.to_string())));
     }
+    if let Some(rest) = path.strip_prefix("/fal-ai/") {
+        return fal_route(rest);
+    }
     if let Some(model) = path.strip_prefix("/v1/")
         && model.starts_with("flux")
         && !model.contains('/')
@@ -138,6 +144,21 @@ pub(crate) fn route(path: &str, query: Option<&str>) -> Option<(ImageApi, Endpoi
         return plain(ImageApi::Files, Endpoint::File(id.to_string()));
     }
     None
+}
+
+/// fal's queue below `/fal-ai/`: `{app}/requests/{id}/status` polls, `{app}/requests/{id}` is the
+/// result, anything else submits to the model it names.
+fn fal_route(rest: &str) -> Option<(ImageApi, Endpoint, Option<String>)> {
+    let parts: Vec<&str> = rest.split('/').collect();
+    if parts.iter().any(|p| p.is_empty()) {
+        return None;
+    }
+    let endpoint = match parts.as_slice() {
+        [_, "requests", id, "status"] => Endpoint::Poll((*id).to_string()),
+        [_, "requests", id] => Endpoint::DownloadLink((*id).to_string()),
+        _ => return Some((ImageApi::Fal, Endpoint::Create, Some(format!("fal-ai/{rest}")))),
+    };
+    Some((ImageApi::Fal, endpoint, None))
 }
 
 /// The decoded value of `key` in a query string.
@@ -185,6 +206,7 @@ impl ImageApi {
             ImageApi::GeminiEmbeddings => super::Api::Gemini.error_body(err),
             ImageApi::CohereEmbeddings => super::Api::Cohere.error_body(err),
             ImageApi::Video(api) => api.error_body(err),
+            ImageApi::Fal => bfl::error_body(err),
         }
     }
 
@@ -376,6 +398,14 @@ impl Answer {
         self.headers.push((name, value.into()));
         self
     }
+
+    /// With the `Retry-After` a reply scripted for a pending job's polls, if any.
+    pub fn retry_after(self, after: Option<&String>) -> Answer {
+        match after {
+            Some(after) => self.header("retry-after", after.clone()),
+            None => self,
+        }
+    }
 }
 
 /// Everything a provider module needs to answer one request.
@@ -415,6 +445,7 @@ pub(crate) fn answer(call: &Call<'_>) -> Answer {
             crate::wire::embeddings::answer(call)
         }
         ImageApi::Video(api) => crate::wire::videos::answer(api, call),
+        ImageApi::Fal => crate::wire::segmentation::answer(call),
     }
 }
 
@@ -490,6 +521,14 @@ mod tests {
         assert!(r("/image/v1/unknown/async", None).is_none());
         assert!(r("/v1/nope", None).is_none());
         assert!(r("/files/abc", None).is_none());
+        let fal = |p| r(p, None).map(|(api, e, m)| (api, e, m.unwrap_or_default()));
+        assert_eq!(
+            fal("/fal-ai/sam-3/image-rle"),
+            Some((ImageApi::Fal, Endpoint::Create, "fal-ai/sam-3/image-rle".into()))
+        );
+        assert_eq!(fal("/fal-ai/sam-3/requests/r1/status").unwrap().1, Endpoint::Poll("r1".into()));
+        assert_eq!(fal("/fal-ai/sam-3/requests/r1").unwrap().1, Endpoint::DownloadLink("r1".into()));
+        assert!(fal("/fal-ai//x").is_none());
     }
 
     #[test]

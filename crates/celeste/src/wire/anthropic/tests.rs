@@ -5,7 +5,8 @@ use crate::types::enums::InputType;
 use crate::types::enums::Provider;
 use crate::types::tool::{FunctionTool, ToolActivity, ToolCallDelta, WebSearch};
 use crate::types::usage::FinishKind;
-use crate::wire::testkit::{Recorded, Setup, decode_named, ev, keys, named_by_type, recordings, sorted};
+use crate::wire::testkit::{Replay, conform, streamed_text};
+use crate::wire::testkit::{Setup, decode_named, ev, event_error, keys, message_and_type, named_by_type, sorted};
 
 /// The call these tests make.
 const T: Setup = Setup::new(Origin::Provider(Provider::Anthropic), "claude-sonnet-4-5");
@@ -521,8 +522,7 @@ fn stream_decodes_text_thinking_tool_use_and_usage() {
             decode_all(&mut dec, &stream_events())
         };
         let out = out.unwrap();
-        let text: String = chunks.iter().map(|c| c.content.as_str()).collect();
-        assert_eq!(text, "Hello");
+        assert_eq!(streamed_text(&chunks), "Hello");
         let reasoning: String = chunks.iter().filter_map(|c| c.reasoning.as_deref()).collect();
         assert_eq!(reasoning, "Let me think.");
         let deltas: Vec<&ToolCallDelta> = chunks.iter().filter_map(|c| c.tool_call.as_ref()).collect();
@@ -718,14 +718,9 @@ fn stream_error_event_is_typed_and_keeps_earlier_chunks() {
             if named { decode_named(&mut dec, &named_by_type(&events)) } else { decode_all(&mut dec, &events) };
         assert_eq!(chunks.len(), 1);
         assert_eq!(chunks[0].content, "partial");
-        match out {
-            Err(Error::StreamEvent(e)) => {
-                assert_eq!(e.message, "Overloaded");
-                assert_eq!(e.error_type.as_deref(), Some("overloaded_error"));
-                assert_eq!(e.origin, Origin::Provider(Provider::Anthropic));
-            }
-            other => panic!("{other:?}"),
-        }
+        let e = event_error(out);
+        assert_eq!(message_and_type(&e), ("Overloaded", Some("overloaded_error")));
+        assert_eq!(e.origin, Origin::Provider(Provider::Anthropic));
     }
 }
 
@@ -890,17 +885,12 @@ fn check(name: &str, out: &Output<String>, e: &Expected) {
 
 #[test]
 fn recorded_anthropic_messages_conform() {
-    let Some(recorded) = recordings("anthropic") else { return };
-    let mut checked = 0;
-    for (name, rec) in recorded {
-        if let Recorded::Chunks { events, values } = rec {
+    conform("anthropic", 13, crate::wire::WireApi::AnthropicMessages, T, |name, replay| {
+        if let Replay::Stream { chunks, out, values } = replay {
             let expected = expected_from_events(&values);
-            let mut dec = AnthropicDecoder::new(T.ctx());
-            let (chunks, out) = decode_named(&mut dec, &named_by_type(&events));
             let out = out.unwrap_or_else(|e| panic!("{name}: {e}"));
-            check(&name, &out, &expected);
-            let streamed: String = chunks.iter().map(|c| c.content.as_str()).collect();
-            assert_eq!(streamed, expected.text, "{name}");
+            check(name, &out, &expected);
+            assert_eq!(streamed_text(&chunks), expected.text, "{name}");
             let streamed_reasoning: String = chunks.iter().filter_map(|c| c.reasoning.as_deref()).collect();
             assert_eq!(streamed_reasoning, expected.reasoning.concat(), "{name}");
             // Client tool-call deltas reassemble into the calls' arguments.
@@ -920,18 +910,15 @@ fn recorded_anthropic_messages_conform() {
                 assert_eq!(g.queries.len(), 1, "{name}");
                 assert!(!g.sources.is_empty(), "{name}");
             }
-            checked += 1;
-        } else if let Recorded::Json { body, value: v } = rec {
-            let out = parse_response(Bytes::from(body), &T.ctx()).unwrap_or_else(|e| panic!("{name}: {e}"));
-            check(&name, &out, &expected_from_message(&v));
+        } else if let Replay::Unary { body, value: v } = replay {
+            let out = parse_response(body, &T.ctx()).unwrap_or_else(|e| panic!("{name}: {e}"));
+            check(name, &out, &expected_from_message(&v));
             if !out.signature.is_empty() {
                 assert_eq!(Value::Array(out.signature.clone()), v["content"], "{name}");
             }
-            checked += 1;
         }
-    }
-    println!("anthropic conformance: checked {checked} recordings");
-    assert!(checked >= 13, "{checked}");
+        true
+    });
 }
 
 /// `pause_turn` is not the end of the turn: its own finish kind, unary and streamed, raw value kept.
@@ -956,4 +943,80 @@ fn pause_turn_is_paused_not_stop() {
     let (chunks, out) = decode_all(&mut AnthropicDecoder::new(T.ctx()), &events);
     assert_eq!(out.unwrap().finish_reason.map(|f| f.kind), Some(FinishKind::Paused));
     assert_eq!(chunks.last().unwrap().finish_reason.as_ref().map(|f| f.kind), Some(FinishKind::Paused));
+}
+
+// ---------------------------------------------------------------------------------------------------
+// The reference's 1.0.0
+
+/// Compaction blocks are native replay blocks: a unary reply keeps them, a stream rebuilds them with
+/// the `compaction_delta`'s `content` and `encrypted_content` set on the block, and the next turn
+/// sends the whole content back verbatim.
+#[test]
+fn compaction_blocks_are_captured_and_replayed() {
+    let compaction = json!({"type": "compaction", "content": "Summary so far.", "encrypted_content": "opaque"});
+    let text = json!({"type": "text", "text": "Go on."});
+    let unary = json!({"id": "m", "type": "message", "role": "assistant", "model": "claude-sonnet-4-5",
+        "content": [compaction, text], "stop_reason": "end_turn", "usage": {"input_tokens": 1, "output_tokens": 1}});
+    let out = parse_response(Bytes::from(unary.to_string()), &T.ctx()).unwrap();
+    assert_eq!(out.signature, [compaction.clone(), text.clone()]);
+
+    let events = vec![
+        ev(json!({"type": "message_start", "message": {"id": "m", "type": "message", "role": "assistant",
+            "model": "claude-sonnet-4-5", "content": [], "usage": {"input_tokens": 1}}})),
+        block_start(0, json!({"type": "compaction", "content": null})),
+        delta(0, json!({"type": "compaction_delta", "content": "Summary so far.", "encrypted_content": "opaque"})),
+        stop(0),
+        block_start(1, json!({"type": "text", "text": ""})),
+        delta(1, json!({"type": "text_delta", "text": "Go on."})),
+        stop(1),
+        ev(json!({"type": "message_delta", "delta": {"stop_reason": "end_turn"}, "usage": {"output_tokens": 1}})),
+        ev(json!({"type": "message_stop"})),
+    ];
+    let (_, streamed) = decode_named(&mut AnthropicDecoder::new(T.ctx()), &named_by_type(&events));
+    let streamed = streamed.unwrap();
+    assert_eq!(streamed.signature, out.signature);
+    assert_eq!(streamed.content, "Go on.");
+
+    let items: Vec<Item> = vec![Message::user("hi").into(), streamed.message().into(), Message::user("more").into()];
+    let body = build(&T.request(items));
+    assert_eq!(body["messages"][1], json!({"role": "assistant", "content": [compaction, text]}));
+}
+
+/// `toolset_name` goes from a `tool_use` block onto the call, back on the replayed `tool_use`, and onto
+/// the `tool_result` that answers it.
+#[test]
+fn toolset_name_round_trips() {
+    let unary = json!({"id": "m", "type": "message", "role": "assistant", "model": "claude-sonnet-4-5",
+        "content": [{"type": "tool_use", "id": "toolu_1", "name": "search", "input": {"q": "x"}, "toolset_name": "docs"}],
+        "stop_reason": "tool_use"});
+    let out = parse_response(Bytes::from(unary.to_string()), &T.ctx()).unwrap();
+    assert_eq!(out.tool_calls[0].extra["toolset_name"], json!("docs"));
+    let items: Vec<Item> =
+        vec![Message::user("find").into(), out.message().into(), ToolResult::new("toolu_1", "found").into()];
+    let body = build(&T.request(items));
+    assert_eq!(
+        body["messages"][1]["content"][0],
+        json!({"type": "tool_use", "id": "toolu_1", "name": "search", "input": {"q": "x"}, "toolset_name": "docs"})
+    );
+    assert_eq!(
+        body["messages"][2]["content"][0],
+        json!({"type": "tool_result", "tool_use_id": "toolu_1", "content": "found", "toolset_name": "docs"})
+    );
+}
+
+/// On Vertex AI: `anthropic_version` in the body, no `model`, no version header, and the web search
+/// tool at the version Vertex serves.
+#[test]
+fn the_vertex_envelope_downgrades_web_search() {
+    let mut req = T.user("news?");
+    req.model = "claude-opus-4-7".into();
+    req.tools = vec![WebSearch::new().into()];
+    let ctx = WireContext { model: req.model.clone(), ..T.ctx() };
+    let mut built = crate::wire::WireApi::AnthropicMessages.build(&req, &ctx, false, "u".into()).unwrap();
+    assert_eq!(built.body["tools"][0]["type"], json!("web_search_20260209"));
+    vertex_envelope(&mut built);
+    assert_eq!(built.body["anthropic_version"], json!("vertex-2023-10-16"));
+    assert!(built.body.get("model").is_none());
+    assert_eq!(built.body["tools"][0], json!({"type": "web_search_20250305", "name": "web_search"}));
+    assert!(built.headers.iter().all(|(name, _)| name != "anthropic-version"));
 }

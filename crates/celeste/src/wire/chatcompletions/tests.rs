@@ -6,7 +6,8 @@ use crate::types::enums::Protocol;
 use crate::types::message::ToolResult;
 use crate::types::tool::{FunctionTool, ToolCall, ToolCallDelta, WebSearch};
 use crate::types::usage::FinishKind;
-use crate::wire::testkit::{Recorded, Setup, ev, keys, recordings, sorted};
+use crate::wire::testkit::{Recorded, Setup, around, ev, event_error, keys, message_and_type, recordings, sorted};
+use crate::wire::testkit::{assert_openai_calls, streamed_text};
 
 /// The call these tests make.
 const T: Setup = Setup::new(Origin::Protocol(Protocol::ChatCompletions), "some-model");
@@ -125,16 +126,13 @@ fn messages_per_role_tool_calls_and_tool_results() {
     ]);
     let mut assistant_call = assistant_call;
     assistant_call.content.clear();
-    let items: Vec<Item> = vec![
-        Message::system("be brief").into(),
-        Message::developer("use metric").into(),
-        Message::user("weather?").into(),
-        assistant_call.into(),
+    let after: Vec<Item> = vec![
         ToolResult::new("call_1", json!({"temp": 21})).into(),
         ToolResult::new("call_2", "12:00").with_name("get_time").into(),
         Message::assistant("It is 21°C.").into(),
         Message::new(Role::User, vec![]).into(),
     ];
+    let items = around("weather?", assistant_call, after);
     let body = build_request(&T.request(items), &protocol(), false).unwrap();
     assert_eq!(
         body["messages"],
@@ -504,8 +502,7 @@ fn stream_decodes_text_reasoning_parallel_tool_calls_and_usage() {
     let (chunks, out) = decode_all(&mut dec, &stream_events());
     assert!(dec.is_terminal());
     let out = out.unwrap();
-    let text: String = chunks.iter().map(|c| c.content.as_str()).collect();
-    assert_eq!(text, "Hello");
+    assert_eq!(streamed_text(&chunks), "Hello");
     let reasoning: String = chunks.iter().filter_map(|c| c.reasoning.as_deref()).collect();
     assert_eq!(reasoning, "Thinking.");
 
@@ -642,14 +639,9 @@ fn stream_error_event_is_typed_and_keeps_earlier_chunks() {
     let (chunks, out) = decode_all(&mut dec, &events);
     assert_eq!(chunks.len(), 1);
     assert_eq!(chunks[0].content, "partial");
-    match out {
-        Err(Error::StreamEvent(e)) => {
-            assert_eq!(e.message, "Upstream overloaded");
-            assert_eq!(e.error_type.as_deref(), Some("server_error"));
-            assert_eq!(e.origin, Origin::Provider(Provider::DeepSeek));
-        }
-        other => panic!("{other:?}"),
-    }
+    let e = event_error(out);
+    assert_eq!(message_and_type(&e), ("Upstream overloaded", Some("server_error")));
+    assert_eq!(e.origin, Origin::Provider(Provider::DeepSeek));
 
     // A `{"type": "error", "error": ...}` envelope and a bare string error are typed too.
     for event in [
@@ -782,8 +774,7 @@ fn recorded_chat_completions_conform() {
                 let mut dec = ChatDecoder::new(ctx);
                 let (chunks, out) = decode_all(&mut dec, &events);
                 let out = out.unwrap_or_else(|e| panic!("{name}: {e}"));
-                let streamed: String = chunks.iter().map(|c| c.content.as_str()).collect();
-                assert_eq!(streamed, expected.text, "{name}");
+                assert_eq!(streamed_text(&chunks), expected.text, "{name}");
                 assert_eq!(out.content, expected.text, "{name}");
                 assert_eq!(out.reasoning.clone().unwrap_or_default(), expected.reasoning, "{name}");
                 assert_eq!(out.tool_calls.len(), expected.calls.len(), "{name}");
@@ -812,13 +803,7 @@ fn recorded_chat_completions_conform() {
                 let reasoning = reasoning.or((!e.reasoning.is_empty()).then_some(e.reasoning));
                 assert_eq!(out.reasoning, reasoning, "{name}");
                 let calls = msg["tool_calls"].as_array().cloned().unwrap_or_default();
-                assert_eq!(out.tool_calls.len(), calls.len(), "{name}");
-                for (call, wire) in out.tool_calls.iter().zip(&calls) {
-                    assert_eq!(call.id, wire["id"].as_str().unwrap(), "{name}");
-                    assert_eq!(call.name, wire["function"]["name"].as_str().unwrap());
-                    let args: Value = serde_json::from_str(wire["function"]["arguments"].as_str().unwrap()).unwrap();
-                    assert_eq!(call.arguments, args, "{name}");
-                }
+                assert_openai_calls(&name, &out.tool_calls, &calls);
                 assert_eq!(
                     out.finish_reason.as_ref().map(|f| f.raw.as_str()),
                     v["choices"][0]["finish_reason"].as_str(),

@@ -7,7 +7,10 @@ use crate::types::enums::Provider;
 use crate::types::message::ToolResult;
 use crate::types::tool::{FunctionTool, ToolCall, ToolCallDelta, WebSearch};
 use crate::types::usage::FinishKind;
-use crate::wire::testkit::{Recorded, Setup, decode_named, ev, keys, named_by_type, recordings, sorted};
+use crate::wire::testkit::{Replay, assert_openai_calls, conform, streamed_text};
+use crate::wire::testkit::{
+    Setup, around, decode_named, ev, event_error, keys, message_and_type, named_by_type, sorted,
+};
 
 /// The call these tests make.
 const T: Setup = Setup::new(Origin::Provider(Provider::Cohere), "command-a-03-2025");
@@ -90,16 +93,13 @@ fn messages_per_role_tool_calls_and_tool_results() {
     calling.reasoning = Some("I will look up the weather and the time.".into());
     let mut answered = Message::assistant("It is 21°C.");
     answered.reasoning = Some("thinking is not replayed".into());
-    let items: Vec<Item> = vec![
-        Message::system("be brief").into(),
-        Message::developer("use metric").into(),
-        Message::user("weather?").into(),
-        calling.into(),
+    let after: Vec<Item> = vec![
         ToolResult::new("get_weather_1", json!({"temp": 21})).into(),
         ToolResult::new("get_time_2", "12:00").with_name("get_time").into(),
         answered.into(),
         Message::new(Role::User, vec![]).into(),
     ];
+    let items = around("weather?", calling, after);
     let body = build_request(&T.request(items), &T.ctx(), false).unwrap();
     assert_eq!(
         body["messages"],
@@ -401,8 +401,7 @@ fn stream_decodes_text_thinking_citations_and_usage() {
     let out = out.unwrap();
     assert_eq!(out.content, "Emperor penguins \"rule\".");
     assert_eq!(out.reasoning.as_deref(), Some("Think hard."));
-    let streamed: String = chunks.iter().map(|c| c.content.as_str()).collect();
-    assert_eq!(streamed, out.content);
+    assert_eq!(streamed_text(&chunks), out.content);
     let reasoning: String = chunks.iter().filter_map(|c| c.reasoning.as_deref()).collect();
     assert_eq!(reasoning, "Think hard.");
     // Empty deltas yield no chunk: 2 thinking, 2 text, 1 final.
@@ -554,15 +553,10 @@ fn stream_errors_are_typed_and_keep_earlier_chunks() {
     let (chunks, out) = decode_named(&mut dec, &named_by_type(&events));
     assert_eq!(chunks.len(), 1);
     assert_eq!(chunks[0].content, "partial");
-    match out {
-        Err(Error::StreamEvent(e)) => {
-            assert_eq!(e.message, "internal failure");
-            assert_eq!(e.error_type.as_deref(), Some("ERROR"));
-            assert_eq!(e.origin, Origin::Provider(Provider::Cohere));
-            assert!(e.event.contains("message-end"), "{}", e.event);
-        }
-        other => panic!("{other:?}"),
-    }
+    let e = event_error(out);
+    assert_eq!(message_and_type(&e), ("internal failure", Some("ERROR")));
+    assert_eq!(e.origin, Origin::Provider(Provider::Cohere));
+    assert!(e.event.contains("message-end"), "{}", e.event);
 
     // ERROR without a message, an error message with another reason, an error event, a bare error.
     for event in [
@@ -674,16 +668,11 @@ fn assert_usage(u: &Usage, wire: &Value, name: &str) {
 
 #[test]
 fn recorded_cohere_conforms() {
-    let Some(recorded) = recordings("cohere") else { return };
-    let mut checked = 0;
-    for (name, rec) in recorded {
-        if let Recorded::Chunks { events, values } = rec {
+    conform("cohere", 6, crate::wire::WireApi::CohereChat, T, |name, replay| {
+        if let Replay::Stream { chunks, out, values } = replay {
             let expected = expected_from_events(&values);
-            let mut dec = CohereDecoder::new(T.ctx());
-            let (chunks, out) = decode_named(&mut dec, &named_by_type(&events));
             let out = out.unwrap_or_else(|e| panic!("{name}: {e}"));
-            let streamed: String = chunks.iter().map(|c| c.content.as_str()).collect();
-            assert_eq!(streamed, expected.text, "{name}");
+            assert_eq!(streamed_text(&chunks), expected.text, "{name}");
             assert_eq!(out.content, expected.text, "{name}");
             let reasoning = joined(&[&expected.thinking, &expected.plan]);
             assert_eq!(out.reasoning, reasoning, "{name}");
@@ -696,14 +685,13 @@ fn recorded_cohere_conforms() {
                 assert_eq!(call.arguments, serde_json::from_str::<Value>(args).unwrap(), "{name}");
             }
             assert_eq!(out.finish_reason.as_ref().map(|f| f.raw.clone()), expected.finish, "{name}");
-            assert_usage(&out.usage, &expected.usage, &name);
+            assert_usage(&out.usage, &expected.usage, name);
             assert_eq!(out.metadata.response_id, expected.id, "{name}");
-            checked += 1;
-        } else if let Recorded::Json { body, value: v } = rec {
+        } else if let Replay::Unary { body, value: v } = replay {
             if v.get("message").is_none() {
-                continue; // not a chat response (the embedding recording)
+                return false; // not a chat response (the embedding recording)
             }
-            let out = parse_response(Bytes::from(body), &T.ctx()).unwrap_or_else(|e| panic!("{name}: {e}"));
+            let out = parse_response(body, &T.ctx()).unwrap_or_else(|e| panic!("{name}: {e}"));
             let content = v["message"]["content"].as_array().cloned().unwrap_or_default();
             let text: String =
                 content.iter().filter(|c| c["type"] == "text").map(|c| c["text"].as_str().unwrap()).collect();
@@ -712,19 +700,11 @@ fn recorded_cohere_conforms() {
             assert_eq!(out.content, text, "{name}");
             assert_eq!(out.reasoning, joined(&[&thinking, v["message"]["tool_plan"].as_str().unwrap_or("")]), "{name}");
             let calls = v["message"]["tool_calls"].as_array().cloned().unwrap_or_default();
-            assert_eq!(out.tool_calls.len(), calls.len(), "{name}");
-            for (call, wire) in out.tool_calls.iter().zip(&calls) {
-                assert_eq!(call.id, wire["id"].as_str().unwrap(), "{name}");
-                assert_eq!(call.name, wire["function"]["name"].as_str().unwrap(), "{name}");
-                let args: Value = serde_json::from_str(wire["function"]["arguments"].as_str().unwrap()).unwrap();
-                assert_eq!(call.arguments, args, "{name}");
-            }
+            assert_openai_calls(name, &out.tool_calls, &calls);
             assert_eq!(out.finish_reason.as_ref().map(|f| f.raw.as_str()), v["finish_reason"].as_str(), "{name}");
-            assert_usage(&out.usage, &v["usage"], &name);
+            assert_usage(&out.usage, &v["usage"], name);
             assert_eq!(out.metadata.response_id.as_deref(), v["id"].as_str(), "{name}");
-            checked += 1;
         }
-    }
-    println!("cohere conformance: checked {checked} recordings");
-    assert!(checked >= 6, "{checked}");
+        true
+    });
 }

@@ -107,6 +107,18 @@ impl EmbeddingsApi {
         }
     }
 
+    /// Decode a reply body of this API as a call does (vectors in input order, usage, the
+    /// response model): for replies stored or received by other means, and for the decoding
+    /// benchmark (`benches/embeddings.rs`).
+    pub fn parse_response(self, body: &Bytes, model: &str) -> Result<Output<Embeddings>> {
+        let provider = match self {
+            EmbeddingsApi::OpenAi => crate::types::enums::Provider::OpenAi,
+            EmbeddingsApi::Google => crate::types::enums::Provider::Google,
+            EmbeddingsApi::Cohere => crate::types::enums::Provider::Cohere,
+        };
+        self.parse(body, &EmbedContext { origin: Origin::Provider(provider), model: model.to_string() })
+    }
+
     /// Decode the vectors and usage.
     pub(crate) fn parse(self, body: &Bytes, ctx: &EmbedContext) -> Result<Output<Embeddings>> {
         let out = match self {

@@ -50,24 +50,38 @@ struct WireUsage {
     total_tokens: Option<u64>,
 }
 
-/// A vector as a number list or as base64 of little-endian `f32`s.
+/// A vector as a number list or as base64 of little-endian `f32`s, read in one pass: a visitor that
+/// takes either, rather than an untagged enum (which buffers every number of the vector into an
+/// intermediate tree before trying each shape: see BENCHMARKS.md, "Embeddings decoding").
 fn vector<'de, D: Deserializer<'de>>(d: D) -> std::result::Result<Vec<f32>, D::Error> {
-    #[derive(Deserialize)]
-    #[serde(untagged)]
-    enum Wire<'a> {
-        Numbers(Vec<f32>),
-        Base64(&'a str),
-    }
-    match Wire::deserialize(d)? {
-        Wire::Numbers(v) => Ok(v),
-        Wire::Base64(s) => {
-            let bytes = STANDARD.decode(s).map_err(de::Error::custom)?;
+    struct Vector;
+
+    impl<'de> de::Visitor<'de> for Vector {
+        type Value = Vec<f32>;
+
+        fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+            f.write_str("a list of numbers or a base64 string of little-endian f32s")
+        }
+
+        fn visit_seq<A: de::SeqAccess<'de>>(self, mut seq: A) -> std::result::Result<Vec<f32>, A::Error> {
+            // As serde's own `Vec` impl: a cautious hint (serde_json gives none), then growth.
+            let mut v = Vec::with_capacity(seq.size_hint().unwrap_or(0).min(1 << 16));
+            while let Some(x) = seq.next_element::<f32>()? {
+                v.push(x);
+            }
+            Ok(v)
+        }
+
+        fn visit_str<E: de::Error>(self, s: &str) -> std::result::Result<Vec<f32>, E> {
+            let bytes = STANDARD.decode(s).map_err(E::custom)?;
             if bytes.len() % 4 != 0 {
-                return Err(de::Error::custom("base64 vector is not a whole number of f32s"));
+                return Err(E::custom("base64 vector is not a whole number of f32s"));
             }
             Ok(bytes.chunks_exact(4).map(|c| f32::from_le_bytes([c[0], c[1], c[2], c[3]])).collect())
         }
     }
+
+    d.deserialize_any(Vector)
 }
 
 pub(crate) fn parse(body: &Bytes, ctx: &EmbedContext) -> Result<Output<Embeddings>> {

@@ -37,6 +37,23 @@ fn base64_vectors_decode_as_little_endian_f32() {
 }
 
 #[test]
+fn vectors_are_read_as_number_lists_or_base64_and_other_shapes_are_decode_errors() {
+    // Out of order by index; integers, exponents and base64 ("AADAPw==" is 1.5 as a little-endian f32).
+    let body =
+        Bytes::from_static(br#"{"data":[{"index":1,"embedding":[1,2.5,-3e-2]},{"index":0,"embedding":"AADAPw=="}]}"#);
+    let out = EmbeddingsApi::OpenAi.parse_response(&body, "m").unwrap();
+    assert_eq!(out.content, [vec![1.5], vec![1.0, 2.5, -0.03]]);
+    for bad in [
+        r#"{"data":[{"embedding":{"values":[1]}}]}"#,
+        r#"{"data":[{"embedding":[1,"x"]}]}"#,
+        r#"{"data":[{"embedding":"!!"}]}"#,
+    ] {
+        let r = EmbeddingsApi::OpenAi.parse_response(&Bytes::from(bad), "m");
+        assert!(matches!(r, Err(Error::Decode { .. })), "{bad}: {r:?}");
+    }
+}
+
+#[test]
 fn request_shapes() {
     let text = |t: &str| EmbedInput::Text(t.into());
     let body = EmbeddingsApi::OpenAi.build(&req(vec![text("a"), text("b")], true), &ctx()).unwrap();

@@ -5,7 +5,8 @@ use crate::types::artifact::Artifact;
 use crate::types::enums::Provider;
 use crate::types::mime::MimeType;
 use crate::types::tool::{FunctionTool, WebSearch};
-use crate::wire::testkit::{Recorded, Setup, ev, keys, recordings};
+use crate::wire::testkit::{Replay, conform, streamed_text};
+use crate::wire::testkit::{Setup, around, ev, event_error, keys, message_and_type};
 
 /// The call these tests make.
 const T: Setup = Setup::new(Origin::Provider(Provider::Google), "gemini-2.5-flash");
@@ -72,41 +73,6 @@ fn stream_url_switches_the_method_and_asks_for_sse() {
         "https://generativelanguage.googleapis.com/v1beta/models/gemini-2.5-flash:streamGenerateContent?alt=sse"
     );
     assert_eq!(stream_url("http://h/other"), "http://h/other");
-}
-
-/// Google rejects `additionalProperties` in function parameter schemas: it is left out at every
-/// level, while a property that happens to have that name, and data such as defaults, stay.
-#[test]
-fn function_schemas_carry_no_additional_properties() {
-    let schema = json!({
-        "type": "object",
-        "additionalProperties": false,
-        "properties": {
-            "additionalProperties": {"type": "string"},
-            "address": {"type": "object", "additionalProperties": false, "properties": {"city": {"type": "string"}}},
-            "tags": {"type": "array", "items": {"type": "object", "additionalProperties": {"type": "string"}}},
-            "extra": {"anyOf": [{"type": "object", "additionalProperties": true}, {"type": "null"}]},
-            "options": {"type": "object", "default": {"additionalProperties": 1}}
-        },
-        "$defs": {"Point": {"type": "object", "additionalProperties": false}}
-    });
-    let mut req = T.user("hi");
-    req.tools = vec![FunctionTool::new("f", "F", schema).into()];
-    let body = build_request(&req, &T.ctx()).unwrap();
-    assert_eq!(
-        body["tools"][0]["functionDeclarations"][0]["parametersJsonSchema"],
-        json!({
-            "type": "object",
-            "properties": {
-                "additionalProperties": {"type": "string"},
-                "address": {"type": "object", "properties": {"city": {"type": "string"}}},
-                "tags": {"type": "array", "items": {"type": "object"}},
-                "extra": {"anyOf": [{"type": "object"}, {"type": "null"}]},
-                "options": {"type": "object", "default": {"additionalProperties": 1}}
-            },
-            "$defs": {"Point": {"type": "object"}}
-        })
-    );
 }
 
 #[test]
@@ -187,16 +153,13 @@ fn roles_system_instruction_tool_calls_and_results() {
     let local = ToolCall::new("gemini-call-1", "get_time", json!({}));
     let mut assistant = Message::assistant("").with_tool_calls(vec![call, local]);
     assistant.content.clear();
-    let items: Vec<Item> = vec![
-        Message::system("be brief").into(),
-        Message::developer("use metric").into(),
-        Message::user("weather and time?").into(),
-        assistant.into(),
+    let after: Vec<Item> = vec![
         ToolResult::new("fc_1", json!({"temp": 21})).into(),
         ToolResult::error("gemini-call-1", "clock broken").into(),
         Message::assistant("21°C; no clock.").into(),
         Message::new(Role::User, vec![]).into(),
     ];
+    let items = around("weather and time?", assistant, after);
     let body = build_request(&T.request(items), &T.ctx()).unwrap();
     assert_eq!(body["systemInstruction"], json!({"parts": [{"text": "be brief"}, {"text": "use metric"}]}));
     assert_eq!(
@@ -210,7 +173,7 @@ fn roles_system_instruction_tool_calls_and_results() {
             ]},
             // Parallel results share one turn; names come from the calls.
             {"role": "user", "parts": [
-                {"functionResponse": {"id": "fc_1", "name": "get_weather", "response": {"result": {"temp": 21}}}},
+                {"functionResponse": {"id": "fc_1", "name": "get_weather", "response": {"temp": 21}}},
                 {"functionResponse": {"name": "get_time", "response": {"error": "clock broken"}}},
             ]},
             {"role": "model", "parts": [{"text": "21°C; no clock."}]},
@@ -353,6 +316,14 @@ fn grounding_metadata() -> Value {
     })
 }
 
+/// The grounding metadata with every support in part `index` (`segment.partIndex`).
+fn in_part(mut meta: Value, index: u64) -> Value {
+    for support in meta["groundingSupports"].as_array_mut().unwrap() {
+        support["segment"]["partIndex"] = index.into();
+    }
+    meta
+}
+
 #[test]
 fn byte_offsets_become_character_offsets() {
     assert_eq!(byte_to_char(MULTIBYTE, 0), Some(0));
@@ -395,13 +366,8 @@ fn unary_blocked_prompt_errors_and_garbage() {
     assert_eq!(out.usage.output_tokens, None, "absent is not zero");
 
     let err = Bytes::from_static(br#"{"error":{"code":429,"message":"slow down","status":"RESOURCE_EXHAUSTED"}}"#);
-    match parse_response(err, &T.ctx()) {
-        Err(Error::StreamEvent(e)) => {
-            assert_eq!(e.message, "slow down");
-            assert_eq!(e.error_type.as_deref(), Some("RESOURCE_EXHAUSTED"));
-        }
-        other => panic!("{other:?}"),
-    }
+    let e = event_error(parse_response(err, &T.ctx()));
+    assert_eq!(message_and_type(&e), ("slow down", Some("RESOURCE_EXHAUSTED")));
     let other = parse_response(Bytes::from_static(br#"{"candidates":null,"extra":1}"#), &T.ctx()).unwrap();
     assert_eq!(other.content, "");
     assert!(other.finish_reason.is_none());
@@ -426,7 +392,7 @@ fn stream_decodes_thoughts_text_calls_usage_and_grounding() {
         chunk(json!([{"functionCall": {"id": "c1", "name": "lookup", "args": {"q": "x"}}, "thoughtSignature": "cs"}])),
         ev(json!({
             "candidates": [{"content": {"role": "model", "parts": [{"text": ""}]}, "finishReason": "STOP", "index": 0,
-                            "groundingMetadata": grounding_metadata()}],
+                            "groundingMetadata": in_part(grounding_metadata(), 1)}],
             "usageMetadata": {"promptTokenCount": 4, "candidatesTokenCount": 9, "thoughtsTokenCount": 3, "totalTokenCount": 16},
         })),
     ];
@@ -451,7 +417,7 @@ fn stream_decodes_thoughts_text_calls_usage_and_grounding() {
     assert_eq!(out.usage.total_tokens, Some(16));
     assert_eq!(out.metadata.response_id.as_deref(), Some("r-1"));
     assert!(out.metadata.raw_json().unwrap()["usageMetadata"]["candidatesTokenCount"] == json!(9));
-    // Offsets are characters of the whole streamed text.
+    // Offsets are bytes of the part (its fragments rebuilt across events), as characters of the text.
     let g = out.grounding.unwrap();
     assert_eq!(g.citations.iter().map(|c| (c.start, c.end)).collect::<Vec<_>>(), [(0, 5), (6, 7), (8, 13)]);
     // A function call makes the whole turn native: every streamed part, in order.
@@ -575,12 +541,8 @@ fn stream_ends_truncated_errors_and_blocks() {
     let mut dec = GeminiDecoder::new(T.ctx());
     let (chunks, out) = decode_all(&mut dec, &events);
     assert_eq!(chunks[0].content, "partial");
-    match out {
-        Err(Error::StreamEvent(e)) => {
-            assert_eq!((e.message.as_str(), e.error_type.as_deref()), ("overloaded", Some("UNAVAILABLE")))
-        }
-        other => panic!("{other:?}"),
-    }
+    let e = event_error(out);
+    assert_eq!(message_and_type(&e), ("overloaded", Some("UNAVAILABLE")));
     let mut dec = GeminiDecoder::new(T.ctx());
     let (_, out) = decode_all(&mut dec, &[ev(json!({"error": {"code": 500}}))]);
     assert!(
@@ -686,38 +648,29 @@ fn check(name: &str, out: &Output<String>, e: &Expected) {
 
 #[test]
 fn recorded_generate_content_conforms() {
-    let Some(recorded) = recordings("google") else { return };
-    let mut checked = 0;
-    for (name, rec) in recorded {
-        if let Recorded::Chunks { events, values } = rec {
-            let mut dec = GeminiDecoder::new(T.ctx());
-            let (chunks, out) = decode_all(&mut dec, &events);
+    conform("google", 8, crate::wire::WireApi::GeminiGenerateContent, T, |name, replay| {
+        if let Replay::Stream { chunks, out, values } = replay {
             let out = out.unwrap_or_else(|e| panic!("{name}: {e}"));
             let e = expected(&values);
-            let streamed: String = chunks.iter().map(|c| c.content.as_str()).collect();
-            assert_eq!(streamed, e.text, "{name}");
-            check(&name, &out, &e);
+            assert_eq!(streamed_text(&chunks), e.text, "{name}");
+            check(name, &out, &e);
             assert_eq!(out.metadata.response_id.as_deref(), values[0]["responseId"].as_str(), "{name}");
             assert!(out.usage.raw.is_some(), "{name}");
-            checked += 1;
-        } else if let Recorded::Json { body, value: v } = rec {
+        } else if let Replay::Unary { body, value: v } = replay {
             if v.get("error").is_some() {
                 // An HTTP error body (the transport's business); as a payload it is a typed error.
-                let err = parse_response(Bytes::from(body), &T.ctx()).unwrap_err();
+                let err = parse_response(body, &T.ctx()).unwrap_err();
                 assert!(
                     matches!(err, Error::StreamEvent(ref e) if e.error_type.as_deref() == Some("RESOURCE_EXHAUSTED")),
                     "{name}"
                 );
-                checked += 1;
-                continue;
+                return true;
             }
-            let out = parse_response(Bytes::from(body), &T.ctx()).unwrap_or_else(|e| panic!("{name}: {e}"));
-            check(&name, &out, &expected(std::slice::from_ref(&v)));
+            let out = parse_response(body, &T.ctx()).unwrap_or_else(|e| panic!("{name}: {e}"));
+            check(name, &out, &expected(std::slice::from_ref(&v)));
             assert_eq!(out.metadata.response_id.as_deref(), v["responseId"].as_str(), "{name}");
             assert_eq!(out.metadata.response_model.as_deref(), v["modelVersion"].as_str(), "{name}");
-            checked += 1;
         }
-    }
-    println!("gemini conformance: checked {checked} recordings");
-    assert!(checked >= 8, "{checked}");
+        true
+    });
 }

@@ -109,39 +109,30 @@ impl Family {
     }
 }
 
-/// The parameters BFL carries for `model` (its catalog entry's, by family).
+/// The parameters BFL carries for `model` (its catalog entry's, by family). The Flux 2, Kontext, Ultra,
+/// Pro and Dev families carry nested sets: each is a prefix of [`FLUX`].
 pub(crate) fn carried(model: &str) -> &'static [&'static str] {
-    const COMMON: [&str; 5] = ["aspect_ratio", "reference_images", "seed", "safety_tolerance", "output_format"];
+    /// Every parameter of those families, in the order their sets grow; the unknown family takes all
+    /// (images stay carried so that an unknown model with images is an error, not a silent drop).
+    const FLUX: [&str; 10] = [
+        "aspect_ratio",
+        "reference_images",
+        "seed",
+        "safety_tolerance",
+        "output_format",
+        "prompt_upsampling",
+        "steps",
+        "guidance",
+        "quality",
+        "grounding",
+    ];
     match family(model) {
         Family::Flux3 => &["aspect_ratio", "quality", "reference_images", "safety_tolerance", "grounding"],
         Family::Flux3Klein => &["quality", "seed", "safety_tolerance", "output_format", "steps"],
-        Family::Flux2Klein => &COMMON,
-        Family::Flux2Pup | Family::Kontext | Family::Ultra | Family::Pro => {
-            &["aspect_ratio", "reference_images", "seed", "safety_tolerance", "output_format", "prompt_upsampling"]
-        }
-        Family::Flux2 | Family::Dev => &[
-            "aspect_ratio",
-            "reference_images",
-            "seed",
-            "safety_tolerance",
-            "output_format",
-            "prompt_upsampling",
-            "steps",
-            "guidance",
-        ],
-        // Images stay carried so that an unknown model with images is an error, not a silent drop.
-        Family::Unknown => &[
-            "aspect_ratio",
-            "reference_images",
-            "seed",
-            "safety_tolerance",
-            "output_format",
-            "prompt_upsampling",
-            "steps",
-            "guidance",
-            "quality",
-            "grounding",
-        ],
+        Family::Flux2Klein => &FLUX[..5],
+        Family::Flux2Pup | Family::Kontext | Family::Ultra | Family::Pro => &FLUX[..6],
+        Family::Flux2 | Family::Dev => &FLUX[..8],
+        Family::Unknown => &FLUX,
     }
 }
 
@@ -251,25 +242,20 @@ struct Submitted {
     output_mp: Option<f64>,
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, Default)]
+#[serde(default)]
 struct Status {
-    #[serde(default)]
     status: String,
-    #[serde(default)]
     progress: Option<f64>,
-    #[serde(default)]
     result: Option<ResultBody>,
-    #[serde(default)]
     error: Option<Value>,
-    #[serde(default)]
     details: Option<Value>,
-    #[serde(default)]
     cost: Option<f64>,
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, Default)]
+#[serde(default)]
 struct ResultBody {
-    #[serde(default)]
     sample: Option<String>,
 }
 

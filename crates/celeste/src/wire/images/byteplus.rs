@@ -18,7 +18,7 @@ use serde::Deserialize;
 use serde_json::{Map, Value, json};
 
 use super::openai::image;
-use super::{Body, ImageContext, ImageRequest};
+use super::{Body, ImageContext, ImageRequest, UsageNames, input_images, usage_from};
 use crate::error::{Error, JobError, Result, StreamEventError};
 use crate::stream::{Decoder, Frame};
 use crate::types::enums::{Modality, Operation};
@@ -67,12 +67,8 @@ pub(crate) async fn build(req: &ImageRequest, ctx: &ImageContext, stream: bool) 
         }
     }
     let mut images = Vec::with_capacity(1 + p.reference_images.len());
-    if req.operation == Operation::Edit {
-        let edited = req.image.as_ref().ok_or_else(|| ctx.unsupported("an edit without an image"))?;
-        images.push(edited.data_url()?);
-    }
-    for r in &p.reference_images {
-        images.push(r.data_url()?);
+    for a in input_images(req, ctx)? {
+        images.push(a.data_url()?);
     }
     // One image is a string; reference images make it a list, the edited image first.
     if p.reference_images.is_empty() {
@@ -110,34 +106,26 @@ fn type_of(img: &Image, asked: &MimeType) -> MimeType {
     sniffed.or_else(from_url).filter(|m| m.as_str().starts_with("image/")).unwrap_or_else(|| asked.clone())
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, Default)]
+#[serde(default)]
 struct Response {
-    #[serde(default)]
     model: Option<String>,
-    #[serde(default)]
     data: Vec<Datum>,
-    #[serde(default)]
     usage: Option<Value>,
-    #[serde(default)]
     seed: Option<Value>,
 }
 
 /// One image of a reply, or one stream event (which carries the same fields).
-#[derive(Deserialize)]
+#[derive(Deserialize, Default)]
+#[serde(default)]
 struct Datum {
-    #[serde(rename = "type", default)]
+    #[serde(rename = "type")]
     kind: String,
-    #[serde(default)]
     model: Option<String>,
-    #[serde(default)]
     b64_json: Option<String>,
-    #[serde(default)]
     url: Option<String>,
-    #[serde(default)]
     size: Option<String>,
-    #[serde(default)]
     error: Option<Value>,
-    #[serde(default)]
     usage: Option<Value>,
 }
 
@@ -168,16 +156,14 @@ fn datum_image(d: &Datum, mime: &MimeType, seed: Option<&Value>, ctx: &ImageCont
 
 /// Usage from BytePlus's usage object (`generated_images`, tokens).
 fn usage(raw: Option<Value>, images: usize) -> Usage {
-    let mut u = Usage::default();
-    if let Some(v) = &raw {
-        let n = |k: &str| v.get(k).and_then(Value::as_u64);
-        u.output_tokens = n("output_tokens");
-        u.total_tokens = n("total_tokens");
-        u.images = n("generated_images");
-    }
-    u.images = u.images.or(Some(images as u64));
-    u.raw = raw.filter(|v| !v.is_null());
-    u
+    let names = UsageNames {
+        input: None,
+        output: "output_tokens",
+        thoughts: None,
+        total: "total_tokens",
+        images: Some("generated_images"),
+    };
+    usage_from(raw, images, &names)
 }
 
 fn metadata(ctx: &ImageContext, response_model: Option<String>) -> Metadata {

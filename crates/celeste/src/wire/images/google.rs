@@ -13,13 +13,13 @@ use bytes::Bytes;
 use serde::Deserialize;
 use serde_json::{Map, Value, json};
 
-use super::{Body, ImageContext, ImageRequest};
+use super::{Body, ImageContext, ImageRequest, UsageNames, gemini_output, input_images, usage_from};
 use crate::error::{Error, Result};
 use crate::types::artifact::Artifact;
-use crate::types::enums::{Modality, Operation};
+use crate::types::enums::Operation;
 use crate::types::media::Image;
 use crate::types::mime::MimeType;
-use crate::types::output::{Metadata, Output};
+use crate::types::output::Output;
 use crate::types::usage::{FinishReason, Usage};
 use crate::wire::google::{Media, media};
 
@@ -46,12 +46,8 @@ fn image_content(a: &Artifact) -> Result<Value> {
 /// The request body.
 pub(crate) async fn build(req: &ImageRequest, ctx: &ImageContext) -> Result<Body> {
     let p = &req.params;
-    let edited = match req.operation {
-        Operation::Edit => Some(req.image.as_ref().ok_or_else(|| ctx.unsupported("an edit without an image"))?),
-        _ => None,
-    };
     let mut content = Vec::with_capacity(2 + p.reference_images.len());
-    for a in edited.into_iter().chain(&p.reference_images) {
+    for a in input_images(req, ctx)? {
         content.push(image_content(a)?);
     }
     if let Some(prompt) = &req.prompt {
@@ -76,18 +72,15 @@ pub(crate) async fn build(req: &ImageRequest, ctx: &ImageContext) -> Result<Body
 }
 
 /// An interaction as the media APIs read it (images here, videos in `wire/videos/omni.rs`).
-#[derive(Deserialize)]
+#[derive(Deserialize, Default)]
+#[serde(default)]
 pub(crate) struct Interaction {
-    #[serde(default)]
     pub id: Option<String>,
-    #[serde(default)]
     pub model: Option<String>,
-    #[serde(default)]
     pub status: Option<String>,
     /// The steps (older servers call them `outputs`).
-    #[serde(default, alias = "outputs")]
+    #[serde(alias = "outputs")]
     pub steps: Vec<Value>,
-    #[serde(default)]
     pub usage: Option<Value>,
 }
 
@@ -115,17 +108,8 @@ fn content_image(item: &Value, ctx: &ImageContext) -> Result<Option<Image>> {
 
 /// Usage from the interaction's usage object, with the image count.
 fn usage(raw: Option<Value>, images: usize) -> Usage {
-    let mut u = Usage::default();
-    if let Some(v) = &raw {
-        let n = |k: &str| v.get(k).and_then(Value::as_u64);
-        u.input_tokens = n("total_input_tokens");
-        u.output_tokens = crate::wire::kit::sum_counts(n("total_output_tokens"), n("total_thought_tokens"));
-        u.reasoning_tokens = n("total_thought_tokens");
-        u.total_tokens = n("total_tokens");
-    }
-    u.images = Some(images as u64);
-    u.raw = raw.filter(|v| !v.is_null());
-    u
+    let names = UsageNames::gemini("total_input_tokens", "total_output_tokens", "total_thought_tokens", "total_tokens");
+    usage_from(raw, images, &names)
 }
 
 /// Decode a reply: the images of its output steps, in order. A reply without one says why when the
@@ -143,19 +127,8 @@ pub(crate) fn parse(body: &Bytes, ctx: &ImageContext) -> Result<Output<Vec<Image
             }
         }
     }
-    if images.is_empty() {
-        let why = match said.join("").trim() {
-            "" => "it holds no image".to_string(),
-            text => format!("it holds no image; the model said: {text}"),
-        };
-        return Err(Error::decode("an Interactions image response", why, body));
-    }
     let n = images.len();
-    let mut meta = Metadata::new(ctx.model.clone(), Some(ctx.origin), Modality::Images);
-    meta.response_id = r.id;
-    meta.response_model = r.model;
-    meta.raw_response = Some(body.clone());
-    let mut out = Output::new(images, meta);
+    let mut out = gemini_output(images, &said, (r.id, r.model), "an Interactions image response", body, ctx)?;
     out.usage = usage(r.usage, n);
     out.finish_reason = Some(FinishReason::from_raw(r.status.as_deref().unwrap_or("completed")));
     Ok(out)

@@ -240,13 +240,7 @@ async fn topaz_posts_a_form_to_each_models_endpoint_with_lowercase_booleans() {
     let built = ImageApi::Topaz.build(&req, &c, false, "u".into()).await.unwrap();
     assert_eq!(built.dropped, ["seed"]);
     let Body::Form(fields) = built.body else { panic!("a form expected") };
-    let texts: Vec<(&str, &str)> = fields
-        .iter()
-        .filter_map(|f| match f {
-            FormField::Text(k, v) => Some((*k, v.as_str())),
-            _ => None,
-        })
-        .collect();
+    let texts = super::tests::form_texts(&fields);
     assert_eq!(
         texts,
         [

@@ -19,7 +19,7 @@ pub(crate) mod xai;
 
 use bytes::Bytes;
 use futures::future::BoxFuture;
-use reqwest::header::{HeaderName, HeaderValue};
+use reqwest::header::HeaderValue;
 use serde_json::Value;
 
 use crate::error::{Error, Origin, Result};
@@ -64,6 +64,97 @@ pub(crate) struct ImageRequest {
     pub params: ImageParams,
 }
 
+/// The body fields a JSON image API starts from: the model, the prompt when there is one, and each
+/// set parameter under the API's name for it (`renamed`: ours → theirs).
+pub(crate) fn named_fields(req: &ImageRequest, renamed: &[(&str, &str)]) -> serde_json::Map<String, Value> {
+    let mut m = serde_json::Map::new();
+    m.insert("model".into(), req.model.clone().into());
+    if let Some(prompt) = &req.prompt {
+        m.insert("prompt".into(), prompt.clone().into());
+    }
+    for (ours, theirs) in renamed {
+        if let Some(v) = req.params.get(ours) {
+            m.insert((*theirs).into(), v.clone());
+        }
+    }
+    m
+}
+
+/// Where an image API puts its token counts in its usage object (`None`: it has no such count).
+pub(crate) struct UsageNames {
+    pub input: Option<&'static str>,
+    pub output: &'static str,
+    /// Thinking tokens, counted inside the output tokens as for text.
+    pub thoughts: Option<&'static str>,
+    pub total: &'static str,
+    /// The number of images, when the API counts them; else the images returned are counted.
+    pub images: Option<&'static str>,
+}
+
+#[cfg(feature = "google")]
+impl UsageNames {
+    /// Gemini's four counts (input, output, thoughts, total), by the API's names for them.
+    pub(crate) const fn gemini(
+        input: &'static str,
+        output: &'static str,
+        thoughts: &'static str,
+        total: &'static str,
+    ) -> Self {
+        UsageNames { input: Some(input), output, thoughts: Some(thoughts), total, images: None }
+    }
+}
+
+/// The usage of an image reply from the API's usage object, kept raw.
+pub(crate) fn usage_from(raw: Option<Value>, images: usize, names: &UsageNames) -> crate::types::usage::Usage {
+    let mut u = crate::types::usage::Usage::default();
+    if let Some(v) = &raw {
+        let n = |k: Option<&str>| k.and_then(|k| v.get(k)).and_then(Value::as_u64);
+        u.input_tokens = n(names.input);
+        u.reasoning_tokens = n(names.thoughts);
+        u.output_tokens = crate::wire::kit::sum_counts(n(Some(names.output)), u.reasoning_tokens);
+        u.total_tokens = n(Some(names.total));
+        u.images = n(names.images);
+    }
+    u.images = u.images.or(Some(images as u64));
+    u.raw = raw.filter(|v| !v.is_null());
+    u
+}
+
+/// The output of a reply of Gemini image models: the images it held, with the response's id and
+/// model. A reply without an image is an error that says what the model answered instead (`said`: its
+/// text parts; a refusal, most often).
+#[cfg(feature = "google")]
+pub(crate) fn gemini_output(
+    images: Vec<Image>,
+    said: &[String],
+    (id, model): (Option<String>, Option<String>),
+    what: &'static str,
+    body: &Bytes,
+    ctx: &ImageContext,
+) -> Result<Output<Vec<Image>>> {
+    if images.is_empty() {
+        let why = match said.join("").trim() {
+            "" => "it holds no image".to_string(),
+            text => format!("it holds no image; the model said: {text}"),
+        };
+        return Err(Error::decode(what, why, body));
+    }
+    let mut meta = crate::types::output::Metadata::new(ctx.model.clone(), Some(ctx.origin), Modality::Images);
+    meta.response_id = id;
+    meta.response_model = model;
+    meta.raw_response = Some(body.clone());
+    Ok(Output::new(images, meta))
+}
+
+/// The images a request sends, in order: the edited image (an edit's), then the reference images.
+pub(crate) fn input_images<'r>(req: &'r ImageRequest, ctx: &ImageContext) -> Result<Vec<&'r Artifact>> {
+    let edited = match req.operation {
+        Operation::Edit => Some(req.image.as_ref().ok_or_else(|| ctx.unsupported("an edit without an image"))?),
+        _ => None,
+    };
+    Ok(edited.into_iter().chain(&req.params.reference_images).collect())
+}
+
 /// What an image wire module needs to know about the call it serves.
 #[derive(Debug, Clone)]
 pub(crate) struct ImageContext {
@@ -102,16 +193,9 @@ pub(crate) enum FormField {
     File { name: &'static str, bytes: Bytes, filename: String, mime: String },
 }
 
-/// A request as an image API builds it.
-#[derive(Debug, Clone)]
-pub(crate) struct ImageWireRequest {
-    pub body: Body,
-    /// The API's own headers (`Accept` for streams).
-    pub headers: Vec<(HeaderName, HeaderValue)>,
-    pub url: String,
-    /// Parameters set but not carried by this API: dropped, and reported once.
-    pub dropped: Vec<String>,
-}
+/// A request as an image API builds it: its body, its own headers (`Accept` for streams), its URL, and
+/// the parameters it dropped (by name).
+pub(crate) type ImageWireRequest = crate::wire::WireRequest<Body, String>;
 
 /// What an image API accepts as input images, by its documentation (`None`: not documented, not
 /// checked).

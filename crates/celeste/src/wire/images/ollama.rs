@@ -70,17 +70,13 @@ pub(crate) async fn build(req: &ImageRequest, stream: bool) -> Result<Body> {
 }
 
 /// A reply or one stream line.
-#[derive(Deserialize)]
+#[derive(Deserialize, Default)]
+#[serde(default)]
 struct Line {
-    #[serde(default)]
     model: Option<String>,
-    #[serde(default)]
     image: Option<String>,
-    #[serde(default)]
     done: bool,
-    #[serde(default)]
     done_reason: Option<String>,
-    #[serde(default)]
     error: Option<Value>,
 }
 

@@ -17,7 +17,7 @@ use bytes::Bytes;
 use serde::Deserialize;
 use serde_json::{Map, Value, json};
 
-use super::{Body, FormField, ImageContext, ImageRequest, file_field};
+use super::{Body, FormField, ImageContext, ImageRequest, UsageNames, file_field, named_fields, usage_from};
 use crate::error::{Error, Result, StreamEventError};
 use crate::stream::{Decoder, Frame};
 use crate::types::artifact::Artifact;
@@ -51,12 +51,6 @@ pub(crate) fn path(operation: Operation) -> Option<&'static str> {
 
 /// The body's fields besides the images, by OpenAI's names.
 fn fields(req: &ImageRequest, stream: bool) -> Map<String, Value> {
-    let p = &req.params;
-    let mut m = Map::new();
-    m.insert("model".into(), req.model.clone().into());
-    if let Some(prompt) = &req.prompt {
-        m.insert("prompt".into(), prompt.clone().into());
-    }
     let renamed = [
         ("num_images", "n"),
         ("aspect_ratio", "size"),
@@ -67,11 +61,7 @@ fn fields(req: &ImageRequest, stream: bool) -> Map<String, Value> {
         ("safety_tolerance", "moderation"),
         ("partial_images", "partial_images"),
     ];
-    for (ours, theirs) in renamed {
-        if let Some(v) = p.get(ours) {
-            m.insert(theirs.into(), v.clone());
-        }
-    }
+    let mut m = named_fields(req, &renamed);
     if stream {
         m.insert("stream".into(), true.into());
         m.entry("partial_images").or_insert(1.into());
@@ -126,23 +116,19 @@ fn static_name(k: &str) -> &'static str {
     }
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, Default)]
+#[serde(default)]
 struct Response {
-    #[serde(default)]
     data: Vec<Datum>,
-    #[serde(default)]
     output_format: Option<String>,
-    #[serde(default)]
     usage: Option<Value>,
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, Default)]
+#[serde(default)]
 struct Datum {
-    #[serde(default)]
     b64_json: Option<String>,
-    #[serde(default)]
     url: Option<String>,
-    #[serde(default)]
     revised_prompt: Option<String>,
 }
 
@@ -176,16 +162,14 @@ pub(crate) fn image(
 
 /// Usage from OpenAI's image usage object (tokens), with the image count.
 fn usage(raw: Option<Value>, images: usize) -> Usage {
-    let mut u = Usage::default();
-    if let Some(v) = &raw {
-        let n = |k: &str| v.get(k).and_then(Value::as_u64);
-        u.input_tokens = n("input_tokens");
-        u.output_tokens = n("output_tokens");
-        u.total_tokens = n("total_tokens");
-    }
-    u.images = Some(images as u64);
-    u.raw = raw.filter(|v| !v.is_null());
-    u
+    let names = UsageNames {
+        input: Some("input_tokens"),
+        output: "output_tokens",
+        thoughts: None,
+        total: "total_tokens",
+        images: None,
+    };
+    usage_from(raw, images, &names)
 }
 
 fn metadata(ctx: &ImageContext) -> Metadata {
@@ -214,19 +198,15 @@ pub(crate) fn parse(body: &Bytes, ctx: &ImageContext) -> Result<Output<Vec<Image
     Ok(out)
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, Default)]
+#[serde(default)]
 struct Event {
-    #[serde(rename = "type", default)]
+    #[serde(rename = "type")]
     kind: String,
-    #[serde(default)]
     b64_json: Option<String>,
-    #[serde(default)]
     output_format: Option<String>,
-    #[serde(default)]
     usage: Option<Value>,
-    #[serde(default)]
     revised_prompt: Option<String>,
-    #[serde(default)]
     error: Option<Value>,
 }
 

@@ -66,13 +66,7 @@ async fn edits_are_multipart_and_streamed_edits_json_with_data_urls() {
         _ => None,
     });
     assert_eq!(file, Some(("image/png".to_string(), PNG.len())));
-    let texts: Vec<(&str, &str)> = fields
-        .iter()
-        .filter_map(|f| match f {
-            FormField::Text(k, v) => Some((*k, v.as_str())),
-            _ => None,
-        })
-        .collect();
+    let texts = form_texts(&fields);
     assert!(texts.contains(&("n", "1")) && texts.contains(&("prompt", "a lighthouse")), "{texts:?}");
 
     let built = ImageApi::OpenAi.build(&req, &ctx(Operation::Edit), true, "u".into()).await.unwrap();
@@ -131,4 +125,15 @@ fn a_stream_yields_partials_and_keeps_the_completed_images() {
     let mut dec = openai::ImagesDecoder::new(ctx(Operation::Generate), &request(Operation::Generate));
     let (_, out) = crate::testing::decode_all(&mut dec, &events[..1]);
     assert!(matches!(out, Err(Error::StreamTruncated { .. })));
+}
+
+/// A form's text fields, as (name, value).
+pub(super) fn form_texts(fields: &[FormField]) -> Vec<(&str, &str)> {
+    fields
+        .iter()
+        .filter_map(|f| match f {
+            FormField::Text(k, v) => Some((*k, v.as_str())),
+            _ => None,
+        })
+        .collect()
 }

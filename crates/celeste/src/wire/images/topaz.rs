@@ -101,25 +101,20 @@ struct Submitted {
     process_id: String,
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, Default)]
+#[serde(default)]
 struct Status {
-    #[serde(default)]
     status: String,
-    #[serde(default)]
     progress: Option<f64>,
-    #[serde(default)]
     error: Option<String>,
-    #[serde(default)]
     message: Option<String>,
-    #[serde(default)]
     credits: Option<f64>,
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, Default)]
+#[serde(default)]
 struct Download {
-    #[serde(default)]
     download_url: Option<String>,
-    #[serde(default)]
     url: Option<String>,
 }
 

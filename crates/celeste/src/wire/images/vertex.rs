@@ -10,13 +10,13 @@ use bytes::Bytes;
 use serde::Deserialize;
 use serde_json::{Map, Value, json};
 
-use super::{Body, ImageContext, ImageRequest};
-use crate::error::{Error, Result};
+use super::{Body, ImageContext, ImageRequest, UsageNames, gemini_output, input_images, usage_from};
+use crate::error::Result;
 use crate::types::artifact::Artifact;
-use crate::types::enums::{Modality, Operation};
+use crate::types::enums::Operation;
 use crate::types::media::Image;
 use crate::types::mime::MimeType;
-use crate::types::output::{Metadata, Output};
+use crate::types::output::Output;
 use crate::types::usage::{FinishReason, Usage};
 use crate::wire::google::{Media, media};
 
@@ -38,12 +38,8 @@ fn part(a: &Artifact) -> Result<Value> {
 /// The request body.
 pub(crate) fn build(req: &ImageRequest, ctx: &ImageContext) -> Result<Body> {
     let p = &req.params;
-    let edited = match req.operation {
-        Operation::Edit => Some(req.image.as_ref().ok_or_else(|| ctx.unsupported("an edit without an image"))?),
-        _ => None,
-    };
     let mut parts = Vec::with_capacity(2 + p.reference_images.len());
-    for a in edited.into_iter().chain(&p.reference_images) {
+    for a in input_images(req, ctx)? {
         parts.push(part(a)?);
     }
     if let Some(prompt) = &req.prompt {
@@ -70,44 +66,35 @@ pub(crate) fn build(req: &ImageRequest, ctx: &ImageContext) -> Result<Body> {
     })))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, Default)]
+#[serde(default)]
 struct Response {
-    #[serde(default)]
     candidates: Vec<Candidate>,
-    #[serde(default, rename = "usageMetadata")]
+    #[serde(rename = "usageMetadata")]
     usage: Option<Value>,
-    #[serde(default, rename = "modelVersion")]
+    #[serde(rename = "modelVersion")]
     model_version: Option<String>,
-    #[serde(default, rename = "responseId")]
+    #[serde(rename = "responseId")]
     response_id: Option<String>,
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, Default)]
+#[serde(default)]
 struct Candidate {
-    #[serde(default)]
     content: Option<Content>,
-    #[serde(default, rename = "finishReason")]
+    #[serde(rename = "finishReason")]
     finish_reason: Option<String>,
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, Default)]
+#[serde(default)]
 struct Content {
-    #[serde(default)]
     parts: Vec<Value>,
 }
 
 fn usage(raw: Option<Value>, images: usize) -> Usage {
-    let mut u = Usage::default();
-    if let Some(v) = &raw {
-        let n = |k: &str| v.get(k).and_then(Value::as_u64);
-        u.input_tokens = n("promptTokenCount");
-        u.output_tokens = crate::wire::kit::sum_counts(n("candidatesTokenCount"), n("thoughtsTokenCount"));
-        u.reasoning_tokens = n("thoughtsTokenCount");
-        u.total_tokens = n("totalTokenCount");
-    }
-    u.images = Some(images as u64);
-    u.raw = raw.filter(|v| !v.is_null());
-    u
+    let names = UsageNames::gemini("promptTokenCount", "candidatesTokenCount", "thoughtsTokenCount", "totalTokenCount");
+    usage_from(raw, images, &names)
 }
 
 /// One image part: inline bytes or a file URI; `None` for any other part.
@@ -143,20 +130,10 @@ pub(crate) fn parse(body: &Bytes, ctx: &ImageContext) -> Result<Output<Vec<Image
             None => said.extend(part.get("text").and_then(Value::as_str).map(str::to_string)),
         }
     }
-    if images.is_empty() {
-        let why = match said.join("").trim() {
-            "" => "it holds no image".to_string(),
-            text => format!("it holds no image; the model said: {text}"),
-        };
-        return Err(Error::decode("a generateContent image response", why, body));
-    }
     let n = images.len();
-    let mut meta = Metadata::new(ctx.model.clone(), Some(ctx.origin), Modality::Images);
-    meta.response_id = r.response_id;
-    meta.response_model = r.model_version;
-    meta.raw_response = Some(body.clone());
     let finish = r.candidates.iter().find_map(|c| c.finish_reason.clone()).unwrap_or_else(|| "STOP".into());
-    let mut out = Output::new(images, meta);
+    let ids = (r.response_id, r.model_version);
+    let mut out = gemini_output(images, &said, ids, "a generateContent image response", body, ctx)?;
     out.usage = usage(r.usage, n);
     out.finish_reason = Some(FinishReason::from_raw(finish));
     Ok(out)

@@ -9,10 +9,10 @@
 //! in the artifact's metadata.
 
 use bytes::Bytes;
-use serde_json::{Map, Value, json};
+use serde_json::{Value, json};
 
 use super::openai::image;
-use super::{Body, ImageContext, ImageRequest};
+use super::{Body, ImageContext, ImageRequest, input_images, named_fields};
 use crate::error::{Error, Result};
 use crate::types::enums::{Modality, Operation};
 use crate::types::media::Image;
@@ -35,28 +35,15 @@ pub(crate) fn path(operation: Operation) -> Option<&'static str> {
 /// The request body.
 pub(crate) async fn build(req: &ImageRequest, ctx: &ImageContext) -> Result<Body> {
     let p = &req.params;
-    let mut m = Map::new();
-    m.insert("model".into(), req.model.clone().into());
-    if let Some(prompt) = &req.prompt {
-        m.insert("prompt".into(), prompt.clone().into());
-    }
     let renamed = [
         ("aspect_ratio", "aspect_ratio"),
         ("num_images", "n"),
         ("output_format", "response_format"),
         ("quality", "resolution"),
     ];
-    for (ours, theirs) in renamed {
-        if let Some(v) = p.get(ours) {
-            m.insert(theirs.into(), v.clone());
-        }
-    }
-    let edited = match req.operation {
-        Operation::Edit => Some(req.image.as_ref().ok_or_else(|| ctx.unsupported("an edit without an image"))?),
-        _ => None,
-    };
+    let mut m = named_fields(req, &renamed);
     let mut urls = Vec::with_capacity(1 + p.reference_images.len());
-    for a in edited.into_iter().chain(&p.reference_images) {
+    for a in input_images(req, ctx)? {
         urls.push(json!({ "url": a.data_url()? }));
     }
     if p.reference_images.is_empty() {

@@ -6,8 +6,8 @@ use crate::types::enums::Provider;
 use crate::types::message::{Message, ToolResult};
 use crate::types::mime::MimeType;
 use crate::types::tool::{FunctionTool, WebSearch};
-use crate::wire::WireApi;
-use crate::wire::testkit::{Recorded, Setup, ev, keys, recordings};
+use crate::wire::testkit::{Replay, conform, streamed_text};
+use crate::wire::testkit::{Setup, around, ev, event_error, keys, message_and_type};
 
 /// The call these tests make.
 const T: Setup = Setup::new(Origin::Provider(Provider::Google), "gemini-2.5-flash");
@@ -63,41 +63,6 @@ fn every_parameter_maps_to_its_field_and_none_omits_it() {
     assert_eq!(streamed["stream"], json!(true));
 }
 
-/// Google rejects `additionalProperties` in function parameter schemas: it is left out at every
-/// level, while a property that happens to have that name, and data such as defaults, stay.
-#[test]
-fn function_schemas_carry_no_additional_properties() {
-    let schema = json!({
-        "type": "object",
-        "additionalProperties": false,
-        "properties": {
-            "additionalProperties": {"type": "string"},
-            "address": {"type": "object", "additionalProperties": false, "properties": {"city": {"type": "string"}}},
-            "tags": {"type": "array", "items": {"type": "object", "additionalProperties": {"type": "string"}}},
-            "extra": {"anyOf": [{"type": "object", "additionalProperties": true}, {"type": "null"}]},
-            "options": {"type": "object", "default": {"additionalProperties": 1}}
-        },
-        "$defs": {"Point": {"type": "object", "additionalProperties": false}}
-    });
-    let mut req = T.user("hi");
-    req.tools = vec![FunctionTool::new("f", "F", schema).into()];
-    let body = build_request(&req, &T.ctx(), false).unwrap();
-    assert_eq!(
-        body["tools"][0]["parameters"],
-        json!({
-            "type": "object",
-            "properties": {
-                "additionalProperties": {"type": "string"},
-                "address": {"type": "object", "properties": {"city": {"type": "string"}}},
-                "tags": {"type": "array", "items": {"type": "object"}},
-                "extra": {"anyOf": [{"type": "object"}, {"type": "null"}]},
-                "options": {"type": "object", "default": {"additionalProperties": 1}}
-            },
-            "$defs": {"Point": {"type": "object"}}
-        })
-    );
-}
-
 #[test]
 fn tools_and_tool_choice_shapes() {
     let mut req = T.user("hi");
@@ -115,7 +80,7 @@ fn tools_and_tool_choice_shapes() {
         json!([
             {"type": "function", "name": "get_weather", "description": "Weather", "parameters": {"type": "object"}},
             {"type": "function", "name": "ping"},
-            {"type": "google_search", "exclude_domains": ["spam.example"]},
+            {"type": "google_search"},
             {"type": "code_execution"},
             {"type": "url_context"},
             {"type": "google_maps"},
@@ -148,6 +113,10 @@ fn tools_and_tool_choice_shapes() {
     let mut req = T.user("hi");
     req.tools = vec![Tool::XSearch];
     assert!(matches!(build_request(&req, &T.ctx(), false), Err(Error::Unsupported(_))));
+    // A built-in tool cannot be forced here (the reference's 1.0.0 raises too).
+    req.tools = vec![WebSearch::new().into()];
+    req.tool_choice = Some(ToolChoice::Tool("web_search".into()));
+    assert!(matches!(build_request(&req, &T.ctx(), false), Err(Error::Unsupported(_))));
 }
 
 #[test]
@@ -157,15 +126,12 @@ fn turns_system_instruction_signatures_and_tool_results() {
     let mut assistant =
         Message::assistant("Checking.").with_tool_calls(vec![call, ToolCall::new("c2", "get_time", json!({}))]);
     assistant.signature = vec![json!({"type": "thought", "signature": "thought-sig"})];
-    let items: Vec<Item> = vec![
-        Message::system("be brief").into(),
-        Message::developer("use metric").into(),
-        Message::user("weather?").into(),
-        assistant.into(),
+    let after: Vec<Item> = vec![
         ToolResult::new("61nzpsv4", json!({"temp": 21})).into(),
         ToolResult::error("c2", "clock broken").with_name("get_time").into(),
         Message::new(Role::User, vec![Part::text("")]).into(),
     ];
+    let items = around("weather?", assistant, after);
     let body = build_request(&T.request(items), &T.ctx(), false).unwrap();
     assert_eq!(body["system_instruction"], json!("be brief\n\nuse metric"));
     assert_eq!(
@@ -255,8 +221,11 @@ fn unary_decodes_thoughts_text_calls_grounding_and_usage() {
 
     assert_eq!(out.content, format!("Intro: {MULTIBYTE}"));
     assert_eq!(out.reasoning.as_deref(), Some("First.\nSecond."));
-    assert_eq!(out.signature.len(), 1);
+    // The thought and the built-in tool's steps go back verbatim (native replay), the functions not.
+    let kinds: Vec<&str> = out.signature.iter().map(|s| s["type"].as_str().unwrap()).collect();
+    assert_eq!(kinds, ["thought", "google_search_call", "google_search_result"]);
     assert_eq!(out.signature[0]["signature"], json!("sig-a"));
+    assert_eq!(out.signature[1], search_steps()[0]);
     assert_eq!(out.tool_calls.len(), 2);
     assert_eq!(out.tool_calls[0].id, "call-1");
     assert_eq!(out.tool_calls[0].extra["signature"], json!("cs"));
@@ -316,8 +285,11 @@ fn unary_status_legacy_outputs_and_errors() {
 
 #[test]
 fn replay_round_trip_keeps_thoughts_and_call_signatures() {
+    // Built-in tool steps are native replay steps too (the reference's 1.0.0), in their place.
     let steps = json!([
         {"type": "thought", "signature": "ts"},
+        {"type": "code_execution_call", "id": "x1", "arguments": {"code": "print(1)"}},
+        {"type": "code_execution_result", "call_id": "x1", "result": "1"},
         {"id": "c1", "type": "function_call", "name": "get_weather", "arguments": {"city": "Paris"}, "signature": "cs"},
     ]);
     let out = parse_response(Bytes::from(interaction(steps, "requires_action").to_string()), &T.ctx()).unwrap();
@@ -329,6 +301,8 @@ fn replay_round_trip_keeps_thoughts_and_call_signatures() {
         json!([
             {"type": "user_input", "content": [{"type": "text", "text": "weather?"}]},
             {"type": "thought", "signature": "ts"},
+            {"type": "code_execution_call", "id": "x1", "arguments": {"code": "print(1)"}},
+            {"type": "code_execution_result", "call_id": "x1", "result": "1"},
             {"type": "function_call", "id": "c1", "name": "get_weather", "arguments": {"city": "Paris"}, "signature": "cs"},
             {"type": "function_result", "call_id": "c1", "name": "get_weather", "result": [{"type": "text", "text": "sunny"}]},
         ])
@@ -399,15 +373,18 @@ fn stream_rebuilds_steps_text_reasoning_calls_grounding_and_usage() {
     let mut dec = InteractionsDecoder::new(T.ctx());
     let (chunks, out) = decode_all(&mut dec, &stream_events());
     let out = out.unwrap();
-    let streamed: String = chunks.iter().map(|c| c.content.as_str()).collect();
-    assert_eq!(streamed, MULTIBYTE);
+    assert_eq!(streamed_text(&chunks), MULTIBYTE);
     assert_eq!(out.content, MULTIBYTE);
     let reasoning: String = chunks.iter().filter_map(|c| c.reasoning.as_deref()).collect();
     assert_eq!(reasoning, "Thinking.");
     assert_eq!(out.reasoning.as_deref(), Some("Thinking."));
     assert_eq!(
         out.signature,
-        vec![json!({"type": "thought", "summary": [{"type": "text", "text": "Thinking."}], "signature": "sig-a"})]
+        vec![
+            json!({"type": "thought", "summary": [{"type": "text", "text": "Thinking."}], "signature": "sig-a"}),
+            json!({"type": "google_search_call", "id": "s1", "arguments": {"queries": ["globe"]}, "signature": "gs"}),
+            json!({"type": "google_search_result", "call_id": "s1", "result": [{"search_suggestions": "<div>s</div>"}]}),
+        ]
     );
 
     assert_eq!(out.tool_calls.len(), 1);
@@ -466,13 +443,9 @@ fn stream_errors_and_truncation() {
     let mut dec = InteractionsDecoder::new(T.ctx());
     let (chunks, out) = decode_all(&mut dec, &events);
     assert_eq!(chunks.len(), 1);
-    match out {
-        Err(Error::StreamEvent(e)) => {
-            assert_eq!((e.message.as_str(), e.error_type.as_deref()), ("quota", Some("RESOURCE_EXHAUSTED")));
-            assert_eq!(e.origin, Origin::Provider(Provider::Google));
-        }
-        other => panic!("{other:?}"),
-    }
+    let e = event_error(out);
+    assert_eq!(message_and_type(&e), ("quota", Some("RESOURCE_EXHAUSTED")));
+    assert_eq!(e.origin, Origin::Provider(Provider::Google));
 
     let mut dec = InteractionsDecoder::new(T.ctx());
     let (_, out) = decode_all(&mut dec, &stream_events()[..10]);
@@ -532,10 +505,8 @@ fn check_usage(name: &str, out: &Output<String>, usage: &Value) {
 
 #[test]
 fn recorded_interactions_conform() {
-    let Some(recorded) = recordings("google-interactions") else { return };
-    let mut checked = 0;
-    for (name, rec) in recorded {
-        if let Recorded::Chunks { events, values } = rec {
+    conform("google-interactions", 7, crate::wire::WireApi::GeminiInteractions, T, |name, replay| {
+        if let Replay::Stream { chunks, out, values } = replay {
             let mut text = String::new();
             let mut thought_signatures = 0;
             let mut calls: Vec<(String, String)> = Vec::new();
@@ -552,11 +523,8 @@ fn recorded_interactions_conform() {
                 }
             }
             let last = values.last().unwrap();
-            let mut dec = InteractionsDecoder::new(T.ctx());
-            let (chunks, out) = decode_all(&mut dec, &events);
             let out = out.unwrap_or_else(|e| panic!("{name}: {e}"));
-            let streamed: String = chunks.iter().map(|c| c.content.as_str()).collect();
-            assert_eq!(streamed, text, "{name}");
+            assert_eq!(streamed_text(&chunks), text, "{name}");
             assert_eq!(out.content, text, "{name}");
             assert_eq!(out.signature.len(), thought_signatures, "{name}");
             assert!(
@@ -570,11 +538,10 @@ fn recorded_interactions_conform() {
             }
             let status = last["interaction"]["status"].as_str().unwrap();
             assert_eq!(out.finish_reason.as_ref().unwrap().raw, status, "{name}");
-            check_usage(&name, &out, &last["interaction"]["usage"]);
+            check_usage(name, &out, &last["interaction"]["usage"]);
             assert_eq!(out.metadata.response_id.as_deref(), last["interaction"]["id"].as_str(), "{name}");
-            checked += 1;
-        } else if let Recorded::Json { body, value: v } = rec {
-            let out = parse_response(Bytes::from(body), &T.ctx()).unwrap_or_else(|e| panic!("{name}: {e}"));
+        } else if let Replay::Unary { body, value: v } = replay {
+            let out = parse_response(body, &T.ctx()).unwrap_or_else(|e| panic!("{name}: {e}"));
             let (text, calls) = expected_text(&v["steps"]);
             assert_eq!(out.content, text, "{name}");
             assert_eq!(out.tool_calls.len(), calls.len(), "{name}");
@@ -589,31 +556,9 @@ fn recorded_interactions_conform() {
             if v["status"] == json!("requires_action") {
                 assert_eq!(out.finish_reason.as_ref().unwrap().kind, FinishKind::ToolCall, "{name}");
             }
-            check_usage(&name, &out, &v["usage"]);
+            check_usage(name, &out, &v["usage"]);
             assert_eq!(out.metadata.response_model.as_deref(), v["model"].as_str(), "{name}");
-            checked += 1;
         }
-    }
-    println!("interactions conformance: checked {checked} recordings");
-    assert!(checked >= 7, "{checked}");
-}
-
-#[test]
-fn interactions_redirects_mixed_tools_on_listed_models_to_generate_content() {
-    let req = |model: &str, tools: Vec<Tool>| TextRequest { model: model.into(), tools, ..TextRequest::default() };
-    let mixed = vec![weather(), WebSearch::new().into()];
-    let generate_content = Some((WireApi::GeminiGenerateContent, crate::wire::gemini::PATH));
-    for model in ["gemini-3.5-flash-lite", "gemini-3.6-flash"] {
-        assert_eq!(WireApi::GeminiInteractions.redirect(&req(model, mixed.clone())), generate_content, "{model}");
-    }
-    for (model, tools) in [
-        ("gemini-3.6-flash", vec![WebSearch::new().into()]),
-        ("gemini-3.6-flash", vec![weather()]),
-        ("gemini-3.6-flash", vec![]),
-        ("gemini-3.5-flash", mixed.clone()),
-    ] {
-        assert_eq!(WireApi::GeminiInteractions.redirect(&req(model, tools)), None, "{model}");
-    }
-    // Only Interactions redirects.
-    assert_eq!(WireApi::GeminiGenerateContent.redirect(&req("gemini-3.6-flash", mixed)), None);
+        true
+    });
 }

@@ -6,7 +6,8 @@ use crate::types::artifact::Artifact;
 use crate::types::enums::Provider;
 use crate::types::message::{Message, ToolResult};
 use crate::types::tool::{FunctionTool, ToolCallDelta, WebSearch};
-use crate::wire::testkit::{Setup, ev};
+use crate::wire::testkit::streamed_text;
+use crate::wire::testkit::{Setup, ev, event_error, message_and_type};
 
 /// The call these tests make.
 const T: Setup = Setup::new(Origin::Provider(Provider::OpenAi), "gpt-5-mini");
@@ -70,11 +71,38 @@ fn tools_and_tool_choice_shapes() {
     };
     assert_eq!(build_request(&req, &xai, false).unwrap()["tools"][3], json!({"type": "code_interpreter"}));
     for (choice, wire) in [(ToolChoice::Auto, "auto"), (ToolChoice::Required, "required"), (ToolChoice::None, "none")] {
-        assert_eq!(tool_choice(&choice), json!(wire));
+        assert_eq!(tool_choice(&choice, &req, &T.ctx()).unwrap(), json!(wire));
     }
     req.tools = vec![Tool::UrlContext];
     let err = build_request(&req, &T.ctx(), false).unwrap_err();
     assert!(matches!(err, Error::Unsupported(_)), "{err}");
+}
+
+/// The reference's 1.0.0: OpenAI forces its web search with an `allowed_tools` choice; any other
+/// built-in tool, or web search on another server, is refused before any request.
+#[test]
+fn web_search_as_tool_choice_is_allowed_tools_on_openai_only() {
+    let mut req = T.request(vec![Message::user("news?").into()]);
+    req.tools = vec![WebSearch::new().into()];
+    req.tool_choice = Some(ToolChoice::Tool("web_search".into()));
+    let body = build_request(&req, &T.ctx(), false).unwrap();
+    assert_eq!(
+        body["tool_choice"],
+        json!({"type": "allowed_tools", "mode": "required", "tools": [{"type": "web_search"}]})
+    );
+    assert_eq!(body["tools"], json!([{"type": "web_search"}]));
+    let xai = Setup::new(Origin::Provider(Provider::XAi), "grok-4");
+    let err = build_request(&req, &xai.ctx(), false).unwrap_err();
+    assert!(err.to_string().contains("(`web_search`) as tool_choice"), "{err}");
+    req.tools = vec![Tool::CodeExecution];
+    req.tool_choice = Some(ToolChoice::Tool("code_execution".into()));
+    assert!(matches!(build_request(&req, &T.ctx(), false).unwrap_err(), Error::Unsupported(_)));
+    // A function of that name is a function.
+    req.tools =
+        vec![FunctionTool::new("web_search", "mine", json!({"type": "object"})).into(), WebSearch::new().into()];
+    req.tool_choice = Some(ToolChoice::Tool("web_search".into()));
+    let body = build_request(&req, &T.ctx(), false).unwrap();
+    assert_eq!(body["tool_choice"], json!({"type": "function", "name": "web_search"}));
 }
 
 #[test]
@@ -229,8 +257,7 @@ fn stream_decodes_text_reasoning_tool_calls_and_usage() {
     let mut dec = ResponsesDecoder::new(T.ctx());
     let (chunks, out) = decode_all(&mut dec, &stream_events());
     let out = out.unwrap();
-    let text: String = chunks.iter().map(|c| c.content.as_str()).collect();
-    assert_eq!(text, "Hello");
+    assert_eq!(streamed_text(&chunks), "Hello");
     let deltas: Vec<&ToolCallDelta> = chunks.iter().filter_map(|c| c.tool_call.as_ref()).collect();
     assert_eq!(deltas[0].id.as_deref(), Some("call_9"));
     assert_eq!(deltas.iter().map(|d| d.arguments.as_str()).collect::<String>(), "{\"q\":\"x\"}");
@@ -290,13 +317,8 @@ fn stream_error_event_is_typed_and_keeps_earlier_chunks() {
     let mut dec = ResponsesDecoder::new(T.ctx());
     let (chunks, out) = decode_all(&mut dec, &events);
     assert_eq!(chunks.len(), 1);
-    match out {
-        Err(Error::StreamEvent(e)) => {
-            assert_eq!(e.message, "The server had an error");
-            assert_eq!(e.error_type.as_deref(), Some("server_error"));
-        }
-        other => panic!("{other:?}"),
-    }
+    let e = event_error(out);
+    assert_eq!(message_and_type(&e), ("The server had an error", Some("server_error")));
     let mut dec = ResponsesDecoder::new(T.ctx());
     let (_, out) = decode_all(&mut dec, &[b"{not json".to_vec()]);
     assert!(matches!(out, Err(Error::Decode { .. })));
@@ -349,8 +371,7 @@ fn recorded_responses_streams_conform() {
                 .filter_map(|c| c["text"].as_str())
                 .collect();
             assert_eq!(out.content, expected, "{name}");
-            let streamed: String = chunks.iter().map(|c| c.content.as_str()).collect();
-            assert_eq!(streamed, expected, "{name}");
+            assert_eq!(streamed_text(&chunks), expected, "{name}");
             assert_eq!(out.usage.total_tokens, last["response"]["usage"]["total_tokens"].as_u64(), "{name}");
             let calls =
                 last["response"]["output"].as_array().unwrap().iter().filter(|i| i["type"] == "function_call").count();

@@ -422,13 +422,15 @@ struct WireMessage<'a> {
 /// annotations) is only checked for presence; a chunk that has any of them, or that does not decode
 /// this way at all (no choice or several, content as a list of parts), goes through the full decode,
 /// which stays the reference. Fields neither decode reads are skipped by both.
+///
+/// `I` is how the chunk's `id` and `model` are read: [`Str`] until both are known, then skipped.
 #[derive(Deserialize)]
-#[serde(bound(deserialize = "'de: 'a"))]
-struct TextChunk<'a> {
-    #[serde(default)]
-    id: Option<Str<'a>>,
-    #[serde(default)]
-    model: Option<Str<'a>>,
+#[serde(bound(deserialize = "'de: 'a, I: Deserialize<'de>"))]
+struct TextChunk<'a, I> {
+    #[serde(default = "none")]
+    id: Option<I>,
+    #[serde(default = "none")]
+    model: Option<I>,
     choices: [TextChoice<'a>; 1],
     #[serde(default)]
     usage: Option<de::IgnoredAny>,
@@ -469,7 +471,18 @@ struct TextDelta<'a> {
     refusal: Option<de::IgnoredAny>,
 }
 
-impl<'a> TextChunk<'a> {
+fn none<T>() -> Option<T> {
+    None
+}
+
+impl TextDelta<'_> {
+    /// The reasoning text, under either of its names.
+    fn reasoning(&self) -> Option<&str> {
+        self.reasoning_content.as_deref().or(self.reasoning.as_deref())
+    }
+}
+
+impl<'a, I> TextChunk<'a, I> {
     /// The delta, when this chunk carries nothing but text and reasoning for choice 0.
     fn plain_delta(&self) -> Option<&TextDelta<'a>> {
         let [choice] = &self.choices;
@@ -761,12 +774,21 @@ impl Decoder<String, String> for ChatDecoder {
         if ev.data.iter().all(u8::is_ascii_whitespace) {
             return Ok(());
         }
-        if let Ok(c) = serde_json::from_slice::<TextChunk>(&ev.data)
-            && let Some(delta) = c.plain_delta()
+        // Once the id and model are known, later chunks' are skipped rather than read (`first_ids`
+        // would ignore them), which spares checking them as UTF-8.
+        let mut emit = |p| out.push_back(piece_chunk(p));
+        if self.end.response_id.is_some() && self.end.response_model.is_some() {
+            if let Ok(c) = serde_json::from_slice::<TextChunk<de::IgnoredAny>>(&ev.data)
+                && let Some(d) = c.plain_delta()
+            {
+                add_plain_delta(&mut self.acc, d.reasoning(), d.content.as_deref(), &mut emit);
+                return Ok(());
+            }
+        } else if let Ok(c) = serde_json::from_slice::<TextChunk<Str>>(&ev.data)
+            && let Some(d) = c.plain_delta()
         {
             self.end.first_ids(c.id.as_deref(), c.model.as_deref());
-            let reasoning = delta.reasoning_content.as_deref().or(delta.reasoning.as_deref());
-            add_plain_delta(&mut self.acc, reasoning, delta.content.as_deref(), &mut |p| out.push_back(piece_chunk(p)));
+            add_plain_delta(&mut self.acc, d.reasoning(), d.content.as_deref(), &mut emit);
             return Ok(());
         }
         let c: Completion =

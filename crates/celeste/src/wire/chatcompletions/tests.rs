@@ -922,7 +922,7 @@ fn a_stream_is_complete_at_its_finish_and_final_usage_without_done() {
 
 #[test]
 fn only_plain_text_chunks_take_the_fast_path() {
-    let plain = |s: &str| serde_json::from_str::<TextChunk>(s).ok().is_some_and(|c| c.plain_delta().is_some());
+    let plain = |s: &str| serde_json::from_str::<TextChunk<Str>>(s).ok().is_some_and(|c| c.plain_delta().is_some());
     // The common chunk, with the fields OpenAI sends alongside (null or not read by either decode).
     assert!(plain(
         r#"{"id":"c1","object":"chat.completion.chunk","model":"m","choices":[{"index":0,"delta":{"content":"Hi"},"logprobs":null,"finish_reason":null}],"usage":null}"#

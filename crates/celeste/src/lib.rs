@@ -55,9 +55,9 @@ pub use error::{
 pub use images::{ImageCall, ImageOps, ImageStream};
 pub use segmentation::SegmentCall;
 pub use stream::Stream;
-pub use telemetry::{CaptureContent, TelemetryConfig};
 #[cfg(feature = "telemetry")]
 pub use telemetry::set_global_meter_provider;
+pub use telemetry::{CaptureContent, TelemetryConfig};
 pub use transport::cassette::{Cassette, MatchOn};
 pub use transport::http::Timeouts;
 pub use transport::retry::{MAX_RETRY_AFTER, RetryPolicy};

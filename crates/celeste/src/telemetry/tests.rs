@@ -532,7 +532,11 @@ fn three_chunk_call(cfg: &TelemetryConfig, model: &str) {
 
 /// Data points of `metric` for `model` on `otel`: (count) summed.
 fn count_for(otel: &Otel, metric: &str, model: &str) -> u64 {
-    otel.histogram(metric).iter().filter(|(a, _, _)| a.get(n::REQUEST_MODEL).map(String::as_str) == Some(model)).map(|p| p.1).sum()
+    otel.histogram(metric)
+        .iter()
+        .filter(|(a, _, _)| a.get(n::REQUEST_MODEL).map(String::as_str) == Some(model))
+        .map(|p| p.1)
+        .sum()
 }
 
 #[test]
@@ -581,7 +585,11 @@ fn instruments_made_before_the_global_sdk_is_installed_do_not_stay_no_ops() {
     three_chunk_call(&cfg, "global-provider");
     assert_eq!(count_for(&second, n::METRIC_OPERATION_DURATION, "global-provider"), 2);
     assert_eq!(count_for(&second, n::METRIC_TIME_PER_OUTPUT_CHUNK, "global-provider"), 4);
-    assert_eq!(count_for(&first, n::METRIC_TIME_PER_OUTPUT_CHUNK, "global-provider"), 2, "the old provider got no more");
+    assert_eq!(
+        count_for(&first, n::METRIC_TIME_PER_OUTPUT_CHUNK, "global-provider"),
+        2,
+        "the old provider got no more"
+    );
     // Replaced again the ordinary way, the new provider is not taken for the SDK celeste installed.
     let third = Otel::new();
     opentelemetry::global::set_meter_provider(Wrapped(third.mp.clone()));

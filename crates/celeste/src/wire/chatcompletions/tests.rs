@@ -955,8 +955,10 @@ fn fast_and_full_decodes_give_the_same_stream() {
     // The same chunks, once plain and once with a choice-level `message` the full decode ignores (it
     // reads the delta first) but that keeps them off the fast path.
     let chunk = |t: &str, extra: &str| {
-        format!(r#"{{"id":"c1","model":"m","choices":[{{"index":0,"delta":{{"content":{t:?},"reasoning":"r"}}{extra}}}]}}"#)
-            .into_bytes()
+        format!(
+            r#"{{"id":"c1","model":"m","choices":[{{"index":0,"delta":{{"content":{t:?},"reasoning":"r"}}{extra}}}]}}"#
+        )
+        .into_bytes()
     };
     let run = |extra: &str| {
         let events = vec![

@@ -440,34 +440,24 @@ struct TextChunk<'a, I> {
     x_groq: Option<de::IgnoredAny>,
 }
 
-#[derive(Deserialize)]
-#[serde(bound(deserialize = "'de: 'a"))]
+#[derive(Deserialize, Default)]
+#[serde(default, bound(deserialize = "'de: 'a"))]
 struct TextChoice<'a> {
-    #[serde(default)]
     index: Option<u64>,
     delta: TextDelta<'a>,
-    #[serde(default)]
     message: Option<de::IgnoredAny>,
-    #[serde(default)]
     finish_reason: Option<de::IgnoredAny>,
-    #[serde(default)]
     usage: Option<de::IgnoredAny>,
 }
 
-#[derive(Deserialize)]
-#[serde(bound(deserialize = "'de: 'a"))]
+#[derive(Deserialize, Default)]
+#[serde(default, bound(deserialize = "'de: 'a"))]
 struct TextDelta<'a> {
-    #[serde(default)]
     content: Option<Str<'a>>,
-    #[serde(default)]
     reasoning_content: Option<Str<'a>>,
-    #[serde(default)]
     reasoning: Option<Str<'a>>,
-    #[serde(default)]
     tool_calls: Option<de::IgnoredAny>,
-    #[serde(default)]
     annotations: Option<de::IgnoredAny>,
-    #[serde(default)]
     refusal: Option<de::IgnoredAny>,
 }
 

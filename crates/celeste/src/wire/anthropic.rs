@@ -591,6 +591,18 @@ struct Event<'a> {
     error: Option<&'a RawValue>,
 }
 
+/// A `content_block_delta` event with its delta decoded at once: the fields of [`Event`] that event
+/// reads, with the same types.
+#[derive(Deserialize, Default)]
+#[serde(default, bound(deserialize = "'de: 'a"))]
+struct BlockDeltaEvent<'a> {
+    #[serde(rename = "type")]
+    _kind: Option<Str<'a>>,
+    index: Option<usize>,
+    delta: Option<Block<'a>>,
+    container: Option<&'a RawValue>,
+}
+
 /// A content block being rebuilt from its start event and deltas.
 enum StreamBlock {
     Text {
@@ -714,9 +726,19 @@ impl AnthropicDecoder {
         Ok(())
     }
 
+    fn on_container(&mut self, container: Option<&RawValue>) {
+        if let Some(c) = present(container).and_then(|c| serde_json::from_str::<Value>(c.get()).ok()) {
+            self.message.insert("container".into(), c);
+        }
+    }
+
     fn on_block_delta(&mut self, index: usize, raw: &RawValue, out: &mut VecDeque<Chunk<String>>) -> Result<()> {
         let d: Block = serde_json::from_str(raw.get())
             .map_err(|e| Error::decode("anthropic content block delta", e, raw.get().as_bytes()))?;
+        self.on_block_delta_decoded(index, d, out)
+    }
+
+    fn on_block_delta_decoded(&mut self, index: usize, d: Block<'_>, out: &mut VecDeque<Chunk<String>>) -> Result<()> {
         if matches!(d.kind.as_ref(), "text_delta" | "citations_delta") {
             // Text may arrive for a block whose start was never seen.
             self.blocks
@@ -790,6 +812,17 @@ impl Decoder<String, String> for AnthropicDecoder {
         if ev.event.as_deref() == Some("ping") || ev.data.iter().all(u8::is_ascii_whitespace) {
             return Ok(());
         }
+        // The common event, decoded in one pass (its delta typed at once rather than kept raw and
+        // decoded again); one that does not decode this way takes the general path, which reports it.
+        if ev.event.as_deref() == Some("content_block_delta")
+            && let Ok(e) = serde_json::from_slice::<BlockDeltaEvent>(&ev.data)
+        {
+            if let Some(d) = e.delta {
+                self.on_block_delta_decoded(e.index.unwrap_or(self.last_index), d, out)?;
+            }
+            self.on_container(e.container);
+            return Ok(());
+        }
         let e: Event =
             serde_json::from_slice(&ev.data).map_err(|err| Error::decode("anthropic stream event", err, &ev.data))?;
         // The SSE event name, else the payload's `type` (they agree on the real API).
@@ -832,9 +865,7 @@ impl Decoder<String, String> for AnthropicDecoder {
             }
             _ => {}
         }
-        if let Some(c) = present(e.container).and_then(|c| serde_json::from_str::<Value>(c.get()).ok()) {
-            self.message.insert("container".into(), c);
-        }
+        self.on_container(e.container);
         Ok(())
     }
 

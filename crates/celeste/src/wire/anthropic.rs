@@ -13,6 +13,7 @@ use base64::engine::general_purpose::STANDARD;
 use bytes::Bytes;
 use reqwest::header::{HeaderName, HeaderValue};
 use serde::Deserialize;
+use serde::de::IgnoredAny;
 use serde_json::value::RawValue;
 use serde_json::{Map, Value, json};
 
@@ -603,6 +604,60 @@ struct BlockDeltaEvent<'a> {
     container: Option<&'a RawValue>,
 }
 
+/// The commonest event, a `content_block_delta` carrying a `text_delta`, decoded small: the text, and
+/// every other field [`Block`] and [`BlockDeltaEvent`] would read only checked for presence (one that
+/// has any goes through them).
+#[derive(Deserialize, Default)]
+#[serde(default, bound(deserialize = "'de: 'a"))]
+struct TextDeltaEvent<'a> {
+    #[serde(rename = "type")]
+    _kind: Option<Str<'a>>,
+    index: Option<usize>,
+    delta: Option<TextDelta<'a>>,
+    container: Option<IgnoredAny>,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default, bound(deserialize = "'de: 'a"))]
+struct TextDelta<'a> {
+    #[serde(rename = "type")]
+    kind: Str<'a>,
+    text: Option<Str<'a>>,
+    thinking: Option<IgnoredAny>,
+    signature: Option<IgnoredAny>,
+    partial_json: Option<IgnoredAny>,
+    citation: Option<IgnoredAny>,
+    encrypted_content: Option<IgnoredAny>,
+    id: Option<IgnoredAny>,
+    name: Option<IgnoredAny>,
+    input: Option<IgnoredAny>,
+    caller: Option<IgnoredAny>,
+    toolset_name: Option<IgnoredAny>,
+    citations: Option<IgnoredAny>,
+    content: Option<IgnoredAny>,
+}
+
+impl<'a> TextDeltaEvent<'a> {
+    /// The delta, when it is a text delta with nothing else on it or on the event.
+    fn plain(self) -> Option<TextDelta<'a>> {
+        let d = self.delta.filter(|_| self.container.is_none())?;
+        let plain = &*d.kind == "text_delta"
+            && d.thinking.is_none()
+            && d.signature.is_none()
+            && d.partial_json.is_none()
+            && d.citation.is_none()
+            && d.encrypted_content.is_none()
+            && d.id.is_none()
+            && d.name.is_none()
+            && d.input.is_none()
+            && d.caller.is_none()
+            && d.toolset_name.is_none()
+            && d.citations.is_none()
+            && d.content.is_none();
+        plain.then_some(d)
+    }
+}
+
 /// A content block being rebuilt from its start event and deltas.
 enum StreamBlock {
     Text {
@@ -814,6 +869,15 @@ impl Decoder<String, String> for AnthropicDecoder {
         }
         // The common event, decoded in one pass (its delta typed at once rather than kept raw and
         // decoded again); one that does not decode this way takes the general path, which reports it.
+        if ev.event.as_deref() == Some("content_block_delta")
+            && let Ok(e) = serde_json::from_slice::<TextDeltaEvent>(&ev.data)
+        {
+            let index = e.index.unwrap_or(self.last_index);
+            if let Some(d) = e.plain() {
+                let block = Block { kind: d.kind, text: d.text, ..Block::default() };
+                return self.on_block_delta_decoded(index, block, out);
+            }
+        }
         if ev.event.as_deref() == Some("content_block_delta")
             && let Ok(e) = serde_json::from_slice::<BlockDeltaEvent>(&ev.data)
         {

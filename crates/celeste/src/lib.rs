@@ -57,6 +57,8 @@ pub use error::{
 pub use images::{ImageCall, ImageOps, ImageStream};
 pub use segmentation::SegmentCall;
 pub use stream::Stream;
+#[cfg(feature = "telemetry")]
+pub use telemetry::set_global_meter_provider;
 pub use telemetry::{CaptureContent, TelemetryConfig};
 pub use transport::cassette::{Cassette, MatchOn};
 pub use transport::http::Timeouts;

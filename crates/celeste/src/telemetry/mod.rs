@@ -103,6 +103,12 @@ pub struct TelemetryConfig {
     pub(crate) tracer_provider: Option<Arc<dyn opentelemetry::global::ObjectSafeTracerProvider + Send + Sync>>,
     #[cfg(feature = "telemetry")]
     pub(crate) meter_provider: Option<Arc<dyn opentelemetry::metrics::MeterProvider + Send + Sync>>,
+    /// Whether `meter_provider` is known to implement bound instruments (see `span::provider_binds`).
+    #[cfg(feature = "telemetry")]
+    pub(crate) meter_provider_binds: bool,
+    /// The metric instruments, made once per meter provider (shared by clones of this config).
+    #[cfg(feature = "telemetry")]
+    pub(crate) instruments: Arc<span::InstrumentCache>,
     pub(crate) capture: Option<CaptureContent>,
     pub(crate) semconv: Option<Semconv>,
     pub(crate) propagate: Option<bool>,
@@ -144,6 +150,7 @@ impl TelemetryConfig {
     where
         P: opentelemetry::metrics::MeterProvider + Send + Sync + 'static,
     {
+        self.meter_provider_binds = span_binds::<P>();
         self.meter_provider = Some(Arc::new(provider));
         self
     }
@@ -187,6 +194,37 @@ impl TelemetryConfig {
         self.enabled = Some(self.enabled.unwrap_or(true));
         self
     }
+}
+
+/// Whether a meter provider of type `P` implements bound instruments: only `opentelemetry_sdk`'s, whose
+/// bound-instrument feature celeste's `bound-instruments` feature turns on.
+#[cfg(feature = "telemetry")]
+fn span_binds<P: 'static>() -> bool {
+    #[cfg(feature = "bound-instruments")]
+    {
+        std::any::TypeId::of::<P>() == std::any::TypeId::of::<opentelemetry_sdk::metrics::SdkMeterProvider>()
+    }
+    #[cfg(not(feature = "bound-instruments"))]
+    false
+}
+
+/// Install `provider` as the global meter provider, like `opentelemetry::global::set_meter_provider`,
+/// and let celeste take the fast path for it.
+///
+/// `gen_ai.client.operation.time_per_output_chunk` is recorded once per chunk (the conventions' rule).
+/// When celeste knows the meter provider is `opentelemetry_sdk`'s (installed through this function, or
+/// given per client with [`TelemetryConfig::meter_provider`]) and the `bound-instruments` feature is on
+/// (the default), those records go through a histogram bound to the call's attributes, so the SDK looks
+/// the attributes up once per stream instead of once per chunk. A global provider installed any other
+/// way gets the same records through the ordinary, slower path: celeste cannot tell whether it
+/// implements bound instruments, and one that does not would drop bound records.
+#[cfg(feature = "telemetry")]
+pub fn set_global_meter_provider<P>(provider: P)
+where
+    P: opentelemetry::metrics::MeterProvider + Send + Sync + 'static,
+{
+    opentelemetry::global::set_meter_provider(provider);
+    span::note_global_binds(span_binds::<P>());
 }
 
 /// The GenAI operation name and output type for a celeste modality and operation.

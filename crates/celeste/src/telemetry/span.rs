@@ -6,11 +6,11 @@
 //! stream passes through the same finaliser.
 
 use std::borrow::Cow;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use std::time::Instant;
 
 use opentelemetry::global::{self, BoxedSpan, BoxedTracer};
-use opentelemetry::metrics::{Counter, Histogram, Meter};
+use opentelemetry::metrics::{Counter, Histogram, Meter, MeterProvider};
 use opentelemetry::propagation::Injector;
 use opentelemetry::trace::{Span as _, SpanKind, Status, TraceContextExt, Tracer};
 use opentelemetry::{Context, InstrumentationScope, KeyValue, Value};
@@ -78,10 +78,74 @@ impl Instruments {
     }
 }
 
+type SharedMeterProvider = Arc<dyn MeterProvider + Send + Sync>;
+
+/// A client's metric instruments, made once per meter provider instead of on every call.
+///
+/// The key is the provider itself (its `Arc`, held here so that its address cannot be reused by
+/// another provider), and the conventions version. With the global provider, every call asks
+/// `opentelemetry::global` for the current one (a read lock and a reference count) and compares it with
+/// the cached one: instruments made while the no-op provider was installed are dropped as soon as the
+/// application installs its SDK, so a client built before the SDK is installed records from the first
+/// call after it.
+#[derive(Default)]
+pub(crate) struct InstrumentCache(Mutex<Option<CachedInstruments>>);
+
+struct CachedInstruments {
+    provider: SharedMeterProvider,
+    semconv: Semconv,
+    instruments: Arc<Instruments>,
+    binds: bool,
+}
+
+impl InstrumentCache {
+    /// The instruments of `provider` (the global one when `None`), and whether the per-chunk histogram
+    /// may be bound (see [`provider_binds`]).
+    fn get(&self, config: &TelemetryConfig, semconv: Semconv) -> (Arc<Instruments>, bool) {
+        let explicit = config.meter_provider.as_ref();
+        let provider = explicit.cloned().unwrap_or_else(global::meter_provider);
+        let mut slot = self.0.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        if let Some(c) = slot.as_ref()
+            && Arc::ptr_eq(&c.provider, &provider)
+            && c.semconv == semconv
+        {
+            return (c.instruments.clone(), c.binds);
+        }
+        let binds = match explicit {
+            Some(_) => config.meter_provider_binds,
+            None => provider_binds(&provider),
+        };
+        let instruments = Arc::new(Instruments::new(&provider.meter_with_scope(scope()), semconv));
+        *slot = Some(CachedInstruments { provider, semconv, instruments: instruments.clone(), binds });
+        (instruments, binds)
+    }
+}
+
+/// The global meter provider installed by [`set_global_meter_provider`](super::set_global_meter_provider)
+/// when it is the SDK's, held so that its address stays its own.
+static BINDING_GLOBAL: Mutex<Option<SharedMeterProvider>> = Mutex::new(None);
+
+/// Whether `provider` (the current global one) is the `opentelemetry_sdk` provider celeste installed,
+/// which implements bound instruments (feature-unified with celeste's `bound-instruments`). Any other
+/// provider gets unbound records: a provider that does not implement `bind` would drop bound records.
+fn provider_binds(provider: &SharedMeterProvider) -> bool {
+    let held = BINDING_GLOBAL.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+    held.as_ref().is_some_and(|p| Arc::ptr_eq(p, provider))
+}
+
+/// Record the provider just installed globally as one that binds (it is the SDK's).
+pub(crate) fn note_global_binds(binds: bool) {
+    let mut held = BINDING_GLOBAL.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+    *held = binds.then(global::meter_provider);
+}
+
 struct Inner {
     cx: Context,
     tracer: BoxedTracer,
-    instruments: Instruments,
+    instruments: Arc<Instruments>,
+    /// Whether `tpoc` may be bound to the call's attributes (the provider is known to implement it).
+    #[cfg_attr(not(feature = "bound-instruments"), allow(dead_code, reason = "read with bound-instruments"))]
+    binds: bool,
     metric_attrs: Vec<KeyValue>,
     semconv: Semconv,
     capture: CaptureContent,
@@ -120,10 +184,7 @@ impl CallSpan {
             Some(p) => BoxedTracer::new(p.boxed_tracer(scope())),
             None => global::tracer_with_scope(scope()),
         };
-        let meter = match &config.meter_provider {
-            Some(p) => p.meter_with_scope(scope()),
-            None => global::meter_with_scope(scope()),
-        };
+        let (instruments, binds) = config.instruments.get(config, semconv);
         let (op, output_type) = super::operation_name(info.modality, info.operation);
         let server = server_of(&info.url).map(|(host, port)| (Arc::<str>::from(host), port));
         let mut metric_attrs = Vec::with_capacity(6);
@@ -154,7 +215,8 @@ impl CallSpan {
             inner: Some(Box::new(Inner {
                 cx,
                 tracer,
-                instruments: Instruments::new(&meter, semconv),
+                instruments,
+                binds,
                 metric_attrs,
                 semconv,
                 capture,
@@ -320,8 +382,11 @@ impl CallSpan {
             Some(prev) => {
                 let gap = if prev == received { 0.0 } else { received.saturating_duration_since(prev).as_secs_f64() };
                 #[cfg(feature = "bound-instruments")]
-                inner.tpoc_bound.get_or_insert_with(|| inner.instruments.tpoc.bind(&inner.metric_attrs)).record(gap);
-                #[cfg(not(feature = "bound-instruments"))]
+                if inner.binds {
+                    let tpoc = &inner.instruments.tpoc;
+                    inner.tpoc_bound.get_or_insert_with(|| tpoc.bind(&inner.metric_attrs)).record(gap);
+                    return;
+                }
                 inner.instruments.tpoc.record(gap, &inner.metric_attrs);
             }
         }

@@ -508,3 +508,92 @@ fn every_gen_ai_name_is_in_the_v1_41_registry() {
         assert!(REGISTRY_V1_41.contains(name), "{name} is not in the v1.41 registry");
     }
 }
+
+/// A meter provider celeste cannot identify as the SDK's (it wraps it): records go unbound.
+struct Wrapped(SdkMeterProvider);
+
+impl opentelemetry::metrics::MeterProvider for Wrapped {
+    fn meter_with_scope(&self, scope: opentelemetry::InstrumentationScope) -> opentelemetry::metrics::Meter {
+        self.0.meter_with_scope(scope)
+    }
+}
+
+/// One streamed call of three chunks (two per-chunk records) and a duration record, on `cfg`.
+fn three_chunk_call(cfg: &TelemetryConfig, model: &str) {
+    let mut i = info(true);
+    i.model = model.into();
+    let mut span = CallSpan::start(cfg, &i);
+    let t = std::time::Instant::now();
+    for _ in 0..3 {
+        span.chunk(t);
+    }
+    span.end_err(&Error::Cancelled);
+}
+
+/// Data points of `metric` for `model` on `otel`: (count) summed.
+fn count_for(otel: &Otel, metric: &str, model: &str) -> u64 {
+    otel.histogram(metric)
+        .iter()
+        .filter(|(a, _, _)| a.get(n::REQUEST_MODEL).map(String::as_str) == Some(model))
+        .map(|p| p.1)
+        .sum()
+}
+
+#[test]
+fn unidentified_meter_provider_gets_every_per_chunk_record() {
+    let otel = Otel::new();
+    let cfg = TelemetryConfig::new().tracer_provider(otel.tp.clone()).meter_provider(Wrapped(otel.mp.clone()));
+    assert!(!cfg.meter_provider_binds);
+    three_chunk_call(&cfg, "wrapped");
+    three_chunk_call(&cfg, "wrapped");
+    assert_eq!(count_for(&otel, n::METRIC_TIME_PER_OUTPUT_CHUNK, "wrapped"), 4);
+    assert_eq!(count_for(&otel, n::METRIC_OPERATION_DURATION, "wrapped"), 2);
+}
+
+#[test]
+fn cached_instruments_follow_the_sdk_given_per_client() {
+    let otel = Otel::new();
+    let cfg = otel.config();
+    assert_eq!(cfg.meter_provider_binds, cfg!(feature = "bound-instruments"));
+    // Two calls on one config share its cached instruments; a clone given another provider does not.
+    three_chunk_call(&cfg, "per-client");
+    three_chunk_call(&cfg, "per-client");
+    let other = Otel::new();
+    let cfg2 = cfg.clone().meter_provider(other.mp.clone());
+    three_chunk_call(&cfg2, "per-client");
+    assert_eq!(count_for(&otel, n::METRIC_TIME_PER_OUTPUT_CHUNK, "per-client"), 4);
+    assert_eq!(count_for(&other, n::METRIC_TIME_PER_OUTPUT_CHUNK, "per-client"), 2);
+    assert_eq!(count_for(&other, n::METRIC_OPERATION_DURATION, "per-client"), 1);
+}
+
+/// The only test that touches the global meter provider (its calls use a model no other test uses).
+#[test]
+fn instruments_made_before_the_global_sdk_is_installed_do_not_stay_no_ops() {
+    let cfg = TelemetryConfig::new().semconv(Semconv::V1_41);
+    // The first call runs under the no-op global provider and caches its instruments.
+    three_chunk_call(&cfg, "global-provider");
+    // The application installs its SDK the ordinary way: records are unbound, and all arrive.
+    let first = Otel::new();
+    opentelemetry::global::set_meter_provider(first.mp.clone());
+    three_chunk_call(&cfg, "global-provider");
+    assert_eq!(count_for(&first, n::METRIC_OPERATION_DURATION, "global-provider"), 1);
+    assert_eq!(count_for(&first, n::METRIC_TIME_PER_OUTPUT_CHUNK, "global-provider"), 2);
+    // Installed through celeste, the SDK is known and the per-chunk records may be bound.
+    let second = Otel::new();
+    crate::set_global_meter_provider(second.mp.clone());
+    three_chunk_call(&cfg, "global-provider");
+    three_chunk_call(&cfg, "global-provider");
+    assert_eq!(count_for(&second, n::METRIC_OPERATION_DURATION, "global-provider"), 2);
+    assert_eq!(count_for(&second, n::METRIC_TIME_PER_OUTPUT_CHUNK, "global-provider"), 4);
+    assert_eq!(
+        count_for(&first, n::METRIC_TIME_PER_OUTPUT_CHUNK, "global-provider"),
+        2,
+        "the old provider got no more"
+    );
+    // Replaced again the ordinary way, the new provider is not taken for the SDK celeste installed.
+    let third = Otel::new();
+    opentelemetry::global::set_meter_provider(Wrapped(third.mp.clone()));
+    three_chunk_call(&cfg, "global-provider");
+    assert_eq!(count_for(&third, n::METRIC_TIME_PER_OUTPUT_CHUNK, "global-provider"), 2);
+    opentelemetry::global::set_meter_provider(opentelemetry::metrics::noop::NoopMeterProvider::new());
+}

@@ -13,6 +13,7 @@ use base64::engine::general_purpose::STANDARD;
 use bytes::Bytes;
 use reqwest::header::{HeaderName, HeaderValue};
 use serde::Deserialize;
+use serde::de::IgnoredAny;
 use serde_json::value::RawValue;
 use serde_json::{Map, Value, json};
 
@@ -583,6 +584,72 @@ struct Event<'a> {
     error: Option<&'a RawValue>,
 }
 
+/// A `content_block_delta` event with its delta decoded at once: the fields of [`Event`] that event
+/// reads, with the same types.
+#[derive(Deserialize, Default)]
+#[serde(default, bound(deserialize = "'de: 'a"))]
+struct BlockDeltaEvent<'a> {
+    #[serde(rename = "type")]
+    _kind: Option<Str<'a>>,
+    index: Option<usize>,
+    delta: Option<Block<'a>>,
+    container: Option<&'a RawValue>,
+}
+
+/// The commonest event, a `content_block_delta` carrying a `text_delta`, decoded small: the text, and
+/// every other field [`Block`] and [`BlockDeltaEvent`] would read only checked for presence (one that
+/// has any goes through them).
+#[derive(Deserialize, Default)]
+#[serde(default, bound(deserialize = "'de: 'a"))]
+struct TextDeltaEvent<'a> {
+    #[serde(rename = "type")]
+    _kind: Option<Str<'a>>,
+    index: Option<usize>,
+    delta: Option<TextDelta<'a>>,
+    container: Option<IgnoredAny>,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default, bound(deserialize = "'de: 'a"))]
+struct TextDelta<'a> {
+    #[serde(rename = "type")]
+    kind: Str<'a>,
+    text: Option<Str<'a>>,
+    thinking: Option<IgnoredAny>,
+    signature: Option<IgnoredAny>,
+    partial_json: Option<IgnoredAny>,
+    citation: Option<IgnoredAny>,
+    encrypted_content: Option<IgnoredAny>,
+    id: Option<IgnoredAny>,
+    name: Option<IgnoredAny>,
+    input: Option<IgnoredAny>,
+    caller: Option<IgnoredAny>,
+    toolset_name: Option<IgnoredAny>,
+    citations: Option<IgnoredAny>,
+    content: Option<IgnoredAny>,
+}
+
+impl<'a> TextDeltaEvent<'a> {
+    /// The delta, when it is a text delta with nothing else on it or on the event.
+    fn plain(self) -> Option<TextDelta<'a>> {
+        let d = self.delta.filter(|_| self.container.is_none())?;
+        let plain = &*d.kind == "text_delta"
+            && d.thinking.is_none()
+            && d.signature.is_none()
+            && d.partial_json.is_none()
+            && d.citation.is_none()
+            && d.encrypted_content.is_none()
+            && d.id.is_none()
+            && d.name.is_none()
+            && d.input.is_none()
+            && d.caller.is_none()
+            && d.toolset_name.is_none()
+            && d.citations.is_none()
+            && d.content.is_none();
+        plain.then_some(d)
+    }
+}
+
 /// A content block being rebuilt from its start event and deltas.
 enum StreamBlock {
     Text {
@@ -706,9 +773,19 @@ impl AnthropicDecoder {
         Ok(())
     }
 
+    fn on_container(&mut self, container: Option<&RawValue>) {
+        if let Some(c) = present(container).and_then(|c| serde_json::from_str::<Value>(c.get()).ok()) {
+            self.message.insert("container".into(), c);
+        }
+    }
+
     fn on_block_delta(&mut self, index: usize, raw: &RawValue, out: &mut VecDeque<Chunk<String>>) -> Result<()> {
         let d: Block = serde_json::from_str(raw.get())
             .map_err(|e| Error::decode("anthropic content block delta", e, raw.get().as_bytes()))?;
+        self.on_block_delta_decoded(index, d, out)
+    }
+
+    fn on_block_delta_decoded(&mut self, index: usize, d: Block<'_>, out: &mut VecDeque<Chunk<String>>) -> Result<()> {
         if matches!(d.kind.as_ref(), "text_delta" | "citations_delta") {
             // Text may arrive for a block whose start was never seen.
             self.blocks
@@ -782,6 +859,26 @@ impl Decoder<String, String> for AnthropicDecoder {
         if ev.event.as_deref() == Some("ping") || ev.data.iter().all(u8::is_ascii_whitespace) {
             return Ok(());
         }
+        // The common event, decoded in one pass (its delta typed at once rather than kept raw and
+        // decoded again); one that does not decode this way takes the general path, which reports it.
+        if ev.event.as_deref() == Some("content_block_delta")
+            && let Ok(e) = serde_json::from_slice::<TextDeltaEvent>(&ev.data)
+        {
+            let index = e.index.unwrap_or(self.last_index);
+            if let Some(d) = e.plain() {
+                let block = Block { kind: d.kind, text: d.text, ..Block::default() };
+                return self.on_block_delta_decoded(index, block, out);
+            }
+        }
+        if ev.event.as_deref() == Some("content_block_delta")
+            && let Ok(e) = serde_json::from_slice::<BlockDeltaEvent>(&ev.data)
+        {
+            if let Some(d) = e.delta {
+                self.on_block_delta_decoded(e.index.unwrap_or(self.last_index), d, out)?;
+            }
+            self.on_container(e.container);
+            return Ok(());
+        }
         let e: Event =
             serde_json::from_slice(&ev.data).map_err(|err| Error::decode("anthropic stream event", err, &ev.data))?;
         // The SSE event name, else the payload's `type` (they agree on the real API).
@@ -824,9 +921,7 @@ impl Decoder<String, String> for AnthropicDecoder {
             }
             _ => {}
         }
-        if let Some(c) = present(e.container).and_then(|c| serde_json::from_str::<Value>(c.get()).ok()) {
-            self.message.insert("container".into(), c);
-        }
+        self.on_container(e.container);
         Ok(())
     }
 

@@ -411,6 +411,81 @@ struct WireMessage<'a> {
     refusal: Option<Str<'a>>,
 }
 
+/// The common stream chunk, decoded without the general schema's vectors and enums: one choice
+/// (index 0) whose delta carries text and reasoning strings only. Everything the full decode would act
+/// on besides those (usage, error, Groq's block, a finish reason, a message, tool calls, a refusal,
+/// annotations) is only checked for presence; a chunk that has any of them, or that does not decode
+/// this way at all (no choice or several, content as a list of parts), goes through the full decode,
+/// which stays the reference. Fields neither decode reads are skipped by both.
+///
+/// `I` is how the chunk's `id` and `model` are read: [`Str`] until both are known, then skipped.
+#[derive(Deserialize)]
+#[serde(bound(deserialize = "'de: 'a, I: Deserialize<'de>"))]
+struct TextChunk<'a, I> {
+    #[serde(default = "none")]
+    id: Option<I>,
+    #[serde(default = "none")]
+    model: Option<I>,
+    choices: [TextChoice<'a>; 1],
+    #[serde(default)]
+    usage: Option<de::IgnoredAny>,
+    #[serde(default)]
+    error: Option<de::IgnoredAny>,
+    #[serde(default)]
+    x_groq: Option<de::IgnoredAny>,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default, bound(deserialize = "'de: 'a"))]
+struct TextChoice<'a> {
+    index: Option<u64>,
+    delta: TextDelta<'a>,
+    message: Option<de::IgnoredAny>,
+    finish_reason: Option<de::IgnoredAny>,
+    usage: Option<de::IgnoredAny>,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default, bound(deserialize = "'de: 'a"))]
+struct TextDelta<'a> {
+    content: Option<Str<'a>>,
+    reasoning_content: Option<Str<'a>>,
+    reasoning: Option<Str<'a>>,
+    tool_calls: Option<de::IgnoredAny>,
+    annotations: Option<de::IgnoredAny>,
+    refusal: Option<de::IgnoredAny>,
+}
+
+fn none<T>() -> Option<T> {
+    None
+}
+
+impl TextDelta<'_> {
+    /// The reasoning text, under either of its names.
+    fn reasoning(&self) -> Option<&str> {
+        self.reasoning_content.as_deref().or(self.reasoning.as_deref())
+    }
+}
+
+impl<'a, I> TextChunk<'a, I> {
+    /// The delta, when this chunk carries nothing but text and reasoning for choice 0.
+    fn plain_delta(&self) -> Option<&TextDelta<'a>> {
+        let [choice] = &self.choices;
+        let d = &choice.delta;
+        let plain = self.usage.is_none()
+            && self.error.is_none()
+            && self.x_groq.is_none()
+            && choice.index.unwrap_or(0) == 0
+            && choice.message.is_none()
+            && choice.finish_reason.is_none()
+            && choice.usage.is_none()
+            && d.tool_calls.is_none()
+            && d.annotations.is_none()
+            && d.refusal.is_none();
+        plain.then_some(d)
+    }
+}
+
 /// Message content: a string, or (Mistral) a list of typed parts.
 enum Content<'a> {
     Text(Cow<'a, str>),
@@ -511,11 +586,13 @@ enum Piece {
 
 /// Fold content, reasoning and annotations in; `emit` receives each non-empty piece.
 fn add_message(acc: &mut Accumulator, m: &WireMessage<'_>, emit: &mut dyn FnMut(Piece)) {
-    if let Some(r) = m.reasoning_content.as_deref().or(m.reasoning.as_deref()) {
-        add_reasoning(acc, r, emit);
-    }
+    let text = match &m.content {
+        Some(Content::Text(t)) => Some(&**t),
+        _ => None,
+    };
+    add_plain_delta(acc, m.reasoning_content.as_deref().or(m.reasoning.as_deref()), text, emit);
     match &m.content {
-        Some(Content::Text(t)) => add_text(acc, t, emit),
+        Some(Content::Text(_)) => {}
         Some(Content::Parts(parts)) => {
             for p in parts {
                 match p.kind.as_deref() {
@@ -542,6 +619,23 @@ fn add_message(acc: &mut Accumulator, m: &WireMessage<'_>, emit: &mut dyn FnMut(
     }
     for a in m.annotations.iter().flatten() {
         add_annotation(acc, a);
+    }
+}
+
+/// The reasoning and text of a message, in that order (what a plain text delta carries).
+fn add_plain_delta(acc: &mut Accumulator, reasoning: Option<&str>, text: Option<&str>, emit: &mut dyn FnMut(Piece)) {
+    if let Some(r) = reasoning {
+        add_reasoning(acc, r, emit);
+    }
+    if let Some(t) = text {
+        add_text(acc, t, emit);
+    }
+}
+
+fn piece_chunk(piece: Piece) -> Chunk<String> {
+    match piece {
+        Piece::Text(t) => Chunk::content(t),
+        Piece::Reasoning(r) => reasoning_chunk(r),
     }
 }
 
@@ -665,6 +759,23 @@ impl Decoder<String, String> for ChatDecoder {
         if ev.data.iter().all(u8::is_ascii_whitespace) {
             return Ok(());
         }
+        // Once the id and model are known, later chunks' are skipped rather than read (`first_ids`
+        // would ignore them), which spares checking them as UTF-8.
+        let mut emit = |p| out.push_back(piece_chunk(p));
+        if self.end.response_id.is_some() && self.end.response_model.is_some() {
+            if let Ok(c) = serde_json::from_slice::<TextChunk<de::IgnoredAny>>(&ev.data)
+                && let Some(d) = c.plain_delta()
+            {
+                add_plain_delta(&mut self.acc, d.reasoning(), d.content.as_deref(), &mut emit);
+                return Ok(());
+            }
+        } else if let Ok(c) = serde_json::from_slice::<TextChunk<Str>>(&ev.data)
+            && let Some(d) = c.plain_delta()
+        {
+            self.end.first_ids(c.id.as_deref(), c.model.as_deref());
+            add_plain_delta(&mut self.acc, d.reasoning(), d.content.as_deref(), &mut emit);
+            return Ok(());
+        }
         let c: Completion =
             serde_json::from_slice(&ev.data).map_err(|e| Error::decode("chatcompletions stream chunk", e, &ev.data))?;
         if let Some(err) = present(c.error) {
@@ -677,12 +788,7 @@ impl Decoder<String, String> for ChatDecoder {
         let choice = c.choices.as_deref().unwrap_or_default().iter().find(|ch| ch.index.unwrap_or(0) == 0);
         if let Some(choice) = choice {
             if let Some(d) = choice.delta.as_ref().or(choice.message.as_ref()) {
-                add_message(&mut self.acc, d, &mut |piece| {
-                    out.push_back(match piece {
-                        Piece::Text(t) => Chunk::content(t),
-                        Piece::Reasoning(r) => reasoning_chunk(r),
-                    })
-                });
+                add_message(&mut self.acc, d, &mut |piece| out.push_back(piece_chunk(piece)));
                 for tc in d.tool_calls.iter().flatten() {
                     let (index, args) = add_call_delta(&mut self.acc, tc);
                     let non_empty = |s: &&str| !s.is_empty();

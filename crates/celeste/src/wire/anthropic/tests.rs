@@ -1015,3 +1015,19 @@ fn the_vertex_envelope_downgrades_web_search() {
     assert_eq!(built.body["tools"][0], json!({"type": "web_search_20250305", "name": "web_search"}));
     assert!(built.headers.iter().all(|(name, _)| name != "anthropic-version"));
 }
+
+#[test]
+fn named_block_deltas_decoded_in_one_pass_give_the_same_stream() {
+    // Named `content_block_delta` events take the one-pass decode; unnamed ones the general path.
+    let events = stream_events();
+    let (plain, plain_out) = decode_all(&mut AnthropicDecoder::new(T.ctx()), &events);
+    let (named, named_out) = decode_named(&mut AnthropicDecoder::new(T.ctx()), &named_by_type(&events));
+    assert_eq!(format!("{plain:?}"), format!("{named:?}"));
+    assert_eq!(format!("{:?}", plain_out.unwrap()), format!("{:?}", named_out.unwrap()));
+    // A delta that does not decode is reported the same way on both paths.
+    let bad =
+        vec![block_start(0, json!({"type": "text", "text": ""})), delta(0, json!({"type": "text_delta", "text": 5}))];
+    let (_, plain_err) = decode_all(&mut AnthropicDecoder::new(T.ctx()), &bad);
+    let (_, named_err) = decode_named(&mut AnthropicDecoder::new(T.ctx()), &named_by_type(&bad));
+    assert_eq!(format!("{:?}", plain_err.unwrap_err()), format!("{:?}", named_err.unwrap_err()));
+}

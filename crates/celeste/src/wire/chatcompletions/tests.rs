@@ -896,3 +896,60 @@ fn a_stream_is_complete_at_its_finish_and_final_usage_without_done() {
     feed(&mut dec, &[delta(json!({"content": "Hi"})), finish]);
     assert!(dec.is_terminal());
 }
+
+#[test]
+fn only_plain_text_chunks_take_the_fast_path() {
+    let plain = |s: &str| serde_json::from_str::<TextChunk<Str>>(s).ok().is_some_and(|c| c.plain_delta().is_some());
+    // The common chunk, with the fields OpenAI sends alongside (null or not read by either decode).
+    assert!(plain(
+        r#"{"id":"c1","object":"chat.completion.chunk","model":"m","choices":[{"index":0,"delta":{"content":"Hi"},"logprobs":null,"finish_reason":null}],"usage":null}"#
+    ));
+    assert!(plain(r#"{"choices":[{"delta":{"role":"assistant","content":"","refusal":null}}]}"#));
+    assert!(plain(r#"{"choices":[{"delta":{"reasoning_content":"hm"}}]}"#));
+    // Everything else goes to the full decode.
+    for other in [
+        r#"{"choices":[]}"#,
+        r#"{"choices":[{"delta":{"content":"a"}},{"index":1,"delta":{"content":"b"}}]}"#,
+        r#"{"choices":[{"index":1,"delta":{"content":"a"}}]}"#,
+        r#"{"choices":[{"delta":{"content":"a"},"finish_reason":"stop"}]}"#,
+        r#"{"choices":[{"delta":{"content":"a"}}],"usage":{"prompt_tokens":1}}"#,
+        r#"{"choices":[{"delta":{"content":"a"},"usage":{"prompt_tokens":1}}]}"#,
+        r#"{"choices":[{"delta":{"content":"a"}}],"x_groq":{"id":"g"}}"#,
+        r#"{"choices":[{"delta":{"content":"a"}}],"error":{"message":"no"}}"#,
+        r#"{"choices":[{"delta":{"tool_calls":[{"index":0,"function":{"arguments":"{"}}]}}]}"#,
+        r#"{"choices":[{"delta":{"refusal":"no"}}]}"#,
+        r#"{"choices":[{"delta":{"annotations":[]}}]}"#,
+        r#"{"choices":[{"delta":{"content":[{"type":"text","text":"a"}]}}]}"#,
+        r#"{"choices":[{"message":{"content":"a"}}]}"#,
+        r#"{"choices":[{"delta":null}]}"#,
+    ] {
+        assert!(!plain(other), "{other}");
+    }
+}
+
+#[test]
+fn fast_and_full_decodes_give_the_same_stream() {
+    // The same chunks, once plain and once with a choice-level `message` the full decode ignores (it
+    // reads the delta first) but that keeps them off the fast path.
+    let chunk = |t: &str, extra: &str| {
+        format!(
+            r#"{{"id":"c1","model":"m","choices":[{{"index":0,"delta":{{"content":{t:?},"reasoning":"r"}}{extra}}}]}}"#
+        )
+        .into_bytes()
+    };
+    let run = |extra: &str| {
+        let events = vec![
+            chunk("He", extra),
+            chunk("llo", extra),
+            br#"{"id":"c1","model":"m","choices":[{"index":0,"delta":{},"finish_reason":"stop"}]}"#.to_vec(),
+            b"[DONE]".to_vec(),
+        ];
+        let (chunks, out) = decode_all(&mut ChatDecoder::new(protocol()), &events);
+        let out = out.unwrap();
+        (format!("{chunks:?}"), out.content, out.metadata.response_id)
+    };
+    let fast = run("");
+    assert_eq!(fast, run(r#","message":{}"#));
+    assert_eq!(fast.1, "Hello");
+    assert_eq!(fast.2.as_deref(), Some("c1"));
+}

@@ -79,6 +79,8 @@ pub(crate) struct Shared {
     /// Requests being answered now, and the most there ever were at once.
     in_flight: AtomicUsize,
     peak_in_flight: AtomicUsize,
+    /// WebSocket sessions whose script is running (the client has not closed, or not been seen to).
+    open_sockets: AtomicUsize,
 }
 
 /// Counts a request as in flight until dropped.
@@ -183,6 +185,13 @@ impl Emulator {
         self.shared.peak_in_flight.load(Ordering::SeqCst)
     }
 
+    /// How many WebSocket sessions (live, Gradium) are open now: a session counts from its upgrade
+    /// until its script has ended, which a client's close frame or a dropped connection ends. For
+    /// tests that a client closes its socket.
+    pub fn open_sockets(&self) -> usize {
+        self.shared.open_sockets.load(Ordering::SeqCst)
+    }
+
     /// Empties the journal.
     pub fn clear_requests(&self) {
         self.shared.journal.lock().expect("journal lock").clear();
@@ -241,6 +250,7 @@ async fn bind(config: Config) -> io::Result<(TcpListener, Arc<Shared>)> {
         journal: Mutex::new(Vec::new()),
         in_flight: AtomicUsize::new(0),
         peak_in_flight: AtomicUsize::new(0),
+        open_sockets: AtomicUsize::new(0),
     });
     Ok((listener, shared))
 }
@@ -450,7 +460,12 @@ where
         });
         recorder
     });
-    crate::ws::accept(req, record, script)
+    let open = shared.clone();
+    crate::ws::accept(req, record, move |ws| async move {
+        open.open_sockets.fetch_add(1, Ordering::SeqCst);
+        script(ws).await;
+        open.open_sockets.fetch_sub(1, Ordering::SeqCst);
+    })
 }
 
 async fn handle(

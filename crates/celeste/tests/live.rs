@@ -404,6 +404,26 @@ async fn every_ending_ends_the_span_once() {
     emu.shutdown().await;
 }
 
+#[tokio::test]
+async fn dropping_a_session_closes_its_socket() {
+    let emu = Emulator::start(Config::default()).await.unwrap();
+    for model in ["gemini-3.8-live", "gpt-live-1"] {
+        let mut s = celeste::live::connect(model).client(client(&emu)).await.unwrap();
+        s.next().await.unwrap().unwrap(); // the acknowledgement: the server's session is running
+        assert_eq!(emu.open_sockets(), 1, "{model}");
+        drop(s);
+        let closed = async {
+            while emu.open_sockets() > 0 {
+                tokio::time::sleep(Duration::from_millis(10)).await;
+            }
+        };
+        tokio::time::timeout(Duration::from_secs(5), closed)
+            .await
+            .unwrap_or_else(|_| panic!("{model}: the socket stayed open after the session was dropped"));
+    }
+    emu.shutdown().await;
+}
+
 #[test]
 fn the_blocking_twin_holds_a_session() {
     use opentelemetry_sdk::trace::{InMemorySpanExporter, SdkTracerProvider};

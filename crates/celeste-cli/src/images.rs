@@ -166,6 +166,13 @@ pub async fn run(global: &Global, ask: Ask) -> Result<(), Error> {
     Ok(())
 }
 
+/// One `--option NAME=VALUE`: the name, and the value as JSON when it parses, else as text.
+pub(crate) fn option(kv: &str) -> Result<(&str, serde_json::Value), Error> {
+    let (k, v) =
+        kv.split_once('=').ok_or_else(|| Error::InvalidInput(format!("--option {kv}: expected NAME=VALUE")))?;
+    Ok((k.trim(), json_or_text(v.trim())))
+}
+
 /// The flags as call parameters.
 fn apply<M>(mut call: ImageCall<M>, o: &ImageOptions) -> Result<ImageCall<M>, Error> {
     if let Some(v) = &o.aspect_ratio {
@@ -202,9 +209,8 @@ fn apply<M>(mut call: ImageCall<M>, o: &ImageOptions) -> Result<ImageCall<M>, Er
         call = call.reference_image(Artifact::from_path(r));
     }
     for kv in &o.options {
-        let (k, v) =
-            kv.split_once('=').ok_or_else(|| Error::InvalidInput(format!("--option {kv}: expected NAME=VALUE")))?;
-        call = call.option(k.trim(), json_or_text(v.trim()));
+        let (k, v) = option(kv)?;
+        call = call.option(k, v);
     }
     if let Some(s) = o.job_deadline {
         call = call.job_deadline(Duration::from_secs(s));

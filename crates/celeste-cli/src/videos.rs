@@ -12,7 +12,7 @@ use celeste::types::{Artifact, Video};
 use celeste::{Client, Error, Output, VideoCall};
 
 use crate::args::{Endpoint, Global};
-use crate::images::{json_or_text, numbered, progress_bar};
+use crate::images::{numbered, option, progress_bar};
 use crate::text::Session;
 
 /// Where a video call goes and what it asks for (shared by the commands).
@@ -180,9 +180,8 @@ fn apply<M>(mut call: VideoCall<M>, o: &VideoOptions) -> Result<VideoCall<M>, Er
         call = call.seed(v);
     }
     for kv in &o.options {
-        let (k, v) =
-            kv.split_once('=').ok_or_else(|| Error::InvalidInput(format!("--option {kv}: expected NAME=VALUE")))?;
-        call = call.option(k.trim(), json_or_text(v.trim()));
+        let (k, v) = option(kv)?;
+        call = call.option(k, v);
     }
     if let Some(s) = o.job_deadline {
         call = call.job_deadline(Duration::from_secs(s));

@@ -693,20 +693,28 @@ fn check_image_inputs(req: &ImageRequest) -> Result<()> {
     let inputs = req.image.iter().chain(&req.params.reference_images).chain(&req.params.mask);
     for (i, a) in inputs.enumerate() {
         let what = if i == 0 && req.image.is_some() { "the input image".to_string() } else { format!("image {i}") };
-        if !a.has_content() {
-            return Err(Error::invalid_input(format!("{what} is empty: give it bytes, a path or a URL")));
-        }
-        if let Some(path) = a.path.as_deref().filter(|p| !p.as_os_str().is_empty())
-            && a.data.is_none()
-            && !path.is_file()
-        {
-            return Err(Error::invalid_input(format!("{what}: no readable file at `{}`", path.display())));
-        }
-        if let Some(mime) = a.mime()
-            && !mime.as_str().starts_with("image/")
-        {
-            return Err(Error::invalid_input(format!("{what} is `{mime}`, not an image")));
-        }
+        check_artifact(&what, a, "image/", "an image")?;
+    }
+    Ok(())
+}
+
+/// A media input the caller gave, checked before any request: it has content, a path names a
+/// readable file, and a known MIME type is of the `kind` (`"image/"`, ...; `noun` says it in the
+/// message). `what` names the input in the messages.
+pub(crate) fn check_artifact(what: &str, a: &crate::types::artifact::Artifact, kind: &str, noun: &str) -> Result<()> {
+    if !a.has_content() {
+        return Err(Error::invalid_input(format!("{what} is empty: give it bytes, a path or a URL")));
+    }
+    if let Some(path) = a.path.as_deref().filter(|p| !p.as_os_str().is_empty())
+        && a.data.is_none()
+        && !path.is_file()
+    {
+        return Err(Error::invalid_input(format!("{what}: no readable file at `{}`", path.display())));
+    }
+    if let Some(mime) = a.mime()
+        && !mime.as_str().starts_with(kind)
+    {
+        return Err(Error::invalid_input(format!("{what} is `{mime}`, not {noun}")));
     }
     Ok(())
 }

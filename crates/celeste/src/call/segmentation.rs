@@ -94,20 +94,7 @@ pub(crate) async fn prepare_segment(
 /// something, and prompts inside the image when its size is known. Returns that size.
 fn check_inputs(req: &SegmentRequest) -> Result<Option<(u32, u32)>> {
     let a = &req.image;
-    if !a.has_content() {
-        return Err(Error::invalid_input("segment: the input image is empty: give it bytes, a path or a URL"));
-    }
-    if let Some(path) = a.path.as_deref().filter(|p| !p.as_os_str().is_empty())
-        && a.data.is_none()
-        && !path.is_file()
-    {
-        return Err(Error::invalid_input(format!("segment: no readable file at `{}`", path.display())));
-    }
-    if let Some(mime) = a.mime()
-        && !mime.as_str().starts_with("image/")
-    {
-        return Err(Error::invalid_input(format!("segment: the input is `{mime}`, not an image")));
-    }
+    super::check_artifact("segment: the input image", a, "image/", "an image")?;
     if req.prompt.as_deref().is_some_and(|p| p.trim().is_empty()) {
         return Err(Error::invalid_input("segment: the prompt is empty (leave it out to use points or boxes)"));
     }

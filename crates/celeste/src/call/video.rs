@@ -175,28 +175,10 @@ fn check_inputs(req: &VideoRequest) -> Result<()> {
         .filter_map(|(w, a)| a.as_ref().map(|a| (w.to_string(), a)))
         .chain(req.params.reference_images.iter().enumerate().map(|(i, a)| (format!("reference image {}", i + 1), a)));
     for (what, a) in images {
-        check_artifact(&what, a, "image/")?;
+        super::check_artifact(&what, a, "image/", "an image")?;
     }
     if let Some(v) = &req.video {
-        check_artifact("the input video", v, "video/")?;
-    }
-    Ok(())
-}
-
-fn check_artifact(what: &str, a: &Artifact, kind: &str) -> Result<()> {
-    if !a.has_content() {
-        return Err(Error::invalid_input(format!("{what} is empty: give it bytes, a path or a URL")));
-    }
-    if let Some(path) = a.path.as_deref().filter(|p| !p.as_os_str().is_empty())
-        && a.data.is_none()
-        && !path.is_file()
-    {
-        return Err(Error::invalid_input(format!("{what}: no readable file at `{}`", path.display())));
-    }
-    if let Some(mime) = a.mime()
-        && !mime.as_str().starts_with(kind)
-    {
-        return Err(Error::invalid_input(format!("{what} is `{mime}`, not {}", kind.trim_end_matches('/'))));
+        super::check_artifact("the input video", v, "video/", "video")?;
     }
     Ok(())
 }

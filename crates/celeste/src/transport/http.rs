@@ -148,9 +148,7 @@ impl Transport {
         deadline: Option<Instant>,
         observer: &impl AttemptObserver,
     ) -> Result<reqwest::Response> {
-        let total = deadline.map(|d| req.total.unwrap_or_else(|| total_limit(d)));
-        let headers = total.map_or(self.timeouts.headers, |t| self.timeouts.headers.max(t));
-        self.send_within(origin, req, (deadline, total), headers, observer, false).await
+        self.send_unary(origin, req, deadline, observer, false).await
     }
 
     /// As [`send`](Self::send), but a redirect (a 3xx with a `Location`) is returned as the response
@@ -163,9 +161,22 @@ impl Transport {
         deadline: Option<Instant>,
         observer: &impl AttemptObserver,
     ) -> Result<reqwest::Response> {
+        self.send_unary(origin, req, deadline, observer, true).await
+    }
+
+    /// [`send`](Self::send) and [`send_redirectable`](Self::send_redirectable): the headers wait up
+    /// to the larger of the header limit and the call's total limit.
+    async fn send_unary(
+        &self,
+        origin: Origin,
+        req: &HttpRequest,
+        deadline: Option<Instant>,
+        observer: &impl AttemptObserver,
+        redirectable: bool,
+    ) -> Result<reqwest::Response> {
         let total = deadline.map(|d| req.total.unwrap_or_else(|| total_limit(d)));
         let headers = total.map_or(self.timeouts.headers, |t| self.timeouts.headers.max(t));
-        self.send_within(origin, req, (deadline, total), headers, observer, true).await
+        self.send_within(origin, req, (deadline, total), headers, observer, redirectable).await
     }
 
     /// Send a request whose body is a stream: as [`send`](Self::send), with the header limit as set

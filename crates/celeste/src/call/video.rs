@@ -175,7 +175,7 @@ fn check_inputs(req: &VideoRequest) -> Result<()> {
         .filter_map(|(w, a)| a.as_ref().map(|a| (w.to_string(), a)))
         .chain(req.params.reference_images.iter().enumerate().map(|(i, a)| (format!("reference image {}", i + 1), a)));
     for (what, a) in images {
-        super::check_artifact(&what, a, "image/", "an image")?;
+        super::check_artifact(&what, a, "image/", "image")?;
     }
     if let Some(v) = &req.video {
         super::check_artifact("the input video", v, "video/", "video")?;

@@ -65,8 +65,8 @@ pub use transport::http::Timeouts;
 pub use transport::retry::{MAX_RETRY_AFTER, RetryPolicy};
 pub use types::enums::{Domain, InputType, Modality, Operation, Protocol, Provider, Role};
 pub use types::{
-    Artifact, Chunk, FinishKind, FinishReason, FunctionTool, Item, Message, Output, Part, Tool, ToolCall, ToolChoice,
-    ToolResult, Usage,
+    Artifact, Chunk, FinishKind, FinishReason, FunctionTool, Item, Message, Output, Part, RawJson, Tool, ToolCall,
+    ToolChoice, ToolResult, Usage,
 };
 pub use vertex::Vertex;
 pub use videos::{Downloadable, VideoCall, VideoOps};

@@ -29,5 +29,5 @@ pub use mime::MimeType;
 pub use output::{Chunk, Citation, Grounding, GroundingSource, Metadata, Output};
 pub use segmentation::{BoxPrompt, Mask, PointPrompt, Rle, SegmentationMask};
 pub use tool::{FunctionTool, Tool, ToolActivity, ToolActivityStatus, ToolCall, ToolCallDelta, ToolChoice, WebSearch};
-pub use usage::{FinishKind, FinishReason, Usage};
+pub use usage::{FinishKind, FinishReason, RawJson, Usage};
 pub use video::Video;

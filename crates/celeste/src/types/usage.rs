@@ -41,9 +41,110 @@ pub struct Usage {
     /// Seconds of media processed or produced (audio, video).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub seconds: Option<f64>,
-    /// The provider's usage object, verbatim.
+    /// The provider's usage object, verbatim: its JSON text as it came, parsed only when asked for
+    /// ([`RawJson::parse`], [`RawJson::to_value`]).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub raw: Option<serde_json::Value>,
+    pub raw: Option<RawJson>,
+}
+
+/// A JSON value kept as the text it came in, checked to be JSON but not parsed into a tree.
+///
+/// Why not a `serde_json::Value`: the provider's usage object rides along on every call, and most
+/// callers never look at it; building its tree cost about 25 heap allocations per call (a map node and
+/// a key per field), keeping its text costs one. Parse it when you need it:
+///
+/// ```
+/// use celeste::RawJson;
+///
+/// let raw = RawJson::from_text(r#"{"prompt_tokens": 8, "cached": {"tokens": 2}}"#)?;
+/// assert_eq!(raw.to_value()["cached"]["tokens"], 2);
+/// #[derive(serde::Deserialize)]
+/// struct Mine { prompt_tokens: u64 }
+/// assert_eq!(raw.parse::<Mine>()?.prompt_tokens, 8);
+/// # Ok::<(), serde_json::Error>(())
+/// ```
+///
+/// Two values are equal when their texts are (`{"a":1}` and `{ "a": 1 }` are not).
+#[derive(Clone)]
+pub struct RawJson(Box<serde_json::value::RawValue>);
+
+impl RawJson {
+    /// Check `text` is one JSON value and keep it as it is.
+    pub fn from_text(text: &str) -> serde_json::Result<Self> {
+        serde_json::from_str(text).map(RawJson)
+    }
+
+    /// Keep a value already checked to be JSON (a part of a reply decoded whole), without checking it
+    /// again.
+    pub(crate) fn from_raw_value(raw: &serde_json::value::RawValue) -> Self {
+        RawJson(raw.to_owned())
+    }
+
+    /// The JSON text, as the provider sent it.
+    pub fn get(&self) -> &str {
+        self.0.get()
+    }
+
+    /// Parse the text into `T`.
+    pub fn parse<T: serde::de::DeserializeOwned>(&self) -> serde_json::Result<T> {
+        serde_json::from_str(self.get())
+    }
+
+    /// Parse the text into a [`serde_json::Value`].
+    pub fn to_value(&self) -> serde_json::Value {
+        // The text was checked to be JSON when this was made, so it parses.
+        self.parse().unwrap_or(serde_json::Value::Null)
+    }
+
+    /// Whether the value is JSON `null`.
+    pub fn is_null(&self) -> bool {
+        self.get().trim() == "null"
+    }
+}
+
+impl From<&serde_json::Value> for RawJson {
+    fn from(v: &serde_json::Value) -> Self {
+        // Serialising a `Value` cannot fail (its map keys are strings).
+        RawJson(serde_json::value::to_raw_value(v).expect("a JSON value serialises"))
+    }
+}
+
+impl From<serde_json::Value> for RawJson {
+    fn from(v: serde_json::Value) -> Self {
+        RawJson::from(&v)
+    }
+}
+
+impl PartialEq for RawJson {
+    fn eq(&self, other: &Self) -> bool {
+        self.get() == other.get()
+    }
+}
+
+impl Eq for RawJson {}
+
+impl std::fmt::Debug for RawJson {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.get())
+    }
+}
+
+impl std::fmt::Display for RawJson {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.get())
+    }
+}
+
+impl Serialize for RawJson {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        self.0.serialize(s)
+    }
+}
+
+impl<'de> Deserialize<'de> for RawJson {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        Box::<serde_json::value::RawValue>::deserialize(d).map(RawJson)
+    }
 }
 
 impl Usage {
@@ -203,6 +304,22 @@ mod tests {
         assert_eq!(a.output_tokens, Some(42));
         assert!(Usage::default().is_empty());
         assert!(!a.is_empty());
+    }
+
+    #[test]
+    fn raw_usage_keeps_its_text_and_parses_on_demand() {
+        let text = r#"{"prompt_tokens": 10, "details": {"cached": 4}}"#;
+        let raw = RawJson::from_text(text).unwrap();
+        assert_eq!(raw.get(), text);
+        assert_eq!(raw.to_value()["details"]["cached"], 4);
+        assert!(RawJson::from_text("{not json").is_err());
+        assert!(RawJson::from_text("null").unwrap().is_null());
+        let u = Usage { raw: Some(raw.clone()), ..Usage::default() };
+        let json = serde_json::to_string(&u).unwrap();
+        assert_eq!(json, format!(r#"{{"raw":{text}}}"#));
+        let back: Usage = serde_json::from_str(&json).unwrap();
+        assert_eq!(back, u);
+        assert_eq!(RawJson::from(serde_json::json!({"a": 1})).get(), r#"{"a":1}"#);
     }
 
     #[test]

@@ -442,7 +442,7 @@ struct OutputDetails {
 /// A usage object as [`Usage`], keeping the provider's object in `raw`. Anthropic's `input_tokens`
 /// leaves out the tokens read from and written to the prompt cache; [`Usage::input_tokens`] counts
 /// them, so the three are added.
-fn usage_from(raw: &str) -> Usage {
+fn usage_from(raw: &RawValue) -> Usage {
     let (w, raw): (WireUsage, _) = crate::wire::decode_usage(raw, "anthropic usage");
     let input =
         // Saturating: the counts are the server's, and absurd ones must not overflow.
@@ -553,7 +553,7 @@ pub(crate) fn parse_response(body: Bytes, ctx: &WireContext) -> Result<Output<St
         d.acc.signature = blocks.iter().map(|r| serde_json::from_str(r.get()).unwrap_or(Value::Null)).collect();
     }
     let end = StreamEnd {
-        usage: present(msg.usage).map(|u| usage_from(u.get())),
+        usage: present(msg.usage).map(usage_from),
         finish: msg.stop_reason.as_deref().map(FinishReason::from_raw),
         response_id: msg.id.map(Str::into_owned),
         response_model: msg.model.map(Str::into_owned),
@@ -843,9 +843,10 @@ impl AnthropicDecoder {
             finish = delta.get("stop_reason").and_then(Value::as_str).map(FinishReason::from_raw);
             self.message.extend(delta);
         }
-        let usage = present(e.usage).map(|u| {
+        let usage = present(e.usage).and_then(|u| {
             self.merge_usage(u);
-            usage_from(&Value::Object(self.usage.clone()).to_string())
+            // Serialising a map of JSON values does not fail.
+            serde_json::value::to_raw_value(&self.usage).ok().map(|merged| usage_from(&merged))
         });
         if usage.is_some() || finish.is_some() {
             out.push_back(end_chunk(usage, finish));

@@ -556,7 +556,7 @@ struct WireUsage {
 
 /// A usage object as [`Usage`], keeping the provider's object verbatim in `raw`.
 fn usage_from(raw: &RawValue) -> Usage {
-    let (w, raw): (WireUsage, _) = crate::wire::decode_usage(raw.get(), "chat completions usage");
+    let (w, raw): (WireUsage, _) = crate::wire::decode_usage(raw, "chat completions usage");
     let reasoning = w.completion_tokens_details.as_ref().and_then(|d| d.reasoning_tokens);
     // `Usage::output_tokens` includes reasoning. Some servers (xAI) leave reasoning out of
     // `completion_tokens` and count it only in `total_tokens`; the arithmetic says which is which.

@@ -264,7 +264,7 @@ fn count(v: Option<f64>) -> Option<u64> {
 
 /// A usage object as [`Usage`], keeping the provider's object verbatim in `raw`.
 fn usage_from(raw: &RawValue) -> Usage {
-    let (w, raw_value): (WireUsage, _) = crate::wire::decode_usage(raw.get(), "cohere usage");
+    let (w, raw_value): (WireUsage, _) = crate::wire::decode_usage(raw, "cohere usage");
     let tokens = w.tokens.unwrap_or_default();
     let billed_units = w.billed_units.and_then(|b| match (b.input_tokens, b.output_tokens) {
         (None, None) => None,

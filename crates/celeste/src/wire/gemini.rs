@@ -368,7 +368,7 @@ struct WireUsage {
 }
 
 fn usage_from(raw: &RawValue) -> Usage {
-    let (w, raw_value): (WireUsage, _) = crate::wire::decode_usage(raw.get(), "gemini usage metadata");
+    let (w, raw_value): (WireUsage, _) = crate::wire::decode_usage(raw, "gemini usage metadata");
     Usage {
         input_tokens: w.prompt_token_count,
         output_tokens: sum_counts(w.candidates_token_count, w.thoughts_token_count),

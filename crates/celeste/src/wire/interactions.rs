@@ -270,7 +270,7 @@ struct WireUsage {
 }
 
 fn usage_from(raw: &RawValue) -> Usage {
-    let (w, raw_value): (WireUsage, _) = crate::wire::decode_usage(raw.get(), "interactions usage");
+    let (w, raw_value): (WireUsage, _) = crate::wire::decode_usage(raw, "interactions usage");
     Usage {
         input_tokens: w.total_input_tokens,
         output_tokens: sum_counts(w.total_output_tokens, w.total_thought_tokens),

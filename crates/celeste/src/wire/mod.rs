@@ -214,21 +214,19 @@ impl WireContext {
     }
 }
 
-/// A usage object decoded in one pass: the provider's object as JSON (kept verbatim in `Usage::raw`)
-/// and the wire API's typed view of it, read from that value instead of parsing the text twice.
+/// A usage object as the wire API's typed view of it, plus the object itself, kept verbatim for
+/// `Usage::raw`. The object is a part of a reply that was already decoded (and so checked to be JSON),
+/// so it is copied, not checked again, and the typed view is read from its text: no
+/// `serde_json::Value` tree, which cost ~25 allocations per call (BENCHMARKS.md, "Issue 19").
 pub(crate) fn decode_usage<W: serde::de::DeserializeOwned + Default>(
-    raw: &str,
+    raw: &serde_json::value::RawValue,
     what: &'static str,
-) -> (W, Option<serde_json::Value>) {
-    let Ok(value) = serde_json::from_str::<serde_json::Value>(raw) else {
-        tracing::debug!(what, "usage object is not JSON; ignored");
-        return (W::default(), None);
-    };
-    let typed = W::deserialize(&value).unwrap_or_else(|e| {
+) -> (W, Option<crate::types::usage::RawJson>) {
+    let typed = serde_json::from_str(raw.get()).unwrap_or_else(|e| {
         tracing::debug!(error = %e, what, "usage object did not decode; keeping it raw only");
         W::default()
     });
-    (typed, Some(value))
+    (typed, Some(crate::types::usage::RawJson::from_raw_value(raw)))
 }
 
 /// The `function` object of an OpenAI-style tool call (`{name, arguments}`), shared by the wire APIs

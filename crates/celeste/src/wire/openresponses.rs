@@ -220,7 +220,7 @@ struct WireUsage {
 }
 
 impl WireUsage {
-    fn into_usage(self, raw: Option<Value>) -> Usage {
+    fn into_usage(self, raw: Option<crate::types::usage::RawJson>) -> Usage {
         Usage {
             input_tokens: self.input_tokens,
             output_tokens: self.output_tokens,
@@ -417,12 +417,12 @@ pub(crate) fn parse_response(body: Bytes, ctx: &WireContext) -> Result<Output<St
 }
 
 /// The provider's usage object, verbatim (decoded only to keep it; cheap next to the network).
-fn raw_usage(body: &[u8]) -> Option<Value> {
+fn raw_usage(body: &[u8]) -> Option<crate::types::usage::RawJson> {
     #[derive(Deserialize)]
     struct U {
-        usage: Option<Value>,
+        usage: Option<crate::types::usage::RawJson>,
     }
-    serde_json::from_slice::<U>(body).ok().and_then(|u| u.usage)
+    serde_json::from_slice::<U>(body).ok().and_then(|u| u.usage).filter(|u| !u.is_null())
 }
 
 // ---------------------------------------------------------------------------------------------------

@@ -383,7 +383,7 @@ fn unary_response_decodes_everything() {
     let u = &out.usage;
     assert_eq!((u.input_tokens, u.output_tokens, u.total_tokens), (Some(17), Some(20), Some(37)));
     assert_eq!((u.cache_read_tokens, u.cache_creation_tokens, u.reasoning_tokens), (Some(4), Some(3), Some(7)));
-    assert_eq!(u.raw.as_ref().unwrap()["server_tool_use"]["web_search_requests"], json!(1));
+    assert_eq!(u.raw.as_ref().unwrap().to_value()["server_tool_use"]["web_search_requests"], json!(1));
     assert_eq!(out.metadata.response_id.as_deref(), Some("msg_01"));
     assert_eq!(out.metadata.response_model.as_deref(), Some("claude-sonnet-4-5-20250929"));
     assert!(out.metadata.raw_response.is_some());
@@ -555,7 +555,7 @@ fn stream_decodes_text_thinking_tool_use_and_usage() {
             (u.input_tokens, u.output_tokens, u.total_tokens, u.cache_read_tokens),
             (Some(15), Some(42), Some(57), Some(5))
         );
-        assert_eq!(u.raw.as_ref().unwrap()["output_tokens"], json!(42));
+        assert_eq!(u.raw.as_ref().unwrap().to_value()["output_tokens"], json!(42));
         let f = out.finish_reason.as_ref().unwrap();
         assert_eq!((f.kind, f.raw.as_str()), (FinishKind::ToolCall, "tool_use"));
         assert_eq!(out.metadata.response_id.as_deref(), Some("msg_s"));
@@ -872,7 +872,11 @@ fn check(name: &str, out: &Output<String>, e: &Expected) {
     assert_eq!(out.usage.input_tokens, e.input_tokens(), "{name}");
     assert!(out.usage.input_tokens.is_some(), "{name}: no usage");
     assert_eq!(out.usage.output_tokens, e.usage.get("output_tokens").and_then(Value::as_u64), "{name}");
-    assert_eq!(out.usage.raw.as_ref().and_then(Value::as_object), Some(&e.usage), "{name}");
+    assert_eq!(
+        out.usage.raw.as_ref().map(|r| r.to_value()).as_ref().and_then(Value::as_object),
+        Some(&e.usage),
+        "{name}"
+    );
     assert_eq!(out.metadata.response_id, e.id, "{name}");
     assert_eq!(out.signature.is_empty(), !e.native, "{name}");
     assert_eq!(out.grounding.as_ref().map_or(0, |g| g.citations.len()), e.citations, "{name}");

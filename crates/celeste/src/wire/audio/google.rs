@@ -120,7 +120,7 @@ fn usage(raw: Option<Value>) -> Usage {
         u.output_tokens = n("total_output_tokens");
         u.total_tokens = n("total_tokens");
     }
-    u.raw = raw.filter(|v| !v.is_null());
+    u.raw = raw.filter(|v| !v.is_null()).map(crate::types::usage::RawJson::from);
     u
 }
 

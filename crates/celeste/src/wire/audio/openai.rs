@@ -124,7 +124,7 @@ fn usage(raw: Option<Value>, duration: Option<f64>) -> Usage {
         u.total_tokens = n("total_tokens");
     }
     u.seconds = u.seconds.or(duration);
-    u.raw = raw.filter(|v| !v.is_null());
+    u.raw = raw.filter(|v| !v.is_null()).map(crate::types::usage::RawJson::from);
     u
 }
 

@@ -348,7 +348,7 @@ fn unary_response_decodes_everything() {
     let u = &out.usage;
     assert_eq!((u.input_tokens, u.output_tokens, u.total_tokens), (Some(10), Some(20), Some(30)));
     assert_eq!((u.cache_read_tokens, u.reasoning_tokens), (Some(4), Some(7)));
-    assert_eq!(u.raw.as_ref().unwrap()["prompt_tokens"], json!(10));
+    assert_eq!(u.raw.as_ref().unwrap().to_value()["prompt_tokens"], json!(10));
     assert_eq!(out.metadata.response_id.as_deref(), Some("chatcmpl-1"));
     assert_eq!(out.metadata.response_model.as_deref(), Some("model-2025-01-01"));
     assert!(out.metadata.raw_response.is_some());

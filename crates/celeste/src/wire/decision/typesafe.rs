@@ -288,7 +288,7 @@ pub(crate) fn parse(body: Bytes, model: &str, origin: Origin) -> Result<Output<A
             serde_json::from_value(u.clone()).map_err(|e| Error::decode(WHAT, format!("usage: {e}"), &body))?;
         usage.input_tokens = parsed.input_tokens;
         usage.output_tokens = parsed.output_tokens;
-        usage.raw = Some(u.clone());
+        usage.raw = Some(crate::types::usage::RawJson::from(u));
     }
     let mut metadata = Metadata::new(model, Some(origin), Modality::Decision);
     metadata.response_model = doc.get("model").and_then(Value::as_str).map(str::to_string);

@@ -230,7 +230,7 @@ fn unary_splits_thoughts_text_and_usage() {
         (u.input_tokens, u.output_tokens, u.total_tokens, u.reasoning_tokens, u.cache_read_tokens),
         (Some(10), Some(25), Some(35), Some(20), Some(4))
     );
-    assert_eq!(u.raw.as_ref().unwrap()["candidatesTokenCount"], json!(5));
+    assert_eq!(u.raw.as_ref().unwrap().to_value()["candidatesTokenCount"], json!(5));
     assert_eq!(out.metadata.response_id.as_deref(), Some("resp-1"));
     assert_eq!(out.metadata.response_model.as_deref(), Some("gemini-2.5-flash-001"));
     assert!(out.metadata.raw_response.is_some());

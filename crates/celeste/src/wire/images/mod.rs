@@ -116,7 +116,7 @@ pub(crate) fn usage_from(raw: Option<Value>, images: usize, names: &UsageNames) 
         u.images = n(names.images);
     }
     u.images = u.images.or(Some(images as u64));
-    u.raw = raw.filter(|v| !v.is_null());
+    u.raw = raw.filter(|v| !v.is_null()).map(crate::types::usage::RawJson::from);
     u
 }
 

@@ -77,8 +77,11 @@ pub(crate) fn parse(body: &Bytes, ctx: &ImageContext) -> Result<Output<Vec<Image
     }
     let n = images.len();
     let mut out = Output::new(images, Metadata::new(ctx.model.clone(), Some(ctx.origin), Modality::Images));
-    out.usage =
-        Usage { images: Some(n as u64), raw: v.get("usage").filter(|u| !u.is_null()).cloned(), ..Usage::default() };
+    out.usage = Usage {
+        images: Some(n as u64),
+        raw: v.get("usage").filter(|u| !u.is_null()).map(crate::types::usage::RawJson::from),
+        ..Usage::default()
+    };
     out.finish_reason = Some(FinishReason::from_raw("completed"));
     out.metadata.raw_response = Some(body.clone());
     Ok(out)

@@ -287,7 +287,7 @@ fn usage(u: &Value) -> Usage {
         total_tokens: n("totalTokenCount"),
         reasoning_tokens: n("thoughtsTokenCount"),
         cache_read_tokens: n("cachedContentTokenCount"),
-        raw: Some(u.clone()),
+        raw: Some(crate::types::usage::RawJson::from(u)),
         ..Usage::default()
     }
 }

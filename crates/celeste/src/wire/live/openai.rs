@@ -186,7 +186,7 @@ pub(crate) fn parse(mut ev: Value) -> Result<(Vec<LiveChunk>, bool)> {
         chunk.usage = Some(Usage {
             billed_units: Some(seconds),
             seconds: Some(seconds),
-            raw: ev.get("usage").cloned(),
+            raw: ev.get("usage").map(crate::types::usage::RawJson::from),
             ..Usage::default()
         });
     }

@@ -122,7 +122,7 @@ pub(crate) async fn finish(id: String, ctx: &VideoContext, poller: &mut Poller<'
     if let Some(u) = v.get("usage").filter(|u| !u.is_null()) {
         out.usage.output_tokens = u.get("completion_tokens").and_then(Value::as_u64);
         out.usage.total_tokens = u.get("total_tokens").and_then(Value::as_u64);
-        out.usage.raw = Some(u.clone());
+        out.usage.raw = Some(crate::types::usage::RawJson::from(u));
     }
     Ok(out)
 }

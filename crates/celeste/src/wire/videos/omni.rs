@@ -131,7 +131,7 @@ pub(crate) fn parse(body: &Bytes, ctx: &VideoContext) -> Result<Output<Vec<Video
         out.usage.output_tokens = n("total_output_tokens");
         out.usage.total_tokens = n("total_tokens");
     }
-    out.usage.raw = r.usage.filter(|u| !u.is_null());
+    out.usage.raw = r.usage.filter(|u| !u.is_null()).map(crate::types::usage::RawJson::from);
     if let Some(status) = r.status {
         out.finish_reason = Some(crate::types::usage::FinishReason::from_raw(status));
     }

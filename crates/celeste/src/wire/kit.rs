@@ -20,10 +20,13 @@ use serde::{Deserialize, Deserializer};
 use serde_json::value::RawValue;
 use serde_json::{Map, Value, json};
 
-use crate::error::{Error, OutputValidationError, StreamEventError, truncate_lossy};
+use crate::error::{Error, Origin, OutputValidationError, StreamEventError, truncate_lossy};
+use crate::stream::Frame;
+use crate::transport::sse::SseEvent;
 use crate::types::Citation;
 use crate::types::Tool;
 use crate::types::enums::Modality;
+use crate::types::media::ImageParams;
 use crate::types::output::{Chunk, Grounding, GroundingSource, Metadata, Output};
 use crate::types::text::{TextParam, TextParams, TextRequest};
 use crate::types::tool::{
@@ -34,6 +37,28 @@ use crate::wire::WireContext;
 
 // ---------------------------------------------------------------------------------------------------
 // Small helpers
+
+/// The SSE event of a frame that carries a JSON payload: `None` for another framing, a blank event or
+/// the `[DONE]` sentinel, which a JSON stream decoder skips.
+pub(crate) fn json_event(frame: Frame) -> Option<SseEvent> {
+    let Frame::Sse(ev) = frame else { return None };
+    (!ev.is_done() && !ev.data.iter().all(u8::is_ascii_whitespace)).then_some(ev)
+}
+
+/// The check a stream decoder's `finish` makes first: `Ok` once the wire API's terminal event has
+/// arrived, else [`Error::StreamTruncated`] saying `missing` never came.
+pub(crate) fn ended(terminal: bool, origin: Origin, missing: &str) -> crate::error::Result<()> {
+    if terminal { Ok(()) } else { Err(Error::StreamTruncated { origin, reason: missing.into() }) }
+}
+
+/// The media parameters a table names that are set, under the API's name for each (`table`: ours →
+/// theirs), in the table's order.
+pub(crate) fn renamed<'a>(
+    params: &'a ImageParams,
+    table: &'a [(&str, &'static str)],
+) -> impl Iterator<Item = (&'static str, &'a Value)> + 'a {
+    table.iter().filter_map(|(ours, theirs)| params.get(ours).map(|v| (*theirs, v)))
+}
 
 /// A present, non-null raw value (serde gives `Some("null")` for an explicit `null`).
 pub(crate) fn present(raw: Option<&RawValue>) -> Option<&RawValue> {
@@ -258,11 +283,6 @@ impl WireContext {
     /// The metadata of a response from this call, before the response's own id and model are known.
     pub(crate) fn metadata(&self) -> Metadata {
         Metadata::new(self.model.clone(), Some(self.origin), Modality::Text)
-    }
-
-    /// The error for a stream that ended before its terminal event; `missing` says what never came.
-    pub(crate) fn truncated(&self, missing: &str) -> Error {
-        Error::StreamTruncated { origin: self.origin, reason: missing.into() }
     }
 
     /// A stream error event (or a response's `error` object) as a typed error.
@@ -582,9 +602,7 @@ impl StreamEnd {
         acc: &mut Accumulator,
         missing: &str,
     ) -> crate::error::Result<Output<String>> {
-        if !self.terminal {
-            return Err(ctx.truncated(missing));
-        }
+        ended(self.terminal, ctx.origin, missing)?;
         self.assemble(ctx, acc)
     }
 

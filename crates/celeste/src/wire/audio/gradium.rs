@@ -24,6 +24,7 @@ use crate::types::audio::Audio;
 use crate::types::mime::MimeType;
 use crate::types::output::{Chunk, Output};
 use crate::types::usage::FinishReason;
+use crate::wire::kit::ended;
 
 /// The path of the text-to-speech socket.
 pub(crate) const PATH: &str = "/api/speech/tts";
@@ -175,9 +176,7 @@ impl Decoder<Bytes, Audio> for GradiumDecoder {
     }
 
     fn finish(&mut self) -> Result<Output<Audio>> {
-        if !self.terminal {
-            return Err(self.ctx.truncated("the socket closed before end_of_stream"));
-        }
+        ended(self.terminal, self.ctx.origin, "the socket closed before end_of_stream")?;
         let (mime, rate) = format_type(self.ctx.format.as_deref());
         let audio = typed_audio(std::mem::take(&mut self.bytes).freeze(), mime, rate);
         let mut meta = self.ctx.metadata();

@@ -40,6 +40,10 @@ use crate::wire::WireContext;
 
 /// The SSE event of a frame that carries a JSON payload: `None` for another framing, a blank event or
 /// the `[DONE]` sentinel, which a JSON stream decoder skips.
+#[cfg_attr(
+    not(any(feature = "google", feature = "cohere")),
+    allow(dead_code, reason = "the Google and Cohere decoders skip events this way")
+)]
 pub(crate) fn json_event(frame: Frame) -> Option<SseEvent> {
     let Frame::Sse(ev) = frame else { return None };
     (!ev.is_done() && !ev.data.iter().all(u8::is_ascii_whitespace)).then_some(ev)

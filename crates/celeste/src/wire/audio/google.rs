@@ -15,7 +15,7 @@ use bytes::{Bytes, BytesMut};
 use serde::Deserialize;
 use serde_json::{Map, Value, json};
 
-use super::{AudioContext, AudioRequest};
+use super::{AudioContext, AudioRequest, push_audio};
 use crate::error::{Error, Result};
 use crate::stream::{Decoder, Frame};
 use crate::types::artifact::Artifact;
@@ -229,10 +229,7 @@ impl AudioDecoder {
                     self.mime = mime;
                     self.rate = item.get("rate").and_then(Value::as_u64).and_then(|r| u32::try_from(r).ok());
                 }
-                if !data.is_empty() {
-                    self.bytes.extend_from_slice(&data);
-                    out.push_back(Chunk::content(data));
-                }
+                push_audio(&mut self.bytes, data, out);
             }
             None => {
                 if item.get("type").and_then(Value::as_str) == Some("text")

@@ -16,7 +16,7 @@ use bytes::{Bytes, BytesMut};
 use serde::Deserialize;
 use serde_json::{Map, Value, json};
 
-use super::{AudioContext, AudioRequest, typed_audio};
+use super::{AudioContext, AudioRequest, push_audio, typed_audio};
 use crate::error::{Error, Result, StreamEventError};
 use crate::stream::{Decoder, Frame};
 use crate::types::artifact::Artifact;
@@ -158,10 +158,7 @@ impl Decoder<Bytes, Audio> for GradiumDecoder {
                     .map_err(|e| Error::decode("Gradium audio", e, data.as_bytes()))?
                     .data
                     .unwrap_or_default();
-                if !bytes.is_empty() {
-                    self.bytes.extend_from_slice(&bytes);
-                    out.push_back(Chunk::content(bytes));
-                }
+                push_audio(&mut self.bytes, bytes, out);
             }
             Some("end_of_stream") => self.terminal = true,
             Some("error") => return Err(error_message(&self.ctx, &line)),

@@ -9,7 +9,9 @@
 //!   truncation check every `finish()` makes before assembling the output.
 //! - The chunks every decoder pushes (reasoning, tool-call deltas, tool activity, usage and finish
 //!   reason), and the small shared helpers ([`present`], [`domain_of`], [`sum_counts`], OpenAI's
-//!   [`TokenDetails`], and [`put_params`] for the request side's plain sampling parameters).
+//!   [`TokenDetails`], [`json_event`] for the events a JSON stream decoder reads, [`ended`] for the
+//!   truncation check a decoder's `finish` makes first, [`put_params`] for the request side's plain
+//!   sampling parameters, and [`renamed`] for media parameters under an API's own names).
 //! - On [`WireContext`]: the output metadata, the truncation error and typed stream-event errors.
 
 use std::borrow::Cow;

@@ -30,8 +30,8 @@ use crate::types::tool::{ToolActivityStatus, ToolCall, ToolChoice, parse_argumen
 use crate::types::usage::{FinishReason, Usage};
 use crate::wire::WireContext;
 use crate::wire::kit::{
-    Accumulator, Field, Fields, Str, StreamEnd, WebRef, activity_chunk, call_chunk, domain_of, end_chunk, present,
-    put_params, reasoning_chunk,
+    Accumulator, Field, Fields, Str, StreamEnd, WebRef, activity_chunk, call_chunk, domain_of, end_chunk, ended,
+    present, put_params, reasoning_chunk,
 };
 
 /// The `anthropic-version` header value every request carries.
@@ -931,9 +931,7 @@ impl Decoder<String, String> for AnthropicDecoder {
     }
 
     fn finish(&mut self) -> Result<Output<String>> {
-        if !self.terminal {
-            return Err(self.ctx.truncated("no message_stop event"));
-        }
+        ended(self.terminal, self.ctx.origin, "no message_stop event")?;
         let mut message = std::mem::take(&mut self.message);
         let blocks = std::mem::take(&mut self.blocks);
         message.insert("content".into(), Value::Array(blocks.into_values().map(StreamBlock::into_value).collect()));

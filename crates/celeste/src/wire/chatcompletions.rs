@@ -20,15 +20,16 @@ use serde_json::{Map, Value, json};
 use crate::error::{Error, Origin, Result};
 use crate::stream::{Decoder, Frame};
 use crate::types::Tool;
+use crate::types::artifact::Artifact;
 use crate::types::enums::{Provider, Role};
-use crate::types::message::{Item, Message, Part};
+use crate::types::message::{Item, Message, Part, ToolResult};
 use crate::types::output::{Chunk, GroundingSource, Output};
 use crate::types::text::{TextParam, TextRequest};
-use crate::types::tool::ToolChoice;
+use crate::types::tool::{FunctionTool, ToolCall, ToolChoice};
 use crate::types::usage::{FinishReason, Usage};
 use crate::wire::kit::{
-    Accumulator, Field, Fields, Str, StreamEnd, TokenDetails, WebRef, call_chunk, domain_of, present, put_params,
-    reasoning_chunk, ride_on_last,
+    Accumulator, Field, Fields, Str, StreamEnd, TokenDetails, WebRef, call_chunk, domain_of, ended, present,
+    put_params, reasoning_chunk, ride_on_last,
 };
 use crate::wire::{WireContext, WireFunction, WireToolCall};
 
@@ -199,7 +200,7 @@ pub(crate) fn build_request(req: &TextRequest, ctx: &WireContext, stream: bool) 
         .map(|item| match item {
             Item::Message(m) => message(m, &q, ctx),
             Item::ToolResult(r) => {
-                let mut v = json!({"role": "tool", "tool_call_id": r.tool_call_id, "content": r.content_text()});
+                let mut v = tool_result(r);
                 if let Some(name) = &r.name {
                     v["name"] = name.clone().into();
                 }
@@ -272,15 +273,7 @@ fn message(m: &Message, q: &ChatQuirks, ctx: &WireContext) -> Result<Value> {
     };
     msg.insert("content".into(), content);
     if !m.tool_calls.is_empty() {
-        let calls = m
-            .tool_calls
-            .iter()
-            .map(|c| {
-                json!({"id": c.id, "type": "function",
-                       "function": {"name": c.name, "arguments": c.arguments.to_string()}})
-            })
-            .collect();
-        msg.insert("tool_calls".into(), Value::Array(calls));
+        msg.insert("tool_calls".into(), tool_calls(&m.tool_calls));
     }
     if m.role == Role::Assistant
         && let Some(r) = m.reasoning.as_ref().filter(|r| !r.is_empty())
@@ -303,18 +296,52 @@ fn message(m: &Message, q: &ChatQuirks, ctx: &WireContext) -> Result<Value> {
         }
     }
     // Caller-supplied wire fields (e.g. `name`) pass through; they never replace the ones built here.
+    Ok(with_extra(msg, m))
+}
+
+// The message shapes Cohere v2 chat shares with Chat Completions: a tool result, the assistant's tool
+// calls, an image part and a function tool.
+
+/// A tool result as a `tool` message.
+pub(crate) fn tool_result(r: &ToolResult) -> Value {
+    json!({"role": "tool", "tool_call_id": r.tool_call_id, "content": r.content_text()})
+}
+
+/// The assistant's tool calls, each with its arguments as a JSON string.
+pub(crate) fn tool_calls(calls: &[ToolCall]) -> Value {
+    let calls = calls
+        .iter()
+        .map(|c| json!({"id": c.id, "type": "function", "function": {"name": c.name, "arguments": c.arguments.to_string()}}))
+        .collect();
+    Value::Array(calls)
+}
+
+/// An image content part, inline as a data URL.
+pub(crate) fn image_part(image: &Artifact) -> Result<Value> {
+    Ok(json!({"type": "image_url", "image_url": {"url": image.data_url()?}}))
+}
+
+/// A function tool: its name, parameter schema and description (when it has one).
+pub(crate) fn function_tool(f: &FunctionTool) -> Value {
+    let mut function = json!({"name": f.name, "parameters": f.parameters});
+    if let Some(d) = &f.description {
+        function["description"] = d.clone().into();
+    }
+    json!({"type": "function", "function": function})
+}
+
+/// A built message with the caller's own wire fields added; they never replace the ones built.
+pub(crate) fn with_extra(mut msg: Map<String, Value>, m: &Message) -> Value {
     for (k, v) in &m.extra {
         msg.entry(k.clone()).or_insert_with(|| v.clone());
     }
-    Ok(Value::Object(msg))
+    Value::Object(msg)
 }
 
 fn part(p: &Part, ctx: &WireContext) -> Result<Value> {
     Ok(match p {
         Part::Text { text } => json!({"type": "text", "text": text}),
-        Part::Image { image } => {
-            json!({"type": "image_url", "image_url": {"url": image.data_url()?}})
-        }
+        Part::Image { image } => image_part(image)?,
         Part::Video { video } => {
             json!({"type": "video_url", "video_url": {"url": video.data_url()?}})
         }
@@ -328,14 +355,11 @@ fn part(p: &Part, ctx: &WireContext) -> Result<Value> {
 fn tool(t: &Tool, q: &ChatQuirks, ctx: &WireContext) -> Result<Value> {
     Ok(match t {
         Tool::Function(f) => {
-            let mut function = json!({"name": f.name, "parameters": f.parameters});
-            if let Some(d) = &f.description {
-                function["description"] = d.clone().into();
-            }
+            let mut v = function_tool(f);
             if f.strict {
-                function["strict"] = true.into();
+                v["function"]["strict"] = true.into();
             }
-            json!({"type": "function", "function": function})
+            v
         }
         Tool::WebSearch(w) if let Some(builtin) = q.web_search => {
             if !w.allowed_domains.is_empty() || !w.blocked_domains.is_empty() || w.max_uses.is_some() {
@@ -826,9 +850,7 @@ impl Decoder<String, String> for ChatDecoder {
     fn finish(&mut self) -> Result<Output<String>> {
         // `[DONE]` ends a stream; a compatible server that omits it has still finished once it sent a
         // finish reason (and the body ended, or the usage it was asked for came).
-        if !self.end.terminal && self.end.finish.is_none() {
-            return Err(self.ctx.truncated("no [DONE] event and no finish_reason"));
-        }
+        ended(self.end.terminal || self.end.finish.is_some(), self.ctx.origin, "no [DONE] event and no finish_reason")?;
         self.end.assemble(&self.ctx, &mut self.acc)
     }
 }

@@ -21,6 +21,8 @@
 //! - **Failures.** `finish_reason: "ERROR"` (or an error message on `message-end`) is an
 //!   [`Error::StreamEvent`], in unary responses as in streams; `TIMEOUT` is a finish reason of kind
 //!   error.
+//! - **Shared shapes.** Tool results, the assistant's tool calls, image parts and function tools take
+//!   Chat Completions' shapes, and are built by that module's helpers.
 //! - **Tool choice.** Cohere has `REQUIRED` and `NONE` (auto is the default, so it is not sent) and
 //!   no way to name one tool: [`ToolChoice::Tool`] is unsupported.
 
@@ -40,8 +42,10 @@ use crate::types::text::{TextParam, TextRequest};
 use crate::types::tool::ToolChoice;
 use crate::types::usage::{FinishReason, Usage};
 use crate::types::{Citation, Tool};
+use crate::wire::chatcompletions as chat;
 use crate::wire::kit::{
-    Accumulator, Field, Fields, Str, StreamEnd, call_chunk, domain_of, end_chunk, present, put_params, reasoning_chunk,
+    Accumulator, Field, Fields, Str, StreamEnd, call_chunk, domain_of, end_chunk, json_event, present, put_params,
+    reasoning_chunk,
 };
 use crate::wire::{WireContext, WireFunction, WireToolCall};
 
@@ -57,9 +61,7 @@ pub(crate) fn build_request(req: &TextRequest, ctx: &WireContext, stream: bool) 
         .iter()
         .map(|item| match item {
             Item::Message(m) => message(m, ctx),
-            Item::ToolResult(r) => {
-                Ok(json!({"role": "tool", "tool_call_id": r.tool_call_id, "content": r.content_text()}))
-            }
+            Item::ToolResult(r) => Ok(chat::tool_result(r)),
         })
         .collect::<Result<Vec<_>>>()?;
     body.insert("messages".into(), Value::Array(messages));
@@ -144,29 +146,15 @@ fn message(m: &Message, ctx: &WireContext) -> Result<Value> {
         if let Some(plan) = m.reasoning.as_ref().filter(|r| !r.is_empty()) {
             msg.insert("tool_plan".into(), plan.clone().into());
         }
-        let calls = m
-            .tool_calls
-            .iter()
-            .map(|c| {
-                json!({"id": c.id, "type": "function",
-                       "function": {"name": c.name, "arguments": c.arguments.to_string()}})
-            })
-            .collect();
-        msg.insert("tool_calls".into(), Value::Array(calls));
+        msg.insert("tool_calls".into(), chat::tool_calls(&m.tool_calls));
     }
-    // Caller-supplied wire fields pass through; they never replace the ones built here.
-    for (k, v) in &m.extra {
-        msg.entry(k.clone()).or_insert_with(|| v.clone());
-    }
-    Ok(Value::Object(msg))
+    Ok(chat::with_extra(msg, m))
 }
 
 fn part(p: &Part, role: &str, ctx: &WireContext) -> Result<Value> {
     Ok(match p {
         Part::Text { text } => json!({"type": "text", "text": text}),
-        Part::Image { image } if role == "user" => {
-            json!({"type": "image_url", "image_url": {"url": image.data_url()?}})
-        }
+        Part::Image { image } if role == "user" => chat::image_part(image)?,
         Part::Image { .. } => return Err(ctx.unsupported(format!("image content parts in {role} messages"))),
         other => return Err(ctx.unsupported_part(other)),
     })
@@ -174,13 +162,7 @@ fn part(p: &Part, role: &str, ctx: &WireContext) -> Result<Value> {
 
 fn tool(t: &Tool, ctx: &WireContext) -> Result<Value> {
     Ok(match t {
-        Tool::Function(f) => {
-            let mut function = json!({"name": f.name, "parameters": f.parameters});
-            if let Some(d) = &f.description {
-                function["description"] = d.clone().into();
-            }
-            json!({"type": "function", "function": function})
-        }
+        Tool::Function(f) => chat::function_tool(f),
         Tool::Raw { value } => value.clone(),
         other => return Err(ctx.unsupported(format!("the {} tool", other.name()))),
     })
@@ -482,10 +464,7 @@ impl CohereDecoder {
 
 impl Decoder<String, String> for CohereDecoder {
     fn on_frame(&mut self, frame: Frame, out: &mut VecDeque<Chunk<String>>) -> Result<()> {
-        let Frame::Sse(ev) = frame else { return Ok(()) };
-        if ev.is_done() || ev.data.iter().all(u8::is_ascii_whitespace) {
-            return Ok(());
-        }
+        let Some(ev) = json_event(frame) else { return Ok(()) };
         let e: Event =
             serde_json::from_slice(&ev.data).map_err(|err| Error::decode("cohere stream event", err, &ev.data))?;
         let kind = e.kind.as_deref().or(ev.event.as_deref()).unwrap_or_default();

@@ -40,7 +40,8 @@ use crate::types::{Citation, Tool};
 use crate::wire::WireContext;
 use crate::wire::google::{Media, byte_to_char, call_id, call_names, function_declaration, google_error, media};
 use crate::wire::kit::{
-    Accumulator, Field, Fields, Str, StreamEnd, call_chunk, put_params, reasoning_chunk, ride_on_last, sum_counts,
+    Accumulator, Field, Fields, Str, StreamEnd, call_chunk, ended, json_event, put_params, reasoning_chunk,
+    ride_on_last, sum_counts,
 };
 
 /// The streaming URL (`:streamGenerateContent?alt=sse`) for a unary generateContent URL.
@@ -827,10 +828,7 @@ pub(crate) fn parse_response(body: Bytes, ctx: &WireContext) -> Result<Output<St
 
 impl Decoder<String, String> for GeminiDecoder {
     fn on_frame(&mut self, frame: Frame, out: &mut VecDeque<Chunk<String>>) -> Result<()> {
-        let Frame::Sse(ev) = frame else { return Ok(()) };
-        if ev.is_done() || ev.data.iter().all(u8::is_ascii_whitespace) {
-            return Ok(());
-        }
+        let Some(ev) = json_event(frame) else { return Ok(()) };
         self.fold(&ev.data, out)
     }
 
@@ -841,9 +839,7 @@ impl Decoder<String, String> for GeminiDecoder {
     fn finish(&mut self) -> Result<Output<String>> {
         // There is no end-of-stream event: the chunk with a finishReason is the last one that
         // matters, and whatever follows it before the body ends is still folded in.
-        if !self.end.terminal {
-            return Err(self.ctx.truncated("no chunk with a finishReason"));
-        }
+        ended(self.end.terminal, self.ctx.origin, "no chunk with a finishReason")?;
         self.build()
     }
 }

@@ -34,8 +34,8 @@ use crate::types::usage::{FinishKind, FinishReason, Usage};
 use crate::wire::WireContext;
 use crate::wire::google::{Media, byte_to_char, call_id, call_names, function_declaration, google_error, media};
 use crate::wire::kit::{
-    Accumulator, Field, Fields, Str, StreamEnd, WebRef, activity_chunk, call_chunk, put_params, reasoning_chunk,
-    ride_on_last, sum_counts,
+    Accumulator, Field, Fields, Str, StreamEnd, WebRef, activity_chunk, call_chunk, json_event, put_params,
+    reasoning_chunk, ride_on_last, sum_counts,
 };
 
 /// Prefix of the call ids this library makes up for calls the server sent without one.
@@ -686,10 +686,7 @@ impl InteractionsDecoder {
 
 impl Decoder<String, String> for InteractionsDecoder {
     fn on_frame(&mut self, frame: Frame, out: &mut VecDeque<Chunk<String>>) -> Result<()> {
-        let Frame::Sse(ev) = frame else { return Ok(()) };
-        if ev.is_done() || ev.data.iter().all(u8::is_ascii_whitespace) {
-            return Ok(());
-        }
+        let Some(ev) = json_event(frame) else { return Ok(()) };
         let e: Event = serde_json::from_slice(&ev.data)
             .map_err(|err| Error::decode("interactions stream event", err, &ev.data))?;
         let index = e.index.unwrap_or(0);

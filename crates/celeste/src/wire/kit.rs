@@ -9,7 +9,9 @@
 //!   truncation check every `finish()` makes before assembling the output.
 //! - The chunks every decoder pushes (reasoning, tool-call deltas, tool activity, usage and finish
 //!   reason), and the small shared helpers ([`present`], [`domain_of`], [`sum_counts`], OpenAI's
-//!   [`TokenDetails`], and [`put_params`] for the request side's plain sampling parameters).
+//!   [`TokenDetails`], [`json_event`] for the events a JSON stream decoder reads, [`ended`] for the
+//!   truncation check a decoder's `finish` makes first, [`put_params`] for the request side's plain
+//!   sampling parameters, and [`renamed`] for media parameters under an API's own names).
 //! - On [`WireContext`]: the output metadata, the truncation error and typed stream-event errors.
 
 use std::borrow::Cow;
@@ -20,10 +22,13 @@ use serde::{Deserialize, Deserializer};
 use serde_json::value::RawValue;
 use serde_json::{Map, Value, json};
 
-use crate::error::{Error, OutputValidationError, StreamEventError, truncate_lossy};
+use crate::error::{Error, Origin, OutputValidationError, StreamEventError, truncate_lossy};
+use crate::stream::Frame;
+use crate::transport::sse::SseEvent;
 use crate::types::Citation;
 use crate::types::Tool;
 use crate::types::enums::Modality;
+use crate::types::media::ImageParams;
 use crate::types::output::{Chunk, Grounding, GroundingSource, Metadata, Output};
 use crate::types::text::{TextParam, TextParams, TextRequest};
 use crate::types::tool::{
@@ -34,6 +39,32 @@ use crate::wire::WireContext;
 
 // ---------------------------------------------------------------------------------------------------
 // Small helpers
+
+/// The SSE event of a frame that carries a JSON payload: `None` for another framing, a blank event or
+/// the `[DONE]` sentinel, which a JSON stream decoder skips.
+#[cfg_attr(
+    not(any(feature = "google", feature = "cohere")),
+    allow(dead_code, reason = "the Google and Cohere decoders skip events this way")
+)]
+pub(crate) fn json_event(frame: Frame) -> Option<SseEvent> {
+    let Frame::Sse(ev) = frame else { return None };
+    (!ev.is_done() && !ev.data.iter().all(u8::is_ascii_whitespace)).then_some(ev)
+}
+
+/// The check a stream decoder's `finish` makes first: `Ok` once the wire API's terminal event has
+/// arrived, else [`Error::StreamTruncated`] saying `missing` never came.
+pub(crate) fn ended(terminal: bool, origin: Origin, missing: &str) -> crate::error::Result<()> {
+    if terminal { Ok(()) } else { Err(Error::StreamTruncated { origin, reason: missing.into() }) }
+}
+
+/// The media parameters a table names that are set, under the API's name for each (`table`: ours →
+/// theirs), in the table's order.
+pub(crate) fn renamed<'a>(
+    params: &'a ImageParams,
+    table: &'a [(&str, &'static str)],
+) -> impl Iterator<Item = (&'static str, &'a Value)> + 'a {
+    table.iter().filter_map(|(ours, theirs)| params.get(ours).map(|v| (*theirs, v)))
+}
 
 /// A present, non-null raw value (serde gives `Some("null")` for an explicit `null`).
 pub(crate) fn present(raw: Option<&RawValue>) -> Option<&RawValue> {
@@ -258,11 +289,6 @@ impl WireContext {
     /// The metadata of a response from this call, before the response's own id and model are known.
     pub(crate) fn metadata(&self) -> Metadata {
         Metadata::new(self.model.clone(), Some(self.origin), Modality::Text)
-    }
-
-    /// The error for a stream that ended before its terminal event; `missing` says what never came.
-    pub(crate) fn truncated(&self, missing: &str) -> Error {
-        Error::StreamTruncated { origin: self.origin, reason: missing.into() }
     }
 
     /// A stream error event (or a response's `error` object) as a typed error.
@@ -582,9 +608,7 @@ impl StreamEnd {
         acc: &mut Accumulator,
         missing: &str,
     ) -> crate::error::Result<Output<String>> {
-        if !self.terminal {
-            return Err(ctx.truncated(missing));
-        }
+        ended(self.terminal, ctx.origin, missing)?;
         self.assemble(ctx, acc)
     }
 

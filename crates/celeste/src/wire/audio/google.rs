@@ -15,7 +15,7 @@ use bytes::{Bytes, BytesMut};
 use serde::Deserialize;
 use serde_json::{Map, Value, json};
 
-use super::{AudioContext, AudioRequest};
+use super::{AudioContext, AudioRequest, push_audio};
 use crate::error::{Error, Result};
 use crate::stream::{Decoder, Frame};
 use crate::types::artifact::Artifact;
@@ -27,6 +27,7 @@ use crate::types::usage::{FinishReason, Usage};
 use crate::wire::google::{Media, google_error, media};
 use crate::wire::images::Body;
 use crate::wire::images::google::Interaction;
+use crate::wire::kit::{ended, json_event};
 
 /// The path of an operation.
 pub(crate) fn path(operation: Operation) -> Option<&'static str> {
@@ -228,10 +229,7 @@ impl AudioDecoder {
                     self.mime = mime;
                     self.rate = item.get("rate").and_then(Value::as_u64).and_then(|r| u32::try_from(r).ok());
                 }
-                if !data.is_empty() {
-                    self.bytes.extend_from_slice(&data);
-                    out.push_back(Chunk::content(data));
-                }
+                push_audio(&mut self.bytes, data, out);
             }
             None => {
                 if item.get("type").and_then(Value::as_str) == Some("text")
@@ -255,10 +253,7 @@ impl AudioDecoder {
 
 impl Decoder<Bytes, Audio> for AudioDecoder {
     fn on_frame(&mut self, frame: Frame, out: &mut VecDeque<Chunk<Bytes>>) -> Result<()> {
-        let Frame::Sse(ev) = frame else { return Ok(()) };
-        if ev.is_done() || ev.data.iter().all(u8::is_ascii_whitespace) {
-            return Ok(());
-        }
+        let Some(ev) = json_event(frame) else { return Ok(()) };
         let e: Event = serde_json::from_slice(&ev.data)
             .map_err(|err| Error::decode("an Interactions audio event", err, &ev.data))?;
         match e.event_type.as_deref().unwrap_or_default() {
@@ -303,9 +298,7 @@ impl Decoder<Bytes, Audio> for AudioDecoder {
     }
 
     fn finish(&mut self) -> Result<Output<Audio>> {
-        if !self.terminal {
-            return Err(self.ctx.truncated("no interaction.completed event"));
-        }
+        ended(self.terminal, self.ctx.origin, "no interaction.completed event")?;
         if self.bytes.is_empty() {
             return Err(Error::decode("an Interactions audio stream", "it held no audio", b""));
         }

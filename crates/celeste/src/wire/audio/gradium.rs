@@ -16,7 +16,7 @@ use bytes::{Bytes, BytesMut};
 use serde::Deserialize;
 use serde_json::{Map, Value, json};
 
-use super::{AudioContext, AudioRequest, typed_audio};
+use super::{AudioContext, AudioRequest, push_audio, typed_audio};
 use crate::error::{Error, Result, StreamEventError};
 use crate::stream::{Decoder, Frame};
 use crate::types::artifact::Artifact;
@@ -24,6 +24,7 @@ use crate::types::audio::Audio;
 use crate::types::mime::MimeType;
 use crate::types::output::{Chunk, Output};
 use crate::types::usage::FinishReason;
+use crate::wire::kit::ended;
 
 /// The path of the text-to-speech socket.
 pub(crate) const PATH: &str = "/api/speech/tts";
@@ -157,10 +158,7 @@ impl Decoder<Bytes, Audio> for GradiumDecoder {
                     .map_err(|e| Error::decode("Gradium audio", e, data.as_bytes()))?
                     .data
                     .unwrap_or_default();
-                if !bytes.is_empty() {
-                    self.bytes.extend_from_slice(&bytes);
-                    out.push_back(Chunk::content(bytes));
-                }
+                push_audio(&mut self.bytes, bytes, out);
             }
             Some("end_of_stream") => self.terminal = true,
             Some("error") => return Err(error_message(&self.ctx, &line)),
@@ -175,9 +173,7 @@ impl Decoder<Bytes, Audio> for GradiumDecoder {
     }
 
     fn finish(&mut self) -> Result<Output<Audio>> {
-        if !self.terminal {
-            return Err(self.ctx.truncated("the socket closed before end_of_stream"));
-        }
+        ended(self.terminal, self.ctx.origin, "the socket closed before end_of_stream")?;
         let (mime, rate) = format_type(self.ctx.format.as_deref());
         let audio = typed_audio(std::mem::take(&mut self.bytes).freeze(), mime, rate);
         let mut meta = self.ctx.metadata();

@@ -284,6 +284,14 @@ pub(crate) fn typed_audio(bytes: Bytes, mime: Option<MimeType>, rate: Option<u32
     audio
 }
 
+/// Keep a piece of a stream's audio and yield it as a chunk; an empty piece is neither.
+pub(crate) fn push_audio(all: &mut BytesMut, piece: Bytes, out: &mut VecDeque<Chunk<Bytes>>) {
+    if !piece.is_empty() {
+        all.extend_from_slice(&piece);
+        out.push_back(Chunk::content(piece));
+    }
+}
+
 /// A stream whose body is the audio: every read is a chunk, and the output is all of them.
 pub(crate) struct RawAudioDecoder {
     api: AudioApi,
@@ -299,11 +307,8 @@ impl RawAudioDecoder {
 
 impl Decoder<Bytes, Audio> for RawAudioDecoder {
     fn on_frame(&mut self, frame: Frame, out: &mut VecDeque<Chunk<Bytes>>) -> Result<()> {
-        if let Frame::Raw(b) = frame
-            && !b.is_empty()
-        {
-            self.bytes.extend_from_slice(&b);
-            out.push_back(Chunk::content(b));
+        if let Frame::Raw(b) = frame {
+            push_audio(&mut self.bytes, b, out);
         }
         Ok(())
     }

@@ -368,10 +368,17 @@ fn text_stream() -> Vec<Vec<u8>> {
     ]
 }
 
+/// `events` decoded by a fresh decoder, each named by its `type` as Cohere sends them: the decoder (to
+/// ask whether the stream ended), the chunks and the output.
+fn decode(events: &[Vec<u8>]) -> (CohereDecoder, Vec<Chunk<String>>, Result<Output<String>>) {
+    let mut dec = CohereDecoder::new(T.ctx());
+    let (chunks, out) = decode_named(&mut dec, &named_by_type(events));
+    (dec, chunks, out)
+}
+
 #[test]
 fn stream_decodes_text_thinking_citations_and_usage() {
-    let mut dec = CohereDecoder::new(T.ctx());
-    let (chunks, out) = decode_named(&mut dec, &named_by_type(&text_stream()));
+    let (dec, chunks, out) = decode(&text_stream());
     assert!(dec.is_terminal());
     let out = out.unwrap();
     assert_eq!(out.content, "Emperor penguins \"rule\".");
@@ -445,8 +452,7 @@ fn tool_stream() -> Vec<Vec<u8>> {
 
 #[test]
 fn stream_assembles_tool_calls_from_argument_pieces() {
-    let mut dec = CohereDecoder::new(T.ctx());
-    let (chunks, out) = decode_named(&mut dec, &named_by_type(&tool_stream()));
+    let (_, chunks, out) = decode(&tool_stream());
     let out = out.unwrap();
     assert_reply(
         &out,
@@ -498,8 +504,7 @@ fn reasoning_blocks_are_separated_by_a_newline_in_streams_and_responses() {
 fn stream_without_message_end_is_truncated() {
     let mut events = text_stream();
     events.pop();
-    let mut dec = CohereDecoder::new(T.ctx());
-    let (chunks, out) = decode_named(&mut dec, &named_by_type(&events));
+    let (dec, chunks, out) = decode(&events);
     assert!(!chunks.is_empty());
     assert!(!dec.is_terminal());
     match out {
@@ -524,8 +529,7 @@ fn stream_errors_are_typed_and_keep_earlier_chunks() {
         content_delta(0, "text", "partial"),
         ev(json!({"type": "message-end", "delta": {"finish_reason": "ERROR", "error": "internal failure"}})),
     ];
-    let mut dec = CohereDecoder::new(T.ctx());
-    let (chunks, out) = decode_named(&mut dec, &named_by_type(&events));
+    let (_, chunks, out) = decode(&events);
     assert_eq!(chunks.len(), 1);
     assert_eq!(chunks[0].content, "partial");
     let e = event_error(out);

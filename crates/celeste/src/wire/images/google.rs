@@ -22,6 +22,7 @@ use crate::types::mime::MimeType;
 use crate::types::output::Output;
 use crate::types::usage::{FinishReason, Usage};
 use crate::wire::google::{Media, media};
+use crate::wire::kit::renamed;
 
 /// The parameters Gemini image models carry.
 pub(crate) const CARRIED: &[&str] = &["aspect_ratio", "quality", "thinking_level", "reference_images"];
@@ -55,11 +56,8 @@ pub(crate) async fn build(req: &ImageRequest, ctx: &ImageContext) -> Result<Body
     }
     let mut format = Map::new();
     format.insert("type".into(), "image".into());
-    for (ours, theirs) in [("aspect_ratio", "aspect_ratio"), ("quality", "image_size")] {
-        if let Some(v) = p.get(ours) {
-            format.insert(theirs.into(), v.clone());
-        }
-    }
+    let table = [("aspect_ratio", "aspect_ratio"), ("quality", "image_size")];
+    format.extend(renamed(p, &table).map(|(theirs, v)| (theirs.into(), v.clone())));
     let mut body = json!({
         "model": req.model,
         "input": [{"type": "user_input", "content": content}],

@@ -65,18 +65,14 @@ pub(crate) struct ImageRequest {
 }
 
 /// The body fields a JSON image API starts from: the model, the prompt when there is one, and each
-/// set parameter under the API's name for it (`renamed`: ours → theirs).
-pub(crate) fn named_fields(req: &ImageRequest, renamed: &[(&str, &str)]) -> serde_json::Map<String, Value> {
+/// set parameter under the API's name for it (`table`: ours → theirs).
+pub(crate) fn named_fields(req: &ImageRequest, table: &[(&str, &'static str)]) -> serde_json::Map<String, Value> {
     let mut m = serde_json::Map::new();
     m.insert("model".into(), req.model.clone().into());
     if let Some(prompt) = &req.prompt {
         m.insert("prompt".into(), prompt.clone().into());
     }
-    for (ours, theirs) in renamed {
-        if let Some(v) = req.params.get(ours) {
-            m.insert((*theirs).into(), v.clone());
-        }
-    }
+    m.extend(crate::wire::kit::renamed(&req.params, table).map(|(theirs, v)| (theirs.into(), v.clone())));
     m
 }
 

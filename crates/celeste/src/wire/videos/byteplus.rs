@@ -17,6 +17,7 @@ use crate::jobs::{Poll, Poller};
 use crate::types::enums::Operation;
 use crate::types::output::Output;
 use crate::types::video::Video;
+use crate::wire::kit::renamed;
 
 /// The parameters Seedance carries.
 pub(crate) const CARRIED: &[&str] = &[
@@ -62,10 +63,8 @@ pub(crate) fn build(req: &VideoRequest, _ctx: &VideoContext) -> Result<Value> {
         ("watermark", "watermark"),
         ("camera_fixed", "camerafixed"),
     ];
-    for (ours, theirs) in flags {
-        if let Some(v) = p.get(ours) {
-            text.push_str(&format!(" --{theirs} {}", flag(v)));
-        }
+    for (theirs, v) in renamed(p, &flags) {
+        text.push_str(&format!(" --{theirs} {}", flag(v)));
     }
     let mut content = vec![json!({"type": "text", "text": text})];
     let frames = [(&req.first_frame, "first_frame"), (&req.last_frame, "last_frame")];

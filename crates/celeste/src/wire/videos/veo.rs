@@ -26,6 +26,7 @@ use crate::types::enums::Operation;
 use crate::types::output::Output;
 use crate::types::video::{FetchAuth, Video};
 use crate::wire::google::{Media, media};
+use crate::wire::kit::renamed;
 
 /// The parameters Veo carries.
 pub(crate) const CARRIED: &[&str] = &[
@@ -76,19 +77,14 @@ pub(crate) fn build(req: &VideoRequest, _ctx: &VideoContext) -> Result<Value> {
             p.reference_images.iter().map(|a| Ok(json!({"image": image(a)?, "referenceType": "asset"}))).collect();
         instance.insert("referenceImages".into(), Value::Array(refs?));
     }
-    let mut parameters = Map::new();
-    let renamed = [
+    let table = [
         ("aspect_ratio", "aspectRatio"),
         ("resolution", "resolution"),
         ("duration", "durationSeconds"),
         ("negative_prompt", "negativePrompt"),
         ("seed", "seed"),
     ];
-    for (ours, theirs) in renamed {
-        if let Some(v) = p.get(ours) {
-            parameters.insert(theirs.into(), v.clone());
-        }
-    }
+    let parameters: Map<String, Value> = renamed(p, &table).map(|(theirs, v)| (theirs.into(), v.clone())).collect();
     let mut body = json!({ "instances": [Value::Object(instance)] });
     if !parameters.is_empty() {
         body["parameters"] = Value::Object(parameters);

@@ -197,9 +197,11 @@ pub struct Chunk<D> {
     /// Progress of a provider-side tool.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub tool_activity: Option<ToolActivity>,
-    /// Usage, on the chunk that reports it.
+    /// Usage, on the chunk that reports it. Boxed: it is on one chunk of a stream at most a few times,
+    /// and inline it would double the size of every chunk, which is moved several times on its way
+    /// to the caller (BENCHMARKS.md, "Issue 19").
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub usage: Option<Usage>,
+    pub usage: Option<Box<Usage>>,
     /// The finish reason, on the chunk that reports it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub finish_reason: Option<FinishReason>,

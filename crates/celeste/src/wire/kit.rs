@@ -346,7 +346,7 @@ pub(crate) fn activity_chunk(tool_name: impl Into<String>, status: ToolActivityS
 /// A chunk of its own for the usage and finish reason.
 pub(crate) fn end_chunk(usage: Option<Usage>, finish: Option<FinishReason>) -> Chunk<String> {
     let mut c = Chunk::empty();
-    c.usage = usage;
+    c.usage = usage.map(Box::new);
     c.finish_reason = finish;
     c
 }
@@ -363,7 +363,7 @@ pub(crate) fn ride_on_last(
     let produced = out.len() > first;
     match out.back_mut().filter(|_| produced) {
         Some(last) => {
-            last.usage = usage;
+            last.usage = usage.map(Box::new);
             last.finish_reason = finish;
         }
         None => out.push_back(end_chunk(usage, finish)),

@@ -259,7 +259,7 @@ impl Decoder<Image, Vec<Image>> for ImagesDecoder {
             self.completed.push(img);
             if e.usage.is_some() {
                 self.usage = e.usage;
-                chunk.usage = Some(usage(self.usage.clone(), self.completed.len()));
+                chunk.usage = Some(Box::new(usage(self.usage.clone(), self.completed.len())));
             }
             chunk.finish_reason = Some(FinishReason::from_raw("completed"));
         }

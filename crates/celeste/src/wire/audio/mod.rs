@@ -285,15 +285,20 @@ pub(crate) fn typed_audio(bytes: Bytes, mime: Option<MimeType>, rate: Option<u32
 }
 
 /// A stream whose body is the audio: every read is a chunk, and the output is all of them.
+///
+/// The reads are handed out as they arrived (a `Bytes` is a reference-counted view of the network
+/// buffer, never copied), and kept as such; the output's one buffer is made once at the end, at its
+/// exact size (no copy at all when the body came in one read).
 pub(crate) struct RawAudioDecoder {
     api: AudioApi,
     ctx: AudioContext,
-    bytes: BytesMut,
+    reads: Vec<Bytes>,
+    len: usize,
 }
 
 impl RawAudioDecoder {
     pub(crate) fn new(api: AudioApi, ctx: AudioContext) -> Self {
-        RawAudioDecoder { api, ctx, bytes: BytesMut::new() }
+        RawAudioDecoder { api, ctx, reads: Vec::new(), len: 0 }
     }
 }
 
@@ -302,7 +307,8 @@ impl Decoder<Bytes, Audio> for RawAudioDecoder {
         if let Frame::Raw(b) = frame
             && !b.is_empty()
         {
-            self.bytes.extend_from_slice(&b);
+            self.len += b.len();
+            self.reads.push(b.clone());
             out.push_back(Chunk::content(b));
         }
         Ok(())
@@ -315,10 +321,17 @@ impl Decoder<Bytes, Audio> for RawAudioDecoder {
     fn finish(&mut self) -> Result<Output<Audio>> {
         // A raw body has no terminal event: the end of the body is the end of the audio, and an empty
         // one is no audio at all.
-        if self.bytes.is_empty() {
-            return Err(self.ctx.truncated("the audio stream ended with no audio"));
-        }
-        let bytes = std::mem::take(&mut self.bytes).freeze();
+        let bytes = match std::mem::take(&mut self.reads).as_mut_slice() {
+            [] => return Err(self.ctx.truncated("the audio stream ended with no audio")),
+            [one] => std::mem::take(one),
+            reads => {
+                let mut all = BytesMut::with_capacity(self.len);
+                for r in reads.iter() {
+                    all.extend_from_slice(r);
+                }
+                all.freeze()
+            }
+        };
         self.api.parse_audio(bytes, None, &self.ctx)
     }
 }

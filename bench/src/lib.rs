@@ -20,6 +20,8 @@ use serde::{Deserialize, Serialize};
 pub mod clients;
 #[cfg(feature = "celeste")]
 pub mod floor;
+#[cfg(feature = "celeste")]
+pub mod media;
 
 /// The prompt every client sends.
 pub const PROMPT: &str = "Say hello to the benchmark.";
@@ -239,6 +241,123 @@ const fn scaling_unary(id: u8, name: &'static str, width: usize) -> Scenario {
 /// The scenario with this id.
 pub fn scenario(id: u8) -> Option<&'static Scenario> {
     SCENARIOS.iter().find(|s| s.id == id)
+}
+
+/// The size of the media scenarios' image: 4 MiB of PNG, about 5.6 MB of base64 (must match
+/// `bench/scenarios.json`).
+pub const IMAGE_BYTES: usize = 4 * 1024 * 1024;
+/// The size of the media scenarios' speech: 20 MiB of raw PCM (must match `bench/scenarios.json`).
+pub const SPEECH_BYTES: usize = 20 * 1024 * 1024;
+
+/// What a media scenario's calls do.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Media {
+    /// `images.generate` on OpenAI Images: one PNG of [`IMAGE_BYTES`] as base64 JSON.
+    Image,
+    /// `audio.speak(..).stream()` on OpenAI speech: [`SPEECH_BYTES`] of PCM, streamed.
+    Speech,
+    /// `images.generate` on a BFL job: submit, `polls` status polls, download.
+    Job {
+        /// Status polls per job (the last one finds it ready).
+        polls: usize,
+    },
+}
+
+/// A media scenario (issue 19, item 3). Only celeste-ai and the floor run them. Each comes in a
+/// one-unit and a many-unit version, so that the per-unit cost is the difference divided by the
+/// extra units, start-up and the first call's one-off costs cancelling out.
+#[derive(Debug, Clone, Copy)]
+pub struct MediaScenario {
+    /// 13 and up.
+    pub id: u8,
+    /// A short name for tables.
+    pub name: &'static str,
+    /// What each call does.
+    pub media: Media,
+    /// The model sent; the emulator's scenario file matches on it (or on the BFL path it names).
+    pub model: &'static str,
+    /// Calls, one after the other.
+    pub calls: usize,
+    /// Media bytes each call must yield (the image, the speech); 0 for a job's image (any size).
+    pub bytes_per_call: usize,
+}
+
+/// The media scenarios. They are not in [`SCENARIOS`], so `bench-runner` (which runs every client on
+/// those) is unchanged; `bench-client --scenario 13..18` runs them.
+pub const MEDIA_SCENARIOS: &[MediaScenario] = &[
+    MediaScenario {
+        id: 13,
+        name: "S13 one 4 MiB base64 image",
+        media: Media::Image,
+        model: "gpt-image-1",
+        calls: 1,
+        bytes_per_call: IMAGE_BYTES,
+    },
+    MediaScenario {
+        id: 14,
+        name: "S14 ten 4 MiB base64 images",
+        media: Media::Image,
+        model: "gpt-image-1",
+        calls: 10,
+        bytes_per_call: IMAGE_BYTES,
+    },
+    MediaScenario {
+        id: 15,
+        name: "S15 one 20 MiB speech stream",
+        media: Media::Speech,
+        model: "tts-1",
+        calls: 1,
+        bytes_per_call: SPEECH_BYTES,
+    },
+    MediaScenario {
+        id: 16,
+        name: "S16 five 20 MiB speech streams",
+        media: Media::Speech,
+        model: "tts-1",
+        calls: 5,
+        bytes_per_call: SPEECH_BYTES,
+    },
+    MediaScenario {
+        id: 17,
+        name: "S17 one job settled at its first poll",
+        media: Media::Job { polls: 1 },
+        model: "flux-dev",
+        calls: 1,
+        bytes_per_call: 0,
+    },
+    MediaScenario {
+        id: 18,
+        name: "S18 one job of 50 polls",
+        media: Media::Job { polls: 50 },
+        model: "flux-pro-1.1",
+        calls: 1,
+        bytes_per_call: 0,
+    },
+];
+
+/// The media scenario with this id.
+pub fn media_scenario(id: u8) -> Option<&'static MediaScenario> {
+    MEDIA_SCENARIOS.iter().find(|s| s.id == id)
+}
+
+impl MediaScenario {
+    /// Checks what a client received: every image or speech byte (media chunks are not counted for
+    /// speech, whose reads the network cuts as it likes), one image per image call or job.
+    pub fn check(&self, client: &str, got: Counted) -> Result<(), BenchError> {
+        let bytes_ok = self.bytes_per_call == 0 && got.bytes > 0 || got.bytes == self.calls * self.bytes_per_call;
+        let chunks_ok = self.media == Media::Speech || got.chunks == self.calls;
+        if !(bytes_ok && chunks_ok) {
+            return Err(BenchError::Failed(format!(
+                "{client} on scenario {}: received {} items / {} bytes, expected {} / {}",
+                self.id,
+                got.chunks,
+                got.bytes,
+                self.calls,
+                self.calls * self.bytes_per_call
+            )));
+        }
+        Ok(())
+    }
 }
 
 /// What `bench-client` prints: one JSON line.

@@ -11,11 +11,11 @@
 
 use std::collections::VecDeque;
 
-use bytes::{Bytes, BytesMut};
+use bytes::Bytes;
 use serde::Deserialize;
 use serde_json::{Map, Value, json};
 
-use super::{AudioContext, AudioRequest};
+use super::{AudioContext, AudioParts, AudioRequest};
 use crate::error::{Error, Result};
 use crate::stream::{Decoder, Frame};
 use crate::types::artifact::Artifact;
@@ -190,7 +190,7 @@ struct Event {
 /// The stream state: audio deltas decoded and concatenated; the type and rate of the first one.
 pub(crate) struct AudioDecoder {
     ctx: AudioContext,
-    bytes: BytesMut,
+    audio: AudioParts,
     mime: Option<String>,
     rate: Option<u32>,
     text: Vec<String>,
@@ -205,7 +205,7 @@ impl AudioDecoder {
     pub(crate) fn new(ctx: AudioContext) -> Self {
         AudioDecoder {
             ctx,
-            bytes: BytesMut::new(),
+            audio: AudioParts::default(),
             mime: None,
             rate: None,
             text: Vec::new(),
@@ -229,7 +229,7 @@ impl AudioDecoder {
                     self.rate = item.get("rate").and_then(Value::as_u64).and_then(|r| u32::try_from(r).ok());
                 }
                 if !data.is_empty() {
-                    self.bytes.extend_from_slice(&data);
+                    self.audio.push(&data);
                     out.push_back(Chunk::content(data));
                 }
             }
@@ -306,10 +306,10 @@ impl Decoder<Bytes, Audio> for AudioDecoder {
         if !self.terminal {
             return Err(self.ctx.truncated("no interaction.completed event"));
         }
-        if self.bytes.is_empty() {
+        if self.audio.is_empty() {
             return Err(Error::decode("an Interactions audio stream", "it held no audio", b""));
         }
-        let artifact = Artifact::from_bytes(std::mem::take(&mut self.bytes).freeze());
+        let artifact = Artifact::from_bytes(self.audio.take());
         let mut audio = typed(artifact, self.mime.as_deref(), self.rate);
         audio.text = std::mem::take(&mut self.text);
         let mut meta = self.ctx.metadata();

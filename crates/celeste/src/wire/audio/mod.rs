@@ -284,21 +284,58 @@ pub(crate) fn typed_audio(bytes: Bytes, mime: Option<MimeType>, rate: Option<u32
     audio
 }
 
-/// A stream whose body is the audio: every read is a chunk, and the output is all of them.
-///
-/// The reads are handed out as they arrived (a `Bytes` is a reference-counted view of the network
-/// buffer, never copied), and kept as such; the output's one buffer is made once at the end, at its
-/// exact size (no copy at all when the body came in one read).
+/// The audio of a stream, kept for its output as the chunks handed out: each a `Bytes` (a
+/// reference-counted view of its buffer, never copied when kept), made into the output's one buffer
+/// once, at its exact size, when the stream ends (no copy at all for a single chunk). Copying every
+/// chunk into a growing buffer instead would copy the audio once per chunk as it arrives, and again
+/// whenever the buffer grows.
+#[derive(Default)]
+pub(crate) struct AudioParts {
+    parts: Vec<Bytes>,
+    len: usize,
+}
+
+impl AudioParts {
+    /// Keeps a chunk (a no-op for an empty one).
+    pub(crate) fn push(&mut self, chunk: &Bytes) {
+        if !chunk.is_empty() {
+            self.len += chunk.len();
+            self.parts.push(chunk.clone());
+        }
+    }
+
+    pub(crate) fn is_empty(&self) -> bool {
+        self.len == 0
+    }
+
+    /// The whole audio, in one buffer; the parts are released.
+    pub(crate) fn take(&mut self) -> Bytes {
+        let len = std::mem::take(&mut self.len);
+        match std::mem::take(&mut self.parts).as_mut_slice() {
+            [] => Bytes::new(),
+            [one] => std::mem::take(one),
+            parts => {
+                let mut all = BytesMut::with_capacity(len);
+                for p in parts.iter() {
+                    all.extend_from_slice(p);
+                }
+                all.freeze()
+            }
+        }
+    }
+}
+
+/// A stream whose body is the audio: every read is a chunk, handed out as it arrived, and the output
+/// is all of them ([`AudioParts`]).
 pub(crate) struct RawAudioDecoder {
     api: AudioApi,
     ctx: AudioContext,
-    reads: Vec<Bytes>,
-    len: usize,
+    audio: AudioParts,
 }
 
 impl RawAudioDecoder {
     pub(crate) fn new(api: AudioApi, ctx: AudioContext) -> Self {
-        RawAudioDecoder { api, ctx, reads: Vec::new(), len: 0 }
+        RawAudioDecoder { api, ctx, audio: AudioParts::default() }
     }
 }
 
@@ -307,8 +344,7 @@ impl Decoder<Bytes, Audio> for RawAudioDecoder {
         if let Frame::Raw(b) = frame
             && !b.is_empty()
         {
-            self.len += b.len();
-            self.reads.push(b.clone());
+            self.audio.push(&b);
             out.push_back(Chunk::content(b));
         }
         Ok(())
@@ -321,18 +357,10 @@ impl Decoder<Bytes, Audio> for RawAudioDecoder {
     fn finish(&mut self) -> Result<Output<Audio>> {
         // A raw body has no terminal event: the end of the body is the end of the audio, and an empty
         // one is no audio at all.
-        let bytes = match std::mem::take(&mut self.reads).as_mut_slice() {
-            [] => return Err(self.ctx.truncated("the audio stream ended with no audio")),
-            [one] => std::mem::take(one),
-            reads => {
-                let mut all = BytesMut::with_capacity(self.len);
-                for r in reads.iter() {
-                    all.extend_from_slice(r);
-                }
-                all.freeze()
-            }
-        };
-        self.api.parse_audio(bytes, None, &self.ctx)
+        if self.audio.is_empty() {
+            return Err(self.ctx.truncated("the audio stream ended with no audio"));
+        }
+        self.api.parse_audio(self.audio.take(), None, &self.ctx)
     }
 }
 

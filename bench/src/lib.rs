@@ -344,7 +344,10 @@ impl MediaScenario {
     /// Checks what a client received: every image or speech byte (media chunks are not counted for
     /// speech, whose reads the network cuts as it likes), one image per image call or job.
     pub fn check(&self, client: &str, got: Counted) -> Result<(), BenchError> {
-        let bytes_ok = self.bytes_per_call == 0 && got.bytes > 0 || got.bytes == self.calls * self.bytes_per_call;
+        let bytes_ok = match self.bytes_per_call {
+            0 => got.bytes > 0,
+            each => got.bytes == self.calls * each,
+        };
         let chunks_ok = self.media == Media::Speech || got.chunks == self.calls;
         if !(bytes_ok && chunks_ok) {
             return Err(BenchError::Failed(format!(
@@ -511,4 +514,28 @@ pub async fn run_async<C: BenchClient>(client: &C, s: &Scenario, probe: &TaskPro
         }
     }
     Ok(total)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn media_scenarios_have_their_own_ids_and_check_what_arrived() {
+        for m in MEDIA_SCENARIOS {
+            assert!(scenario(m.id).is_none(), "S{} is also a text scenario", m.id);
+            assert_eq!(media_scenario(m.id).map(|s| s.id), Some(m.id));
+        }
+        let image = media_scenario(14).unwrap();
+        assert!(image.check("c", Counted { chunks: 10, bytes: 10 * IMAGE_BYTES }).is_ok());
+        assert!(image.check("c", Counted { chunks: 10, bytes: 10 * IMAGE_BYTES - 1 }).is_err());
+        assert!(image.check("c", Counted { chunks: 9, bytes: 10 * IMAGE_BYTES }).is_err());
+        // Speech is counted in bytes only: the network cuts the reads as it likes.
+        let speech = media_scenario(16).unwrap();
+        assert!(speech.check("c", Counted { chunks: 641, bytes: 5 * SPEECH_BYTES }).is_ok());
+        // A job's image has no fixed size, but there must be one per job.
+        let job = media_scenario(18).unwrap();
+        assert!(job.check("c", Counted { chunks: 1, bytes: 850 }).is_ok());
+        assert!(job.check("c", Counted { chunks: 1, bytes: 0 }).is_err());
+    }
 }

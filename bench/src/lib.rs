@@ -341,6 +341,26 @@ pub fn media_scenario(id: u8) -> Option<&'static MediaScenario> {
 }
 
 impl MediaScenario {
+    /// The unit of its per-unit figure: an image, a MiB of speech, a poll.
+    pub fn unit(&self) -> &'static str {
+        match self.media {
+            Media::Image => "image",
+            Media::Speech => "MiB of speech",
+            Media::Job { .. } => "poll",
+        }
+    }
+
+    /// How many of those units it has (the per-unit figure is the difference between two scenarios of
+    /// the same media divided by the difference of their units).
+    pub fn units(&self) -> f64 {
+        let each = match self.media {
+            Media::Image => 1.0,
+            Media::Speech => self.bytes_per_call as f64 / (1024.0 * 1024.0),
+            Media::Job { polls } => polls as f64,
+        };
+        self.calls as f64 * each
+    }
+
     /// Checks what a client received: every image or speech byte (media chunks are not counted for
     /// speech, whose reads the network cuts as it likes), one image per image call or job.
     pub fn check(&self, client: &str, got: Counted) -> Result<(), BenchError> {
@@ -536,6 +556,9 @@ mod tests {
         // A job's image has no fixed size, but there must be one per job.
         let job = media_scenario(18).unwrap();
         assert!(job.check("c", Counted { chunks: 1, bytes: 850 }).is_ok());
+        // The units the runner divides by: 9 images, 80 MiB, 49 polls.
+        let extra = |a: u8, b: u8| media_scenario(b).unwrap().units() - media_scenario(a).unwrap().units();
+        assert_eq!((extra(13, 14), extra(15, 16), extra(17, 18)), (9.0, 80.0, 49.0));
         assert!(job.check("c", Counted { chunks: 1, bytes: 0 }).is_err());
     }
 }

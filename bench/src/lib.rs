@@ -20,6 +20,8 @@ use serde::{Deserialize, Serialize};
 pub mod clients;
 #[cfg(feature = "celeste")]
 pub mod floor;
+#[cfg(feature = "celeste")]
+pub mod media;
 
 /// The prompt every client sends.
 pub const PROMPT: &str = "Say hello to the benchmark.";
@@ -241,6 +243,146 @@ pub fn scenario(id: u8) -> Option<&'static Scenario> {
     SCENARIOS.iter().find(|s| s.id == id)
 }
 
+/// The size of the media scenarios' image: 4 MiB of PNG, about 5.6 MB of base64 (must match
+/// `bench/scenarios.json`).
+pub const IMAGE_BYTES: usize = 4 * 1024 * 1024;
+/// The size of the media scenarios' speech: 20 MiB of raw PCM (must match `bench/scenarios.json`).
+pub const SPEECH_BYTES: usize = 20 * 1024 * 1024;
+
+/// What a media scenario's calls do.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Media {
+    /// `images.generate` on OpenAI Images: one PNG of [`IMAGE_BYTES`] as base64 JSON.
+    Image,
+    /// `audio.speak(..).stream()` on OpenAI speech: [`SPEECH_BYTES`] of PCM, streamed.
+    Speech,
+    /// `images.generate` on a BFL job: submit, `polls` status polls, download.
+    Job {
+        /// Status polls per job (the last one finds it ready).
+        polls: usize,
+    },
+}
+
+/// A media scenario (issue 19, item 3). Only celeste-ai and the floor run them. Each comes in a
+/// one-unit and a many-unit version, so that the per-unit cost is the difference divided by the
+/// extra units, start-up and the first call's one-off costs cancelling out.
+#[derive(Debug, Clone, Copy)]
+pub struct MediaScenario {
+    /// 13 and up.
+    pub id: u8,
+    /// A short name for tables.
+    pub name: &'static str,
+    /// What each call does.
+    pub media: Media,
+    /// The model sent; the emulator's scenario file matches on it (or on the BFL path it names).
+    pub model: &'static str,
+    /// Calls, one after the other.
+    pub calls: usize,
+    /// Media bytes each call must yield (the image, the speech); 0 for a job's image (any size).
+    pub bytes_per_call: usize,
+}
+
+/// The media scenarios. They are not in [`SCENARIOS`], so `bench-runner` (which runs every client on
+/// those) is unchanged; `bench-client --scenario 13..18` runs them.
+pub const MEDIA_SCENARIOS: &[MediaScenario] = &[
+    MediaScenario {
+        id: 13,
+        name: "S13 one 4 MiB base64 image",
+        media: Media::Image,
+        model: "gpt-image-1",
+        calls: 1,
+        bytes_per_call: IMAGE_BYTES,
+    },
+    MediaScenario {
+        id: 14,
+        name: "S14 ten 4 MiB base64 images",
+        media: Media::Image,
+        model: "gpt-image-1",
+        calls: 10,
+        bytes_per_call: IMAGE_BYTES,
+    },
+    MediaScenario {
+        id: 15,
+        name: "S15 one 20 MiB speech stream",
+        media: Media::Speech,
+        model: "tts-1",
+        calls: 1,
+        bytes_per_call: SPEECH_BYTES,
+    },
+    MediaScenario {
+        id: 16,
+        name: "S16 five 20 MiB speech streams",
+        media: Media::Speech,
+        model: "tts-1",
+        calls: 5,
+        bytes_per_call: SPEECH_BYTES,
+    },
+    MediaScenario {
+        id: 17,
+        name: "S17 one job settled at its first poll",
+        media: Media::Job { polls: 1 },
+        model: "flux-dev",
+        calls: 1,
+        bytes_per_call: 0,
+    },
+    MediaScenario {
+        id: 18,
+        name: "S18 one job of 50 polls",
+        media: Media::Job { polls: 50 },
+        model: "flux-pro-1.1",
+        calls: 1,
+        bytes_per_call: 0,
+    },
+];
+
+/// The media scenario with this id.
+pub fn media_scenario(id: u8) -> Option<&'static MediaScenario> {
+    MEDIA_SCENARIOS.iter().find(|s| s.id == id)
+}
+
+impl MediaScenario {
+    /// The unit of its per-unit figure: an image, a MiB of speech, a poll.
+    pub fn unit(&self) -> &'static str {
+        match self.media {
+            Media::Image => "image",
+            Media::Speech => "MiB of speech",
+            Media::Job { .. } => "poll",
+        }
+    }
+
+    /// How many of those units it has (the per-unit figure is the difference between two scenarios of
+    /// the same media divided by the difference of their units).
+    pub fn units(&self) -> f64 {
+        let each = match self.media {
+            Media::Image => 1.0,
+            Media::Speech => self.bytes_per_call as f64 / (1024.0 * 1024.0),
+            Media::Job { polls } => polls as f64,
+        };
+        self.calls as f64 * each
+    }
+
+    /// Checks what a client received: every image or speech byte (media chunks are not counted for
+    /// speech, whose reads the network cuts as it likes), one image per image call or job.
+    pub fn check(&self, client: &str, got: Counted) -> Result<(), BenchError> {
+        let bytes_ok = match self.bytes_per_call {
+            0 => got.bytes > 0,
+            each => got.bytes == self.calls * each,
+        };
+        let chunks_ok = self.media == Media::Speech || got.chunks == self.calls;
+        if !(bytes_ok && chunks_ok) {
+            return Err(BenchError::Failed(format!(
+                "{client} on scenario {}: received {} items / {} bytes, expected {} / {}",
+                self.id,
+                got.chunks,
+                got.bytes,
+                self.calls,
+                self.calls * self.bytes_per_call
+            )));
+        }
+        Ok(())
+    }
+}
+
 /// What `bench-client` prints: one JSON line.
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
 pub struct Report {
@@ -392,4 +534,31 @@ pub async fn run_async<C: BenchClient>(client: &C, s: &Scenario, probe: &TaskPro
         }
     }
     Ok(total)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn media_scenarios_have_their_own_ids_and_check_what_arrived() {
+        for m in MEDIA_SCENARIOS {
+            assert!(scenario(m.id).is_none(), "S{} is also a text scenario", m.id);
+            assert_eq!(media_scenario(m.id).map(|s| s.id), Some(m.id));
+        }
+        let image = media_scenario(14).unwrap();
+        assert!(image.check("c", Counted { chunks: 10, bytes: 10 * IMAGE_BYTES }).is_ok());
+        assert!(image.check("c", Counted { chunks: 10, bytes: 10 * IMAGE_BYTES - 1 }).is_err());
+        assert!(image.check("c", Counted { chunks: 9, bytes: 10 * IMAGE_BYTES }).is_err());
+        // Speech is counted in bytes only: the network cuts the reads as it likes.
+        let speech = media_scenario(16).unwrap();
+        assert!(speech.check("c", Counted { chunks: 641, bytes: 5 * SPEECH_BYTES }).is_ok());
+        // A job's image has no fixed size, but there must be one per job.
+        let job = media_scenario(18).unwrap();
+        assert!(job.check("c", Counted { chunks: 1, bytes: 850 }).is_ok());
+        // The units the runner divides by: 9 images, 80 MiB, 49 polls.
+        let extra = |a: u8, b: u8| media_scenario(b).unwrap().units() - media_scenario(a).unwrap().units();
+        assert_eq!((extra(13, 14), extra(15, 16), extra(17, 18)), (9.0, 80.0, 49.0));
+        assert!(job.check("c", Counted { chunks: 1, bytes: 0 }).is_err());
+    }
 }

@@ -7,14 +7,33 @@
 use std::process::ExitCode;
 use std::time::Instant;
 
-use celeste_bench::{BenchError, CLIENTS, Counted, Report, Scenario, TaskProbe, check, run_async, scenario};
+use celeste_bench::{
+    BenchError, CLIENTS, Counted, MediaScenario, Report, Scenario, TaskProbe, check, media_scenario, run_async,
+    scenario,
+};
 
 const USAGE: &str = "usage: bench-client --client floor|celeste|celeste-blocking|async-openai|genai|rig \
-                     --scenario 0..5 --url http://127.0.0.1:PORT";
+                     --scenario 0..18 --url http://127.0.0.1:PORT (13..18, the media scenarios: floor and celeste only)";
+
+/// A text scenario, or a media one (13 and up).
+#[derive(Clone, Copy)]
+enum Which {
+    Text(&'static Scenario),
+    Media(&'static MediaScenario),
+}
+
+impl Which {
+    fn id(self) -> u8 {
+        match self {
+            Which::Text(s) => s.id,
+            Which::Media(s) => s.id,
+        }
+    }
+}
 
 struct Args {
     client: String,
-    scenario: &'static Scenario,
+    scenario: Which,
     url: String,
 }
 
@@ -37,13 +56,19 @@ fn parse_args() -> Result<Args, String> {
         return Err(format!("unknown client {client}"));
     }
     let id = scenario_id.ok_or("--scenario is required")?;
-    let scenario = scenario(id).ok_or_else(|| format!("no scenario {id}"))?;
+    let scenario = scenario(id)
+        .map(Which::Text)
+        .or_else(|| media_scenario(id).map(Which::Media))
+        .ok_or_else(|| format!("no scenario {id}"))?;
     Ok(Args { client, scenario, url: url.ok_or("--url is required")? })
 }
 
 fn run(args: &Args) -> Result<(Counted, Option<usize>), BenchError> {
-    let s = args.scenario;
     let url = args.url.as_str();
+    let s = match args.scenario {
+        Which::Text(s) => s,
+        Which::Media(m) => return run_media(args, m).map(|c| (c, None)),
+    };
     #[cfg(feature = "celeste")]
     if args.client == "celeste-blocking" {
         return celeste_bench::clients::celeste::celeste_blocking(s, url).map(|c| (c, None));
@@ -71,6 +96,26 @@ fn run(args: &Args) -> Result<(Counted, Option<usize>), BenchError> {
     })
 }
 
+/// A media scenario: celeste-ai and the floor only.
+fn run_media(args: &Args, s: &MediaScenario) -> Result<Counted, BenchError> {
+    #[cfg(feature = "celeste")]
+    if matches!(args.client.as_str(), "celeste" | "floor") {
+        let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build().map_err(BenchError::failed)?;
+        return rt.block_on(celeste_bench::media::run(&args.client, s, &args.url));
+    }
+    #[cfg(not(feature = "celeste"))]
+    let _ = args;
+    Err(BenchError::NotApplicable(format!("scenario {} runs with celeste and the floor only", s.id)))
+}
+
+/// Checks what a client received against the scenario.
+fn check_any(which: Which, client: &str, got: Counted) -> Result<(), BenchError> {
+    match which {
+        Which::Text(s) => check(s, client, got),
+        Which::Media(s) => s.check(client, got),
+    }
+}
+
 fn main() -> ExitCode {
     let args = match parse_args() {
         Ok(a) => a,
@@ -82,18 +127,21 @@ fn main() -> ExitCode {
     let start = Instant::now();
     let result = run(&args);
     let wall_ms = start.elapsed().as_secs_f64() * 1e3;
-    let mut report = Report { client: args.client.clone(), scenario: args.scenario.id, ..Report::default() };
-    match result.and_then(|(got, tasks)| check(args.scenario, &args.client, got).map(|()| (got, tasks))) {
+    let mut report = Report { client: args.client.clone(), scenario: args.scenario.id(), ..Report::default() };
+    match result.and_then(|(got, tasks)| check_any(args.scenario, &args.client, got).map(|()| (got, tasks))) {
         Ok((got, tasks)) => {
             report.wall_ms = wall_ms;
-            report.calls = args.scenario.calls;
+            report.calls = match args.scenario {
+                Which::Text(s) => s.calls,
+                Which::Media(s) => s.calls,
+            };
             report.chunks = got.chunks;
             report.bytes = got.bytes;
             report.max_alive_tasks = tasks;
         }
         Err(BenchError::NotApplicable(why)) => report.na = Some(why),
         Err(BenchError::Failed(why)) => {
-            eprintln!("bench-client {} scenario {}: {why}", args.client, args.scenario.id);
+            eprintln!("bench-client {} scenario {}: {why}", args.client, args.scenario.id());
             return ExitCode::FAILURE;
         }
     }

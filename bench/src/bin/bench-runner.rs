@@ -1,4 +1,5 @@
 //! `bench-runner [--runs N] [--scenarios 0,1,..] [--clients a,b,..] [--python] [--no-build]`
+//! `bench-runner --media [--runs N] [--no-build]`
 //!
 //! Builds the emulator and one `bench-client-FLAVOR` per client family (each in its own cargo
 //! invocation: see `celeste_bench::clients` for why), starts the `celeste-emulator` binary with
@@ -24,6 +25,12 @@
 //!
 //! It prints the medians as Markdown tables with each figure's ratio to the floor and to the best
 //! peer, and the verdicts against the targets of issue 8.
+//!
+//! `--media` runs the media scenarios instead (13 to 18: a 4 MiB base64 image, a 20 MiB speech
+//! stream, a polled job; celeste-ai and the floor only, the only clients with these APIs here), the
+//! same way, and prints CPU per image, per MiB of speech and per poll (each from two scenarios of the
+//! same media, start-up cancelling out). It is opt-in, so the default run and its output are those of
+//! the text scenarios alone.
 
 use std::collections::BTreeMap;
 use std::io::{BufRead, BufReader, Read};
@@ -31,13 +38,14 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, ExitCode, Stdio};
 use std::time::Instant;
 
-use celeste_bench::{CLIENTS, PEERS, PYTHON_CLIENTS, Report, SCENARIOS, Scenario, flavor};
+use celeste_bench::{CLIENTS, MEDIA_SCENARIOS, PEERS, PYTHON_CLIENTS, Report, SCENARIOS, Scenario, flavor};
 
 struct Args {
     runs: usize,
     scenarios: Vec<u8>,
     clients: Vec<String>,
     build: bool,
+    media: bool,
 }
 
 fn parse_args() -> Result<Args, String> {
@@ -46,11 +54,13 @@ fn parse_args() -> Result<Args, String> {
         scenarios: SCENARIOS.iter().map(|s| s.id).collect(),
         clients: CLIENTS.iter().map(|c| c.to_string()).collect(),
         build: true,
+        media: false,
     };
     let mut it = std::env::args().skip(1);
     while let Some(flag) = it.next() {
         match flag.as_str() {
             "--no-build" => a.build = false,
+            "--media" => a.media = true,
             "--python" => a.clients.extend(PYTHON_CLIENTS.iter().map(|c| c.to_string())),
             "--runs" => a.runs = it.next().ok_or("--runs N")?.parse().map_err(|e| format!("--runs: {e}"))?,
             "--scenarios" => {
@@ -74,7 +84,8 @@ fn parse_args() -> Result<Args, String> {
             }
             "-h" | "--help" => {
                 return Err(
-                    "usage: bench-runner [--runs N] [--scenarios 0,1,..] [--clients a,b,..] [--python] [--no-build]"
+                    "usage: bench-runner [--runs N] [--scenarios 0,1,..] [--clients a,b,..] [--python] [--no-build]\n       \
+                     bench-runner --media [--runs N] [--no-build]"
                         .into(),
                 );
             }
@@ -277,10 +288,10 @@ impl Launcher {
     }
 }
 
-fn run_client(launcher: &Launcher, client: &str, s: &Scenario, url: &str) -> Result<Outcome, String> {
+fn run_client(launcher: &Launcher, client: &str, id: u8, url: &str) -> Result<Outcome, String> {
     let mut cmd = launcher.command();
     let mut child = cmd
-        .args(["--client", client, "--scenario", &s.id.to_string(), "--url", url])
+        .args(["--client", client, "--scenario", &id.to_string(), "--url", url])
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
         .spawn()
@@ -294,7 +305,7 @@ fn run_client(launcher: &Launcher, client: &str, s: &Scenario, url: &str) -> Res
     let (status, usage) = wait4(child.id())?;
     drop(child);
     if !(libc::WIFEXITED(status) && libc::WEXITSTATUS(status) == 0) {
-        return Err(format!("{client} on scenario {} failed (wait status {status})", s.id));
+        return Err(format!("{client} on scenario {id} failed (wait status {status})"));
     }
     let report: Report = serde_json::from_str(out.trim()).map_err(|e| format!("{client}: bad report {out:?}: {e}"))?;
     if let Some(na) = report.na {
@@ -576,10 +587,77 @@ fn loadavg() -> String {
         .unwrap_or_default()
 }
 
+/// `--media`: the media scenarios, celeste-ai and the floor, `runs` rounds; prints CPU per unit.
+fn run_media(args: &Args, dir: &Path) -> Result<(), String> {
+    const MEDIA_CLIENTS: [&str; 2] = ["floor", "celeste"];
+    if args.build {
+        build(dir, &["celeste"])?;
+    }
+    let bin = dir.join("bench-client-celeste");
+    let emulator_bin = dir.join("celeste-emulator");
+    for b in [&bin, &emulator_bin] {
+        if !b.exists() {
+            return Err(format!("{} is missing (run without --no-build)", b.display()));
+        }
+    }
+    let emulator = Emulator::start(&emulator_bin)?;
+    eprintln!("bench-runner: emulator at {}; {} runs per media scenario × client", emulator.url, args.runs);
+    let load_before = loadavg();
+    let launcher = Launcher::Binary(bin);
+    let mut got: BTreeMap<(u8, &str), Medians> = BTreeMap::new();
+    for s in MEDIA_SCENARIOS {
+        let mut samples: BTreeMap<&str, Vec<Sample>> = BTreeMap::new();
+        for rep in 0..args.runs {
+            for c in (0..MEDIA_CLIENTS.len()).map(|i| MEDIA_CLIENTS[(i + rep) % MEDIA_CLIENTS.len()]) {
+                match run_client(&launcher, c, s.id, &emulator.url)? {
+                    Outcome::Sample(x) => samples.entry(c).or_default().push(x),
+                    Outcome::NotApplicable(why) => return Err(format!("{c} on scenario {}: {why}", s.id)),
+                }
+            }
+        }
+        for (c, v) in samples {
+            got.insert((s.id, c), medians(&v));
+        }
+        eprintln!("bench-runner: {} done", s.name);
+    }
+    drop(emulator);
+
+    println!("Machine: {}. Load average before: {load_before}; after: {}.", machine(), loadavg());
+    println!(
+        "Medians of {} runs. CPU = user+sys of the client process (wait4), per unit: the difference between \
+         two scenarios of the same media divided by their difference in units.",
+        args.runs
+    );
+    println!("\n| per unit | floor CPU | celeste CPU | celeste / floor | floor peak RSS | celeste peak RSS |");
+    println!("| --- | ---: | ---: | ---: | ---: | ---: |");
+    // Consecutive scenarios with the same unit: 13 and 14, 15 and 16, 17 and 18.
+    let pairs = MEDIA_SCENARIOS.windows(2).filter(|w| w[0].unit() == w[1].unit());
+    for w in pairs {
+        let (a, b) = (&w[0], &w[1]);
+        let per = |c: &str| -> Option<(f64, f64)> {
+            let (ma, mb) = (got.get(&(a.id, c))?, got.get(&(b.id, c))?);
+            Some(((mb.cpu_ms - ma.cpu_ms) * 1e3 / (b.units() - a.units()), mb.rss_mib))
+        };
+        if let (Some((f, frss)), Some((c, crss))) = (per("floor"), per("celeste")) {
+            println!(
+                "| per {} (S{} − S{}) | {f:.1} µs | {c:.1} µs | {:.2}× | {frss:.0} MiB | {crss:.0} MiB |",
+                a.unit(),
+                b.id,
+                a.id,
+                c / f
+            );
+        }
+    }
+    Ok(())
+}
+
 fn run() -> Result<(), String> {
     let mut args = parse_args()?;
     let started = Instant::now();
     let dir = bin_dir()?;
+    if args.media {
+        return run_media(&args, &dir);
+    }
     let wants_python = args.clients.iter().any(|c| flavor(c) == "python");
     let python = if wants_python { python_env(&dir, args.build)? } else { None };
     if wants_python && python.is_none() {
@@ -627,7 +705,7 @@ fn run() -> Result<(), String> {
                 if na.contains_key(c.as_str()) {
                     continue;
                 }
-                match run_client(&launcher(c), c, s, &emulator.url)? {
+                match run_client(&launcher(c), c, s.id, &emulator.url)? {
                     Outcome::Sample(x) => samples.entry(c).or_default().push(x),
                     Outcome::NotApplicable(why) => {
                         na.insert(c, why);

@@ -259,6 +259,8 @@ const REPLY_KEYS: &[&str] = &[
     "pending_polls",
     "job_failure",
     "poll_retry_after",
+    "image_bytes",
+    "audio_bytes",
 ];
 
 const FAULT_KEYS: &[&str] = &[
@@ -324,6 +326,14 @@ pub struct Reply {
     pub job_failure: Option<JobFailure>,
     /// Image jobs: the `Retry-After` header value sent on every pending poll response.
     pub poll_retry_after: Option<String>,
+    /// OpenAI Images: make every final PNG exactly this many bytes (padded with a private ancillary
+    /// chunk, which decoders skip), for benchmarks of large responses. Other formats, partial images
+    /// and sizes below the image's own are sent as they are. Default: the image's own size.
+    pub image_bytes: Option<usize>,
+    /// Speech (OpenAI, ElevenLabs): make the audio about this many bytes instead of a length that
+    /// follows the text (capped at 5 s): exactly this many for raw PCM, μ-law and A-law (rounded down
+    /// to whole samples), the WAV header included for WAV, whole frames at most this long for MP3.
+    pub audio_bytes: Option<usize>,
 }
 
 /// How an image job fails (see [`Reply::job_failure`]).
@@ -386,6 +396,8 @@ impl Default for Reply {
             pending_polls: 0,
             job_failure: None,
             poll_retry_after: None,
+            image_bytes: None,
+            audio_bytes: None,
         }
     }
 }
@@ -466,6 +478,18 @@ impl Reply {
     /// Image jobs: the `Retry-After` header on pending poll responses.
     pub fn poll_retry_after(mut self, value: impl Into<String>) -> Self {
         self.poll_retry_after = Some(value.into());
+        self
+    }
+
+    /// OpenAI Images: pads every final PNG to this many bytes (see [`Reply::image_bytes`]).
+    pub fn image_bytes(mut self, bytes: usize) -> Self {
+        self.image_bytes = Some(bytes);
+        self
+    }
+
+    /// Speech: makes the audio about this many bytes long (see [`Reply::audio_bytes`]).
+    pub fn audio_bytes(mut self, bytes: usize) -> Self {
+        self.audio_bytes = Some(bytes);
         self
     }
 }

@@ -222,6 +222,46 @@ pub fn render(format: Format, (width, height): (u32, u32), seed: u64, progress: 
     encode(format, width, height, &pixels(width, height, seed, progress))
 }
 
+/// `png` padded to exactly `size` bytes with one private ancillary chunk (`emPd`, zeros) before
+/// `IEND`: decoders skip ancillary chunks they do not know, so it stays the same valid image, only
+/// bigger (for benchmarks of large responses). A PNG already that size or bigger, too short to hold
+/// another chunk (a chunk is at least 12 bytes), or not a PNG, is returned unchanged.
+pub fn pad_png(mut png: Vec<u8>, size: usize) -> Vec<u8> {
+    const IEND_LEN: usize = 12;
+    let is_png = png.starts_with(b"\x89PNG\r\n\x1a\n") && png.len() >= 8 + IEND_LEN;
+    if !is_png || &png[png.len() - 8..png.len() - 4] != b"IEND" || size < png.len() + 12 {
+        return png;
+    }
+    let Ok(len) = u32::try_from(size - png.len() - 12) else { return png };
+    let iend = png.split_off(png.len() - IEND_LEN);
+    png.reserve_exact(size - png.len());
+    png.extend_from_slice(&len.to_be_bytes());
+    let start = png.len();
+    png.extend_from_slice(b"emPd");
+    png.resize(png.len() + len as usize, 0);
+    let crc = crc32(&png[start..]);
+    png.extend_from_slice(&crc.to_be_bytes());
+    png.extend_from_slice(&iend);
+    png
+}
+
+/// The CRC-32 (ISO 3309, as PNG chunks use it) of `data`.
+fn crc32(data: &[u8]) -> u32 {
+    static TABLE: std::sync::OnceLock<[u32; 256]> = std::sync::OnceLock::new();
+    let table = TABLE.get_or_init(|| {
+        let mut t = [0u32; 256];
+        for (n, slot) in t.iter_mut().enumerate() {
+            let mut c = n as u32;
+            for _ in 0..8 {
+                c = if c & 1 == 1 { 0xEDB8_8320 ^ (c >> 1) } else { c >> 1 };
+            }
+            *slot = c;
+        }
+        t
+    });
+    !data.iter().fold(!0u32, |c, &b| table[((c ^ u32::from(b)) & 0xFF) as usize] ^ (c >> 8))
+}
+
 /// An uncompressed, single-strip, little-endian RGB TIFF.
 fn write_tiff(out: &mut Vec<u8>, width: u32, height: u32, pixels: &[u8]) {
     const ENTRIES: u16 = 10;
@@ -290,6 +330,36 @@ mod tests {
             }
         }
         assert_eq!(sniff(b"not an image"), None);
+    }
+
+    /// The pixels of a PNG, read to its end by the `png` crate (which checks every chunk's CRC).
+    fn png_pixels(bytes: &[u8]) -> Vec<u8> {
+        let mut reader = png::Decoder::new(std::io::Cursor::new(bytes)).read_info().unwrap();
+        let mut buf = vec![0; reader.output_buffer_size().unwrap()];
+        reader.next_frame(&mut buf).unwrap();
+        reader.finish().unwrap();
+        buf
+    }
+
+    #[test]
+    fn a_padded_png_is_the_same_image_at_exactly_the_size_asked() {
+        let png = render(Format::Png, (16, 16), 5, 1.0);
+        let own = png.len();
+        for size in [own + 12, own + 13, own + 1000, 64 * 1024] {
+            let padded = pad_png(png.clone(), size);
+            assert_eq!(padded.len(), size);
+            assert_eq!(sniff(&padded), Some((Format::Png, 16, 16)));
+            assert_eq!(png_pixels(&padded), png_pixels(&png), "size {size}");
+            assert!(padded.ends_with(&png[own - 12..]), "IEND stays last");
+        }
+        // Nothing to pad: smaller than the image, or no room for a chunk; not a PNG.
+        for size in [0, own, own + 11] {
+            assert_eq!(pad_png(png.clone(), size), png);
+        }
+        let jpeg = render(Format::Jpeg, (4, 4), 1, 1.0);
+        assert_eq!(pad_png(jpeg.clone(), 10_000), jpeg);
+        // The CRC-32 check value.
+        assert_eq!(crc32(b"123456789"), 0xCBF4_3926);
     }
 
     #[test]

@@ -762,3 +762,37 @@ async fn job_scripts_read_from_json_config() {
     }
     assert!(Config::from_json(r#"[{"name": "x", "responses": [{"pending_polls": "two"}]}]"#).is_err());
 }
+
+#[tokio::test]
+async fn image_and_audio_bytes_make_responses_of_the_size_asked() {
+    // From a scenario file, as the benchmarks use them.
+    let config = Config::from_json(
+        r#"{"scenarios": [
+            {"name": "big images", "match": {"path": "/v1/images/generations"}, "responses": [{"image_bytes": 300000}]},
+            {"name": "long speech", "match": {"path": "/v1/audio/speech"}, "responses": [{"audio_bytes": 200000}]}
+        ]}"#,
+    )
+    .unwrap();
+    let emu = start(config).await;
+    let body = json!({"model": "gpt-image-1", "prompt": "an otter", "n": 2, "output_format": "png"});
+    let (status, v) = post_json(&format!("{}/v1/images/generations", emu.url()), &body).await;
+    assert_eq!(status, 200, "{v}");
+    for d in v["data"].as_array().unwrap() {
+        let png = STANDARD.decode(d["b64_json"].as_str().unwrap()).unwrap();
+        assert_eq!(png.len(), 300_000);
+        assert_eq!(decode(&png), (Format::Png, 16, 16));
+    }
+    let body = json!({"model": "tts-1", "input": "Hi", "voice": "alloy", "response_format": "pcm"});
+    let resp = post(&format!("{}/v1/audio/speech", emu.url()), &body).await;
+    assert_eq!(resp.status(), 200);
+    assert_eq!(resp.bytes().await.unwrap().len(), 200_000);
+
+    // Unset, the sizes are the image's own and the text's.
+    let emu = start(Config::default()).await;
+    let body = json!({"model": "gpt-image-1", "prompt": "an otter", "output_format": "png"});
+    let (_, v) = post_json(&format!("{}/v1/images/generations", emu.url()), &body).await;
+    assert!(STANDARD.decode(v["data"][0]["b64_json"].as_str().unwrap()).unwrap().len() < 10_000);
+    let body = json!({"model": "tts-1", "input": "Hi", "voice": "alloy", "response_format": "pcm"});
+    let resp = post(&format!("{}/v1/audio/speech", emu.url()), &body).await;
+    assert_eq!(resp.bytes().await.unwrap().len(), 24_000 * 2 / 5);
+}

@@ -102,6 +102,14 @@ fn seconds_for(text: &str) -> f64 {
     (text.chars().count() as f64 * 0.05).clamp(0.2, 5.0)
 }
 
+/// The speech of a call: `secs` long, or the reply's `audio_bytes` long when set.
+fn speech(call: &Call<'_>, sound: Sound, secs: f64) -> Vec<u8> {
+    match call.reply.audio_bytes {
+        Some(bytes) => sound.render_bytes(bytes),
+        None => sound.render(secs),
+    }
+}
+
 /// Raw audio bytes in chunks (the reply's `chunks` when set, else 4 KiB each).
 fn chunked(bytes: &[u8], content_type: &'static str, chunks: Option<usize>) -> Answer {
     let size = match chunks {
@@ -138,7 +146,7 @@ fn openai_speech(call: &Call<'_>) -> Result<Answer, BadField> {
             ));
         }
     };
-    Ok(chunked(&sound.render(secs), sound.content_type(), call.reply.chunks))
+    Ok(chunked(&speech(call, sound, secs), sound.content_type(), call.reply.chunks))
 }
 
 /// ElevenLabs' output format (`codec_rate[_bitrate]`) as a sound the emulator makes.
@@ -175,7 +183,7 @@ fn elevenlabs_speech(call: &Call<'_>) -> Result<Answer, BadField> {
         return Err(BadField::new("voice_settings", format!("speed {speed} is not between 0.7 and 1.2.")));
     }
     let sound = elevenlabs_sound(format.as_deref().unwrap_or("mp3_44100_128"))?;
-    Ok(chunked(&sound.render(seconds_for(text)), sound.content_type(), call.reply.chunks))
+    Ok(chunked(&speech(call, sound, seconds_for(text)), sound.content_type(), call.reply.chunks))
 }
 
 /// The one audio file of a transcription and its length in seconds (a WAV's own; else about a second).

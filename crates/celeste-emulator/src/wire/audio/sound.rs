@@ -76,6 +76,28 @@ impl Sound {
             Sound::Alaw => vec![0xD5; (secs * 8000.0) as usize],
         }
     }
+
+    /// About `bytes` bytes of it (see `Reply::audio_bytes`): exactly that many for the raw formats
+    /// (rounded down to whole 16-bit samples for PCM), the 44-byte header included for WAV, and as
+    /// many whole MP3 frames as fit (at least one).
+    pub fn render_bytes(self, bytes: usize) -> Vec<u8> {
+        let per_second = |rate: u32| f64::from(rate) * 2.0;
+        match self {
+            Sound::Mp3 => {
+                let frames = (bytes / MP3_FRAME_BYTES).max(1);
+                self.render(frames as f64 * MP3_FRAME_SAMPLES / 44_100.0 - 1e-9)
+            }
+            Sound::Wav(rate) => self.render((bytes.saturating_sub(44) / 2 * 2) as f64 / per_second(rate)),
+            Sound::Pcm(rate) => {
+                let samples = bytes / 2;
+                let mut pcm = tone(rate, samples as f64 / f64::from(rate));
+                // Rounding of `secs * rate` may leave a sample out.
+                pcm.resize(samples * 2, 0);
+                pcm
+            }
+            Sound::Ulaw | Sound::Alaw => self.render(bytes as f64 / 8000.0 + 1e-9).into_iter().take(bytes).collect(),
+        }
+    }
 }
 
 /// A 440 Hz tone at a third of full scale, 16-bit little-endian mono.
@@ -138,6 +160,21 @@ mod tests {
         assert_eq!(mp3.len() / MP3_FRAME_BYTES, 4);
         assert!(mp3.chunks(MP3_FRAME_BYTES).all(|f| f[..4] == MP3_HEADER));
         assert!(is_audio(&mp3));
+    }
+
+    #[test]
+    fn audio_of_a_given_size() {
+        assert_eq!(Sound::Pcm(24_000).render_bytes(1_000_000).len(), 1_000_000);
+        assert_eq!(Sound::Pcm(24_000).render_bytes(1_001).len(), 1_000);
+        assert_eq!(Sound::Ulaw.render_bytes(12_345).len(), 12_345);
+        assert_eq!(Sound::Alaw.render_bytes(7).len(), 7);
+        let wav = Sound::Wav(16_000).render_bytes(44 + 32_000);
+        assert_eq!(wav.len(), 44 + 32_000);
+        assert_eq!(wav_seconds(&wav), Some(1.0));
+        let mp3 = Sound::Mp3.render_bytes(10 * MP3_FRAME_BYTES + 100);
+        assert_eq!(mp3.len(), 10 * MP3_FRAME_BYTES);
+        assert!(mp3.chunks(MP3_FRAME_BYTES).all(|f| f[..4] == MP3_HEADER));
+        assert_eq!(Sound::Mp3.render_bytes(0).len(), MP3_FRAME_BYTES);
     }
 
     #[test]

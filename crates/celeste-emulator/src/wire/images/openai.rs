@@ -137,12 +137,17 @@ fn usage(call: &Call<'_>, ask: &Ask<'_>) -> Value {
     })
 }
 
-fn render(ask: &Ask<'_>, index: usize, progress: f32) -> String {
-    b64(&image::render(ask.format, ask.dims, seed(ask.prompt, index), progress))
+/// One image as base64; a final one padded to the reply's `image_bytes`, when set.
+fn render(call: &Call<'_>, ask: &Ask<'_>, index: usize, progress: f32) -> String {
+    let mut bytes = image::render(ask.format, ask.dims, seed(ask.prompt, index), progress);
+    if let Some(size) = call.reply.image_bytes.filter(|_| progress >= 1.0) {
+        bytes = image::pad_png(bytes, size);
+    }
+    b64(&bytes)
 }
 
 fn unary(call: &Call<'_>, ask: &Ask<'_>) -> Answer {
-    let data: Vec<Value> = (0..ask.n).map(|i| json!({"b64_json": render(ask, i, 1.0)})).collect();
+    let data: Vec<Value> = (0..ask.n).map(|i| json!({"b64_json": render(call, ask, i, 1.0)})).collect();
     let v = json!({
         "created": call.created,
         "background": ask.background,
@@ -174,11 +179,11 @@ fn stream(call: &Call<'_>, ask: &Ask<'_>, edit: bool) -> Answer {
     for i in 0..ask.n {
         for k in 0..ask.partials {
             let progress = (k + 1) as f32 / (ask.partials + 1) as f32;
-            let mut v = common(&partial, render(ask, i, progress));
+            let mut v = common(&partial, render(call, ask, i, progress));
             v["partial_image_index"] = json!(k);
             ev.sse(Some(&partial), |b| push_json(b, &v));
         }
-        let mut v = common(&completed, render(ask, i, 1.0));
+        let mut v = common(&completed, render(call, ask, i, 1.0));
         v["usage"] = usage(call, ask);
         ev.sse(Some(&completed), |b| push_json(b, &v));
     }

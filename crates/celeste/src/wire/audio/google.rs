@@ -11,11 +11,11 @@
 
 use std::collections::VecDeque;
 
-use bytes::{Bytes, BytesMut};
+use bytes::Bytes;
 use serde::Deserialize;
 use serde_json::{Map, Value, json};
 
-use super::{AudioContext, AudioRequest, push_audio};
+use super::{AudioContext, AudioParts, AudioRequest, push_audio};
 use crate::error::{Error, Result};
 use crate::stream::{Decoder, Frame};
 use crate::types::artifact::Artifact;
@@ -191,7 +191,7 @@ struct Event {
 /// The stream state: audio deltas decoded and concatenated; the type and rate of the first one.
 pub(crate) struct AudioDecoder {
     ctx: AudioContext,
-    bytes: BytesMut,
+    audio: AudioParts,
     mime: Option<String>,
     rate: Option<u32>,
     text: Vec<String>,
@@ -206,7 +206,7 @@ impl AudioDecoder {
     pub(crate) fn new(ctx: AudioContext) -> Self {
         AudioDecoder {
             ctx,
-            bytes: BytesMut::new(),
+            audio: AudioParts::default(),
             mime: None,
             rate: None,
             text: Vec::new(),
@@ -229,7 +229,7 @@ impl AudioDecoder {
                     self.mime = mime;
                     self.rate = item.get("rate").and_then(Value::as_u64).and_then(|r| u32::try_from(r).ok());
                 }
-                push_audio(&mut self.bytes, data, out);
+                push_audio(&mut self.audio, data, out);
             }
             None => {
                 if item.get("type").and_then(Value::as_str) == Some("text")
@@ -299,10 +299,10 @@ impl Decoder<Bytes, Audio> for AudioDecoder {
 
     fn finish(&mut self) -> Result<Output<Audio>> {
         ended(self.terminal, self.ctx.origin, "no interaction.completed event")?;
-        if self.bytes.is_empty() {
+        if self.audio.is_empty() {
             return Err(Error::decode("an Interactions audio stream", "it held no audio", b""));
         }
-        let artifact = Artifact::from_bytes(std::mem::take(&mut self.bytes).freeze());
+        let artifact = Artifact::from_bytes(self.audio.take());
         let mut audio = typed(artifact, self.mime.as_deref(), self.rate);
         audio.text = std::mem::take(&mut self.text);
         let mut meta = self.ctx.metadata();

@@ -12,11 +12,11 @@
 use std::collections::VecDeque;
 use std::sync::{Arc, Mutex};
 
-use bytes::{Bytes, BytesMut};
+use bytes::Bytes;
 use serde::Deserialize;
 use serde_json::{Map, Value, json};
 
-use super::{AudioContext, AudioRequest, push_audio, typed_audio};
+use super::{AudioContext, AudioParts, AudioRequest, push_audio, typed_audio};
 use crate::error::{Error, Result, StreamEventError};
 use crate::stream::{Decoder, Frame};
 use crate::types::artifact::Artifact;
@@ -129,14 +129,14 @@ pub(crate) fn ready(ctx: &AudioContext, raw: &[u8]) -> Result<Option<Option<Stri
 pub(crate) struct GradiumDecoder {
     ctx: AudioContext,
     failure: TransportFailure,
-    bytes: BytesMut,
+    audio: AudioParts,
     request_id: Option<String>,
     terminal: bool,
 }
 
 impl GradiumDecoder {
     pub(crate) fn new(ctx: AudioContext, failure: TransportFailure, request_id: Option<String>) -> Self {
-        GradiumDecoder { ctx, failure, bytes: BytesMut::new(), request_id, terminal: false }
+        GradiumDecoder { ctx, failure, audio: AudioParts::default(), request_id, terminal: false }
     }
 }
 
@@ -158,7 +158,7 @@ impl Decoder<Bytes, Audio> for GradiumDecoder {
                     .map_err(|e| Error::decode("Gradium audio", e, data.as_bytes()))?
                     .data
                     .unwrap_or_default();
-                push_audio(&mut self.bytes, bytes, out);
+                push_audio(&mut self.audio, bytes, out);
             }
             Some("end_of_stream") => self.terminal = true,
             Some("error") => return Err(error_message(&self.ctx, &line)),
@@ -175,7 +175,7 @@ impl Decoder<Bytes, Audio> for GradiumDecoder {
     fn finish(&mut self) -> Result<Output<Audio>> {
         ended(self.terminal, self.ctx.origin, "the socket closed before end_of_stream")?;
         let (mime, rate) = format_type(self.ctx.format.as_deref());
-        let audio = typed_audio(std::mem::take(&mut self.bytes).freeze(), mime, rate);
+        let audio = typed_audio(self.audio.take(), mime, rate);
         let mut meta = self.ctx.metadata();
         meta.response_id = self.request_id.take();
         let mut out = Output::new(audio, meta);

@@ -284,31 +284,73 @@ pub(crate) fn typed_audio(bytes: Bytes, mime: Option<MimeType>, rate: Option<u32
     audio
 }
 
+/// The audio of a stream, kept for its output as the chunks handed out: each a `Bytes` (a
+/// reference-counted view of its buffer, never copied when kept), made into the output's one buffer
+/// once, at its exact size, when the stream ends (no copy at all for a single chunk). Copying every
+/// chunk into a growing buffer instead would copy the audio once per chunk as it arrives, and again
+/// whenever the buffer grows.
+#[derive(Default)]
+pub(crate) struct AudioParts {
+    parts: Vec<Bytes>,
+    len: usize,
+}
+
+impl AudioParts {
+    /// Keeps a chunk (a no-op for an empty one).
+    pub(crate) fn push(&mut self, chunk: &Bytes) {
+        if !chunk.is_empty() {
+            self.len += chunk.len();
+            self.parts.push(chunk.clone());
+        }
+    }
+
+    pub(crate) fn is_empty(&self) -> bool {
+        self.len == 0
+    }
+
+    /// The whole audio, in one buffer; the parts are released.
+    pub(crate) fn take(&mut self) -> Bytes {
+        let len = std::mem::take(&mut self.len);
+        match std::mem::take(&mut self.parts).as_mut_slice() {
+            [] => Bytes::new(),
+            [one] => std::mem::take(one),
+            parts => {
+                let mut all = BytesMut::with_capacity(len);
+                for p in parts.iter() {
+                    all.extend_from_slice(p);
+                }
+                all.freeze()
+            }
+        }
+    }
+}
+
 /// Keep a piece of a stream's audio and yield it as a chunk; an empty piece is neither.
-pub(crate) fn push_audio(all: &mut BytesMut, piece: Bytes, out: &mut VecDeque<Chunk<Bytes>>) {
+pub(crate) fn push_audio(all: &mut AudioParts, piece: Bytes, out: &mut VecDeque<Chunk<Bytes>>) {
     if !piece.is_empty() {
-        all.extend_from_slice(&piece);
+        all.push(&piece);
         out.push_back(Chunk::content(piece));
     }
 }
 
-/// A stream whose body is the audio: every read is a chunk, and the output is all of them.
+/// A stream whose body is the audio: every read is a chunk, handed out as it arrived, and the output
+/// is all of them ([`AudioParts`]).
 pub(crate) struct RawAudioDecoder {
     api: AudioApi,
     ctx: AudioContext,
-    bytes: BytesMut,
+    audio: AudioParts,
 }
 
 impl RawAudioDecoder {
     pub(crate) fn new(api: AudioApi, ctx: AudioContext) -> Self {
-        RawAudioDecoder { api, ctx, bytes: BytesMut::new() }
+        RawAudioDecoder { api, ctx, audio: AudioParts::default() }
     }
 }
 
 impl Decoder<Bytes, Audio> for RawAudioDecoder {
     fn on_frame(&mut self, frame: Frame, out: &mut VecDeque<Chunk<Bytes>>) -> Result<()> {
         if let Frame::Raw(b) = frame {
-            push_audio(&mut self.bytes, b, out);
+            push_audio(&mut self.audio, b, out);
         }
         Ok(())
     }
@@ -320,11 +362,10 @@ impl Decoder<Bytes, Audio> for RawAudioDecoder {
     fn finish(&mut self) -> Result<Output<Audio>> {
         // A raw body has no terminal event: the end of the body is the end of the audio, and an empty
         // one is no audio at all.
-        if self.bytes.is_empty() {
+        if self.audio.is_empty() {
             return Err(self.ctx.truncated("the audio stream ended with no audio"));
         }
-        let bytes = std::mem::take(&mut self.bytes).freeze();
-        self.api.parse_audio(bytes, None, &self.ctx)
+        self.api.parse_audio(self.audio.take(), None, &self.ctx)
     }
 }
 

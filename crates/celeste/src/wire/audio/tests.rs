@@ -359,3 +359,24 @@ fn raw_stream_decoder_reassembles_and_refuses_an_empty_body() {
     let c = ctx(Provider::Groq, "whisper-large-v3", Operation::Transcribe, None);
     assert!(AudioApi::Groq.decoder(c).is_err());
 }
+
+#[test]
+fn streamed_audio_is_kept_without_copies_and_joined_once() {
+    let mut parts = AudioParts::default();
+    assert!(parts.is_empty());
+    assert!(parts.take().is_empty());
+    // One chunk: the output is that very buffer.
+    let one = Bytes::from(vec![7u8; 1000]);
+    parts.push(&one);
+    parts.push(&Bytes::new());
+    let whole = parts.take();
+    assert_eq!((whole.as_ptr(), whole.len()), (one.as_ptr(), 1000));
+    assert!(parts.is_empty(), "taking releases the parts");
+    // Several: joined in order into one buffer of exactly their size.
+    for p in [&b"ab"[..], b"", b"cde", b"f"] {
+        parts.push(&Bytes::copy_from_slice(p));
+    }
+    let whole = parts.take();
+    assert_eq!(&whole[..], b"abcdef");
+    assert!(parts.is_empty());
+}

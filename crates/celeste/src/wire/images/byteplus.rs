@@ -26,6 +26,7 @@ use crate::types::media::Image;
 use crate::types::mime::MimeType;
 use crate::types::output::{Chunk, Metadata, Output};
 use crate::types::usage::{FinishReason, Usage};
+use crate::wire::kit::Str;
 
 /// The parameters BytePlus images carries.
 pub(crate) const CARRIED: &[&str] =
@@ -106,25 +107,27 @@ fn type_of(img: &Image, asked: &MimeType) -> MimeType {
     sniffed.or_else(from_url).filter(|m| m.as_str().starts_with("image/")).unwrap_or_else(|| asked.clone())
 }
 
+/// A reply, its strings borrowed from the body ([`Str`]), so that an image's base64 is decoded
+/// straight from the body, never copied into a `String` first.
 #[derive(Deserialize, Default)]
-#[serde(default)]
-struct Response {
-    model: Option<String>,
-    data: Vec<Datum>,
+#[serde(default, bound(deserialize = "'de: 'a"))]
+struct Response<'a> {
+    model: Option<Str<'a>>,
+    data: Vec<Datum<'a>>,
     usage: Option<Value>,
     seed: Option<Value>,
 }
 
 /// One image of a reply, or one stream event (which carries the same fields).
 #[derive(Deserialize, Default)]
-#[serde(default)]
-struct Datum {
+#[serde(default, bound(deserialize = "'de: 'a"))]
+struct Datum<'a> {
     #[serde(rename = "type")]
-    kind: String,
-    model: Option<String>,
-    b64_json: Option<String>,
-    url: Option<String>,
-    size: Option<String>,
+    kind: Str<'a>,
+    model: Option<Str<'a>>,
+    b64_json: Option<Str<'a>>,
+    url: Option<Str<'a>>,
+    size: Option<Str<'a>>,
     error: Option<Value>,
     usage: Option<Value>,
 }
@@ -140,13 +143,13 @@ fn error_parts(err: &Value) -> (Option<String>, String) {
 }
 
 /// The image of a datum, with its size and the seed in the artifact's metadata.
-fn datum_image(d: &Datum, mime: &MimeType, seed: Option<&Value>, ctx: &ImageContext) -> Result<Option<Image>> {
+fn datum_image(d: &Datum<'_>, mime: &MimeType, seed: Option<&Value>, ctx: &ImageContext) -> Result<Option<Image>> {
     let Some(mut img) = image(d.b64_json.as_deref(), d.url.as_deref(), mime, "a BytePlus image", ctx)? else {
         return Ok(None);
     };
     img.artifact.mime_type = Some(type_of(&img, mime));
     if let Some(size) = &d.size {
-        img.artifact.metadata.insert("size".into(), size.clone().into());
+        img.artifact.metadata.insert("size".into(), Value::String(size.to_string()));
     }
     if let Some(seed) = seed {
         img.artifact.metadata.insert("seed".into(), seed.clone());
@@ -175,7 +178,7 @@ fn metadata(ctx: &ImageContext, response_model: Option<String>) -> Metadata {
 /// Decode a unary reply: every generated image, in order. A reply whose every image failed (content
 /// moderation, most often) is the provider's refusal, with its code and message.
 pub(crate) fn parse(body: &bytes::Bytes, ctx: &ImageContext) -> Result<Output<Vec<Image>>> {
-    let r: Response =
+    let r: Response<'_> =
         serde_json::from_slice(body).map_err(|e| ctx.decode_error("a BytePlus images response", e, body))?;
     let mime = mime_of(None);
     let mut images = Vec::with_capacity(r.data.len());
@@ -199,7 +202,7 @@ pub(crate) fn parse(body: &bytes::Bytes, ctx: &ImageContext) -> Result<Output<Ve
         })));
     }
     let n = images.len();
-    let mut out = Output::new(images, metadata(ctx, r.model));
+    let mut out = Output::new(images, metadata(ctx, r.model.map(Str::into_owned)));
     out.usage = usage(r.usage, n);
     out.finish_reason = Some(FinishReason::from_raw("completed"));
     out.metadata.raw_response = Some(body.clone());
@@ -245,12 +248,12 @@ impl Decoder<Image, Vec<Image>> for SeedreamDecoder {
             self.done = true;
             return Ok(());
         }
-        let d: Datum = serde_json::from_slice(&ev.data)
+        let d: Datum<'_> = serde_json::from_slice(&ev.data)
             .map_err(|e| Error::decode("a BytePlus images stream event", e.to_string(), &ev.data))?;
-        if d.model.is_some() {
-            self.model = d.model.clone();
+        if let Some(model) = &d.model {
+            self.model = Some(model.to_string());
         }
-        match d.kind.as_str() {
+        match &*d.kind {
             "image_generation.partial_succeeded" => {
                 if let Some(img) = datum_image(&d, &self.mime, None, &self.ctx)? {
                     self.images.push(img.clone());

@@ -26,6 +26,7 @@ use crate::types::media::Image;
 use crate::types::mime::MimeType;
 use crate::types::output::{Chunk, Metadata, Output};
 use crate::types::usage::{FinishReason, Usage};
+use crate::wire::kit::Str;
 
 /// The parameters OpenAI Images carries.
 pub(crate) const CARRIED: &[&str] = &[
@@ -116,20 +117,23 @@ fn static_name(k: &str) -> &'static str {
     }
 }
 
+/// A reply. Its strings are borrowed from the body ([`Str`]): the base64 of an image (megabytes) is
+/// decoded straight from the body into the image's bytes, never copied into a `String` first (a
+/// base64 string has no JSON escapes, except `\/` from some encoders, which takes the copy).
 #[derive(Deserialize, Default)]
-#[serde(default)]
-struct Response {
-    data: Vec<Datum>,
-    output_format: Option<String>,
+#[serde(default, bound(deserialize = "'de: 'a"))]
+struct Response<'a> {
+    data: Vec<Datum<'a>>,
+    output_format: Option<Str<'a>>,
     usage: Option<Value>,
 }
 
 #[derive(Deserialize, Default)]
-#[serde(default)]
-struct Datum {
-    b64_json: Option<String>,
-    url: Option<String>,
-    revised_prompt: Option<String>,
+#[serde(default, bound(deserialize = "'de: 'a"))]
+struct Datum<'a> {
+    b64_json: Option<Str<'a>>,
+    url: Option<Str<'a>>,
+    revised_prompt: Option<Str<'a>>,
 }
 
 /// The MIME type of an `output_format` (OpenAI's default is PNG).
@@ -184,7 +188,7 @@ pub(crate) fn parse(body: &Bytes, ctx: &ImageContext) -> Result<Output<Vec<Image
     let mut images = Vec::with_capacity(r.data.len());
     for d in &r.data {
         if let Some(img) = image(d.b64_json.as_deref(), d.url.as_deref(), &mime, "an OpenAI image", ctx)? {
-            images.push(img.with_revised_prompt(d.revised_prompt.clone()));
+            images.push(img.with_revised_prompt(d.revised_prompt.as_deref().map(str::to_string)));
         }
     }
     if images.is_empty() {
@@ -198,15 +202,16 @@ pub(crate) fn parse(body: &Bytes, ctx: &ImageContext) -> Result<Output<Vec<Image
     Ok(out)
 }
 
+/// A stream event, its strings borrowed from the event as in [`Response`].
 #[derive(Deserialize, Default)]
-#[serde(default)]
-struct Event {
+#[serde(default, bound(deserialize = "'de: 'a"))]
+struct Event<'a> {
     #[serde(rename = "type")]
-    kind: String,
-    b64_json: Option<String>,
-    output_format: Option<String>,
+    kind: Str<'a>,
+    b64_json: Option<Str<'a>>,
+    output_format: Option<Str<'a>>,
     usage: Option<Value>,
-    revised_prompt: Option<String>,
+    revised_prompt: Option<Str<'a>>,
     error: Option<Value>,
 }
 
@@ -231,9 +236,9 @@ impl Decoder<Image, Vec<Image>> for ImagesDecoder {
         if ev.data.is_empty() || &ev.data[..] == b"[DONE]" {
             return Ok(());
         }
-        let e: Event = serde_json::from_slice(&ev.data)
+        let e: Event<'_> = serde_json::from_slice(&ev.data)
             .map_err(|err| Error::decode("an OpenAI images stream event", err.to_string(), &ev.data))?;
-        if e.kind == "error" || e.error.is_some() {
+        if &*e.kind == "error" || e.error.is_some() {
             let err = e.error.unwrap_or(Value::Null);
             let message = err.get("message").and_then(Value::as_str).unwrap_or("unknown error").to_string();
             let code = err.get("code").or_else(|| err.get("type")).and_then(Value::as_str).map(str::to_string);
@@ -253,7 +258,7 @@ impl Decoder<Image, Vec<Image>> for ImagesDecoder {
         let Some(img) = image(e.b64_json.as_deref(), None, &mime, "an OpenAI streamed image", &self.ctx)? else {
             return Ok(());
         };
-        let img = img.with_revised_prompt(e.revised_prompt);
+        let img = img.with_revised_prompt(e.revised_prompt.map(Str::into_owned));
         let mut chunk = Chunk::content(img.clone());
         if completed {
             self.completed.push(img);

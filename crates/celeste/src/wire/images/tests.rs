@@ -103,6 +103,36 @@ fn replies_without_images_or_with_bad_base64_are_decode_errors() {
     }
 }
 
+/// Base64 is decoded straight from the body, borrowed; an encoder that escapes `/` as `\/` (legal JSON)
+/// makes the string unescaped first, and the image is the same. For every module that reads `b64_json`.
+#[test]
+fn base64_with_escaped_slashes_decodes_to_the_same_image() {
+    // Three 0xFF bytes are `////` in base64.
+    let bytes = [PNG, &[0xFF; 3]].concat();
+    let b64 = base64::Engine::encode(&base64::engine::general_purpose::STANDARD, &bytes);
+    assert!(b64.ends_with("////"));
+    let escaped = |v: &Value| Bytes::from(serde_json::to_string(v).unwrap().replace('/', "\\/"));
+    let plain = |v: &Value| Bytes::from(serde_json::to_vec(v).unwrap());
+    let reply = json!({"created": 1, "data": [{"b64_json": b64}]});
+    let c = ctx(Operation::Generate);
+    for body in [plain(&reply), escaped(&reply)] {
+        assert_eq!(body.windows(2).any(|w| w == b"\\/"), body == escaped(&reply));
+        let out = openai::parse(&body, &c).unwrap();
+        assert_eq!(out.content[0].artifact.data.as_deref(), Some(&bytes[..]));
+        let out = byteplus::parse(&body, &c).unwrap();
+        assert_eq!(out.content[0].artifact.data.as_deref(), Some(&bytes[..]));
+        let out = xai::parse(&body, &c).unwrap();
+        assert_eq!(out.content[0].artifact.data.as_deref(), Some(&bytes[..]));
+    }
+    let event = json!({"type": "image_generation.completed", "b64_json": b64});
+    for event in [plain(&event), escaped(&event)] {
+        let mut dec = openai::ImagesDecoder::new(ctx(Operation::Generate), &request(Operation::Generate));
+        let (chunks, out) = crate::testing::decode_all(&mut dec, &[event.to_vec()]);
+        assert_eq!(chunks[0].content.artifact.data.as_deref(), Some(&bytes[..]));
+        assert_eq!(out.unwrap().content[0].artifact.data.as_deref(), Some(&bytes[..]));
+    }
+}
+
 #[test]
 fn a_stream_yields_partials_and_keeps_the_completed_images() {
     let b64 = base64::Engine::encode(&base64::engine::general_purpose::STANDARD, PNG);

@@ -9,7 +9,8 @@
 //! in the artifact's metadata.
 
 use bytes::Bytes;
-use serde_json::{Value, json};
+use serde::Deserialize;
+use serde_json::{Map, Value, json};
 
 use super::openai::image;
 use super::{Body, ImageContext, ImageRequest, input_images, named_fields};
@@ -19,6 +20,7 @@ use crate::types::media::Image;
 use crate::types::mime::MimeType;
 use crate::types::output::{Metadata, Output};
 use crate::types::usage::{FinishReason, Usage};
+use crate::wire::kit::{LenientList, LenientStr};
 
 /// The parameters xAI images carries.
 pub(crate) const CARRIED: &[&str] = &["aspect_ratio", "num_images", "output_format", "quality", "reference_images"];
@@ -56,32 +58,52 @@ pub(crate) async fn build(req: &ImageRequest, ctx: &ImageContext) -> Result<Body
     Ok(Body::Json(Value::Object(m)))
 }
 
+/// A reply, read leniently as before (an entry that is not an object, or a field of another shape, is
+/// left out), its strings borrowed from the body: an image's base64 is decoded straight from the body,
+/// never copied into a `String` or a `serde_json::Value` first.
+#[derive(Deserialize, Default)]
+#[serde(default, bound(deserialize = "'de: 'a"))]
+struct Response<'a> {
+    data: LenientList<Entry<'a>>,
+    usage: Option<crate::types::usage::RawJson>,
+}
+
+/// One image entry: the image itself, and every other field (kept in the artifact's metadata).
+#[derive(Deserialize, Default)]
+#[serde(default, bound(deserialize = "'de: 'a"))]
+struct Entry<'a> {
+    b64_json: LenientStr<'a>,
+    url: LenientStr<'a>,
+    revised_prompt: LenientStr<'a>,
+    #[serde(flatten)]
+    rest: Map<String, Value>,
+}
+
 /// Decode a reply: every image, in order.
 pub(crate) fn parse(body: &Bytes, ctx: &ImageContext) -> Result<Output<Vec<Image>>> {
-    let v: Value = serde_json::from_slice(body).map_err(|e| ctx.decode_error("an xAI images response", e, body))?;
-    let data = v.get("data").and_then(Value::as_array).map(Vec::as_slice).unwrap_or_default();
-    let mut images = Vec::with_capacity(data.len());
-    for d in data {
-        let Some(entry) = d.as_object() else { continue };
-        let text = |k: &str| entry.get(k).and_then(Value::as_str);
+    let r: Response<'_> =
+        serde_json::from_slice(body).map_err(|e| ctx.decode_error("an xAI images response", e, body))?;
+    let mut images = Vec::with_capacity(r.data.0.len());
+    for entry in r.data.0 {
         // xAI's images are JPEG unless the entry says otherwise.
-        let mime = text("mime_type").and_then(|m| m.parse::<MimeType>().ok()).unwrap_or(MimeType::ImageJpeg);
-        let Some(mut img) = image(text("b64_json"), text("url"), &mime, "an xAI image", ctx)? else { continue };
-        for (k, val) in entry.iter().filter(|(k, _)| !matches!(k.as_str(), "b64_json" | "url" | "revised_prompt")) {
-            img.artifact.metadata.insert(k.clone(), val.clone());
-        }
-        images.push(img.with_revised_prompt(text("revised_prompt").map(str::to_string)));
+        let mime = entry
+            .rest
+            .get("mime_type")
+            .and_then(Value::as_str)
+            .and_then(|m| m.parse::<MimeType>().ok())
+            .unwrap_or(MimeType::ImageJpeg);
+        let Some(mut img) = image(entry.b64_json.as_deref(), entry.url.as_deref(), &mime, "an xAI image", ctx)? else {
+            continue;
+        };
+        img.artifact.metadata.extend(entry.rest);
+        images.push(img.with_revised_prompt(entry.revised_prompt.as_deref().map(str::to_string)));
     }
     if images.is_empty() {
         return Err(Error::decode("an xAI images response", "it holds no image", body));
     }
     let n = images.len();
     let mut out = Output::new(images, Metadata::new(ctx.model.clone(), Some(ctx.origin), Modality::Images));
-    out.usage = Usage {
-        images: Some(n as u64),
-        raw: v.get("usage").filter(|u| !u.is_null()).map(crate::types::usage::RawJson::from),
-        ..Usage::default()
-    };
+    out.usage = Usage { images: Some(n as u64), raw: r.usage, ..Usage::default() };
     out.finish_reason = Some(FinishReason::from_raw("completed"));
     out.metadata.raw_response = Some(body.clone());
     Ok(out)

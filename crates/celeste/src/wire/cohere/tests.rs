@@ -293,23 +293,7 @@ fn unary_tool_calls_with_a_tool_plan() {
 }
 
 #[test]
-fn unary_finish_reasons_failures_and_garbage() {
-    let cases = [
-        ("COMPLETE", FinishKind::Stop),
-        ("STOP_SEQUENCE", FinishKind::Stop),
-        ("MAX_TOKENS", FinishKind::Length),
-        ("TOOL_CALL", FinishKind::ToolCall),
-        ("TIMEOUT", FinishKind::Error),
-        ("SOMETHING_NEW", FinishKind::Other),
-    ];
-    for (raw, kind) in cases {
-        let body = json!({"id": "x", "message": {"role": "assistant", "content": [{"type": "text", "text": "a"}]}, "finish_reason": raw});
-        let out = parse_response(Bytes::from(body.to_string()), &T.ctx()).unwrap();
-        let f = out.finish_reason.unwrap();
-        assert_eq!((f.kind, f.raw.as_str()), (kind, raw));
-        assert!(out.usage.is_empty());
-    }
-
+fn unary_failures_and_garbage() {
     let body = json!({"id": "x", "message": {"role": "assistant", "content": []}, "finish_reason": "ERROR"});
     let err = parse_response(Bytes::from(body.to_string()), &T.ctx()).unwrap_err();
     match &err {

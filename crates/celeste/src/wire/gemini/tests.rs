@@ -555,22 +555,6 @@ fn stream_ends_truncated_errors_and_blocks() {
     assert!(matches!(out, Err(Error::Decode { .. })), "{out:?}");
 }
 
-#[test]
-fn stream_finish_reasons_normalise() {
-    for (raw, kind) in [
-        ("MAX_TOKENS", FinishKind::Length),
-        ("SAFETY", FinishKind::ContentFilter),
-        ("MALFORMED_FUNCTION_CALL", FinishKind::Error),
-        ("STOP", FinishKind::Stop),
-    ] {
-        let events = vec![ev(json!({"candidates": [{"content": {"parts": [{"text": "x"}]}, "finishReason": raw}]}))];
-        let mut dec = GeminiDecoder::new(T.ctx());
-        let (_, out) = decode_all(&mut dec, &events);
-        let f = out.unwrap().finish_reason.unwrap();
-        assert_eq!((f.kind, f.raw.as_str()), (kind, raw));
-    }
-}
-
 // ---------------------------------------------------------------------------------------------------
 // Conformance over the real recordings
 

@@ -257,3 +257,13 @@ pub(crate) fn recordings(folder: &str) -> Option<Vec<(String, Recorded)>> {
     }
     Some(out)
 }
+
+/// Media parameters (images, audio, videos) from a JSON object of them by the reference's names, as
+/// the call's setters would have set them: how the media request tables write a row's parameters.
+pub(crate) fn media_params(set: &Value) -> crate::types::media::ImageParams {
+    let mut params = crate::types::media::ImageParams::default();
+    for (k, v) in set.as_object().expect("parameters as a JSON object") {
+        params.set(k.as_str(), v.clone());
+    }
+    params
+}

@@ -59,7 +59,7 @@ pub(crate) fn setup(req: &AudioRequest) -> Value {
 
 /// The text message and the end of the input.
 pub(crate) fn text_messages(req: &AudioRequest) -> [String; 2] {
-    let text = json!({"type": "text", "text": req.text.clone().unwrap_or_default()});
+    let text = json!({"type": "text", "text": req.input.text.clone().unwrap_or_default()});
     [text.to_string(), json!({"type": "end_of_stream"}).to_string()]
 }
 
@@ -188,7 +188,7 @@ impl Decoder<Bytes, Audio> for GradiumDecoder {
 mod tests {
     use super::*;
     use crate::types::enums::{Operation, Provider};
-    use crate::types::media::ImageParams;
+    use crate::wire::audio::AudioInput;
 
     fn ctx(format: Option<&str>) -> AudioContext {
         AudioContext {
@@ -204,13 +204,8 @@ mod tests {
         assert_eq!(url("wss://eu.api.gradium.ai"), "wss://eu.api.gradium.ai/api/speech/tts");
         assert_eq!(url("https://proxy.example/"), "wss://proxy.example/api/speech/tts");
         assert_eq!(url("http://127.0.0.1:9"), "ws://127.0.0.1:9/api/speech/tts");
-        let mut req = AudioRequest {
-            model: "default".into(),
-            operation: Operation::Speak,
-            text: Some("Hi".into()),
-            audio: Vec::new(),
-            params: ImageParams::default(),
-        };
+        let input = AudioInput { text: Some("Hi".into()), audio: Vec::new() };
+        let mut req = AudioRequest::new("default".into(), Operation::Speak, input);
         assert_eq!(
             setup(&req),
             json!({"type": "setup", "model_name": "default", "voice_id": DEFAULT_VOICE, "output_format": "wav"})

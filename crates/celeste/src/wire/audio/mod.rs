@@ -28,10 +28,10 @@ use crate::stream::{Decoder, Frame, Framing};
 use crate::types::artifact::Artifact;
 use crate::types::audio::Audio;
 use crate::types::enums::{Modality, Operation};
-use crate::types::media::ImageParams;
 use crate::types::mime::MimeType;
 use crate::types::output::{Chunk, Metadata, Output};
 use crate::wire::images::{Body, FormField};
+use crate::wire::media::{Inputs, MediaRequest};
 
 /// The audio APIs this library speaks.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -55,19 +55,20 @@ pub enum AudioApi {
     Gradium,
 }
 
-/// What an audio call asks for, whoever serves it.
+/// What an audio call asks for, whoever serves it; its parameters by the reference's names (`voice`,
+/// `speed`, `output_format`, `language`, `prompt`, `temperature`) and Lyria's reference images.
+pub(crate) type AudioRequest = MediaRequest<AudioInput>;
+
+/// An audio call's inputs.
 #[derive(Debug, Clone)]
-pub(crate) struct AudioRequest {
-    pub model: String,
-    pub operation: Operation,
+pub(crate) struct AudioInput {
     /// The text to speak, or the music prompt.
     pub text: Option<String>,
     /// The audio to transcribe (exactly one is sent; more is refused before any request).
     pub audio: Vec<Artifact>,
-    /// Parameters by the reference's names (`voice`, `speed`, `output_format`, `language`, `prompt`,
-    /// `temperature`) and Lyria's reference images.
-    pub params: ImageParams,
 }
+
+impl Inputs for AudioInput {}
 
 /// What an audio wire module needs to know about the call it serves.
 #[derive(Debug, Clone)]
@@ -129,13 +130,7 @@ impl AudioApi {
     /// has the operation is then callable).
     #[cfg(test)]
     pub(crate) fn serves(self, operation: Operation) -> bool {
-        let req = AudioRequest {
-            model: String::new(),
-            operation,
-            text: None,
-            audio: Vec::new(),
-            params: ImageParams::default(),
-        };
+        let req = AudioRequest::new(String::new(), operation, AudioInput { text: None, audio: Vec::new() });
         matches!(self.path(&req, false), Ok(Some(_)))
     }
 
@@ -169,13 +164,7 @@ impl AudioApi {
         stream: bool,
         url: String,
     ) -> Result<AudioWireRequest> {
-        let carried = self.carried(req.operation);
-        let mut req = req.clone();
-        let dropped: Vec<String> =
-            req.params.set_names().into_iter().filter(|n| !carried.contains(n)).map(str::to_string).collect();
-        for name in &dropped {
-            req.params.remove(name);
-        }
+        let (req, dropped) = req.carried_only(self.carried(req.operation));
         let body = match (self, req.operation) {
             (AudioApi::OpenAi, Operation::Speak) => openai::speech(&req),
             (AudioApi::OpenAi | AudioApi::Groq | AudioApi::Mistral, Operation::Transcribe) => {

@@ -6,6 +6,7 @@ use serde_json::{Value, json};
 
 use super::*;
 use crate::types::enums::Provider;
+use crate::wire::media::MediaRequest;
 use crate::wire::testkit::media_params;
 
 fn ctx(provider: Provider, model: &str, operation: Operation, format: Option<&str>) -> AudioContext {
@@ -18,21 +19,16 @@ fn ctx(provider: Provider, model: &str, operation: Operation, format: Option<&st
 }
 
 fn speak(model: &str, params: &Value) -> AudioRequest {
-    AudioRequest {
-        model: model.into(),
-        operation: Operation::Speak,
-        text: Some("Hello".into()),
-        audio: Vec::new(),
-        params: media_params(params),
-    }
+    let input = AudioInput { text: Some("Hello".into()), audio: Vec::new() };
+    MediaRequest { params: media_params(params), ..AudioRequest::new(model.into(), Operation::Speak, input) }
 }
 
 fn transcribe(model: &str, params: &Value) -> AudioRequest {
     let wav = crate::types::audio::test_wav(8000, 800);
     let mut req = speak(model, params);
     req.operation = Operation::Transcribe;
-    req.text = None;
-    req.audio = vec![Artifact::from_bytes(wav)];
+    req.input.text = None;
+    req.input.audio = vec![Artifact::from_bytes(wav)];
     req
 }
 

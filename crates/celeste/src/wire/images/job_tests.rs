@@ -6,6 +6,7 @@ use serde_json::{Value, json};
 use super::*;
 use crate::jobs::Poll;
 use crate::types::enums::Provider;
+use crate::wire::media::MediaRequest;
 use crate::wire::testkit::media_params;
 
 /// A 1x1 PNG.
@@ -24,7 +25,10 @@ fn ctx(provider: Provider, model: &str, operation: Operation) -> ImageContext {
 
 fn request(model: &str, operation: Operation, params: &Value) -> ImageRequest {
     let prompt = (operation != Operation::Upscale).then(|| "a castle".to_string());
-    ImageRequest { model: model.into(), operation, prompt, image: None, params: media_params(params) }
+    MediaRequest {
+        params: media_params(params),
+        ..ImageRequest::new(model.into(), operation, ImageInput { prompt, image: None })
+    }
 }
 
 async fn bfl_body(req: &ImageRequest) -> (Value, Vec<String>) {
@@ -121,7 +125,7 @@ async fn bfl_request_shapes_per_model_family() {
 async fn bfl_input_images_go_to_the_model_field_with_the_edit_image_first() {
     let edit = |model: &str, refs: usize| {
         let mut r = request(model, Operation::Edit, &json!({}));
-        r.image = Some(Artifact::from_bytes(PNG));
+        r.input.image = Some(Artifact::from_bytes(PNG));
         r.params.reference_images = (0..refs).map(|i| Artifact::from_url(format!("https://x/r{i}.png"))).collect();
         r
     };
@@ -220,7 +224,7 @@ async fn topaz_posts_a_form_to_each_models_endpoint_with_lowercase_booleans() {
         &json!({"output_width": 2048, "output_height": 1536.0, "crop_to_fill": false, "face_enhancement": true,
                 "face_enhancement_strength": 0.8, "subject_detection": "all", "seed": 1}),
     );
-    req.image = Some(Artifact::from_bytes(PNG));
+    req.input.image = Some(Artifact::from_bytes(PNG));
     let c = ctx(Provider::TopazLabs, "Standard V2", Operation::Upscale);
     let built = ImageApi::Topaz.build(&req, &c, false, "u".into()).await.unwrap();
     assert_eq!(built.dropped, ["seed"]);
@@ -245,7 +249,7 @@ async fn topaz_posts_a_form_to_each_models_endpoint_with_lowercase_booleans() {
     assert_eq!(file, Some(("image/png", PNG.len())));
 
     // An image with only a URL cannot be uploaded.
-    req.image = Some(Artifact::from_url("https://x/a.png"));
+    req.input.image = Some(Artifact::from_url("https://x/a.png"));
     let err = ImageApi::Topaz.build(&req, &c, false, "u".into()).await.unwrap_err();
     assert!(matches!(err, Error::InvalidInput(_)), "{err}");
 }

@@ -13,6 +13,7 @@ use crate::stream::Frame;
 use crate::types::enums::Provider;
 use crate::types::mime::MimeType;
 use crate::types::output::Chunk;
+use crate::wire::media::MediaRequest;
 use crate::wire::testkit::media_params;
 
 /// A 1x1 PNG.
@@ -48,7 +49,10 @@ fn call(operation: Operation, set: &Value, refs: usize) -> ImageRequest {
     let mut params = media_params(set);
     params.reference_images = (0..refs).map(|_| Artifact::from_bytes(PNG)).collect();
     let image = (operation == Operation::Edit).then(|| Artifact::from_bytes(PNG));
-    ImageRequest { model: "m".into(), operation, prompt: Some("a kite".into()), image, params }
+    MediaRequest {
+        params,
+        ..ImageRequest::new("m".into(), operation, ImageInput { prompt: Some("a kite".into()), image })
+    }
 }
 
 async fn body(api: ImageApi, req: &ImageRequest, stream: bool) -> Result<(Value, ImageWireRequest)> {

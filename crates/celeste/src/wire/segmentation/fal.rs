@@ -43,16 +43,16 @@ pub(crate) fn path(model: &str) -> Result<String> {
 
 pub(crate) fn build(req: &SegmentRequest, _ctx: &SegmentContext) -> Result<Value> {
     let mut body = Map::new();
-    body.insert("image_url".into(), req.image.data_url()?.into());
-    if let Some(p) = &req.prompt {
+    body.insert("image_url".into(), req.input.image.data_url()?.into());
+    if let Some(p) = &req.input.prompt {
         body.insert("prompt".into(), p.clone().into());
     }
     let json = |v: serde_json::Result<Value>| v.map_err(|e| Error::invalid_input(format!("segmentation prompts: {e}")));
-    if !req.points.is_empty() {
-        body.insert("point_prompts".into(), json(serde_json::to_value(&req.points))?);
+    if !req.input.points.is_empty() {
+        body.insert("point_prompts".into(), json(serde_json::to_value(&req.input.points))?);
     }
-    if !req.boxes.is_empty() {
-        body.insert("box_prompts".into(), json(serde_json::to_value(&req.boxes))?);
+    if !req.input.boxes.is_empty() {
+        body.insert("box_prompts".into(), json(serde_json::to_value(&req.input.boxes))?);
     }
     for (k, v) in req.params.values() {
         body.insert(k.clone(), v.clone());

@@ -14,9 +14,9 @@ use crate::error::{Origin, Result};
 use crate::jobs::Poller;
 use crate::types::artifact::Artifact;
 use crate::types::enums::Modality;
-use crate::types::media::ImageParams;
 use crate::types::output::Output;
 use crate::types::segmentation::{BoxPrompt, PointPrompt, SegmentationMask};
+use crate::wire::media::{Inputs, MediaRequest};
 
 /// The segmentation APIs this library speaks.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -26,19 +26,22 @@ pub(crate) enum SegmentationApi {
     FalQueue,
 }
 
-/// What a segmentation call asks for, whoever serves it.
+/// What a segmentation call asks for, whoever serves it; its parameters are `max_masks`,
+/// `include_scores`, `include_boxes`, `return_multiple_masks`, and any other by the reference's name
+/// (checked against the catalog like image parameters).
+pub(crate) type SegmentRequest = MediaRequest<SegmentInput>;
+
+/// A segmentation call's inputs: the image and what to find in it.
 #[derive(Debug, Clone)]
-pub(crate) struct SegmentRequest {
-    pub model: String,
+pub(crate) struct SegmentInput {
     pub image: Artifact,
     /// What to segment, in words.
     pub prompt: Option<String>,
     pub points: Vec<PointPrompt>,
     pub boxes: Vec<BoxPrompt>,
-    /// `max_masks`, `include_scores`, `include_boxes`, `return_multiple_masks`, and any other
-    /// parameter by the reference's name (checked against the catalog like image parameters).
-    pub params: ImageParams,
 }
+
+impl Inputs for SegmentInput {}
 
 /// What a segmentation wire module needs to know about the call it serves.
 #[derive(Debug, Clone)]

@@ -26,10 +26,10 @@ use crate::error::{Error, JobError, Origin, Result, TimeoutPhase};
 use crate::jobs::{Poll, Poller};
 use crate::types::artifact::Artifact;
 use crate::types::enums::{Modality, Operation};
-use crate::types::media::ImageParams;
 use crate::types::mime::MimeType;
 use crate::types::output::{Metadata, Output};
 use crate::types::video::Video;
+use crate::wire::media::{Inputs, MediaRequest};
 
 /// How long a video job may run unless the caller says otherwise: generous for the slowest
 /// provider under load (Veo and Seedance take minutes), yet a bound, where the reference waits
@@ -52,11 +52,13 @@ pub enum VideoApi {
     BytePlus,
 }
 
-/// What a video call asks for, whoever serves it.
+/// What a video call asks for, whoever serves it; its parameters are scalars by the reference's
+/// names, and the reference images.
+pub(crate) type VideoRequest = MediaRequest<VideoInput>;
+
+/// A video call's inputs.
 #[derive(Debug, Clone)]
-pub(crate) struct VideoRequest {
-    pub model: String,
-    pub operation: Operation,
+pub(crate) struct VideoInput {
     pub prompt: String,
     /// The video an edit works on.
     pub video: Option<Artifact>,
@@ -64,30 +66,20 @@ pub(crate) struct VideoRequest {
     pub first_frame: Option<Artifact>,
     /// The image the video ends on (only with a first frame).
     pub last_frame: Option<Artifact>,
-    /// Scalar parameters by the reference's names, and the reference images.
-    pub params: ImageParams,
 }
 
-impl VideoRequest {
-    /// The names of every parameter that is set, frames included.
-    pub(crate) fn set_names(&self) -> Vec<&str> {
-        let mut names = self.params.set_names();
-        if self.first_frame.is_some() {
-            names.push("first_frame");
-        }
-        if self.last_frame.is_some() {
-            names.push("last_frame");
-        }
-        names.sort_unstable();
-        names
+/// The frames are parameters as far as an API may not carry them (`first_frame`, `last_frame`).
+impl Inputs for VideoInput {
+    fn set_names(&self) -> Vec<&'static str> {
+        let first = self.first_frame.as_ref().map(|_| "first_frame");
+        first.into_iter().chain(self.last_frame.as_ref().map(|_| "last_frame")).collect()
     }
 
-    /// Drop a parameter the API cannot carry.
     fn remove(&mut self, name: &str) {
         match name {
             "first_frame" => self.first_frame = None,
             "last_frame" => self.last_frame = None,
-            other => self.params.remove(other),
+            _ => {}
         }
     }
 }
@@ -178,13 +170,7 @@ impl VideoApi {
     /// Build the request body. Parameters the API does not carry are
     /// removed first and listed in `dropped`.
     pub(crate) fn build(self, req: &VideoRequest, ctx: &VideoContext) -> Result<VideoWireRequest> {
-        let carried = self.carried();
-        let mut req = req.clone();
-        let dropped: Vec<String> =
-            req.set_names().into_iter().filter(|n| !carried.contains(n)).map(str::to_string).collect();
-        for name in &dropped {
-            req.remove(name);
-        }
+        let (req, dropped) = req.carried_only(self.carried());
         let body = match self {
             #[cfg(feature = "google")]
             VideoApi::Veo | VideoApi::VeoVertex => veo::build(&req, ctx)?,

@@ -65,11 +65,11 @@ fn image(a: &Artifact) -> Result<Value> {
 pub(crate) fn build(req: &VideoRequest, _ctx: &VideoContext) -> Result<Value> {
     let p = &req.params;
     let mut instance = Map::new();
-    instance.insert("prompt".into(), req.prompt.clone().into());
-    if let Some(a) = &req.first_frame {
+    instance.insert("prompt".into(), req.input.prompt.clone().into());
+    if let Some(a) = &req.input.first_frame {
         instance.insert("image".into(), image(a)?);
     }
-    if let Some(a) = &req.last_frame {
+    if let Some(a) = &req.input.last_frame {
         instance.insert("lastFrame".into(), image(a)?);
     }
     if !p.reference_images.is_empty() {

@@ -259,11 +259,22 @@ fn unary_response_decodes_text_thinking_citations_and_usage() {
     assert_eq!(g.citations[1].source_indices, [1, 0]);
 }
 
+/// The tool plan and the calls of the weather exchange, which the unary and the streamed tests both
+/// decode.
+const PLAN: &str = "I will check the weather.";
+
+fn weather_calls() -> Vec<ToolCall> {
+    vec![
+        ToolCall::new("weather_a1", "weather", json!({"location": "Paris"})),
+        ToolCall::new("clock_b2", "clock", json!({})),
+    ]
+}
+
 #[test]
 fn unary_tool_calls_with_a_tool_plan() {
     let body = json!({
         "id": "t1",
-        "message": {"role": "assistant", "tool_plan": "I will check the weather.", "tool_calls": [
+        "message": {"role": "assistant", "tool_plan": PLAN, "tool_calls": [
             {"id": "weather_a1", "type": "function", "function": {"name": "weather", "arguments": "{\"location\":\"Paris\"}"}},
             {"id": "clock_b2", "type": "function", "function": {"name": "clock", "arguments": ""}},
             {"id": "odd_c3", "type": "function", "function": {"name": "odd", "arguments": {"already": "an object"}}}
@@ -272,23 +283,16 @@ fn unary_tool_calls_with_a_tool_plan() {
         "usage": {"tokens": {"input_tokens": 5, "output_tokens": 6}}
     });
     let out = parse_response(Bytes::from(body.to_string()), &T.ctx()).unwrap();
-    assert_reply(
-        &out,
-        "",
-        Some("I will check the weather."),
-        &[
-            ToolCall::new("weather_a1", "weather", json!({"location": "Paris"})),
-            ToolCall::new("clock_b2", "clock", json!({})),
-            ToolCall::new("odd_c3", "odd", json!({"already": "an object"})),
-        ],
-    );
+    let mut calls = weather_calls();
+    calls.push(ToolCall::new("odd_c3", "odd", json!({"already": "an object"})));
+    assert_reply(&out, "", Some(PLAN), &calls);
     assert_eq!(out.finish_reason.as_ref().unwrap().kind, FinishKind::ToolCall);
     assert_eq!(out.usage.billed_units, None);
     // The next turn replays the plan and the calls.
     let m = out.message();
     assert_eq!(m.tool_calls.len(), 3);
     let next = build_request(&T.request(vec![m.into()]), &T.ctx(), false).unwrap();
-    assert_eq!(next["messages"][0]["tool_plan"], json!("I will check the weather."));
+    assert_eq!(next["messages"][0]["tool_plan"], json!(PLAN));
     assert_eq!(next["messages"][0]["tool_calls"][0]["function"]["arguments"], json!("{\"location\":\"Paris\"}"));
 }
 
@@ -422,12 +426,12 @@ fn tool_stream() -> Vec<Vec<u8>> {
     vec![
         start(),
         ev(json!({"type": "tool-plan-delta", "delta": {"message": {"tool_plan": "I will "}}})),
-        ev(json!({"type": "tool-plan-delta", "delta": {"message": {"tool_plan": "look."}}})),
-        call_start(0, "weather_x1", "weather"),
+        ev(json!({"type": "tool-plan-delta", "delta": {"message": {"tool_plan": "check the weather."}}})),
+        call_start(0, "weather_a1", "weather"),
         call_delta(0, "{\"loc"),
         call_delta(0, "ation\": \"Paris\"}"),
         ev(json!({"type": "tool-call-end", "index": 0})),
-        call_start(1, "clock_y2", "clock"),
+        call_start(1, "clock_b2", "clock"),
         call_delta(1, ""),
         ev(json!({"type": "tool-call-end", "index": 1})),
         message_end("TOOL_CALL"),
@@ -438,15 +442,7 @@ fn tool_stream() -> Vec<Vec<u8>> {
 fn stream_assembles_tool_calls_from_argument_pieces() {
     let (_, chunks, out) = decode(&tool_stream());
     let out = out.unwrap();
-    assert_reply(
-        &out,
-        "",
-        Some("I will look."),
-        &[
-            ToolCall::new("weather_x1", "weather", json!({"location": "Paris"})),
-            ToolCall::new("clock_y2", "clock", json!({})),
-        ],
-    );
+    assert_reply(&out, "", Some(PLAN), &weather_calls());
     assert_eq!(out.finish_reason.unwrap().kind, FinishKind::ToolCall);
 
     let deltas: Vec<&ToolCallDelta> = chunks.iter().filter_map(|c| c.tool_call.as_ref()).collect();
@@ -455,14 +451,14 @@ fn stream_assembles_tool_calls_from_argument_pieces() {
     assert_eq!(
         shape,
         [
-            (0, Some("weather_x1"), Some("weather"), ""),
+            (0, Some("weather_a1"), Some("weather"), ""),
             (0, None, None, "{\"loc"),
             (0, None, None, "ation\": \"Paris\"}"),
-            (1, Some("clock_y2"), Some("clock"), ""),
+            (1, Some("clock_b2"), Some("clock"), ""),
         ]
     );
     let reasoning: Vec<&str> = chunks.iter().filter_map(|c| c.reasoning.as_deref()).collect();
-    assert_eq!(reasoning, ["I will ", "look."]);
+    assert_eq!(reasoning, ["I will ", "check the weather."]);
 }
 
 #[test]

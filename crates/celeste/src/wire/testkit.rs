@@ -84,6 +84,19 @@ pub(crate) fn around(question: &str, assistant: Message, after: Vec<Item>) -> Ve
     items
 }
 
+/// The messages [`around`] becomes on the OpenAI-shaped wire APIs (Chat Completions, Cohere v2): the
+/// system instruction, the developer one under `developer_role` (each API's name for it), the
+/// `question`, then `rest` (a JSON array: the assistant turn and what follows it).
+pub(crate) fn around_messages(developer_role: &str, question: &str, rest: Value) -> Value {
+    let mut messages = vec![
+        serde_json::json!({"role": "system", "content": "be brief"}),
+        serde_json::json!({"role": developer_role, "content": "use metric"}),
+        serde_json::json!({"role": "user", "content": question}),
+    ];
+    messages.extend(rest.as_array().expect("the rest as a JSON array").iter().cloned());
+    Value::Array(messages)
+}
+
 /// A JSON object's keys, sorted.
 pub(crate) fn keys(v: &Value) -> Vec<&str> {
     let mut k: Vec<&str> = v.as_object().map(|o| o.keys().map(String::as_str).collect()).unwrap_or_default();

@@ -7,7 +7,7 @@ use crate::types::enums::Provider;
 use crate::types::message::ToolResult;
 use crate::types::tool::{FunctionTool, ToolCall, ToolCallDelta, WebSearch};
 use crate::types::usage::FinishKind;
-use crate::wire::testkit::{Replay, assert_openai_calls, assert_reply, conform, streamed_text};
+use crate::wire::testkit::{Replay, around_messages, assert_openai_calls, assert_reply, conform, streamed_text};
 use crate::wire::testkit::{
     Setup, around, decode_named, ev, event_error, keys, message_and_type, named_by_type, sorted,
 };
@@ -78,22 +78,17 @@ fn messages_per_role_tool_calls_and_tool_results() {
     ];
     let items = around("weather?", calling, after);
     let body = build_request(&T.request(items), &T.ctx(), false).unwrap();
-    assert_eq!(
-        body["messages"],
-        json!([
-            {"role": "system", "content": "be brief"},
-            {"role": "system", "content": "use metric"},
-            {"role": "user", "content": "weather?"},
-            {"role": "assistant", "tool_plan": "I will look up the weather and the time.", "tool_calls": [
-                {"id": "get_weather_1", "type": "function", "function": {"name": "get_weather", "arguments": "{\"city\":\"Paris\"}"}},
-                {"id": "get_time_2", "type": "function", "function": {"name": "get_time", "arguments": "{}"}},
-            ]},
-            {"role": "tool", "tool_call_id": "get_weather_1", "content": "{\"temp\":21}"},
-            {"role": "tool", "tool_call_id": "get_time_2", "content": "12:00"},
-            {"role": "assistant", "content": "It is 21°C."},
-            {"role": "user", "content": ""},
-        ])
-    );
+    let rest = json!([
+        {"role": "assistant", "tool_plan": "I will look up the weather and the time.", "tool_calls": [
+            {"id": "get_weather_1", "type": "function", "function": {"name": "get_weather", "arguments": "{\"city\":\"Paris\"}"}},
+            {"id": "get_time_2", "type": "function", "function": {"name": "get_time", "arguments": "{}"}},
+        ]},
+        {"role": "tool", "tool_call_id": "get_weather_1", "content": "{\"temp\":21}"},
+        {"role": "tool", "tool_call_id": "get_time_2", "content": "12:00"},
+        {"role": "assistant", "content": "It is 21°C."},
+        {"role": "user", "content": ""},
+    ]);
+    assert_eq!(body["messages"], around_messages("system", "weather?", rest));
 
     // A calling turn with text keeps it, and without reasoning sends no tool_plan.
     let m = Message::assistant("Checking.").with_tool_calls(vec![ToolCall::new("c", "f", json!({"a": 1}))]);

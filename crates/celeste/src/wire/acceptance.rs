@@ -45,6 +45,16 @@ const ANTHROPIC: Setup = Setup::new(Origin::Provider(Provider::Anthropic), "clau
 const COHERE: Setup = Setup::new(Origin::Provider(Provider::Cohere), "command-a-03-2025");
 const GOOGLE: Setup = Setup::new(Origin::Provider(Provider::Google), "gemini-2.5-flash");
 
+/// Every text wire API, with the call its cases make.
+const WIRES: [(WireApi, Setup); 6] = [
+    (WireApi::OpenResponses, OPENAI),
+    (WireApi::ChatCompletions, CHAT),
+    (WireApi::CohereChat, COHERE),
+    (WireApi::AnthropicMessages, ANTHROPIC),
+    (WireApi::GeminiGenerateContent, GOOGLE),
+    (WireApi::GeminiInteractions, GOOGLE),
+];
+
 // ---------------------------------------------------------------------------------------------------
 // Tool-call arguments
 
@@ -126,15 +136,7 @@ fn replies_with_arguments(wire: WireApi, args: &str) -> (Value, Vec<Value>) {
 #[cfg_attr(not(feature = "all-providers"), ignore = "needs every provider compiled in")]
 #[test]
 fn tool_call_arguments_must_be_a_json_object_on_every_wire() {
-    let wires = [
-        (WireApi::OpenResponses, OPENAI),
-        (WireApi::ChatCompletions, CHAT),
-        (WireApi::CohereChat, COHERE),
-        (WireApi::AnthropicMessages, ANTHROPIC),
-        (WireApi::GeminiGenerateContent, GOOGLE),
-        (WireApi::GeminiInteractions, GOOGLE),
-    ];
-    for (wire, setup) in wires {
+    for (wire, setup) in WIRES {
         // Gemini's arguments are JSON on the wire: only the non-object case exists there.
         let bad: &[(&str, &str)] = match wire {
             WireApi::GeminiGenerateContent => &[("[1, 2]", "not a JSON object")],
@@ -157,6 +159,32 @@ fn tool_call_arguments_must_be_a_json_object_on_every_wire() {
             let out = res.unwrap_or_else(|e| panic!("{wire:?} {how}: {e}"));
             assert_eq!(out.tool_calls[0].arguments, json!({"city": "Paris"}), "{wire:?} {how}");
         }
+    }
+}
+
+/// Fields a wire API does not know (providers add them all the time) are ignored, on a reply and on
+/// every stream event: the output is the one decoded without them.
+#[cfg_attr(not(feature = "all-providers"), ignore = "needs every provider compiled in")]
+#[test]
+fn unknown_fields_are_ignored_on_every_wire() {
+    let with_unknown = |v: &Value| {
+        let mut v = v.clone();
+        v["unknown_field"] = json!({"ignored": true});
+        v
+    };
+    let seen = |out: Output<String>| {
+        let finish = out.finish_reason.map(|f| f.raw);
+        (out.content, out.reasoning, out.tool_calls, finish, out.metadata.response_id)
+    };
+    for (wire, setup) in WIRES {
+        let (body, events) = replies_with_arguments(wire, "{\"city\": \"Paris\"}");
+        let plain = unary(wire, setup, &body).unwrap_or_else(|e| panic!("{wire:?}: {e}"));
+        let extra = unary(wire, setup, &with_unknown(&body)).unwrap_or_else(|e| panic!("{wire:?}: {e}"));
+        assert_eq!(seen(extra), seen(plain), "{wire:?} unary");
+        let plain = stream(wire, setup, &events).1.unwrap_or_else(|e| panic!("{wire:?}: {e}"));
+        let events: Vec<Value> = events.iter().map(with_unknown).collect();
+        let extra = stream(wire, setup, &events).1.unwrap_or_else(|e| panic!("{wire:?}: {e}"));
+        assert_eq!(seen(extra), seen(plain), "{wire:?} stream");
     }
 }
 

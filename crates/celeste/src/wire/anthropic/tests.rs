@@ -365,8 +365,7 @@ const UNARY: &str = r#"{
   "stop_reason": "tool_use", "stop_sequence": null,
   "container": {"id": "container_1", "expires_at": "2026-01-01T00:00:00Z"},
   "usage": {"input_tokens": 10, "cache_creation_input_tokens": 3, "cache_read_input_tokens": 4, "output_tokens": 20,
-            "output_tokens_details": {"thinking_tokens": 7}, "server_tool_use": {"web_search_requests": 1}},
-  "unknown_field": {"ignored": true}
+            "output_tokens_details": {"thinking_tokens": 7}, "server_tool_use": {"web_search_requests": 1}}
 }"#;
 
 #[test]

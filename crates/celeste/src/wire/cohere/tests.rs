@@ -221,8 +221,7 @@ const UNARY: &str = r#"{
   },
   "finish_reason": "COMPLETE",
   "usage": {"billed_units": {"input_tokens": 12, "output_tokens": 7, "search_units": 1},
-            "tokens": {"input_tokens": 507, "output_tokens": 10}, "cached_tokens": 448},
-  "unknown_field": {"ignored": true}
+            "tokens": {"input_tokens": 507, "output_tokens": 10}, "cached_tokens": 448}
 }"#;
 
 #[test]

@@ -34,7 +34,7 @@ use crate::types::output::Output;
 use crate::types::text::{ModelLimits, TextParam, TextRequest};
 use crate::types::tool::ToolChoice;
 use crate::wire::embeddings::{EmbedContext, EmbedInput, EmbedRequest, Embeddings, EmbeddingsApi};
-use crate::wire::images::{Body as ImageBody, FormField, ImageApi, ImageContext, ImageRequest};
+use crate::wire::images::{Body as ImageBody, FormField, ImageApi, ImageContext, ImageExtra, ImageRequest};
 use crate::wire::{WireApi, WireContext, WireRequest};
 
 pub(crate) mod audio;
@@ -365,7 +365,7 @@ pub(crate) async fn prepare_image(
         check_image(model, &mut req, stream, resolved.origin)?;
     }
     // Build.
-    let ctx = ImageContext { origin: resolved.origin, model: req.model.clone(), operation };
+    let ctx = ImageContext { origin: resolved.origin, model: req.model.clone(), operation, extra: ImageExtra };
     // Authenticate (the Vertex host adapter also gives the URL).
     let mut auth = HeaderMap::new();
     let url = match &vertex {

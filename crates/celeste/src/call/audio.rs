@@ -21,7 +21,7 @@ use crate::types::audio::Audio;
 use crate::types::enums::{Modality, Operation};
 use crate::types::mime::MimeType;
 use crate::types::output::Output;
-use crate::wire::audio::{AudioApi, AudioContext, AudioRequest};
+use crate::wire::audio::{AudioApi, AudioContext, AudioExtra, AudioRequest};
 
 /// An audio call resolved, checked and built: ready to send.
 pub(crate) struct PreparedAudio {
@@ -63,7 +63,7 @@ pub(crate) async fn prepare_audio(opts: CallOptions, mut req: AudioRequest, stre
         origin,
         model: req.model.clone(),
         operation: op,
-        format: req.params.str("output_format").map(str::to_string),
+        extra: AudioExtra { format: req.params.str("output_format").map(str::to_string) },
     };
     let mut headers = HeaderMap::new();
     resolved.auth.apply(&mut headers).await?;

@@ -17,7 +17,7 @@ use crate::transport::http::HttpRequest;
 use crate::types::enums::{Modality, Operation};
 use crate::types::output::Output;
 use crate::types::segmentation::SegmentationMask;
-use crate::wire::segmentation::{SegmentContext, SegmentRequest, SegmentationApi};
+use crate::wire::segmentation::{SegmentContext, SegmentExtra, SegmentRequest, SegmentationApi};
 
 /// A segmentation call resolved, checked and built: ready to send.
 pub(crate) struct PreparedSegment {
@@ -74,7 +74,7 @@ pub(crate) async fn prepare_segment(
         req.params.replace_values(checked.into_iter().collect());
     }
     // Build.
-    let ctx = SegmentContext { origin, model: req.model.clone(), size };
+    let ctx = SegmentContext { origin, model: req.model.clone(), operation, extra: SegmentExtra { size } };
     let url = crate::providers::join_url(&resolved.base, &api.path(&req.model)?);
     // Authenticate, then the caller's extras (theirs win).
     let mut auth = HeaderMap::new();

@@ -21,7 +21,7 @@ use crate::types::artifact::Artifact;
 use crate::types::enums::{Modality, Operation};
 use crate::types::output::Output;
 use crate::types::video::Video;
-use crate::wire::videos::{VideoApi, VideoContext, VideoRequest};
+use crate::wire::videos::{VideoApi, VideoContext, VideoExtra, VideoRequest};
 
 /// A video call resolved, checked and built: ready to send (or, resuming, to poll).
 pub(crate) struct PreparedVideo {
@@ -93,7 +93,8 @@ pub(crate) async fn prepare_video(
             (resolved.base.clone(), crate::providers::join_url(&resolved.base, &path))
         }
     };
-    let ctx = VideoContext { origin: resolved.origin, model: req.model.clone(), operation, base, auth: auth.clone() };
+    let extra = VideoExtra { base, auth: auth.clone() };
+    let ctx = VideoContext { origin: resolved.origin, model: req.model.clone(), operation, extra };
     let body = if resume.is_none() {
         let built = api.build(&req, &ctx)?;
         if !built.dropped.is_empty() {
@@ -140,7 +141,7 @@ impl PreparedVideo {
     async fn settle(&self, span: &CallSpan) -> Result<Output<Vec<Video>>> {
         let t = self.client.transport();
         let mut poller =
-            Poller::new(t, span, self.ctx.origin, self.ctx.auth.clone(), &self.request.url, self.job.clone());
+            Poller::new(t, span, self.ctx.origin, self.ctx.extra.auth.clone(), &self.request.url, self.job.clone());
         if let Some(id) = &self.resume {
             return self.api.resume(id.clone(), &self.ctx, &mut poller).await;
         }

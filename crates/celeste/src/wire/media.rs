@@ -1,9 +1,13 @@
 //! What the media wire APIs (images, audio, videos, segmentation) share: the request a media call
 //! makes whatever its modality ([`MediaRequest`]: the model, the operation, the modality's inputs, the
-//! parameters), and the one way a request drops what an API does not carry before it is built.
+//! parameters), the one way a request drops what an API does not carry before it is built, and the
+//! context a wire module serves ([`MediaContext`]), with the errors and metadata every modality makes
+//! from it.
 
-use crate::types::enums::Operation;
+use crate::error::{Error, Origin};
+use crate::types::enums::{Modality, Operation};
 use crate::types::media::ImageParams;
+use crate::types::output::Metadata;
 
 /// What a media call asks for, whoever serves it; `I` holds the modality's inputs (the prompt, the
 /// media it works on, a video's frames, a segmentation's point and box prompts).
@@ -54,5 +58,38 @@ impl<I: Inputs + Clone> MediaRequest<I> {
             req.params.remove(name);
         }
         (req, dropped)
+    }
+}
+
+/// What a media wire module needs to know about the call it serves: who serves it, the model, the
+/// operation, and what the modality adds (`X`: an audio call's output format, a video call's job base
+/// and credentials, a segmentation's image size).
+#[derive(Debug, Clone)]
+pub(crate) struct MediaContext<X> {
+    pub origin: Origin,
+    pub model: String,
+    pub operation: Operation,
+    pub extra: X,
+}
+
+/// What a modality adds to its [`MediaContext`], and the modality its errors and outputs name.
+pub(crate) trait Modal {
+    const MODALITY: Modality;
+}
+
+impl<X: Modal> MediaContext<X> {
+    /// The error for something this API cannot do.
+    pub(crate) fn unsupported(&self, what: impl Into<String>) -> Error {
+        Error::unsupported(Some(self.origin), Some(X::MODALITY), Some(self.operation), what)
+    }
+
+    /// The error for a stream that ended before its output did; `why` says what was missing.
+    pub(crate) fn truncated(&self, why: &str) -> Error {
+        Error::StreamTruncated { origin: self.origin, reason: why.into() }
+    }
+
+    /// Metadata of this call's output.
+    pub(crate) fn metadata(&self) -> Metadata {
+        Metadata::new(self.model.clone(), Some(self.origin), X::MODALITY)
     }
 }

@@ -174,7 +174,7 @@ impl Decoder<Bytes, Audio> for GradiumDecoder {
 
     fn finish(&mut self) -> Result<Output<Audio>> {
         ended(self.terminal, self.ctx.origin, "the socket closed before end_of_stream")?;
-        let (mime, rate) = format_type(self.ctx.format.as_deref());
+        let (mime, rate) = format_type(self.ctx.extra.format.as_deref());
         let audio = typed_audio(std::mem::take(&mut self.bytes).freeze(), mime, rate);
         let mut meta = self.ctx.metadata();
         meta.response_id = self.request_id.take();
@@ -188,14 +188,14 @@ impl Decoder<Bytes, Audio> for GradiumDecoder {
 mod tests {
     use super::*;
     use crate::types::enums::{Operation, Provider};
-    use crate::wire::audio::AudioInput;
+    use crate::wire::audio::{AudioExtra, AudioInput};
 
     fn ctx(format: Option<&str>) -> AudioContext {
         AudioContext {
             origin: crate::error::Origin::Provider(Provider::Gradium),
             model: "default".into(),
             operation: Operation::Speak,
-            format: format.map(str::to_string),
+            extra: AudioExtra { format: format.map(str::to_string) },
         }
     }
 

@@ -5,6 +5,7 @@ use bytes::Bytes;
 use serde_json::{Value, json};
 
 use super::*;
+use crate::error::Origin;
 use crate::types::enums::Provider;
 use crate::wire::media::MediaRequest;
 use crate::wire::testkit::media_params;
@@ -14,7 +15,7 @@ fn ctx(provider: Provider, model: &str, operation: Operation, format: Option<&st
         origin: Origin::Provider(provider),
         model: model.into(),
         operation,
-        format: format.map(str::to_string),
+        extra: AudioExtra { format: format.map(str::to_string) },
     }
 }
 

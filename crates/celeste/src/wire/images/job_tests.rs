@@ -4,6 +4,7 @@ use bytes::Bytes;
 use serde_json::{Value, json};
 
 use super::*;
+use crate::error::Origin;
 use crate::jobs::Poll;
 use crate::types::enums::Provider;
 use crate::wire::media::MediaRequest;
@@ -20,7 +21,7 @@ fn b64(bytes: &[u8]) -> String {
 }
 
 fn ctx(provider: Provider, model: &str, operation: Operation) -> ImageContext {
-    ImageContext { origin: Origin::Provider(provider), model: model.into(), operation }
+    ImageContext { origin: Origin::Provider(provider), model: model.into(), operation, extra: ImageExtra }
 }
 
 fn request(model: &str, operation: Operation, params: &Value) -> ImageRequest {

@@ -22,14 +22,14 @@ use futures::future::BoxFuture;
 use reqwest::header::HeaderValue;
 use serde_json::Value;
 
-use crate::error::{Error, Origin, Result};
+use crate::error::{Error, Result};
 use crate::jobs::Poller;
 use crate::stream::{Decoder, Framing};
 use crate::types::artifact::Artifact;
 use crate::types::enums::{Modality, Operation};
 use crate::types::media::Image;
 use crate::types::output::Output;
-use crate::wire::media::{Inputs, MediaRequest};
+use crate::wire::media::{Inputs, MediaContext, MediaRequest, Modal};
 
 /// The image APIs this library speaks.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -155,19 +155,17 @@ pub(crate) fn input_images<'r>(req: &'r ImageRequest, ctx: &ImageContext) -> Res
 }
 
 /// What an image wire module needs to know about the call it serves.
+pub(crate) type ImageContext = MediaContext<ImageExtra>;
+
+/// Images add nothing to the call's context.
 #[derive(Debug, Clone)]
-pub(crate) struct ImageContext {
-    pub origin: Origin,
-    pub model: String,
-    pub operation: Operation,
+pub(crate) struct ImageExtra;
+
+impl Modal for ImageExtra {
+    const MODALITY: Modality = Modality::Images;
 }
 
 impl ImageContext {
-    /// The error for something this API cannot do.
-    pub(crate) fn unsupported(&self, what: impl Into<String>) -> Error {
-        Error::unsupported(Some(self.origin), Some(Modality::Images), Some(self.operation), what)
-    }
-
     /// The error for a reply that does not decode.
     pub(crate) fn decode_error(&self, what: &'static str, e: impl std::fmt::Display, body: &[u8]) -> Error {
         Error::decode(what, e.to_string(), body)

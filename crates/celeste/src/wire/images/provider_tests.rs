@@ -9,6 +9,7 @@ use bytes::Bytes;
 use serde_json::{Value, json};
 
 use super::*;
+use crate::error::Origin;
 use crate::stream::Frame;
 use crate::types::enums::Provider;
 use crate::types::mime::MimeType;
@@ -41,7 +42,7 @@ fn provider(api: ImageApi) -> Provider {
 }
 
 fn ctx(api: ImageApi, operation: Operation) -> ImageContext {
-    ImageContext { origin: Origin::Provider(provider(api)), model: "m".into(), operation }
+    ImageContext { origin: Origin::Provider(provider(api)), model: "m".into(), operation, extra: ImageExtra }
 }
 
 /// A call: its operation, then the parameters the builder would have set.

@@ -4,11 +4,17 @@ use bytes::Bytes;
 use serde_json::{Value, json};
 
 use super::*;
+use crate::error::Origin;
 use crate::types::enums::Provider;
 use crate::types::mime::MimeType;
 
 fn ctx(operation: Operation) -> ImageContext {
-    ImageContext { origin: Origin::Provider(Provider::OpenAi), model: "gpt-image-1".into(), operation }
+    ImageContext {
+        origin: Origin::Provider(Provider::OpenAi),
+        model: "gpt-image-1".into(),
+        operation,
+        extra: ImageExtra,
+    }
 }
 
 fn request(operation: Operation) -> ImageRequest {

@@ -243,7 +243,7 @@ pub(crate) fn parse_result(body: &[u8], ctx: &SegmentContext) -> Result<Vec<Segm
             .and_then(Lenient::get)
             .and_then(|b| four(b))
             .or_else(|| meta.and_then(|m| m.bbox.as_deref()).and_then(four));
-        if let Some((w, h)) = mask.rle.size().or(ctx.size) {
+        if let Some((w, h)) = mask.rle.size().or(ctx.extra.size) {
             mask.mask = Some(mask.rle.decode(w, h).map_err(in_mask)?);
         }
         masks.push(mask);
@@ -255,10 +255,17 @@ pub(crate) fn parse_result(body: &[u8], ctx: &SegmentContext) -> Result<Vec<Segm
 mod tests {
     use super::*;
     use crate::error::Origin;
-    use crate::types::enums::Provider;
+    use crate::types::enums::{Operation, Provider};
+    use crate::wire::segmentation::SegmentExtra;
 
     fn ctx(size: Option<(u32, u32)>) -> SegmentContext {
-        SegmentContext { origin: Origin::Provider(Provider::Fal), model: "fal-ai/sam-3/image-rle".into(), size }
+        let model = "fal-ai/sam-3/image-rle".into();
+        SegmentContext {
+            origin: Origin::Provider(Provider::Fal),
+            model,
+            operation: Operation::Segment,
+            extra: SegmentExtra { size },
+        }
     }
 
     #[test]

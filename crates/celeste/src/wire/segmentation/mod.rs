@@ -10,13 +10,13 @@ pub(crate) mod fal;
 use bytes::Bytes;
 use serde_json::Value;
 
-use crate::error::{Origin, Result};
+use crate::error::Result;
 use crate::jobs::Poller;
 use crate::types::artifact::Artifact;
 use crate::types::enums::Modality;
 use crate::types::output::Output;
 use crate::types::segmentation::{BoxPrompt, PointPrompt, SegmentationMask};
-use crate::wire::media::{Inputs, MediaRequest};
+use crate::wire::media::{Inputs, MediaContext, MediaRequest, Modal};
 
 /// The segmentation APIs this library speaks.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -44,18 +44,17 @@ pub(crate) struct SegmentInput {
 impl Inputs for SegmentInput {}
 
 /// What a segmentation wire module needs to know about the call it serves.
+pub(crate) type SegmentContext = MediaContext<SegmentExtra>;
+
+/// What a segmentation call adds to its context.
 #[derive(Debug, Clone)]
-pub(crate) struct SegmentContext {
-    pub origin: Origin,
-    pub model: String,
+pub(crate) struct SegmentExtra {
     /// The input image's `(width, height)`, when its bytes are at hand: the size of the masks.
     pub size: Option<(u32, u32)>,
 }
 
-impl SegmentContext {
-    pub(crate) fn metadata(&self) -> crate::types::output::Metadata {
-        crate::types::output::Metadata::new(self.model.clone(), Some(self.origin), Modality::Segmentation)
-    }
+impl Modal for SegmentExtra {
+    const MODALITY: Modality = Modality::Segmentation;
 }
 
 impl SegmentationApi {

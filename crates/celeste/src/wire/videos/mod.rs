@@ -22,14 +22,14 @@ use futures::future::BoxFuture;
 use reqwest::header::HeaderMap;
 use serde_json::Value;
 
-use crate::error::{Error, JobError, Origin, Result, TimeoutPhase};
+use crate::error::{Error, JobError, Result, TimeoutPhase};
 use crate::jobs::{Poll, Poller};
 use crate::types::artifact::Artifact;
 use crate::types::enums::{Modality, Operation};
 use crate::types::mime::MimeType;
-use crate::types::output::{Metadata, Output};
+use crate::types::output::Output;
 use crate::types::video::Video;
-use crate::wire::media::{Inputs, MediaRequest};
+use crate::wire::media::{Inputs, MediaContext, MediaRequest, Modal};
 
 /// How long a video job may run unless the caller says otherwise: generous for the slowest
 /// provider under load (Veo and Seedance take minutes), yet a bound, where the reference waits
@@ -85,11 +85,11 @@ impl Inputs for VideoInput {
 }
 
 /// What a video wire module needs to know about the call it serves.
+pub(crate) type VideoContext = MediaContext<VideoExtra>;
+
+/// What a video call adds to its context.
 #[derive(Debug, Clone)]
-pub(crate) struct VideoContext {
-    pub origin: Origin,
-    pub model: String,
-    pub operation: Operation,
+pub(crate) struct VideoExtra {
     /// Where the API's job URLs live: the base URL (Gemini API, xAI, BytePlus) or the model's URL
     /// without its method (Vertex AI).
     pub base: String,
@@ -97,15 +97,14 @@ pub(crate) struct VideoContext {
     pub auth: HeaderMap,
 }
 
-impl VideoContext {
-    /// The error for something this API cannot do.
-    pub(crate) fn unsupported(&self, what: impl Into<String>) -> Error {
-        Error::unsupported(Some(self.origin), Some(Modality::Videos), Some(self.operation), what)
-    }
+impl Modal for VideoExtra {
+    const MODALITY: Modality = Modality::Videos;
+}
 
+impl VideoContext {
     /// The output of `videos`, with the seconds of video made when every one reports its length.
     pub(crate) fn output(&self, videos: Vec<Video>, raw: Bytes) -> Output<Vec<Video>> {
-        let mut meta = Metadata::new(self.model.clone(), Some(self.origin), Modality::Videos);
+        let mut meta = self.metadata();
         meta.raw_response = Some(raw);
         let seconds = videos.iter().map(|v| v.duration).sum::<Option<f64>>();
         let mut out = Output::new(videos, meta);
@@ -302,7 +301,7 @@ pub(crate) async fn poll_job(
     let segment = crate::transport::urls::path_segment(id)
         .map_err(|why| Error::invalid_input(format!("the {who} id {id:?} cannot be used: {why}")))?;
     poller.set_job_id(id.to_string());
-    let url = crate::providers::join_url(&ctx.base, &path(&segment));
+    let url = crate::providers::join_url(&ctx.extra.base, &path(&segment));
     poller.poll(&url, api.interval(), DEFAULT_DEADLINE, read).await.map_err(|e| expired(e, id))
 }
 

@@ -90,7 +90,7 @@ pub(crate) fn parse(body: &Bytes, ctx: &VideoContext) -> Result<Output<Vec<Video
     let r: Interaction = json_reply(body, "an Interactions video response")?;
     let mut videos = Vec::new();
     let mut said = Vec::new();
-    let host = crate::transport::urls::parse(&ctx.base).and_then(|u| origin_of(&u));
+    let host = crate::transport::urls::parse(&ctx.extra.base).and_then(|u| origin_of(&u));
     for step in r.steps.iter().filter(|s| s.get("type").and_then(Value::as_str) == Some("model_output")) {
         for it in step.get("content").and_then(Value::as_array).into_iter().flatten() {
             let text = |k: &str| it.get(k).and_then(Value::as_str).filter(|s| !s.is_empty());
@@ -110,7 +110,7 @@ pub(crate) fn parse(body: &Bytes, ctx: &VideoContext) -> Result<Output<Vec<Video
                 && let (Some(h), Some(u)) = (&host, url_host)
                 && *h == u
             {
-                v.fetch = Some(FetchAuth { headers: ctx.auth.clone(), host: u });
+                v.fetch = Some(FetchAuth { headers: ctx.extra.auth.clone(), host: u });
             }
             videos.push(v);
         }

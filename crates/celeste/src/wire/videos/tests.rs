@@ -3,6 +3,7 @@
 use serde_json::{Value, json};
 
 use super::*;
+use crate::error::Origin;
 use crate::types::enums::Provider;
 
 /// A 1x1 PNG.
@@ -29,8 +30,7 @@ fn ctx(provider: Provider, model: &str, operation: Operation) -> VideoContext {
         origin: Origin::Provider(provider),
         model: model.into(),
         operation,
-        base: "https://api.example".into(),
-        auth: HeaderMap::new(),
+        extra: VideoExtra { base: "https://api.example".into(), auth: HeaderMap::new() },
     }
 }
 

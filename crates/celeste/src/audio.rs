@@ -42,10 +42,9 @@ use crate::text::{Generate, Streaming, Unary};
 use crate::types::artifact::Artifact;
 use crate::types::audio::Audio;
 use crate::types::enums::Operation;
-use crate::types::media::ImageParams;
 use crate::types::message::Part;
 use crate::types::output::Output;
-use crate::wire::audio::AudioRequest;
+use crate::wire::audio::{AudioInput, AudioRequest};
 
 /// A stream of audio bytes as they are synthesised; its output is the whole audio.
 pub type AudioStream = Stream<Bytes, Audio>;
@@ -118,7 +117,7 @@ common!(AudioCall);
 common!(TranscribeCall);
 
 fn request(operation: Operation, model: String, text: Option<String>, audio: Vec<Artifact>) -> AudioRequest {
-    AudioRequest { model, operation, text, audio, params: ImageParams::default() }
+    AudioRequest::new(model, operation, AudioInput { text, audio })
 }
 
 /// Speak text (text-to-speech).

@@ -34,7 +34,7 @@ use crate::types::output::Output;
 use crate::types::text::{ModelLimits, TextParam, TextRequest};
 use crate::types::tool::ToolChoice;
 use crate::wire::embeddings::{EmbedContext, EmbedInput, EmbedRequest, Embeddings, EmbeddingsApi};
-use crate::wire::images::{Body as ImageBody, FormField, ImageApi, ImageContext, ImageRequest};
+use crate::wire::images::{Body as ImageBody, FormField, ImageApi, ImageContext, ImageExtra, ImageRequest};
 use crate::wire::{WireApi, WireContext, WireRequest};
 
 pub(crate) mod audio;
@@ -365,7 +365,7 @@ pub(crate) async fn prepare_image(
         check_image(model, &mut req, stream, resolved.origin)?;
     }
     // Build.
-    let ctx = ImageContext { origin: resolved.origin, model: req.model.clone(), operation };
+    let ctx = ImageContext { origin: resolved.origin, model: req.model.clone(), operation, extra: ImageExtra };
     // Authenticate (the Vertex host adapter also gives the URL).
     let mut auth = HeaderMap::new();
     let url = match &vertex {
@@ -682,17 +682,18 @@ impl PreparedEmbed {
 fn check_image_inputs(req: &ImageRequest) -> Result<()> {
     let op = req.operation;
     let needs_image = matches!(op, Operation::Edit | Operation::Upscale);
-    match (&req.image, needs_image) {
+    match (&req.input.image, needs_image) {
         (None, true) => return Err(Error::invalid_input(format!("image {op}: no input image given"))),
         (Some(_), false) => return Err(Error::invalid_input(format!("image {op} takes no input image"))),
         _ => {}
     }
-    if op != Operation::Upscale && req.prompt.as_deref().is_none_or(|p| p.trim().is_empty()) {
+    if op != Operation::Upscale && req.input.prompt.as_deref().is_none_or(|p| p.trim().is_empty()) {
         return Err(Error::invalid_input(format!("image {op}: the prompt is empty")));
     }
-    let inputs = req.image.iter().chain(&req.params.reference_images).chain(&req.params.mask);
+    let inputs = req.input.image.iter().chain(&req.params.reference_images).chain(&req.params.mask);
     for (i, a) in inputs.enumerate() {
-        let what = if i == 0 && req.image.is_some() { "the input image".to_string() } else { format!("image {i}") };
+        let what =
+            if i == 0 && req.input.image.is_some() { "the input image".to_string() } else { format!("image {i}") };
         check_artifact(&what, a, "image/", "an image")?;
     }
     Ok(())
@@ -721,9 +722,10 @@ pub(crate) fn check_artifact(what: &str, a: &crate::types::artifact::Artifact, k
 
 /// The input images against what the API documents it takes: size and type, before any request.
 fn check_input_rules(req: &ImageRequest, rules: crate::wire::images::InputRules) -> Result<()> {
-    let inputs = req.image.iter().chain(&req.params.reference_images).chain(&req.params.mask);
+    let inputs = req.input.image.iter().chain(&req.params.reference_images).chain(&req.params.mask);
     for (i, a) in inputs.enumerate() {
-        let what = if i == 0 && req.image.is_some() { "the input image".to_string() } else { format!("image {i}") };
+        let what =
+            if i == 0 && req.input.image.is_some() { "the input image".to_string() } else { format!("image {i}") };
         if let Some(max) = rules.max_bytes {
             let size = match (&a.data, a.path.as_deref()) {
                 (Some(d), _) => Some(d.len() as u64),

@@ -31,10 +31,10 @@ use crate::stream::Stream;
 use crate::text::{Generate, Streaming, Unary};
 use crate::types::artifact::Artifact;
 use crate::types::enums::Operation;
-use crate::types::media::{Image, ImageParams};
+use crate::types::media::Image;
 use crate::types::message::Part;
 use crate::types::output::Output;
-use crate::wire::images::ImageRequest;
+use crate::wire::images::{ImageInput, ImageRequest};
 
 pub use crate::decision::decide_image as decide;
 
@@ -73,7 +73,7 @@ impl<M> fmt::Debug for ImageCall<M> {
 fn call(operation: Operation, model: String, prompt: Option<String>, image: Option<Artifact>) -> ImageCall {
     ImageCall {
         opts: CallOptions::default(),
-        req: ImageRequest { model, operation, prompt, image, params: ImageParams::default() },
+        req: ImageRequest::new(model, operation, ImageInput { prompt, image }),
         job: JobOptions::default(),
         mode: PhantomData,
     }

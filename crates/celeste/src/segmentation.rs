@@ -31,10 +31,10 @@ use crate::error::Result;
 use crate::jobs::JobOptions;
 use crate::text::Unary;
 use crate::types::artifact::Artifact;
-use crate::types::media::ImageParams;
+use crate::types::enums::Operation;
 use crate::types::output::Output;
 use crate::types::segmentation::{BoxPrompt, PointPrompt, SegmentationMask};
-use crate::wire::segmentation::SegmentRequest;
+use crate::wire::segmentation::{SegmentInput, SegmentRequest};
 
 /// A segmentation call being configured. `.await` it to send it.
 ///
@@ -67,14 +67,11 @@ impl<M> fmt::Debug for SegmentCall<M> {
 pub(crate) fn call(image: Artifact, model: impl Into<String>) -> SegmentCall {
     SegmentCall {
         opts: CallOptions::default(),
-        req: SegmentRequest {
-            model: model.into(),
-            image,
-            prompt: None,
-            points: Vec::new(),
-            boxes: Vec::new(),
-            params: ImageParams::default(),
-        },
+        req: SegmentRequest::new(
+            model.into(),
+            Operation::Segment,
+            SegmentInput { image, prompt: None, points: Vec::new(), boxes: Vec::new() },
+        ),
         job: JobOptions::default(),
         mode: PhantomData,
     }
@@ -105,7 +102,7 @@ impl<M> SegmentCall<M> {
 
     /// What to segment, in words (`"wheel"`, `"person, dog"`).
     pub fn prompt(mut self, prompt: impl Into<String>) -> Self {
-        self.req.prompt = Some(prompt.into());
+        self.req.input.prompt = Some(prompt.into());
         self
     }
 
@@ -116,13 +113,13 @@ impl<M> SegmentCall<M> {
 
     /// A point prompt of any label or object (call again for more).
     pub fn point_prompt(mut self, point: PointPrompt) -> Self {
-        self.req.points.push(point);
+        self.req.input.points.push(point);
         self
     }
 
     /// A box around the object, in pixels of the image (call again for more).
     pub fn box_prompt(mut self, b: BoxPrompt) -> Self {
-        self.req.boxes.push(b);
+        self.req.input.boxes.push(b);
         self
     }
 

@@ -44,11 +44,10 @@ use crate::jobs::JobOptions;
 use crate::text::{Generate, Unary};
 use crate::types::artifact::Artifact;
 use crate::types::enums::Operation;
-use crate::types::media::ImageParams;
 use crate::types::message::Part;
 use crate::types::output::Output;
 use crate::types::video::Video;
-use crate::wire::videos::VideoRequest;
+use crate::wire::videos::{VideoInput, VideoRequest};
 
 /// A video call being configured. `.await` it to send it (the blocking API sends it with `.send()`).
 #[must_use = "a call does nothing until it is awaited or sent"]
@@ -87,15 +86,7 @@ impl<M> fmt::Debug for VideoCall<M> {
 fn call(operation: Operation, model: String, prompt: String, video: Option<Artifact>) -> VideoCall {
     VideoCall {
         opts: CallOptions::default(),
-        req: VideoRequest {
-            model,
-            operation,
-            prompt,
-            video,
-            first_frame: None,
-            last_frame: None,
-            params: ImageParams::default(),
-        },
+        req: VideoRequest::new(model, operation, VideoInput { prompt, video, first_frame: None, last_frame: None }),
         job: JobOptions::default(),
         resume: None,
         mode: PhantomData,
@@ -196,13 +187,13 @@ impl<M> VideoCall<M> {
 
     /// The image the video starts from.
     pub fn first_frame(mut self, image: Artifact) -> Self {
-        self.req.first_frame = Some(image);
+        self.req.input.first_frame = Some(image);
         self
     }
 
     /// The image the video ends on (with a first frame: the video goes from one to the other).
     pub fn last_frame(mut self, image: Artifact) -> Self {
-        self.req.last_frame = Some(image);
+        self.req.input.last_frame = Some(image);
         self
     }
 

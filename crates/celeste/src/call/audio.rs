@@ -21,7 +21,7 @@ use crate::types::audio::Audio;
 use crate::types::enums::{Modality, Operation};
 use crate::types::mime::MimeType;
 use crate::types::output::Output;
-use crate::wire::audio::{AudioApi, AudioContext, AudioRequest};
+use crate::wire::audio::{AudioApi, AudioContext, AudioExtra, AudioRequest};
 
 /// An audio call resolved, checked and built: ready to send.
 pub(crate) struct PreparedAudio {
@@ -63,7 +63,7 @@ pub(crate) async fn prepare_audio(opts: CallOptions, mut req: AudioRequest, stre
         origin,
         model: req.model.clone(),
         operation: op,
-        format: req.params.str("output_format").map(str::to_string),
+        extra: AudioExtra { format: req.params.str("output_format").map(str::to_string) },
     };
     let mut headers = HeaderMap::new();
     resolved.auth.apply(&mut headers).await?;
@@ -277,7 +277,7 @@ fn lines(
 fn check_inputs(req: &AudioRequest) -> Result<()> {
     let op = req.operation;
     if op == Operation::Transcribe {
-        match req.audio.len() {
+        match req.input.audio.len() {
             1 => {}
             0 => return Err(Error::invalid_input("audio transcribe: no audio given")),
             n => {
@@ -286,7 +286,7 @@ fn check_inputs(req: &AudioRequest) -> Result<()> {
                 )));
             }
         }
-        let a = &req.audio[0];
+        let a = &req.input.audio[0];
         if !a.has_content() {
             return Err(Error::invalid_input("the audio input is empty: give it bytes, a path or a URL"));
         }
@@ -303,7 +303,7 @@ fn check_inputs(req: &AudioRequest) -> Result<()> {
         }
         return Ok(());
     }
-    if req.text.as_deref().is_none_or(|t| t.trim().is_empty()) {
+    if req.input.text.as_deref().is_none_or(|t| t.trim().is_empty()) {
         let what = if op == Operation::Speak { "the text to speak" } else { "the prompt" };
         return Err(Error::invalid_input(format!("audio {op}: {what} is empty")));
     }
@@ -341,7 +341,7 @@ fn check_audio(model: &Model, req: &mut AudioRequest, stream: bool, api: AudioAp
         return Err(unsupported(format!("streaming with model {}", model.id)));
     }
     let mut params: Map<String, Value> = req.params.values().iter().map(|(k, v)| (k.clone(), v.clone())).collect();
-    if let Some(a) = req.audio.first() {
+    if let Some(a) = req.input.audio.first() {
         let mime = input_mime(a);
         if let Some(m) = &mime
             && !m.as_str().starts_with("audio/")
@@ -470,13 +470,7 @@ mod tests {
     use super::*;
 
     fn req(op: Operation, text: Option<&str>, audio: Vec<crate::types::artifact::Artifact>) -> AudioRequest {
-        AudioRequest {
-            model: "m".into(),
-            operation: op,
-            text: text.map(str::to_string),
-            audio,
-            params: Default::default(),
-        }
+        AudioRequest::new("m".into(), op, crate::wire::audio::AudioInput { text: text.map(str::to_string), audio })
     }
 
     #[test]

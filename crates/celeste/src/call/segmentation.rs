@@ -17,7 +17,7 @@ use crate::transport::http::HttpRequest;
 use crate::types::enums::{Modality, Operation};
 use crate::types::output::Output;
 use crate::types::segmentation::SegmentationMask;
-use crate::wire::segmentation::{SegmentContext, SegmentRequest, SegmentationApi};
+use crate::wire::segmentation::{SegmentContext, SegmentExtra, SegmentRequest, SegmentationApi};
 
 /// A segmentation call resolved, checked and built: ready to send.
 pub(crate) struct PreparedSegment {
@@ -74,7 +74,7 @@ pub(crate) async fn prepare_segment(
         req.params.replace_values(checked.into_iter().collect());
     }
     // Build.
-    let ctx = SegmentContext { origin, model: req.model.clone(), size };
+    let ctx = SegmentContext { origin, model: req.model.clone(), operation, extra: SegmentExtra { size } };
     let url = crate::providers::join_url(&resolved.base, &api.path(&req.model)?);
     // Authenticate, then the caller's extras (theirs win).
     let mut auth = HeaderMap::new();
@@ -93,12 +93,12 @@ pub(crate) async fn prepare_segment(
 /// What every segmentation needs whatever the model: a readable input image, a prompt that says
 /// something, and prompts inside the image when its size is known. Returns that size.
 fn check_inputs(req: &SegmentRequest) -> Result<Option<(u32, u32)>> {
-    let a = &req.image;
+    let a = &req.input.image;
     super::check_artifact("segment: the input image", a, "image/", "an image")?;
-    if req.prompt.as_deref().is_some_and(|p| p.trim().is_empty()) {
+    if req.input.prompt.as_deref().is_some_and(|p| p.trim().is_empty()) {
         return Err(Error::invalid_input("segment: the prompt is empty (leave it out to use points or boxes)"));
     }
-    for b in &req.boxes {
+    for b in &req.input.boxes {
         if b.x_min >= b.x_max || b.y_min >= b.y_max {
             return Err(Error::invalid_input(format!(
                 "segment: the box ({}, {}) to ({}, {}) is empty: x_min < x_max and y_min < y_max are required",
@@ -106,7 +106,7 @@ fn check_inputs(req: &SegmentRequest) -> Result<Option<(u32, u32)>> {
             )));
         }
     }
-    for p in &req.points {
+    for p in &req.input.points {
         if p.label > 1 {
             return Err(Error::invalid_input(format!(
                 "segment: point label {} is not 0 (background) or 1 (on the object)",
@@ -118,13 +118,13 @@ fn check_inputs(req: &SegmentRequest) -> Result<Option<(u32, u32)>> {
     let size = if a.data.is_some() || a.path.is_some() { a.image_dimensions().ok() } else { None };
     if let Some((w, h)) = size {
         let outside = |x: u32, y: u32| x >= w || y >= h;
-        if let Some(p) = req.points.iter().find(|p| outside(p.x, p.y)) {
+        if let Some(p) = req.input.points.iter().find(|p| outside(p.x, p.y)) {
             return Err(Error::invalid_input(format!(
                 "segment: the point ({}, {}) is outside the {w}×{h} image",
                 p.x, p.y
             )));
         }
-        if let Some(b) = req.boxes.iter().find(|b| b.x_max > w || b.y_max > h) {
+        if let Some(b) = req.input.boxes.iter().find(|b| b.x_max > w || b.y_max > h) {
             return Err(Error::invalid_input(format!(
                 "segment: the box ({}, {}) to ({}, {}) reaches outside the {w}×{h} image",
                 b.x_min, b.y_min, b.x_max, b.y_max

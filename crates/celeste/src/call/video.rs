@@ -21,7 +21,7 @@ use crate::types::artifact::Artifact;
 use crate::types::enums::{Modality, Operation};
 use crate::types::output::Output;
 use crate::types::video::Video;
-use crate::wire::videos::{VideoApi, VideoContext, VideoRequest};
+use crate::wire::videos::{VideoApi, VideoContext, VideoExtra, VideoRequest};
 
 /// A video call resolved, checked and built: ready to send (or, resuming, to poll).
 pub(crate) struct PreparedVideo {
@@ -93,7 +93,8 @@ pub(crate) async fn prepare_video(
             (resolved.base.clone(), crate::providers::join_url(&resolved.base, &path))
         }
     };
-    let ctx = VideoContext { origin: resolved.origin, model: req.model.clone(), operation, base, auth: auth.clone() };
+    let extra = VideoExtra { base, auth: auth.clone() };
+    let ctx = VideoContext { origin: resolved.origin, model: req.model.clone(), operation, extra };
     let body = if resume.is_none() {
         let built = api.build(&req, &ctx)?;
         if !built.dropped.is_empty() {
@@ -140,7 +141,7 @@ impl PreparedVideo {
     async fn settle(&self, span: &CallSpan) -> Result<Output<Vec<Video>>> {
         let t = self.client.transport();
         let mut poller =
-            Poller::new(t, span, self.ctx.origin, self.ctx.auth.clone(), &self.request.url, self.job.clone());
+            Poller::new(t, span, self.ctx.origin, self.ctx.extra.auth.clone(), &self.request.url, self.job.clone());
         if let Some(id) = &self.resume {
             return self.api.resume(id.clone(), &self.ctx, &mut poller).await;
         }
@@ -155,29 +156,29 @@ impl PreparedVideo {
 /// edit's); a last frame only after a first frame; every input present, and of its kind.
 fn check_inputs(req: &VideoRequest) -> Result<()> {
     let op = req.operation;
-    if req.prompt.trim().is_empty() {
+    if req.input.prompt.trim().is_empty() {
         return Err(Error::invalid_input(format!("video {op}: the prompt is empty")));
     }
-    match (&req.video, op) {
+    match (&req.input.video, op) {
         (None, Operation::Edit) => return Err(Error::invalid_input("video edit: no input video given")),
         (Some(_), Operation::Generate) => {
             return Err(Error::invalid_input("video generate takes no input video (use `videos::edit`)"));
         }
         _ => {}
     }
-    if req.last_frame.is_some() && req.first_frame.is_none() {
+    if req.input.last_frame.is_some() && req.input.first_frame.is_none() {
         return Err(Error::invalid_input(
             "a last frame needs a first frame: set `first_frame` too (a video is generated between the two)",
         ));
     }
-    let images = [("the first frame", &req.first_frame), ("the last frame", &req.last_frame)]
+    let images = [("the first frame", &req.input.first_frame), ("the last frame", &req.input.last_frame)]
         .into_iter()
         .filter_map(|(w, a)| a.as_ref().map(|a| (w.to_string(), a)))
         .chain(req.params.reference_images.iter().enumerate().map(|(i, a)| (format!("reference image {}", i + 1), a)));
     for (what, a) in images {
         super::check_artifact(&what, a, "image/", "image")?;
     }
-    if let Some(v) = &req.video {
+    if let Some(v) = &req.input.video {
         super::check_artifact("the input video", v, "video/", "video")?;
     }
     Ok(())
@@ -201,10 +202,10 @@ fn check_video(model: &Model, req: &mut VideoRequest, origin: Origin) -> Result<
     if !req.params.reference_images.is_empty() {
         params.insert(media[0].into(), Value::Array(req.params.reference_images.iter().map(mime).collect()));
     }
-    if let Some(a) = &req.first_frame {
+    if let Some(a) = &req.input.first_frame {
         params.insert(media[1].into(), mime(a));
     }
-    if let Some(a) = &req.last_frame {
+    if let Some(a) = &req.input.last_frame {
         params.insert(media[2].into(), mime(a));
     }
     let mut checked = model.validate(&params)?;

@@ -19,6 +19,7 @@ use crate::error::{Error, Origin};
 use crate::stream::Decoder;
 use crate::types::enums::Provider;
 use crate::types::output::Output;
+use crate::types::usage::FinishKind;
 use crate::wire::testkit::{Setup, decode_named, ev, named_by_type};
 
 /// Decode `events` as a stream of `wire` for `setup` (each event named by its `type`, as Anthropic and
@@ -43,6 +44,16 @@ const CHAT: Setup = Setup::new(Origin::Protocol(crate::types::enums::Protocol::C
 const ANTHROPIC: Setup = Setup::new(Origin::Provider(Provider::Anthropic), "claude-sonnet-4-5");
 const COHERE: Setup = Setup::new(Origin::Provider(Provider::Cohere), "command-a-03-2025");
 const GOOGLE: Setup = Setup::new(Origin::Provider(Provider::Google), "gemini-2.5-flash");
+
+/// Every text wire API, with the call its cases make.
+const WIRES: [(WireApi, Setup); 6] = [
+    (WireApi::OpenResponses, OPENAI),
+    (WireApi::ChatCompletions, CHAT),
+    (WireApi::CohereChat, COHERE),
+    (WireApi::AnthropicMessages, ANTHROPIC),
+    (WireApi::GeminiGenerateContent, GOOGLE),
+    (WireApi::GeminiInteractions, GOOGLE),
+];
 
 // ---------------------------------------------------------------------------------------------------
 // Tool-call arguments
@@ -125,15 +136,7 @@ fn replies_with_arguments(wire: WireApi, args: &str) -> (Value, Vec<Value>) {
 #[cfg_attr(not(feature = "all-providers"), ignore = "needs every provider compiled in")]
 #[test]
 fn tool_call_arguments_must_be_a_json_object_on_every_wire() {
-    let wires = [
-        (WireApi::OpenResponses, OPENAI),
-        (WireApi::ChatCompletions, CHAT),
-        (WireApi::CohereChat, COHERE),
-        (WireApi::AnthropicMessages, ANTHROPIC),
-        (WireApi::GeminiGenerateContent, GOOGLE),
-        (WireApi::GeminiInteractions, GOOGLE),
-    ];
-    for (wire, setup) in wires {
+    for (wire, setup) in WIRES {
         // Gemini's arguments are JSON on the wire: only the non-object case exists there.
         let bad: &[(&str, &str)] = match wire {
             WireApi::GeminiGenerateContent => &[("[1, 2]", "not a JSON object")],
@@ -155,6 +158,86 @@ fn tool_call_arguments_must_be_a_json_object_on_every_wire() {
         for (how, res) in [("unary", unary(wire, setup, &body)), ("stream", streamed)] {
             let out = res.unwrap_or_else(|e| panic!("{wire:?} {how}: {e}"));
             assert_eq!(out.tool_calls[0].arguments, json!({"city": "Paris"}), "{wire:?} {how}");
+        }
+    }
+}
+
+/// Fields a wire API does not know (providers add them all the time) are ignored, on a reply and on
+/// every stream event: the output is the one decoded without them.
+#[cfg_attr(not(feature = "all-providers"), ignore = "needs every provider compiled in")]
+#[test]
+fn unknown_fields_are_ignored_on_every_wire() {
+    let with_unknown = |v: &Value| {
+        let mut v = v.clone();
+        v["unknown_field"] = json!({"ignored": true});
+        v
+    };
+    let seen = |out: Output<String>| {
+        let finish = out.finish_reason.map(|f| f.raw);
+        (out.content, out.reasoning, out.tool_calls, finish, out.metadata.response_id)
+    };
+    for (wire, setup) in WIRES {
+        let (body, events) = replies_with_arguments(wire, "{\"city\": \"Paris\"}");
+        let plain = unary(wire, setup, &body).unwrap_or_else(|e| panic!("{wire:?}: {e}"));
+        let extra = unary(wire, setup, &with_unknown(&body)).unwrap_or_else(|e| panic!("{wire:?}: {e}"));
+        assert_eq!(seen(extra), seen(plain), "{wire:?} unary");
+        let plain = stream(wire, setup, &events).1.unwrap_or_else(|e| panic!("{wire:?}: {e}"));
+        let events: Vec<Value> = events.iter().map(with_unknown).collect();
+        let extra = stream(wire, setup, &events).1.unwrap_or_else(|e| panic!("{wire:?}: {e}"));
+        assert_eq!(seen(extra), seen(plain), "{wire:?} stream");
+    }
+}
+
+// ---------------------------------------------------------------------------------------------------
+// Finish reasons
+
+/// A reply with the text `a` that ends with `raw`, the wire's own finish value, unary; and as stream
+/// events where the wire's stream carries the same value (Gemini's chunks are unary bodies).
+fn reply_finishing(wire: WireApi, raw: &str) -> (Value, Option<Vec<Value>>) {
+    match wire {
+        WireApi::CohereChat => {
+            let message = json!({"role": "assistant", "content": [{"type": "text", "text": "a"}]});
+            (json!({"id": "x", "message": message, "finish_reason": raw}), None)
+        }
+        WireApi::GeminiGenerateContent => {
+            let body = json!({"candidates": [{"content": {"parts": [{"text": "a"}]}, "finishReason": raw}]});
+            (body.clone(), Some(vec![body]))
+        }
+        WireApi::GeminiInteractions => (json!({"id": "x", "status": raw, "steps": []}), None),
+        other => unreachable!("no finish cases for {other:?}"),
+    }
+}
+
+/// Each wire's finish values (an interaction's status for Interactions) as the kind they normalise
+/// to, with the provider's value kept as `raw`.
+#[cfg_attr(not(feature = "all-providers"), ignore = "needs every provider compiled in")]
+#[test]
+fn finish_reasons_normalise_on_every_wire() {
+    let cases = [
+        (WireApi::CohereChat, COHERE, "COMPLETE", FinishKind::Stop),
+        (WireApi::CohereChat, COHERE, "STOP_SEQUENCE", FinishKind::Stop),
+        (WireApi::CohereChat, COHERE, "MAX_TOKENS", FinishKind::Length),
+        (WireApi::CohereChat, COHERE, "TOOL_CALL", FinishKind::ToolCall),
+        (WireApi::CohereChat, COHERE, "TIMEOUT", FinishKind::Error),
+        (WireApi::CohereChat, COHERE, "SOMETHING_NEW", FinishKind::Other),
+        (WireApi::GeminiGenerateContent, GOOGLE, "MAX_TOKENS", FinishKind::Length),
+        (WireApi::GeminiGenerateContent, GOOGLE, "SAFETY", FinishKind::ContentFilter),
+        (WireApi::GeminiGenerateContent, GOOGLE, "MALFORMED_FUNCTION_CALL", FinishKind::Error),
+        (WireApi::GeminiGenerateContent, GOOGLE, "STOP", FinishKind::Stop),
+        (WireApi::GeminiInteractions, GOOGLE, "completed", FinishKind::Stop),
+        (WireApi::GeminiInteractions, GOOGLE, "incomplete", FinishKind::Length),
+        (WireApi::GeminiInteractions, GOOGLE, "failed", FinishKind::Error),
+        (WireApi::GeminiInteractions, GOOGLE, "cancelled", FinishKind::Other),
+    ];
+    for (wire, setup, raw, kind) in cases {
+        let (body, events) = reply_finishing(wire, raw);
+        let streamed = events.map(|events| stream(wire, setup, &events).1);
+        for (how, res) in [("unary", Some(unary(wire, setup, &body))), ("stream", streamed)] {
+            let Some(res) = res else { continue };
+            let out = res.unwrap_or_else(|e| panic!("{wire:?} {how} {raw}: {e}"));
+            let f = out.finish_reason.unwrap_or_else(|| panic!("{wire:?} {how} {raw}: no finish reason"));
+            assert_eq!((f.kind, f.raw.as_str()), (kind, raw), "{wire:?} {how}");
+            assert!(out.usage.is_empty(), "{wire:?} {how} {raw}");
         }
     }
 }

@@ -35,13 +35,15 @@ use crate::types::message::{Item, Message, Part, ToolResult};
 use crate::types::output::{Chunk, Grounding, GroundingSource, Output};
 use crate::types::text::{TextParam, TextParams, TextRequest};
 use crate::types::tool::{ToolCall, ToolChoice};
-use crate::types::usage::{FinishKind, FinishReason, Usage};
+use crate::types::usage::{FinishKind, FinishReason};
 use crate::types::{Citation, Tool};
 use crate::wire::WireContext;
-use crate::wire::google::{Media, byte_to_char, call_id, call_names, function_declaration, google_error, media};
+use crate::wire::google::{
+    Media, byte_to_char, call_id, call_names, function_declaration, google_error, media, usage_from,
+};
 use crate::wire::kit::{
     Accumulator, Field, Fields, Str, StreamEnd, call_chunk, ended, json_event, put_params, reasoning_chunk,
-    ride_on_last, sum_counts,
+    ride_on_last,
 };
 
 /// The streaming URL (`:streamGenerateContent?alt=sse`) for a unary generateContent URL.
@@ -356,29 +358,6 @@ struct PartialArg<'a> {
     number_value: Option<Number>,
     bool_value: Option<bool>,
     null_value: Option<&'a RawValue>,
-}
-
-#[derive(Deserialize, Default)]
-#[serde(rename_all = "camelCase", default)]
-struct WireUsage {
-    prompt_token_count: Option<u64>,
-    candidates_token_count: Option<u64>,
-    total_token_count: Option<u64>,
-    thoughts_token_count: Option<u64>,
-    cached_content_token_count: Option<u64>,
-}
-
-fn usage_from(raw: &RawValue) -> Usage {
-    let (w, raw_value): (WireUsage, _) = crate::wire::decode_usage(raw, "gemini usage metadata");
-    Usage {
-        input_tokens: w.prompt_token_count,
-        output_tokens: sum_counts(w.candidates_token_count, w.thoughts_token_count),
-        total_tokens: w.total_token_count,
-        cache_read_tokens: w.cached_content_token_count,
-        reasoning_tokens: w.thoughts_token_count,
-        raw: raw_value,
-        ..Usage::default()
-    }
 }
 
 /// A part kept for the signature, in arrival order.

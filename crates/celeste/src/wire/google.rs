@@ -4,12 +4,15 @@
 
 use std::collections::HashMap;
 
+use serde::Deserialize;
 use serde_json::Value;
+use serde_json::value::RawValue;
 
 use crate::error::{Error, Result};
 use crate::types::artifact::Artifact;
 use crate::types::message::Item;
 use crate::types::tool::FunctionTool;
+use crate::types::usage::Usage;
 use crate::wire::WireContext;
 
 // ---------------------------------------------------------------------------------------------------
@@ -224,5 +227,41 @@ mod tests {
         assert_eq!(call_id(Some("abc"), "local-", 3), "abc");
         assert_eq!(call_id(Some(""), "local-", 3), "local-3");
         assert_eq!(call_id(None, "local-", 0), "local-0");
+    }
+}
+
+// ---------------------------------------------------------------------------------------------------
+// Usage
+
+/// The usage object of both APIs: generateContent's `usageMetadata` (camelCase) and Interactions'
+/// `usage` (`total_*`) carry the same five counts under their own names.
+#[derive(Deserialize, Default)]
+#[serde(default)]
+struct WireUsage {
+    #[serde(rename = "promptTokenCount", alias = "total_input_tokens")]
+    input: Option<u64>,
+    /// Thoughts left out.
+    #[serde(rename = "candidatesTokenCount", alias = "total_output_tokens")]
+    output: Option<u64>,
+    #[serde(rename = "totalTokenCount", alias = "total_tokens")]
+    total: Option<u64>,
+    #[serde(rename = "thoughtsTokenCount", alias = "total_thought_tokens")]
+    thoughts: Option<u64>,
+    #[serde(rename = "cachedContentTokenCount", alias = "total_cached_tokens")]
+    cached: Option<u64>,
+}
+
+/// A Google usage object as [`Usage`]: [`Usage::output_tokens`] counts the thoughts, which Google
+/// counts apart.
+pub(crate) fn usage_from(raw: &RawValue) -> Usage {
+    let (w, raw): (WireUsage, _) = crate::wire::decode_usage(raw, "google usage");
+    Usage {
+        input_tokens: w.input,
+        output_tokens: crate::wire::kit::sum_counts(w.output, w.thoughts),
+        total_tokens: w.total,
+        cache_read_tokens: w.cached,
+        reasoning_tokens: w.thoughts,
+        raw,
+        ..Usage::default()
     }
 }

@@ -30,12 +30,14 @@ use crate::types::message::{Item, Part};
 use crate::types::output::{Chunk, GroundingSource, Output};
 use crate::types::text::{TextParam, TextParams, TextRequest};
 use crate::types::tool::{ToolActivityStatus, ToolCall, ToolChoice, parse_arguments};
-use crate::types::usage::{FinishKind, FinishReason, Usage};
+use crate::types::usage::{FinishKind, FinishReason};
 use crate::wire::WireContext;
-use crate::wire::google::{Media, byte_to_char, call_id, call_names, function_declaration, google_error, media};
+use crate::wire::google::{
+    Media, byte_to_char, call_id, call_names, function_declaration, google_error, media, usage_from,
+};
 use crate::wire::kit::{
     Accumulator, Field, Fields, Str, StreamEnd, WebRef, activity_chunk, call_chunk, json_event, put_params,
-    reasoning_chunk, ride_on_last, sum_counts,
+    reasoning_chunk, ride_on_last,
 };
 
 /// Prefix of the call ids this library makes up for calls the server sent without one.
@@ -257,29 +259,6 @@ struct Step<'a> {
     arguments: Option<Value>,
     signature: Option<Str<'a>>,
     result: Option<Value>,
-}
-
-#[derive(Deserialize, Default)]
-#[serde(default)]
-struct WireUsage {
-    total_tokens: Option<u64>,
-    total_input_tokens: Option<u64>,
-    total_output_tokens: Option<u64>,
-    total_thought_tokens: Option<u64>,
-    total_cached_tokens: Option<u64>,
-}
-
-fn usage_from(raw: &RawValue) -> Usage {
-    let (w, raw_value): (WireUsage, _) = crate::wire::decode_usage(raw, "interactions usage");
-    Usage {
-        input_tokens: w.total_input_tokens,
-        output_tokens: sum_counts(w.total_output_tokens, w.total_thought_tokens),
-        total_tokens: w.total_tokens,
-        cache_read_tokens: w.total_cached_tokens,
-        reasoning_tokens: w.total_thought_tokens,
-        raw: raw_value,
-        ..Usage::default()
-    }
 }
 
 /// The finish reason of an interaction from its status.

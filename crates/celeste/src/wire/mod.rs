@@ -25,6 +25,7 @@ pub(crate) mod images;
 pub(crate) mod interactions;
 pub(crate) mod kit;
 pub(crate) mod live;
+pub(crate) mod media;
 pub(crate) mod openresponses;
 pub(crate) mod segmentation;
 pub(crate) mod videos;

@@ -84,6 +84,19 @@ pub(crate) fn around(question: &str, assistant: Message, after: Vec<Item>) -> Ve
     items
 }
 
+/// The messages [`around`] becomes on the OpenAI-shaped wire APIs (Chat Completions, Cohere v2): the
+/// system instruction, the developer one under `developer_role` (each API's name for it), the
+/// `question`, then `rest` (a JSON array: the assistant turn and what follows it).
+pub(crate) fn around_messages(developer_role: &str, question: &str, rest: Value) -> Value {
+    let mut messages = vec![
+        serde_json::json!({"role": "system", "content": "be brief"}),
+        serde_json::json!({"role": developer_role, "content": "use metric"}),
+        serde_json::json!({"role": "user", "content": question}),
+    ];
+    messages.extend(rest.as_array().expect("the rest as a JSON array").iter().cloned());
+    Value::Array(messages)
+}
+
 /// A JSON object's keys, sorted.
 pub(crate) fn keys(v: &Value) -> Vec<&str> {
     let mut k: Vec<&str> = v.as_object().map(|o| o.keys().map(String::as_str).collect()).unwrap_or_default();
@@ -132,48 +145,24 @@ pub(crate) fn decode_named<D, C>(
     not(any(feature = "anthropic", feature = "cohere", feature = "google")),
     allow(dead_code, reason = "for the native wires' tests")
 )]
-/// One recording replayed: a stream decoded (its chunks, its output, and its events as JSON), or a
-/// unary body (as bytes and as JSON) for the test to parse.
+/// One recording replayed through a wire API's seam: a stream decoded (its chunks, its output, and
+/// its events as JSON; a stream that fails to decode, or whose chunks' text is not the output's,
+/// fails the test, naming the recording), or a
+/// unary body parsed (the result, which may be the error the body carries, and the body as JSON).
 #[allow(clippy::large_enum_variant, reason = "a test value, one at a time")]
 pub(crate) enum Replay {
-    Stream { chunks: Vec<Chunk<String>>, out: Result<Output<String>>, values: Vec<Value> },
-    Unary { body: Bytes, value: Value },
+    Stream { chunks: Vec<Chunk<String>>, out: Output<String>, values: Vec<Value> },
+    Unary { out: Result<Output<String>>, value: Value },
 }
 
 #[cfg_attr(
     not(any(feature = "anthropic", feature = "cohere", feature = "google")),
     allow(dead_code, reason = "for the native wires' tests")
 )]
-/// The recordings of `folder` replayed, each stream through `decode` (a fresh decoder each time, its
-/// events named by their `type`, see [`named_by_type`]); `None` when the recordings are not beside
-/// the checkout.
-pub(crate) fn replays(
-    folder: &str,
-    mut decoder: impl FnMut() -> Box<dyn Decoder<String, String>>,
-) -> Option<Vec<(String, Replay)>> {
-    let replayed = recordings(folder)?
-        .into_iter()
-        .map(|(name, rec)| {
-            let replay = match rec {
-                Recorded::Chunks { events, values } => {
-                    let (chunks, out) = decode_named(decoder().as_mut(), &named_by_type(&events));
-                    Replay::Stream { chunks, out, values }
-                }
-                Recorded::Json { body, value } => Replay::Unary { body: Bytes::from(body), value },
-            };
-            (name, replay)
-        })
-        .collect();
-    Some(replayed)
-}
-
-#[cfg_attr(
-    not(any(feature = "anthropic", feature = "cohere", feature = "google")),
-    allow(dead_code, reason = "for the native wires' tests")
-)]
-/// Replay the recordings of `folder` through `wire`'s decoder for `setup` (see [`replays`]), each given to `check`, which says whether it
-/// was one it checks; at least `min` must be. Nothing is checked when the recordings are not beside
-/// the checkout.
+/// Replay the recordings of `folder` through `wire` for `setup` (each stream through a fresh decoder,
+/// its events named by their `type`, see [`named_by_type`]; each unary body through
+/// [`WireApi::parse`]), each given to `check`, which says whether it was one it checks; at least `min`
+/// must be. Nothing is checked when the recordings are not beside the checkout.
 pub(crate) fn conform(
     folder: &str,
     min: usize,
@@ -181,9 +170,21 @@ pub(crate) fn conform(
     setup: Setup,
     mut check: impl FnMut(&str, Replay) -> bool,
 ) {
-    let decoder = || wire.decoder(setup.ctx()).unwrap_or_else(|e| panic!("{wire:?}: {e}"));
-    let Some(replayed) = replays(folder, decoder) else { return };
-    let checked = replayed.into_iter().map(|(name, replay)| check(&name, replay)).filter(|&c| c).count();
+    let Some(recorded) = recordings(folder) else { return };
+    let mut checked = 0;
+    for (name, rec) in recorded {
+        let replay = match rec {
+            Recorded::Chunks { events, values } => {
+                let mut decoder = wire.decoder(setup.ctx()).unwrap_or_else(|e| panic!("{wire:?}: {e}"));
+                let (chunks, out) = decode_named(decoder.as_mut(), &named_by_type(&events));
+                let out = out.unwrap_or_else(|e| panic!("{name}: {e}"));
+                assert_eq!(streamed_text(&chunks), out.content, "{name}: the streamed text is the output's");
+                Replay::Stream { chunks, out, values }
+            }
+            Recorded::Json { body, value } => Replay::Unary { out: wire.parse(Bytes::from(body), &setup.ctx()), value },
+        };
+        checked += usize::from(check(&name, replay));
+    }
     println!("{folder} conformance: checked {checked} recordings");
     assert!(checked >= min, "{folder}: {checked} recordings checked");
 }
@@ -256,4 +257,14 @@ pub(crate) fn recordings(folder: &str) -> Option<Vec<(String, Recorded)>> {
         }
     }
     Some(out)
+}
+
+/// Media parameters (images, audio, videos) from a JSON object of them by the reference's names, as
+/// the call's setters would have set them: how the media request tables write a row's parameters.
+pub(crate) fn media_params(set: &Value) -> crate::types::media::ImageParams {
+    let mut params = crate::types::media::ImageParams::default();
+    for (k, v) in set.as_object().expect("parameters as a JSON object") {
+        params.set(k.as_str(), v.clone());
+    }
+    params
 }

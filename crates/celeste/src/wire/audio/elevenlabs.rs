@@ -72,7 +72,7 @@ pub(crate) fn format_type(format: Option<&str>) -> (Option<MimeType>, Option<u32
 pub(crate) fn speech(req: &AudioRequest) -> Body {
     let p = &req.params;
     let mut body = Map::new();
-    body.insert("text".into(), json!(req.text.clone().unwrap_or_default()));
+    body.insert("text".into(), json!(req.input.text.clone().unwrap_or_default()));
     body.insert("model_id".into(), json!(req.model));
     if let Some(speed) = p.get("speed") {
         body.insert("voice_settings".into(), json!({ "speed": speed }));
@@ -85,7 +85,7 @@ pub(crate) fn speech(req: &AudioRequest) -> Body {
 
 /// The Scribe form.
 pub(crate) async fn transcription(req: &AudioRequest) -> Result<Body> {
-    let audio = req.audio.first().ok_or_else(|| Error::invalid_input("audio transcribe: no audio given"))?;
+    let audio = req.input.audio.first().ok_or_else(|| Error::invalid_input("audio transcribe: no audio given"))?;
     let mut fields = vec![audio_file("file", audio).await?, FormField::Text("model_id", req.model.clone())];
     if let Some(lang) = req.params.get("language") {
         fields.push(FormField::Text("language_code", form_text(lang)));

@@ -87,7 +87,7 @@ pub(crate) fn build(req: &AudioRequest, stream: bool) -> Result<Body> {
             Media::Uri { uri, mime: None } => json!({"type": "image", "uri": uri}),
         });
     }
-    content.push(json!({"type": "text", "text": req.text.clone().unwrap_or_default()}));
+    content.push(json!({"type": "text", "text": req.input.text.clone().unwrap_or_default()}));
     let mut format = Map::new();
     format.insert("type".into(), "audio".into());
     if let Some(f) = p.str("output_format") {

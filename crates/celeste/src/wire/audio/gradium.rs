@@ -59,7 +59,7 @@ pub(crate) fn setup(req: &AudioRequest) -> Value {
 
 /// The text message and the end of the input.
 pub(crate) fn text_messages(req: &AudioRequest) -> [String; 2] {
-    let text = json!({"type": "text", "text": req.text.clone().unwrap_or_default()});
+    let text = json!({"type": "text", "text": req.input.text.clone().unwrap_or_default()});
     [text.to_string(), json!({"type": "end_of_stream"}).to_string()]
 }
 
@@ -174,7 +174,7 @@ impl Decoder<Bytes, Audio> for GradiumDecoder {
 
     fn finish(&mut self) -> Result<Output<Audio>> {
         ended(self.terminal, self.ctx.origin, "the socket closed before end_of_stream")?;
-        let (mime, rate) = format_type(self.ctx.format.as_deref());
+        let (mime, rate) = format_type(self.ctx.extra.format.as_deref());
         let audio = typed_audio(self.audio.take(), mime, rate);
         let mut meta = self.ctx.metadata();
         meta.response_id = self.request_id.take();
@@ -188,14 +188,14 @@ impl Decoder<Bytes, Audio> for GradiumDecoder {
 mod tests {
     use super::*;
     use crate::types::enums::{Operation, Provider};
-    use crate::types::media::ImageParams;
+    use crate::wire::audio::{AudioExtra, AudioInput};
 
     fn ctx(format: Option<&str>) -> AudioContext {
         AudioContext {
             origin: crate::error::Origin::Provider(Provider::Gradium),
             model: "default".into(),
             operation: Operation::Speak,
-            format: format.map(str::to_string),
+            extra: AudioExtra { format: format.map(str::to_string) },
         }
     }
 
@@ -204,13 +204,8 @@ mod tests {
         assert_eq!(url("wss://eu.api.gradium.ai"), "wss://eu.api.gradium.ai/api/speech/tts");
         assert_eq!(url("https://proxy.example/"), "wss://proxy.example/api/speech/tts");
         assert_eq!(url("http://127.0.0.1:9"), "ws://127.0.0.1:9/api/speech/tts");
-        let mut req = AudioRequest {
-            model: "default".into(),
-            operation: Operation::Speak,
-            text: Some("Hi".into()),
-            audio: Vec::new(),
-            params: ImageParams::default(),
-        };
+        let input = AudioInput { text: Some("Hi".into()), audio: Vec::new() };
+        let mut req = AudioRequest::new("default".into(), Operation::Speak, input);
         assert_eq!(
             setup(&req),
             json!({"type": "setup", "model_name": "default", "voice_id": DEFAULT_VOICE, "output_format": "wav"})

@@ -23,15 +23,15 @@ use std::collections::VecDeque;
 use bytes::{Bytes, BytesMut};
 use reqwest::header::HeaderValue;
 
-use crate::error::{Error, Origin, Result};
+use crate::error::{Error, Result};
 use crate::stream::{Decoder, Frame, Framing};
 use crate::types::artifact::Artifact;
 use crate::types::audio::Audio;
 use crate::types::enums::{Modality, Operation};
-use crate::types::media::ImageParams;
 use crate::types::mime::MimeType;
-use crate::types::output::{Chunk, Metadata, Output};
+use crate::types::output::{Chunk, Output};
 use crate::wire::images::{Body, FormField};
+use crate::wire::media::{Inputs, MediaContext, MediaRequest, Modal};
 
 /// The audio APIs this library speaks.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -55,45 +55,33 @@ pub enum AudioApi {
     Gradium,
 }
 
-/// What an audio call asks for, whoever serves it.
+/// What an audio call asks for, whoever serves it; its parameters by the reference's names (`voice`,
+/// `speed`, `output_format`, `language`, `prompt`, `temperature`) and Lyria's reference images.
+pub(crate) type AudioRequest = MediaRequest<AudioInput>;
+
+/// An audio call's inputs.
 #[derive(Debug, Clone)]
-pub(crate) struct AudioRequest {
-    pub model: String,
-    pub operation: Operation,
+pub(crate) struct AudioInput {
     /// The text to speak, or the music prompt.
     pub text: Option<String>,
     /// The audio to transcribe (exactly one is sent; more is refused before any request).
     pub audio: Vec<Artifact>,
-    /// Parameters by the reference's names (`voice`, `speed`, `output_format`, `language`, `prompt`,
-    /// `temperature`) and Lyria's reference images.
-    pub params: ImageParams,
 }
 
+impl Inputs for AudioInput {}
+
 /// What an audio wire module needs to know about the call it serves.
+pub(crate) type AudioContext = MediaContext<AudioExtra>;
+
+/// What an audio call adds to its context.
 #[derive(Debug, Clone)]
-pub(crate) struct AudioContext {
-    pub origin: Origin,
-    pub model: String,
-    pub operation: Operation,
+pub(crate) struct AudioExtra {
     /// The output format asked for (after validation), which types raw audio bytes.
     pub format: Option<String>,
 }
 
-impl AudioContext {
-    /// The error for a stream that ended before its audio did; `why` says what was missing.
-    pub(crate) fn truncated(&self, why: &str) -> Error {
-        Error::StreamTruncated { origin: self.origin, reason: why.into() }
-    }
-
-    /// The error for something this API cannot do.
-    pub(crate) fn unsupported(&self, what: impl Into<String>) -> Error {
-        Error::unsupported(Some(self.origin), Some(Modality::Audio), Some(self.operation), what)
-    }
-
-    /// Metadata of this call's output.
-    pub(crate) fn metadata(&self) -> Metadata {
-        Metadata::new(self.model.clone(), Some(self.origin), Modality::Audio)
-    }
+impl Modal for AudioExtra {
+    const MODALITY: Modality = Modality::Audio;
 }
 
 /// A request as an audio API builds it.
@@ -129,13 +117,7 @@ impl AudioApi {
     /// has the operation is then callable).
     #[cfg(test)]
     pub(crate) fn serves(self, operation: Operation) -> bool {
-        let req = AudioRequest {
-            model: String::new(),
-            operation,
-            text: None,
-            audio: Vec::new(),
-            params: ImageParams::default(),
-        };
+        let req = AudioRequest::new(String::new(), operation, AudioInput { text: None, audio: Vec::new() });
         matches!(self.path(&req, false), Ok(Some(_)))
     }
 
@@ -169,13 +151,7 @@ impl AudioApi {
         stream: bool,
         url: String,
     ) -> Result<AudioWireRequest> {
-        let carried = self.carried(req.operation);
-        let mut req = req.clone();
-        let dropped: Vec<String> =
-            req.params.set_names().into_iter().filter(|n| !carried.contains(n)).map(str::to_string).collect();
-        for name in &dropped {
-            req.params.remove(name);
-        }
+        let (req, dropped) = req.carried_only(self.carried(req.operation));
         let body = match (self, req.operation) {
             (AudioApi::OpenAi, Operation::Speak) => openai::speech(&req),
             (AudioApi::OpenAi | AudioApi::Groq | AudioApi::Mistral, Operation::Transcribe) => {
@@ -257,8 +233,8 @@ fn raw_type(
     bytes: &[u8],
 ) -> (Option<MimeType>, Option<u32>) {
     let (format_mime, format_rate) = match api {
-        AudioApi::ElevenLabs => elevenlabs::format_type(ctx.format.as_deref()),
-        _ => openai::format_type(ctx.format.as_deref()),
+        AudioApi::ElevenLabs => elevenlabs::format_type(ctx.extra.format.as_deref()),
+        _ => openai::format_type(ctx.extra.format.as_deref()),
     };
     let header = content_type
         .and_then(|c| c.parse::<MimeType>().ok())

@@ -65,7 +65,7 @@ pub(crate) fn speech(req: &AudioRequest) -> Body {
     let p = &req.params;
     let mut body = Map::new();
     body.insert("model".into(), json!(req.model));
-    body.insert("input".into(), json!(req.text.clone().unwrap_or_default()));
+    body.insert("input".into(), json!(req.input.text.clone().unwrap_or_default()));
     body.insert("voice".into(), p.get("voice").cloned().unwrap_or_else(|| json!(DEFAULT_VOICE)));
     if let Some(speed) = p.get("speed") {
         body.insert("speed".into(), speed.clone());
@@ -81,7 +81,7 @@ pub(crate) fn speech(req: &AudioRequest) -> Body {
 
 /// The transcription form, for OpenAI, Groq and Mistral.
 pub(crate) async fn transcription(api: AudioApi, req: &AudioRequest) -> Result<Body> {
-    let audio = req.audio.first().ok_or_else(|| Error::invalid_input("audio transcribe: no audio given"))?;
+    let audio = req.input.audio.first().ok_or_else(|| Error::invalid_input("audio transcribe: no audio given"))?;
     let mut fields = vec![audio_file("file", audio).await?, FormField::Text("model", req.model.clone())];
     let p = &req.params;
     if let Some(lang) = p.get("language") {

@@ -5,37 +5,31 @@ use bytes::Bytes;
 use serde_json::{Value, json};
 
 use super::*;
+use crate::error::Origin;
 use crate::types::enums::Provider;
+use crate::wire::media::MediaRequest;
+use crate::wire::testkit::media_params;
 
 fn ctx(provider: Provider, model: &str, operation: Operation, format: Option<&str>) -> AudioContext {
     AudioContext {
         origin: Origin::Provider(provider),
         model: model.into(),
         operation,
-        format: format.map(str::to_string),
+        extra: AudioExtra { format: format.map(str::to_string) },
     }
 }
 
-fn speak(model: &str, params: &[(&str, Value)]) -> AudioRequest {
-    let mut req = AudioRequest {
-        model: model.into(),
-        operation: Operation::Speak,
-        text: Some("Hello".into()),
-        audio: Vec::new(),
-        params: ImageParams::default(),
-    };
-    for (k, v) in params {
-        req.params.set(*k, v.clone());
-    }
-    req
+fn speak(model: &str, params: &Value) -> AudioRequest {
+    let input = AudioInput { text: Some("Hello".into()), audio: Vec::new() };
+    MediaRequest { params: media_params(params), ..AudioRequest::new(model.into(), Operation::Speak, input) }
 }
 
-fn transcribe(model: &str, params: &[(&str, Value)]) -> AudioRequest {
+fn transcribe(model: &str, params: &Value) -> AudioRequest {
     let wav = crate::types::audio::test_wav(8000, 800);
     let mut req = speak(model, params);
     req.operation = Operation::Transcribe;
-    req.text = None;
-    req.audio = vec![Artifact::from_bytes(wav)];
+    req.input.text = None;
+    req.input.audio = vec![Artifact::from_bytes(wav)];
     req
 }
 
@@ -56,12 +50,12 @@ fn form(body: Body) -> (Vec<(String, String)>, (String, String, String)) {
 #[tokio::test]
 async fn speech_requests_per_provider() {
     /// (api, model, params, stream, path, body)
-    type Case<'a> = (AudioApi, &'a str, Vec<(&'a str, Value)>, bool, &'a str, Value);
+    type Case<'a> = (AudioApi, &'a str, Value, bool, &'a str, Value);
     let cases: Vec<Case> = vec![
         (
             AudioApi::OpenAi,
             "tts-1",
-            vec![("voice", json!("nova")), ("speed", json!(1.5)), ("output_format", json!("audio/wav"))],
+            json!({"voice": "nova", "speed": 1.5, "output_format": "audio/wav"}),
             false,
             "/v1/audio/speech",
             json!({"model": "tts-1", "input": "Hello", "voice": "nova", "speed": 1.5, "response_format": "wav"}),
@@ -69,7 +63,7 @@ async fn speech_requests_per_provider() {
         (
             AudioApi::OpenAi,
             "gpt-4o-mini-tts",
-            vec![("prompt", json!("cheerful")), ("output_format", json!("audio/pcm"))],
+            json!({"prompt": "cheerful", "output_format": "audio/pcm"}),
             true,
             "/v1/audio/speech",
             json!({"model": "gpt-4o-mini-tts", "input": "Hello", "voice": "alloy", "response_format": "pcm",
@@ -78,12 +72,7 @@ async fn speech_requests_per_provider() {
         (
             AudioApi::ElevenLabs,
             "eleven_flash_v2_5",
-            vec![
-                ("voice", json!("21m00Tcm4TlvDq8ikWAM")),
-                ("speed", json!(1.1)),
-                ("language", json!("fr")),
-                ("output_format", json!("pcm_24000")),
-            ],
+            json!({"voice": "21m00Tcm4TlvDq8ikWAM", "speed": 1.1, "language": "fr", "output_format": "pcm_24000"}),
             false,
             "/v1/text-to-speech/21m00Tcm4TlvDq8ikWAM?output_format=pcm_24000",
             json!({"text": "Hello", "model_id": "eleven_flash_v2_5", "voice_settings": {"speed": 1.1},
@@ -92,7 +81,7 @@ async fn speech_requests_per_provider() {
         (
             AudioApi::ElevenLabs,
             "eleven_v3",
-            vec![],
+            json!({}),
             true,
             "/v1/text-to-speech/eLDc7xhWxG2FElT3kUTj/stream",
             json!({"text": "Hello", "model_id": "eleven_v3"}),
@@ -101,7 +90,7 @@ async fn speech_requests_per_provider() {
         (
             AudioApi::Google,
             "gemini-2.5-flash-preview-tts",
-            vec![("voice", json!("Kore")), ("language", json!("en")), ("output_format", json!("audio/pcmu"))],
+            json!({"voice": "Kore", "language": "en", "output_format": "audio/pcmu"}),
             true,
             "/v1beta/interactions",
             json!({"model": "gemini-2.5-flash-preview-tts",
@@ -124,7 +113,7 @@ async fn speech_requests_per_provider() {
 
 #[tokio::test]
 async fn transcription_forms_per_provider() {
-    let params = || vec![("language", json!("en")), ("prompt", json!("names")), ("temperature", json!(0.2))];
+    let params = || json!({"language": "en", "prompt": "names", "temperature": 0.2});
     /// (api, model, path, text fields, dropped)
     type Case<'a> = (AudioApi, &'a str, &'a str, Vec<(&'a str, &'a str)>, Vec<&'a str>);
     let cases: Vec<Case> = vec![

@@ -6,7 +6,9 @@ use crate::types::enums::Protocol;
 use crate::types::message::ToolResult;
 use crate::types::tool::{FunctionTool, ToolCall, ToolCallDelta, WebSearch};
 use crate::types::usage::FinishKind;
-use crate::wire::testkit::{Recorded, Setup, around, ev, event_error, keys, message_and_type, recordings, sorted};
+use crate::wire::testkit::{
+    Recorded, Setup, around, around_messages, ev, event_error, keys, message_and_type, recordings, sorted,
+};
 use crate::wire::testkit::{assert_openai_calls, assert_reply, streamed_text};
 
 /// The call these tests make.
@@ -118,22 +120,17 @@ fn messages_per_role_tool_calls_and_tool_results() {
     ];
     let items = around("weather?", assistant_call, after);
     let body = build_request(&T.request(items), &protocol(), false).unwrap();
-    assert_eq!(
-        body["messages"],
-        json!([
-            {"role": "system", "content": "be brief"},
-            {"role": "developer", "content": "use metric"},
-            {"role": "user", "content": "weather?"},
-            {"role": "assistant", "content": null, "tool_calls": [
-                {"id": "call_1", "type": "function", "function": {"name": "get_weather", "arguments": "{\"city\":\"Paris\"}"}},
-                {"id": "call_2", "type": "function", "function": {"name": "get_time", "arguments": "{}"}},
-            ]},
-            {"role": "tool", "tool_call_id": "call_1", "content": "{\"temp\":21}"},
-            {"role": "tool", "tool_call_id": "call_2", "content": "12:00", "name": "get_time"},
-            {"role": "assistant", "content": "It is 21°C."},
-            {"role": "user", "content": ""},
-        ])
-    );
+    let rest = json!([
+        {"role": "assistant", "content": null, "tool_calls": [
+            {"id": "call_1", "type": "function", "function": {"name": "get_weather", "arguments": "{\"city\":\"Paris\"}"}},
+            {"id": "call_2", "type": "function", "function": {"name": "get_time", "arguments": "{}"}},
+        ]},
+        {"role": "tool", "tool_call_id": "call_1", "content": "{\"temp\":21}"},
+        {"role": "tool", "tool_call_id": "call_2", "content": "12:00", "name": "get_time"},
+        {"role": "assistant", "content": "It is 21°C."},
+        {"role": "user", "content": ""},
+    ]);
+    assert_eq!(body["messages"], around_messages("developer", "weather?", rest));
 
     // An assistant turn with text and calls keeps its text.
     let m = Message::assistant("Checking.").with_tool_calls(vec![ToolCall::new("c", "f", json!({"a": 1}))]);

@@ -165,7 +165,7 @@ pub(crate) async fn build(req: &ImageRequest, ctx: &ImageContext) -> Result<Body
     let fam = family(&req.model);
     let p = &req.params;
     let mut m = Map::new();
-    if let Some(prompt) = &req.prompt {
+    if let Some(prompt) = &req.input.prompt {
         m.insert("prompt".into(), prompt.clone().into());
     }
     if let Some(ratio) = p.get("aspect_ratio") {
@@ -196,7 +196,7 @@ pub(crate) async fn build(req: &ImageRequest, ctx: &ImageContext) -> Result<Body
         }
     }
     // The edit's image takes the first slot, the reference images follow.
-    let images: Vec<&Artifact> = req.image.iter().chain(&p.reference_images).collect();
+    let images: Vec<&Artifact> = req.input.image.iter().chain(&p.reference_images).collect();
     if !images.is_empty() {
         let field = fam.image_field().ok_or_else(|| {
             ctx.unsupported(format!("input images with BFL model {} (its image field is unknown)", req.model))

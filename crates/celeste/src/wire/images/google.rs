@@ -51,7 +51,7 @@ pub(crate) async fn build(req: &ImageRequest, ctx: &ImageContext) -> Result<Body
     for a in input_images(req, ctx)? {
         content.push(image_content(a)?);
     }
-    if let Some(prompt) = &req.prompt {
+    if let Some(prompt) = &req.input.prompt {
         content.push(json!({"type": "text", "text": prompt}));
     }
     let mut format = Map::new();

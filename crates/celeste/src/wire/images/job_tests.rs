@@ -4,8 +4,11 @@ use bytes::Bytes;
 use serde_json::{Value, json};
 
 use super::*;
+use crate::error::Origin;
 use crate::jobs::Poll;
 use crate::types::enums::Provider;
+use crate::wire::media::MediaRequest;
+use crate::wire::testkit::media_params;
 
 /// A 1x1 PNG.
 const PNG: &[u8] = &[
@@ -18,16 +21,15 @@ fn b64(bytes: &[u8]) -> String {
 }
 
 fn ctx(provider: Provider, model: &str, operation: Operation) -> ImageContext {
-    ImageContext { origin: Origin::Provider(provider), model: model.into(), operation }
+    ImageContext { origin: Origin::Provider(provider), model: model.into(), operation, extra: ImageExtra }
 }
 
-fn request(model: &str, operation: Operation, params: &[(&str, Value)]) -> ImageRequest {
-    let mut p = ImageParams::default();
-    for (k, v) in params {
-        p.set(*k, v.clone());
-    }
+fn request(model: &str, operation: Operation, params: &Value) -> ImageRequest {
     let prompt = (operation != Operation::Upscale).then(|| "a castle".to_string());
-    ImageRequest { model: model.into(), operation, prompt, image: None, params: p }
+    MediaRequest {
+        params: media_params(params),
+        ..ImageRequest::new(model.into(), operation, ImageInput { prompt, image: None })
+    }
 }
 
 async fn bfl_body(req: &ImageRequest) -> (Value, Vec<String>) {
@@ -40,78 +42,73 @@ async fn bfl_body(req: &ImageRequest) -> (Value, Vec<String>) {
 
 /// One row of the BFL table: model, parameters besides the common ones, the body's fields besides
 /// prompt and the common ones, and the parameters reported as dropped.
-type Case = (&'static str, Vec<(&'static str, Value)>, Value, Vec<&'static str>);
+type Case = (&'static str, Value, Value, Vec<&'static str>);
 
 #[tokio::test]
 async fn bfl_request_shapes_per_model_family() {
-    let common = || vec![("seed", json!(7)), ("safety_tolerance", json!(2)), ("output_format", json!("png"))];
+    let common = || json!({"seed": 7, "safety_tolerance": 2, "output_format": "png"});
     let cases: Vec<Case> = vec![
         // flux-2 max/pro/pro-preview: WxH split exactly; prompt upsampling inverted as disable_pup.
         (
             "flux-2-pro",
-            vec![("aspect_ratio", json!("1920x1080")), ("prompt_upsampling", json!(true))],
+            json!({"aspect_ratio": "1920x1080", "prompt_upsampling": true}),
             json!({"width": 1920, "height": 1080, "disable_pup": false}),
             vec![],
         ),
-        ("flux-2-max", vec![("prompt_upsampling", json!(false))], json!({"disable_pup": true}), vec![]),
+        ("flux-2-max", json!({"prompt_upsampling": false}), json!({"disable_pup": true}), vec![]),
         // flux-2-flex: prompt_upsampling as it is, steps and guidance carried.
         (
             "flux-2-flex",
-            vec![
-                ("aspect_ratio", json!("1000x750")),
-                ("prompt_upsampling", json!(true)),
-                ("steps", json!(30)),
-                ("guidance", json!(4.5)),
-            ],
+            json!({"aspect_ratio": "1000x750", "prompt_upsampling": true, "steps": 30, "guidance": 4.5}),
             json!({"width": 1000, "height": 750, "prompt_upsampling": true, "steps": 30, "guidance": 4.5}),
             vec![],
         ),
         // flux-2-klein: no prompt upsampling (reported as dropped).
         (
             "flux-2-klein-4b",
-            vec![("aspect_ratio", json!("64x64")), ("prompt_upsampling", json!(true))],
+            json!({"aspect_ratio": "64x64", "prompt_upsampling": true}),
             json!({"width": 64, "height": 64}),
             vec!["prompt_upsampling"],
         ),
         // kontext and ultra: the native aspect_ratio string.
         (
             "flux-kontext-pro",
-            vec![("aspect_ratio", json!("21:9")), ("prompt_upsampling", json!(true))],
+            json!({"aspect_ratio": "21:9", "prompt_upsampling": true}),
             json!({"aspect_ratio": "21:9", "prompt_upsampling": true}),
             vec![],
         ),
-        ("flux-pro-1.1-ultra", vec![("aspect_ratio", json!("16:9"))], json!({"aspect_ratio": "16:9"}), vec![]),
+        ("flux-pro-1.1-ultra", json!({"aspect_ratio": "16:9"}), json!({"aspect_ratio": "16:9"}), vec![]),
         // flux-pro-1.1 and flux-dev: WxH; dev takes steps and guidance, pro does not.
         (
             "flux-pro-1.1",
-            vec![("aspect_ratio", json!("1024x768")), ("steps", json!(20))],
+            json!({"aspect_ratio": "1024x768", "steps": 20}),
             json!({"width": 1024, "height": 768}),
             vec!["steps"],
         ),
         (
             "flux-dev",
-            vec![("aspect_ratio", json!("1024x768")), ("steps", json!(20)), ("guidance", json!(3.0))],
+            json!({"aspect_ratio": "1024x768", "steps": 20, "guidance": 3.0}),
             json!({"width": 1024, "height": 768, "steps": 20, "guidance": 3.0}),
             vec![],
         ),
         // flux-3-image: native ratio, quality → resolution, grounding; no seed or format.
         (
             "flux-3-image",
-            vec![("aspect_ratio", json!("auto")), ("quality", json!("2k")), ("grounding", json!(true))],
+            json!({"aspect_ratio": "auto", "quality": "2k", "grounding": true}),
             json!({"aspect_ratio": "auto", "resolution": "2k", "grounding": true}),
             vec!["output_format", "seed"],
         ),
         // flux-3-image-klein: quality and steps, no aspect ratio.
         (
             "flux-3-image-klein",
-            vec![("quality", json!("1k")), ("steps", json!(8)), ("aspect_ratio", json!("1:1"))],
+            json!({"quality": "1k", "steps": 8, "aspect_ratio": "1:1"}),
             json!({"resolution": "1k", "steps": 8}),
             vec!["aspect_ratio"],
         ),
     ];
     for (model, extra, expected, dropped) in cases {
         let mut params = common();
-        params.extend(extra);
+        params.as_object_mut().unwrap().extend(extra.as_object().unwrap().clone());
         let (body, got_dropped) = bfl_body(&request(model, Operation::Generate, &params)).await;
         let mut want = json!({"prompt": "a castle", "seed": 7, "safety_tolerance": 2, "output_format": "png"});
         for (k, v) in expected.as_object().unwrap() {
@@ -128,8 +125,8 @@ async fn bfl_request_shapes_per_model_family() {
 #[tokio::test]
 async fn bfl_input_images_go_to_the_model_field_with_the_edit_image_first() {
     let edit = |model: &str, refs: usize| {
-        let mut r = request(model, Operation::Edit, &[]);
-        r.image = Some(Artifact::from_bytes(PNG));
+        let mut r = request(model, Operation::Edit, &json!({}));
+        r.input.image = Some(Artifact::from_bytes(PNG));
         r.params.reference_images = (0..refs).map(|i| Artifact::from_url(format!("https://x/r{i}.png"))).collect();
         r
     };
@@ -143,7 +140,7 @@ async fn bfl_input_images_go_to_the_model_field_with_the_edit_image_first() {
         assert!(body.get("images").is_none() && body.get("image_prompt").is_none());
     }
     // A generation's first reference image takes input_image.
-    let mut gen_req = request("flux-2-pro", Operation::Generate, &[]);
+    let mut gen_req = request("flux-2-pro", Operation::Generate, &json!({}));
     gen_req.params.reference_images.push(Artifact::from_bytes(PNG));
     assert_eq!(bfl_body(&gen_req).await.0["input_image"], json!(png));
     // flux-3-image: one list, the edit image first.
@@ -152,7 +149,7 @@ async fn bfl_input_images_go_to_the_model_field_with_the_edit_image_first() {
     assert!(body.get("input_image").is_none());
     // flux-pro-1.1, ultra, flux-dev: one image_prompt.
     for model in ["flux-pro-1.1", "flux-pro-1.1-ultra", "flux-dev"] {
-        let mut r = request(model, Operation::Generate, &[]);
+        let mut r = request(model, Operation::Generate, &json!({}));
         r.params.reference_images.push(Artifact::from_url("https://x/p.png"));
         assert_eq!(bfl_body(&r).await.0["image_prompt"], "https://x/p.png", "{model}");
         r.params.reference_images.push(Artifact::from_url("https://x/q.png"));
@@ -225,17 +222,10 @@ async fn topaz_posts_a_form_to_each_models_endpoint_with_lowercase_booleans() {
     let mut req = request(
         "Standard V2",
         Operation::Upscale,
-        &[
-            ("output_width", json!(2048)),
-            ("output_height", json!(1536.0)),
-            ("crop_to_fill", json!(false)),
-            ("face_enhancement", json!(true)),
-            ("face_enhancement_strength", json!(0.8)),
-            ("subject_detection", json!("all")),
-            ("seed", json!(1)),
-        ],
+        &json!({"output_width": 2048, "output_height": 1536.0, "crop_to_fill": false, "face_enhancement": true,
+                "face_enhancement_strength": 0.8, "subject_detection": "all", "seed": 1}),
     );
-    req.image = Some(Artifact::from_bytes(PNG));
+    req.input.image = Some(Artifact::from_bytes(PNG));
     let c = ctx(Provider::TopazLabs, "Standard V2", Operation::Upscale);
     let built = ImageApi::Topaz.build(&req, &c, false, "u".into()).await.unwrap();
     assert_eq!(built.dropped, ["seed"]);
@@ -260,7 +250,7 @@ async fn topaz_posts_a_form_to_each_models_endpoint_with_lowercase_booleans() {
     assert_eq!(file, Some(("image/png", PNG.len())));
 
     // An image with only a URL cannot be uploaded.
-    req.image = Some(Artifact::from_url("https://x/a.png"));
+    req.input.image = Some(Artifact::from_url("https://x/a.png"));
     let err = ImageApi::Topaz.build(&req, &c, false, "u".into()).await.unwrap_err();
     assert!(matches!(err, Error::InvalidInput(_)), "{err}");
 }

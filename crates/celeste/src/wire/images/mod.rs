@@ -22,13 +22,14 @@ use futures::future::BoxFuture;
 use reqwest::header::HeaderValue;
 use serde_json::Value;
 
-use crate::error::{Error, Origin, Result};
+use crate::error::{Error, Result};
 use crate::jobs::Poller;
 use crate::stream::{Decoder, Framing};
 use crate::types::artifact::Artifact;
 use crate::types::enums::{Modality, Operation};
-use crate::types::media::{Image, ImageParams};
+use crate::types::media::Image;
 use crate::types::output::Output;
+use crate::wire::media::{Inputs, MediaContext, MediaRequest, Modal};
 
 /// The image APIs this library speaks.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -53,23 +54,25 @@ pub enum ImageApi {
 }
 
 /// What an image call asks for, whoever serves it.
+pub(crate) type ImageRequest = MediaRequest<ImageInput>;
+
+/// An image call's inputs.
 #[derive(Debug, Clone)]
-pub(crate) struct ImageRequest {
-    pub model: String,
-    pub operation: Operation,
+pub(crate) struct ImageInput {
     /// The prompt (absent for an upscale).
     pub prompt: Option<String>,
     /// The image an edit or upscale works on.
     pub image: Option<Artifact>,
-    pub params: ImageParams,
 }
+
+impl Inputs for ImageInput {}
 
 /// The body fields a JSON image API starts from: the model, the prompt when there is one, and each
 /// set parameter under the API's name for it (`table`: ours → theirs).
 pub(crate) fn named_fields(req: &ImageRequest, table: &[(&str, &'static str)]) -> serde_json::Map<String, Value> {
     let mut m = serde_json::Map::new();
     m.insert("model".into(), req.model.clone().into());
-    if let Some(prompt) = &req.prompt {
+    if let Some(prompt) = &req.input.prompt {
         m.insert("prompt".into(), prompt.clone().into());
     }
     m.extend(crate::wire::kit::renamed(&req.params, table).map(|(theirs, v)| (theirs.into(), v.clone())));
@@ -145,26 +148,24 @@ pub(crate) fn gemini_output(
 /// The images a request sends, in order: the edited image (an edit's), then the reference images.
 pub(crate) fn input_images<'r>(req: &'r ImageRequest, ctx: &ImageContext) -> Result<Vec<&'r Artifact>> {
     let edited = match req.operation {
-        Operation::Edit => Some(req.image.as_ref().ok_or_else(|| ctx.unsupported("an edit without an image"))?),
+        Operation::Edit => Some(req.input.image.as_ref().ok_or_else(|| ctx.unsupported("an edit without an image"))?),
         _ => None,
     };
     Ok(edited.into_iter().chain(&req.params.reference_images).collect())
 }
 
 /// What an image wire module needs to know about the call it serves.
+pub(crate) type ImageContext = MediaContext<ImageExtra>;
+
+/// Images add nothing to the call's context.
 #[derive(Debug, Clone)]
-pub(crate) struct ImageContext {
-    pub origin: Origin,
-    pub model: String,
-    pub operation: Operation,
+pub(crate) struct ImageExtra;
+
+impl Modal for ImageExtra {
+    const MODALITY: Modality = Modality::Images;
 }
 
 impl ImageContext {
-    /// The error for something this API cannot do.
-    pub(crate) fn unsupported(&self, what: impl Into<String>) -> Error {
-        Error::unsupported(Some(self.origin), Some(Modality::Images), Some(self.operation), what)
-    }
-
     /// The error for a reply that does not decode.
     pub(crate) fn decode_error(&self, what: &'static str, e: impl std::fmt::Display, body: &[u8]) -> Error {
         Error::decode(what, e.to_string(), body)
@@ -269,13 +270,7 @@ impl ImageApi {
         stream: bool,
         url: String,
     ) -> Result<ImageWireRequest> {
-        let carried = self.carried(&req.model);
-        let mut req = req.clone();
-        let dropped: Vec<String> =
-            req.params.set_names().into_iter().filter(|n| !carried.contains(n)).map(str::to_string).collect();
-        for name in &dropped {
-            req.params.remove(name);
-        }
+        let (req, dropped) = req.carried_only(self.carried(&req.model));
         let body = match self {
             ImageApi::OpenAi => openai::build(&req, ctx, stream).await?,
             ImageApi::BytePlus => byteplus::build(&req, ctx, stream).await?,

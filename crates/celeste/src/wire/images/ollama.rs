@@ -45,7 +45,7 @@ pub(crate) async fn build(req: &ImageRequest, stream: bool) -> Result<Body> {
     let p = &req.params;
     let mut m = Map::new();
     m.insert("model".into(), req.model.clone().into());
-    if let Some(prompt) = &req.prompt {
+    if let Some(prompt) = &req.input.prompt {
         m.insert("prompt".into(), prompt.clone().into());
     }
     m.insert("stream".into(), stream.into());

@@ -76,7 +76,7 @@ pub(crate) async fn build(req: &ImageRequest, ctx: &ImageContext, stream: bool) 
     if req.operation != Operation::Edit {
         return Ok(Body::Json(Value::Object(m)));
     }
-    let image = req.image.as_ref().ok_or_else(|| ctx.unsupported("an edit without an image"))?;
+    let image = req.input.image.as_ref().ok_or_else(|| ctx.unsupported("an edit without an image"))?;
     if stream {
         // Streamed edits go as JSON, the images as data URLs (the reference's form).
         let url = image.data_url()?;

@@ -9,10 +9,13 @@ use bytes::Bytes;
 use serde_json::{Value, json};
 
 use super::*;
+use crate::error::Origin;
 use crate::stream::Frame;
 use crate::types::enums::Provider;
 use crate::types::mime::MimeType;
 use crate::types::output::Chunk;
+use crate::wire::media::MediaRequest;
+use crate::wire::testkit::media_params;
 
 /// A 1x1 PNG.
 const PNG: &[u8] = &[
@@ -39,18 +42,18 @@ fn provider(api: ImageApi) -> Provider {
 }
 
 fn ctx(api: ImageApi, operation: Operation) -> ImageContext {
-    ImageContext { origin: Origin::Provider(provider(api)), model: "m".into(), operation }
+    ImageContext { origin: Origin::Provider(provider(api)), model: "m".into(), operation, extra: ImageExtra }
 }
 
 /// A call: its operation, then the parameters the builder would have set.
-fn call(operation: Operation, set: &[(&str, Value)], refs: usize) -> ImageRequest {
-    let mut params = ImageParams::default();
-    for (k, v) in set {
-        params.set(*k, v.clone());
-    }
+fn call(operation: Operation, set: &Value, refs: usize) -> ImageRequest {
+    let mut params = media_params(set);
     params.reference_images = (0..refs).map(|_| Artifact::from_bytes(PNG)).collect();
     let image = (operation == Operation::Edit).then(|| Artifact::from_bytes(PNG));
-    ImageRequest { model: "m".into(), operation, prompt: Some("a kite".into()), image, params }
+    MediaRequest {
+        params,
+        ..ImageRequest::new("m".into(), operation, ImageInput { prompt: Some("a kite".into()), image })
+    }
 }
 
 async fn body(api: ImageApi, req: &ImageRequest, stream: bool) -> Result<(Value, ImageWireRequest)> {
@@ -61,7 +64,7 @@ async fn body(api: ImageApi, req: &ImageRequest, stream: bool) -> Result<(Value,
 
 /// A row of the request table: case, API, operation, parameters, reference images, streamed, the
 /// exact body.
-type Case<'a> = (&'a str, ImageApi, Operation, Vec<(&'a str, Value)>, usize, bool, Value);
+type Case<'a> = (&'a str, ImageApi, Operation, Value, usize, bool, Value);
 
 #[tokio::test]
 async fn request_bodies_per_provider() {
@@ -72,7 +75,7 @@ async fn request_bodies_per_provider() {
             "BytePlus: aspect ratio is the size; base64 asked for",
             ImageApi::BytePlus,
             Generate,
-            vec![("aspect_ratio", json!("2848x1600")), ("watermark", json!(false)), ("seed", json!(7))],
+            json!({"aspect_ratio": "2848x1600", "watermark": false, "seed": 7}),
             0,
             false,
             json!({"model": "m", "prompt": "a kite", "size": "2848x1600", "watermark": false, "seed": 7,
@@ -82,7 +85,7 @@ async fn request_bodies_per_provider() {
             "BytePlus: quality is the size; a stream says so",
             ImageApi::BytePlus,
             Generate,
-            vec![("quality", json!("2K")), ("output_format", json!("png"))],
+            json!({"quality": "2K", "output_format": "png"}),
             0,
             true,
             json!({"model": "m", "prompt": "a kite", "size": "2K", "output_format": "png",
@@ -92,7 +95,7 @@ async fn request_bodies_per_provider() {
             "BytePlus: an edit's image is one data URL",
             ImageApi::BytePlus,
             Edit,
-            vec![],
+            json!({}),
             0,
             false,
             json!({"model": "m", "prompt": "a kite", "image": url, "response_format": "b64_json"}),
@@ -101,7 +104,7 @@ async fn request_bodies_per_provider() {
             "BytePlus: reference images make a list, the edited image first",
             ImageApi::BytePlus,
             Edit,
-            vec![],
+            json!({}),
             2,
             false,
             json!({"model": "m", "prompt": "a kite", "image": [url, url, url], "response_format": "b64_json"}),
@@ -110,7 +113,7 @@ async fn request_bodies_per_provider() {
             "BytePlus: one reference image on a generation is a list too",
             ImageApi::BytePlus,
             Generate,
-            vec![],
+            json!({}),
             1,
             false,
             json!({"model": "m", "prompt": "a kite", "image": [url], "response_format": "b64_json"}),
@@ -119,12 +122,7 @@ async fn request_bodies_per_provider() {
             "xAI: renamed parameters",
             ImageApi::XAi,
             Generate,
-            vec![
-                ("aspect_ratio", json!("16:9")),
-                ("num_images", json!(2)),
-                ("output_format", json!("b64_json")),
-                ("quality", json!("2k")),
-            ],
+            json!({"aspect_ratio": "16:9", "num_images": 2, "output_format": "b64_json", "quality": "2k"}),
             0,
             false,
             json!({"model": "m", "prompt": "a kite", "aspect_ratio": "16:9", "n": 2, "response_format": "b64_json",
@@ -134,7 +132,7 @@ async fn request_bodies_per_provider() {
             "xAI: an edit's image is {url}",
             ImageApi::XAi,
             Edit,
-            vec![],
+            json!({}),
             0,
             false,
             json!({"model": "m", "prompt": "a kite", "image": {"url": url}}),
@@ -143,7 +141,7 @@ async fn request_bodies_per_provider() {
             "xAI: reference images go in `images`, the edited image first",
             ImageApi::XAi,
             Edit,
-            vec![],
+            json!({}),
             1,
             false,
             json!({"model": "m", "prompt": "a kite", "images": [{"url": url}, {"url": url}]}),
@@ -152,7 +150,7 @@ async fn request_bodies_per_provider() {
             "Gemini: the prompt as a user input, the image format asked for",
             ImageApi::Google,
             Generate,
-            vec![("aspect_ratio", json!("16:9")), ("quality", json!("2K"))],
+            json!({"aspect_ratio": "16:9", "quality": "2K"}),
             0,
             false,
             json!({"model": "m", "input": [{"type": "user_input", "content": [{"type": "text", "text": "a kite"}]}],
@@ -162,7 +160,7 @@ async fn request_bodies_per_provider() {
             "Gemini: images before the prompt, the edited one first; thinking in generation_config",
             ImageApi::Google,
             Edit,
-            vec![("thinking_level", json!("high"))],
+            json!({"thinking_level": "high"}),
             1,
             false,
             json!({"model": "m",
@@ -177,12 +175,7 @@ async fn request_bodies_per_provider() {
             "Ollama: a unary call turns streaming off; size, steps, seed in options",
             ImageApi::Ollama,
             Generate,
-            vec![
-                ("aspect_ratio", json!("1024X768")),
-                ("steps", json!(4)),
-                ("seed", json!(42)),
-                ("negative_prompt", json!("blur")),
-            ],
+            json!({"aspect_ratio": "1024X768", "steps": 4, "seed": 42, "negative_prompt": "blur"}),
             0,
             false,
             json!({"model": "m", "prompt": "a kite", "stream": false, "width": 1024, "height": 768, "steps": 4,
@@ -192,7 +185,7 @@ async fn request_bodies_per_provider() {
             "Ollama: a stream",
             ImageApi::Ollama,
             Generate,
-            vec![],
+            json!({}),
             0,
             true,
             json!({"model": "m", "prompt": "a kite", "stream": true}),
@@ -222,19 +215,19 @@ async fn parameters_an_api_cannot_carry_are_dropped_and_conflicts_refused() {
         (ImageApi::Ollama, "quality"),
     ];
     for (api, name) in table {
-        let (body, built) = body(api, &call(Operation::Generate, &[(name, json!(2))], 0), false).await.unwrap();
+        let (body, built) = body(api, &call(Operation::Generate, &json!({name: 2}), 0), false).await.unwrap();
         assert_eq!(built.dropped, [name], "{api:?}");
         assert!(!body.to_string().contains(":2"), "{api:?}: {body}");
     }
     // Ollama takes no reference images, and no mask anywhere here.
-    let mut req = call(Operation::Generate, &[], 1);
+    let mut req = call(Operation::Generate, &json!({}), 1);
     req.params.mask = Some(Artifact::from_bytes(PNG));
     let (_, built) = body(ImageApi::Ollama, &req, false).await.unwrap();
     assert_eq!(built.dropped, ["mask", "reference_images"]);
 
     // BytePlus has one `size` for both; Ollama takes pixels only.
-    let both = call(Operation::Generate, &[("aspect_ratio", json!("2048x2048")), ("quality", json!("2K"))], 0);
-    let ratio = call(Operation::Generate, &[("aspect_ratio", json!("16:9"))], 0);
+    let both = call(Operation::Generate, &json!({"aspect_ratio": "2048x2048", "quality": "2K"}), 0);
+    let ratio = call(Operation::Generate, &json!({"aspect_ratio": "16:9"}), 0);
     for (api, req) in [(ImageApi::BytePlus, both), (ImageApi::Ollama, ratio)] {
         let err = body(api, &req, false).await.unwrap_err();
         assert!(matches!(err, Error::InvalidInput(_)), "{api:?}: {err:?}");
@@ -261,7 +254,7 @@ fn paths_per_operation_and_model() {
     }
     for api in [ImageApi::XAi, ImageApi::Google] {
         let c = ctx(api, Generate);
-        assert!(matches!(api.decoder(c, &call(Generate, &[], 0)), Err(Error::Unsupported(_))), "{api:?}");
+        assert!(matches!(api.decoder(c, &call(Generate, &json!({}), 0)), Err(Error::Unsupported(_))), "{api:?}");
     }
 }
 
@@ -394,7 +387,7 @@ fn line(v: Value) -> Frame {
 
 #[test]
 fn byteplus_streams_keep_the_succeeded_images_and_report_failures() {
-    let req = call(Operation::Generate, &[], 0);
+    let req = call(Operation::Generate, &json!({}), 0);
     let new = || byteplus::SeedreamDecoder::new(ctx(ImageApi::BytePlus, Operation::Generate), &req);
     let ok = json!({"type": "image_generation.partial_succeeded", "b64_json": png_b64(), "size": "1x1"});
     let failed = json!({"type": "image_generation.partial_failed",

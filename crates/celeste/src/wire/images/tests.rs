@@ -4,21 +4,21 @@ use bytes::Bytes;
 use serde_json::{Value, json};
 
 use super::*;
+use crate::error::Origin;
 use crate::types::enums::Provider;
 use crate::types::mime::MimeType;
 
 fn ctx(operation: Operation) -> ImageContext {
-    ImageContext { origin: Origin::Provider(Provider::OpenAi), model: "gpt-image-1".into(), operation }
+    ImageContext {
+        origin: Origin::Provider(Provider::OpenAi),
+        model: "gpt-image-1".into(),
+        operation,
+        extra: ImageExtra,
+    }
 }
 
 fn request(operation: Operation) -> ImageRequest {
-    ImageRequest {
-        model: "gpt-image-1".into(),
-        operation,
-        prompt: Some("a lighthouse".into()),
-        image: None,
-        params: ImageParams::default(),
-    }
+    ImageRequest::new("gpt-image-1".into(), operation, ImageInput { prompt: Some("a lighthouse".into()), image: None })
 }
 
 /// A 1x1 PNG.
@@ -57,7 +57,7 @@ async fn generate_maps_parameters_by_openai_names_and_drops_the_rest() {
 #[tokio::test]
 async fn edits_are_multipart_and_streamed_edits_json_with_data_urls() {
     let mut req = request(Operation::Edit);
-    req.image = Some(Artifact::from_bytes(PNG));
+    req.input.image = Some(Artifact::from_bytes(PNG));
     req.params.set("num_images", 1);
     let built = ImageApi::OpenAi.build(&req, &ctx(Operation::Edit), false, "u".into()).await.unwrap();
     let Body::Form(fields) = built.body else { panic!("a form expected") };

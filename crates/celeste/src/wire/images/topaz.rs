@@ -85,7 +85,7 @@ fn form_text(v: &Value) -> String {
 
 /// The multipart body.
 pub(crate) async fn build(req: &ImageRequest, ctx: &ImageContext) -> Result<Body> {
-    let image = req.image.as_ref().ok_or_else(|| ctx.unsupported("an upscale without an image"))?;
+    let image = req.input.image.as_ref().ok_or_else(|| ctx.unsupported("an upscale without an image"))?;
     let mut form =
         vec![FormField::Text("model", req.model.clone()), file_field("image", image, "the image to upscale").await?];
     for name in CARRIED {

@@ -42,7 +42,7 @@ pub(crate) fn build(req: &ImageRequest, ctx: &ImageContext) -> Result<Body> {
     for a in input_images(req, ctx)? {
         parts.push(part(a)?);
     }
-    if let Some(prompt) = &req.prompt {
+    if let Some(prompt) = &req.input.prompt {
         parts.push(json!({"text": prompt}));
     }
     let mut image_config = Map::new();

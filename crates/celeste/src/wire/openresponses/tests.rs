@@ -176,8 +176,7 @@ const UNARY: &str = r#"{
     {"type": "function_call", "id": "fc_1", "call_id": "call_1", "name": "lookup", "arguments": "{\"q\":\"x\"}"}
   ],
   "usage": {"input_tokens": 10, "output_tokens": 20, "total_tokens": 30,
-            "input_tokens_details": {"cached_tokens": 4}, "output_tokens_details": {"reasoning_tokens": 7}},
-  "unknown_field": {"ignored": true}
+            "input_tokens_details": {"cached_tokens": 4}, "output_tokens_details": {"reasoning_tokens": 7}}
 }"#;
 
 #[test]

@@ -43,16 +43,16 @@ pub(crate) fn path(model: &str) -> Result<String> {
 
 pub(crate) fn build(req: &SegmentRequest, _ctx: &SegmentContext) -> Result<Value> {
     let mut body = Map::new();
-    body.insert("image_url".into(), req.image.data_url()?.into());
-    if let Some(p) = &req.prompt {
+    body.insert("image_url".into(), req.input.image.data_url()?.into());
+    if let Some(p) = &req.input.prompt {
         body.insert("prompt".into(), p.clone().into());
     }
     let json = |v: serde_json::Result<Value>| v.map_err(|e| Error::invalid_input(format!("segmentation prompts: {e}")));
-    if !req.points.is_empty() {
-        body.insert("point_prompts".into(), json(serde_json::to_value(&req.points))?);
+    if !req.input.points.is_empty() {
+        body.insert("point_prompts".into(), json(serde_json::to_value(&req.input.points))?);
     }
-    if !req.boxes.is_empty() {
-        body.insert("box_prompts".into(), json(serde_json::to_value(&req.boxes))?);
+    if !req.input.boxes.is_empty() {
+        body.insert("box_prompts".into(), json(serde_json::to_value(&req.input.boxes))?);
     }
     for (k, v) in req.params.values() {
         body.insert(k.clone(), v.clone());
@@ -243,7 +243,7 @@ pub(crate) fn parse_result(body: &[u8], ctx: &SegmentContext) -> Result<Vec<Segm
             .and_then(Lenient::get)
             .and_then(|b| four(b))
             .or_else(|| meta.and_then(|m| m.bbox.as_deref()).and_then(four));
-        if let Some((w, h)) = mask.rle.size().or(ctx.size) {
+        if let Some((w, h)) = mask.rle.size().or(ctx.extra.size) {
             mask.mask = Some(mask.rle.decode(w, h).map_err(in_mask)?);
         }
         masks.push(mask);
@@ -255,10 +255,17 @@ pub(crate) fn parse_result(body: &[u8], ctx: &SegmentContext) -> Result<Vec<Segm
 mod tests {
     use super::*;
     use crate::error::Origin;
-    use crate::types::enums::Provider;
+    use crate::types::enums::{Operation, Provider};
+    use crate::wire::segmentation::SegmentExtra;
 
     fn ctx(size: Option<(u32, u32)>) -> SegmentContext {
-        SegmentContext { origin: Origin::Provider(Provider::Fal), model: "fal-ai/sam-3/image-rle".into(), size }
+        let model = "fal-ai/sam-3/image-rle".into();
+        SegmentContext {
+            origin: Origin::Provider(Provider::Fal),
+            model,
+            operation: Operation::Segment,
+            extra: SegmentExtra { size },
+        }
     }
 
     #[test]

@@ -10,13 +10,13 @@ pub(crate) mod fal;
 use bytes::Bytes;
 use serde_json::Value;
 
-use crate::error::{Origin, Result};
+use crate::error::Result;
 use crate::jobs::Poller;
 use crate::types::artifact::Artifact;
 use crate::types::enums::Modality;
-use crate::types::media::ImageParams;
 use crate::types::output::Output;
 use crate::types::segmentation::{BoxPrompt, PointPrompt, SegmentationMask};
+use crate::wire::media::{Inputs, MediaContext, MediaRequest, Modal};
 
 /// The segmentation APIs this library speaks.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -26,33 +26,35 @@ pub(crate) enum SegmentationApi {
     FalQueue,
 }
 
-/// What a segmentation call asks for, whoever serves it.
+/// What a segmentation call asks for, whoever serves it; its parameters are `max_masks`,
+/// `include_scores`, `include_boxes`, `return_multiple_masks`, and any other by the reference's name
+/// (checked against the catalog like image parameters).
+pub(crate) type SegmentRequest = MediaRequest<SegmentInput>;
+
+/// A segmentation call's inputs: the image and what to find in it.
 #[derive(Debug, Clone)]
-pub(crate) struct SegmentRequest {
-    pub model: String,
+pub(crate) struct SegmentInput {
     pub image: Artifact,
     /// What to segment, in words.
     pub prompt: Option<String>,
     pub points: Vec<PointPrompt>,
     pub boxes: Vec<BoxPrompt>,
-    /// `max_masks`, `include_scores`, `include_boxes`, `return_multiple_masks`, and any other
-    /// parameter by the reference's name (checked against the catalog like image parameters).
-    pub params: ImageParams,
 }
 
+impl Inputs for SegmentInput {}
+
 /// What a segmentation wire module needs to know about the call it serves.
+pub(crate) type SegmentContext = MediaContext<SegmentExtra>;
+
+/// What a segmentation call adds to its context.
 #[derive(Debug, Clone)]
-pub(crate) struct SegmentContext {
-    pub origin: Origin,
-    pub model: String,
+pub(crate) struct SegmentExtra {
     /// The input image's `(width, height)`, when its bytes are at hand: the size of the masks.
     pub size: Option<(u32, u32)>,
 }
 
-impl SegmentContext {
-    pub(crate) fn metadata(&self) -> crate::types::output::Metadata {
-        crate::types::output::Metadata::new(self.model.clone(), Some(self.origin), Modality::Segmentation)
-    }
+impl Modal for SegmentExtra {
+    const MODALITY: Modality = Modality::Segmentation;
 }
 
 impl SegmentationApi {

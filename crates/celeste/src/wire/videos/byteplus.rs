@@ -54,7 +54,7 @@ fn flag(v: &Value) -> String {
 /// The request body.
 pub(crate) fn build(req: &VideoRequest, _ctx: &VideoContext) -> Result<Value> {
     let p = &req.params;
-    let mut text = req.prompt.trim_end().to_string();
+    let mut text = req.input.prompt.trim_end().to_string();
     let flags = [
         ("aspect_ratio", "ratio"),
         ("resolution", "resolution"),
@@ -67,7 +67,7 @@ pub(crate) fn build(req: &VideoRequest, _ctx: &VideoContext) -> Result<Value> {
         text.push_str(&format!(" --{theirs} {}", flag(v)));
     }
     let mut content = vec![json!({"type": "text", "text": text})];
-    let frames = [(&req.first_frame, "first_frame"), (&req.last_frame, "last_frame")];
+    let frames = [(&req.input.first_frame, "first_frame"), (&req.input.last_frame, "last_frame")];
     for (a, role) in frames.iter().filter_map(|(a, r)| a.as_ref().map(|a| (a, *r))) {
         content.push(json!({"type": "image_url", "image_url": {"url": a.data_url()?}, "role": role}));
     }

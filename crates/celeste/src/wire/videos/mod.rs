@@ -22,14 +22,14 @@ use futures::future::BoxFuture;
 use reqwest::header::HeaderMap;
 use serde_json::Value;
 
-use crate::error::{Error, JobError, Origin, Result, TimeoutPhase};
+use crate::error::{Error, JobError, Result, TimeoutPhase};
 use crate::jobs::{Poll, Poller};
 use crate::types::artifact::Artifact;
 use crate::types::enums::{Modality, Operation};
-use crate::types::media::ImageParams;
 use crate::types::mime::MimeType;
-use crate::types::output::{Metadata, Output};
+use crate::types::output::Output;
 use crate::types::video::Video;
+use crate::wire::media::{Inputs, MediaContext, MediaRequest, Modal};
 
 /// How long a video job may run unless the caller says otherwise: generous for the slowest
 /// provider under load (Veo and Seedance take minutes), yet a bound, where the reference waits
@@ -52,11 +52,13 @@ pub enum VideoApi {
     BytePlus,
 }
 
-/// What a video call asks for, whoever serves it.
+/// What a video call asks for, whoever serves it; its parameters are scalars by the reference's
+/// names, and the reference images.
+pub(crate) type VideoRequest = MediaRequest<VideoInput>;
+
+/// A video call's inputs.
 #[derive(Debug, Clone)]
-pub(crate) struct VideoRequest {
-    pub model: String,
-    pub operation: Operation,
+pub(crate) struct VideoInput {
     pub prompt: String,
     /// The video an edit works on.
     pub video: Option<Artifact>,
@@ -64,40 +66,30 @@ pub(crate) struct VideoRequest {
     pub first_frame: Option<Artifact>,
     /// The image the video ends on (only with a first frame).
     pub last_frame: Option<Artifact>,
-    /// Scalar parameters by the reference's names, and the reference images.
-    pub params: ImageParams,
 }
 
-impl VideoRequest {
-    /// The names of every parameter that is set, frames included.
-    pub(crate) fn set_names(&self) -> Vec<&str> {
-        let mut names = self.params.set_names();
-        if self.first_frame.is_some() {
-            names.push("first_frame");
-        }
-        if self.last_frame.is_some() {
-            names.push("last_frame");
-        }
-        names.sort_unstable();
-        names
+/// The frames are parameters as far as an API may not carry them (`first_frame`, `last_frame`).
+impl Inputs for VideoInput {
+    fn set_names(&self) -> Vec<&'static str> {
+        let first = self.first_frame.as_ref().map(|_| "first_frame");
+        first.into_iter().chain(self.last_frame.as_ref().map(|_| "last_frame")).collect()
     }
 
-    /// Drop a parameter the API cannot carry.
     fn remove(&mut self, name: &str) {
         match name {
             "first_frame" => self.first_frame = None,
             "last_frame" => self.last_frame = None,
-            other => self.params.remove(other),
+            _ => {}
         }
     }
 }
 
 /// What a video wire module needs to know about the call it serves.
+pub(crate) type VideoContext = MediaContext<VideoExtra>;
+
+/// What a video call adds to its context.
 #[derive(Debug, Clone)]
-pub(crate) struct VideoContext {
-    pub origin: Origin,
-    pub model: String,
-    pub operation: Operation,
+pub(crate) struct VideoExtra {
     /// Where the API's job URLs live: the base URL (Gemini API, xAI, BytePlus) or the model's URL
     /// without its method (Vertex AI).
     pub base: String,
@@ -105,15 +97,14 @@ pub(crate) struct VideoContext {
     pub auth: HeaderMap,
 }
 
-impl VideoContext {
-    /// The error for something this API cannot do.
-    pub(crate) fn unsupported(&self, what: impl Into<String>) -> Error {
-        Error::unsupported(Some(self.origin), Some(Modality::Videos), Some(self.operation), what)
-    }
+impl Modal for VideoExtra {
+    const MODALITY: Modality = Modality::Videos;
+}
 
+impl VideoContext {
     /// The output of `videos`, with the seconds of video made when every one reports its length.
     pub(crate) fn output(&self, videos: Vec<Video>, raw: Bytes) -> Output<Vec<Video>> {
-        let mut meta = Metadata::new(self.model.clone(), Some(self.origin), Modality::Videos);
+        let mut meta = self.metadata();
         meta.raw_response = Some(raw);
         let seconds = videos.iter().map(|v| v.duration).sum::<Option<f64>>();
         let mut out = Output::new(videos, meta);
@@ -178,13 +169,7 @@ impl VideoApi {
     /// Build the request body. Parameters the API does not carry are
     /// removed first and listed in `dropped`.
     pub(crate) fn build(self, req: &VideoRequest, ctx: &VideoContext) -> Result<VideoWireRequest> {
-        let carried = self.carried();
-        let mut req = req.clone();
-        let dropped: Vec<String> =
-            req.set_names().into_iter().filter(|n| !carried.contains(n)).map(str::to_string).collect();
-        for name in &dropped {
-            req.remove(name);
-        }
+        let (req, dropped) = req.carried_only(self.carried());
         let body = match self {
             #[cfg(feature = "google")]
             VideoApi::Veo | VideoApi::VeoVertex => veo::build(&req, ctx)?,
@@ -316,7 +301,7 @@ pub(crate) async fn poll_job(
     let segment = crate::transport::urls::path_segment(id)
         .map_err(|why| Error::invalid_input(format!("the {who} id {id:?} cannot be used: {why}")))?;
     poller.set_job_id(id.to_string());
-    let url = crate::providers::join_url(&ctx.base, &path(&segment));
+    let url = crate::providers::join_url(&ctx.extra.base, &path(&segment));
     poller.poll(&url, api.interval(), DEFAULT_DEADLINE, read).await.map_err(|e| expired(e, id))
 }
 

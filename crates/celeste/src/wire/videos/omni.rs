@@ -47,20 +47,20 @@ fn item(kind: &str, a: &Artifact) -> Result<Value> {
 pub(crate) fn build(req: &VideoRequest, ctx: &VideoContext) -> Result<Value> {
     let p = &req.params;
     let mut content = Vec::with_capacity(4 + p.reference_images.len());
-    for a in req.first_frame.iter().chain(&req.last_frame).chain(&p.reference_images) {
+    for a in req.input.first_frame.iter().chain(&req.input.last_frame).chain(&p.reference_images) {
         content.push(item("image", a)?);
     }
     let task = match req.operation {
         Operation::Edit => {
-            let v = req.video.as_ref().ok_or_else(|| ctx.unsupported("an edit without a video"))?;
+            let v = req.input.video.as_ref().ok_or_else(|| ctx.unsupported("an edit without a video"))?;
             content.push(item("video", v)?);
             Some("edit")
         }
-        _ if req.first_frame.is_some() || req.last_frame.is_some() => Some("image_to_video"),
+        _ if req.input.first_frame.is_some() || req.input.last_frame.is_some() => Some("image_to_video"),
         _ if !p.reference_images.is_empty() => Some("reference_to_video"),
         _ => None,
     };
-    content.push(json!({"type": "text", "text": req.prompt}));
+    content.push(json!({"type": "text", "text": req.input.prompt}));
     let mut format = Map::new();
     format.insert("type".into(), "video".into());
     if let Some(v) = p.get("aspect_ratio") {
@@ -90,7 +90,7 @@ pub(crate) fn parse(body: &Bytes, ctx: &VideoContext) -> Result<Output<Vec<Video
     let r: Interaction = json_reply(body, "an Interactions video response")?;
     let mut videos = Vec::new();
     let mut said = Vec::new();
-    let host = crate::transport::urls::parse(&ctx.base).and_then(|u| origin_of(&u));
+    let host = crate::transport::urls::parse(&ctx.extra.base).and_then(|u| origin_of(&u));
     for step in r.steps.iter().filter(|s| s.get("type").and_then(Value::as_str) == Some("model_output")) {
         for it in step.get("content").and_then(Value::as_array).into_iter().flatten() {
             let text = |k: &str| it.get(k).and_then(Value::as_str).filter(|s| !s.is_empty());
@@ -110,7 +110,7 @@ pub(crate) fn parse(body: &Bytes, ctx: &VideoContext) -> Result<Output<Vec<Video
                 && let (Some(h), Some(u)) = (&host, url_host)
                 && *h == u
             {
-                v.fetch = Some(FetchAuth { headers: ctx.auth.clone(), host: u });
+                v.fetch = Some(FetchAuth { headers: ctx.extra.auth.clone(), host: u });
             }
             videos.push(v);
         }

@@ -3,6 +3,7 @@
 use serde_json::{Value, json};
 
 use super::*;
+use crate::error::Origin;
 use crate::types::enums::Provider;
 
 /// A 1x1 PNG.
@@ -20,15 +21,8 @@ fn b64(bytes: &[u8]) -> String {
 }
 
 fn request(model: &str, operation: Operation) -> VideoRequest {
-    VideoRequest {
-        model: model.into(),
-        operation,
-        prompt: "a wave".into(),
-        video: None,
-        first_frame: None,
-        last_frame: None,
-        params: ImageParams::default(),
-    }
+    let input = VideoInput { prompt: "a wave".into(), video: None, first_frame: None, last_frame: None };
+    VideoRequest::new(model.into(), operation, input)
 }
 
 fn ctx(provider: Provider, model: &str, operation: Operation) -> VideoContext {
@@ -36,8 +30,7 @@ fn ctx(provider: Provider, model: &str, operation: Operation) -> VideoContext {
         origin: Origin::Provider(provider),
         model: model.into(),
         operation,
-        base: "https://api.example".into(),
-        auth: HeaderMap::new(),
+        extra: VideoExtra { base: "https://api.example".into(), auth: HeaderMap::new() },
     }
 }
 
@@ -46,8 +39,8 @@ fn full(model: &str) -> VideoRequest {
     r.params.set("aspect_ratio", "16:9");
     r.params.set("resolution", "720p");
     r.params.set("duration", 8);
-    r.first_frame = Some(png());
-    r.last_frame = Some(png());
+    r.input.first_frame = Some(png());
+    r.input.last_frame = Some(png());
     r.params.reference_images.push(png());
     r
 }
@@ -118,7 +111,7 @@ fn every_api_carries_its_parameters_and_frames_in_its_own_shape() {
 fn edits_send_the_video_and_say_so() {
     let mut r = request("gemini-omni-1.1-flash", Operation::Edit);
     let mp4 = b"\0\0\0\x18ftypisom\0\0\0\0isomiso2".to_vec();
-    r.video = Some(Artifact::from_bytes(mp4.clone()).with_mime_type(crate::types::mime::MimeType::VideoMp4));
+    r.input.video = Some(Artifact::from_bytes(mp4.clone()).with_mime_type(crate::types::mime::MimeType::VideoMp4));
     let omni = VideoApi::Omni.build(&r, &ctx(Provider::Google, &r.model, Operation::Edit)).unwrap().body;
     assert_eq!(omni["generation_config"], json!({"video_config": {"task": "edit"}}));
     assert_eq!(omni["input"][0]["content"][0], json!({"type": "video", "data": b64(&mp4), "mime_type": "video/mp4"}));

@@ -65,11 +65,11 @@ fn image(a: &Artifact) -> Result<Value> {
 pub(crate) fn build(req: &VideoRequest, _ctx: &VideoContext) -> Result<Value> {
     let p = &req.params;
     let mut instance = Map::new();
-    instance.insert("prompt".into(), req.prompt.clone().into());
-    if let Some(a) = &req.first_frame {
+    instance.insert("prompt".into(), req.input.prompt.clone().into());
+    if let Some(a) = &req.input.first_frame {
         instance.insert("image".into(), image(a)?);
     }
-    if let Some(a) = &req.last_frame {
+    if let Some(a) = &req.input.last_frame {
         instance.insert("lastFrame".into(), image(a)?);
     }
     if !p.reference_images.is_empty() {
@@ -164,11 +164,11 @@ pub(crate) async fn finish(
     poller.set_job_id(name.clone());
     let interval = super::VideoApi::Veo.interval();
     let polled = if vertex {
-        let url = format!("{}:fetchPredictOperation", ctx.base);
+        let url = format!("{}:fetchPredictOperation", ctx.extra.base);
         let body = Bytes::from(json!({ "operationName": name }).to_string());
         poller.poll_with(&url, Some(body), interval, super::DEFAULT_DEADLINE, read).await
     } else {
-        let url = crate::providers::join_url(&ctx.base, &format!("/v1beta/{name}"));
+        let url = crate::providers::join_url(&ctx.extra.base, &format!("/v1beta/{name}"));
         poller.poll(&url, interval, super::DEFAULT_DEADLINE, read).await
     };
     let (response, raw) = polled.map_err(|e| expired(e, &name))?;
@@ -213,7 +213,7 @@ fn videos(response: &Value, ctx: &VideoContext, raw: &[u8]) -> Result<Vec<Video>
         let gcs = text("gcsUri");
         let url =
             match gcs {
-                Some(g) => Some(storage_url(g, &ctx.base).ok_or_else(|| {
+                Some(g) => Some(storage_url(g, &ctx.extra.base).ok_or_else(|| {
                     Error::decode("a Veo operation", format!("`{g}` is not a Cloud Storage URI"), raw)
                 })?),
                 None => text("uri").map(str::to_string),
@@ -252,6 +252,6 @@ pub(crate) fn storage_url(gcs: &str, base: &str) -> Option<String> {
 fn fetch_auth(url: Option<&str>, gcs: bool, ctx: &VideoContext) -> Option<FetchAuth> {
     let host = |u: &str| crate::transport::urls::parse(u).and_then(|u| origin_of(&u));
     let target = host(url?)?;
-    let allowed = if gcs { host(&storage_url("gs://b/o", &ctx.base)?)? } else { host(&ctx.base)? };
-    (target == allowed).then(|| FetchAuth { headers: ctx.auth.clone(), host: target })
+    let allowed = if gcs { host(&storage_url("gs://b/o", &ctx.extra.base)?)? } else { host(&ctx.extra.base)? };
+    (target == allowed).then(|| FetchAuth { headers: ctx.extra.auth.clone(), host: target })
 }

@@ -35,17 +35,17 @@ pub(crate) fn path(operation: Operation) -> Option<&'static str> {
 pub(crate) fn build(req: &VideoRequest, ctx: &VideoContext) -> Result<Value> {
     let mut m = Map::new();
     m.insert("model".into(), req.model.clone().into());
-    m.insert("prompt".into(), req.prompt.clone().into());
+    m.insert("prompt".into(), req.input.prompt.clone().into());
     for name in ["duration", "aspect_ratio", "resolution"] {
         if let Some(v) = req.params.get(name) {
             m.insert(name.into(), v.clone());
         }
     }
-    if let Some(a) = &req.first_frame {
+    if let Some(a) = &req.input.first_frame {
         m.insert("image".into(), json!({ "url": a.data_url()? }));
     }
     if req.operation == Operation::Edit {
-        let v = req.video.as_ref().ok_or_else(|| ctx.unsupported("an edit without a video"))?;
+        let v = req.input.video.as_ref().ok_or_else(|| ctx.unsupported("an edit without a video"))?;
         m.insert("video".into(), json!({ "url": v.data_url()? }));
     }
     Ok(Value::Object(m))

@@ -14,18 +14,17 @@
 
 use std::collections::VecDeque;
 
-use serde::Deserialize;
 use serde_json::{Map, Value, json};
 
-use super::openai::image;
-use super::{Body, ImageContext, ImageRequest, UsageNames, input_images, usage_from};
+use super::openai::{Entry, Response, image};
+use super::{Body, ImageContext, ImageRequest, UsageNames, completed, input_images, usage_from};
 use crate::error::{Error, JobError, Result, StreamEventError};
 use crate::stream::{Decoder, Frame};
 use crate::types::enums::{Modality, Operation};
 use crate::types::media::Image;
 use crate::types::mime::MimeType;
 use crate::types::output::{Chunk, Metadata, Output};
-use crate::types::usage::{FinishReason, Usage};
+use crate::types::usage::Usage;
 use crate::wire::kit::Str;
 
 /// The parameters BytePlus images carries.
@@ -107,31 +106,6 @@ fn type_of(img: &Image, asked: &MimeType) -> MimeType {
     sniffed.or_else(from_url).filter(|m| m.as_str().starts_with("image/")).unwrap_or_else(|| asked.clone())
 }
 
-/// A reply, its strings borrowed from the body ([`Str`]), so that an image's base64 is decoded
-/// straight from the body, never copied into a `String` first.
-#[derive(Deserialize, Default)]
-#[serde(default, bound(deserialize = "'de: 'a"))]
-struct Response<'a> {
-    model: Option<Str<'a>>,
-    data: Vec<Datum<'a>>,
-    usage: Option<Value>,
-    seed: Option<Value>,
-}
-
-/// One image of a reply, or one stream event (which carries the same fields).
-#[derive(Deserialize, Default)]
-#[serde(default, bound(deserialize = "'de: 'a"))]
-struct Datum<'a> {
-    #[serde(rename = "type")]
-    kind: Str<'a>,
-    model: Option<Str<'a>>,
-    b64_json: Option<Str<'a>>,
-    url: Option<Str<'a>>,
-    size: Option<Str<'a>>,
-    error: Option<Value>,
-    usage: Option<Value>,
-}
-
 /// The code and message of a BytePlus error object.
 fn error_parts(err: &Value) -> (Option<String>, String) {
     let code = err.get("code").and_then(Value::as_str).map(str::to_string);
@@ -143,7 +117,7 @@ fn error_parts(err: &Value) -> (Option<String>, String) {
 }
 
 /// The image of a datum, with its size and the seed in the artifact's metadata.
-fn datum_image(d: &Datum<'_>, mime: &MimeType, seed: Option<&Value>, ctx: &ImageContext) -> Result<Option<Image>> {
+fn datum_image(d: &Entry<'_>, mime: &MimeType, seed: Option<&Value>, ctx: &ImageContext) -> Result<Option<Image>> {
     let Some(mut img) = image(d.b64_json.as_deref(), d.url.as_deref(), mime, "a BytePlus image", ctx)? else {
         return Ok(None);
     };
@@ -201,12 +175,7 @@ pub(crate) fn parse(body: &bytes::Bytes, ctx: &ImageContext) -> Result<Output<Ve
             message: Some(message),
         })));
     }
-    let n = images.len();
-    let mut out = Output::new(images, metadata(ctx, r.model.map(Str::into_owned)));
-    out.usage = usage(r.usage, n);
-    out.finish_reason = Some(FinishReason::from_raw("completed"));
-    out.metadata.raw_response = Some(body.clone());
-    Ok(out)
+    Ok(completed(images, metadata(ctx, r.model.map(Str::into_owned)), |n| usage(r.usage, n), Some(body)))
 }
 
 /// The stream: each succeeded image is a chunk and is kept; failed ones are remembered, so a stream
@@ -248,7 +217,7 @@ impl Decoder<Image, Vec<Image>> for SeedreamDecoder {
             self.done = true;
             return Ok(());
         }
-        let d: Datum<'_> = serde_json::from_slice(&ev.data)
+        let d: Entry<'_> = serde_json::from_slice(&ev.data)
             .map_err(|e| Error::decode("a BytePlus images stream event", e.to_string(), &ev.data))?;
         if let Some(model) = &d.model {
             self.model = Some(model.to_string());
@@ -299,11 +268,7 @@ impl Decoder<Image, Vec<Image>> for SeedreamDecoder {
                 reason: "the stream ended before an image".into(),
             });
         }
-        let images = std::mem::take(&mut self.images);
-        let n = images.len();
-        let mut out = Output::new(images, metadata(&self.ctx, self.model.take()));
-        out.usage = usage(self.usage.take(), n);
-        out.finish_reason = Some(FinishReason::from_raw("completed"));
-        Ok(out)
+        let meta = metadata(&self.ctx, self.model.take());
+        Ok(completed(std::mem::take(&mut self.images), meta, |n| usage(self.usage.take(), n), None))
     }
 }

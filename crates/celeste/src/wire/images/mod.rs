@@ -67,6 +67,22 @@ pub(crate) struct ImageInput {
 
 impl Inputs for ImageInput {}
 
+/// The output of an image reply or stream that completed: its images, their usage (`usage` is given
+/// how many there are), and the reply's body when it came whole.
+pub(crate) fn completed(
+    images: Vec<Image>,
+    metadata: crate::types::output::Metadata,
+    usage: impl FnOnce(usize) -> crate::types::usage::Usage,
+    body: Option<&Bytes>,
+) -> Output<Vec<Image>> {
+    let usage = usage(images.len());
+    let mut out = Output::new(images, metadata);
+    out.usage = usage;
+    out.finish_reason = Some(crate::types::usage::FinishReason::from_raw("completed"));
+    out.metadata.raw_response = body.cloned();
+    out
+}
+
 /// The body fields a JSON image API starts from: the model, the prompt when there is one, and each
 /// set parameter under the API's name for it (`table`: ours → theirs).
 pub(crate) fn named_fields(req: &ImageRequest, table: &[(&str, &'static str)]) -> serde_json::Map<String, Value> {

@@ -17,7 +17,7 @@ use bytes::Bytes;
 use serde::Deserialize;
 use serde_json::{Map, Value, json};
 
-use super::{Body, FormField, ImageContext, ImageRequest, UsageNames, file_field, named_fields, usage_from};
+use super::{Body, FormField, ImageContext, ImageRequest, UsageNames, completed, file_field, named_fields, usage_from};
 use crate::error::{Error, Result, StreamEventError};
 use crate::stream::{Decoder, Frame};
 use crate::types::artifact::Artifact;
@@ -117,23 +117,37 @@ fn static_name(k: &str) -> &'static str {
     }
 }
 
-/// A reply. Its strings are borrowed from the body ([`Str`]): the base64 of an image (megabytes) is
-/// decoded straight from the body into the image's bytes, never copied into a `String` first (a
-/// base64 string has no JSON escapes, except `\/` from some encoders, which takes the copy).
+/// A reply in the OpenAI Images format, which BytePlus Seedream speaks too. Its strings are borrowed
+/// from the body ([`Str`]): the base64 of an image (megabytes) is decoded straight from the body into
+/// the image's bytes, never copied into a `String` first (a base64 string has no JSON escapes, except
+/// `\/` from some encoders, which takes the copy).
 #[derive(Deserialize, Default)]
 #[serde(default, bound(deserialize = "'de: 'a"))]
-struct Response<'a> {
-    data: Vec<Datum<'a>>,
-    output_format: Option<Str<'a>>,
-    usage: Option<Value>,
+pub(super) struct Response<'a> {
+    pub data: Vec<Entry<'a>>,
+    pub model: Option<Str<'a>>,
+    pub output_format: Option<Str<'a>>,
+    pub usage: Option<Value>,
+    /// BytePlus: the seed the images were made with.
+    pub seed: Option<Value>,
 }
 
+/// One image of a reply, or one stream event, which carries the same fields and its `type`
+/// (`image_generation.partial_image`, `image_generation.completed`, `image_generation.error`, ...).
 #[derive(Deserialize, Default)]
 #[serde(default, bound(deserialize = "'de: 'a"))]
-struct Datum<'a> {
-    b64_json: Option<Str<'a>>,
-    url: Option<Str<'a>>,
-    revised_prompt: Option<Str<'a>>,
+pub(super) struct Entry<'a> {
+    #[serde(rename = "type")]
+    pub kind: Str<'a>,
+    pub model: Option<Str<'a>>,
+    pub b64_json: Option<Str<'a>>,
+    pub url: Option<Str<'a>>,
+    pub revised_prompt: Option<Str<'a>>,
+    pub output_format: Option<Str<'a>>,
+    /// BytePlus: the image's `WIDTHxHEIGHT`.
+    pub size: Option<Str<'a>>,
+    pub error: Option<Value>,
+    pub usage: Option<Value>,
 }
 
 /// The MIME type of an `output_format` (OpenAI's default is PNG).
@@ -194,25 +208,7 @@ pub(crate) fn parse(body: &Bytes, ctx: &ImageContext) -> Result<Output<Vec<Image
     if images.is_empty() {
         return Err(Error::decode("an OpenAI images response", "it holds no image", body));
     }
-    let n = images.len();
-    let mut out = Output::new(images, metadata(ctx));
-    out.usage = usage(r.usage, n);
-    out.finish_reason = Some(FinishReason::from_raw("completed"));
-    out.metadata.raw_response = Some(body.clone());
-    Ok(out)
-}
-
-/// A stream event, its strings borrowed from the event as in [`Response`].
-#[derive(Deserialize, Default)]
-#[serde(default, bound(deserialize = "'de: 'a"))]
-struct Event<'a> {
-    #[serde(rename = "type")]
-    kind: Str<'a>,
-    b64_json: Option<Str<'a>>,
-    output_format: Option<Str<'a>>,
-    usage: Option<Value>,
-    revised_prompt: Option<Str<'a>>,
-    error: Option<Value>,
+    Ok(completed(images, metadata(ctx), |n| usage(r.usage, n), Some(body)))
 }
 
 /// The stream of partial and completed images.
@@ -236,7 +232,7 @@ impl Decoder<Image, Vec<Image>> for ImagesDecoder {
         if ev.data.is_empty() || &ev.data[..] == b"[DONE]" {
             return Ok(());
         }
-        let e: Event<'_> = serde_json::from_slice(&ev.data)
+        let e: Entry<'_> = serde_json::from_slice(&ev.data)
             .map_err(|err| Error::decode("an OpenAI images stream event", err.to_string(), &ev.data))?;
         if &*e.kind == "error" || e.error.is_some() {
             let err = e.error.unwrap_or(Value::Null);
@@ -284,11 +280,6 @@ impl Decoder<Image, Vec<Image>> for ImagesDecoder {
                 reason: "the stream ended before a completed image".into(),
             });
         }
-        let images = std::mem::take(&mut self.completed);
-        let n = images.len();
-        let mut out = Output::new(images, metadata(&self.ctx));
-        out.usage = usage(self.usage.take(), n);
-        out.finish_reason = Some(FinishReason::from_raw("completed"));
-        Ok(out)
+        Ok(completed(std::mem::take(&mut self.completed), metadata(&self.ctx), |n| usage(self.usage.take(), n), None))
     }
 }

@@ -13,13 +13,13 @@ use serde::Deserialize;
 use serde_json::{Map, Value, json};
 
 use super::openai::image;
-use super::{Body, ImageContext, ImageRequest, input_images, named_fields};
+use super::{Body, ImageContext, ImageRequest, completed, input_images, named_fields};
 use crate::error::{Error, Result};
 use crate::types::enums::{Modality, Operation};
 use crate::types::media::Image;
 use crate::types::mime::MimeType;
 use crate::types::output::{Metadata, Output};
-use crate::types::usage::{FinishReason, Usage};
+use crate::types::usage::Usage;
 use crate::wire::kit::{LenientList, LenientStr};
 
 /// The parameters xAI images carries.
@@ -101,10 +101,6 @@ pub(crate) fn parse(body: &Bytes, ctx: &ImageContext) -> Result<Output<Vec<Image
     if images.is_empty() {
         return Err(Error::decode("an xAI images response", "it holds no image", body));
     }
-    let n = images.len();
-    let mut out = Output::new(images, Metadata::new(ctx.model.clone(), Some(ctx.origin), Modality::Images));
-    out.usage = Usage { images: Some(n as u64), raw: r.usage, ..Usage::default() };
-    out.finish_reason = Some(FinishReason::from_raw("completed"));
-    out.metadata.raw_response = Some(body.clone());
-    Ok(out)
+    let meta = Metadata::new(ctx.model.clone(), Some(ctx.origin), Modality::Images);
+    Ok(completed(images, meta, |n| Usage { images: Some(n as u64), raw: r.usage, ..Usage::default() }, Some(body)))
 }

@@ -88,7 +88,8 @@ async fn celeste_call(c: &celeste::Client, s: &MediaScenario) -> Result<Counted,
         }
         Media::Speech => {
             let call = c.audio().speak(PROMPT, s.model).voice(VOICE).output_format("pcm");
-            let mut stream = call.stream().await.map_err(BenchError::failed)?;
+            // Like the floor, which reads the audio and drops it: the stream keeps none of it.
+            let mut stream = call.stream().keep_audio(false).await.map_err(BenchError::failed)?;
             let mut got = Counted::default();
             while let Some(chunk) = stream.next().await {
                 let chunk = chunk.map_err(BenchError::failed)?;

@@ -134,7 +134,8 @@ pub async fn run(global: &Global, ask: Ask) -> Result<(), Error> {
             let out = out?;
             let path = a.output.clone().unwrap_or_else(|| PathBuf::from(format!("music.{}", ext(&out.content))));
             out.content.save(&path).await?;
-            report(global, &out, &path)
+            let bytes = out.content.artifact.data.as_ref().map_or(0, |d| d.len());
+            report(global, &out, &path, bytes)
         }
         Ask::Transcribe(a) => {
             let mut call = client.audio().transcribe(Artifact::from_path(&a.input), a.model.clone());
@@ -199,14 +200,15 @@ async fn speak(global: &Global, mut call: AudioCall, a: &SpeakArgs) -> Result<()
         let out = out?;
         let path = a.output.clone().unwrap_or_else(|| PathBuf::from(format!("speech.{}", ext(&out.content))));
         out.content.save(&path).await?;
-        return report(global, &out, &path);
+        let bytes = out.content.artifact.data.as_ref().map_or(0, |d| d.len());
+        return report(global, &out, &path, bytes);
     }
     let dir = a.output.as_deref().and_then(Path::parent).filter(|p| !p.as_os_str().is_empty());
     let tmp = dir.unwrap_or(Path::new(".")).join(format!(".celeste-speech.{}.tmp", std::process::id()));
     let written = stream_to(call, &tmp, &bar).await;
     bar.finish_and_clear();
-    let out = match written {
-        Ok(out) => out,
+    let (out, bytes) = match written {
+        Ok(written) => written,
         Err(e) => {
             let _ = tokio::fs::remove_file(&tmp).await;
             return Err(e);
@@ -217,13 +219,15 @@ async fn speak(global: &Global, mut call: AudioCall, a: &SpeakArgs) -> Result<()
         let _ = tokio::fs::remove_file(&tmp).await;
         return Err(Error::InvalidInput(format!("could not write `{}`: {e}", path.display())));
     }
-    report(global, &out, &path)
+    report(global, &out, &path, bytes)
 }
 
-async fn stream_to(call: AudioCall, tmp: &Path, bar: &ProgressBar) -> Result<Output<Audio>, Error> {
+/// Write the stream's audio to `tmp` as it comes; the output (which, the file being the audio, does
+/// not keep it) and the number of bytes written.
+async fn stream_to(call: AudioCall, tmp: &Path, bar: &ProgressBar) -> Result<(Output<Audio>, usize), Error> {
     let io = |e: std::io::Error| Error::InvalidInput(format!("could not write `{}`: {e}", tmp.display()));
     let mut file = tokio::fs::File::create(tmp).await.map_err(io)?;
-    let mut stream = call.stream().await?;
+    let mut stream = call.stream().keep_audio(false).await?;
     let mut total = 0usize;
     while let Some(chunk) = stream.next().await {
         let chunk = chunk?;
@@ -232,7 +236,7 @@ async fn stream_to(call: AudioCall, tmp: &Path, bar: &ProgressBar) -> Result<Out
         bar.set_message(format!("{} KiB of audio", total / 1024));
     }
     file.flush().await.map_err(io)?;
-    stream.into_output()
+    Ok((stream.into_output()?, total))
 }
 
 /// The file extension of the audio's type.
@@ -256,9 +260,8 @@ fn progress_bar(message: &'static str) -> ProgressBar {
     bar
 }
 
-fn report(global: &Global, out: &Output<Audio>, path: &Path) -> Result<(), Error> {
+fn report(global: &Global, out: &Output<Audio>, path: &Path, bytes: usize) -> Result<(), Error> {
     let a = &out.content;
-    let bytes = a.artifact.data.as_ref().map_or(0, |d| d.len());
     if global.json {
         let v = json!({
             "path": path.display().to_string(),

@@ -117,7 +117,7 @@ common!(AudioCall);
 common!(TranscribeCall);
 
 fn request(operation: Operation, model: String, text: Option<String>, audio: Vec<Artifact>) -> AudioRequest {
-    AudioRequest::new(model, operation, AudioInput { text, audio })
+    AudioRequest::new(model, operation, AudioInput { text, audio, keep_audio: true })
 }
 
 /// Speak text (text-to-speech).
@@ -214,6 +214,31 @@ impl AudioCall<Unary> {
 }
 
 impl AudioCall<Streaming> {
+    /// Whether the stream keeps the audio it hands out, to give it whole as its output (the default:
+    /// `true`). A caller that writes the chunks somewhere itself, as they come, can say `false`: the
+    /// stream then holds no audio, however long, and its output describes the audio (MIME type,
+    /// sample rate, usage, what the provider reported) without its bytes.
+    ///
+    /// ```no_run
+    /// # async fn run() -> celeste::Result<()> {
+    /// use futures::StreamExt;
+    /// use std::io::Write;
+    ///
+    /// let mut stream = celeste::audio::speak("A long chapter...", "tts-1").stream().keep_audio(false).await?;
+    /// let mut file = std::fs::File::create("chapter.mp3")?;
+    /// while let Some(chunk) = stream.next().await {
+    ///     file.write_all(&chunk?.content)?;
+    /// }
+    /// let out = stream.into_output()?;
+    /// assert!(out.content.artifact.data.is_none());
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub fn keep_audio(mut self, keep: bool) -> Self {
+        self.req.input.keep_audio = keep;
+        self
+    }
+
     /// Open the stream: it is returned once the response headers have arrived.
     pub async fn send(self) -> Result<AudioStream> {
         prepare_audio(self.opts, self.req, true).await?.stream().await

@@ -220,6 +220,13 @@ pub mod audio {
     }
 
     impl AudioCall<BlockingStreaming> {
+        /// Whether the stream keeps the audio it hands out for its output (see
+        /// [`AudioCall::keep_audio`](crate::audio::AudioCall::keep_audio)).
+        pub fn keep_audio(self, keep: bool) -> Self {
+            let call: AudioCall<Streaming> = self.with_mode();
+            call.keep_audio(keep).with_mode()
+        }
+
         /// Open the stream (blocks until the response headers arrive).
         pub fn send(self) -> Result<Stream<bytes::Bytes, Audio>> {
             let call: AudioCall<Streaming> = self.with_mode();

@@ -82,6 +82,63 @@ async fn openai_speech_unary_and_streamed_are_the_same_bytes() {
     emu.shutdown().await;
 }
 
+/// Read a speech stream to its end, asked to keep its audio or not: the bytes handed out, and the
+/// output.
+async fn spoken(
+    call: celeste::AudioCall<celeste::text::Streaming>,
+    keep: bool,
+) -> (Vec<u8>, celeste::Output<celeste::types::Audio>) {
+    let mut stream = call.keep_audio(keep).send().await.unwrap();
+    let mut bytes = Vec::new();
+    while let Some(chunk) = stream.next().await {
+        bytes.extend_from_slice(&chunk.unwrap().content);
+    }
+    (bytes, stream.into_output().unwrap())
+}
+
+/// `keep_audio(false)`: the same bytes are handed out, in as many pieces, and the output describes
+/// the audio (type, rate, duration from the WAV header, usage, ids) without holding it; over a raw
+/// body, Google's SSE deltas and Gradium's WebSocket.
+#[tokio::test]
+async fn a_stream_that_does_not_keep_its_audio_hands_out_the_same_bytes_and_holds_none() {
+    let emu = Emulator::start(Config::default().default_reply(Reply::default().delay_ms(2))).await.unwrap();
+    let c = client(&emu);
+    #[cfg_attr(not(any(feature = "google", feature = "gradium")), allow(unused_mut))]
+    let mut calls = vec![c.audio().speak("Hello from celeste, at some length", "tts-1").output_format("wav").stream()];
+    #[cfg(feature = "google")]
+    calls.push(c.audio().speak("Say cheerfully: have a wonderful day", "gemini-2.5-flash-preview-tts").stream());
+    #[cfg(feature = "gradium")]
+    calls.push(c.audio().speak("Hello over a socket", "default").output_format("pcm_16000").stream());
+    for call in calls {
+        let what = format!("{call:?}");
+        let (kept_bytes, kept) = spoken(call.clone(), true).await;
+        let (bytes, out) = spoken(call, false).await;
+        assert!(!bytes.is_empty(), "{what}");
+        assert_eq!(bytes, kept_bytes, "the same audio is handed out: {what}");
+        assert_eq!(kept.content.artifact.data.as_deref(), Some(&kept_bytes[..]), "{what}");
+        assert_eq!(out.content.artifact.data, None, "no audio held: {what}");
+        assert_eq!(out.content.mime(), kept.content.mime(), "{what}");
+        assert_eq!(out.content.sample_rate, kept.content.sample_rate, "{what}");
+        assert_eq!(out.content.duration, kept.content.duration, "{what}");
+        assert_eq!(out.content.text, kept.content.text, "{what}");
+        assert_eq!(out.usage, kept.usage, "{what}");
+        assert_eq!(out.finish_reason, kept.finish_reason, "{what}");
+    }
+    // The blocking twin, off the runtime that serves the emulator.
+    let c2 = c.clone();
+    let out = tokio::task::spawn_blocking(move || {
+        let call = celeste::blocking::audio::speak("Hi", "tts-1").client(c2).output_format("wav").stream();
+        let mut stream = call.keep_audio(false).send().unwrap();
+        let n = stream.by_ref().map(|chunk| chunk.unwrap().content.len()).sum::<usize>();
+        (n, stream.into_output().unwrap())
+    })
+    .await
+    .unwrap();
+    assert!(out.0 > 0);
+    assert_eq!((out.1.content.artifact.data.as_ref(), out.1.content.mime()), (None, Some(MimeType::AudioWav)));
+    emu.shutdown().await;
+}
+
 #[tokio::test]
 async fn elevenlabs_speech_puts_voice_in_the_path_and_format_in_the_query() {
     let emu = Emulator::start(Config::default()).await.unwrap();

@@ -63,7 +63,10 @@ pub(crate) async fn prepare_audio(opts: CallOptions, mut req: AudioRequest, stre
         origin,
         model: req.model.clone(),
         operation: op,
-        extra: AudioExtra { format: req.params.str("output_format").map(str::to_string) },
+        extra: AudioExtra {
+            format: req.params.str("output_format").map(str::to_string),
+            keep_audio: req.input.keep_audio,
+        },
     };
     let mut headers = HeaderMap::new();
     resolved.auth.apply(&mut headers).await?;
@@ -470,7 +473,11 @@ mod tests {
     use super::*;
 
     fn req(op: Operation, text: Option<&str>, audio: Vec<crate::types::artifact::Artifact>) -> AudioRequest {
-        AudioRequest::new("m".into(), op, crate::wire::audio::AudioInput { text: text.map(str::to_string), audio })
+        AudioRequest::new(
+            "m".into(),
+            op,
+            crate::wire::audio::AudioInput { text: text.map(str::to_string), audio, keep_audio: true },
+        )
     }
 
     #[test]

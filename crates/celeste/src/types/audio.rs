@@ -57,6 +57,12 @@ pub(crate) struct WavInfo {
 /// Reads a RIFF/WAVE header: the `fmt ` chunk's rate and block size, and the `data` chunk's length
 /// (bounded by the bytes present, so a streamed header that announces more still gives a length).
 pub(crate) fn wav_info(bytes: &[u8]) -> Option<WavInfo> {
+    wav_info_sized(bytes, bytes.len())
+}
+
+/// [`wav_info`] of a WAV of `total` bytes of which only the first, `bytes`, are at hand (a stream that
+/// did not keep its audio keeps its first chunk, which holds the header).
+pub(crate) fn wav_info_sized(bytes: &[u8], total: usize) -> Option<WavInfo> {
     if bytes.len() < 12 || &bytes[..4] != b"RIFF" || &bytes[8..12] != b"WAVE" {
         return None;
     }
@@ -75,7 +81,7 @@ pub(crate) fn wav_info(bytes: &[u8]) -> Option<WavInfo> {
             if rate == 0 || block == 0 {
                 return None;
             }
-            let present = len.min(bytes.len() - body);
+            let present = len.min(total.max(bytes.len()) - body);
             let frames = present / usize::from(block);
             return Some(WavInfo { sample_rate: rate, duration: frames as f64 / f64::from(rate) });
         }

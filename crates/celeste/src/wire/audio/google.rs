@@ -205,8 +205,8 @@ pub(crate) struct AudioDecoder {
 impl AudioDecoder {
     pub(crate) fn new(ctx: AudioContext) -> Self {
         AudioDecoder {
+            audio: AudioParts::new(ctx.extra.keep_audio),
             ctx,
-            audio: AudioParts::default(),
             mime: None,
             rate: None,
             text: Vec::new(),
@@ -304,6 +304,7 @@ impl Decoder<Bytes, Audio> for AudioDecoder {
         }
         let artifact = Artifact::from_bytes(self.audio.take());
         let mut audio = typed(artifact, self.mime.as_deref(), self.rate);
+        self.audio.strip(&mut audio);
         audio.text = std::mem::take(&mut self.text);
         let mut meta = self.ctx.metadata();
         meta.response_id = self.id.take();

@@ -136,7 +136,7 @@ pub(crate) struct GradiumDecoder {
 
 impl GradiumDecoder {
     pub(crate) fn new(ctx: AudioContext, failure: TransportFailure, request_id: Option<String>) -> Self {
-        GradiumDecoder { ctx, failure, audio: AudioParts::default(), request_id, terminal: false }
+        GradiumDecoder { audio: AudioParts::new(ctx.extra.keep_audio), ctx, failure, request_id, terminal: false }
     }
 }
 
@@ -175,7 +175,8 @@ impl Decoder<Bytes, Audio> for GradiumDecoder {
     fn finish(&mut self) -> Result<Output<Audio>> {
         ended(self.terminal, self.ctx.origin, "the socket closed before end_of_stream")?;
         let (mime, rate) = format_type(self.ctx.extra.format.as_deref());
-        let audio = typed_audio(self.audio.take(), mime, rate);
+        let mut audio = typed_audio(self.audio.take(), mime, rate);
+        self.audio.strip(&mut audio);
         let mut meta = self.ctx.metadata();
         meta.response_id = self.request_id.take();
         let mut out = Output::new(audio, meta);
@@ -195,7 +196,7 @@ mod tests {
             origin: crate::error::Origin::Provider(Provider::Gradium),
             model: "default".into(),
             operation: Operation::Speak,
-            extra: AudioExtra { format: format.map(str::to_string) },
+            extra: AudioExtra { format: format.map(str::to_string), keep_audio: true },
         }
     }
 
@@ -204,7 +205,7 @@ mod tests {
         assert_eq!(url("wss://eu.api.gradium.ai"), "wss://eu.api.gradium.ai/api/speech/tts");
         assert_eq!(url("https://proxy.example/"), "wss://proxy.example/api/speech/tts");
         assert_eq!(url("http://127.0.0.1:9"), "ws://127.0.0.1:9/api/speech/tts");
-        let input = AudioInput { text: Some("Hi".into()), audio: Vec::new() };
+        let input = AudioInput { text: Some("Hi".into()), audio: Vec::new(), keep_audio: true };
         let mut req = AudioRequest::new("default".into(), Operation::Speak, input);
         assert_eq!(
             setup(&req),

@@ -66,6 +66,8 @@ pub(crate) struct AudioInput {
     pub text: Option<String>,
     /// The audio to transcribe (exactly one is sent; more is refused before any request).
     pub audio: Vec<Artifact>,
+    /// Whether a speech stream keeps its audio for its output (`AudioCall::keep_audio`); not sent.
+    pub keep_audio: bool,
 }
 
 impl Inputs for AudioInput {}
@@ -78,6 +80,8 @@ pub(crate) type AudioContext = MediaContext<AudioExtra>;
 pub(crate) struct AudioExtra {
     /// The output format asked for (after validation), which types raw audio bytes.
     pub format: Option<String>,
+    /// Whether a stream keeps its audio for its output (the default), or only hands it out.
+    pub keep_audio: bool,
 }
 
 impl Modal for AudioExtra {
@@ -117,7 +121,8 @@ impl AudioApi {
     /// has the operation is then callable).
     #[cfg(test)]
     pub(crate) fn serves(self, operation: Operation) -> bool {
-        let req = AudioRequest::new(String::new(), operation, AudioInput { text: None, audio: Vec::new() });
+        let req =
+            AudioRequest::new(String::new(), operation, AudioInput { text: None, audio: Vec::new(), keep_audio: true });
         matches!(self.path(&req, false), Ok(Some(_)))
     }
 
@@ -265,26 +270,47 @@ pub(crate) fn typed_audio(bytes: Bytes, mime: Option<MimeType>, rate: Option<u32
 /// once, at its exact size, when the stream ends (no copy at all for a single chunk). Copying every
 /// chunk into a growing buffer instead would copy the audio once per chunk as it arrives, and again
 /// whenever the buffer grows.
-#[derive(Default)]
+///
+/// A stream asked not to keep its audio (`keep_audio(false)`) keeps only its first chunk, which types
+/// the output (MIME sniffing, a WAV header), and [`AudioParts::strip`] drops those bytes from it.
 pub(crate) struct AudioParts {
     parts: Vec<Bytes>,
     len: usize,
+    keep: bool,
+    /// Every byte handed out, kept or not (not reset by `take`): the length of audio not kept.
+    handed_out: usize,
+}
+
+impl Default for AudioParts {
+    fn default() -> Self {
+        AudioParts::new(true)
+    }
 }
 
 impl AudioParts {
+    /// Parts that keep the whole audio (`keep`), or only the first chunk.
+    pub(crate) fn new(keep: bool) -> Self {
+        AudioParts { parts: Vec::new(), len: 0, keep, handed_out: 0 }
+    }
+
     /// Keeps a chunk (a no-op for an empty one).
     pub(crate) fn push(&mut self, chunk: &Bytes) {
         if !chunk.is_empty() {
             self.len += chunk.len();
-            self.parts.push(chunk.clone());
+            self.handed_out += chunk.len();
+            if self.keep || self.parts.is_empty() {
+                self.parts.push(chunk.clone());
+            }
         }
     }
 
+    /// Whether no audio came at all (kept or not).
     pub(crate) fn is_empty(&self) -> bool {
         self.len == 0
     }
 
-    /// The whole audio, in one buffer; the parts are released.
+    /// The whole audio, in one buffer (only the first chunk when the audio is not kept); the parts
+    /// are released.
     pub(crate) fn take(&mut self) -> Bytes {
         let len = std::mem::take(&mut self.len);
         match std::mem::take(&mut self.parts).as_mut_slice() {
@@ -297,6 +323,20 @@ impl AudioParts {
                 }
                 all.freeze()
             }
+        }
+    }
+
+    /// Drop the bytes from an output typed by [`AudioParts::take`] when the audio was not kept: the
+    /// output then says what the audio was (its type, rate, and what the provider reported; a WAV's
+    /// duration from its header and the length handed out) without holding it.
+    pub(crate) fn strip(&self, audio: &mut Audio) {
+        if self.keep {
+            return;
+        }
+        if let Some(head) = audio.artifact.data.take()
+            && let Some(wav) = crate::types::audio::wav_info_sized(&head, self.handed_out)
+        {
+            audio.duration = Some(wav.duration);
         }
     }
 }
@@ -319,7 +359,7 @@ pub(crate) struct RawAudioDecoder {
 
 impl RawAudioDecoder {
     pub(crate) fn new(api: AudioApi, ctx: AudioContext) -> Self {
-        RawAudioDecoder { api, ctx, audio: AudioParts::default() }
+        RawAudioDecoder { api, audio: AudioParts::new(ctx.extra.keep_audio), ctx }
     }
 }
 
@@ -341,7 +381,9 @@ impl Decoder<Bytes, Audio> for RawAudioDecoder {
         if self.audio.is_empty() {
             return Err(self.ctx.truncated("the audio stream ended with no audio"));
         }
-        self.api.parse_audio(self.audio.take(), None, &self.ctx)
+        let mut out = self.api.parse_audio(self.audio.take(), None, &self.ctx)?;
+        self.audio.strip(&mut out.content);
+        Ok(out)
     }
 }
 

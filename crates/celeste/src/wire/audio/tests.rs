@@ -15,12 +15,12 @@ fn ctx(provider: Provider, model: &str, operation: Operation, format: Option<&st
         origin: Origin::Provider(provider),
         model: model.into(),
         operation,
-        extra: AudioExtra { format: format.map(str::to_string) },
+        extra: AudioExtra { format: format.map(str::to_string), keep_audio: true },
     }
 }
 
 fn speak(model: &str, params: &Value) -> AudioRequest {
-    let input = AudioInput { text: Some("Hello".into()), audio: Vec::new() };
+    let input = AudioInput { text: Some("Hello".into()), audio: Vec::new(), keep_audio: true };
     MediaRequest { params: media_params(params), ..AudioRequest::new(model.into(), Operation::Speak, input) }
 }
 
@@ -368,4 +368,26 @@ fn streamed_audio_is_kept_without_copies_and_joined_once() {
     let whole = parts.take();
     assert_eq!(&whole[..], b"abcdef");
     assert!(parts.is_empty());
+}
+
+#[test]
+fn streamed_audio_not_kept_holds_only_the_first_chunk_to_type_the_output() {
+    let mut parts = AudioParts::new(false);
+    assert!(parts.is_empty());
+    let first = Bytes::from_static(b"RIFF....WAVE");
+    for p in [first.clone(), Bytes::new(), Bytes::from_static(b"more"), Bytes::from_static(b"and more")] {
+        parts.push(&p);
+    }
+    assert!(!parts.is_empty(), "audio came, though it was not kept");
+    let typed_from = parts.take();
+    assert_eq!((typed_from.as_ptr(), typed_from.len()), (first.as_ptr(), first.len()), "only the first chunk");
+    let mut audio = crate::types::audio::Audio::new(crate::types::artifact::Artifact::from_bytes(typed_from));
+    parts.strip(&mut audio);
+    assert_eq!(audio.artifact.data, None);
+    // Kept (the default), strip leaves the audio alone.
+    let mut kept = AudioParts::default();
+    kept.push(&first);
+    let mut audio = crate::types::audio::Audio::new(crate::types::artifact::Artifact::from_bytes(kept.take()));
+    kept.strip(&mut audio);
+    assert_eq!(audio.artifact.data.as_deref(), Some(&first[..]));
 }

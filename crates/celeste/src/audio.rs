@@ -220,7 +220,7 @@ impl AudioCall<Streaming> {
     /// sample rate, usage, what the provider reported) without its bytes.
     ///
     /// ```no_run
-    /// # async fn run() -> celeste::Result<()> {
+    /// # async fn run() -> Result<(), Box<dyn std::error::Error>> {
     /// use futures::StreamExt;
     /// use std::io::Write;
     ///

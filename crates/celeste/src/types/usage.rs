@@ -104,8 +104,9 @@ impl RawJson {
 
 impl From<&serde_json::Value> for RawJson {
     fn from(v: &serde_json::Value) -> Self {
-        // Serialising a `Value` cannot fail (its map keys are strings).
-        RawJson(serde_json::value::to_raw_value(v).expect("a JSON value serialises"))
+        // Serialising a `Value` does not fail (its map keys are strings, its numbers finite); were it
+        // to, `null` says "nothing usable" without a panic.
+        RawJson(serde_json::value::to_raw_value(v).unwrap_or_else(|_| serde_json::value::RawValue::NULL.to_owned()))
     }
 }
 

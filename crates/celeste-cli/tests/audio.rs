@@ -26,14 +26,15 @@ fn speak_streams_to_the_file_then_transcribe_reads_it_back() {
         .assert()
         .success()
         .stdout(predicate::str::contains("Hello from the celeste emulator"));
-    let out = celeste_in(&dir)
-        .args(["audio", "transcribe", "hello.wav", "-m", "scribe_v1", "--emulator", "--json"])
-        .assert()
-        .success()
-        .get_output()
-        .stdout
-        .clone();
-    let v: serde_json::Value = serde_json::from_slice(&out).unwrap();
+    let v = json_stdout(celeste_in(&dir).args([
+        "audio",
+        "transcribe",
+        "hello.wav",
+        "-m",
+        "scribe_v1",
+        "--emulator",
+        "--json",
+    ]));
     assert!(v["content"].as_str().is_some_and(|t| !t.is_empty()), "{v}");
     assert!(v["usage"]["seconds"].as_f64().is_some(), "{v}");
     std::fs::remove_dir_all(&dir).unwrap();
@@ -42,15 +43,11 @@ fn speak_streams_to_the_file_then_transcribe_reads_it_back() {
 #[test]
 fn speak_json_music_and_voices() {
     let dir = workdir("audio", "music");
-    let out = celeste_in(&dir)
-        .args(["audio", "speak", "Bonjour", "-m", "eleven_flash_v2_5", "--voice", "alicia", "--language", "fr"])
-        .args(["--format", "pcm_16000", "--emulator", "--json"])
-        .assert()
-        .success()
-        .get_output()
-        .stdout
-        .clone();
-    let v: serde_json::Value = serde_json::from_slice(&out).unwrap();
+    let v = json_stdout(
+        celeste_in(&dir)
+            .args(["audio", "speak", "Bonjour", "-m", "eleven_flash_v2_5", "--voice", "alicia", "--language", "fr"])
+            .args(["--format", "pcm_16000", "--emulator", "--json"]),
+    );
     assert_eq!(v["mime_type"], "audio/pcm");
     assert_eq!(v["sample_rate"], 16000);
     assert_eq!(v["path"], "speech.pcm");

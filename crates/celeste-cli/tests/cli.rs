@@ -22,8 +22,7 @@ fn text_generate_streams_from_the_emulator_and_prints_usage_and_trace() {
 
 #[test]
 fn json_output_is_machine_readable() {
-    let out = celeste().args(["text", "generate", "hi", "--json"]).assert().success().get_output().stdout.clone();
-    let v: serde_json::Value = serde_json::from_slice(&out).unwrap();
+    let v = json_stdout(celeste().args(["text", "generate", "hi", "--json"]));
     assert!(v["content"].as_str().unwrap().starts_with("Hello from the celeste emulator"));
     assert!(v["usage"]["output_tokens"].as_u64().unwrap() > 0);
     assert_eq!(v["finish_reason"]["kind"], "stop");
@@ -85,16 +84,12 @@ fn images_generate_and_edit_write_real_images() {
     let png = std::fs::read(dir.join("lighthouse.png")).unwrap();
     assert!(png.starts_with(b"\x89PNG\r\n\x1a\n"), "a PNG file");
     // Two edits: numbered files, and JSON output that names them.
-    let out = celeste()
-        .current_dir(&dir)
-        .args(["images", "edit", "lighthouse.png", "make it night", "-m", "gpt-image-1", "-o", "night.jpg"])
-        .args(["-n", "2", "--output-format", "jpeg", "--json"])
-        .assert()
-        .success()
-        .get_output()
-        .stdout
-        .clone();
-    let v: serde_json::Value = serde_json::from_slice(&out).unwrap();
+    let v = json_stdout(
+        celeste()
+            .current_dir(&dir)
+            .args(["images", "edit", "lighthouse.png", "make it night", "-m", "gpt-image-1", "-o", "night.jpg"])
+            .args(["-n", "2", "--output-format", "jpeg", "--json"]),
+    );
     assert_eq!(v["images"][1]["path"], "night-2.jpg");
     assert_eq!(v["images"][0]["mime_type"], "image/jpeg");
     for name in ["night-1.jpg", "night-2.jpg"] {
@@ -127,16 +122,12 @@ fn images_segment_prints_masks_from_the_emulators_job() {
         .stdout(predicate::str::contains("mask 0 score 0.950 16x16 · 64 pixels"))
         .stderr(predicate::str::contains("set FAL_KEY"));
     // Points, a box and several masks, as JSON.
-    let out = celeste()
-        .current_dir(&dir)
-        .args(["--json", "images", "segment", "truck.png", "-m", "fal-ai/sam-3-1/image-rle"])
-        .args(["--point", "10,12", "--box", "2,3,12,9", "--max-masks", "2"])
-        .assert()
-        .success()
-        .get_output()
-        .stdout
-        .clone();
-    let v: serde_json::Value = serde_json::from_slice(&out).unwrap();
+    let v = json_stdout(
+        celeste()
+            .current_dir(&dir)
+            .args(["--json", "images", "segment", "truck.png", "-m", "fal-ai/sam-3-1/image-rle"])
+            .args(["--point", "10,12", "--box", "2,3,12,9", "--max-masks", "2"]),
+    );
     assert_eq!(v["masks"].as_array().map(Vec::len), Some(2));
     // The box's rectangle: rows 3..9, columns 2..12; the first run is row 3 from column 2 (1-based).
     assert_eq!(v["masks"][0]["mask"], serde_json::json!({"width": 16, "height": 16, "area": 10 * 6}));
@@ -200,8 +191,7 @@ fn models_list_filters_the_catalog() {
         .stdout(predicate::str::contains("claude-sonnet-4-5"))
         .stdout(predicate::str::contains("gpt-5").not())
         .stderr(predicate::str::contains("17 models"));
-    let out = celeste().args(["models", "list", "--json"]).assert().success().get_output().stdout.clone();
-    let v: serde_json::Value = serde_json::from_slice(&out).unwrap();
+    let v = json_stdout(celeste().args(["models", "list", "--json"]));
     assert_eq!(v.as_array().unwrap().len(), 212);
     celeste()
         .args(["models", "list", "--modality", "pictures"])
@@ -302,14 +292,16 @@ fn text_embed_prints_one_vector_per_text() {
         .assert()
         .success()
         .stdout(predicate::str::contains("128 dims").and(predicate::str::contains("a dog")));
-    let out = celeste()
-        .args(["text", "embed", "a cat", "-m", "text-embedding-3-small", "--provider", "openai", "--json"])
-        .assert()
-        .success()
-        .get_output()
-        .stdout
-        .clone();
-    let v: serde_json::Value = serde_json::from_slice(&out).unwrap();
+    let v = json_stdout(celeste().args([
+        "text",
+        "embed",
+        "a cat",
+        "-m",
+        "text-embedding-3-small",
+        "--provider",
+        "openai",
+        "--json",
+    ]));
     assert_eq!(v["content"].as_array().unwrap().len(), 1);
     assert!(v["content"][0].as_array().unwrap().len() >= 8);
 }

@@ -50,15 +50,11 @@ fn decide_about_an_image_as_json_and_from_a_questions_file() {
             "mood": {"type": "choice", "instructions": "Mood?", "criteria": {"calm": "relaxed", "angry": null}}}"#,
     )
     .unwrap();
-    let out = celeste()
-        .args(["text", "decide", "--image", image.to_str().unwrap(), "--questions", questions.to_str().unwrap()])
-        .args(["--question", "cat=boolean:Is there a cat?", "--json"])
-        .assert()
-        .success()
-        .get_output()
-        .stdout
-        .clone();
-    let v: serde_json::Value = serde_json::from_slice(&out).unwrap();
+    let v = json_stdout(
+        celeste()
+            .args(["text", "decide", "--image", image.to_str().unwrap(), "--questions", questions.to_str().unwrap()])
+            .args(["--question", "cat=boolean:Is there a cat?", "--json"]),
+    );
     assert_eq!(v["content"]["where"]["type"], "box");
     assert_eq!(v["content"]["mood"]["type"], "choice");
     assert_eq!(v["content"]["cat"]["type"], "boolean");

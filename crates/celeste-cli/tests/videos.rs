@@ -18,14 +18,17 @@ fn videos_generate_and_edit_write_real_mp4s() {
     let clip = std::fs::read(dir.join("clip.mp4")).unwrap();
     assert_eq!(&clip[4..8], b"ftyp", "an MP4 file");
     assert_eq!(celeste_emulator::mp4::duration(&clip), Some(6.0));
-    let out = celeste_in(&dir)
-        .args(["videos", "edit", "clip.mp4", "make it night", "-m", "grok-imagine-video", "-o", "night.mp4", "--json"])
-        .assert()
-        .success()
-        .get_output()
-        .stdout
-        .clone();
-    let v: serde_json::Value = serde_json::from_slice(&out).unwrap();
+    let v = json_stdout(celeste_in(&dir).args([
+        "videos",
+        "edit",
+        "clip.mp4",
+        "make it night",
+        "-m",
+        "grok-imagine-video",
+        "-o",
+        "night.mp4",
+        "--json",
+    ]));
     assert_eq!(v["videos"][0]["path"], "night.mp4");
     assert_eq!(v["videos"][0]["mime_type"], "video/mp4");
     assert!(v["job_id"].is_string());

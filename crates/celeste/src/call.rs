@@ -281,36 +281,12 @@ impl Prepared {
         self,
         finish: impl FnOnce(Box<dyn Decoder<String, String>>) -> Box<dyn Decoder<String, C>>,
     ) -> Result<Stream<String, C>> {
-        let mut span = self.start_span();
-        let t = self.client.transport();
+        let span = self.start_span();
+        let framing = Framing::Sse(SseDecoder::new(self.client.max_event_size()));
         let deadline = self.deadline();
-        let resp = match t.open_stream(self.ctx.origin, &self.request, deadline, &span).await {
-            Ok(r) => r,
-            Err(e) => {
-                span.end_err(&e);
-                return Err(e);
-            }
-        };
         let origin = self.ctx.origin;
-        let decoder = match self.wire.decoder(self.ctx) {
-            Ok(d) => finish(d),
-            Err(e) => {
-                span.end_err(&e);
-                return Err(e);
-            }
-        };
-        Ok(Stream::new(
-            resp,
-            StreamParts {
-                origin,
-                framing: Framing::Sse(SseDecoder::new(self.client.max_event_size())),
-                decoder,
-                idle: t.timeouts.idle,
-                deadline,
-                connect_limit: t.timeouts.connect,
-                observer: Some(Box::new(span)),
-            },
-        ))
+        let decoder = self.wire.decoder(self.ctx).map(finish);
+        open_stream(&self.client, span, (origin, &self.request), deadline, framing, decoder).await
     }
 }
 
@@ -512,14 +488,14 @@ impl PreparedImage {
         let span = CallSpan::start(self.client.telemetry(), &self.telemetry);
         let decoder = self.api.decoder(self.ctx.clone(), &self.req);
         let framing = self.api.framing(self.client.max_event_size());
-        open_media_stream(&self.client, span, (self.ctx.origin, &self.request), self.deadline(), framing, decoder).await
+        open_stream(&self.client, span, (self.ctx.origin, &self.request), self.deadline(), framing, decoder).await
     }
 }
 
-/// Open a media call's stream: the request sent (with retries) and the stream returned once the
-/// response headers have arrived. The span ends with the stream, however it ends, or here when the
-/// stream cannot be opened (its decoder refused, or the request failed).
-pub(crate) async fn open_media_stream<D: 'static, C: serde::Serialize + 'static>(
+/// Open a call's stream (text or media): the request sent (with retries) and the stream returned once
+/// the response headers have arrived. The span ends with the stream, however it ends, or here when
+/// the stream cannot be opened (its decoder refused, before anything is sent, or the request failed).
+pub(crate) async fn open_stream<D: 'static, C: serde::Serialize + 'static>(
     client: &Client,
     mut span: CallSpan,
     (origin, request): (Origin, &HttpRequest),

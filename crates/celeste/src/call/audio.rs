@@ -10,7 +10,7 @@ use reqwest::Method;
 use reqwest::header::{CONTENT_TYPE, HeaderMap};
 use serde_json::{Map, Value};
 
-use super::{CallOptions, client_or_shared, media_body, name_default_model, open_media_stream, telemetry_name};
+use super::{CallOptions, client_or_shared, media_body, name_default_model, open_stream, telemetry_name};
 use crate::catalog::{Constraint, Model, Voice};
 use crate::client::Client;
 use crate::error::{Error, Origin, Result, ValidationError};
@@ -166,7 +166,7 @@ impl PreparedAudio {
         let decoder = self.api.decoder(self.ctx.clone());
         let framing = self.api.framing(self.client.max_event_size());
         let target = (self.ctx.origin, &self.request);
-        open_media_stream(&self.client, span, target, self.deadline(), framing, decoder).await
+        open_stream(&self.client, span, target, self.deadline(), framing, decoder).await
     }
 }
 

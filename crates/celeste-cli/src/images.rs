@@ -137,11 +137,7 @@ pub async fn run(global: &Global, ask: Ask) -> Result<(), Error> {
     call = crate::text::with_route!(call, *route);
     call = apply(call, &o)?;
     let bar = progress_bar();
-    let watched = bar.clone();
-    call = call.on_progress(move |p| {
-        let pct = p.fraction.map(|f| format!(" {:.0}%", f * 100.0)).unwrap_or_default();
-        watched.set_message(format!("job {}{pct} (poll {})", p.status, p.polls));
-    });
+    call = call.on_progress(job_message(&bar));
     bar.set_message("waiting for the provider");
     let out = if o.stream {
         let mut stream = call.stream().await?;
@@ -231,6 +227,16 @@ pub(crate) fn progress_bar() -> ProgressBar {
     }
     bar.enable_steady_tick(Duration::from_millis(120));
     bar
+}
+
+/// What a job's spinner says at each poll: its id, status, progress and poll count.
+pub(crate) fn job_message(bar: &ProgressBar) -> impl Fn(&celeste::types::JobProgress) + Send + Sync + 'static {
+    let bar = bar.clone();
+    move |p| {
+        let id = p.job_id.as_deref().map(|id| format!(" {id}")).unwrap_or_default();
+        let pct = p.fraction.map(|f| format!(" {:.0}%", f * 100.0)).unwrap_or_default();
+        bar.set_message(format!("job{id} {}{pct} (poll {})", p.status, p.polls));
+    }
 }
 
 /// Write every image (downloading URL results first); returns each path with the image written there.
@@ -381,8 +387,7 @@ pub async fn segment(global: &Global, a: SegmentArgs) -> Result<(), Error> {
         call = call.job_deadline(Duration::from_secs(s));
     }
     let bar = progress_bar();
-    let watched = bar.clone();
-    call = call.on_progress(move |p| watched.set_message(format!("job {} (poll {})", p.status, p.polls)));
+    call = call.on_progress(job_message(&bar));
     bar.set_message("waiting for the provider");
     let out = call.await;
     bar.finish_and_clear();

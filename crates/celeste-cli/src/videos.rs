@@ -12,7 +12,7 @@ use celeste::types::{Artifact, Video};
 use celeste::{Client, Error, Output, VideoCall};
 
 use crate::args::{Endpoint, Global};
-use crate::images::{numbered, option, progress_bar};
+use crate::images::{job_message, numbered, option, progress_bar};
 use crate::text::Session;
 
 /// Where a video call goes and what it asks for (shared by the commands).
@@ -126,12 +126,7 @@ pub async fn run(global: &Global, ask: Ask) -> Result<(), Error> {
         call = call.poll_interval(d);
     }
     let bar = progress_bar();
-    let watched = bar.clone();
-    call = call.on_progress(move |p| {
-        let pct = p.fraction.map(|f| format!(" {:.0}%", f * 100.0)).unwrap_or_default();
-        let id = p.job_id.as_deref().unwrap_or("");
-        watched.set_message(format!("job {id} {}{pct} (poll {})", p.status, p.polls));
-    });
+    call = call.on_progress(job_message(&bar));
     bar.set_message("submitting the job");
     let out = match call.await {
         Ok(out) => out,

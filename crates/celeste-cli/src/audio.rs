@@ -151,8 +151,7 @@ pub async fn run(global: &Global, ask: Ask) -> Result<(), Error> {
             }
             let out = call.await?;
             if global.json {
-                let text = serde_json::to_string_pretty(&out).map_err(|e| Error::InvalidInput(e.to_string()))?;
-                crate::out(&format!("{text}\n"))
+                crate::out_json(&out)
             } else {
                 crate::out(&format!("{}\n", out.content))?;
                 if let Some(s) = out.usage.seconds {
@@ -166,7 +165,7 @@ pub async fn run(global: &Global, ask: Ask) -> Result<(), Error> {
     if let Some(t) = telemetry {
         let summary = tokio::task::spawn_blocking(move || t.finish()).await.ok().flatten();
         if let Some(s) = summary {
-            print!("{s}");
+            crate::out(&s)?;
         }
     }
     if let Some(e) = route.emulator {
@@ -273,8 +272,7 @@ fn report(global: &Global, out: &Output<Audio>, path: &Path, bytes: usize) -> Re
             "usage": out.usage,
             "model": out.metadata.model,
         });
-        let text = serde_json::to_string_pretty(&v).map_err(|e| Error::InvalidInput(e.to_string()))?;
-        return crate::out(&format!("{text}\n"));
+        return crate::out_json(&v);
     }
     let mime = a.mime().map_or_else(|| "audio".to_string(), |m| m.as_str().to_string());
     let secs = a.duration.map(|d| format!(", {d:.2} s")).unwrap_or_default();
@@ -295,8 +293,7 @@ pub fn voices(json: bool, model: &str, provider: Option<&str>) -> Result<(), Err
         return Err(Error::InvalidInput(format!("{model} has no voices to choose from")));
     }
     if json {
-        let text = serde_json::to_string_pretty(&voices).map_err(|e| Error::InvalidInput(e.to_string()))?;
-        return crate::out(&format!("{text}\n"));
+        return crate::out_json(&voices);
     }
     let mut table = String::new();
     for v in &voices {

@@ -158,8 +158,7 @@ fn read_questions(path: &std::path::Path) -> Result<Vec<(String, Question)>, Err
 /// Print the answers in the order the questions were given, then usage.
 fn report(global: &Global, out: &Output<celeste::types::Answers>, order: &[String]) -> Result<(), Error> {
     if global.json {
-        let text = serde_json::to_string_pretty(out).map_err(|e| Error::InvalidInput(e.to_string()))?;
-        return crate::out(&format!("{text}\n"));
+        return crate::out_json(out);
     }
     let mut text = String::new();
     let named = order.iter().filter_map(|n| out.content.get(n).map(|a| (n, a)));

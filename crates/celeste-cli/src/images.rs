@@ -290,28 +290,25 @@ fn report(global: &Global, out: &Output<Vec<Image>>, saved: &[(PathBuf, Image)])
             })
             .collect();
         let v = json!({"images": images, "usage": out.usage, "model": out.metadata.model});
-        let text = serde_json::to_string_pretty(&v).map_err(|e| Error::InvalidInput(e.to_string()))?;
-        println!("{text}");
-        return Ok(());
+        return crate::out_json(&v);
     }
     for (path, img) in saved {
         let size = match (img.width, img.height) {
             (Some(w), Some(h)) => format!(" {w}x{h}"),
             _ => String::new(),
         };
-        println!("wrote {}{size}", path.display());
+        crate::out(&format!("wrote {}{size}\n", path.display()))?;
     }
     let u = &out.usage;
     let n = |v: Option<u64>| v.map_or_else(|| "-".to_string(), |v| v.to_string());
     let billed = u.billed_units.map(|b| format!(" · billed {b}")).unwrap_or_default();
-    println!(
-        "usage: images {} · input {} · output {} tokens{billed} · model {}",
+    crate::out(&format!(
+        "usage: images {} · input {} · output {} tokens{billed} · model {}\n",
         n(u.images),
         n(u.input_tokens),
         n(u.output_tokens),
         out.metadata.model
-    );
-    Ok(())
+    ))
 }
 
 // `celeste images segment`: masks of what the prompts point at (the job's progress on stderr).
@@ -399,9 +396,7 @@ pub async fn segment(global: &Global, a: SegmentArgs) -> Result<(), Error> {
 fn report_masks(global: &Global, out: &Output<Vec<SegmentationMask>>) -> Result<(), Error> {
     if global.json {
         let v = json!({"masks": out.content, "model": out.metadata.model, "request_id": out.metadata.response_id});
-        let text = serde_json::to_string_pretty(&v).map_err(|e| Error::InvalidInput(e.to_string()))?;
-        println!("{text}");
-        return Ok(());
+        return crate::out_json(&v);
     }
     for m in &out.content {
         let score = m.score.map(|s| format!(" score {s:.3}")).unwrap_or_default();
@@ -411,10 +406,9 @@ fn report_masks(global: &Global, out: &Output<Vec<SegmentationMask>>) -> Result<
         };
         let bbox =
             m.bbox.map(|b| format!(" · box [{:.3}, {:.3}, {:.3}, {:.3}]", b[0], b[1], b[2], b[3])).unwrap_or_default();
-        println!("mask {}{score}{size}{bbox}", m.index);
+        crate::out(&format!("mask {}{score}{size}{bbox}\n", m.index))?;
     }
-    println!("{} mask(s) · model {}", out.content.len(), out.metadata.model);
-    Ok(())
+    crate::out(&format!("{} mask(s) · model {}\n", out.content.len(), out.metadata.model))
 }
 
 #[cfg(test)]

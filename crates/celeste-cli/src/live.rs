@@ -147,10 +147,7 @@ pub async fn run(global: &Global, a: ConnectArgs) -> Result<(), Error> {
             "finish_reason": out.finish_reason.as_ref().map(|f| f.raw.clone()),
             "messages": out.messages,
         });
-        crate::out(&format!(
-            "{}\n",
-            serde_json::to_string_pretty(&v).map_err(|e| Error::InvalidInput(e.to_string()))?
-        ))?;
+        crate::out_json(&v)?;
     } else {
         let _ = writeln!(
             std::io::stderr(),

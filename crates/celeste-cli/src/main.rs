@@ -60,6 +60,12 @@ fn out(text: &str) -> Result<(), Error> {
     }
 }
 
+/// Write `value` to stdout as pretty JSON (`--json`), through [`out`].
+fn out_json(value: &impl serde::Serialize) -> Result<(), Error> {
+    let text = serde_json::to_string_pretty(value).map_err(|e| Error::InvalidInput(e.to_string()))?;
+    out(&format!("{text}\n"))
+}
+
 /// Whether stdout's reader has gone away (see [`out`]).
 fn stdout_closed() -> bool {
     STDOUT_CLOSED.load(std::sync::atomic::Ordering::Relaxed)
@@ -119,8 +125,7 @@ async fn embed(g: &args::Global, a: args::EmbedArgs) -> Result<(), Error> {
     }
     let result = call.await?;
     if g.json {
-        let v = serde_json::to_string_pretty(&result).map_err(|e| Error::InvalidInput(e.to_string()))?;
-        out(&format!("{v}\n"))?;
+        out_json(&result)?;
     } else {
         for (text, v) in a.texts.iter().zip(&result.content) {
             let head: Vec<String> = v.iter().take(4).map(|f| format!("{f:.4}")).collect();
@@ -139,8 +144,7 @@ fn models(json: bool, provider: Option<&str>, modality: Option<&str>, operation:
     let operation: Option<celeste::Operation> = operation.map(str::parse).transpose()?;
     let models = celeste::catalog::list_models(provider, modality, operation);
     if json {
-        let v = serde_json::to_string_pretty(&models).map_err(|e| Error::InvalidInput(e.to_string()))?;
-        return out(&format!("{v}\n"));
+        return out_json(&models);
     }
     let mut table = String::new();
     for m in &models {

@@ -228,16 +228,13 @@ fn report(global: &Global, out: &Output<Vec<Video>>, saved: &[(PathBuf, Video)])
             "model": out.metadata.model,
             "job_id": out.metadata.response_id,
         });
-        let text = serde_json::to_string_pretty(&v).map_err(|e| Error::InvalidInput(e.to_string()))?;
-        println!("{text}");
-        return Ok(());
+        return crate::out_json(&v);
     }
     for (path, v) in saved {
         let bytes = v.artifact.data.as_ref().map_or(0, |d| d.len());
         let secs = v.duration.map(|d| format!(" · {d} s")).unwrap_or_default();
-        println!("wrote {} ({bytes} bytes{secs})", path.display());
+        crate::out(&format!("wrote {} ({bytes} bytes{secs})\n", path.display()))?;
     }
     let job = out.metadata.response_id.as_deref().map(|id| format!(" · job {id}")).unwrap_or_default();
-    println!("model {}{job}", out.metadata.model);
-    Ok(())
+    crate::out(&format!("model {}{job}\n", out.metadata.model))
 }

@@ -42,24 +42,11 @@ class CelestePython:
     def __init__(self, url: str, model: str, api: str) -> None:
         from celeste import create_client
 
-        if api == "chat":
-            self.client = create_client(
-                modality="text",
-                operation="generate",
-                model=model,
-                protocol="chatcompletions",
-                base_url=url,
-                api_key=API_KEY,
-            )
-        else:
-            self.client = create_client(
-                modality="text",
-                operation="generate",
-                model=model,
-                provider="anthropic",
-                base_url=url,
-                api_key=API_KEY,
-            )
+        # Chat Completions is reached as a protocol at the base URL; Anthropic as its provider.
+        route = {"protocol": "chatcompletions"} if api == "chat" else {"provider": "anthropic"}
+        self.client = create_client(
+            modality="text", operation="generate", model=model, base_url=url, api_key=API_KEY, **route
+        )
 
     async def unary(self) -> str:
         out = await self.client.generate(PROMPT)
